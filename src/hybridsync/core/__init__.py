@@ -1,0 +1,1 @@
+"""The sync domain: objects, rules and decisions; pure, no I/O."""

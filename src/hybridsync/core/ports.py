@@ -1,0 +1,189 @@
+"""The small Protocols every connector implements, and the records they exchange.
+
+A connector is an adapter to one connected directory. It declares what it can do as
+data (:class:`Capabilities`) and implements one Protocol per capability. The engine
+persists watermarks and connector-space changes together, so a connector never stores
+state of its own between runs.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from hybridsync.core.values import Attributes, Values
+
+
+class ImportKind(enum.Enum):
+    """What an imported record says about its object."""
+
+    PRESENT = "present"
+    """Full import: the object exists with exactly these attributes."""
+    ADD = "add"
+    """Delta import: a new object, with all its attributes."""
+    REPLACE = "replace"
+    """Delta import: the object changed; these are all its attributes now."""
+    UPDATE = "update"
+    """Delta import: only these attributes changed; others keep their stored values."""
+    DELETE = "delete"
+    """Delta import: the object is gone (or left the connector's scope)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedObject:
+    """One object as a connector read it.
+
+    Attributes:
+        anchor: the connected directory's immutable id (AD: objectGUID as a string).
+        dn: the distinguished name now; a changed DN with the same anchor is a rename.
+        object_type: the connector's object type, for example ``user``.
+        attributes: values by attribute name; for UPDATE only the changed attributes,
+            where an empty tuple means the attribute was cleared.
+        kind: how to apply the record to the connector space.
+    """
+
+    anchor: str
+    dn: str
+    object_type: str
+    attributes: Attributes
+    kind: ImportKind = ImportKind.PRESENT
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPage:
+    """A page of imported objects, and the watermark valid once the page is stored.
+
+    The engine stores the page and its watermark in one transaction, so a crash
+    between pages resumes from the last stored page. ``watermark`` is ``None`` on
+    pages after which resuming is not possible (the run must start again).
+    """
+
+    objects: Sequence[ImportedObject]
+    watermark: str | None = None
+
+
+class ExportKind(enum.Enum):
+    ADD = "add"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeChange:
+    """The new values of one attribute; an empty tuple clears it."""
+
+    name: str
+    values: Values
+
+
+@dataclass(frozen=True, slots=True)
+class ExportChange:
+    """One pending export, prepared by the engine.
+
+    Attributes:
+        change_id: the engine's id for this change; results refer to it.
+        kind: add, update or delete.
+        anchor: the object's anchor in the target (``None`` for an add).
+        dn: the target DN computed by the outbound rules.
+        object_type: the target object type.
+        changes: only the attributes to write.
+    """
+
+    change_id: str
+    kind: ExportKind
+    anchor: str | None
+    dn: str
+    object_type: str
+    changes: tuple[AttributeChange, ...] = ()
+
+
+class ExportOutcome(enum.Enum):
+    APPLIED = "applied"
+    """The target accepted the change."""
+    REJECTED = "rejected"
+    """The target refused this object; nothing was written. Recorded, run goes on."""
+    UNKNOWN = "unknown"
+    """The request was sent but no answer came: the engine reads the object back
+    before it retries, so that a create is never duplicated."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    change_id: str
+    outcome: ExportOutcome
+    anchor: str | None = None
+    """For an applied add: the anchor the target assigned."""
+    message: str = ""
+    """For a rejected or unknown change: what the target said, naming the attribute."""
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a connector can do, declared as data."""
+
+    full_import: bool = True
+    delta_import: bool = False
+    export: bool = False
+    export_batch_size: int = 1
+    object_types: tuple[str, ...] = ("user",)
+    multi_valued: frozenset[str] = field(default_factory=frozenset)
+    """Attribute names that are multi-valued in this connector's schema."""
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """What every connector has."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    def parameters(self) -> Mapping[str, str]:
+        """Expression parameters this connector provides, e.g. ``Domain.FQDN``."""
+        ...
+
+
+@runtime_checkable
+class SupportsFullImport(Protocol):
+    def full_import(self) -> Iterator[ImportPage]:
+        """Every in-scope object, page by page; the last page's watermark starts deltas.
+
+        Raises:
+            FatalConnectorError: the source cannot be read; nothing must be concluded
+                about the objects it holds.
+        """
+        ...
+
+
+@runtime_checkable
+class SupportsDeltaImport(Protocol):
+    def delta_import(self, watermark: str) -> Iterator[ImportPage]:
+        """Changes since ``watermark``.
+
+        Raises:
+            FatalConnectorError: the watermark is expired or invalid (the message asks
+                for a full import) or the source cannot be read.
+        """
+        ...
+
+
+@runtime_checkable
+class SupportsExport(Protocol):
+    def export(self, changes: Sequence[ExportChange]) -> Iterator[ExportResult]:
+        """Write the changes; one result per change, in any order.
+
+        A change raises nothing when its outcome is known; an outcome that is not
+        known (a timeout after sending) is reported as ``UNKNOWN``, never guessed.
+
+        Raises:
+            FatalConnectorError: nothing more can be written in this run.
+        """
+        ...
+
+    def read_back(self, change: ExportChange) -> ImportedObject | None:
+        """Read the object a change with an unknown outcome was about, if it exists."""
+        ...

@@ -1,0 +1,26 @@
+"""Attribute values as they cross the connector boundary.
+
+Every attribute holds a tuple of values, single-valued ones included (one element);
+an empty tuple means the attribute is absent. The connector's schema says which
+attributes are multi-valued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A reference attribute value: the distinguished name of another object."""
+
+    dn: str
+
+    def __str__(self) -> str:
+        return self.dn
+
+
+AttributeValue = str | bytes | int | bool | Reference
+Values = tuple[AttributeValue, ...]
+Attributes = Mapping[str, Values]

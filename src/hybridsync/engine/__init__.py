@@ -1,0 +1,1 @@
+"""Runs profiles over the ports core declares."""

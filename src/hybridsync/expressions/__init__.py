@@ -1,0 +1,1 @@
+"""The sync-rule expression language of Entra Connect declarative provisioning."""

@@ -1,0 +1,1 @@
+"""Persistence of connector spaces, metaverse, watermarks and runs."""

@@ -1,0 +1,1 @@
+"""The composition root: builds an engine from configuration."""
