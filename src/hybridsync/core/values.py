@@ -8,18 +8,10 @@ attributes are multi-valued.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from hybridsync.expressions.values import Reference
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
-    """A reference attribute value: the distinguished name of another object."""
-
-    dn: str
-
-    def __str__(self) -> str:
-        return self.dn
-
+__all__ = ["AttributeValue", "Attributes", "Reference", "Values"]
 
 AttributeValue = str | bytes | int | bool | Reference
 Values = tuple[AttributeValue, ...]
