@@ -8,8 +8,8 @@ attributes are multi-valued.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from hybridsync.expressions.values import Reference
 
+from hybridsync.expressions.values import Reference
 
 __all__ = ["AttributeValue", "Attributes", "Reference", "Values"]
 
