@@ -96,8 +96,12 @@ def test_serve_over_https_with_a_generated_ca(tmp_path: Path) -> None:
         ca = first_line.split(": ", 1)[1].strip()
         context = ssl.create_default_context(cafile=ca)
         url = f"https://127.0.0.1:{port}/{document['tenant_id']}/oauth2/v2.0/token"
-        form = {"grant_type": "client_credentials", "client_id": application["client_id"],
-                "client_secret": application["client_secret"], "scope": "https://graph.microsoft.com/.default"}  # fmt: skip
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": application["client_id"],
+            "client_secret": application["client_secret"],
+            "scope": "https://graph.microsoft.com/.default",
+        }
         answer = _post_when_up(url, form, context)
         assert answer.status_code == 200
         with httpx.Client(verify=context) as http:

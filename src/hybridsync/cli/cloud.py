@@ -152,7 +152,8 @@ def serve_command(
         typer.echo("error: give both --certificate and --key, or neither", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR)
     if certificate is None or key is None:
-        files = ensure_local_tls(data_dir / "tls", tuple(dict.fromkeys((host, "localhost", "127.0.0.1"))))
+        hosts = tuple(dict.fromkeys((host, "localhost", "127.0.0.1")))
+        files = ensure_local_tls(data_dir / "tls", hosts)
         certificate, key = files.certificate, files.private_key
         typer.echo(f"clients must trust this CA: {files.ca_certificate}")
     quotas = ThrottleSettings.graph_preset() if throttle else None
