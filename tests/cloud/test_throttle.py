@@ -39,8 +39,9 @@ def test_single_writes_beyond_the_quota_get_429(throttled_server: CloudServer) -
 
 def test_throttled_batch_items_carry_their_own_retry_after(throttled_server: CloudServer) -> None:
     tenant = throttled_server.new_tenant()
+    json_header = {"Content-Type": "application/json"}
     requests = [
-        {"id": str(i), "method": "POST", "url": "/users", "headers": {"Content-Type": "application/json"},
+        {"id": str(i), "method": "POST", "url": "/users", "headers": json_header,
          "body": tenant.user_body(f"b{i}")}
         for i in range(5)
     ]  # fmt: skip
