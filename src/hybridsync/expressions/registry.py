@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from hybridsync.expressions.functions import (
+    certificate,
     conversion,
     dates,
     directory,
@@ -16,7 +17,7 @@ from hybridsync.expressions.functions import (
 )
 from hybridsync.expressions.signatures import FunctionSpec
 
-_FAMILIES = (text, conversion, dates, directory, evaluation, multivalued, flow)
+_FAMILIES = (text, conversion, dates, directory, evaluation, multivalued, flow, certificate)
 
 FUNCTIONS: Mapping[str, FunctionSpec] = MappingProxyType(
     {spec.name: spec for family in _FAMILIES for spec in family.FUNCTIONS}
