@@ -179,6 +179,9 @@ class _Compiler:
     def _iif(self, node: nodes.Call, scope: dict[str, str]) -> str:
         condition_node, if_true, if_false = node.arguments
         condition = self.operand(condition_node, scope)
+        if not condition.startswith("_"):
+            # A literal condition: name it, so that the tests below compare a variable.
+            condition = self._assign(condition, condition_node, "IIF")
         result = self.out.temp()
         if _always_single_boolean(condition_node):
             self.out.emit(f"if {condition}:", node, "IIF")

@@ -11,6 +11,8 @@ from hybridsync.expressions.coerce import multi
 from hybridsync.expressions.values import EnumConstant
 
 FILENAME = "<hybridsync expression>"
+INTERNAL = "internal error while evaluating"
+"""The start of the message of an unexpected failure: a bug to report, never data's fault."""
 _NO_PARAMETERS: Mapping[str, str] = MappingProxyType({})
 
 Runner = Callable[[Mapping[str, object], Mapping[str, str], Mapping[str, object]], object]
@@ -82,7 +84,7 @@ class CompiledExpression:
         except ExpressionEvalError as error:
             raise self._locate(error, error.__traceback__) from None
         except Exception as error:  # anything else is a bug or bad input; never let it out
-            failure = ExpressionEvalError(f"{type(error).__name__}: {error}")
+            failure = ExpressionEvalError(f"{INTERNAL} ({type(error).__name__}: {error})")
             raise self._locate(failure, error.__traceback__) from error
         if type(result) is str:
             return result

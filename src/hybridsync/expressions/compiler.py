@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 
 from hybridsync.errors import ExpressionSyntaxError
@@ -37,7 +38,9 @@ def compile_expression(text: str) -> CompiledExpression:
     source, sites, constants = generate(root)
     namespace = {**_NAMESPACE, **constants}
     try:
-        exec(compile(source, FILENAME, "exec"), namespace)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            exec(compile(source, FILENAME, "exec"), namespace)
     except (SyntaxError, RecursionError, MemoryError) as error:
         raise syntax_error(
             text, f"the expression is too complex to compile ({error})", 1, 1
