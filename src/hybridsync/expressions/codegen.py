@@ -23,7 +23,13 @@ from hybridsync.expressions.values import (
     EnumConstant,
 )
 
-HEADER = "def _expression(_A, _P, _I):"
+PROLOGUE = (
+    "def evaluate(attributes, parameters=None, imported=None):",
+    "    _A = attributes",
+    "    _P = _NO_PARAMETERS if parameters is None else parameters",
+    "    _I = attributes if imported is None else imported",
+    "    try:",
+)
 
 _OPERATOR_NAMES = {
     "&": "concat", "+": "add", "-": "subtract", "*": "multiply", "/": "divide",
@@ -75,22 +81,50 @@ class Generator:
     """Emits the statements of one generated function."""
 
     lines: list[str] = field(default_factory=list)
-    sites: dict[int, Site] = field(default_factory=dict)
+    line_sites: list[Site | None] = field(default_factory=list)
     constants: dict[str, object] = field(default_factory=dict)
-    indent: int = 1
+    attributes: dict[str, str] = field(default_factory=dict)
+    indent: int = 2
     counter: int = 0
 
     def temp(self) -> str:
         self.counter += 1
         return f"_t{self.counter}"
 
+    def attribute(self, name: str) -> str:
+        """The local holding attribute ``name``, read once at the start of evaluation."""
+        return self.attributes.setdefault(name, f"_a{len(self.attributes) + 1}")
+
     def emit(self, code: str, node: nodes.Node, function: str | None = None) -> None:
         self.lines.append("    " * self.indent + code)
-        # Line 1 is the header, so the statement just added is on line len(lines) + 1.
-        self.sites[len(self.lines) + 1] = Site(node.line, node.column, function)
+        self.line_sites.append(Site(node.line, node.column, function))
 
-    def source(self, result: str) -> str:
-        return "\n".join([HEADER, *self.lines, f"    return {result}", ""])
+    def source(self, result: str) -> tuple[str, dict[int, Site]]:
+        """The generated function, and the expression position of each of its lines."""
+        reads = [f"        {local} = _A.get({name!r})" for name, local in self.attributes.items()]
+        epilogue = [
+            "    except _EvalError as _error:",
+            "        raise _locate(_error, _sites) from None",
+            "    except Exception as _error:",
+            "        raise _internal(_error, _sites) from _error",
+            f"    if type({result}) is str:",
+            f"        return {result}",
+            f"    return _result({result})",
+            "",
+        ]
+        first = len(PROLOGUE) + len(reads) + 1
+        sites = {first + index: site for index, site in enumerate(self.line_sites) if site}
+        body = self.lines or ["        pass"]
+        text = "\n".join(body)
+        # Unused parameter/import mappings are not prepared (blanked, so lines keep numbers).
+        prologue = [
+            line
+            if ("_P" not in line or "_P(" in text or "_P," in text)
+            and ("_I" not in line or "_I." in text)
+            else ""
+            for line in PROLOGUE
+        ]
+        return "\n".join([*prologue, *reads, *body, *epilogue]), sites
 
     def block(self, body: Callable[[], None]) -> None:
         self.indent += 1
@@ -102,7 +136,8 @@ def generate(root: nodes.Node) -> tuple[str, dict[int, Site], dict[str, object]]
     """The Python source of ``root``, its line-to-position map and its extra globals."""
     generator = Generator()
     result = _Compiler(generator).operand(root, {})
-    return generator.source(result), generator.sites, generator.constants
+    source, sites = generator.source(result)
+    return source, sites, generator.constants
 
 
 class _Compiler:
@@ -121,7 +156,7 @@ class _Compiler:
         if isinstance(node, nodes.Variable):
             return scope[node.name]
         if isinstance(node, nodes.Attribute):
-            return self._assign(f"_A.get({node.name!r})", node, f"[{node.name}]")
+            return self.out.attribute(node.name)
         if isinstance(node, nodes.Parameter):
             return self._assign(f"_param(_P, {node.name!r})", node, f"%{node.name}%")
         if isinstance(node, nodes.Negate):

@@ -9,10 +9,10 @@ from hybridsync.errors import ExpressionSyntaxError
 from hybridsync.expressions import nodes
 from hybridsync.expressions.checker import find_problems
 from hybridsync.expressions.codegen import generate, runtime_namespace
-from hybridsync.expressions.compiled import FILENAME, CompiledExpression
+from hybridsync.expressions.compiled import FILENAME, CompiledExpression, runtime_support
 from hybridsync.expressions.parser import parse, syntax_error
 
-_NAMESPACE = runtime_namespace()
+_NAMESPACE = {**runtime_namespace(), **runtime_support()}
 
 
 def check_expression(text: str) -> list[ExpressionSyntaxError]:
@@ -36,7 +36,7 @@ def compile_expression(text: str) -> CompiledExpression:
     if problems:
         raise problems[0]
     source, sites, constants = generate(root)
-    namespace = {**_NAMESPACE, **constants}
+    namespace = {**_NAMESPACE, **constants, "_sites": sites}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SyntaxWarning)
@@ -47,8 +47,7 @@ def compile_expression(text: str) -> CompiledExpression:
         ) from None
     return CompiledExpression(
         text,
-        namespace["_expression"],  # type: ignore[arg-type]
-        sites,
+        namespace["evaluate"],  # type: ignore[arg-type]
         source,
         _names(root, (nodes.Attribute,)) | _quoted_names(root),
         _names(root, (nodes.Parameter,)),
