@@ -125,9 +125,11 @@ def test_iif_with_a_multi_valued_condition_chooses_per_value() -> None:
     assert result == MultiValue(["SMTP:a@x", "smtp:b@x"])
 
 
-def test_two_multi_valued_operands_are_an_error() -> None:
-    with pytest.raises(ExpressionEvalError, match="two multi-valued"):
-        value("[a] & [b]", a=["1", "2"], b=["3", "4"])
+def test_two_multi_valued_operands_combine_position_by_position() -> None:
+    assert value("[a] & [b]", a=["1", "2"], b=["3", "4"]) == MultiValue(["13", "24"])
+    assert value("Left([p], 1) & Right([p], 1)", p=["ab", "cd"]) == MultiValue(["ab", "cd"])
+    with pytest.raises(ExpressionEvalError, match="different lengths"):
+        value("[a] = [b]", a=["1", "2"], b=["1", "2", "3"])
 
 
 def test_multi_valued_results_drop_null_and_empty_is_null() -> None:
