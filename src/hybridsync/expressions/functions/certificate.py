@@ -89,8 +89,7 @@ def _name_oid(name: x509.Name) -> str:
 def _spki_algorithm(cert: x509.Certificate) -> tuple[bytes, bytes]:
     """The (OID, parameters) DER encodings of the public key's algorithm identifier."""
     der = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    algorithm = _der_children(_der_children(der)[0])[0]
-    parts = _der_elements(algorithm)
+    parts = _der_children(_der_children(der)[0])
     return parts[0], parts[1] if len(parts) > 1 else b""
 
 
