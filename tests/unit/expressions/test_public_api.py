@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import re
+from pathlib import Path
 
 import hybridsync.expressions as expressions
 from hybridsync.core.values import Reference as CoreReference
@@ -33,6 +35,16 @@ def test_the_engine_api() -> None:
     )
     assert isinstance(MultiValue(["x"]), tuple)
     assert IGNORE_THIS_FLOW is not AUTHORITATIVE_NULL
+
+
+def test_only_the_parser_imports_lark() -> None:
+    package = Path(expressions.__file__).parent
+    importers = {
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if re.search(r"^\s*(import lark|from lark)", path.read_text(encoding="utf-8"), re.M)
+    }
+    assert importers == {"parser.py"}
 
 
 def test_core_re_exports_the_same_reference() -> None:
