@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from hybridsync.expressions import nodes, operators
-from hybridsync.expressions.checker import static_type
 from hybridsync.expressions.coerce import fail, multi, values_of
 from hybridsync.expressions.functions.flow import choose_per_value, value_count
 from hybridsync.expressions.registry import FUNCTIONS
@@ -36,6 +35,25 @@ _OPERATOR_NAMES = {
     "=": "equal", "<>": "not_equal", "<": "less", "<=": "less_equal",
     ">": "greater", ">=": "greater_equal",
 }  # fmt: skip
+
+
+_FAST_PATHS = {
+    ("CBool", 1): "{0} if {0} is True or {0} is False",
+    ("IsPresent", 1): "{0} != '' if type({0}) is str",
+    ("LCase", 1): "{0}.lower() if type({0}) is str",
+    ("UCase", 1): "{0}.upper() if type({0}) is str",
+    ("Trim", 1): "{0}.strip() if type({0}) is str",
+    ("InStr", 2): "{0}.find({1}) + 1 if type({0}) is str",
+}
+"""Inline forms of functions for their most common input: a string (or boolean) first
+argument, and string literals for the others."""
+
+
+def _is_text_literal(arguments: tuple[nodes.Node, ...]) -> bool:
+    return all(
+        isinstance(argument, nodes.Literal) and isinstance(argument.value, str)
+        for argument in arguments
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,9 +196,8 @@ class _Compiler:
         left = self.operand(node.left, scope)
         right = self.operand(node.right, scope)
         call = f"_op_{_OPERATOR_NAMES[node.operator]}({left}, {right})"
-        fast = _fast_comparison(node, left, right)
-        return self._assign(f"{fast} if {_fast_test(node, left, right)} else {call}" if fast
-                            else call, node, node.operator)  # fmt: skip
+        inline = _inline_against_literal(node, left, right)
+        return self._assign(f"{inline}{call}" if inline else call, node, node.operator)
 
     def _logical(self, node: nodes.Binary, scope: dict[str, str]) -> str:
         role = f"an operand of '{node.operator}'"
@@ -208,8 +225,13 @@ class _Compiler:
         }.get(node.function)
         if special:
             return special(node, scope)
-        arguments = ", ".join(self.operand(argument, scope) for argument in node.arguments)
-        return self._assign(f"_f_{node.function}({arguments})", node, node.function)
+        operands = [self.operand(argument, scope) for argument in node.arguments]
+        call = f"_f_{node.function}({', '.join(operands)})"
+        fast = _FAST_PATHS.get((node.function, len(operands)))
+        if fast and operands[0].startswith("_") and _is_text_literal(node.arguments[1:]):
+            # The common case inline; the function itself handles every other value.
+            call = f"{fast.format(*operands)} else {call}"
+        return self._assign(call, node, node.function)
 
     def _iif(self, node: nodes.Call, scope: dict[str, str]) -> str:
         condition_node, if_true, if_false = node.arguments
@@ -322,20 +344,19 @@ def _always_single_boolean(node: nodes.Node) -> bool:
     return False
 
 
-def _fast_test(node: nodes.Binary, left: str, right: str) -> str:
-    python_type = {"num": "int", "str": "str"}[static_type(node.right)]
-    return f"type({left}) is {python_type}"
+def _inline_against_literal(node: nodes.Binary, left: str, right: str) -> str | None:
+    """Inline Python for ``=``, ``<>`` and ``&`` with a literal on the right.
 
-
-def _fast_comparison(node: nodes.Binary, left: str, right: str) -> str | None:
-    """Inline Python for ``=``/``<>``/``&`` against a literal, used when the types match."""
-    right_literal = isinstance(node.right, nodes.Literal) and node.right.value is not None
-    if not right_literal or isinstance(node.right.value, bool):  # type: ignore[attr-defined]
+    The inline form runs when the left value has the literal's Python type; any other
+    value goes through the operator function, which knows Null and multi-values.
+    """
+    literal = node.right.value if isinstance(node.right, nodes.Literal) else None
+    if literal is None or isinstance(literal, bool):
         return None
-    if node.operator == "=":
-        return f"{left} == {right}"
-    if node.operator == "<>":
-        return f"{left} != {right}"
-    if node.operator == "&" and isinstance(node.right.value, str):  # type: ignore[attr-defined]
-        return f"{left} + {right}"
-    return None
+    python_type = "str" if isinstance(literal, str) else "int"
+    inline = {"=": f"{left} == {right}", "<>": f"{left} != {right}"}.get(node.operator)
+    if node.operator == "&" and python_type == "str":
+        inline = f"{left} + {right}"
+    if inline is None:
+        return None
+    return f"{inline} if type({left}) is {python_type} else "
