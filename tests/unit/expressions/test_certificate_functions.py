@@ -97,6 +97,11 @@ def test_elliptic_curve_parameters(ec_cert: bytes) -> None:
     assert evaluate("CertSerialNumber([c])", c=ec_cert) == "0C"
 
 
+def test_serial_number_keeps_the_der_sign_byte() -> None:
+    certificate = _certificate(ec.generate_private_key(ec.SECP256R1()), 0x80FF)
+    assert evaluate("CertSerialNumber([c])", c=certificate) == "0080FF"
+
+
 @pytest.mark.parametrize(
     ("name_type", "issuer", "expected"),
     [
