@@ -104,6 +104,8 @@ class Generator:
     attributes: dict[str, str] = field(default_factory=dict)
     indent: int = 2
     counter: int = 0
+    uses_parameters: bool = False
+    uses_imported: bool = False
 
     def temp(self) -> str:
         self.counter += 1
@@ -133,13 +135,10 @@ class Generator:
         first = len(PROLOGUE) + len(reads) + 1
         sites = {first + index: site for index, site in enumerate(self.line_sites) if site}
         body = self.lines or ["        pass"]
-        text = "\n".join(body)
         # Unused parameter/import mappings are not prepared (blanked, so lines keep numbers).
+        unused = {"_P": not self.uses_parameters, "_I": not self.uses_imported}
         prologue = [
-            line
-            if ("_P" not in line or "_P(" in text or "_P," in text)
-            and ("_I" not in line or "_I." in text)
-            else ""
+            "" if any(unused[name] and f"{name} =" in line for name in unused) else line
             for line in PROLOGUE
         ]
         return "\n".join([*prologue, *reads, *body, *epilogue]), sites
@@ -176,6 +175,7 @@ class _Compiler:
         if isinstance(node, nodes.Attribute):
             return self.out.attribute(node.name)
         if isinstance(node, nodes.Parameter):
+            self.out.uses_parameters = True
             return self._assign(f"_param(_P, {node.name!r})", node, f"%{node.name}%")
         if isinstance(node, nodes.Negate):
             value = self.operand(node.operand, scope)
@@ -324,6 +324,7 @@ class _Compiler:
     def _imported(self, node: nodes.Call, scope: dict[str, str]) -> str:
         name = node.arguments[0]
         assert isinstance(name, nodes.Literal)
+        self.out.uses_imported = True
         return self._assign(f"_I.get({name.value!r})", node, "ImportedValue")
 
     def _value_count(self, node: nodes.Call, scope: dict[str, str]) -> str:
