@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
-from tests.unit.expressions.conftest import evaluate
+from tests.unit.expressions.support import evaluate
 
 from hybridsync.errors import ExpressionEvalError
 from hybridsync.expressions import MultiValue

@@ -6,7 +6,7 @@ import base64
 import uuid
 
 import pytest
-from tests.unit.expressions.conftest import evaluate
+from tests.unit.expressions.support import evaluate
 
 from hybridsync.errors import ExpressionEvalError
 from hybridsync.expressions import MultiValue, Reference

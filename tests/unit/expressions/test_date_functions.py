@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from tests.unit.expressions.conftest import evaluate
+from tests.unit.expressions.support import evaluate
 
 from hybridsync.errors import ExpressionEvalError
 

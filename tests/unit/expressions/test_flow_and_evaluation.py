@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.unit.expressions.conftest import evaluate
+from tests.unit.expressions.support import evaluate
 
 from hybridsync.errors import ExpressionEvalError, ExpressionUserError
 from hybridsync.expressions import (
