@@ -18,7 +18,7 @@ from tests.integration.phs.accounts import (
 from tests.integration.phs.usn_feed import UsnPasswordFeed
 from tests.support.samba import SambaDC
 
-from hybridsync.connectors.drsr import DrsrHashReader
+from hybridsync.connectors.drsr import DomainControllerUnreachableError, DrsrHashReader
 from hybridsync.core.password_hash import PasswordHash, derive_password_hash, verify_password
 from hybridsync.core.password_sync import (
     NTHashSource,
@@ -104,3 +104,32 @@ def test_a_user_that_cannot_be_read_is_retried_and_does_not_block_others(
     assert set(uploads) == {no_password}
     assert signs_in(uploads, no_password, "Np-Pw!2026abc")
     assert state.pending == {}
+
+
+def test_a_dc_that_goes_away_fails_the_run_and_the_next_run_completes_it(
+    samba_dc: SambaDC, phs_ou: str, tag: str, sync_account: Account
+) -> None:
+    ou = samba_dc.add_ou("Down", parent_dn=phs_ou)
+    cy = guid_text(samba_dc, samba_dc.add_user(f"cy-{tag}", ou_dn=ou, password="Cy-Pw!2026abc"))
+    feed = UsnPasswordFeed(samba_dc, ou)
+    source = DrsrHashReader(settings_for(samba_dc, sync_account))
+    state, _ = run_once(PasswordSyncState(), feed, source, {cy})
+    samba_tool_setpassword(samba_dc, f"cy-{tag}", "Cy-New!2026abc")
+    pages = list(feed.password_changes(state.watermark))  # read before the DC goes away
+
+    with source:
+        samba_dc.stop()
+        try:
+            plan = plan_password_sync(state, pages, {cy})
+            with pytest.raises(DomainControllerUnreachableError, match="connection was lost"):
+                list(source.read_nt_hashes([c.anchor for c in plan.to_sync]))
+            source.close()
+            with pytest.raises(DomainControllerUnreachableError, match="cannot open MS-DRSR"):
+                source.open()
+        finally:
+            samba_dc.start()
+
+    # Nothing was recorded: the next run reads the same change and completes it.
+    state, uploads = run_once(state, feed, source, {cy})
+    assert set(uploads) == {cy}
+    assert signs_in(uploads, cy, "Cy-New!2026abc")

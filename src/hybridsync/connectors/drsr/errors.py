@@ -34,6 +34,7 @@ __all__ = [
     "UserNotReadableError",
     "authentication_errors",
     "reach_errors",
+    "replication_errors",
     "win32_name",
 ]
 
@@ -45,6 +46,7 @@ ERROR_DS_DRA_SECRETS_DENIED = 0x21B6
 USER_NOT_FOUND_CODES = frozenset(
     {ERROR_DS_OBJ_NOT_FOUND, ERROR_DS_DRA_BAD_DN, ERROR_DS_CANT_FIND_EXPECTED_NC}
 )
+_CONNECTION_LOST = ("Connection closed", "Could not connect")
 ACCESS_DENIED_CODES = frozenset({ERROR_DS_DRA_ACCESS_DENIED, ERROR_DS_DRA_SECRETS_DENIED})
 
 
@@ -100,4 +102,24 @@ def authentication_errors(host: str, account: str) -> Iterator[None]:
         raise DrsrAuthenticationError(
             f"domain controller {host} refused the sign-in of {account} to DRSUAPI ({exc}); "
             "check the user name, the domain and the password"
+        ) from exc
+
+
+@contextlib.contextmanager
+def replication_errors(host: str) -> Iterator[None]:
+    """Translate transport failures of a ``DRSGetNCChanges`` call in an open session."""
+    try:
+        yield
+    except OSError as exc:
+        raise DomainControllerUnreachableError(
+            f"domain controller {host}: the connection was lost: {exc}"
+        ) from exc
+    except DCERPCException as exc:
+        # impacket reports a TCP connection closed by the DC as an RPC exception.
+        if str(exc).startswith(_CONNECTION_LOST):
+            raise DomainControllerUnreachableError(
+                f"domain controller {host}: the connection was lost: {exc}"
+            ) from exc
+        raise FatalConnectorError(
+            f"domain controller {host}: DRSGetNCChanges failed at the RPC level: {exc}"
         ) from exc

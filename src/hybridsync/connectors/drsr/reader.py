@@ -25,6 +25,7 @@ from hybridsync.connectors.drsr.errors import (
     UserNotReadableError,
     authentication_errors,
     reach_errors,
+    replication_errors,
     win32_name,
 )
 from hybridsync.connectors.drsr.settings import DrsrSettings, ExtendedOperation
@@ -152,7 +153,7 @@ class DrsrHashReader:
         self.open()
         assert self._dce is not None
         assert self._session is not None
-        with reach_errors(self.settings.host):
+        with replication_errors(self.settings.host):
             replicated = self._replicate(self._dce, self._session, user)
         if replicated.encrypted_unicode_pwd is None:
             raise UserNotReadableError(f"user {user}: has no password hash (unicodePwd) to sync")
