@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 SRC = Path(__file__).resolve().parents[3] / "src" / "hybridsync"
 ALLOWED = SRC / "connectors" / "drsr"
 CONFINED = {"impacket", "Cryptodome"}
@@ -31,3 +33,9 @@ def test_only_the_drsr_connector_imports_impacket() -> None:
 
 def test_the_drsr_connector_does_import_it() -> None:
     assert any(imported_roots(p) & CONFINED for p in ALLOWED.rglob("*.py"))
+
+
+def test_the_drsr_package_exports_a_sorted_public_api() -> None:
+    drsr = pytest.importorskip("hybridsync.connectors.drsr")
+    assert drsr.__all__ == sorted(drsr.__all__)
+    assert all(hasattr(drsr, name) for name in drsr.__all__)
