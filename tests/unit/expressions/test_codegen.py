@@ -58,3 +58,11 @@ def test_no_dispatch_on_node_types_at_evaluation() -> None:
     assert "isinstance" not in source
     assert source.count("_f_Left(") == 1
     assert "if _t1:" in source
+
+
+def test_names_and_strings_cannot_inject_code() -> None:
+    name = "a') or __import__('os') or ('"
+    text = f'[{name}] & %P% & "\'); raise SystemExit(\'" & "\\" + 1 + \\""'
+    compiled = compile_expression(text)
+    value = compiled.evaluate({name: "1"}, {"P": "2"})
+    assert value == "12'); raise SystemExit('\" + 1 + \""
