@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-
-from hybridsync.connectors.ad import ADConnector, ADSettings
 from tests.integration.ad.space import ConnectorSpace
 from tests.support.samba import SambaDC
+
+from hybridsync.connectors.ad import ADConnector, ADSettings
 
 PASSWORD_ENV = "HYBRIDSYNC_TEST_AD_PASSWORD"
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from tests.integration.ad.space import ConnectorSpace
+from tests.support.samba import SambaDC
 
 from hybridsync.connectors.ad import ADConnector
 from hybridsync.core.ports import ImportKind
 from hybridsync.core.values import Reference
-from tests.integration.ad.space import ConnectorSpace
-from tests.support.samba import SambaDC
 
 pytestmark = pytest.mark.samba
 
@@ -25,7 +25,8 @@ def test_full_import_reads_every_user_across_pages(
     assert sorted(r.dn for r in records) == sorted(dns)
     assert len({r.anchor for r in records}) == 1600
     assert all(page.watermark is None for page in pages[:-1])
-    assert pages[-1].watermark is not None and not pages[-1].objects
+    assert pages[-1].watermark is not None
+    assert not pages[-1].objects
     sample = next(r for r in records if r.dn == dns[1234])
     assert sample.kind is ImportKind.PRESENT
     assert sample.attributes["userPrincipalName"] == ("bulk001234@contoso.com",)
