@@ -6,6 +6,7 @@ so tests can change the directory without disturbing each other.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -24,6 +25,13 @@ def ou(samba_dc: SambaDC, request: pytest.FixtureRequest) -> str:
     """A fresh OU named after the test (tests run once per session DC)."""
     name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name)[:60]
     return samba_dc.add_ou(f"T-{name}")
+
+
+@pytest.fixture
+def n(request: pytest.FixtureRequest) -> Callable[[str], str]:
+    """``n("jdoe")``: a sAMAccountName unique to this test (they are unique per domain)."""
+    suffix = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:6]
+    return lambda base: f"{base}{suffix}"
 
 
 @pytest.fixture

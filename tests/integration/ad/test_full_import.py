@@ -16,7 +16,7 @@ pytestmark = pytest.mark.samba
 
 
 def test_full_import_reads_every_user_across_pages(
-    samba_dc: SambaDC, ou: str, make_connector: Callable[..., ADConnector]
+    samba_dc: SambaDC, n: Callable[[str], str], ou: str, make_connector: Callable[..., ADConnector]
 ) -> None:
     dns = samba_dc.add_users_bulk(1600, ou_dn=ou, prefix="bulk")
     pages = list(make_connector(object_types=("user",)).full_import())
@@ -34,34 +34,48 @@ def test_full_import_reads_every_user_across_pages(
 
 
 def test_the_anchor_is_the_object_guid_as_ad_writes_it(
-    samba_dc: SambaDC, ou: str, make_connector: Callable[..., ADConnector], space: ConnectorSpace
+    samba_dc: SambaDC,
+    n: Callable[[str], str],
+    ou: str,
+    make_connector: Callable[..., ADConnector],
+    space: ConnectorSpace,
 ) -> None:
-    dn = samba_dc.add_user("anchor1", ou_dn=ou, upn="anchor1@contoso.com")
+    dn = samba_dc.add_user(n("anchor1"), ou_dn=ou, upn=n("anchor1") + "@contoso.com")
     space.full(make_connector().full_import())
     guid = samba_dc.object_guid(dn)
-    shown = samba_dc.search(f"<GUID={space.by_name('anchor1').anchor}>", attributes=["cn"])
+    shown = samba_dc.search(f"<GUID={space.by_name(n('anchor1')).anchor}>", attributes=["cn"])
     assert shown[0][0] == dn
-    assert space.by_name("anchor1").attributes["objectGUID"] == (guid,)
+    assert space.by_name(n("anchor1")).attributes["objectGUID"] == (guid,)
 
 
 def test_ou_include_and_exclude_lists(
-    samba_dc: SambaDC, ou: str, make_connector: Callable[..., ADConnector], space: ConnectorSpace
+    samba_dc: SambaDC,
+    n: Callable[[str], str],
+    ou: str,
+    make_connector: Callable[..., ADConnector],
+    space: ConnectorSpace,
 ) -> None:
     kept = samba_dc.add_ou("Kept", ou)
     dropped = samba_dc.add_ou("Dropped", kept)
-    samba_dc.add_user("inkept", ou_dn=kept, upn="inkept@contoso.com")
-    samba_dc.add_user("indropped", ou_dn=dropped, upn="indropped@contoso.com")
-    samba_dc.add_user("atroot", ou_dn=ou, upn="atroot@contoso.com")
+    samba_dc.add_user(n("inkept"), ou_dn=kept, upn="inkept@contoso.com")
+    samba_dc.add_user(n("indropped"), ou_dn=dropped, upn="indropped@contoso.com")
+    samba_dc.add_user(n("atroot"), ou_dn=ou, upn="atroot@contoso.com")
     space.full(make_connector(include_ous=(kept,), exclude_ous=(dropped,)).full_import())
-    assert sorted(o.attributes["sAMAccountName"][0] for o in space.objects.values()) == ["inkept"]
+    assert sorted(o.attributes["sAMAccountName"][0] for o in space.objects.values()) == [
+        n("inkept")
+    ]
 
 
 def test_whole_domain_includes_the_contoso_sample_and_groups_with_members(
-    samba_dc: SambaDC, ou: str, make_connector: Callable[..., ADConnector], space: ConnectorSpace
+    samba_dc: SambaDC,
+    n: Callable[[str], str],
+    ou: str,
+    make_connector: Callable[..., ADConnector],
+    space: ConnectorSpace,
 ) -> None:
     moran = f"CN=William Moran,OU=Partners,{samba_dc.base_dn}"
-    group = samba_dc.add_group("Partners-All", ou_dn=ou, members=[moran])
-    samba_dc.add_group("Empty-Group", ou_dn=ou)
+    group = samba_dc.add_group(n("Partners-All"), ou_dn=ou, members=[moran])
+    samba_dc.add_group(n("Empty-Group"), ou_dn=ou)
     space.full(make_connector(include_ous=()).full_import())
     assert space.by_name("wmoran").attributes["extensionAttribute1"] == ("Guest",)
     assert space.by_name("msullivan").attributes["userPrincipalName"] == (
@@ -69,12 +83,12 @@ def test_whole_domain_includes_the_contoso_sample_and_groups_with_members(
     )
     groups = {o.dn: o for o in space.objects.values() if o.object_type == "group"}
     assert groups[group].attributes["member"] == (Reference(moran),)
-    assert "member" not in groups[f"CN=Empty-Group,{ou}"].attributes
+    assert "member" not in groups[f"CN={n('Empty-Group')},{ou}"].attributes
     assert "Administrator" in {o.attributes["sAMAccountName"][0] for o in space.objects.values()}
 
 
 def test_parameters_come_from_rootdse_and_partitions(
-    samba_dc: SambaDC, make_connector: Callable[..., ADConnector]
+    samba_dc: SambaDC, n: Callable[[str], str], make_connector: Callable[..., ADConnector]
 ) -> None:
     assert make_connector().parameters() == {
         "Domain.FQDN": "corp.contoso.com",
@@ -87,8 +101,14 @@ def test_parameters_come_from_rootdse_and_partitions(
 
 
 def test_start_tls_on_the_plain_port(
-    samba_dc: SambaDC, ou: str, make_connector: Callable[..., ADConnector], space: ConnectorSpace
+    samba_dc: SambaDC,
+    n: Callable[[str], str],
+    ou: str,
+    make_connector: Callable[..., ADConnector],
+    space: ConnectorSpace,
 ) -> None:
-    samba_dc.add_user("starttls1", ou_dn=ou, upn="starttls1@contoso.com")
+    samba_dc.add_user(n("starttls1"), ou_dn=ou, upn=n("starttls1") + "@contoso.com")
     space.full(make_connector(url=samba_dc.ldap_url, start_tls=True).full_import())
-    assert space.by_name("starttls1").attributes["userPrincipalName"] == ("starttls1@contoso.com",)
+    assert space.by_name(n("starttls1")).attributes["userPrincipalName"] == (
+        n("starttls1") + "@contoso.com",
+    )

@@ -3,7 +3,7 @@
 DirSync returns, per changed object, only the changed attributes. How each is recorded:
 
 - ``isDeleted`` TRUE (a tombstone), or a DN now outside the OU filter: DELETE;
-- a DN change (``parentGUID`` present: add, rename, move, restore) inside the scope:
+- a DN change (``name`` or ``parentGUID`` present: add, rename, move, restore) inside the scope:
   the whole object is read again and recorded as REPLACE, because the connector space
   may not hold it yet (it moved in, or was restored);
 - anything else: UPDATE with just the changed attributes (cleared ones as ``()``).
@@ -26,7 +26,8 @@ __all__ = ["current_watermark", "dirsync_changes"]
 
 NOTHING = "(&(objectClass=user)(!(objectClass=user)))"
 """Matches no object: a DirSync with it returns only a cookie for 'now'."""
-_DN_CHANGE_MARKERS = ("parentGUID", "isDeleted", "objectClass")
+# DirSync reports a rename or move only when ``name`` is requested (cn alone is not enough).
+_DN_CHANGE_MARKERS = ("name", "parentGUID", "isDeleted", "objectClass")
 _ALWAYS_RETURNED = frozenset({"objectguid", "instancetype", "parentguid", "name"})
 
 
