@@ -23,8 +23,9 @@ PASSWORD_ENV = "HYBRIDSYNC_TEST_AD_PASSWORD"
 @pytest.fixture
 def ou(samba_dc: SambaDC, request: pytest.FixtureRequest) -> str:
     """A fresh OU named after the test (tests run once per session DC)."""
-    name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name)[:60]
-    return samba_dc.add_ou(f"T-{name}")
+    name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name)[:50]
+    suffix = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:6]
+    return samba_dc.add_ou(f"T-{name}-{suffix}")
 
 
 @pytest.fixture

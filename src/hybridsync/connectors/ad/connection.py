@@ -27,8 +27,10 @@ from hybridsync.connectors.ad.controls import (
 from hybridsync.connectors.ad.errors import (
     NoSuchObjectError,
     ServerUnreachableError,
+    TLSFailureError,
     ldap_errors,
 )
+from hybridsync.connectors.ad.probe import diagnose_tls
 from hybridsync.connectors.ad.settings import ADSettings
 
 __all__ = ["Connection", "RawEntry", "SearchScope"]
@@ -78,6 +80,20 @@ class Connection:
         if self._conn is not None:
             return self._conn
         settings = self._settings
+        try:
+            conn = self._bind()
+        except ServerUnreachableError as exc:
+            problem = diagnose_tls(settings.url, settings.ca_file, settings.timeout_seconds)
+            if problem is None:
+                raise
+            raise TLSFailureError(
+                f"TLS failure (bind as {settings.bind_user} on {self.server}): {problem}"
+            ) from exc
+        self._conn = conn
+        return conn
+
+    def _bind(self) -> LDAPObject:
+        settings = self._settings
         with ldap_errors(self.server, f"bind as {settings.bind_user}"):
             conn = ldap.initialize(settings.url)
             conn.set_option(ldap.OPT_PROTOCOL_VERSION, 3)
@@ -88,7 +104,6 @@ class Connection:
             if settings.url.startswith("ldap://") and settings.start_tls:
                 conn.start_tls_s()
             conn.simple_bind_s(settings.bind_user, self._password.get_secret_value())
-        self._conn = conn
         return conn
 
     def close(self) -> None:
@@ -116,15 +131,31 @@ class Connection:
 
     # --- reading -----------------------------------------------------------------------
 
-    def read_entry(self, dn: str, attributes: Sequence[str]) -> RawEntry | None:
+    def read_entry(
+        self, dn: str, attributes: Sequence[str], *, show_deleted: bool = False
+    ) -> RawEntry | None:
         """One entry by DN (``<GUID=...>`` works too), or None if it does not exist."""
         conn = self.open()
+        controls = [ShowDeleted()] if show_deleted else []
         try:
             with ldap_errors(self.server, f"read {dn}"):
-                data = conn.search_ext_s(dn, ldap.SCOPE_BASE, "(objectClass=*)", list(attributes))
+                data = conn.search_ext_s(dn, ldap.SCOPE_BASE, "(objectClass=*)",
+                                         list(attributes), serverctrls=controls)  # fmt: skip
         except NoSuchObjectError:
             return None
         return next(_entries(data), None)
+
+    def any_tombstone_visible(self, container: str) -> bool:
+        """Whether this account sees at least one deleted object in ``container``."""
+        conn = self.open()
+        with ldap_errors(self.server, f"look into {container}"):
+            msgid = conn.search_ext(container, ldap.SCOPE_ONELEVEL, "(isDeleted=TRUE)", ["1.1"],
+                                    serverctrls=[ShowDeleted()], sizelimit=1)  # fmt: skip
+            try:
+                kind, data = conn.result(msgid, all=0)
+            finally:
+                conn.abandon(msgid)
+        return kind == ldap.RES_SEARCH_ENTRY and bool(data)
 
     def resuming_search(
         self, base: str, filterstr: str, attributes: Sequence[str]

@@ -74,6 +74,10 @@ def discover(conn: Connection, base_dn: str | None = None) -> DomainInfo:
     root = _root_dse(conn, ROOT_DSE_ATTRIBUTES)
     configuration = _text(root, "configurationNamingContext")
     domain_dn = base_dn or _text(root, "defaultNamingContext")
+    if base_dn is not None and conn.read_entry(base_dn, ["objectGUID"]) is None:
+        raise FatalConnectorError(
+            f"base_dn {base_dn} does not exist on {conn.server}: give a domain this DC holds"
+        )
     forest_dn = _text(root, "rootDomainNamingContext")
     domain_fqdn, domain_netbios = _cross_ref(conn, configuration, domain_dn)
     forest_fqdn, forest_netbios = _cross_ref(conn, configuration, forest_dn)

@@ -74,7 +74,8 @@ def _translate(exc: ldap.LDAPError, server: str, operation: str) -> ConnectorErr
         )
     if isinstance(exc, ldap.NO_SUCH_OBJECT):
         return NoSuchObjectError(f"no such object ({where})")
-    if isinstance(exc, ldap.UNWILLING_TO_PERFORM | ldap.PROTOCOL_ERROR | ldap.OTHER):
+    refused = ldap.UNWILLING_TO_PERFORM | ldap.PROTOCOL_ERROR | ldap.OTHER
+    if isinstance(exc, refused | ldap.UNAVAILABLE_CRITICAL_EXTENSION):
         return UnwillingError(f"the server refused {where}: {detail}")
     if isinstance(exc, ldap.TIMEOUT | ldap.TIMELIMIT_EXCEEDED | ldap.BUSY | ldap.UNAVAILABLE):
         return TransientConnectorError(f"the server did not answer in time ({where}): {detail}")

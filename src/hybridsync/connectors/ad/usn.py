@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import structlog
+
 from hybridsync.connectors.ad.convert import plain_dn
 from hybridsync.connectors.ad.discovery import DomainInfo, read_usn_state
 from hybridsync.connectors.ad.reader import Reader
@@ -18,7 +20,13 @@ from hybridsync.connectors.ad.watermark import FULL_IMPORT_NEEDED, UsnWatermark
 from hybridsync.core.ports import ImportedObject, ImportKind
 from hybridsync.errors import FatalConnectorError
 
-__all__ = ["current_watermark", "usn_changes"]
+__all__ = ["DELETIONS_HINT", "current_watermark", "usn_changes"]
+
+log = structlog.get_logger(__name__)
+DELETIONS_HINT = (
+    "the account cannot list Deleted Objects, so delta imports miss deletions until the "
+    "next full import; grant it List Contents and Read Property there (docs/ad.md)"
+)
 
 
 def current_watermark(reader: Reader, info: DomainInfo) -> UsnWatermark:
@@ -39,6 +47,7 @@ def _changed(reader: Reader, object_type: str, since: int) -> Iterator[list[Impo
 
 def _deleted(reader: Reader, since: int) -> Iterator[list[ImportedObject]]:
     base = f"CN=Deleted Objects,{reader.scope.domain_dn}"
+    found = 0
     filterstr = f"(&(isDeleted=TRUE)(uSNChanged>={since + 1}))"
     for page in reader.conn.search_deleted(base, filterstr, ["objectGUID", "objectClass"]):
         records = []
@@ -46,7 +55,12 @@ def _deleted(reader: Reader, since: int) -> Iterator[list[ImportedObject]]:
             object_type = reader.typed(entry, "")
             if object_type in reader.object_types:
                 records.append(reader.deletion(entry, object_type))
+        found += len(page)
         yield records
+    if not found and not reader.conn.any_tombstone_visible(base):
+        # Only a full import can notice these deletions (the engine removes what it no
+        # longer reads); say so on every delta rather than pretend nothing was deleted.
+        log.warning("ad.deletions_not_visible", container=base, hint=DELETIONS_HINT)
 
 
 def usn_changes(
