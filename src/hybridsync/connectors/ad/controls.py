@@ -96,7 +96,9 @@ class DirSyncRequest(RequestControl):  # type: ignore[misc]
         self.max_bytes = max_bytes
 
     def encodeControlValue(self) -> bytes:
-        return encode_sequence(self.flags, self.max_bytes, self.cookie)
+        # AD reads flags as a signed 32-bit integer (0x80000000 is negative on the wire).
+        flags = self.flags - (1 << 32) if self.flags >= 1 << 31 else self.flags
+        return encode_sequence(flags, self.max_bytes, self.cookie)
 
 
 @dataclass(slots=True)
