@@ -15,7 +15,15 @@ See ``docs/ad.md`` for permissions, filtering, and DirSync versus the USN fallba
 
 from __future__ import annotations
 
+from hybridsync.connectors.ad.config import ADConfig, build_ad_connector
 from hybridsync.connectors.ad.connector import ADConnector
 from hybridsync.connectors.ad.settings import DEFAULT_ATTRIBUTES, ADSettings, DeltaMode
 
-__all__ = ["DEFAULT_ATTRIBUTES", "ADConnector", "ADSettings", "DeltaMode"]
+__all__ = [
+    "DEFAULT_ATTRIBUTES",
+    "ADConfig",
+    "ADConnector",
+    "ADSettings",
+    "DeltaMode",
+    "build_ad_connector",
+]

@@ -66,6 +66,11 @@ class ADConnector:
             multi_valued=MULTI_VALUED,
         )
 
+    @property
+    def attribute_list(self) -> tuple[str, ...]:
+        """The attribute inclusion list (the engine asks for a full import when it changes)."""
+        return self._settings.all_attributes()
+
     def parameters(self) -> Mapping[str, str]:
         return self._domain().parameters()
 

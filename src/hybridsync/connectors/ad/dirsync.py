@@ -2,7 +2,8 @@
 
 DirSync returns, per changed object, only the changed attributes. How each is recorded:
 
-- ``isDeleted`` TRUE (a tombstone), or a DN now outside the OU filter: DELETE;
+- ``isDeleted`` TRUE (a tombstone), or a DN that changed to one outside the OU filter:
+  DELETE (changes to objects that stay outside the scope are skipped);
 - a DN change (``name`` or ``parentGUID`` present: add, rename, move, restore) inside the scope:
   the whole object is read again and recorded as REPLACE, because the connector space
   may not hold it yet (it moved in, or was restored);
@@ -50,9 +51,14 @@ def _classify(
 ) -> tuple[ImportedObject | None, bytes | None]:
     """(record, None) for a delete or update, (None, guid) when the object must be re-read."""
     dn, raw = entry
-    if raw.get("isDeleted") == [b"TRUE"] or not reader.scope.contains(plain_dn(dn)):
+    moved = any(raw.get(marker) for marker in _DN_CHANGE_MARKERS)
+    if raw.get("isDeleted") == [b"TRUE"]:
         return reader.deletion(entry, object_type), None
-    if any(raw.get(marker) for marker in _DN_CHANGE_MARKERS):
+    if not reader.scope.contains(plain_dn(dn)):
+        # Scope depends on the DN only: an object whose DN did not change was out of
+        # scope before too, and the connector space never held it.
+        return (reader.deletion(entry, object_type) if moved else None), None
+    if moved:
         return None, raw["objectGUID"][0]
     changed = {k: v for k, v in raw.items() if k.lower() not in _ALWAYS_RETURNED}
     if not changed:
