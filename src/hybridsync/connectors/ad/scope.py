@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ldap.dn
 
@@ -51,6 +51,15 @@ class Scope:
     domain_dn: str
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    _bases: tuple[NormalDN, ...] = field(init=False, repr=False, compare=False)
+    _excluded: tuple[NormalDN, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Parsed once: contains() runs for every object read.
+        parsed = (normalize_dn(dn) for dn in self.bases())
+        object.__setattr__(self, "_bases", tuple(dn for dn in parsed if dn is not None))
+        excluded = (normalize_dn(dn) for dn in self.exclude)
+        object.__setattr__(self, "_excluded", tuple(dn for dn in excluded if dn is not None))
 
     @classmethod
     def build(cls, domain_dn: str, include: Sequence[str], exclude: Sequence[str]) -> Scope:
@@ -67,10 +76,6 @@ class Scope:
 
     def contains(self, dn: str) -> bool:
         parsed = normalize_dn(dn)
-        if parsed is None:
+        if parsed is None or not any(_is_under(parsed, base) for base in self._bases):
             return False
-        bases = [normalize_dn(b) for b in self.bases()]
-        if not any(base is not None and _is_under(parsed, base) for base in bases):
-            return False
-        excluded = [normalize_dn(b) for b in self.exclude]
-        return not any(base is not None and _is_under(parsed, base) for base in excluded)
+        return not any(_is_under(parsed, base) for base in self._excluded)
