@@ -45,9 +45,9 @@ def full_import(
         checkpoint()
         watermark = page.watermark if page.watermark is not None else watermark
         report.count("read", len(page.objects))
-    staged, current = store.staged_count(name), _import_objects(context, name)
+    current = store.count_imported(name)
     if not allow_shrink:
-        _guard(context, name, current, staged)
+        _guard(context, name, current, current - len(store.cs_ids_not_staged(name)))
     with store.transaction():
         _apply_staging(context, name, report)
         state = store.connector_state(name)
@@ -81,7 +81,7 @@ def delta_import(
         )
     pages: list[ImportPage] = list(connector.delta_import(state.watermark))
     deletes = sum(1 for page in pages for obj in page.objects if obj.kind is ImportKind.DELETE)
-    current = _import_objects(context, name)
+    current = store.count_imported(name)
     if not allow_shrink and deletes:
         _guard(context, name, current, current - deletes)
     for page in pages:
@@ -102,9 +102,9 @@ def _guard(context: EngineContext, name: str, current: int, remaining: int) -> N
     if remaining <= 0:
         raise RunStopped(
             Status.STOPPED_IMPORT_REFUSED,
-            f"connector {name!r}: the import returned no objects while the connector space "
-            f"holds {current}; refused (nothing changed). Check the source, or allow it once "
-            "with --allow-shrink",
+            f"connector {name!r}: the import returned none of the {current} objects the "
+            "connector space holds; refused (nothing changed). Check the source, or allow it "
+            "once with --allow-shrink",
         )
     floor = current * settings.import_guard_percent / 100
     if current >= settings.import_guard_min_objects and remaining < floor:
@@ -114,10 +114,6 @@ def _guard(context: EngineContext, name: str, current: int, remaining: int) -> N
             f"(below {settings.import_guard_percent:g}%); refused (nothing changed). Allow it "
             "once with --allow-shrink",
         )
-
-
-def _import_objects(context: EngineContext, name: str) -> int:
-    return context.store.count_cs(name)
 
 
 def _apply_staging(context: EngineContext, name: str, report: RunReport) -> None:

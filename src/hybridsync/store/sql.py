@@ -126,6 +126,11 @@ class SqlStore:
         c = T.cs_objects.c
         return int(self._run(select(func.count()).where(c.connector == connector)).scalar_one())
 
+    def count_imported(self, connector: str) -> int:
+        c = T.cs_objects.c
+        query = select(func.count()).where(c.connector == connector, c.anchor.is_not(None))
+        return int(self._run(query).scalar_one())
+
     def count_pending_deletes(self, connector: str) -> int:
         c = T.cs_objects.c
         query = select(func.count()).where(

@@ -11,8 +11,20 @@ import pytest
 from hybridsync.engine import Status
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "contoso-20.ldif"
-EMPLOYEES = {"wmoran", "aturner", "bchen", "cdiaz", "devans", "efoster", "fgarcia", "ghughes",
-             "ikhan", "jlopez", "kmeyer", "lnguyen"}  # fmt: skip
+EMPLOYEES = {
+    "wmoran",
+    "aturner",
+    "bchen",
+    "cdiaz",
+    "devans",
+    "efoster",
+    "fgarcia",
+    "ghughes",
+    "ikhan",
+    "jlopez",
+    "kmeyer",
+    "lnguyen",
+}
 PARTNERS = {"msullivan", "nowens", "opatel", "pquinn", "rrossi", "sschmidt", "tturner", "uvogel"}
 MODES = {
     "attribute": {"source": "attribute", "attribute": "extensionAttribute1"},
@@ -45,8 +57,10 @@ def test_preview_shows_the_rule_that_set_user_type(world: Any, mode: str) -> Non
     shown = built.engine.preview("ad", "CN=Megan Sullivan,OU=Partners,DC=contoso,DC=com")
     assert "In from AD - User UserType" in shown["rules_in_scope"]
     assert shown["metaverse"]["userType"] == {
-        "values": ["Guest"], "rule": "In from AD - User UserType", "before": ["Guest"]
-    }  # fmt: skip
+        "values": ["Guest"],
+        "rule": "In from AD - User UserType",
+        "before": ["Guest"],
+    }
     cloud = shown["targets"]["cloud"]["attributes"]["userType"]
     assert cloud == {"values": ["Guest"], "rule": "Out to Cloud - User UserType"}
     assert shown["join"]["rule"] == "In from AD - User Join"
