@@ -8,7 +8,6 @@ pending import, so its cost follows the changes, never the directory's size.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 
 from hybridsync.core.convert import value_key
@@ -26,6 +25,7 @@ from hybridsync.core.rules import Direction, SyncRule
 from hybridsync.core.values import Values
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint
+from hybridsync.engine.ids import new_id
 from hybridsync.engine.outbound import OutboundWriter
 from hybridsync.engine.report import RunReport, Status
 from hybridsync.errors import RunStopped
@@ -171,9 +171,9 @@ class BatchSync:
         done = replace(cs, pending_import=PendingImport.NONE, keeps_mv=keeping)
         if action is LinkAction.PROJECT:
             assert rule is not None
-            new_id = str(uuid.uuid4())
-            done = replace(done, mv_id=new_id, joined_by=rule)
-            self.affected[new_id] = True
+            mv_id = new_id()
+            done = replace(done, mv_id=mv_id, joined_by=rule)
+            self.affected[mv_id] = True
             self.report.count("projected")
         elif action is LinkAction.JOIN:
             done = replace(done, mv_id=mv_id, joined_by=rule)

@@ -11,8 +11,8 @@ import base64
 import binascii
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import TextIO
 from dataclasses import dataclass
+from typing import TextIO
 
 from hybridsync.errors import ConnectorError
 
