@@ -502,7 +502,7 @@ def _attributes_text(cs: CSObject) -> str:
 
 
 def _remember_text(cs_id: str, attributes: object, text: str) -> None:
-    if len(_ATTRIBUTE_TEXT) > 20_000:
+    if len(_ATTRIBUTE_TEXT) > 4_000:
         _ATTRIBUTE_TEXT.clear()
     _ATTRIBUTE_TEXT[cs_id] = (attributes, text)
 
