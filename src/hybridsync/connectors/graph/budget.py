@@ -1,0 +1,132 @@
+"""A write budget that keeps the connector under the target's write quotas.
+
+Graph throttles directory writes per app and tenant (for example 3,000 requests in
+2 min 30 s). Waiting before sending costs the same time as being throttled, but without
+429 answers, retries and the penalty Graph adds for retrying too early.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from hybridsync.connectors.graph.config import WriteQuota
+
+
+@dataclass(frozen=True, slots=True)
+class ExportProgress:
+    """Where an export stands; given to the progress callback after every batch."""
+
+    done: int
+    total: int
+    eta_seconds: float | None
+    """Estimated seconds until the last change is written; ``None`` before any data."""
+    throttled: int = 0
+    """Answers with 429/503 seen so far."""
+
+
+class _Window:
+    """One quota: timestamps of the writes in the last ``per_seconds`` seconds."""
+
+    def __init__(self, quota: WriteQuota):
+        self.quota = quota
+        self.writes: deque[float] = deque()
+
+    def wait_for(self, count: int, now: float) -> float:
+        """Seconds until ``count`` more writes fit in this window."""
+        while self.writes and self.writes[0] <= now - self.quota.per_seconds:
+            self.writes.popleft()
+        excess = len(self.writes) + count - self.quota.requests
+        if excess <= 0:
+            return 0.0
+        # The window frees up when the write that must leave it is older than per_seconds.
+        return self.writes[excess - 1] + self.quota.per_seconds - now
+
+    def record(self, count: int, now: float) -> None:
+        self.writes.extend([now] * count)
+
+
+class WriteBudget:
+    """Blocks writers until their writes fit in every configured quota.
+
+    Thread-safe: several batch workers share one budget.
+    """
+
+    def __init__(
+        self,
+        quotas: Sequence[WriteQuota],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self._windows = [_Window(quota) for quota in quotas]
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self.waited = 0.0
+
+    def acquire(self, count: int) -> None:
+        """Wait until ``count`` writes may be sent, then count them as sent."""
+        if count > min((w.quota.requests for w in self._windows), default=count):
+            raise ValueError(f"{count} writes at once exceed a configured write quota")
+        while True:
+            with self._lock:
+                now = self._clock()
+                delay = max((w.wait_for(count, now) for w in self._windows), default=0.0)
+                if delay <= 0:
+                    for window in self._windows:
+                        window.record(count, now)
+                    return
+            self.waited += delay
+            self._sleep(delay)
+
+    def sustained_rate(self) -> float | None:
+        """Writes per second the quotas allow in the long run (``None``: no quota)."""
+        rates = [w.quota.requests / w.quota.per_seconds for w in self._windows]
+        return min(rates) if rates else None
+
+
+class ProgressMeter:
+    """Turns completed batches into :class:`ExportProgress` with an ETA."""
+
+    def __init__(
+        self,
+        total: int,
+        budget: WriteBudget,
+        callback: Callable[[ExportProgress], None] | None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._total = total
+        self._budget = budget
+        self._callback = callback
+        self._clock = clock
+        self._started = clock()
+        self._done = 0
+        self._throttled = 0
+        self._lock = threading.Lock()
+
+    def advance(self, done: int, throttled: int = 0) -> None:
+        with self._lock:
+            self._done += done
+            self._throttled += throttled
+            progress = ExportProgress(self._done, self._total, self._eta(), self._throttled)
+        if self._callback is not None:
+            self._callback(progress)
+
+    def _eta(self) -> float | None:
+        remaining = self._total - self._done
+        if remaining <= 0:
+            return 0.0
+        elapsed = self._clock() - self._started
+        rates = []
+        if self._done and elapsed > 0:
+            rates.append(self._done / elapsed)
+        quota_rate = self._budget.sustained_rate()
+        if quota_rate is not None:
+            rates.append(quota_rate)
+        if not rates:
+            return None
+        return remaining / min(rates)
