@@ -110,7 +110,7 @@ class MsalTokenSource:
             app = self._application()
             if refresh:
                 cache = app.token_cache
-                for entry in cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN):
+                for entry in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
                     cache.remove_at(entry)
             result = app.acquire_token_for_client(scopes=[self._config.scope])
         if "access_token" in result:

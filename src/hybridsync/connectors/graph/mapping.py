@@ -205,11 +205,11 @@ def create_body(attributes: Attributes, target: Target) -> JsonObject:
     Raises:
         ObjectRejectedError: a required property is missing or a value is refused.
     """
-    body = patch_body(attributes.items(), target)
+    # A new user has nothing to clear: absent attributes are simply not sent.
+    body = patch_body(((k, v) for k, v in attributes.items() if v), target)
     for name in REQUIRED_ON_CREATE:
         if not body.get(name):
             raise ObjectRejectedError(f"{name}: required to create a cloud user but empty")
-    body = {key: value for key, value in body.items() if value is not None}
     body.setdefault("accountEnabled", True)
     if "mailNickname" not in body:
         nickname = nickname_from_upn(body["userPrincipalName"])

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import httpx
 
@@ -52,6 +52,14 @@ class FakeGraph:
         self.users[uid] = {"id": uid, **props}
         self._changed(uid)
         return uid
+
+    def update_user(self, uid: str, **props: Any) -> None:
+        self.users[uid].update(props)
+        self._changed(uid)
+
+    def remove_user(self, uid: str) -> None:
+        del self.users[uid]
+        self._changed(uid)
 
     def _changed(self, uid: str) -> None:
         self._version += 1
@@ -120,6 +128,11 @@ class FakeGraph:
             body["@odata.nextLink"] = f"{BASE}/users?$skiptoken={start + self.page_size}"
         return 200, {}, body
 
+    def _delta_link(self, query: dict[str, list[str]]) -> str:
+        # Graph bakes the first call's query options into its tokens; so does the fake.
+        select = "&" + urlencode({"$select": query["$select"][0]}) if "$select" in query else ""
+        return f"{BASE}/users/delta?$deltatoken={self._version}{select}"
+
     def _delta(self, query: dict[str, list[str]]) -> tuple[int, dict[str, str], Any]:
         token = query.get("$deltatoken", [None])[0]
         if token == "latest":
@@ -128,7 +141,7 @@ class FakeGraph:
                 {},
                 {
                     "value": [],
-                    "@odata.deltaLink": f"{BASE}/users/delta?$deltatoken={self._version}",
+                    "@odata.deltaLink": self._delta_link(query),
                 },
             )
         if token == "expired":
@@ -149,7 +162,7 @@ class FakeGraph:
         return (
             200,
             {},
-            {"value": items, "@odata.deltaLink": f"{BASE}/users/delta?$deltatoken={self._version}"},
+            {"value": items, "@odata.deltaLink": self._delta_link(query)},
         )
 
     # -- dispatch ----------------------------------------------------------------------

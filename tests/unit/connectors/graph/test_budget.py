@@ -1,0 +1,61 @@
+"""The write budget: writes wait until they fit in every quota."""
+
+from __future__ import annotations
+
+import pytest
+from tests.unit.connectors.graph.support import Sleeps
+
+from hybridsync.connectors.graph.budget import ExportProgress, ProgressMeter, WriteBudget
+from hybridsync.connectors.graph.config import WriteQuota
+
+
+def test_writes_within_the_quota_do_not_wait() -> None:
+    sleeps = Sleeps()
+    budget = WriteBudget(
+        [WriteQuota(requests=40, per_seconds=10)], clock=sleeps.clock, sleep=sleeps
+    )
+    budget.acquire(20)
+    budget.acquire(20)
+    assert sleeps.delays == []
+
+
+def test_a_write_over_the_quota_waits_for_the_window_to_free_up() -> None:
+    sleeps = Sleeps()
+    budget = WriteBudget(
+        [WriteQuota(requests=40, per_seconds=10)], clock=sleeps.clock, sleep=sleeps
+    )
+    budget.acquire(20)
+    sleeps(3)  # time passes
+    budget.acquire(20)
+    budget.acquire(20)
+    assert sleeps.delays[1:] == [pytest.approx(7)]
+
+
+def test_the_strictest_quota_wins() -> None:
+    sleeps = Sleeps()
+    quotas = [WriteQuota(requests=100, per_seconds=10), WriteQuota(requests=30, per_seconds=60)]
+    budget = WriteBudget(quotas, clock=sleeps.clock, sleep=sleeps)
+    budget.acquire(20)
+    budget.acquire(20)
+    assert sleeps.delays == [pytest.approx(60)]
+    assert budget.sustained_rate() == pytest.approx(0.5)
+
+
+def test_a_request_larger_than_a_quota_is_a_configuration_mistake() -> None:
+    budget = WriteBudget([WriteQuota(requests=10, per_seconds=1)])
+    with pytest.raises(ValueError, match="exceed"):
+        budget.acquire(20)
+
+
+def test_eta_uses_the_slower_of_observed_speed_and_quota() -> None:
+    sleeps = Sleeps()
+    budget = WriteBudget(
+        [WriteQuota(requests=20, per_seconds=10)], clock=sleeps.clock, sleep=sleeps
+    )
+    seen: list[ExportProgress] = []
+    meter = ProgressMeter(100, budget, seen.append, clock=sleeps.clock)
+    sleeps(1)
+    meter.advance(10)  # observed 10/s, quota 2/s: 90 left at 2/s
+    assert seen[-1].eta_seconds == pytest.approx(45)
+    meter.advance(90)
+    assert seen[-1].eta_seconds == 0.0
