@@ -15,7 +15,7 @@ import httpx
 import msal
 
 from hybridsync.connectors.graph.config import GraphConfig
-from hybridsync.connectors.graph.errors import transport_errors
+from hybridsync.connectors.graph.errors import OutcomeUnknown, RequestNotSent, transport_errors
 from hybridsync.errors import FatalConnectorError, TransientConnectorError
 
 TRANSIENT_TOKEN_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
@@ -42,8 +42,13 @@ class _MsalHttpClient:
         **_: Any,
     ) -> httpx.Response:
         content = {"content": data} if isinstance(data, str) else {"data": data}
-        with transport_errors("token request"):
-            return self._client.post(url, params=params, headers=headers, **content)
+        try:
+            with transport_errors("token request"):
+                return self._client.post(url, params=params, headers=headers, **content)
+        except OutcomeUnknown as exc:
+            # Asking for a token twice is harmless, and the Graph request that needed
+            # it was not sent: say so, or a create would be reported as unknown.
+            raise RequestNotSent(str(exc)) from exc
 
     def get(
         self,
@@ -107,20 +112,30 @@ class MsalTokenSource:
 
     def token(self, *, refresh: bool = False) -> str:
         with self._lock:
-            app = self._application()
-            if refresh:
-                cache = app.token_cache
-                for entry in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
-                    cache.remove_at(entry)
-            result = app.acquire_token_for_client(scopes=[self._config.scope])
+            result = self._acquire(refresh)
         if "access_token" in result:
             return str(result["access_token"])
         error = str(result.get("error", "unknown_error"))
         description = str(result.get("error_description", "")).splitlines()[0:1]
-        message = f"token for client {self._config.client_id}: {error} {' '.join(description)}"
+        message = f"{self._who}: {error} {' '.join(description)}"
         if error in TRANSIENT_TOKEN_ERRORS:
             raise TransientConnectorError(message)
         raise FatalConnectorError(message)
+
+    @property
+    def _who(self) -> str:
+        return f"token for client {self._config.client_id}"
+
+    def _acquire(self, refresh: bool) -> dict[str, Any]:
+        app = self._application()
+        if refresh:
+            cache = app.token_cache
+            for entry in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN)):
+                cache.remove_at(entry)
+        try:
+            return dict(app.acquire_token_for_client(scopes=[self._config.scope]))
+        except (ValueError, msal.exceptions.MsalError) as exc:
+            raise FatalConnectorError(f"{self._who}: {exc}") from exc
 
 
 class BearerAuth(httpx.Auth):

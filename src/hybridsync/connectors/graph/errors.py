@@ -132,6 +132,7 @@ RETRY_STATUSES = frozenset({409, 423, 424, 429, 503})
 ``Directory_ConcurrencyViolation``; 424 a failed dependency (one documented form of a
 throttled batch)."""
 SERVER_ERRORS = frozenset({500, 502, 504})
+RETRIED_CONFLICT_CODES = frozenset({"", "Directory_ConcurrencyViolation"})
 
 
 def classify(status: int, method: str, error: GraphError | None = None) -> Verdict:
@@ -140,10 +141,11 @@ def classify(status: int, method: str, error: GraphError | None = None) -> Verdi
         return Verdict.DONE
     if status == 401:
         return Verdict.REAUTH
+    if status == 409 and error is not None and error.code not in RETRIED_CONFLICT_CODES:
+        # Graph answers duplicates with 400 ObjectConflict; any other 409 than a
+        # concurrency violation is about this object and final.
+        return Verdict.REJECT
     if status in RETRY_STATUSES:
-        if status == 409 and error is not None and "Conflict" in error.message + error.code:
-            # ObjectConflict-style answers come as 400; a 409 naming a conflict is final.
-            return Verdict.REJECT
         return Verdict.RETRY
     if status in SERVER_ERRORS:
         # A create that failed on the server may still have happened: never resend blindly.

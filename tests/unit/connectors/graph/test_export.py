@@ -406,3 +406,27 @@ def test_write_quota_paces_batches_and_progress_reports_an_eta(
     assert progress[-1].done == 50
     assert progress[-1].eta_seconds == 0.0
     assert any(p.eta_seconds and p.eta_seconds >= 10 for p in progress[:20])
+
+
+def test_a_concurrency_violation_is_retried_but_another_conflict_is_final(
+    graph: FakeGraph, make_connector: ConnectorFactory
+) -> None:
+    uid = graph.add_user(userPrincipalName="a@contoso.com", displayName="A")
+    seen = {"n": 0}
+
+    def fault(method: str, url: str, body: object):
+        if method != "PATCH":
+            return None
+        seen["n"] += 1
+        if body == {"department": "Legal"} and seen["n"] == 1:
+            return 409, {}, error(409, "Directory_ConcurrencyViolation", "Try again.")
+        if body == {"jobTitle": "Boss"}:
+            return 409, {}, error(409, "Request_Conflict", "Conflicting object.")
+        return None
+
+    graph.faults.append(fault)
+    changes = [update("c1", uid, department="Legal"), update("c2", uid, jobTitle="Boss")]
+    results = by_id(list(make_connector().export(changes)))
+    assert results["c1"].outcome is ExportOutcome.APPLIED
+    assert results["c2"].outcome is ExportOutcome.REJECTED
+    assert graph.users[uid]["department"] == "Legal"
