@@ -25,6 +25,9 @@ from hybridsync.core.ports import (
 from hybridsync.errors import FatalConnectorError
 
 cloud_server_module = pytest.importorskip("tests.support.cloud_server")
+from hybridsync.cloud.throttle import Quota, ThrottleSettings  # noqa: E402
+from hybridsync.cloud.tls import ensure_local_tls  # noqa: E402
+
 CloudServer = cloud_server_module.CloudServer
 CloudTenant = cloud_server_module.CloudTenant
 serve_cloud = cloud_server_module.serve_cloud
@@ -173,15 +176,15 @@ def test_a_wrong_secret_stops_the_run(cloud_server: Any, tenant: Any) -> None:
 def test_an_untrusted_certificate_stops_the_run(
     cloud_server: Any, tenant: Any, tmp_path: Path
 ) -> None:
-    other_ca = cloud_server_module.ensure_local_tls(tmp_path / "other").ca_certificate
+    other_ca = ensure_local_tls(tmp_path / "other").ca_certificate
     config = graph_config(cloud_server, tenant, ca_file=other_ca)
     with GraphConnector(config) as connector, pytest.raises(FatalConnectorError, match="TLS"):
         list(connector.full_import())
 
 
 def test_throttled_cloud_run_completes_slower_without_errors(tmp_path: Path) -> None:
-    quota = cloud_server_module.Quota(requests=40, seconds=2)
-    throttle = cloud_server_module.ThrottleSettings(app_tenant_writes=quota)
+    quota = Quota(requests=40, seconds=2)
+    throttle = ThrottleSettings(app_tenant_writes=quota)
     with serve_cloud(tmp_path, throttle=throttle) as server:
         tenant = server.new_tenant()
         seen: list[ExportProgress] = []
@@ -202,8 +205,8 @@ def test_throttled_cloud_run_completes_slower_without_errors(tmp_path: Path) -> 
 
 
 def test_throttling_without_a_budget_is_absorbed_by_retry_after(tmp_path: Path) -> None:
-    quota = cloud_server_module.Quota(requests=30, seconds=1)
-    throttle = cloud_server_module.ThrottleSettings(app_tenant_writes=quota)
+    quota = Quota(requests=30, seconds=1)
+    throttle = ThrottleSettings(app_tenant_writes=quota)
     with serve_cloud(tmp_path, throttle=throttle) as server:
         tenant = server.new_tenant()
         seen: list[ExportProgress] = []

@@ -33,17 +33,21 @@ class _Window:
 
     def __init__(self, quota: WriteQuota):
         self.quota = quota
+        # Writes are counted when sent but the service counts them when they arrive;
+        # a margin keeps unequal network delays from putting one write too many in
+        # the service's window.
+        self.span = quota.per_seconds * 1.02 + 0.2
         self.writes: deque[float] = deque()
 
     def wait_for(self, count: int, now: float) -> float:
         """Seconds until ``count`` more writes fit in this window."""
-        while self.writes and self.writes[0] <= now - self.quota.per_seconds:
+        while self.writes and self.writes[0] <= now - self.span:
             self.writes.popleft()
         excess = len(self.writes) + count - self.quota.requests
         if excess <= 0:
             return 0.0
-        # The window frees up when the write that must leave it is older than per_seconds.
-        return self.writes[excess - 1] + self.quota.per_seconds - now
+        # The window frees up when the write that must leave it is older than the span.
+        return self.writes[excess - 1] + self.span - now
 
     def record(self, count: int, now: float) -> None:
         self.writes.extend([now] * count)

@@ -5,6 +5,7 @@ Anchor of a cloud user: its Graph ``id``. Watermark: the ``/users/delta`` deltaL
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -40,7 +41,9 @@ before a create needs it."""
 
 
 def _http_client(config: GraphConfig, transport: httpx.BaseTransport | None) -> httpx.Client:
-    verify: Any = str(config.ca_file) if config.ca_file else True
+    verify: ssl.SSLContext | bool = True
+    if config.ca_file is not None:
+        verify = ssl.create_default_context(cafile=str(config.ca_file))
     return httpx.Client(
         transport=transport,
         verify=verify,
