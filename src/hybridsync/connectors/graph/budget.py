@@ -29,24 +29,26 @@ class ExportProgress:
 
 
 class _Window:
-    """One quota: timestamps of the writes in the last ``per_seconds`` seconds."""
+    """One quota: completion times of the writes in the last ``span`` seconds."""
 
     def __init__(self, quota: WriteQuota):
         self.quota = quota
-        # Writes are counted when sent but the service counts them when they arrive;
-        # a margin keeps unequal network delays from putting one write too many in
-        # the service's window.
+        # The service counts a write when it processes it, somewhere between our
+        # sending it and our reading the answer. A write therefore occupies the window
+        # while in flight and counts from its answer on; the margin absorbs clock skew.
         self.span = quota.per_seconds * 1.02 + 0.2
         self.writes: deque[float] = deque()
 
-    def wait_for(self, count: int, now: float) -> float:
-        """Seconds until ``count`` more writes fit in this window."""
+    def wait_for(self, count: int, in_flight: int, now: float) -> float | None:
+        """Seconds until ``count`` more writes fit; ``None``: only in-flight writes can
+        make room (wait for one to finish)."""
         while self.writes and self.writes[0] <= now - self.span:
             self.writes.popleft()
-        excess = len(self.writes) + count - self.quota.requests
+        excess = len(self.writes) + in_flight + count - self.quota.requests
         if excess <= 0:
             return 0.0
-        # The window frees up when the write that must leave it is older than the span.
+        if excess > len(self.writes):
+            return None
         return self.writes[excess - 1] + self.span - now
 
     def record(self, count: int, now: float) -> None:
@@ -56,7 +58,8 @@ class _Window:
 class WriteBudget:
     """Blocks writers until their writes fit in every configured quota.
 
-    Thread-safe: several batch workers share one budget.
+    Thread-safe: several batch workers share one budget. Call :meth:`acquire` before
+    sending writes and :meth:`release` once their answer (or failure) is in.
     """
 
     def __init__(
@@ -69,23 +72,41 @@ class WriteBudget:
         self._windows = [_Window(quota) for quota in quotas]
         self._clock = clock
         self._sleep = sleep
-        self._lock = threading.Lock()
+        self._finished = threading.Condition()
+        self._in_flight = 0
         self.waited = 0.0
 
     def acquire(self, count: int) -> None:
-        """Wait until ``count`` writes may be sent, then count them as sent."""
+        """Wait until ``count`` writes may be sent, then count them as in flight."""
         if count > min((w.quota.requests for w in self._windows), default=count):
             raise ValueError(f"{count} writes at once exceed a configured write quota")
         while True:
-            with self._lock:
-                now = self._clock()
-                delay = max((w.wait_for(count, now) for w in self._windows), default=0.0)
+            with self._finished:
+                delay = self._delay(count)
+                if delay is None:
+                    self._finished.wait()
+                    continue
                 if delay <= 0:
-                    for window in self._windows:
-                        window.record(count, now)
+                    self._in_flight += count
                     return
             self.waited += delay
             self._sleep(delay)
+
+    def _delay(self, count: int) -> float | None:
+        now = self._clock()
+        delays = [w.wait_for(count, self._in_flight, now) for w in self._windows]
+        if any(delay is None for delay in delays):
+            return None
+        return max((delay for delay in delays if delay is not None), default=0.0)
+
+    def release(self, count: int) -> None:
+        """The answer to ``count`` writes is in: they count from now on."""
+        with self._finished:
+            self._in_flight -= count
+            now = self._clock()
+            for window in self._windows:
+                window.record(count, now)
+            self._finished.notify_all()
 
     def sustained_rate(self) -> float | None:
         """Writes per second the quotas allow in the long run (``None``: no quota)."""

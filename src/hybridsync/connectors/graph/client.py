@@ -156,13 +156,14 @@ class GraphClient:
             FatalConnectorError: the batch itself was refused (credentials, malformed).
         """
         body = {"requests": list(requests)}
+        unreachable = False
         for attempt in range(self.policy.max_retries + 1):
             try:
                 response = self._send("POST", self.url("/$batch"), json=body)
             except RequestNotSent as exc:
-                last = str(exc)
-                hinted = None
+                last, hinted, unreachable = str(exc), None, True
             else:
+                unreachable = False
                 if response.status_code == 200:
                     return self._batch_items(response)
                 if response.status_code in SERVER_ERRORS:
@@ -175,6 +176,8 @@ class GraphClient:
                 last, hinted = error.describe(), retry_after(response.headers)
             if attempt < self.policy.max_retries:
                 self.policy.wait(attempt, hinted)
+        if unreachable:
+            raise FatalConnectorError(f"POST /$batch: gave up after retries: {last}")
         raise TransientConnectorError(f"POST /$batch: gave up after retries: {last}")
 
     @staticmethod

@@ -77,6 +77,13 @@ class GraphConfig(BaseModel):
         "synced-user markers and onPremises* properties",
     )
     soft_match_upn: bool = False
+    match_before_create: bool = Field(
+        default=False,
+        description="look every new object up by onPremisesImmutableId before creating it; "
+        "by default a create is sent at once and matched only when the directory refuses "
+        "it as a duplicate (both Entra ID and the project's directory keep immutable ids "
+        "unique), which saves a lookup per 15 creates",
+    )
     password_on_create: bool | None = Field(
         default=None,
         description="send a random password on create; default: only for 'entra'",

@@ -215,22 +215,54 @@ class GraphConnector:
     def _export_chunk(
         self, chunk: list[ExportChange], sender: BatchSender, matcher: Matcher
     ) -> list[ExportResult]:
+        adds = {c.change_id: c for c in chunk if c.kind is ExportKind.ADD}
         results: list[ExportResult] = []
-        matched, rejected = matcher.match([c for c in chunk if c.kind is ExportKind.ADD])
-        results.extend(rejected)
-        refused = {result.change_id for result in rejected}
+        matched: dict[str, str] = {}
+        if self.config.match_before_create:
+            matched, rejected = matcher.match(list(adds.values()))
+            results.extend(rejected)
+        refused = {result.change_id for result in results}
+        operations = self._plan([c for c in chunk if c.change_id not in refused], matched, results)
+        sender.meter.advance(len(results))
+        conflicts: dict[str, ExportResult] | None = None if self.config.match_before_create else {}
+        results += sender.send(operations, conflicts)
+        if conflicts:
+            results += self._match_conflicts(conflicts, adds, sender, matcher)
+        return results
+
+    def _match_conflicts(
+        self,
+        conflicts: dict[str, ExportResult],
+        adds: dict[str, ExportChange],
+        sender: BatchSender,
+        matcher: Matcher,
+    ) -> list[ExportResult]:
+        """Creates the directory refused because the user exists: hard match (or soft
+        match) it and write the change as an update of that user; without a match the
+        directory's refusal is the result."""
+        matched, results = matcher.match([adds[change_id] for change_id in conflicts])
+        settled = set(matched) | {result.change_id for result in results}
+        results += [result for cid, result in conflicts.items() if cid not in settled]
+        operations = self._plan([adds[change_id] for change_id in matched], matched, results)
+        sender.meter.advance(len(results))
+        return results + sender.send(operations)
+
+    def _plan(
+        self,
+        changes: list[ExportChange],
+        matched: Mapping[str, str],
+        refusals: list[ExportResult],
+    ) -> list[Operation]:
+        """The operations for the changes; changes that cannot be written are refused."""
         operations: list[Operation] = []
-        for change in chunk:
-            if change.change_id in refused:
-                continue
+        for change in changes:
             try:
                 operations.append(plan(change, self._target, matched))
             except ObjectRejectedError as exc:
-                results.append(
-                    ExportResult(change.change_id, ExportOutcome.REJECTED, None, str(exc))
+                refusals.append(
+                    ExportResult(change.change_id, ExportOutcome.REJECTED, message=str(exc))
                 )
-        sender.meter.advance(len(results))
-        return results + sender.send(operations)
+        return operations
 
     def read_back(self, change: ExportChange) -> ImportedObject | None:
         """The cloud user a change was about: by immutable id for an add (the add may

@@ -83,6 +83,8 @@ class GraphError:
     code: str
     message: str
     attribute: str | None = None
+    conflict: bool = False
+    """Another object already holds a unique value (Graph's ``ObjectConflict``)."""
 
     def describe(self) -> str:
         text = f"{self.message} ({self.status} {self.code})".strip()
@@ -124,7 +126,15 @@ def parse_error(status: int, body: Any) -> GraphError:
         code=str(error.get("code", "")),
         message=str(error.get("message", "")),
         attribute=_attribute_named(error),
+        conflict=_is_conflict(error),
     )
+
+
+def _is_conflict(error: Mapping[str, Any]) -> bool:
+    details = [d for d in error.get("details") or () if isinstance(d, Mapping)]
+    if any(str(d.get("code", "")) == "ObjectConflict" for d in details):
+        return True
+    return "already exists" in str(error.get("message", ""))
 
 
 RETRY_STATUSES = frozenset({409, 423, 424, 429, 503})

@@ -125,14 +125,20 @@ class BatchSender:
         self._tokens = tokens
         self.meter = meter
 
-    def send(self, operations: Sequence[Operation]) -> list[ExportResult]:
+    def send(
+        self,
+        operations: Sequence[Operation],
+        conflicts: dict[str, ExportResult] | None = None,
+    ) -> list[ExportResult]:
+        """Results of the operations; with ``conflicts``, creates refused because a unique
+        value is taken go there (by change id) instead, for the caller to match."""
         pending = {str(index): op for index, op in enumerate(operations)}
         results: list[ExportResult] = []
         last_error = ""
         for attempt in range(self._policy.max_retries + 1):
             if not pending:
                 break
-            hinted, throttled, last_error = self._round(pending, results)
+            hinted, throttled, last_error = self._round(pending, results, conflicts)
             self.meter.advance(0, throttled)
             if pending and attempt < self._policy.max_retries:
                 self._policy.wait(attempt, hinted)
@@ -148,16 +154,24 @@ class BatchSender:
         return results
 
     def _round(
-        self, pending: dict[str, Operation], results: list[ExportResult]
+        self,
+        pending: dict[str, Operation],
+        results: list[ExportResult],
+        conflicts: dict[str, ExportResult] | None,
     ) -> tuple[float | None, int, str]:
         """Sends the pending operations once; removes those that got a final result."""
         self._budget.acquire(len(pending))
         try:
             items = self._client.batch([op.batch_request(rid) for rid, op in pending.items()])
         except (OutcomeUnknown, TransientConnectorError) as exc:
+            self._budget.release(len(pending))
             if isinstance(exc, OutcomeUnknown):
                 self._settle_lost(pending, results, str(exc), list(pending))
             return None, 0, str(exc)
+        except BaseException:
+            self._budget.release(len(pending))
+            raise
+        self._budget.release(len(pending))
         hinted: float | None = None
         throttled = 0
         last_error = ""
@@ -169,8 +183,11 @@ class BatchSender:
             answered.add(item.id)
             result = outcome(op, item)
             if isinstance(result, ExportResult):
-                results.append(result)
-                self.meter.advance(1)
+                if conflicts is not None and op.method == "POST" and item.error().conflict:
+                    conflicts[op.change.change_id] = result
+                else:
+                    results.append(result)
+                    self.meter.advance(1)
                 del pending[item.id]
                 continue
             last_error = item.error().describe()

@@ -27,10 +27,15 @@ def _literals(text: str) -> list[str]:
     return [v.replace("''", "'") for v in re.findall(r"'((?:[^']|'')*)'", text)]
 
 
-def error(status: int, code: str, message: str, target: str | None = None) -> Any:
+CONFLICT = "Another object with the same value for property {} already exists."
+
+
+def error(
+    status: int, code: str, message: str, target: str | None = None, detail: str = "InvalidValue"
+) -> Any:
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
     if target:
-        body["error"]["details"] = [{"code": "InvalidValue", "target": target}]
+        body["error"]["details"] = [{"code": detail, "target": target}]
     return body
 
 
@@ -74,9 +79,22 @@ class FakeGraph:
                 error(
                     400,
                     "Request_BadRequest",
-                    "Another object with the same value for property userPrincipalName "
-                    "already exists.",
+                    CONFLICT.format("userPrincipalName"),
                     "userPrincipalName",
+                    "ObjectConflict",
+                ),
+            )
+        anchor = body.get("onPremisesImmutableId")
+        if anchor and any(u.get("onPremisesImmutableId") == anchor for u in self.users.values()):
+            return (
+                400,
+                {},
+                error(
+                    400,
+                    "Request_BadRequest",
+                    CONFLICT.format("onPremisesImmutableId"),
+                    "onPremisesImmutableId",
+                    "ObjectConflict",
                 ),
             )
         uid = self.add_user(**body)

@@ -141,17 +141,40 @@ def test_invalid_values_are_refused_before_sending_with_the_attribute_named(
     assert [u["userPrincipalName"] for u in graph.users.values()] == ["b@contoso.com"]
 
 
+@pytest.mark.parametrize(
+    ("match_before_create", "writes"), [(True, ["PATCH"]), (False, ["POST", "PATCH"])]
+)
 def test_hard_match_patches_the_existing_user_instead_of_creating_one(
-    graph: FakeGraph, make_connector: ConnectorFactory
+    graph: FakeGraph,
+    make_connector: ConnectorFactory,
+    match_before_create: bool,
+    writes: list[str],
 ) -> None:
     uid = graph.add_user(
         userPrincipalName="old@contoso.com", displayName="Old", onPremisesImmutableId="QUJD"
     )
-    results = list(make_connector().export([add("c1", "QUJD", "ann@contoso.com")]))
+    connector = make_connector(match_before_create=match_before_create)
+    results = list(connector.export([add("c1", "QUJD", "ann@contoso.com")]))
     assert results == [ExportResult("c1", ExportOutcome.APPLIED, uid)]
     assert len(graph.users) == 1
     assert graph.users[uid]["userPrincipalName"] == "ann@contoso.com"
-    assert [w[0] for w in graph.writes] == ["PATCH"]
+    assert [w[0] for w in graph.writes] == writes
+
+
+def test_a_duplicate_upn_without_a_match_keeps_the_directorys_refusal(
+    graph: FakeGraph, make_connector: ConnectorFactory
+) -> None:
+    graph.add_user(
+        userPrincipalName="ann@contoso.com", displayName="Ann", onPremisesImmutableId="X"
+    )
+    progress: list[ExportProgress] = []
+    (result,) = make_connector(progress=progress.append).export(
+        [add("c1", "QUJD", "ann@contoso.com")]
+    )
+    assert result.outcome is ExportOutcome.REJECTED
+    assert "ObjectConflict" not in result.message
+    assert result.message.startswith("userPrincipalName: Another object")
+    assert progress[-1].done == 1
 
 
 def test_soft_match_on_upn_is_off_by_default(
