@@ -20,9 +20,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hybridsync.connectors.graph import GraphConfig, GraphConnector  # noqa: E402
-from hybridsync.core.ports import AttributeChange, ExportChange, ExportKind  # noqa: E402
-from tests.support.cloud_server import CloudTenant, serve_cloud  # noqa: E402
+from tests.support.cloud_server import CloudTenant, serve_cloud
+
+from hybridsync.connectors.graph import GraphConfig, GraphConnector
+from hybridsync.core.ports import AttributeChange, ExportChange, ExportKind
 
 CONCURRENCY = 4
 
