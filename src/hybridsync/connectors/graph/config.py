@@ -57,6 +57,7 @@ class GraphConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    type: Literal["graph"] = "graph"
     name: str = "cloud"
     base_url: str = "https://graph.microsoft.com/v1.0"
     authority: str = Field(

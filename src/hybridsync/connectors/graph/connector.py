@@ -107,6 +107,7 @@ class GraphConnector:
             # Enough changes per call to keep every batch worker busy.
             export_batch_size=self.config.batch_size * self.config.concurrency * 5,
             object_types=("user",),
+            multi_valued=mapping.MULTI_VALUED,
         )
 
     def parameters(self) -> Mapping[str, str]:

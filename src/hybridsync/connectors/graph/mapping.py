@@ -47,8 +47,10 @@ SYNCED_PROPERTIES = (
     "onPremisesUserPrincipalName",
     "onPremisesDomainName",
     "onPremisesSecurityIdentifier",
+    "proxyAddresses",
 )
 SYNC_MARKER = "onPremisesSyncEnabled"
+MULTI_VALUED = frozenset({"proxyAddresses"})
 
 REQUIRED_ON_CREATE = ("displayName", "userPrincipalName")
 NOT_CLEARABLE = frozenset({"accountEnabled", "displayName", "mailNickname", "userPrincipalName"})
@@ -86,6 +88,9 @@ class Target:
         return ",".join(("id", *self.properties, *extra))
 
 
+_SYNCED_KEYS = frozenset(name.lower() for name in SYNCED_PROPERTIES)
+
+
 def _canonical_names(target: Target) -> dict[str, str]:
     names = {name.lower(): name for name in target.properties}
     names.update(ALIASES)
@@ -100,6 +105,9 @@ def property_name(attribute: str, target: Target) -> str | None:
     """
     key = attribute.lower()
     if key in IGNORED_ATTRIBUTES:
+        return None
+    if not target.synced_markers and key in _SYNCED_KEYS:
+        # The same rules serve both targets; Graph cannot write these to a real tenant.
         return None
     name = _canonical_names(target).get(key)
     if name is None:
@@ -184,15 +192,30 @@ def _graph_value(name: str, value: AttributeValue | None) -> Any:
 def patch_body(changes: Iterable[tuple[str, Values]], target: Target) -> JsonObject:
     """The minimal PATCH body: only the given attributes, empty values as ``null``.
 
+    ``mailNickname`` is required by the cloud, so clearing it sends the one derived from
+    the new UPN when the UPN changes too, and nothing otherwise (the cloud keeps its
+    alias). Properties only the project's directory takes are left out for Entra ID.
+
     Raises:
         ObjectRejectedError: an attribute or value Graph would refuse (names it).
     """
+    changes = list(changes)
     body: JsonObject = {}
     for attribute, values in changes:
         name = property_name(attribute, target)
-        if name is not None:
+        if name in MULTI_VALUED:
+            body[name] = [_as_string(name, value) for value in values]
+        elif name == "mailNickname" and not values:
+            continue  # required by the cloud: derived on create, never cleared (see below)
+        elif name is not None:
             body[name] = _graph_value(name, _single(name, values))
+    if "mailNickname" not in body and "userPrincipalName" in body and _clears_nickname(changes):
+        body["mailNickname"] = nickname_from_upn(str(body["userPrincipalName"]))
     return body
+
+
+def _clears_nickname(changes: Iterable[tuple[str, Values]]) -> bool:
+    return any(name.lower() == "mailnickname" and not values for name, values in changes)
 
 
 def create_body(attributes: Attributes, target: Target) -> JsonObject:
@@ -276,7 +299,10 @@ def attributes_from_user(user: Mapping[str, Any], target: Target) -> dict[str, V
     for name in names:
         if name in user:
             value = user[name]
-            attributes[name] = () if value is None else (value,)
+            if isinstance(value, list):
+                attributes[name] = tuple(value)
+            else:
+                attributes[name] = () if value is None else (value,)
     return attributes
 
 

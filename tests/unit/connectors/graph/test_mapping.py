@@ -51,13 +51,38 @@ def test_every_managed_property_maps_to_its_graph_name() -> None:
 
 
 def test_synced_markers_go_only_to_the_projects_directory() -> None:
-    attributes = person(onPremisesSAMAccountName="alee", onPremisesDistinguishedName="CN=Ann")
+    attributes = person(
+        onPremisesSAMAccountName="alee",
+        onPremisesDistinguishedName="CN=Ann",
+        proxyAddresses=None,
+    )
+    attributes["proxyAddresses"] = ("SMTP:ann@contoso.com", "smtp:a@contoso.com")
     body = mapping.create_body(attributes, PROJECT)
     assert body["onPremisesSamAccountName"] == "alee"
     assert body["onPremisesDistinguishedName"] == "CN=Ann"
+    assert body["proxyAddresses"] == ["SMTP:ann@contoso.com", "smtp:a@contoso.com"]
     assert body["onPremisesSyncEnabled"] is True
-    with pytest.raises(ObjectRejectedError, match="onPremisesSAMAccountName"):
-        mapping.create_body(attributes, ENTRA)
+    entra = mapping.create_body(attributes, ENTRA)
+    assert not {"onPremisesSamAccountName", "proxyAddresses", "onPremisesSyncEnabled"} & set(entra)
+
+
+def test_clearing_the_mail_nickname_keeps_or_rederives_it() -> None:
+    assert mapping.patch_body([("mailNickname", ()), ("department", ("X",))], PROJECT) == {
+        "department": "X"
+    }
+    renamed = [("mailNickname", ()), ("userPrincipalName", ("bo.b@contoso.com",))]
+    assert mapping.patch_body(renamed, PROJECT) == {
+        "userPrincipalName": "bo.b@contoso.com",
+        "mailNickname": "bo.b",
+    }
+
+
+def test_multi_valued_proxy_addresses_read_back_as_values() -> None:
+    user = {"id": "1", "proxyAddresses": ["SMTP:a@c.com", "smtp:b@c.com"]}
+    assert mapping.attributes_from_user(user, PROJECT)["proxyAddresses"] == (
+        "SMTP:a@c.com",
+        "smtp:b@c.com",
+    )
 
 
 def test_cloud_filtered_is_never_written() -> None:
