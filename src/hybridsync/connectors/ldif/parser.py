@@ -1,0 +1,132 @@
+"""A streaming LDIF reader (RFC 2849) for files from ``ldapsearch`` and ``ldifde``.
+
+Handles folded lines, ``attr:: base64`` values, comments, ``version:`` and
+``changetype: add`` lines. Base64 values of binary attributes (objectGUID, objectSid,
+ms-DS-ConsistencyGuid, ``;binary`` ones, anything that is not UTF-8) stay bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from hybridsync.errors import ConnectorError
+
+BINARY_ATTRIBUTES = frozenset(
+    name.lower()
+    for name in (
+        "objectGUID", "objectSid", "mS-DS-ConsistencyGuid", "msExchMailboxGuid",
+        "thumbnailPhoto", "jpegPhoto", "userCertificate", "msExchMasterAccountSid",
+        "sIDHistory", "msRTCSIP-OriginatorSid", "userSMIMECertificate",
+    )
+)  # fmt: skip
+
+
+class LdifSyntaxError(ConnectorError):
+    """A record of the file is not valid LDIF; the message names the line."""
+
+
+@dataclass(frozen=True, slots=True)
+class LdifRecord:
+    dn: str
+    attributes: dict[str, list[str | bytes]]
+    line: int
+
+
+def read_records(
+    lines: Iterable[str], on_error: Callable[[str], None] | None = None
+) -> Iterator[LdifRecord]:
+    """Records of an LDIF stream, in file order.
+
+    A malformed record raises :class:`LdifSyntaxError`, or, given ``on_error``, is
+    reported there and skipped, so one bad entry never hides the others.
+    """
+    for start, logical in _records(_unfold(lines)):
+        try:
+            record = _record(start, logical)
+        except LdifSyntaxError as exc:
+            if on_error is None:
+                raise
+            on_error(str(exc))
+            continue
+        if record is not None:
+            yield record
+
+
+def _unfold(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    current: str | None = None
+    current_line = 0
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r\n")
+        if line.startswith(" ") and current is not None:
+            current += line[1:]
+            continue
+        if current is not None:
+            yield current_line, current
+        current, current_line = line, number
+    if current is not None:
+        yield current_line, current
+
+
+def _records(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, list[tuple[int, str]]]]:
+    block: list[tuple[int, str]] = []
+    for number, line in lines:
+        if not line.strip():
+            if block:
+                yield block[0][0], block
+                block = []
+            continue
+        if line.startswith("#"):
+            continue
+        block.append((number, line))
+    if block:
+        yield block[0][0], block
+
+
+def _record(start: int, lines: list[tuple[int, str]]) -> LdifRecord | None:
+    dn: str | None = None
+    attributes: dict[str, list[str | bytes]] = {}
+    for number, line in lines:
+        name, value = _split(number, line)
+        lowered = name.lower()
+        if lowered == "version" and dn is None:
+            continue
+        if lowered == "dn":
+            dn = value if isinstance(value, str) else value.decode("utf-8", "replace")
+            continue
+        if dn is None:
+            raise LdifSyntaxError(f"line {number}: an LDIF record must start with 'dn:'")
+        if lowered == "changetype":
+            if value != "add":
+                raise LdifSyntaxError(f"line {number}: only 'changetype: add' records are read")
+            continue
+        attributes.setdefault(name.split(";")[0], []).append(value)
+    if dn is None:
+        return None
+    return LdifRecord(dn, attributes, start)
+
+
+def _split(number: int, line: str) -> tuple[str, str | bytes]:
+    name, separator, rest = line.partition(":")
+    if not separator or not name:
+        raise LdifSyntaxError(f"line {number}: expected 'attribute: value', got {line[:60]!r}")
+    if rest.startswith(":"):
+        return name, _decode_base64(number, name, rest[1:].strip())
+    if rest.startswith("<"):
+        raise LdifSyntaxError(f"line {number}: URL values ('{name}:<') are not supported")
+    return name, rest[1:] if rest.startswith(" ") else rest
+
+
+def _decode_base64(number: int, name: str, text: str) -> str | bytes:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise LdifSyntaxError(f"line {number}: attribute {name!r} is not valid base64") from exc
+    if name.lower() in BINARY_ATTRIBUTES or name.lower().endswith(";binary"):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
