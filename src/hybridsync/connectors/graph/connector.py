@@ -33,7 +33,7 @@ from hybridsync.core.ports import (
     ImportKind,
     ImportPage,
 )
-from hybridsync.errors import FatalConnectorError, ObjectRejectedError
+from hybridsync.errors import ConfigError, FatalConnectorError, ObjectRejectedError
 
 PHASES = (ExportKind.DELETE, ExportKind.UPDATE, ExportKind.ADD)
 """Deletes first, then updates, then adds: a UPN freed by a delete or a rename is free
@@ -43,7 +43,12 @@ before a create needs it."""
 def _http_client(config: GraphConfig, transport: httpx.BaseTransport | None) -> httpx.Client:
     verify: ssl.SSLContext | bool = True
     if config.ca_file is not None:
-        verify = ssl.create_default_context(cafile=str(config.ca_file))
+        try:
+            verify = ssl.create_default_context(cafile=str(config.ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"connector {config.name}: cannot load ca_file: {exc}", source=str(config.ca_file)
+            ) from exc
     return httpx.Client(
         transport=transport,
         verify=verify,
