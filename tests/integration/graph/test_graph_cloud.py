@@ -130,11 +130,6 @@ def test_minimal_updates_deletes_and_delta_import(
     assert kept not in delta
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the cloud directory drops the $select given with $deltatoken=latest, so delta "
-    "items carry only the default properties (reported to the cloud directory's owner)",
-)
 def test_delta_items_carry_the_selected_properties(
     cloud_server: CloudServer, tenant: CloudTenant
 ) -> None:

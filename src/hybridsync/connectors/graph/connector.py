@@ -170,9 +170,32 @@ class GraphConnector:
         url: str | None = watermark
         while url is not None:
             page = self._delta_page(url)
-            objects = [delta_item(user, self._target) for user in page.get("value", [])]
+            users = self._completed(page.get("value", []))
+            objects = [delta_item(user, self._target) for user in users]
             url = page.get("@odata.nextLink")
             yield ImportPage(objects, url or page.get("@odata.deltaLink"))
+
+    def _completed(self, users: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Delta items with only some properties, read again in full.
+
+        Graph promises "at least the changed properties"; a partial item would leave
+        the connector space unsure of the rest (and without the immutable id, of the
+        DN). A user gone by the time it is read again is reported removed.
+        """
+        partial = [
+            str(u["id"])
+            for u in users
+            if "@removed" not in u and not mapping.is_complete(u, self._target)
+        ]
+        if not partial:
+            return users
+        matcher = Matcher(self._client, soft_match_upn=False)
+        found = {str(u["id"]): u for u in matcher.find("id", partial, self._select())}
+        gone = {"@removed": {"reason": "deleted"}}
+        return [
+            found.get(str(u["id"]), {"id": u["id"], **gone}) if str(u["id"]) in partial else u
+            for u in users
+        ]
 
     def _delta_page(self, url: str) -> dict[str, Any]:
         response = self._client.get(url)

@@ -33,7 +33,8 @@ class Matcher:
         self._client = client
         self._soft_match_upn = soft_match_upn
 
-    def _find(self, prop: str, values: Sequence[str], select: str) -> list[dict[str, Any]]:
+    def find(self, prop: str, values: Sequence[str], select: str) -> list[dict[str, Any]]:
+        """The users whose ``prop`` is one of ``values`` (``in`` filters of 15)."""
         users: list[dict[str, Any]] = []
         for start in range(0, len(values), FILTER_IN_LIMIT):
             chunk = values[start : start + FILTER_IN_LIMIT]
@@ -44,7 +45,7 @@ class Matcher:
         return users
 
     def find_by_immutable_id(self, anchor: str, select: str) -> dict[str, Any] | None:
-        users = self._find("onPremisesImmutableId", [anchor], select)
+        users = self.find("onPremisesImmutableId", [anchor], select)
         return next((u for u in users if u.get("onPremisesImmutableId") == anchor), None)
 
     def match(self, adds: Sequence[ExportChange]) -> tuple[dict[str, str], list[ExportResult]]:
@@ -64,7 +65,7 @@ class Matcher:
         select = "id,onPremisesImmutableId,userPrincipalName"
         by_anchor = {
             u["onPremisesImmutableId"]: str(u["id"])
-            for u in self._find("onPremisesImmutableId", sorted(set(anchors.values())), select)
+            for u in self.find("onPremisesImmutableId", sorted(set(anchors.values())), select)
             if u.get("onPremisesImmutableId")
         }
         matched = {cid: by_anchor[a] for cid, a in anchors.items() if a in by_anchor}
@@ -82,7 +83,7 @@ class Matcher:
     ) -> tuple[dict[str, str], list[ExportResult]]:
         found = {
             str(u.get("userPrincipalName", "")).lower(): u
-            for u in self._find("userPrincipalName", sorted(set(upns.values())), select)
+            for u in self.find("userPrincipalName", sorted(set(upns.values())), select)
         }
         rejected: list[ExportResult] = []
         for change_id, upn in upns.items():

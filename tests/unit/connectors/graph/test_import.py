@@ -92,25 +92,37 @@ def test_delta_import_reports_updates_and_removals(
     assert pages[-1].watermark != watermark
 
 
-def test_a_delta_item_with_only_some_properties_is_an_update(
+def test_delta_items_with_only_some_properties_are_read_again_in_full(
     graph: FakeGraph, make_connector: ConnectorFactory
 ) -> None:
+    ids = seed(graph, 3)
+    gone = "u9999"
+
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            200,
-            json={
-                "value": [{"id": "u1", "displayName": "New"}],
-                "@odata.deltaLink": "https://graph.test/v1.0/users/delta?$deltatoken=9",
-            },
-        )
+        if request.url.path.endswith("/users/delta"):
+            partial = [{"id": ids[1], "displayName": "New"}, {"id": gone, "displayName": "X"}]
+            return httpx.Response(
+                200,
+                json={
+                    "value": [*partial, {"id": ids[2], "@removed": {"reason": "changed"}}],
+                    "@odata.deltaLink": "https://graph.test/v1.0/users/delta?$deltatoken=9",
+                },
+            )
+        return graph(request)
 
     (page,) = make_connector(handler).delta_import(
         "https://graph.test/v1.0/users/delta?$deltatoken=1"
     )
-    (item,) = page.objects
-    assert item.kind is ImportKind.UPDATE
-    assert dict(item.attributes) == {"displayName": ("New",)}
+    second, missing, removed = page.objects
+    assert second.kind is ImportKind.REPLACE
+    assert second.attributes["onPremisesImmutableId"] == ("A1",)
+    assert second.dn == "CN={" + b"A1".hex().upper() + "}"
+    assert missing.kind is ImportKind.DELETE
+    assert missing.anchor == gone
+    assert removed.kind is ImportKind.DELETE
     assert page.watermark == "https://graph.test/v1.0/users/delta?$deltatoken=9"
+    lookups = [r for r in graph.requests if r.url.path.endswith("/users")]
+    assert len(lookups) == 1
 
 
 def test_an_expired_delta_token_asks_for_a_full_import(
