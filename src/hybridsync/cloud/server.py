@@ -67,7 +67,10 @@ class ThreadedServer:
 
     def stop(self) -> None:
         self._server.should_exit = True
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=2)
+        if self._thread.is_alive():  # idle keep-alive clients must not hold the shutdown
+            self._server.force_exit = True
+            self._thread.join(timeout=10)
         self._sock.close()
 
     def __enter__(self) -> ThreadedServer:
