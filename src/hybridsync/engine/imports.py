@@ -19,7 +19,6 @@ from hybridsync.core.objects import CSObject, PendingImport
 from hybridsync.core.ports import (
     ImportedObject,
     ImportKind,
-    ImportPage,
     SupportsDeltaImport,
     SupportsFullImport,
 )
@@ -79,20 +78,28 @@ def delta_import(
             f"connector {name!r}: the attribute list changed since the last full import; "
             "run a full import",
         )
-    pages: list[ImportPage] = list(connector.delta_import(state.watermark))
-    deletes = sum(1 for page in pages for obj in page.objects if obj.kind is ImportKind.DELETE)
-    current = store.count_imported(name)
-    if not allow_shrink and deletes:
-        _guard(context, name, current, current - deletes)
-    for page in pages:
+    # Adds and changes are stored page by page as they arrive; deletes wait until the
+    # whole delta was read and the guard agreed, and land with the new watermark in one
+    # transaction. Until then the old watermark stays, so a crash or a failure re-reads
+    # the delta, and no delete ever comes from an import that did not finish.
+    deletes: list[ImportedObject] = []
+    watermark: str | None = None
+    for page in connector.delta_import(state.watermark):
+        kept = [obj for obj in page.objects if obj.kind is not ImportKind.DELETE]
+        deletes.extend(obj for obj in page.objects if obj.kind is ImportKind.DELETE)
+        watermark = page.watermark if page.watermark is not None else watermark
         with store.transaction():
-            _apply_objects(context, name, page.objects, report)
-            if page.watermark is not None:
-                store.put_connector_state(
-                    replace(store.connector_state(name), watermark=page.watermark)
-                )
+            _apply_objects(context, name, kept, report)
         checkpoint()
         report.count("read", len(page.objects))
+    if deletes and not allow_shrink:
+        current = store.count_imported(name)
+        _guard(context, name, current, current - len(deletes))
+    with store.transaction():
+        _apply_objects(context, name, deletes, report)
+        if watermark is not None:
+            store.put_connector_state(replace(store.connector_state(name), watermark=watermark))
+    checkpoint()
 
 
 def _guard(context: EngineContext, name: str, current: int, remaining: int) -> None:
@@ -136,8 +143,9 @@ def _apply_objects(
 ) -> None:
     store = context.store
     updated: list[CSObject] = []
+    known = store.cs_by_anchors(name, [obj.anchor for obj in objects])
     for imported in objects:
-        current = store.cs_by_anchor(name, imported.anchor)
+        current = known.get(imported.anchor)
         if current is None and imported.kind is not ImportKind.DELETE and imported.dn:
             current = _adoptable(store.cs_by_dn(name, imported.dn))
         if imported.kind is ImportKind.DELETE:

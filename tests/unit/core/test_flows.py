@@ -166,3 +166,13 @@ def test_constant_flow_and_resolve_of_nothing() -> None:
     flow = AttributeFlow("cloudFiltered", FlowType.CONSTANT, constant=True)
     assert sync([rule("r", 10, flow)], {}).attributes["cloudFiltered"] == (True,)
     assert resolve([]) == ({}, [])
+
+
+def test_equal_precedence_is_decided_by_rule_name() -> None:
+    from hybridsync.core.rules import RuleSet
+
+    rules = RuleSet.of(
+        [rule("b-rule", 10, direct("title", "b")), rule("a-rule", 10, direct("title", "a"))]
+    )
+    values = sync(list(rules.rules), {"a": ("from-a",), "b": ("from-b",)})
+    assert values.lineage["title"] == "a-rule"
