@@ -46,9 +46,9 @@ CONNECTOR_TYPES: dict[str, ConnectorType] = {
         "hybridsync.connectors.recording:RecordingConfig",
         "hybridsync.connectors.recording:RecordingTarget",
     ),
-    # Adding a connector type is one entry, for example:
-    # "ad": ConnectorType("hybridsync.connectors.ad:AdConfig",
-    #                     "hybridsync.connectors.ad:AdSource"),
+    "ad": ConnectorType(
+        "hybridsync.connectors.ad:ADConfig", "hybridsync.connectors.ad:build_ad_connector"
+    ),
 }
 
 
