@@ -21,6 +21,7 @@ class OutboundWriter:
         self.context = context
         self.errors = errors
         self.report = report
+        self._unlinked: dict[str, int] = {}
 
     def write(self, mv: MVObject | None, linked_targets: list[CSObject]) -> None:
         """Bring every target connector in line with ``mv`` (``None``: it was deleted)."""
@@ -93,6 +94,10 @@ class OutboundWriter:
         self, name: str, mv: MVObject, state: TargetState, rule: SyncRule
     ) -> CSObject | None:
         store = self.context.store
+        if name not in self._unlinked:
+            self._unlinked[name] = store.count_unlinked(name)
+        if not self._unlinked[name]:
+            return None  # nothing unlinked in the target: nothing to join to
         if state.dn:
             existing = store.cs_by_dn(name, state.dn)
             if existing is not None and existing.mv_id is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
+from hybridsync.core.convert import value_key
 from hybridsync.core.flows import FlowError
 from hybridsync.core.inbound import (
     LinkAction,
@@ -21,7 +22,7 @@ from hybridsync.core.inbound import (
     rules_in_scope,
 )
 from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingImport
-from hybridsync.core.rules import Direction
+from hybridsync.core.rules import Direction, SyncRule
 from hybridsync.core.values import Values
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint
@@ -31,13 +32,39 @@ from hybridsync.errors import RunStopped
 
 
 class StoreJoinLookup:
-    """The join decision's view of the metaverse, through the store."""
+    """The join decision's view of the metaverse, through the store.
+
+    ``prefetch`` reads the candidates of a whole batch in one query per join clause,
+    so that joining N objects costs a few queries, not N.
+    """
 
     def __init__(self, context: EngineContext) -> None:
         self._store = context.store
+        self._known: dict[tuple[str, bool], dict[str, set[str]]] = {}
+
+    def prefetch(self, objects: list[CSObject], rules: tuple[SyncRule, ...]) -> None:
+        clauses = {
+            (clause.source_attribute, clause.target_attribute, clause.case_sensitive)
+            for rule in rules
+            for group in rule.join
+            for clause in group.clauses
+        }
+        for source, target, case_sensitive in clauses:
+            values = [v for cs in objects for v in cs.attributes.get(source, ())]
+            found = (
+                self._store.ids_by_values("mv", target, values, case_sensitive) if values else {}
+            )
+            self._known[(target, case_sensitive)] = found
 
     def candidates(self, attribute: str, values: Values, case_sensitive: bool) -> set[str]:
-        return self._store.cs_ids_by_value("mv", attribute, values, case_sensitive)
+        known = self._known.get((attribute, case_sensitive))
+        if known is None:
+            return self._store.cs_ids_by_value("mv", attribute, values, case_sensitive)
+        found: set[str] = set()
+        for value in values:
+            key = value_key(value) if case_sensitive else value_key(value).lower()
+            found |= known.get(key, set())
+        return found
 
     def has_link(self, mv_id: str, connector: str) -> bool:
         return any(cs.connector == connector for cs in self._store.cs_linked_to(mv_id))
@@ -81,7 +108,11 @@ def _sync_batch(
     context: EngineContext, name: str, ids: list[str], report: RunReport
 ) -> list[ObjectError]:
     batch = BatchSync(context, name, report)
-    for cs in context.store.get_cs_many(ids):
+    objects = context.store.get_cs_many(ids)
+    batch.lookup.prefetch(
+        [cs for cs in objects if cs.mv_id is None], tuple(r for r in batch.rules if r.joins)
+    )
+    for cs in objects:
         batch.inbound(cs)
     batch.recompute()
     return batch.errors
@@ -99,7 +130,7 @@ class BatchSync:
         """MV ids to recompute -> whether the MV object is new in this batch."""
         self.lookup = StoreJoinLookup(context)
         self.outbound = OutboundWriter(context, self.errors, report)
-        self._rules = context.rules.inbound(name)
+        self.rules = context.rules.inbound(name)
 
     def inbound(self, cs: CSObject) -> None:
         store = self.context.store
@@ -110,10 +141,13 @@ class BatchSync:
             self.report.count("deleted")
             return
         if cs.mv_id and self._linked_by_outbound(cs):
-            self.affected.setdefault(cs.mv_id, False)
-            store.put_cs(replace(cs, pending_import=PendingImport.NONE))
+            # A target object: its MV object needs another look only when new values
+            # were imported for it (they may differ from what the rules want).
+            if cs.pending_import is not PendingImport.NONE:
+                self.affected.setdefault(cs.mv_id, False)
+                store.put_cs(replace(cs, pending_import=PendingImport.NONE))
             return
-        in_scope = rules_in_scope(self._rules, cs)
+        in_scope = rules_in_scope(self.rules, cs)
         decision = decide_link(cs, in_scope, self.lookup)
         if decision.error:
             self._error(cs, decision.error, decision.rule.name if decision.rule else None)
