@@ -39,6 +39,9 @@ CONNECTOR_TYPES: dict[str, ConnectorType] = {
     "ldif": ConnectorType(
         "hybridsync.connectors.ldif:LdifConfig", "hybridsync.connectors.ldif:LdifSource"
     ),
+    "graph": ConnectorType(
+        "hybridsync.connectors.graph:GraphConfig", "hybridsync.connectors.graph:GraphConnector"
+    ),
     "recording": ConnectorType(
         "hybridsync.connectors.recording:RecordingConfig",
         "hybridsync.connectors.recording:RecordingTarget",
