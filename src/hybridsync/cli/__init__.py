@@ -38,6 +38,7 @@ def _register_commands() -> None:
     # Each command group lives in its own module and adds itself to ``app``.
     from hybridsync.cli import (  # noqa: F401
         cloud,
+        demo,
         expr,
         plan,
         preview,
