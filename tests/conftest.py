@@ -24,3 +24,7 @@ def skip_unless_ci(reason: str) -> None:
     if running_in_ci():
         pytest.fail(f"required in CI: {reason}")
     pytest.skip(reason)
+
+
+# Samba AD DC session fixture `samba_dc` (API: tests/support/samba.py).
+from tests.support.fixtures import samba_dc  # noqa: E402, F401

@@ -36,7 +36,15 @@ def _root(
 
 def _register_commands() -> None:
     # Each command group lives in its own module and adds itself to ``app``.
-    from hybridsync.cli import cloud, expr  # noqa: F401
+    from hybridsync.cli import (  # noqa: F401
+        cloud,
+        demo,
+        expr,
+        plan,
+        preview,
+        run,
+        status,
+    )
 
 
 _register_commands()

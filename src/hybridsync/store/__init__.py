@@ -1,1 +1,8 @@
 """Persistence of connector spaces, metaverse, watermarks and runs."""
+
+from __future__ import annotations
+
+from hybridsync.store.sql import SqlStore
+from hybridsync.store.sqlite import open_sqlite
+
+__all__ = ["SqlStore", "open_sqlite"]

@@ -1,0 +1,79 @@
+"""``hybridsync plan`` and ``hybridsync apply``: review every change, then export exactly it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from hybridsync.cli import app, exit_codes
+from hybridsync.cli.sync import (
+    ConfigOption,
+    JsonOption,
+    engine_from,
+    exit_code,
+    print_cycle,
+    print_json,
+)
+
+OutOption = typer.Option(None, "--out", "-o", help="Save the plan (JSON) for apply.")
+PlanArgument = typer.Argument(..., help="A plan saved with: hybridsync plan --out FILE")
+
+
+@app.command("plan")
+def plan(
+    config: Path | None = ConfigOption,
+    as_json: bool = JsonOption,
+    out: Path | None = OutOption,
+    refresh: bool = typer.Option(True, "--refresh/--no-refresh", help="Import and sync first."),
+) -> None:
+    """Every add, update and delete the next export would make, attribute by attribute."""
+    with engine_from(config) as built:
+        if refresh:
+            cycle = built.engine.cycle("delta", export=False)
+            if exit_code(cycle.status) == exit_codes.STOPPED:
+                print_cycle(cycle)
+                raise typer.Exit(exit_codes.STOPPED)
+        result = built.engine.plan()
+    if out is not None:
+        out.write_text(
+            json.dumps(result, indent=2, default=str, ensure_ascii=False), encoding="utf-8"
+        )
+    if as_json:
+        print_json(result)
+    else:
+        _print(result)
+
+
+@app.command("apply")
+def apply(
+    plan_file: Path = PlanArgument,
+    config: Path | None = ConfigOption,
+    as_json: bool = JsonOption,
+    allow_deletes: bool = typer.Option(
+        False, "--allow-deletes", help="Allow deletes beyond the threshold."
+    ),
+) -> None:
+    """Export exactly a saved plan; refuse it if the pending changes differ now."""
+    try:
+        saved = json.loads(plan_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        typer.echo(f"cannot read the plan {plan_file}: {exc}", err=True)
+        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+    with engine_from(config) as built:
+        cycle = built.engine.apply(saved, allow_deletes=allow_deletes)
+    print_json(cycle.as_dict()) if as_json else print_cycle(cycle)
+    raise typer.Exit(exit_code(cycle.status))
+
+
+def _print(result: dict[str, Any]) -> None:
+    summary = ", ".join(f"{kind} {count}" for kind, count in sorted(result["summary"].items()))
+    typer.echo(f"plan {result['fingerprint'][:12]}: {summary or 'no changes'}")
+    for change in result["changes"]:
+        typer.echo(f"{change['kind']:<7} {change['connector']}: {change['dn']}")
+        for item in change["attributes"]:
+            before = ", ".join(map(str, item["before"])) or "(none)"
+            after = ", ".join(map(str, item["after"])) or "(none)"
+            typer.echo(f"    {item['name']}: {before} -> {after}")

@@ -1,0 +1,59 @@
+"""``hybridsync preview``: what a sync would do to one object, with lineage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from hybridsync.cli import app
+from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, print_json
+
+
+@app.command("preview")
+def preview(
+    key: str = typer.Argument(..., help="The object's DN or anchor."),
+    connector: str = typer.Option(..., "--connector", help="The connector space to look in."),
+    config: Path | None = ConfigOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Preview one object: rules in scope, join, metaverse and target values with lineage."""
+    with engine_from(config) as built:
+        result = built.engine.preview(connector, key)
+    if as_json:
+        print_json(result)
+        return
+    _print(result)
+
+
+def _print(result: dict[str, Any]) -> None:
+    obj = result["object"]
+    typer.echo(f"{obj['connector']}: {obj['dn']} (anchor {obj['anchor']})")
+    typer.echo("rules in scope: " + (", ".join(result["rules_in_scope"]) or "none"))
+    join = result["join"]
+    typer.echo(f"join: {join['action']}" + (f" by {join['rule']!r}" if join["rule"] else ""))
+    for step in join["steps"]:
+        typer.echo(f"  {step}")
+    if join["error"]:
+        typer.echo(f"  error: {join['error']}")
+    for error in result["errors"]:
+        typer.echo(
+            f"error: rule {error['rule']!r}, attribute {error['attribute']!r}: {error['message']}"
+        )
+    if "metaverse" in result:
+        typer.echo("metaverse:")
+        for name, item in result["metaverse"].items():
+            typer.echo(f"  {name} = {_values(item['values'])}   <- {item['rule']}")
+    for target, entry in result.get("targets", {}).items():
+        typer.echo(f"target {target}: {entry['action']} {entry['dn'] or ''}")
+        for name, item in entry["attributes"].items():
+            typer.echo(f"  {name} = {_values(item['values'])}   <- {item['rule']}")
+        pending = entry["pending_export"]
+        typer.echo(f"  pending export: {pending['kind'] if pending else 'none'}")
+        for name, values in (pending or {}).get("changes", {}).items():
+            typer.echo(f"    {name}: {_values(values)}")
+
+
+def _values(values: list[Any]) -> str:
+    return ", ".join(str(v) for v in values) if values else "(none)"

@@ -1,0 +1,89 @@
+"""The TOML shape of sync rules, validated with pydantic (the edge of the system)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from hybridsync.core.rules import FlowType, LinkType, MergeType, ScopeOperator
+
+_STRICT = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ScopeClauseModel(BaseModel):
+    model_config = _STRICT
+    attribute: str = Field(min_length=1)
+    operator: str
+    value: str | int | bool = ""
+
+    @field_validator("operator")
+    @classmethod
+    def _known_operator(cls, value: str) -> str:
+        try:
+            return ScopeOperator.parse(value).value
+        except ValueError:
+            known = ", ".join(op.value for op in ScopeOperator)
+            raise ValueError(
+                f"unknown scope operator {value!r}; use one of {known} "
+                "(ISBITNOTSET and NOTSTARTWITH are accepted too)"
+            ) from None
+
+
+class ScopeGroupModel(BaseModel):
+    model_config = _STRICT
+    clauses: list[ScopeClauseModel] = Field(min_length=1)
+
+
+class JoinClauseModel(BaseModel):
+    model_config = _STRICT
+    source: str = Field(min_length=1)
+    target: str = Field(min_length=1)
+    case_sensitive: bool = False
+
+
+class JoinGroupModel(BaseModel):
+    model_config = _STRICT
+    clauses: list[JoinClauseModel] = Field(min_length=1)
+
+
+class FlowModel(BaseModel):
+    model_config = _STRICT
+    target: str = Field(min_length=1)
+    type: FlowType
+    source: str | None = None
+    sources: list[str] | None = None
+    value: str | int | bool | None = None
+    expression: str | None = None
+    apply_once: bool = False
+    merge: MergeType = MergeType.UPDATE
+    allowed_values: list[str] | None = None
+    """Values accepted (case-insensitively) and written in this spelling; anything else
+    is an error on the object, naming the value."""
+
+    def source_list(self) -> tuple[str, ...]:
+        if self.sources:
+            return tuple(self.sources)
+        return (self.source,) if self.source else ()
+
+
+class RuleModel(BaseModel):
+    model_config = _STRICT
+    name: str = Field(min_length=1)
+    description: str = ""
+    direction: Literal["inbound", "outbound"]
+    connector: str = Field(min_length=1)
+    source_object_type: str = Field(min_length=1)
+    target_object_type: str = Field(min_length=1)
+    link_type: LinkType = LinkType.JOIN
+    precedence: int = Field(ge=0)
+    disabled: bool = False
+    password_sync: bool = False
+    scope: list[ScopeGroupModel] = Field(default_factory=list)
+    join: list[JoinGroupModel] = Field(default_factory=list)
+    flow: list[FlowModel] = Field(default_factory=list)
+
+
+class RuleFileModel(BaseModel):
+    model_config = _STRICT
+    rule: list[RuleModel] = Field(default_factory=list)

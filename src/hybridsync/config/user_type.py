@@ -1,0 +1,130 @@
+"""The userType feature: one config entry, the two rules of the documented procedure.
+
+- inbound "In from AD - User UserType", precedence 50, Join, scope
+  ``adminDescription NOTSTARTSWITH User_``, flowing the metaverse ``userType``;
+- outbound "Out to Cloud - User UserType", precedence 50, Join, scope
+  ``sourceObjectType EQUAL User`` and ``cloudMastered NOTEQUAL True``.
+Values are normalized to ``Member``/``Guest``; anything else is an error on the object.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hybridsync.config.rule_model import (
+    FlowModel,
+    RuleModel,
+    ScopeClauseModel,
+    ScopeGroupModel,
+)
+from hybridsync.core.rules import FlowType, LinkType
+
+INBOUND_NAME = "In from AD - User UserType"
+OUTBOUND_NAME = "Out to Cloud - User UserType"
+USER_TYPES = ["Member", "Guest"]
+MISSING_UPN = "UserPrincipalName is not present to determine UserType"
+
+
+class UserTypeConfig(BaseModel):
+    """``[user_type]``: where a user's type comes from (exactly one way)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Literal["attribute", "upn-suffix"] | None = None
+    attribute: str = "extensionAttribute1"
+    suffixes: list[str] = Field(default_factory=list)
+    expression: str | None = None
+    precedence: int = Field(default=50, ge=0, le=99)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> UserTypeConfig:
+        if (self.source is None) == (self.expression is None):
+            raise ValueError("set either source = 'attribute' | 'upn-suffix', or expression")
+        if self.source == "upn-suffix" and not self.suffixes:
+            raise ValueError("source = 'upn-suffix' needs suffixes, e.g. ['@partners.contoso.com']")
+        return self
+
+
+def user_type_rules(config: UserTypeConfig, source: str, target: str) -> list[RuleModel]:
+    return [_inbound(config, source), _outbound(config, target)]
+
+
+def _inbound(config: UserTypeConfig, connector: str) -> RuleModel:
+    if config.source == "attribute":
+        flow = FlowModel(
+            target="userType",
+            type=FlowType.DIRECT,
+            source=config.attribute,
+            allowed_values=USER_TYPES,
+        )
+    else:
+        flow = FlowModel(
+            target="userType",
+            type=FlowType.EXPRESSION,
+            expression=config.expression or upn_suffix_expression(config.suffixes),
+            allowed_values=USER_TYPES,
+        )
+    return RuleModel(
+        name=INBOUND_NAME,
+        description="userType from " + (config.source or "an expression"),
+        direction="inbound",
+        connector=connector,
+        source_object_type="user",
+        target_object_type="person",
+        link_type=LinkType.JOIN,
+        precedence=config.precedence,
+        scope=[
+            ScopeGroupModel(
+                clauses=[
+                    ScopeClauseModel(
+                        attribute="adminDescription", operator="NOTSTARTSWITH", value="User_"
+                    )
+                ]
+            )
+        ],
+        flow=[flow],
+    )
+
+
+def _outbound(config: UserTypeConfig, connector: str) -> RuleModel:
+    return RuleModel(
+        name=OUTBOUND_NAME,
+        description="userType to the cloud",
+        direction="outbound",
+        connector=connector,
+        source_object_type="person",
+        target_object_type="user",
+        link_type=LinkType.JOIN,
+        precedence=config.precedence,
+        scope=[
+            ScopeGroupModel(
+                clauses=[
+                    ScopeClauseModel(attribute="sourceObjectType", operator="EQUAL", value="User"),
+                    ScopeClauseModel(attribute="cloudMastered", operator="NOTEQUAL", value="True"),
+                ]
+            )
+        ],
+        flow=[FlowModel(target="userType", type=FlowType.DIRECT, source="userType")],
+    )
+
+
+def upn_suffix_expression(suffixes: list[str]) -> str:
+    """Guest when the UPN ends with a suffix (case-insensitive); no UPN is an error.
+
+    Stricter than the documented ``InStr(...)=0`` (a contains test): the suffix must
+    end the UPN.
+    """
+    tests = " || ".join(
+        f'Right(LCase([userPrincipalName]), {len(suffix)}) = "{_quote(suffix.lower())}"'
+        for suffix in suffixes
+    )
+    return (
+        f'IIF(IsPresent([userPrincipalName]), IIF({tests}, "Guest", "Member"), '
+        f'Error("{MISSING_UPN}"))'
+    )
+
+
+def _quote(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')

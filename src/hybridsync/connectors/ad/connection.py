@@ -1,0 +1,243 @@
+"""One bound LDAP connection to a domain controller, and the searches the connector runs.
+
+Every python-ldap call happens here, inside :func:`ldap_errors`. Searches yield raw
+entries ``(dn, {attribute: [bytes, ...]})``; conversion happens elsewhere.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import ldap
+import structlog
+from ldap.controls import LDAPControl
+from ldap.controls.pagedresults import SimplePagedResultsControl
+from ldap.ldapobject import LDAPObject
+from pydantic import SecretStr
+
+from hybridsync.connectors.ad.controls import (
+    DIRSYNC_OID,
+    DirSyncRequest,
+    DirSyncResponse,
+    ExtendedDN,
+    ShowDeleted,
+)
+from hybridsync.connectors.ad.errors import (
+    NoSuchObjectError,
+    ServerUnreachableError,
+    TLSFailureError,
+    ldap_errors,
+)
+from hybridsync.connectors.ad.probe import diagnose_tls
+from hybridsync.connectors.ad.settings import ADSettings
+
+__all__ = ["Connection", "RawEntry", "SearchScope"]
+
+RawEntry = tuple[str, dict[str, list[bytes]]]
+log = structlog.get_logger(__name__)
+
+
+class SearchScope:
+    BASE = ldap.SCOPE_BASE
+    ONELEVEL = ldap.SCOPE_ONELEVEL
+    SUBTREE = ldap.SCOPE_SUBTREE
+
+
+def _guid(entry: RawEntry) -> bytes:
+    return entry[1].get("objectGUID", [b""])[0]
+
+
+def _entries(data: Sequence[Any]) -> Iterator[RawEntry]:
+    # Referrals to other partitions come back as entries without a DN: skip them.
+    for dn, attrs in data:
+        if dn is not None and isinstance(attrs, dict):
+            yield dn, attrs
+
+
+class Connection:
+    """A bound connection that reconnects when the server drops it."""
+
+    def __init__(self, settings: ADSettings, password: SecretStr) -> None:
+        self._settings = settings
+        self._password = password
+        self._conn: LDAPObject | None = None
+        self.server = settings.url
+
+    # --- connecting --------------------------------------------------------------------
+
+    def _tls_options(self, conn: LDAPObject) -> None:
+        settings = self._settings
+        if settings.ca_file is not None:
+            conn.set_option(ldap.OPT_X_TLS_CACERTFILE, str(settings.ca_file))
+        demand = ldap.OPT_X_TLS_DEMAND if settings.verify_tls else ldap.OPT_X_TLS_NEVER
+        conn.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, demand)
+        conn.set_option(ldap.OPT_X_TLS_NEWCTX, 0)  # apply the options above to this connection
+
+    def open(self) -> LDAPObject:
+        """Connect, secure and bind (once); return the python-ldap object."""
+        if self._conn is not None:
+            return self._conn
+        settings = self._settings
+        try:
+            conn = self._bind()
+        except ServerUnreachableError as exc:
+            problem = diagnose_tls(settings.url, settings.ca_file, settings.timeout_seconds)
+            if problem is None:
+                raise
+            raise TLSFailureError(
+                f"TLS failure (bind as {settings.bind_user} on {self.server}): {problem}"
+            ) from exc
+        self._conn = conn
+        return conn
+
+    def _bind(self) -> LDAPObject:
+        settings = self._settings
+        with ldap_errors(self.server, f"bind as {settings.bind_user}"):
+            conn = ldap.initialize(settings.url)
+            conn.set_option(ldap.OPT_PROTOCOL_VERSION, 3)
+            conn.set_option(ldap.OPT_REFERRALS, 0)  # a referral is an error, never followed
+            conn.set_option(ldap.OPT_NETWORK_TIMEOUT, settings.timeout_seconds)
+            conn.set_option(ldap.OPT_TIMEOUT, settings.timeout_seconds)
+            self._tls_options(conn)
+            if settings.url.startswith("ldap://") and settings.start_tls:
+                conn.start_tls_s()
+            conn.simple_bind_s(settings.bind_user, self._password.get_secret_value())
+        return conn
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                with ldap_errors(self.server, "unbind"):
+                    conn.unbind_s()
+            except ServerUnreachableError:
+                pass  # already gone: nothing to release
+
+    def reconnect(self) -> None:
+        """Drop the connection and bind again, retrying a few times."""
+        self._conn = None
+        attempts = self._settings.reconnect_attempts
+        for attempt in range(attempts + 1):
+            try:
+                self.open()
+                return
+            except ServerUnreachableError:
+                if attempt == attempts:
+                    raise
+                log.warning("ad.reconnect", server=self.server, attempt=attempt + 1)
+                time.sleep(min(2.0**attempt * 0.5, 5.0))
+
+    # --- reading -----------------------------------------------------------------------
+
+    def read_entry(
+        self, dn: str, attributes: Sequence[str], *, show_deleted: bool = False
+    ) -> RawEntry | None:
+        """One entry by DN (``<GUID=...>`` works too), or None if it does not exist."""
+        conn = self.open()
+        controls = [ShowDeleted()] if show_deleted else []
+        try:
+            with ldap_errors(self.server, f"read {dn}"):
+                data = conn.search_ext_s(dn, ldap.SCOPE_BASE, "(objectClass=*)",
+                                         list(attributes), serverctrls=controls)  # fmt: skip
+        except NoSuchObjectError:
+            return None
+        return next(_entries(data), None)
+
+    def any_tombstone_visible(self, container: str) -> bool:
+        """Whether this account sees at least one deleted object in ``container``."""
+        conn = self.open()
+        with ldap_errors(self.server, f"look into {container}"):
+            msgid = conn.search_ext(container, ldap.SCOPE_ONELEVEL, "(isDeleted=TRUE)", ["1.1"],
+                                    serverctrls=[ShowDeleted()], sizelimit=1)  # fmt: skip
+            try:
+                kind, data = conn.result(msgid, all=0)
+            finally:
+                conn.abandon(msgid)
+        return kind == ldap.RES_SEARCH_ENTRY and bool(data)
+
+    def resuming_search(
+        self, base: str, filterstr: str, attributes: Sequence[str]
+    ) -> Iterator[list[RawEntry]]:
+        """:meth:`paged_search` that survives a dropped connection.
+
+        A paged-results cookie dies with its connection, so after reconnecting the
+        search starts again and skips the objects (by objectGUID) already yielded.
+        """
+        seen: set[bytes] = set()
+        while True:
+            try:
+                for page in self.paged_search(base, filterstr, attributes):
+                    fresh = [entry for entry in page if _guid(entry) not in seen]
+                    seen.update(_guid(entry) for entry in fresh)
+                    yield fresh
+                return
+            except ServerUnreachableError:
+                log.warning("ad.connection_lost", server=self.server, read=len(seen))
+                self.reconnect()
+
+    def paged_search(
+        self,
+        base: str,
+        filterstr: str,
+        attributes: Sequence[str],
+        *,
+        extra_controls: Sequence[LDAPControl] = (),
+    ) -> Iterator[list[RawEntry]]:
+        """A subtree search, one list of entries per page of ``page_size``."""
+        conn = self.open()
+        page = SimplePagedResultsControl(True, size=self._settings.page_size, cookie="")
+        while True:
+            with ldap_errors(self.server, f"search {base} {filterstr}"):
+                msgid = conn.search_ext(
+                    base, ldap.SCOPE_SUBTREE, filterstr, list(attributes),
+                    serverctrls=[page, *extra_controls],
+                )  # fmt: skip
+                _, data, _, controls = conn.result3(msgid)
+            yield list(_entries(data))
+            cookie = next((c.cookie for c in controls if c.controlType == page.controlType), b"")
+            if not cookie:
+                return
+            page.cookie = cookie
+
+    def dirsync(
+        self,
+        base: str,
+        filterstr: str,
+        attributes: Sequence[str],
+        cookie: bytes,
+        *,
+        flags: int = 0,
+    ) -> Iterator[tuple[list[RawEntry], bytes]]:
+        """DirSync rounds from ``cookie``: each yields its entries and the next cookie."""
+        conn = self.open()
+        while True:
+            request = DirSyncRequest(cookie, flags=flags)
+            with ldap_errors(self.server, f"DirSync {base} {filterstr}"):
+                msgid = conn.search_ext(
+                    base, ldap.SCOPE_SUBTREE, filterstr, list(attributes),
+                    serverctrls=[request, ExtendedDN()],
+                )  # fmt: skip
+                _, data, _, controls = conn.result3(
+                    msgid, resp_ctrl_classes={DIRSYNC_OID: DirSyncResponse}
+                )
+            response = next((c for c in controls if isinstance(c, DirSyncResponse)), None)
+            if response is None:
+                raise ServerUnreachableError(f"{self.server} answered DirSync without a cookie")
+            cookie = response.cookie
+            yield list(_entries(data)), cookie
+            if not response.more:
+                return
+
+    def search_deleted(
+        self, base: str, filterstr: str, attributes: Sequence[str]
+    ) -> Iterator[list[RawEntry]]:
+        """Paged search that includes tombstones (Deleted Objects)."""
+        return self.paged_search(base, filterstr, attributes, extra_controls=[ShowDeleted()])
+
+    def modify_add(self, dn: str, attribute: str, value: bytes) -> None:
+        """Add a value; fails (translated) if a single-valued attribute already has one."""
+        conn = self.open()
+        with ldap_errors(self.server, f"write {attribute} of {dn}"):
+            conn.modify_s(dn, [(ldap.MOD_ADD, attribute, [value])])

@@ -1,0 +1,91 @@
+"""python-ldap's exceptions, translated once into hybridsync's error tree.
+
+Every call into python-ldap runs inside :func:`ldap_errors`; nothing else in the
+connector catches an ``ldap`` exception. The most specific translation wins.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import ldap
+
+from hybridsync.errors import ConnectorError, FatalConnectorError, TransientConnectorError
+
+__all__ = [
+    "InsufficientRightsError",
+    "NoSuchObjectError",
+    "ServerUnreachableError",
+    "TLSFailureError",
+    "UnwillingError",
+    "ldap_errors",
+]
+
+
+class ServerUnreachableError(FatalConnectorError):
+    """No connection to the server, or it dropped (the connector may reconnect)."""
+
+
+class TLSFailureError(FatalConnectorError):
+    """The TLS handshake failed: certificate not trusted, wrong name, protocol."""
+
+
+class InsufficientRightsError(FatalConnectorError):
+    """The bound account may not do this (for DirSync: it lacks Replicating Directory Changes)."""
+
+
+class NoSuchObjectError(ConnectorError):
+    """The object (or search base) does not exist."""
+
+
+class UnwillingError(FatalConnectorError):
+    """The server refused the request as posed (for DirSync: an invalid cookie)."""
+
+
+def _detail(exc: Any) -> str:
+    if exc.args and isinstance(exc.args[0], dict):
+        info = exc.args[0]
+        text = str(info.get("desc", ""))
+        if info.get("info"):
+            text = f"{text}: {info['info']}"
+        return text
+    return str(exc)
+
+
+def _translate(exc: ldap.LDAPError, server: str, operation: str) -> ConnectorError:
+    detail = _detail(exc)
+    where = f"{operation} on {server}"
+    if isinstance(exc, ldap.SERVER_DOWN | ldap.CONNECT_ERROR):
+        if "certificate" in detail.lower() or "tls" in detail.lower():
+            return TLSFailureError(f"TLS failure ({where}): {detail}")
+        return ServerUnreachableError(f"server unreachable ({where}): {detail}")
+    if isinstance(exc, ldap.INVALID_CREDENTIALS):
+        return FatalConnectorError(f"bad credentials ({where}): the bind was rejected")
+    if isinstance(exc, ldap.STRONG_AUTH_REQUIRED | ldap.CONFIDENTIALITY_REQUIRED):
+        return FatalConnectorError(f"the server requires TLS ({where}): {detail}")
+    if isinstance(exc, ldap.INSUFFICIENT_ACCESS):
+        return InsufficientRightsError(f"insufficient rights ({where}): {detail}")
+    if isinstance(exc, ldap.REFERRAL):
+        return FatalConnectorError(
+            f"referral to another domain ({where}): {detail}; point the connector at a DC "
+            "of that domain or fix base_dn / include_ous"
+        )
+    if isinstance(exc, ldap.NO_SUCH_OBJECT):
+        return NoSuchObjectError(f"no such object ({where})")
+    refused = ldap.UNWILLING_TO_PERFORM | ldap.PROTOCOL_ERROR | ldap.OTHER
+    if isinstance(exc, refused | ldap.UNAVAILABLE_CRITICAL_EXTENSION):
+        return UnwillingError(f"the server refused {where}: {detail}")
+    if isinstance(exc, ldap.TIMEOUT | ldap.TIMELIMIT_EXCEEDED | ldap.BUSY | ldap.UNAVAILABLE):
+        return TransientConnectorError(f"the server did not answer in time ({where}): {detail}")
+    return FatalConnectorError(f"LDAP error ({where}): {detail}")
+
+
+@contextlib.contextmanager
+def ldap_errors(server: str, operation: str) -> Iterator[None]:
+    """Translate python-ldap exceptions raised inside the block, naming the operation."""
+    try:
+        yield
+    except ldap.LDAPError as exc:
+        raise _translate(exc, server, operation) from exc

@@ -1,0 +1,116 @@
+"""What every kind of import shares: the attribute list, scoping, ranged values, records."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import structlog
+
+from hybridsync.connectors.ad.connection import Connection, RawEntry
+from hybridsync.connectors.ad.convert import anchor_of, convert, plain_dn
+from hybridsync.connectors.ad.scope import OBJECT_FILTERS, Scope, object_type_of
+from hybridsync.core.ports import ImportedObject, ImportKind
+
+__all__ = ["Reader", "guid_filter"]
+
+log = structlog.get_logger(__name__)
+_RANGE = re.compile(r"^(?P<name>[^;]+);range=(?P<low>\d+)-(?P<high>\d+|\*)$", re.IGNORECASE)
+GUID_BATCH = 100
+
+
+def guid_filter(guids: Iterable[bytes]) -> str:
+    """``(|(objectGUID=\\xx...)...)`` for an exact-match search by GUID."""
+    terms = ["(objectGUID=" + "".join(f"\\{b:02x}" for b in guid) + ")" for guid in guids]
+    return f"(|{''.join(terms)})"
+
+
+@dataclass
+class Reader:
+    """Reads objects of the configured types in scope, as ``ImportedObject`` records."""
+
+    conn: Connection
+    scope: Scope
+    attributes: tuple[str, ...]
+    object_types: tuple[str, ...]
+    _names: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._names = {name.lower(): name for name in self.attributes}
+
+    # --- records -----------------------------------------------------------------------
+
+    def record(self, entry: RawEntry, object_type: str, kind: ImportKind) -> ImportedObject:
+        return convert(entry[0], self._complete_ranges(entry), object_type=object_type,
+                       names=self._names, kind=kind)  # fmt: skip
+
+    def deletion(self, entry: RawEntry, object_type: str) -> ImportedObject:
+        guid = entry[1]["objectGUID"][0]
+        return ImportedObject(anchor_of(guid), plain_dn(entry[0]), object_type, {},
+                              ImportKind.DELETE)  # fmt: skip
+
+    def _complete_ranges(self, entry: RawEntry) -> dict[str, list[bytes]]:
+        """Fetch the rest of attributes AD returned in ranges (``member;range=0-1499``)."""
+        dn, raw = entry
+        complete = dict(raw)
+        for key in [k for k in raw if ";" in k]:
+            match = _RANGE.match(key)
+            if match is None:
+                continue
+            name, values = match["name"], list(complete.pop(key))
+            high = match["high"]
+            while high != "*":
+                following = self._next_range(dn, name, int(high) + 1)
+                if following is None:
+                    break
+                high, more = following
+                values.extend(more)
+            complete[name] = values
+        return complete
+
+    def _next_range(self, dn: str, name: str, low: int) -> tuple[str, list[bytes]] | None:
+        entry = self.conn.read_entry(plain_dn(dn), [f"{name};range={low}-*"])
+        if entry is None:
+            return None
+        for key, values in entry[1].items():
+            match = _RANGE.match(key)
+            if match and match["name"].lower() == name.lower():
+                return match["high"], values
+        return None
+
+    # --- searches ----------------------------------------------------------------------
+
+    def full(self) -> Iterator[list[ImportedObject]]:
+        """Every in-scope object of every type, one list per server page."""
+        for object_type in self.object_types:
+            for base in self.scope.bases():
+                pages = self.conn.resuming_search(
+                    base, OBJECT_FILTERS[object_type], self.attributes
+                )
+                for page in pages:
+                    yield [
+                        self.record(entry, object_type, ImportKind.PRESENT)
+                        for entry in page
+                        if self.scope.contains(plain_dn(entry[0]))
+                    ]
+
+    def reread(self, guids: list[bytes], object_type: str) -> list[ImportedObject]:
+        """Whole objects by GUID, as REPLACE records (those gone meanwhile are skipped)."""
+        records: list[ImportedObject] = []
+        type_filter = OBJECT_FILTERS[object_type]
+        for start in range(0, len(guids), GUID_BATCH):
+            filterstr = f"(&{type_filter}{guid_filter(guids[start : start + GUID_BATCH])})"
+            for page in self.conn.resuming_search(self.scope.domain_dn, filterstr, self.attributes):
+                records.extend(self._in_scope_or_deleted(entry, object_type) for entry in page)
+        return records
+
+    def _in_scope_or_deleted(self, entry: RawEntry, object_type: str) -> ImportedObject:
+        if self.scope.contains(plain_dn(entry[0])):
+            return self.record(entry, object_type, ImportKind.REPLACE)
+        return self.deletion(entry, object_type)
+
+    def typed(self, entry: RawEntry, default: str) -> str:
+        """The entry's type from its objectClass when present, else ``default``."""
+        classes = entry[1].get("objectClass")
+        return (object_type_of(classes) if classes else None) or default

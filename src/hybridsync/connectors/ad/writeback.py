@@ -1,0 +1,69 @@
+"""Writing objectGUID into an empty ms-DS-ConsistencyGuid, as Entra Connect does.
+
+The value is added with an LDAP *add* of a single-valued attribute, so the server itself
+refuses it when the attribute already holds a value: an existing sourceAnchor is never
+overwritten, even by a concurrent writer.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from hybridsync.connectors.ad.connection import Connection
+from hybridsync.connectors.ad.errors import ServerUnreachableError
+from hybridsync.connectors.ad.reader import Reader
+from hybridsync.connectors.ad.scope import object_type_of
+from hybridsync.core.ports import (
+    ExportChange,
+    ExportKind,
+    ExportOutcome,
+    ExportResult,
+    ImportedObject,
+    ImportKind,
+)
+from hybridsync.errors import ConnectorError
+
+__all__ = ["CONSISTENCY_GUID", "ConsistencyGuidWriter"]
+
+CONSISTENCY_GUID = "mS-DS-ConsistencyGuid"
+
+
+def _guid_dn(anchor: str) -> str:
+    return f"<GUID={uuid.UUID(anchor)}>"
+
+
+class ConsistencyGuidWriter:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def _refuse(self, change: ExportChange, message: str) -> ExportResult:
+        return ExportResult(change.change_id, ExportOutcome.REJECTED, change.anchor,
+                            f"{change.dn}: {message}")  # fmt: skip
+
+    def apply(self, change: ExportChange) -> ExportResult:
+        names = {c.name.lower() for c in change.changes}
+        if change.kind is not ExportKind.UPDATE or change.anchor is None:
+            return self._refuse(change, "the AD connector only writes mS-DS-ConsistencyGuid")
+        if names != {CONSISTENCY_GUID.lower()}:
+            return self._refuse(
+                change, f"only {CONSISTENCY_GUID} may be written, not {sorted(names)}"
+            )
+        value = change.changes[0].values
+        if len(value) != 1 or not isinstance(value[0], bytes) or len(value[0]) != 16:
+            return self._refuse(change, f"{CONSISTENCY_GUID} must be one 16-byte GUID value")
+        try:
+            self._conn.modify_add(_guid_dn(change.anchor), CONSISTENCY_GUID, value[0])
+        except ServerUnreachableError as exc:
+            return ExportResult(change.change_id, ExportOutcome.UNKNOWN, change.anchor, str(exc))
+        except ConnectorError as exc:
+            return self._refuse(change, f"{CONSISTENCY_GUID} not written: {exc}")
+        return ExportResult(change.change_id, ExportOutcome.APPLIED, change.anchor)
+
+    def read_back(self, change: ExportChange, reader: Reader) -> ImportedObject | None:
+        if change.anchor is None:
+            return None
+        entry = self._conn.read_entry(_guid_dn(change.anchor), reader.attributes)
+        if entry is None:
+            return None
+        object_type = object_type_of(entry[1].get("objectClass", [])) or change.object_type
+        return reader.record(entry, object_type, ImportKind.PRESENT)

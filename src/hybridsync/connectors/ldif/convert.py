@@ -1,0 +1,83 @@
+"""LDIF records to imported objects: anchor, object type, typed values."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from hybridsync.connectors.ldif.parser import BINARY_ATTRIBUTES, LdifRecord
+from hybridsync.core.ports import ImportedObject
+from hybridsync.core.values import AttributeValue
+
+MULTI_VALUED = frozenset(
+    {
+        "objectClass", "proxyAddresses", "member", "memberOf", "otherMailbox", "otherMobile",
+        "otherTelephone", "otherHomePhone", "servicePrincipalName", "url", "userCertificate",
+        "sIDHistory", "description", "showInAddressBook", "msExchExtensionCustomAttribute1",
+    }
+)  # fmt: skip
+INTEGER_ATTRIBUTES = frozenset(
+    name.lower()
+    for name in (
+        "userAccountControl", "msExchRecipientTypeDetails", "msExchRecipientDisplayType",
+        "primaryGroupID", "sAMAccountType", "instanceType", "groupType",
+    )
+)  # fmt: skip
+BOOLEAN_ATTRIBUTES = frozenset({"iscriticalsystemobject", "showinadvancedviewonly"})
+OBJECT_TYPES = ("computer", "user", "group", "contact", "organizationalUnit")
+
+
+def object_type(record: LdifRecord) -> str | None:
+    """The most specific known object class of the record (computer before user)."""
+    classes = {str(value).lower() for value in record.attributes.get("objectClass", [])}
+    return next((kind for kind in OBJECT_TYPES if kind.lower() in classes), None)
+
+
+def anchor_of(record: LdifRecord, anchor_attribute: str) -> str | None:
+    values = _get(record, anchor_attribute)
+    if not values:
+        return None
+    value = values[0]
+    if isinstance(value, bytes):
+        return str(uuid.UUID(bytes_le=value)) if len(value) == 16 else value.hex()
+    return value
+
+
+def to_imported(record: LdifRecord, kind: str, anchor: str) -> ImportedObject:
+    attributes: dict[str, tuple[AttributeValue, ...]] = {}
+    for name, values in record.attributes.items():
+        attributes[name] = tuple(_typed(name, value) for value in values)
+    return ImportedObject(anchor, record.dn, kind, attributes)
+
+
+def digest(record: LdifRecord) -> str:
+    """A short fingerprint of the record, to find changed entries between two files."""
+    hasher = hashlib.blake2b(digest_size=10)
+    hasher.update(record.dn.encode("utf-8"))
+    for name in sorted(record.attributes):
+        hasher.update(b"\0" + name.encode("utf-8"))
+        for value in record.attributes[name]:
+            hasher.update(b"\1" + (value if isinstance(value, bytes) else value.encode("utf-8")))
+    return hasher.hexdigest()
+
+
+def _get(record: LdifRecord, name: str) -> list[str | bytes]:
+    lowered = name.lower()
+    for key, values in record.attributes.items():
+        if key.lower() == lowered:
+            return values
+    return []
+
+
+def _typed(name: str, value: str | bytes) -> AttributeValue:
+    lowered = name.lower()
+    if isinstance(value, bytes) or lowered in BINARY_ATTRIBUTES:
+        return value
+    if lowered in INTEGER_ATTRIBUTES:
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if lowered in BOOLEAN_ATTRIBUTES and value.upper() in {"TRUE", "FALSE"}:
+        return value.upper() == "TRUE"
+    return value

@@ -1,0 +1,189 @@
+"""Attribute flow: what each in-scope rule contributes, and which contribution wins.
+
+Precedence: the lowest number wins (ties by rule name). For Update/Replace the first
+contributor with a value wins; NULL passes the decision to the next rule;
+AuthoritativeNull empties the attribute and stops lower rules; IgnoreThisFlow is as if
+the flow did not exist. Merge/MergeCaseInsensitive union the values of every
+contributor, down to an AuthoritativeNull. Mixing merge types on one attribute is an
+error on the object.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hybridsync.core.convert import as_values, expression_input, value_key
+from hybridsync.core.rules import AttributeFlow, FlowType, MergeType, SyncRule
+from hybridsync.core.values import Values
+from hybridsync.errors import ExpressionEvalError, SyncError
+from hybridsync.expressions import AUTHORITATIVE_NULL, IGNORE_THIS_FLOW
+
+
+class Kind(enum.Enum):
+    VALUE = "value"
+    NULL = "null"
+    AUTHORITATIVE_NULL = "authoritative-null"
+    IGNORE = "ignore"
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    rule: SyncRule
+    flow: AttributeFlow
+    kind: Kind
+    values: Values = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FlowError:
+    rule: str
+    attribute: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """The outcome for one target attribute; ``keep`` means leave the current value."""
+
+    values: Values
+    rule: str | None
+    keep: bool = False
+
+
+def contributions(
+    rule: SyncRule,
+    attributes: Mapping[str, Values],
+    multi_valued: Collection[str],
+    parameters: Mapping[str, str],
+    *,
+    creating: bool,
+) -> tuple[list[Contribution], list[FlowError]]:
+    """Evaluate every flow of one in-scope rule against a source object."""
+    found: list[Contribution] = []
+    errors: list[FlowError] = []
+    if not rule.flows_attributes:
+        return found, errors
+    source: dict[str, Any] | None = None
+    for flow in rule.flows:
+        if flow.apply_once and not creating:
+            continue
+        if flow.flow_type is FlowType.EXPRESSION and source is None:
+            source = expression_input(attributes, multi_valued)
+        if flow.flow_type is FlowType.DIRECT and not flow.allowed_values:
+            values = attributes.get(flow.sources[0], ()) if flow.sources else ()
+            found.append(Contribution(rule, flow, Kind.VALUE if values else Kind.NULL, values))
+            continue
+        try:
+            found.append(
+                _normalized(flow, _contribution(rule, flow, attributes, source, parameters))
+            )
+        except ExpressionEvalError as exc:
+            errors.append(FlowError(rule.name, flow.target, exc.message))
+    return found, errors
+
+
+def _contribution(
+    rule: SyncRule,
+    flow: AttributeFlow,
+    attributes: Mapping[str, Values],
+    source: Mapping[str, Any] | None,
+    parameters: Mapping[str, str],
+) -> Contribution:
+    if flow.flow_type is FlowType.CONSTANT:
+        values: Values = () if flow.constant is None else (flow.constant,)
+        return Contribution(rule, flow, Kind.VALUE if values else Kind.NULL, values)
+    if flow.flow_type is FlowType.DIRECT:
+        values = attributes.get(flow.sources[0], ()) if flow.sources else ()
+        return Contribution(rule, flow, Kind.VALUE if values else Kind.NULL, values)
+    assert flow.expression is not None  # the loader compiles every Expression flow
+    result = flow.expression.evaluate(source or {}, parameters=parameters)
+    if result is IGNORE_THIS_FLOW:
+        return Contribution(rule, flow, Kind.IGNORE)
+    if result is AUTHORITATIVE_NULL:
+        return Contribution(rule, flow, Kind.AUTHORITATIVE_NULL)
+    values = as_values(result)
+    return Contribution(rule, flow, Kind.VALUE if values else Kind.NULL, values)
+
+
+def _normalized(flow: AttributeFlow, contribution: Contribution) -> Contribution:
+    if not flow.allowed_values or contribution.kind is not Kind.VALUE:
+        return contribution
+    spelling = {value.lower(): value for value in flow.allowed_values}
+    normalized = []
+    for value in contribution.values:
+        canonical = spelling.get(str(value).lower()) if isinstance(value, str) else None
+        if canonical is None:
+            allowed = " or ".join(flow.allowed_values)
+            raise ExpressionEvalError(f"invalid {flow.target} value {value!r}: must be {allowed}")
+        normalized.append(canonical)
+    return Contribution(contribution.rule, flow, Kind.VALUE, tuple(normalized))
+
+
+def resolve(found: Iterable[Contribution]) -> tuple[dict[str, Resolved], list[FlowError]]:
+    """The winning values per target attribute, from contributions of any rules."""
+    by_target: dict[str, list[Contribution]] = {}
+    for contribution in found:
+        by_target.setdefault(contribution.flow.target, []).append(contribution)
+    resolved: dict[str, Resolved] = {}
+    errors: list[FlowError] = []
+    for target, items in by_target.items():
+        if len(items) == 1 and _merge_family(items[0].flow.merge_type) is MergeType.UPDATE:
+            resolved[target] = _resolve_update(items)  # the common case: one contributor
+            continue
+        items.sort(key=lambda item: (item.rule.precedence, item.rule.name))
+        try:
+            resolved[target] = _resolve_one(items)
+        except SyncError as exc:
+            errors.append(FlowError(items[0].rule.name, target, str(exc)))
+    return resolved, errors
+
+
+def _merge_family(merge_type: MergeType) -> MergeType:
+    return MergeType.UPDATE if merge_type is MergeType.REPLACE else merge_type
+
+
+def _resolve_one(items: list[Contribution]) -> Resolved:
+    families = {_merge_family(item.flow.merge_type) for item in items}
+    if len(families) > 1:
+        rules = ", ".join(sorted({item.rule.name for item in items}))
+        raise SyncError(f"rules {rules} use different merge types for one attribute")
+    family = families.pop()
+    if family is MergeType.UPDATE:
+        return _resolve_update(items)
+    return _resolve_merge(items, case_insensitive=family is MergeType.MERGE_CASE_INSENSITIVE)
+
+
+def _resolve_update(items: list[Contribution]) -> Resolved:
+    contributed = False
+    for item in items:
+        if item.kind is Kind.IGNORE:
+            continue
+        contributed = True
+        if item.kind is Kind.AUTHORITATIVE_NULL:
+            return Resolved((), item.rule.name)
+        if item.kind is Kind.VALUE:
+            return Resolved(item.values, item.rule.name)
+    return Resolved((), None, keep=not contributed)
+
+
+def _resolve_merge(items: list[Contribution], *, case_insensitive: bool) -> Resolved:
+    merged: dict[str, Any] = {}
+    rules: list[str] = []
+    contributed = False
+    for item in items:
+        if item.kind is Kind.IGNORE:
+            continue
+        contributed = True
+        if item.kind is Kind.AUTHORITATIVE_NULL:
+            break
+        if item.values and item.rule.name not in rules:
+            rules.append(item.rule.name)
+        for value in item.values:
+            key = value_key(value)
+            merged.setdefault(key.lower() if case_insensitive else key, value)
+    if not contributed:
+        return Resolved((), None, keep=True)
+    return Resolved(tuple(merged.values()), ", ".join(rules) or None)

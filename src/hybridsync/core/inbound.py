@@ -1,0 +1,211 @@
+"""Inbound decisions: which rules are in scope, the join decision, and the MV values."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from hybridsync.core.flows import Contribution, FlowError, Resolved, contributions, resolve
+from hybridsync.core.objects import CSObject, MVObject
+from hybridsync.core.rules import KEEPS_MV_LINK_TYPES, LinkType, SyncRule
+from hybridsync.core.scope import MemberOf, in_scope
+from hybridsync.core.values import Values
+
+
+class JoinLookup(Protocol):
+    """What the join decision needs to know about the metaverse."""
+
+    def candidates(self, attribute: str, values: Values, case_sensitive: bool) -> set[str]:
+        """Ids of MV objects whose ``attribute`` holds one of ``values``."""
+        ...
+
+    def has_link(self, mv_id: str, connector: str) -> bool:
+        """Whether the MV object is already joined to an object of ``connector``."""
+        ...
+
+
+class LinkAction(enum.Enum):
+    STAY_DISJOINED = "stay-disjoined"
+    KEEP = "keep"
+    JOIN = "join"
+    PROJECT = "project"
+    DISCONNECT = "disconnect"
+
+
+@dataclass(frozen=True, slots=True)
+class LinkDecision:
+    action: LinkAction
+    rule: SyncRule | None = None
+    mv_id: str | None = None
+    keeps_mv: bool = False
+    error: str | None = None
+    trace: tuple[str, ...] = ()
+    """Human-readable steps of the join decision, for preview."""
+
+
+def rules_in_scope(
+    rules: Sequence[SyncRule],
+    cs: CSObject,
+    member_of: MemberOf | None = None,
+) -> tuple[SyncRule, ...]:
+    return tuple(
+        rule
+        for rule in rules
+        if rule.applies_to(cs.object_type) and in_scope(rule.scope, cs.attributes, member_of)
+    )
+
+
+def keeps_mv(in_scope_rules: Sequence[SyncRule], joined_by: str | None) -> bool:
+    """Whether an in-scope Provision/StickyJoin rule keeps the joined MV object alive."""
+    return any(rule.link_type in KEEPS_MV_LINK_TYPES for rule in in_scope_rules) or (
+        joined_by is not None
+        and any(r.name == joined_by and r.link_type is LinkType.STICKY_JOIN for r in in_scope_rules)
+    )
+
+
+def decide_link(
+    cs: CSObject, in_scope_rules: Sequence[SyncRule], lookup: JoinLookup
+) -> LinkDecision:
+    """Join, project, keep or disconnect one CS object (spec §2.7)."""
+    keeping = keeps_mv(in_scope_rules, cs.joined_by)
+    if cs.mv_id is not None:
+        return _decide_linked(cs, in_scope_rules, keeping)
+    joining = [rule for rule in in_scope_rules if rule.joins]
+    if len(joining) > 1:
+        names = ", ".join(rule.name for rule in joining)
+        return LinkDecision(
+            LinkAction.STAY_DISJOINED,
+            error=f"join ambiguity: several rules with join clauses are in scope ({names})",
+        )
+    trace: list[str] = []
+    if joining:
+        decision = _try_join(cs, joining[0], lookup, trace, keeping)
+        if decision is not None:
+            return decision
+    return _maybe_project(cs, in_scope_rules, trace, keeping)
+
+
+def _decide_linked(cs: CSObject, in_scope_rules: Sequence[SyncRule], keeping: bool) -> LinkDecision:
+    names = {rule.name for rule in in_scope_rules}
+    linking = [rule for rule in in_scope_rules if rule.links]
+    if cs.joined_by is not None and cs.joined_by not in names:
+        return LinkDecision(
+            LinkAction.DISCONNECT, trace=(f"rule {cs.joined_by!r} that joined is out of scope",)
+        )
+    if cs.joined_by is None and not linking:
+        return LinkDecision(LinkAction.DISCONNECT, trace=("no linking rule in scope",))
+    rule = next((r for r in in_scope_rules if r.name == cs.joined_by), None)
+    return LinkDecision(LinkAction.KEEP, rule, cs.mv_id, keeping, trace=("already joined",))
+
+
+def _try_join(
+    cs: CSObject, rule: SyncRule, lookup: JoinLookup, trace: list[str], keeping: bool
+) -> LinkDecision | None:
+    for number, group in enumerate(rule.join, start=1):
+        found: set[str] | None = None
+        for clause in group.clauses:
+            values = cs.attributes.get(clause.source_attribute, ())
+            hits = (
+                lookup.candidates(clause.target_attribute, values, clause.case_sensitive)
+                if values
+                else set()
+            )
+            found = hits if found is None else found & hits
+        count = len(found or ())
+        trace.append(f"rule {rule.name!r} join group {number}: {count} candidate(s)")
+        if count != 1:
+            continue
+        (mv_id,) = found or set()
+        if lookup.has_link(mv_id, cs.connector):
+            return LinkDecision(
+                LinkAction.STAY_DISJOINED,
+                error=f"join conflict: metaverse object {mv_id} is already joined to another "
+                f"object of connector {cs.connector!r} (rule {rule.name!r}, group {number})",
+                trace=tuple(trace),
+            )
+        return LinkDecision(LinkAction.JOIN, rule, mv_id, keeping, trace=tuple(trace))
+    return None
+
+
+def _maybe_project(
+    cs: CSObject, in_scope_rules: Sequence[SyncRule], trace: list[str], keeping: bool
+) -> LinkDecision:
+    provisioning = next((r for r in in_scope_rules if r.link_type is LinkType.PROVISION), None)
+    if provisioning is None:
+        trace.append("no Provision rule in scope: stays disjoined")
+        return LinkDecision(LinkAction.STAY_DISJOINED, trace=tuple(trace))
+    join_attributes = {
+        clause.source_attribute for group in provisioning.join for clause in group.clauses
+    }
+    if join_attributes and not any(cs.attributes.get(name) for name in join_attributes):
+        trace.append(f"rule {provisioning.name!r}: no join attribute has a value, no projection")
+        return LinkDecision(LinkAction.STAY_DISJOINED, trace=tuple(trace))
+    trace.append(f"projected by rule {provisioning.name!r}")
+    return LinkDecision(LinkAction.PROJECT, provisioning, None, keeping, trace=tuple(trace))
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedSource:
+    """One CS object joined to an MV object, with what is needed to evaluate its rules."""
+
+    cs: CSObject
+    rules: tuple[SyncRule, ...]
+    multi_valued: Collection[str]
+    parameters: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class MVValues:
+    attributes: dict[str, Values]
+    lineage: dict[str, str]
+    errors: list[FlowError] = field(default_factory=list)
+    contributions: list[Contribution] = field(default_factory=list)
+
+
+def metaverse_values(
+    previous: MVObject | None, sources: Sequence[LinkedSource], *, creating: bool
+) -> MVValues:
+    """The MV attributes from every joined source's in-scope rules, by precedence."""
+    found: list[Contribution] = []
+    errors: list[FlowError] = []
+    for source in sources:
+        for rule in source.rules:
+            items, failed = contributions(
+                rule,
+                source.cs.attributes,
+                source.multi_valued,
+                source.parameters,
+                creating=creating,
+            )
+            found.extend(items)
+            errors.extend(failed)
+    resolved, conflicts = resolve(found)
+    errors.extend(conflicts)
+    attributes, lineage = _apply(previous, resolved, {e.attribute for e in errors})
+    return MVValues(attributes, lineage, errors, found)
+
+
+def _apply(
+    previous: MVObject | None, resolved: Mapping[str, Resolved], failed: set[str]
+) -> tuple[dict[str, Values], dict[str, str]]:
+    # Attributes nobody contributes to any more are removed; an attribute whose
+    # evaluation failed keeps its previous value until the error is fixed.
+    before = dict(previous.attributes) if previous else {}
+    lineage_before = dict(previous.lineage) if previous else {}
+    attributes: dict[str, Values] = {}
+    lineage: dict[str, str] = {}
+    for name in set(resolved) | failed:
+        outcome = resolved.get(name)
+        if outcome is None or outcome.keep:
+            if before.get(name):
+                attributes[name] = before[name]
+                if name in lineage_before:
+                    lineage[name] = lineage_before[name]
+            continue
+        if outcome.values:
+            attributes[name] = outcome.values
+            if outcome.rule:
+                lineage[name] = outcome.rule
+    return attributes, lineage

@@ -1,0 +1,145 @@
+"""Outbound decisions: provisioning, export attribute flow, deprovisioning, and the diff."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from hybridsync.core.convert import same_values
+from hybridsync.core.flows import Contribution, FlowError, contributions, resolve
+from hybridsync.core.objects import CSObject, MVObject
+from hybridsync.core.rules import LinkType, SyncRule
+from hybridsync.core.scope import in_scope
+from hybridsync.core.values import Values
+
+DN_ATTRIBUTE = "dn"
+"""A flow into ``dn`` sets the target object's distinguished name."""
+
+
+class TargetAction(enum.Enum):
+    NOTHING = "nothing"
+    PROVISION = "provision"
+    FLOW = "flow"
+    DEPROVISION = "deprovision"
+    DISCONNECT = "disconnect"
+
+
+@dataclass(frozen=True, slots=True)
+class TargetState:
+    """What the outbound rules want for one MV object in one target connector."""
+
+    action: TargetAction
+    rules: tuple[SyncRule, ...] = ()
+    provisioning_rule: SyncRule | None = None
+    attributes: dict[str, Values] = field(default_factory=dict)
+    lineage: dict[str, str] = field(default_factory=dict)
+    dn: str | None = None
+    errors: list[FlowError] = field(default_factory=list)
+    contributions: list[Contribution] = field(default_factory=list)
+
+
+def outbound_rules_in_scope(rules: Sequence[SyncRule], mv: MVObject) -> tuple[SyncRule, ...]:
+    return tuple(
+        rule
+        for rule in rules
+        if rule.applies_to(mv.object_type) and in_scope(rule.scope, mv.attributes)
+    )
+
+
+def target_state(
+    mv: MVObject | None,
+    linked: CSObject | None,
+    rules: Sequence[SyncRule],
+    multi_valued: Collection[str],
+    parameters: Mapping[str, str],
+) -> TargetState:
+    """Decide provisioning and compute the desired attributes for one target connector."""
+    if mv is None:
+        return _without_mv(linked)
+    in_scope_rules = outbound_rules_in_scope(rules, mv)
+    provisioning = next((r for r in in_scope_rules if r.link_type is LinkType.PROVISION), None)
+    if linked is None:
+        if provisioning is None:
+            return TargetState(TargetAction.NOTHING, in_scope_rules)
+        return _flow(
+            TargetAction.PROVISION,
+            mv,
+            in_scope_rules,
+            provisioning,
+            multi_valued,
+            parameters,
+            creating=True,
+        )
+    if linked.joined_by is not None and linked.joined_by not in {r.name for r in in_scope_rules}:
+        return _leaving(linked, rules, in_scope_rules)
+    if not any(rule.links for rule in in_scope_rules):
+        return _leaving(linked, rules, in_scope_rules)
+    return _flow(
+        TargetAction.FLOW,
+        mv,
+        in_scope_rules,
+        provisioning,
+        multi_valued,
+        parameters,
+        creating=False,
+    )
+
+
+def _without_mv(linked: CSObject | None) -> TargetState:
+    if linked is None:
+        return TargetState(TargetAction.NOTHING)
+    return TargetState(TargetAction.DEPROVISION)
+
+
+def _leaving(
+    linked: CSObject, rules: Sequence[SyncRule], in_scope_rules: tuple[SyncRule, ...]
+) -> TargetState:
+    joined = next((rule for rule in rules if rule.name == linked.joined_by), None)
+    if joined is not None and joined.link_type is LinkType.PROVISION:
+        return TargetState(TargetAction.DEPROVISION, in_scope_rules)
+    return TargetState(TargetAction.DISCONNECT, in_scope_rules)
+
+
+def _flow(
+    action: TargetAction,
+    mv: MVObject,
+    in_scope_rules: tuple[SyncRule, ...],
+    provisioning: SyncRule | None,
+    multi_valued: Collection[str],
+    parameters: Mapping[str, str],
+    *,
+    creating: bool,
+) -> TargetState:
+    found: list[Contribution] = []
+    errors: list[FlowError] = []
+    for rule in in_scope_rules:
+        items, failed = contributions(
+            rule, mv.attributes, multi_valued, parameters, creating=creating
+        )
+        found.extend(items)
+        errors.extend(failed)
+    resolved, conflicts = resolve(found)
+    errors.extend(conflicts)
+    attributes: dict[str, Values] = {}
+    lineage: dict[str, str] = {}
+    for name, outcome in resolved.items():
+        if outcome.keep:
+            continue  # IgnoreThisFlow: leave the target's value untouched
+        attributes[name] = outcome.values
+        if outcome.rule:
+            lineage[name] = outcome.rule
+    dn_values = attributes.pop(DN_ATTRIBUTE, ())
+    dn = str(dn_values[0]) if dn_values else None
+    return TargetState(action, in_scope_rules, provisioning, attributes, lineage, dn, errors, found)
+
+
+def attribute_changes(
+    desired: Mapping[str, Values], current: Mapping[str, Values]
+) -> dict[str, Values]:
+    """The attributes whose desired values differ from what the target holds (or will)."""
+    return {
+        name: values
+        for name, values in desired.items()
+        if not same_values(values, current.get(name, ()))
+    }

@@ -1,0 +1,217 @@
+"""Sync rules as values: scope, join, attribute flows, precedence.
+
+Rules are built by ``hybridsync.config`` from TOML files; expressions arrive compiled,
+behind the small :class:`Evaluator` Protocol, so this module stays independent of how
+they were parsed.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from hybridsync.core.values import AttributeValue
+
+
+class Direction(enum.Enum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class LinkType(enum.Enum):
+    JOIN = "Join"
+    STICKY_JOIN = "StickyJoin"
+    PROVISION = "Provision"
+    JOIN_NO_FLOW = "JoinNoFlow"
+    """Seen in exported default rules: joins, but contributes no attribute flow."""
+
+
+KEEPS_MV_LINK_TYPES = frozenset({LinkType.PROVISION, LinkType.STICKY_JOIN})
+
+
+class ScopeOperator(enum.Enum):
+    EQUAL = "EQUAL"
+    NOTEQUAL = "NOTEQUAL"
+    LESSTHAN = "LESSTHAN"
+    LESSTHAN_OR_EQUAL = "LESSTHAN_OR_EQUAL"
+    GREATERTHAN = "GREATERTHAN"
+    GREATERTHAN_OR_EQUAL = "GREATERTHAN_OR_EQUAL"
+    CONTAINS = "CONTAINS"
+    NOTCONTAINS = "NOTCONTAINS"
+    STARTSWITH = "STARTSWITH"
+    NOTSTARTSWITH = "NOTSTARTSWITH"
+    ENDSWITH = "ENDSWITH"
+    NOTENDSWITH = "NOTENDSWITH"
+    ISNULL = "ISNULL"
+    ISNOTNULL = "ISNOTNULL"
+    ISIN = "ISIN"
+    ISNOTIN = "ISNOTIN"
+    ISBITSET = "ISBITSET"
+    ISNOTBITSET = "ISNOTBITSET"
+    ISMEMBEROF = "ISMEMBEROF"
+    ISNOTMEMBEROF = "ISNOTMEMBEROF"
+
+    @classmethod
+    def parse(cls, text: str) -> ScopeOperator:
+        """The operator named ``text`` (any case), accepting the spellings seen in the wild."""
+        name = text.strip().upper()
+        return cls(OPERATOR_ALIASES.get(name, name))
+
+
+OPERATOR_ALIASES = {"ISBITNOTSET": "ISNOTBITSET", "NOTSTARTWITH": "NOTSTARTSWITH"}
+
+
+class FlowType(enum.Enum):
+    DIRECT = "Direct"
+    CONSTANT = "Constant"
+    EXPRESSION = "Expression"
+
+
+class MergeType(enum.Enum):
+    UPDATE = "Update"
+    MERGE = "Merge"
+    MERGE_CASE_INSENSITIVE = "MergeCaseInsensitive"
+    REPLACE = "Replace"
+    """Documented as "not used"; behaves as Update."""
+
+
+class Evaluator(Protocol):
+    """A compiled expression, as the expression language provides it."""
+
+    @property
+    def referenced_attributes(self) -> frozenset[str]: ...
+
+    def evaluate(
+        self,
+        attributes: Mapping[str, Any],
+        parameters: Mapping[str, Any] | None = None,
+        imported: Mapping[str, Any] | None = None,
+    ) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeClause:
+    attribute: str
+    operator: ScopeOperator
+    value: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeGroup:
+    """Clauses that must all hold (AND); a rule's groups are ORed."""
+
+    clauses: tuple[ScopeClause, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class JoinClause:
+    """Source attribute (rule's source side) equals target attribute (the other side)."""
+
+    source_attribute: str
+    target_attribute: str
+    case_sensitive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class JoinGroup:
+    clauses: tuple[JoinClause, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeFlow:
+    """One transformation: a value for ``target`` from sources, a constant or an expression."""
+
+    target: str
+    flow_type: FlowType
+    sources: tuple[str, ...] = ()
+    constant: AttributeValue | None = None
+    expression: Evaluator | None = None
+    expression_text: str = ""
+    apply_once: bool = False
+    merge_type: MergeType = MergeType.UPDATE
+    allowed_values: tuple[str, ...] = ()
+    """When set, values are matched case-insensitively against these and written in
+    this spelling; any other value is an error on the object (userType: Member/Guest)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRule:
+    """One declarative sync rule (Entra Connect's anatomy, as text)."""
+
+    name: str
+    direction: Direction
+    connector: str
+    source_object_type: str
+    target_object_type: str
+    link_type: LinkType
+    precedence: int
+    description: str = ""
+    disabled: bool = False
+    scope: tuple[ScopeGroup, ...] = ()
+    join: tuple[JoinGroup, ...] = ()
+    flows: tuple[AttributeFlow, ...] = ()
+    password_sync: bool = False
+    origin: str = ""
+    """Where the rule was defined (file, or ``builtin``), for messages."""
+
+    @property
+    def joins(self) -> bool:
+        """Whether the rule has join clauses (only one such rule may be in scope)."""
+        return bool(self.join)
+
+    @property
+    def links(self) -> bool:
+        """Whether the rule can create or keep a link (join clauses or projection)."""
+        return self.joins or self.link_type is LinkType.PROVISION
+
+    @property
+    def flows_attributes(self) -> bool:
+        return self.link_type is not LinkType.JOIN_NO_FLOW
+
+    def applies_to(self, object_type: str) -> bool:
+        wanted = self.source_object_type
+        return wanted == "*" or wanted.lower() == object_type.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """All rules, sorted by precedence (then name, so ties are decided the same way always)."""
+
+    rules: tuple[SyncRule, ...]
+    content_hash: str = ""
+
+    @classmethod
+    def of(cls, rules: tuple[SyncRule, ...] | list[SyncRule], content_hash: str = "") -> RuleSet:
+        ordered = tuple(sorted(rules, key=lambda rule: (rule.precedence, rule.name)))
+        return cls(ordered, content_hash)
+
+    def inbound(self, connector: str) -> tuple[SyncRule, ...]:
+        return tuple(
+            rule
+            for rule in self.rules
+            if rule.direction is Direction.INBOUND
+            and rule.connector == connector
+            and not rule.disabled
+        )
+
+    def outbound(self, connector: str) -> tuple[SyncRule, ...]:
+        return tuple(
+            rule
+            for rule in self.rules
+            if rule.direction is Direction.OUTBOUND
+            and rule.connector == connector
+            and not rule.disabled
+        )
+
+    def outbound_connectors(self) -> tuple[str, ...]:
+        seen = dict.fromkeys(
+            rule.connector
+            for rule in self.rules
+            if rule.direction is Direction.OUTBOUND and not rule.disabled
+        )
+        return tuple(seen)
+
+    def by_name(self, name: str) -> SyncRule | None:
+        return next((rule for rule in self.rules if rule.name == name), None)

@@ -1,0 +1,199 @@
+"""Full and delta import runs: connector data into the connector space.
+
+A full import lands in a staging table first; the connector space changes only at the
+end, in one transaction, after the import guard agreed. A delta import is read whole
+before any of it is applied, then applied page by page, each page with its watermark.
+Either way a failed import changes nothing, and a source that suddenly looks empty is
+refused, never turned into deletes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from hybridsync.core.confirm import apply_import
+from hybridsync.core.objects import CSObject, PendingImport
+from hybridsync.core.ports import (
+    ImportedObject,
+    ImportKind,
+    SupportsDeltaImport,
+    SupportsFullImport,
+)
+from hybridsync.engine.context import EngineContext
+from hybridsync.engine.faults import checkpoint
+from hybridsync.engine.ids import new_id
+from hybridsync.engine.report import RunReport, Status
+from hybridsync.errors import ConfigError, RunStopped
+
+
+def full_import(
+    context: EngineContext, name: str, report: RunReport, *, allow_shrink: bool = False
+) -> None:
+    connector = context.connector(name)
+    if not isinstance(connector, SupportsFullImport):
+        raise ConfigError(f"connector {name!r} cannot run a full import")
+    store = context.store
+    with store.transaction():
+        store.clear_staging(name)
+    watermark: str | None = None
+    for page in connector.full_import():
+        with store.transaction():
+            store.stage(name, page.objects)
+        checkpoint()
+        watermark = page.watermark if page.watermark is not None else watermark
+        report.count("read", len(page.objects))
+    current = store.count_imported(name)
+    if not allow_shrink:
+        _guard(context, name, current, current - len(store.cs_ids_not_staged(name)))
+    with store.transaction():
+        _apply_staging(context, name, report)
+        state = store.connector_state(name)
+        store.put_connector_state(
+            replace(
+                state,
+                watermark=watermark,
+                attribute_hash=attribute_hash(connector),
+                full_import_required=False,
+            )
+        )
+        store.clear_staging(name)
+    checkpoint()
+
+
+def delta_import(
+    context: EngineContext, name: str, report: RunReport, *, allow_shrink: bool = False
+) -> None:
+    connector = context.connector(name)
+    store = context.store
+    state = store.connector_state(name)
+    if not isinstance(connector, SupportsDeltaImport) or state.watermark is None:
+        report.notes.append("no delta watermark yet: ran a full import instead")
+        full_import(context, name, report, allow_shrink=allow_shrink)
+        return
+    if state.full_import_required or state.attribute_hash != attribute_hash(connector):
+        raise RunStopped(
+            Status.STOPPED_FULL_IMPORT_REQUIRED,
+            f"connector {name!r}: the attribute list changed since the last full import; "
+            "run a full import",
+        )
+    # Adds and changes are stored page by page as they arrive; deletes wait until the
+    # whole delta was read and the guard agreed, and land with the new watermark in one
+    # transaction. Until then the old watermark stays, so a crash or a failure re-reads
+    # the delta, and no delete ever comes from an import that did not finish.
+    deletes: list[ImportedObject] = []
+    watermark: str | None = None
+    for page in connector.delta_import(state.watermark):
+        kept = [obj for obj in page.objects if obj.kind is not ImportKind.DELETE]
+        deletes.extend(obj for obj in page.objects if obj.kind is ImportKind.DELETE)
+        watermark = page.watermark if page.watermark is not None else watermark
+        with store.transaction():
+            _apply_objects(context, name, kept, report)
+        checkpoint()
+        report.count("read", len(page.objects))
+    if deletes and not allow_shrink:
+        current = store.count_imported(name)
+        _guard(context, name, current, current - len(deletes))
+    with store.transaction():
+        _apply_objects(context, name, deletes, report)
+        if watermark is not None:
+            store.put_connector_state(replace(store.connector_state(name), watermark=watermark))
+    checkpoint()
+
+
+def _guard(context: EngineContext, name: str, current: int, remaining: int) -> None:
+    settings = context.settings
+    if current == 0:
+        return
+    if remaining <= 0:
+        raise RunStopped(
+            Status.STOPPED_IMPORT_REFUSED,
+            f"connector {name!r}: the import returned none of the {current} objects the "
+            "connector space holds; refused (nothing changed). Check the source, or allow it "
+            "once with --allow-shrink",
+        )
+    floor = current * settings.import_guard_percent / 100
+    if current >= settings.import_guard_min_objects and remaining < floor:
+        raise RunStopped(
+            Status.STOPPED_IMPORT_REFUSED,
+            f"connector {name!r}: the import would leave {remaining} of {current} objects "
+            f"(below {settings.import_guard_percent:g}%); refused (nothing changed). Allow it "
+            "once with --allow-shrink",
+        )
+
+
+def _apply_staging(context: EngineContext, name: str, report: RunReport) -> None:
+    store = context.store
+    for chunk in store.staged_with_current(name, context.settings.batch_size):
+        updated: list[CSObject] = []
+        for imported, current in chunk:
+            result = _merge(name, imported, current)
+            if result is not None:
+                updated.append(result)
+                report.count("added" if current is None else "updated")
+        store.put_cs_many(updated)
+    gone = store.get_cs_many(store.cs_ids_not_staged(name))
+    store.put_cs_many([_deleted(cs) for cs in gone])
+    report.count("deleted", len(gone))
+
+
+def _apply_objects(
+    context: EngineContext, name: str, objects: Sequence[ImportedObject], report: RunReport
+) -> None:
+    store = context.store
+    updated: list[CSObject] = []
+    known = store.cs_by_anchors(name, [obj.anchor for obj in objects])
+    for imported in objects:
+        current = known.get(imported.anchor)
+        if current is None and imported.kind is not ImportKind.DELETE and imported.dn:
+            current = _adoptable(store.cs_by_dn(name, imported.dn))
+        if imported.kind is ImportKind.DELETE:
+            if current is not None:
+                updated.append(_deleted(current))
+                report.count("deleted")
+            continue
+        if imported.kind is ImportKind.UPDATE and current is not None:
+            merged = dict(current.attributes)
+            merged.update({k: v for k, v in imported.attributes.items()})
+            imported = ImportedObject(
+                imported.anchor, imported.dn, imported.object_type or current.object_type, merged
+            )
+        result = _merge(name, imported, current)
+        if result is not None:
+            updated.append(result)
+            report.count("added" if current is None else "updated")
+    store.put_cs_many(updated)
+
+
+def _adoptable(cs: CSObject | None) -> CSObject | None:
+    """An export object the directory created without our knowing its anchor."""
+    return cs if cs is not None and cs.anchor is None else None
+
+
+def _merge(name: str, imported: ImportedObject, current: CSObject | None) -> CSObject | None:
+    attributes = {k: v for k, v in imported.attributes.items() if v}
+    if current is None:
+        return CSObject(
+            new_id(),
+            name,
+            imported.anchor,
+            imported.dn,
+            imported.object_type,
+            attributes,
+            PendingImport.ADD,
+        )
+    return apply_import(current, imported.anchor, imported.dn, imported.object_type, attributes)
+
+
+def _deleted(cs: CSObject) -> CSObject:
+    return replace(cs, pending_import=PendingImport.DELETE)
+
+
+def attribute_hash(connector: object) -> str:
+    attributes: Iterable[str] | None = getattr(connector, "attribute_list", None)
+    if attributes is None:
+        return "all"
+    return hashlib.sha256("\n".join(sorted(a.lower() for a in attributes)).encode()).hexdigest()[
+        :16
+    ]

@@ -1,0 +1,156 @@
+"""Writing outbound decisions: provisioning, export flow, deprovisioning, reverse join."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hybridsync.core.convert import value_key
+from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingExport
+from hybridsync.core.outbound import TargetAction, TargetState, attribute_changes, target_state
+from hybridsync.core.ports import ExportKind
+from hybridsync.core.rules import SyncRule
+from hybridsync.engine.context import EngineContext
+from hybridsync.engine.ids import new_id
+from hybridsync.engine.report import RunReport
+
+
+class OutboundWriter:
+    def __init__(
+        self, context: EngineContext, errors: list[ObjectError], report: RunReport
+    ) -> None:
+        self.context = context
+        self.errors = errors
+        self.report = report
+        self._unlinked: dict[str, int] = {}
+
+    def write(self, mv: MVObject | None, linked_targets: list[CSObject]) -> None:
+        """Bring every target connector in line with ``mv`` (``None``: it was deleted)."""
+        by_connector = {cs.connector: cs for cs in linked_targets}
+        for name in self.context.targets():
+            linked = by_connector.get(name)
+            state = target_state(
+                mv,
+                linked,
+                self.context.rules.outbound(name),
+                self.context.multi_valued(name),
+                self.context.parameters(name),
+            )
+            if state.errors:
+                dn = linked.dn if linked else (mv.mv_id if mv else "")
+                for error in state.errors:
+                    self.errors.append(
+                        ObjectError(
+                            name, dn, error.message, None, error.rule, error.attribute, "outbound"
+                        )
+                    )
+                continue
+            self._apply(name, mv, linked, state)
+
+    def _apply(
+        self, name: str, mv: MVObject | None, linked: CSObject | None, state: TargetState
+    ) -> None:
+        store = self.context.store
+        if state.action is TargetAction.PROVISION:
+            assert mv is not None
+            assert state.provisioning_rule is not None
+            self._provision(name, mv, state, state.provisioning_rule)
+        elif state.action is TargetAction.FLOW:
+            assert linked is not None
+            updated = with_pending(linked, state)
+            if updated != linked:
+                store.put_cs(updated)
+        elif state.action is TargetAction.DEPROVISION:
+            assert linked is not None
+            self._deprovision(linked)
+        elif state.action is TargetAction.DISCONNECT:
+            assert linked is not None
+            store.put_cs(replace(linked, mv_id=None, joined_by=None))
+            self.report.count("disconnected")
+
+    def _provision(self, name: str, mv: MVObject, state: TargetState, rule: SyncRule) -> None:
+        store = self.context.store
+        found = self._reverse_join(name, mv, state, rule)
+        if found is not None:
+            store.put_cs(with_pending(replace(found, mv_id=mv.mv_id, joined_by=rule.name), state))
+            self.report.count("reverse-joined")
+            return
+        attributes = {k: v for k, v in state.attributes.items() if v}
+        store.put_cs(
+            CSObject(
+                new_id(),
+                name,
+                None,
+                state.dn or f"CN={mv.mv_id}",
+                rule.target_object_type,
+                {},
+                mv_id=mv.mv_id,
+                joined_by=rule.name,
+                pending_export=PendingExport(ExportKind.ADD, attributes),
+            )
+        )
+        self.report.count("provisioned")
+
+    def _reverse_join(
+        self, name: str, mv: MVObject, state: TargetState, rule: SyncRule
+    ) -> CSObject | None:
+        store = self.context.store
+        if name not in self._unlinked:
+            self._unlinked[name] = store.count_unlinked(name)
+        if not self._unlinked[name]:
+            return None  # nothing unlinked in the target: nothing to join to
+        if state.dn:
+            existing = store.cs_by_dn(name, state.dn)
+            if existing is not None and existing.mv_id is None:
+                return existing
+        for group in rule.join:
+            found: set[str] | None = None
+            for clause in group.clauses:
+                values = mv.attributes.get(clause.source_attribute, ())
+                hits = (
+                    store.cs_ids_by_value(
+                        name, clause.target_attribute, values, clause.case_sensitive
+                    )
+                    if values
+                    else set()
+                )
+                found = hits if found is None else found & hits
+            candidates = [cs for cs in store.get_cs_many(sorted(found or ())) if cs.mv_id is None]
+            if len(candidates) == 1:
+                return candidates[0]
+        return None
+
+    def _deprovision(self, linked: CSObject) -> None:
+        store = self.context.store
+        if linked.anchor is None and not linked.export_in_flight:
+            store.delete_cs(linked.cs_id)  # never reached the directory: nothing to delete there
+        else:
+            store.put_cs(
+                replace(
+                    linked,
+                    mv_id=None,
+                    joined_by=None,
+                    pending_export=PendingExport(ExportKind.DELETE),
+                )
+            )
+        self.report.count("deprovisioned")
+
+
+def with_pending(linked: CSObject, state: TargetState) -> CSObject:
+    """The target object with the pending export that brings it to the desired state."""
+    dn = state.dn or linked.dn
+    if linked.anchor is None and not linked.export_in_flight:
+        attributes = {k: v for k, v in state.attributes.items() if v}
+        if linked.pending_export is not None and linked.pending_export.kind is ExportKind.ADD:
+            # apply-once values were computed when the object was provisioned: keep them
+            for key, values in linked.pending_export.changes.items():
+                attributes.setdefault(key, values)
+        return replace(linked, dn=dn, pending_export=PendingExport(ExportKind.ADD, attributes))
+    changes = attribute_changes(state.attributes, linked.effective_attributes())
+    if dn != linked.dn:
+        changes["dn"] = (dn,)
+    pending = PendingExport(ExportKind.UPDATE, changes) if changes else None
+    return replace(linked, pending_export=pending)
+
+
+def _key(values: tuple[object, ...]) -> list[str]:
+    return sorted(value_key(v) for v in values)  # type: ignore[arg-type]

@@ -1,0 +1,178 @@
+"""Preview one object: rules in scope, the join decision, every metaverse and target
+attribute with the rule that set it (lineage), and the pending export it would produce.
+Nothing is written."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from hybridsync.core.inbound import (
+    LinkAction,
+    LinkedSource,
+    decide_link,
+    metaverse_values,
+    rules_in_scope,
+)
+from hybridsync.core.objects import CSObject, MVObject
+from hybridsync.core.outbound import target_state
+from hybridsync.core.values import Reference, Values
+from hybridsync.engine.context import EngineContext
+from hybridsync.engine.outbound import with_pending
+from hybridsync.engine.sync import StoreJoinLookup
+from hybridsync.errors import ConfigError
+
+
+def find_object(context: EngineContext, connector: str, key: str) -> CSObject:
+    store = context.store
+    found = store.cs_by_dn(connector, key) or store.cs_by_anchor(connector, key)
+    if found is None:
+        raise ConfigError(f"connector {connector!r} holds no object with DN or anchor {key!r}")
+    return found
+
+
+def preview(context: EngineContext, connector: str, key: str) -> dict[str, Any]:
+    cs = find_object(context, connector, key)
+    in_scope = rules_in_scope(context.rules.inbound(connector), cs)
+    decision = decide_link(cs, in_scope, StoreJoinLookup(context))
+    result: dict[str, Any] = {
+        "object": {
+            "connector": connector,
+            "dn": cs.dn,
+            "anchor": cs.anchor,
+            "object_type": cs.object_type,
+            "pending_import": cs.pending_import.value,
+        },
+        "rules_in_scope": [rule.name for rule in in_scope],
+        "join": {
+            "action": decision.action.value,
+            "rule": decision.rule.name if decision.rule else None,
+            "metaverse_object": decision.mv_id or cs.mv_id,
+            "steps": list(decision.trace),
+            "error": decision.error,
+        },
+        "errors": [],
+    }
+    if decision.error or decision.action in (LinkAction.STAY_DISJOINED, LinkAction.DISCONNECT):
+        return result
+    mv = _metaverse(
+        context,
+        cs,
+        decision.mv_id or cs.mv_id,
+        decision.rule.name if decision.rule else cs.joined_by,
+        result,
+    )
+    if mv is not None:
+        result["targets"] = _targets(context, mv)
+    return result
+
+
+def _metaverse(
+    context: EngineContext,
+    cs: CSObject,
+    mv_id: str | None,
+    joined_by: str | None,
+    result: dict[str, Any],
+) -> MVObject | None:
+    store = context.store
+    previous = store.get_mv(mv_id) if mv_id else None
+    linked = [
+        other for other in (store.cs_linked_to(mv_id) if mv_id else []) if other.cs_id != cs.cs_id
+    ]
+    sources = [
+        LinkedSource(
+            item,
+            rules_in_scope(context.rules.inbound(item.connector), item),
+            context.multi_valued(item.connector),
+            context.parameters(item.connector),
+        )
+        for item in [cs, *linked]
+        if context.rules.inbound(item.connector)
+    ]
+    values = metaverse_values(previous, sources, creating=previous is None)
+    result["errors"].extend(
+        {"rule": e.rule, "attribute": e.attribute, "message": e.message} for e in values.errors
+    )
+    result["metaverse"] = {
+        name: {
+            "values": _show(vals),
+            "rule": values.lineage.get(name),
+            "before": _show(previous.attributes.get(name, ())) if previous else None,
+        }
+        for name, vals in sorted(values.attributes.items())
+    }
+    if values.errors:
+        return None
+    object_type = previous.object_type if previous else _target_type(context, joined_by)
+    return MVObject(mv_id or "(new)", object_type, values.attributes, values.lineage)
+
+
+def _target_type(context: EngineContext, rule_name: str | None) -> str:
+    rule = context.rules.by_name(rule_name or "")
+    return rule.target_object_type if rule else "person"
+
+
+def _targets(context: EngineContext, mv: MVObject) -> dict[str, Any]:
+    store = context.store
+    linked = (
+        {cs.connector: cs for cs in store.cs_linked_to(mv.mv_id)} if mv.mv_id != "(new)" else {}
+    )
+    targets: dict[str, Any] = {}
+    for name in context.targets():
+        current = linked.get(name)
+        state = target_state(
+            mv,
+            current,
+            context.rules.outbound(name),
+            context.multi_valued(name),
+            context.parameters(name),
+        )
+        entry: dict[str, Any] = {
+            "action": state.action.value,
+            "dn": state.dn or (current.dn if current else None),
+            "rules_in_scope": [rule.name for rule in state.rules],
+            "attributes": {
+                attr: {"values": _show(vals), "rule": state.lineage.get(attr)}
+                for attr, vals in sorted(state.attributes.items())
+            },
+            "errors": [
+                {"rule": e.rule, "attribute": e.attribute, "message": e.message}
+                for e in state.errors
+            ],
+        }
+        entry["pending_export"] = _pending(current, state)
+        targets[name] = entry
+    return targets
+
+
+def _pending(current: CSObject | None, state: Any) -> dict[str, Any] | None:
+    if state.errors:
+        return None
+    if current is None:
+        if state.action.value != "provision":
+            return None
+        return {
+            "kind": "add",
+            "changes": {k: _show(v) for k, v in sorted(state.attributes.items()) if v},
+        }
+    if state.action.value == "deprovision":
+        return {"kind": "delete", "changes": {}}
+    pending = with_pending(current, state).pending_export
+    if pending is None:
+        return None
+    return {
+        "kind": pending.kind.value,
+        "changes": {k: _show(v) for k, v in sorted(pending.changes.items())},
+    }
+
+
+def _show(values: Values) -> list[Any]:
+    shown: list[Any] = []
+    for value in values:
+        if isinstance(value, bytes):
+            shown.append("base64:" + base64.b64encode(value).decode("ascii"))
+        elif isinstance(value, Reference):
+            shown.append(value.dn)
+        else:
+            shown.append(value)
+    return shown

@@ -1,0 +1,180 @@
+"""The Engine: runs profiles and cycles, records each run, turns failures into statuses."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from hybridsync.core.storage import RunRecord
+from hybridsync.engine.context import EngineContext
+from hybridsync.engine.export import export
+from hybridsync.engine.imports import attribute_hash, delta_import, full_import
+from hybridsync.engine.plan import make_plan
+from hybridsync.engine.preview import preview
+from hybridsync.engine.report import CycleReport, Profile, RunReport, Status
+from hybridsync.engine.sync import synchronize
+from hybridsync.errors import FatalConnectorError, RunStopped, TransientConnectorError
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class Engine:
+    """Runs profiles over the ports: connectors and store are given, never imported."""
+
+    def __init__(self, context: EngineContext) -> None:
+        self.context = context
+
+    def run(
+        self,
+        connector: str,
+        profile: Profile,
+        *,
+        allow_deletes: bool = False,
+        allow_shrink: bool = False,
+    ) -> RunReport:
+        self.context.connector(connector)
+        report = RunReport(connector, profile, run_id=str(uuid.uuid4()))
+        store = self.context.store
+        record = RunRecord(report.run_id, connector, profile.value, Status.IN_PROGRESS, _now())
+        with store.transaction():
+            store.start_run(record)
+        started = time.perf_counter()
+        try:
+            self._dispatch(connector, profile, report, allow_deletes, allow_shrink)
+        except RunStopped as exc:
+            report.status, report.message = exc.status, str(exc)
+        except (FatalConnectorError, TransientConnectorError) as exc:
+            report.status, report.message = Status.STOPPED_CONNECTOR, str(exc)
+        else:
+            report.status = _completed_status(report)
+        report.seconds = time.perf_counter() - started
+        with store.transaction():
+            store.finish_run(
+                replace(
+                    record,
+                    status=report.status,
+                    ended=_now(),
+                    counts=report.counts,
+                    message=report.message,
+                )
+            )
+        return report
+
+    def _dispatch(
+        self,
+        connector: str,
+        profile: Profile,
+        report: RunReport,
+        allow_deletes: bool,
+        allow_shrink: bool,
+    ) -> None:
+        context = self.context
+        if profile is Profile.FULL_IMPORT:
+            full_import(context, connector, report, allow_shrink=allow_shrink)
+        elif profile is Profile.DELTA_IMPORT:
+            delta_import(context, connector, report, allow_shrink=allow_shrink)
+        elif profile is Profile.FULL_SYNC:
+            synchronize(context, connector, report, full=True)
+        elif profile is Profile.DELTA_SYNC:
+            synchronize(context, connector, report, full=False)
+        else:
+            export(context, connector, report, allow_deletes=allow_deletes)
+
+    def preview(self, connector: str, key: str) -> dict[str, Any]:
+        """What a sync would do to one object (by DN or anchor); writes nothing."""
+        return preview(self.context, connector, key)
+
+    def plan(self) -> dict[str, Any]:
+        """Every pending export, with per-attribute before and after, and a fingerprint."""
+        return make_plan(self.context)
+
+    def apply(self, saved: dict[str, Any], *, allow_deletes: bool = False) -> CycleReport:
+        """Export exactly a saved plan; refuse it when the pending exports changed since."""
+        cycle = CycleReport("apply")
+        current = make_plan(self.context)
+        if current["fingerprint"] != saved.get("fingerprint"):
+            report = RunReport("*", Profile.EXPORT, status=Status.STOPPED_PLAN_MISMATCH)
+            report.message = (
+                "the pending exports changed since the plan was made; nothing was exported. "
+                "Make a new plan and review it"
+            )
+            cycle.runs.append(report)
+            return cycle
+        for name in self.context.targets():
+            cycle.runs.append(self.run(name, Profile.EXPORT, allow_deletes=allow_deletes))
+        return cycle
+
+    def cycle(
+        self,
+        kind: str,
+        *,
+        allow_deletes: bool = False,
+        allow_shrink: bool = False,
+        export: bool = True,
+    ) -> CycleReport:
+        """Entra Connect's order: import sources, import targets, sync sources, sync
+        targets, export targets. ``initial`` uses full runs, ``delta`` delta runs; a
+        delta cycle upgrades a connector to a full run when its rules or attribute list
+        changed, and says so. A stopped import skips that connector's sync."""
+        if kind not in {"initial", "delta"}:
+            raise ValueError(f"unknown cycle {kind!r}: use 'initial' or 'delta'")
+        cycle = CycleReport(kind)
+        context = self.context
+        order = [*context.sources(), *context.targets()]
+        failed: set[str] = set()
+        for name in order:
+            profile = self._import_profile(kind, name, cycle)
+            report = self.run(name, profile, allow_shrink=allow_shrink)
+            cycle.runs.append(report)
+            if report.status.startswith("stopped-"):
+                failed.add(name)
+        for name in order:
+            if name in failed:
+                cycle.notes.append(f"{name}: sync skipped because its import stopped")
+                continue
+            cycle.runs.append(self.run(name, self._sync_profile(kind, name, cycle)))
+        for name in context.targets() if export else ():
+            if context.settings.staging_mode:
+                cycle.notes.append(f"{name}: staging mode, export skipped")
+                continue
+            cycle.runs.append(self.run(name, Profile.EXPORT, allow_deletes=allow_deletes))
+        return cycle
+
+    def _import_profile(self, kind: str, name: str, cycle: CycleReport) -> Profile:
+        if kind == "initial":
+            return Profile.FULL_IMPORT
+        state = self.context.store.connector_state(name)
+        connector = self.context.connector(name)
+        current = attribute_hash(connector)
+        if state.watermark is not None and (
+            state.full_import_required or state.attribute_hash != current
+        ):
+            cycle.notes.append(
+                f"{name}: the attribute list changed, a full import is required and was run"
+            )
+            return Profile.FULL_IMPORT
+        return Profile.DELTA_IMPORT
+
+    def _sync_profile(self, kind: str, name: str, cycle: CycleReport) -> Profile:
+        if kind == "initial":
+            return Profile.FULL_SYNC
+        state = self.context.store.connector_state(name)
+        if state.full_sync_required or state.rules_hash != self.context.rules.content_hash:
+            cycle.notes.append(
+                f"{name}: the sync rules changed, a full sync is required and was run"
+            )
+            return Profile.FULL_SYNC
+        return Profile.DELTA_SYNC
+
+
+def _completed_status(report: RunReport) -> str:
+    if not report.errors:
+        return Status.SUCCESS
+    if report.profile is Profile.EXPORT:
+        return Status.COMPLETED_EXPORT_ERRORS
+    return Status.COMPLETED_ERRORS

@@ -1,0 +1,280 @@
+"""Full and delta synchronization: inbound to the metaverse, outbound to targets.
+
+Each batch of connector-space objects is one transaction: the objects' link and
+pending-import state, the metaverse objects they affect, and the pending exports those
+produce in every target commit together. A delta sync reads only the objects with a
+pending import, so its cost follows the changes, never the directory's size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hybridsync.core.convert import value_key
+from hybridsync.core.flows import FlowError
+from hybridsync.core.inbound import (
+    LinkAction,
+    LinkedSource,
+    decide_link,
+    keeps_mv,
+    metaverse_values,
+    rules_in_scope,
+)
+from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingImport
+from hybridsync.core.rules import Direction, SyncRule
+from hybridsync.core.values import Values
+from hybridsync.engine.context import EngineContext
+from hybridsync.engine.faults import checkpoint
+from hybridsync.engine.ids import new_id
+from hybridsync.engine.outbound import OutboundWriter
+from hybridsync.engine.report import RunReport, Status
+from hybridsync.errors import RunStopped
+
+
+class StoreJoinLookup:
+    """The join decision's view of the metaverse, through the store.
+
+    ``prefetch`` reads the candidates of a whole batch in one query per join clause,
+    so that joining N objects costs a few queries, not N.
+    """
+
+    def __init__(self, context: EngineContext) -> None:
+        self._store = context.store
+        self._known: dict[tuple[str, bool], dict[str, set[str]]] = {}
+
+    def prefetch(self, objects: list[CSObject], rules: tuple[SyncRule, ...]) -> None:
+        clauses = {
+            (clause.source_attribute, clause.target_attribute, clause.case_sensitive)
+            for rule in rules
+            for group in rule.join
+            for clause in group.clauses
+        }
+        for source, target, case_sensitive in clauses:
+            values = [v for cs in objects for v in cs.attributes.get(source, ())]
+            found = (
+                self._store.ids_by_values("mv", target, values, case_sensitive) if values else {}
+            )
+            self._known[(target, case_sensitive)] = found
+
+    def candidates(self, attribute: str, values: Values, case_sensitive: bool) -> set[str]:
+        known = self._known.get((attribute, case_sensitive))
+        if known is None:
+            return self._store.cs_ids_by_value("mv", attribute, values, case_sensitive)
+        found: set[str] = set()
+        for value in values:
+            key = value_key(value) if case_sensitive else value_key(value).lower()
+            found |= known.get(key, set())
+        return found
+
+    def has_link(self, mv_id: str, connector: str) -> bool:
+        return any(cs.connector == connector for cs in self._store.cs_linked_to(mv_id))
+
+
+def synchronize(context: EngineContext, name: str, report: RunReport, *, full: bool) -> None:
+    store = context.store
+    state = store.connector_state(name)
+    if not full and (state.full_sync_required or state.rules_hash != context.rules.content_hash):
+        raise RunStopped(
+            Status.STOPPED_FULL_SYNC_REQUIRED,
+            f"connector {name!r}: the sync rules changed since the last full sync "
+            "(rule set hash differs); run a full sync",
+        )
+    ids = store.cs_ids(name, pending_only=not full)
+    size = context.settings.batch_size
+    for start in range(0, len(ids), size):
+        with store.transaction():
+            errors = _sync_batch(context, name, ids[start : start + size], report)
+            store.record_errors(report.run_id, errors)
+        checkpoint()
+        report.errors.extend(errors)
+        if len(report.errors) > context.settings.error_limit:
+            raise RunStopped(
+                Status.STOPPED_ERROR_LIMIT,
+                f"more than {context.settings.error_limit} object errors; the run stopped "
+                "(the batches before were kept)",
+            )
+    if full:
+        with store.transaction():
+            store.put_connector_state(
+                replace(
+                    store.connector_state(name),
+                    rules_hash=context.rules.content_hash,
+                    full_sync_required=False,
+                )
+            )
+
+
+def _sync_batch(
+    context: EngineContext, name: str, ids: list[str], report: RunReport
+) -> list[ObjectError]:
+    batch = BatchSync(context, name, report)
+    objects = context.store.get_cs_many(ids)
+    batch.lookup.prefetch(
+        [cs for cs in objects if cs.mv_id is None], tuple(r for r in batch.rules if r.joins)
+    )
+    for cs in objects:
+        batch.inbound(cs)
+    batch.recompute()
+    return batch.errors
+
+
+class BatchSync:
+    """One batch: link decisions first, then each affected MV object once."""
+
+    def __init__(self, context: EngineContext, name: str, report: RunReport) -> None:
+        self.context = context
+        self.name = name
+        self.report = report
+        self.errors: list[ObjectError] = []
+        self.written: dict[str, CSObject] = {}
+        """CS objects this batch wrote, by id (the store has them too)."""
+        self.affected: dict[str, bool] = {}
+        """MV ids to recompute -> whether the MV object is new in this batch."""
+        self.lookup = StoreJoinLookup(context)
+        self.outbound = OutboundWriter(context, self.errors, report)
+        self.rules = context.rules.inbound(name)
+
+    def inbound(self, cs: CSObject) -> None:
+        store = self.context.store
+        if cs.pending_import is PendingImport.DELETE:
+            if cs.mv_id:
+                self.affected.setdefault(cs.mv_id, False)
+            store.delete_cs(cs.cs_id)
+            self.report.count("deleted")
+            return
+        if cs.mv_id and self._linked_by_outbound(cs):
+            # A target object: its MV object needs another look only when new values
+            # were imported for it (they may differ from what the rules want).
+            if cs.pending_import is not PendingImport.NONE:
+                self.affected.setdefault(cs.mv_id, False)
+                done = replace(cs, pending_import=PendingImport.NONE)
+                store.put_cs(done)
+                self.written[done.cs_id] = done
+            return
+        in_scope = rules_in_scope(self.rules, cs)
+        decision = decide_link(cs, in_scope, self.lookup)
+        if decision.error:
+            self._error(cs, decision.error, decision.rule.name if decision.rule else None)
+            return
+        self._apply_link(
+            cs,
+            decision.action,
+            decision.rule.name if decision.rule else None,
+            decision.mv_id,
+            keeps_mv(in_scope, cs.joined_by),
+        )
+
+    def _apply_link(
+        self, cs: CSObject, action: LinkAction, rule: str | None, mv_id: str | None, keeping: bool
+    ) -> None:
+        store = self.context.store
+        done = replace(cs, pending_import=PendingImport.NONE, keeps_mv=keeping)
+        if action is LinkAction.PROJECT:
+            assert rule is not None
+            mv_id = new_id()
+            done = replace(done, mv_id=mv_id, joined_by=rule)
+            self.affected[mv_id] = True
+            self.report.count("projected")
+        elif action is LinkAction.JOIN:
+            done = replace(done, mv_id=mv_id, joined_by=rule)
+            assert mv_id is not None
+            self.affected.setdefault(mv_id, False)
+            self.report.count("joined")
+        elif action is LinkAction.KEEP:
+            assert cs.mv_id is not None
+            self.affected.setdefault(cs.mv_id, False)
+        elif action is LinkAction.DISCONNECT:
+            assert cs.mv_id is not None
+            self.affected.setdefault(cs.mv_id, False)
+            done = replace(done, mv_id=None, joined_by=None, keeps_mv=False)
+            self.report.count("disconnected")
+        store.put_cs(done)
+        self.written[done.cs_id] = done
+
+    def _linked_by_outbound(self, cs: CSObject) -> bool:
+        rule = self.context.rules.by_name(cs.joined_by) if cs.joined_by else None
+        return rule is not None and rule.direction is Direction.OUTBOUND
+
+    def recompute(self) -> None:
+        store = self.context.store
+        ids = list(self.affected)
+        previous = store.get_mv_many(ids)
+        links = store.links_of(ids)
+        # Objects this batch just wrote are in memory: read only the others.
+        missing = [cs_id for ids_ in links.values() for cs_id in ids_ if cs_id not in self.written]
+        loaded = {cs.cs_id: cs for cs in store.get_cs_many(missing)}
+        loaded.update(self.written)
+        for mv_id in ids:
+            linked = [loaded[cs_id] for cs_id in links.get(mv_id, []) if cs_id in loaded]
+            self._recompute_one(mv_id, previous.get(mv_id), linked)
+
+    def _recompute_one(self, mv_id: str, previous: MVObject | None, linked: list[CSObject]) -> None:
+        store = self.context.store
+        inbound_linked = [cs for cs in linked if not self._linked_by_outbound(cs)]
+        targets = [cs for cs in linked if self._linked_by_outbound(cs)]
+        if not any(cs.keeps_mv for cs in inbound_linked):
+            if previous is not None:
+                store.delete_mv(mv_id)
+                self.report.count("mv-deleted")
+            for cs in inbound_linked:
+                store.put_cs(replace(cs, mv_id=None, joined_by=None, keeps_mv=False))
+            self.outbound.write(None, targets)
+            return
+        sources = [
+            LinkedSource(
+                cs,
+                rules_in_scope(self.context.rules.inbound(cs.connector), cs),
+                self.context.multi_valued(cs.connector),
+                self.context.parameters(cs.connector),
+            )
+            for cs in inbound_linked
+        ]
+        creating = self.affected.get(mv_id, False) and previous is None
+        values = metaverse_values(previous, sources, creating=creating)
+        if values.errors:
+            self._flow_errors(inbound_linked, values.errors, creating)
+            return
+        object_type = previous.object_type if previous else self._projected_type(inbound_linked)
+        mv = MVObject(mv_id, object_type, values.attributes, values.lineage)
+        if (
+            previous is None
+            or previous.attributes != mv.attributes
+            or previous.lineage != mv.lineage
+        ):
+            store.put_mv(mv)
+            self.report.count("mv-updated" if previous else "mv-added")
+        self.outbound.write(mv, targets)
+
+    def _projected_type(self, linked: list[CSObject]) -> str:
+        for cs in linked:
+            rule = self.context.rules.by_name(cs.joined_by or "")
+            if rule is not None:
+                return rule.target_object_type
+        return "person"
+
+    def _flow_errors(self, linked: list[CSObject], errors: list[FlowError], creating: bool) -> None:
+        # The object is not processed further: the metaverse keeps its previous state and
+        # the source keeps its pending import, so the next sync tries again.
+        store = self.context.store
+        for cs in linked:
+            if cs.connector != self.name:
+                continue
+            for error in errors:
+                self.errors.append(
+                    ObjectError(
+                        cs.connector, cs.dn, error.message, cs.anchor, error.rule, error.attribute
+                    )
+                )
+            restored = replace(cs, pending_import=PendingImport.UPDATE)
+            if creating:
+                restored = replace(
+                    restored,
+                    mv_id=None,
+                    joined_by=None,
+                    keeps_mv=False,
+                    pending_import=PendingImport.ADD,
+                )
+            store.put_cs(restored)
+
+    def _error(self, cs: CSObject, message: str, rule: str | None) -> None:
+        self.errors.append(ObjectError(cs.connector, cs.dn, message, cs.anchor, rule))

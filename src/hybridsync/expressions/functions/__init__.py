@@ -1,0 +1,1 @@
+"""The built-in functions, one module per family of the functions reference."""

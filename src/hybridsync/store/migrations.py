@@ -1,0 +1,50 @@
+"""Named schema migrations, each applied and recorded in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, select
+
+from hybridsync.errors import MigrationError
+from hybridsync.store import tables
+
+Migration = Callable[[Connection], None]
+
+
+def _initial(connection: Connection) -> None:
+    tables.metadata.create_all(connection, checkfirst=True)
+
+
+MIGRATIONS: tuple[tuple[str, Migration], ...] = (("0001_initial", _initial),)
+
+
+def applied(connection: Connection) -> list[str]:
+    tables.schema_migrations.create(connection, checkfirst=True)
+    rows = connection.execute(select(tables.schema_migrations.c.name))
+    return [row.name for row in rows]
+
+
+def migrate(connection: Connection) -> list[str]:
+    """Apply the migrations this database lacks; return their names."""
+    done = set(applied(connection))
+    known = {name for name, _ in MIGRATIONS}
+    unknown = done - known
+    if unknown:
+        raise MigrationError(
+            f"the database has migrations this version does not know: {sorted(unknown)}; "
+            "use a newer hybridsync"
+        )
+    new: list[str] = []
+    for name, step in MIGRATIONS:
+        if name in done:
+            continue
+        step(connection)
+        connection.execute(
+            tables.schema_migrations.insert().values(
+                name=name, applied_at=datetime.now(UTC).isoformat()
+            )
+        )
+        new.append(name)
+    return new

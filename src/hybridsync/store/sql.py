@@ -1,0 +1,546 @@
+"""SqlStore: the engine's Store Protocol on SQLAlchemy Core (SQLite by default)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from hybridsync.core.convert import value_key
+from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingImport
+from hybridsync.core.ports import ExportKind, ImportedObject
+from hybridsync.core.storage import ConnectorState, RunRecord
+from hybridsync.core.values import Values
+from hybridsync.store import tables
+from hybridsync.store.codec import (
+    dump_attributes,
+    dump_pending,
+    load_attributes,
+    load_pending,
+)
+
+_CHUNK = 500
+T = tables
+
+
+class SqlStore:
+    """Implements :class:`hybridsync.core.storage.Store` over one connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection = engine.connect()
+        self._depth = 0
+        self._indexed: dict[str, frozenset[str]] = {}
+        # Writes wait here until the transaction commits or something is read, so a
+        # batch becomes a few executemany statements instead of one per object.
+        self._cs_pending: dict[str, CSObject | None] = {}
+        self._mv_pending: dict[str, MVObject | None] = {}
+        upsert = sqlite_insert(T.cs_objects)
+        self._cs_upsert = upsert.on_conflict_do_update(
+            index_elements=[T.cs_objects.c.cs_id],
+            set_={
+                c.name: upsert.excluded[c.name] for c in T.cs_objects.columns if c.name != "cs_id"
+            },
+        )
+        upsert_mv = sqlite_insert(T.mv_objects)
+        self._mv_upsert = upsert_mv.on_conflict_do_update(
+            index_elements=[T.mv_objects.c.mv_id],
+            set_={
+                c.name: upsert_mv.excluded[c.name]
+                for c in T.mv_objects.columns
+                if c.name != "mv_id"
+            },
+        )
+
+    @property
+    def connection(self) -> Connection:
+        return self._connection
+
+    def close(self) -> None:
+        self._connection.close()
+        self._engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._connection.exec_driver_sql("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+            self._flush()
+        except BaseException:
+            self._depth = 0
+            self._cs_pending.clear()
+            self._mv_pending.clear()
+            self._connection.exec_driver_sql("ROLLBACK")
+            raise
+        self._depth = 0
+        self._connection.exec_driver_sql("COMMIT")
+
+    def set_indexed_attributes(self, space: str, attributes: Iterable[str]) -> None:
+        self._indexed[space] = frozenset(attributes)
+
+    def _run(self, statement: Any, parameters: Any = None) -> Any:
+        return self._connection.execute(statement, parameters)
+
+    def _read(self, statement: Any) -> Any:
+        self._flush()
+        return self._connection.execute(statement)
+
+    def _wrote(self) -> None:
+        if not self._depth:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._cs_pending:
+            pending, self._cs_pending = self._cs_pending, {}
+            self._write_cs(pending)
+        if self._mv_pending:
+            pending_mv, self._mv_pending = self._mv_pending, {}
+            self._write_mv(pending_mv)
+
+    def _write_cs(self, pending: dict[str, CSObject | None]) -> None:
+        gone = [cs_id for cs_id, cs in pending.items() if cs is None]
+        kept = [cs for cs in pending.values() if cs is not None]
+        self._delete_ids(T.cs_objects, T.cs_objects.c.cs_id, gone)
+        if kept:
+            self._run(self._cs_upsert, [_cs_row(cs) for cs in kept])
+        by_space: dict[str, list[tuple[str, dict[str, Values]]]] = {}
+        for cs in kept:
+            if self._indexed.get(cs.connector):
+                by_space.setdefault(cs.connector, []).append((cs.cs_id, dict(cs.attributes)))
+        for space, items in by_space.items():
+            self._reindex(space, items)
+
+    def _write_mv(self, pending: dict[str, MVObject | None]) -> None:
+        gone = [mv_id for mv_id, mv in pending.items() if mv is None]
+        kept = [mv for mv in pending.values() if mv is not None]
+        self._delete_ids(T.mv_objects, T.mv_objects.c.mv_id, gone)
+        if kept:
+            rows = [
+                {
+                    "mv_id": mv.mv_id,
+                    "object_type": mv.object_type,
+                    "attributes": dump_attributes(mv.attributes),
+                    "lineage": json.dumps(dict(mv.lineage), sort_keys=True),
+                }
+                for mv in kept
+            ]
+            self._run(self._mv_upsert, rows)
+            if self._indexed.get("mv"):
+                self._reindex("mv", [(mv.mv_id, dict(mv.attributes)) for mv in kept])
+
+    def _delete_ids(self, table: Any, column: Any, ids: list[str]) -> None:
+        for start in range(0, len(ids), _CHUNK):
+            part = ids[start : start + _CHUNK]
+            self._run(delete(table).where(column.in_(part)))
+            self._run(delete(T.value_index).where(T.value_index.c.object_id.in_(part)))
+
+    # connector space -------------------------------------------------------------
+
+    def get_cs(self, cs_id: str) -> CSObject | None:
+        row = self._read(select(T.cs_objects).where(T.cs_objects.c.cs_id == cs_id)).first()
+        return _cs(row) if row else None
+
+    def get_cs_many(self, cs_ids: Sequence[str]) -> list[CSObject]:
+        found: list[CSObject] = []
+        for start in range(0, len(cs_ids), _CHUNK):
+            part = list(cs_ids[start : start + _CHUNK])
+            rows = self._read(select(T.cs_objects).where(T.cs_objects.c.cs_id.in_(part)))
+            found.extend(_cs(row) for row in rows)
+        order = {cs_id: index for index, cs_id in enumerate(cs_ids)}
+        found.sort(key=lambda cs: order[cs.cs_id])
+        return found
+
+    def cs_by_anchor(self, connector: str, anchor: str) -> CSObject | None:
+        c = T.cs_objects.c
+        row = self._read(
+            select(T.cs_objects).where(c.connector == connector, c.anchor == anchor)
+        ).first()
+        return _cs(row) if row else None
+
+    def cs_by_anchors(self, connector: str, anchors: Sequence[str]) -> dict[str, CSObject]:
+        c = T.cs_objects.c
+        found: dict[str, CSObject] = {}
+        for start in range(0, len(anchors), _CHUNK):
+            part = list(anchors[start : start + _CHUNK])
+            query = select(T.cs_objects).where(c.connector == connector, c.anchor.in_(part))
+            for row in self._read(query):
+                found[row.anchor] = _cs(row)
+        return found
+
+    def cs_by_dn(self, connector: str, dn: str) -> CSObject | None:
+        c = T.cs_objects.c
+        row = self._read(select(T.cs_objects).where(c.connector == connector, c.dn == dn)).first()
+        return _cs(row) if row else None
+
+    def cs_linked_to(self, mv_id: str) -> list[CSObject]:
+        rows = self._read(select(T.cs_objects).where(T.cs_objects.c.mv_id == mv_id))
+        return [_cs(row) for row in rows]
+
+    def cs_linked_to_many(self, mv_ids: Sequence[str]) -> dict[str, list[CSObject]]:
+        linked: dict[str, list[CSObject]] = {mv_id: [] for mv_id in mv_ids}
+        for start in range(0, len(mv_ids), _CHUNK):
+            part = list(mv_ids[start : start + _CHUNK])
+            for row in self._read(select(T.cs_objects).where(T.cs_objects.c.mv_id.in_(part))):
+                linked[row.mv_id].append(_cs(row))
+        return linked
+
+    def links_of(self, mv_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The ids of the CS objects joined to each MV object (no attributes read)."""
+        c = T.cs_objects.c
+        links: dict[str, list[str]] = {mv_id: [] for mv_id in mv_ids}
+        for start in range(0, len(mv_ids), _CHUNK):
+            part = list(mv_ids[start : start + _CHUNK])
+            for row in self._read(select(c.cs_id, c.mv_id).where(c.mv_id.in_(part))):
+                links[row.mv_id].append(row.cs_id)
+        return links
+
+    def cs_ids(self, connector: str, *, pending_only: bool = False) -> list[str]:
+        c = T.cs_objects.c
+        query = select(c.cs_id).where(c.connector == connector)
+        if pending_only:
+            query = query.where(c.pending_import != PendingImport.NONE.value)
+        return [row.cs_id for row in self._read(query.order_by(c.cs_id))]
+
+    def cs_ids_to_export(self, connector: str) -> list[str]:
+        c = T.cs_objects.c
+        query = select(c.cs_id).where(c.connector == connector, c.to_export.is_(True))
+        return [row.cs_id for row in self._read(query.order_by(c.cs_id))]
+
+    def count_cs(self, connector: str) -> int:
+        c = T.cs_objects.c
+        return int(self._read(select(func.count()).where(c.connector == connector)).scalar_one())
+
+    def count_imported(self, connector: str) -> int:
+        c = T.cs_objects.c
+        query = select(func.count()).where(c.connector == connector, c.anchor.is_not(None))
+        return int(self._read(query).scalar_one())
+
+    def count_pending_deletes(self, connector: str) -> int:
+        c = T.cs_objects.c
+        query = select(func.count()).where(
+            c.connector == connector,
+            c.pending_export.like(f'{{"kind":"{ExportKind.DELETE.value}"%'),
+        )
+        return int(self._read(query).scalar_one())
+
+    def cs_ids_by_value(
+        self, space: str, attribute: str, values: Values, case_sensitive: bool
+    ) -> set[str]:
+        c = T.value_index.c
+        if case_sensitive:
+            column, keys = c.value_key, [value_key(v) for v in values]
+        else:
+            column, keys = c.value_key_ci, [value_key(v).lower() for v in values]
+        query = select(c.object_id).where(
+            c.space == space, c.attribute == attribute, column.in_(keys)
+        )
+        return {row.object_id for row in self._read(query)}
+
+    def ids_by_values(
+        self, space: str, attribute: str, values: Sequence[Any], case_sensitive: bool
+    ) -> dict[str, set[str]]:
+        """Ids per value key (lower-cased when not case-sensitive), for many values at once."""
+        c = T.value_index.c
+        column = c.value_key if case_sensitive else c.value_key_ci
+        keys = sorted({value_key(v) if case_sensitive else value_key(v).lower() for v in values})
+        found: dict[str, set[str]] = {}
+        for start in range(0, len(keys), _CHUNK):
+            part = keys[start : start + _CHUNK]
+            query = select(column.label("key"), c.object_id).where(
+                c.space == space, c.attribute == attribute, column.in_(part)
+            )
+            for row in self._read(query):
+                found.setdefault(row.key, set()).add(row.object_id)
+        return found
+
+    def count_unlinked(self, connector: str) -> int:
+        c = T.cs_objects.c
+        query = select(func.count()).where(c.connector == connector, c.mv_id.is_(None))
+        return int(self._read(query).scalar_one())
+
+    def put_cs(self, cs: CSObject) -> None:
+        self.put_cs_many([cs])
+
+    def put_cs_many(self, objects: Sequence[CSObject]) -> None:
+        for cs in objects:
+            self._cs_pending[cs.cs_id] = cs
+        self._wrote()
+
+    def delete_cs(self, cs_id: str) -> None:
+        self._cs_pending[cs_id] = None
+        self._wrote()
+
+    # metaverse ---------------------------------------------------------------------
+
+    def get_mv(self, mv_id: str) -> MVObject | None:
+        return self.get_mv_many([mv_id]).get(mv_id)
+
+    def get_mv_many(self, mv_ids: Sequence[str]) -> dict[str, MVObject]:
+        found: dict[str, MVObject] = {}
+        for start in range(0, len(mv_ids), _CHUNK):
+            part = list(mv_ids[start : start + _CHUNK])
+            for row in self._read(select(T.mv_objects).where(T.mv_objects.c.mv_id.in_(part))):
+                found[row.mv_id] = MVObject(
+                    row.mv_id,
+                    row.object_type,
+                    load_attributes(row.attributes),
+                    json.loads(row.lineage),
+                )
+        return found
+
+    def count_mv(self) -> int:
+        return int(self._read(select(func.count()).select_from(T.mv_objects)).scalar_one())
+
+    def put_mv(self, mv: MVObject) -> None:
+        self._mv_pending[mv.mv_id] = mv
+        self._wrote()
+
+    def delete_mv(self, mv_id: str) -> None:
+        self._mv_pending[mv_id] = None
+        self._wrote()
+
+    def _reindex(self, space: str, items: list[tuple[str, dict[str, Values]]]) -> None:
+        wanted = self._indexed.get(space, frozenset())
+        ids = [object_id for object_id, _ in items]
+        for start in range(0, len(ids), _CHUNK):
+            part = ids[start : start + _CHUNK]
+            self._run(delete(T.value_index).where(T.value_index.c.object_id.in_(part)))
+        rows = [
+            {
+                "space": space,
+                "attribute": name,
+                "value_key": value_key(value),
+                "value_key_ci": value_key(value).lower(),
+                "object_id": object_id,
+            }
+            for object_id, attributes in items
+            for name in wanted
+            for value in attributes.get(name, ())
+        ]
+        if rows:
+            self._run(insert(T.value_index), rows)
+
+    # full-import staging -------------------------------------------------------------
+
+    def clear_staging(self, connector: str) -> None:
+        self._run(delete(T.import_staging).where(T.import_staging.c.connector == connector))
+
+    def stage(self, connector: str, objects: Sequence[ImportedObject]) -> None:
+        if objects:
+            self._run(
+                insert(T.import_staging),
+                [
+                    {
+                        "connector": connector,
+                        "anchor": obj.anchor,
+                        "dn": obj.dn,
+                        "object_type": obj.object_type,
+                        "attributes": dump_attributes(obj.attributes),
+                    }
+                    for obj in objects
+                ],
+            )
+
+    def staged_count(self, connector: str) -> int:
+        c = T.import_staging.c
+        return int(self._read(select(func.count()).where(c.connector == connector)).scalar_one())
+
+    def staged_with_current(
+        self, connector: str, chunk: int
+    ) -> Iterator[list[tuple[ImportedObject, CSObject | None]]]:
+        """Staged objects in anchor order, a chunk at a time (keyset paging: bounded memory)."""
+        s, c = T.import_staging.c, T.cs_objects.c
+        last = ""
+        while True:
+            query = (
+                select(T.import_staging, c.cs_id.label("current_id"))
+                .outerjoin(T.cs_objects, (c.connector == s.connector) & (c.anchor == s.anchor))
+                .where(s.connector == connector, s.anchor > last)
+                .order_by(s.anchor)
+                .limit(chunk)
+            )
+            part = self._read(query).fetchall()
+            if not part:
+                return
+            last = part[-1].anchor
+            ids = [r.current_id for r in part if r.current_id]
+            current = {cs.cs_id: cs for cs in self.get_cs_many(ids)}
+            yield [
+                (
+                    ImportedObject(r.anchor, r.dn, r.object_type, load_attributes(r.attributes)),
+                    current.get(r.current_id) if r.current_id else None,
+                )
+                for r in part
+            ]
+
+    def cs_ids_not_staged(self, connector: str) -> list[str]:
+        s, c = T.import_staging.c, T.cs_objects.c
+        staged = select(s.anchor).where(s.connector == connector)
+        query = select(c.cs_id).where(
+            c.connector == connector, c.anchor.is_not(None), c.anchor.not_in(staged)
+        )
+        return [row.cs_id for row in self._read(query)]
+
+    # connector state and runs ------------------------------------------------------------
+
+    def connector_state(self, connector: str) -> ConnectorState:
+        row = self._read(
+            select(T.connector_state).where(T.connector_state.c.connector == connector)
+        ).first()
+        if row is None:
+            return ConnectorState(connector)
+        return ConnectorState(
+            connector,
+            row.watermark,
+            row.attribute_hash,
+            row.rules_hash,
+            bool(row.full_import_required),
+            bool(row.full_sync_required),
+        )
+
+    def put_connector_state(self, state: ConnectorState) -> None:
+        row = {
+            "connector": state.connector,
+            "watermark": state.watermark,
+            "attribute_hash": state.attribute_hash,
+            "rules_hash": state.rules_hash,
+            "full_import_required": state.full_import_required,
+            "full_sync_required": state.full_sync_required,
+        }
+        statement = sqlite_insert(T.connector_state).values(row)
+        statement = statement.on_conflict_do_update(
+            index_elements=[T.connector_state.c.connector],
+            set_={name: statement.excluded[name] for name in row if name != "connector"},
+        )
+        self._run(statement)
+
+    def start_run(self, record: RunRecord) -> None:
+        self._run(insert(T.runs).values(**_run_row(record)))
+
+    def finish_run(self, record: RunRecord) -> None:
+        self._run(update(T.runs).where(T.runs.c.run_id == record.run_id).values(**_run_row(record)))
+
+    def record_errors(self, run_id: str, errors: Sequence[ObjectError]) -> None:
+        if errors:
+            self._run(
+                insert(T.run_errors),
+                [
+                    {
+                        "run_id": run_id,
+                        "connector": e.connector,
+                        "kind": e.kind,
+                        "dn": e.dn,
+                        "anchor": e.anchor,
+                        "rule": e.rule,
+                        "attribute": e.attribute,
+                        "message": e.message,
+                    }
+                    for e in errors
+                ],
+            )
+
+    def runs(self, limit: int = 20) -> list[RunRecord]:
+        rows = self._read(select(T.runs).order_by(T.runs.c.seq.desc()).limit(limit))
+        return [
+            RunRecord(
+                r.run_id,
+                r.connector,
+                r.profile,
+                r.status,
+                r.started,
+                r.ended,
+                json.loads(r.counts),
+                r.message,
+            )
+            for r in rows
+        ]
+
+    def run_errors(self, run_id: str) -> list[ObjectError]:
+        rows = self._read(select(T.run_errors).where(T.run_errors.c.run_id == run_id))
+        return [
+            ObjectError(r.connector, r.dn, r.message, r.anchor, r.rule, r.attribute, r.kind)
+            for r in rows
+        ]
+
+
+def _run_row(record: RunRecord) -> dict[str, Any]:
+    return {
+        "run_id": record.run_id,
+        "connector": record.connector,
+        "profile": record.profile,
+        "status": record.status,
+        "started": record.started,
+        "ended": record.ended,
+        "counts": json.dumps(dict(record.counts), sort_keys=True),
+        "message": record.message,
+    }
+
+
+_ATTRIBUTE_TEXT: dict[str, tuple[object, str]] = {}
+"""cs_id -> (the attributes mapping read from the database, its JSON text): an object
+whose attributes did not change (the same mapping) is written without encoding them
+again. Bounded: cleared when it grows past a batch or two."""
+
+
+def _attributes_text(cs: CSObject) -> str:
+    cached = _ATTRIBUTE_TEXT.get(cs.cs_id)
+    if cached is not None and cached[0] is cs.attributes:
+        return cached[1]
+    return dump_attributes(cs.attributes)
+
+
+def _remember_text(cs_id: str, attributes: object, text: str) -> None:
+    if len(_ATTRIBUTE_TEXT) > 4_000:
+        _ATTRIBUTE_TEXT.clear()
+    _ATTRIBUTE_TEXT[cs_id] = (attributes, text)
+
+
+def _cs_row(cs: CSObject) -> dict[str, Any]:
+    return {
+        "cs_id": cs.cs_id,
+        "connector": cs.connector,
+        "anchor": cs.anchor,
+        "dn": cs.dn,
+        "object_type": cs.object_type,
+        "attributes": _attributes_text(cs),
+        "pending_import": cs.pending_import.value,
+        "mv_id": cs.mv_id,
+        "joined_by": cs.joined_by,
+        "keeps_mv": cs.keeps_mv,
+        "pending_export": dump_pending(cs.pending_export),
+        "unconfirmed": dump_attributes(cs.unconfirmed) if cs.unconfirmed else None,
+        "export_in_flight": cs.export_in_flight,
+        "to_export": bool(cs.pending_export or cs.unconfirmed or cs.export_in_flight),
+    }
+
+
+def _cs(row: Row[Any]) -> CSObject:
+    attributes = load_attributes(row.attributes)
+    _remember_text(row.cs_id, attributes, row.attributes)
+    return CSObject(
+        cs_id=row.cs_id,
+        connector=row.connector,
+        anchor=row.anchor,
+        dn=row.dn,
+        object_type=row.object_type,
+        attributes=attributes,
+        pending_import=PendingImport(row.pending_import),
+        mv_id=row.mv_id,
+        joined_by=row.joined_by,
+        keeps_mv=bool(row.keeps_mv),
+        pending_export=load_pending(row.pending_export),
+        unconfirmed=load_attributes(row.unconfirmed),
+        export_in_flight=bool(row.export_in_flight),
+    )

@@ -1,0 +1,69 @@
+"""The composition root: configuration -> store, connectors, rules -> Engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from hybridsync.config import Config, load_config
+from hybridsync.core.ports import Connector
+from hybridsync.engine import Engine, EngineContext, EngineSettings
+from hybridsync.store import SqlStore, open_sqlite
+from hybridsync.wiring.registry import build_connector, connector_config
+
+
+@dataclass(slots=True)
+class Built:
+    engine: Engine
+    store: SqlStore
+    connectors: dict[str, Connector]
+    config: Config
+
+    def close(self) -> None:
+        for connector in self.connectors.values():
+            close = getattr(connector, "close", None)
+            if callable(close):
+                close()
+        self.store.close()
+
+
+def settings_of(config: Config) -> EngineSettings:
+    safety = config.safety
+    return EngineSettings(
+        deletion_threshold=safety.deletion_threshold,
+        deletion_threshold_percent=safety.deletion_threshold_percent,
+        import_guard_percent=safety.import_guard_percent,
+        import_guard_min_objects=safety.import_guard_min_objects,
+        staging_mode=config.staging_mode,
+        error_limit=safety.error_limit,
+        batch_size=safety.batch_size,
+    )
+
+
+def _with_paths(config: Config, model: BaseModel) -> BaseModel:
+    updates: dict[str, Any] = {}
+    for field, value in model:
+        if isinstance(value, Path) and not value.is_absolute():
+            updates[field] = config.path(value)
+    return model.model_copy(update=updates) if updates else model
+
+
+def build(config: Config, *, staging_mode: bool | None = None) -> Built:
+    rules = config.rule_set()
+    connectors: dict[str, Connector] = {}
+    for entry in config.connectors:
+        model = _with_paths(config, connector_config(entry))
+        connectors[str(model.model_dump()["name"])] = build_connector(model)
+    store = open_sqlite(config.path(config.store))
+    settings = settings_of(config)
+    if staging_mode is not None:
+        settings = replace(settings, staging_mode=staging_mode)
+    context = EngineContext(store, rules, connectors, settings)
+    return Built(Engine(context), store, connectors, config)
+
+
+def build_from_file(path: Path, *, staging_mode: bool | None = None) -> Built:
+    return build(load_config(path), staging_mode=staging_mode)
