@@ -210,7 +210,8 @@ class SqlStore:
         c = T.cs_objects.c
         query = select(c.cs_id).where(c.connector == connector)
         if pending_only:
-            query = query.where(c.pending_import != PendingImport.NONE.value)
+            pending = [kind.value for kind in PendingImport if kind is not PendingImport.NONE]
+            query = query.where(c.pending_import.in_(pending))  # uses the index, unlike !=
         return [row.cs_id for row in self._read(query.order_by(c.cs_id))]
 
     def cs_ids_to_export(self, connector: str) -> list[str]:
@@ -231,6 +232,7 @@ class SqlStore:
         c = T.cs_objects.c
         query = select(func.count()).where(
             c.connector == connector,
+            c.to_export.is_(True),
             c.pending_export.like(f'{{"kind":"{ExportKind.DELETE.value}"%'),
         )
         return int(self._read(query).scalar_one())
@@ -264,6 +266,18 @@ class SqlStore:
             for row in self._read(query):
                 found.setdefault(row.key, set()).add(row.object_id)
         return found
+
+    def mark_in_flight(self, cs_ids: Sequence[str]) -> None:
+        """Flag objects whose export is about to be sent (a narrow update, no re-encoding)."""
+        self._flush()
+        c = T.cs_objects.c
+        for start in range(0, len(cs_ids), _CHUNK):
+            part = list(cs_ids[start : start + _CHUNK])
+            self._run(
+                update(T.cs_objects)
+                .where(c.cs_id.in_(part))
+                .values(export_in_flight=True, to_export=True)
+            )
 
     def count_unlinked(self, connector: str) -> int:
         c = T.cs_objects.c
