@@ -114,13 +114,16 @@ class SqlStore:
         kept = [cs for cs in pending.values() if cs is not None]
         self._delete_ids(T.cs_objects, T.cs_objects.c.cs_id, gone)
         if kept:
-            self._run(self._cs_upsert, [_cs_row(cs) for cs in kept])
+            # Index first: rows read from the database still have their cached text.
+            rows = [_cs_row(cs) for cs in kept]
         by_space: dict[str, list[tuple[str, dict[str, Values]]]] = {}
         for cs in kept:
-            if self._indexed.get(cs.connector):
+            if self._indexed.get(cs.connector) and not _indexed_already(cs.attributes):
                 by_space.setdefault(cs.connector, []).append((cs.cs_id, dict(cs.attributes)))
         for space, items in by_space.items():
             self._reindex(space, items)
+        if kept:
+            self._run(self._cs_upsert, rows)
 
     def _write_mv(self, pending: dict[str, MVObject | None]) -> None:
         gone = [mv_id for mv_id, mv in pending.items() if mv is None]
@@ -393,7 +396,7 @@ class SqlStore:
             current = {cs.cs_id: cs for cs in self.get_cs_many(ids)}
             yield [
                 (
-                    ImportedObject(r.anchor, r.dn, r.object_type, load_attributes(r.attributes)),
+                    ImportedObject(r.anchor, r.dn, r.object_type, _loaded(r.attributes)),
                     current.get(r.current_id) if r.current_id else None,
                 )
                 for r in part
@@ -502,23 +505,40 @@ def _run_row(record: RunRecord) -> dict[str, Any]:
     }
 
 
-_ATTRIBUTE_TEXT: dict[str, tuple[object, str]] = {}
-"""cs_id -> (the attributes mapping read from the database, its JSON text): an object
-whose attributes did not change (the same mapping) is written without encoding them
-again. Bounded: cleared when it grows past a batch or two."""
+_ATTRIBUTE_TEXT: dict[int, tuple[object, str, bool]] = {}
+"""id(attributes mapping read from the database) -> (the mapping, its JSON text, whether
+it came from the connector space): an object written back with the very mapping it was
+read with is not encoded again, nor (when it came from the connector space) re-indexed.
+The entry keeps the mapping alive, so its id cannot be reused meanwhile.
+Bounded: cleared when it grows past a few batches."""
+
+
+def _cached_text(attributes: object) -> str | None:
+    cached = _ATTRIBUTE_TEXT.get(id(attributes))
+    if cached is not None and cached[0] is attributes:
+        return cached[1]
+    return None
+
+
+def _indexed_already(attributes: object) -> bool:
+    cached = _ATTRIBUTE_TEXT.get(id(attributes))
+    return cached is not None and cached[0] is attributes and cached[2]
 
 
 def _attributes_text(cs: CSObject) -> str:
-    cached = _ATTRIBUTE_TEXT.get(cs.cs_id)
-    if cached is not None and cached[0] is cs.attributes:
-        return cached[1]
-    return dump_attributes(cs.attributes)
+    return _cached_text(cs.attributes) or dump_attributes(cs.attributes)
 
 
-def _remember_text(cs_id: str, attributes: object, text: str) -> None:
+def _remember_text(attributes: object, text: str, *, indexed: bool) -> None:
     if len(_ATTRIBUTE_TEXT) > 4_000:
         _ATTRIBUTE_TEXT.clear()
-    _ATTRIBUTE_TEXT[cs_id] = (attributes, text)
+    _ATTRIBUTE_TEXT[id(attributes)] = (attributes, text, indexed)
+
+
+def _loaded(text: str) -> dict[str, Values]:
+    attributes = load_attributes(text)
+    _remember_text(attributes, text, indexed=False)
+    return attributes
 
 
 def _cs_row(cs: CSObject) -> dict[str, Any]:
@@ -542,7 +562,7 @@ def _cs_row(cs: CSObject) -> dict[str, Any]:
 
 def _cs(row: Row[Any]) -> CSObject:
     attributes = load_attributes(row.attributes)
-    _remember_text(row.cs_id, attributes, row.attributes)
+    _remember_text(attributes, row.attributes, indexed=True)
     return CSObject(
         cs_id=row.cs_id,
         connector=row.connector,
