@@ -9,6 +9,7 @@
     │   └── ExpressionEvalError     evaluation failed for one object
     │       └── ExpressionUserError raised by the expression itself with Error("...")
     ├── SyncError                   a per-object sync failure (join ambiguity, bad userType...)
+    ├── PasswordHashFormatError     a derived password hash is not in the v1;PPH1_MD4 format
     ├── RunStopped                  stopped on purpose (threshold, error limit, refused import)
     ├── ConnectorError
     │   ├── TransientConnectorError retry later: the remote side may succeed next time
@@ -101,6 +102,11 @@ class ExpressionUserError(ExpressionEvalError):
 
 class SyncError(HybridsyncError):
     """A synchronization decision failed for one object (recorded, run goes on)."""
+
+
+class PasswordHashFormatError(HybridsyncError, ValueError):
+    """A derived password hash (``v1;PPH1_MD4,...``) is malformed; the message never
+    repeats the hash itself."""
 
 
 class RunStopped(HybridsyncError):

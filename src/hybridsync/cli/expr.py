@@ -41,6 +41,13 @@ def _pairs(options: list[str], what: str) -> dict[str, list[str]]:
     return found
 
 
+def _binary(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not base64", param_hint="--bin") from None
+
+
 def type_name(value: object) -> str:
     """The language's name for the kind of a result."""
     if value is None:
@@ -115,16 +122,22 @@ def evaluate(
             "--attr", "-a", help="name=value; repeat a name for a multi-valued attribute."
         ),
     ] = None,
+    binary: Annotated[
+        list[str] | None,
+        typer.Option("--bin", "-b", help="name=BASE64: a binary attribute value (objectGUID)."),
+    ] = None,
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="Parameter: Domain.FQDN=value.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Evaluate EXPRESSION against the given attributes and print its value and type."""
-    attributes: dict[str, object] = {
-        name: values[0] if len(values) == 1 else values
-        for name, values in _pairs(attr or [], "--attr").items()
+    given: dict[str, list[object]] = {
+        name: list(texts) for name, texts in _pairs(attr or [], "--attr").items()
     }
+    for name, texts in _pairs(binary or [], "--bin").items():
+        given.setdefault(name, []).extend(_binary(text) for text in texts)
+    attributes = {name: values[0] if len(values) == 1 else values for name, values in given.items()}
     parameters = {name: values[-1] for name, values in _pairs(param or [], "--param").items()}
     try:
         result = compile_expression(expression).evaluate(attributes, parameters)

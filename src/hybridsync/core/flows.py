@@ -72,6 +72,10 @@ def contributions(
             continue
         if flow.flow_type is FlowType.EXPRESSION and source is None:
             source = expression_input(attributes, multi_valued)
+        if flow.flow_type is FlowType.DIRECT and not flow.allowed_values:
+            values = attributes.get(flow.sources[0], ()) if flow.sources else ()
+            found.append(Contribution(rule, flow, Kind.VALUE if values else Kind.NULL, values))
+            continue
         try:
             found.append(
                 _normalized(flow, _contribution(rule, flow, attributes, source, parameters))
@@ -126,6 +130,9 @@ def resolve(found: Iterable[Contribution]) -> tuple[dict[str, Resolved], list[Fl
     resolved: dict[str, Resolved] = {}
     errors: list[FlowError] = []
     for target, items in by_target.items():
+        if len(items) == 1 and _merge_family(items[0].flow.merge_type) is MergeType.UPDATE:
+            resolved[target] = _resolve_update(items)  # the common case: one contributor
+            continue
         items.sort(key=lambda item: (item.rule.precedence, item.rule.name))
         try:
             resolved[target] = _resolve_one(items)

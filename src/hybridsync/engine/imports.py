@@ -10,7 +10,6 @@ refused, never turned into deletes.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -19,12 +18,12 @@ from hybridsync.core.objects import CSObject, PendingImport
 from hybridsync.core.ports import (
     ImportedObject,
     ImportKind,
-    ImportPage,
     SupportsDeltaImport,
     SupportsFullImport,
 )
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint
+from hybridsync.engine.ids import new_id
 from hybridsync.engine.report import RunReport, Status
 from hybridsync.errors import ConfigError, RunStopped
 
@@ -45,9 +44,9 @@ def full_import(
         checkpoint()
         watermark = page.watermark if page.watermark is not None else watermark
         report.count("read", len(page.objects))
-    staged, current = store.staged_count(name), _import_objects(context, name)
+    current = store.count_imported(name)
     if not allow_shrink:
-        _guard(context, name, current, staged)
+        _guard(context, name, current, current - len(store.cs_ids_not_staged(name)))
     with store.transaction():
         _apply_staging(context, name, report)
         state = store.connector_state(name)
@@ -79,20 +78,28 @@ def delta_import(
             f"connector {name!r}: the attribute list changed since the last full import; "
             "run a full import",
         )
-    pages: list[ImportPage] = list(connector.delta_import(state.watermark))
-    deletes = sum(1 for page in pages for obj in page.objects if obj.kind is ImportKind.DELETE)
-    current = _import_objects(context, name)
-    if not allow_shrink and deletes:
-        _guard(context, name, current, current - deletes)
-    for page in pages:
+    # Adds and changes are stored page by page as they arrive; deletes wait until the
+    # whole delta was read and the guard agreed, and land with the new watermark in one
+    # transaction. Until then the old watermark stays, so a crash or a failure re-reads
+    # the delta, and no delete ever comes from an import that did not finish.
+    deletes: list[ImportedObject] = []
+    watermark: str | None = None
+    for page in connector.delta_import(state.watermark):
+        kept = [obj for obj in page.objects if obj.kind is not ImportKind.DELETE]
+        deletes.extend(obj for obj in page.objects if obj.kind is ImportKind.DELETE)
+        watermark = page.watermark if page.watermark is not None else watermark
         with store.transaction():
-            _apply_objects(context, name, page.objects, report)
-            if page.watermark is not None:
-                store.put_connector_state(
-                    replace(store.connector_state(name), watermark=page.watermark)
-                )
+            _apply_objects(context, name, kept, report)
         checkpoint()
         report.count("read", len(page.objects))
+    if deletes and not allow_shrink:
+        current = store.count_imported(name)
+        _guard(context, name, current, current - len(deletes))
+    with store.transaction():
+        _apply_objects(context, name, deletes, report)
+        if watermark is not None:
+            store.put_connector_state(replace(store.connector_state(name), watermark=watermark))
+    checkpoint()
 
 
 def _guard(context: EngineContext, name: str, current: int, remaining: int) -> None:
@@ -102,9 +109,9 @@ def _guard(context: EngineContext, name: str, current: int, remaining: int) -> N
     if remaining <= 0:
         raise RunStopped(
             Status.STOPPED_IMPORT_REFUSED,
-            f"connector {name!r}: the import returned no objects while the connector space "
-            f"holds {current}; refused (nothing changed). Check the source, or allow it once "
-            "with --allow-shrink",
+            f"connector {name!r}: the import returned none of the {current} objects the "
+            "connector space holds; refused (nothing changed). Check the source, or allow it "
+            "once with --allow-shrink",
         )
     floor = current * settings.import_guard_percent / 100
     if current >= settings.import_guard_min_objects and remaining < floor:
@@ -114,10 +121,6 @@ def _guard(context: EngineContext, name: str, current: int, remaining: int) -> N
             f"(below {settings.import_guard_percent:g}%); refused (nothing changed). Allow it "
             "once with --allow-shrink",
         )
-
-
-def _import_objects(context: EngineContext, name: str) -> int:
-    return context.store.count_cs(name)
 
 
 def _apply_staging(context: EngineContext, name: str, report: RunReport) -> None:
@@ -140,8 +143,9 @@ def _apply_objects(
 ) -> None:
     store = context.store
     updated: list[CSObject] = []
+    known = store.cs_by_anchors(name, [obj.anchor for obj in objects])
     for imported in objects:
-        current = store.cs_by_anchor(name, imported.anchor)
+        current = known.get(imported.anchor)
         if current is None and imported.kind is not ImportKind.DELETE and imported.dn:
             current = _adoptable(store.cs_by_dn(name, imported.dn))
         if imported.kind is ImportKind.DELETE:
@@ -171,7 +175,7 @@ def _merge(name: str, imported: ImportedObject, current: CSObject | None) -> CSO
     attributes = {k: v for k, v in imported.attributes.items() if v}
     if current is None:
         return CSObject(
-            str(uuid.uuid4()),
+            new_id(),
             name,
             imported.anchor,
             imported.dn,

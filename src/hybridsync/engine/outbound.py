@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 
 from hybridsync.core.convert import value_key
@@ -11,6 +10,7 @@ from hybridsync.core.outbound import TargetAction, TargetState, attribute_change
 from hybridsync.core.ports import ExportKind
 from hybridsync.core.rules import SyncRule
 from hybridsync.engine.context import EngineContext
+from hybridsync.engine.ids import new_id
 from hybridsync.engine.report import RunReport
 
 
@@ -21,6 +21,7 @@ class OutboundWriter:
         self.context = context
         self.errors = errors
         self.report = report
+        self._unlinked: dict[str, int] = {}
 
     def write(self, mv: MVObject | None, linked_targets: list[CSObject]) -> None:
         """Bring every target connector in line with ``mv`` (``None``: it was deleted)."""
@@ -76,7 +77,7 @@ class OutboundWriter:
         attributes = {k: v for k, v in state.attributes.items() if v}
         store.put_cs(
             CSObject(
-                str(uuid.uuid4()),
+                new_id(),
                 name,
                 None,
                 state.dn or f"CN={mv.mv_id}",
@@ -93,6 +94,10 @@ class OutboundWriter:
         self, name: str, mv: MVObject, state: TargetState, rule: SyncRule
     ) -> CSObject | None:
         store = self.context.store
+        if name not in self._unlinked:
+            self._unlinked[name] = store.count_unlinked(name)
+        if not self._unlinked[name]:
+            return None  # nothing unlinked in the target: nothing to join to
         if state.dn:
             existing = store.cs_by_dn(name, state.dn)
             if existing is not None and existing.mv_id is None:

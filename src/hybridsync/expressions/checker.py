@@ -54,7 +54,9 @@ def static_type(node: nodes.Node) -> str:
             return "null"
         return "bool" if isinstance(value, bool) else ("num" if isinstance(value, int) else "str")
     if isinstance(node, nodes.Constant):
-        return "sentinel" if node.name in SENTINELS else "enum"
+        if node.name in SENTINELS:
+            return "sentinel"
+        return "enum" if node.name in ENUM_NAMES else "var"
     if isinstance(node, nodes.Binary):
         if node.operator in ("&&", "||", "=", "<>", "<", "<=", ">", ">="):
             return "bool"

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from hybridsync.expressions import nodes, operators
-from hybridsync.expressions.checker import static_type
 from hybridsync.expressions.coerce import fail, multi, values_of
 from hybridsync.expressions.functions.flow import choose_per_value, value_count
 from hybridsync.expressions.registry import FUNCTIONS
@@ -23,13 +22,38 @@ from hybridsync.expressions.values import (
     EnumConstant,
 )
 
-HEADER = "def _expression(_A, _P, _I):"
+PROLOGUE = (
+    "def evaluate(attributes, parameters=None, imported=None):",
+    "    _A = attributes",
+    "    _P = _NO_PARAMETERS if parameters is None else parameters",
+    "    _I = attributes if imported is None else imported",
+    "    try:",
+)
 
 _OPERATOR_NAMES = {
     "&": "concat", "+": "add", "-": "subtract", "*": "multiply", "/": "divide",
     "=": "equal", "<>": "not_equal", "<": "less", "<=": "less_equal",
     ">": "greater", ">=": "greater_equal",
 }  # fmt: skip
+
+
+_FAST_PATHS = {
+    ("CBool", 1): "{0} if {0} is True or {0} is False",
+    ("IsPresent", 1): "{0} != '' if type({0}) is str",
+    ("LCase", 1): "{0}.lower() if type({0}) is str",
+    ("UCase", 1): "{0}.upper() if type({0}) is str",
+    ("Trim", 1): "{0}.strip() if type({0}) is str",
+    ("InStr", 2): "{0}.find({1}) + 1 if type({0}) is str",
+}
+"""Inline forms of functions for their most common input: a string (or boolean) first
+argument, and string literals for the others."""
+
+
+def _is_text_literal(arguments: tuple[nodes.Node, ...]) -> bool:
+    return all(
+        isinstance(argument, nodes.Literal) and isinstance(argument.value, str)
+        for argument in arguments
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,22 +99,49 @@ class Generator:
     """Emits the statements of one generated function."""
 
     lines: list[str] = field(default_factory=list)
-    sites: dict[int, Site] = field(default_factory=dict)
+    line_sites: list[Site | None] = field(default_factory=list)
     constants: dict[str, object] = field(default_factory=dict)
-    indent: int = 1
+    attributes: dict[str, str] = field(default_factory=dict)
+    indent: int = 2
     counter: int = 0
+    uses_parameters: bool = False
+    uses_imported: bool = False
 
     def temp(self) -> str:
         self.counter += 1
         return f"_t{self.counter}"
 
+    def attribute(self, name: str) -> str:
+        """The local holding attribute ``name``, read once at the start of evaluation."""
+        return self.attributes.setdefault(name, f"_a{len(self.attributes) + 1}")
+
     def emit(self, code: str, node: nodes.Node, function: str | None = None) -> None:
         self.lines.append("    " * self.indent + code)
-        # Line 1 is the header, so the statement just added is on line len(lines) + 1.
-        self.sites[len(self.lines) + 1] = Site(node.line, node.column, function)
+        self.line_sites.append(Site(node.line, node.column, function))
 
-    def source(self, result: str) -> str:
-        return "\n".join([HEADER, *self.lines, f"    return {result}", ""])
+    def source(self, result: str) -> tuple[str, dict[int, Site]]:
+        """The generated function, and the expression position of each of its lines."""
+        reads = [f"        {local} = _A.get({name!r})" for name, local in self.attributes.items()]
+        epilogue = [
+            "    except _EvalError as _error:",
+            "        raise _locate(_error, _sites) from None",
+            "    except Exception as _error:",
+            "        raise _internal(_error, _sites) from _error",
+            f"    if type({result}) is str:",
+            f"        return {result}",
+            f"    return _result({result})",
+            "",
+        ]
+        first = len(PROLOGUE) + len(reads) + 1
+        sites = {first + index: site for index, site in enumerate(self.line_sites) if site}
+        body = self.lines or ["        pass"]
+        # Unused parameter/import mappings are not prepared (blanked, so lines keep numbers).
+        unused = {"_P": not self.uses_parameters, "_I": not self.uses_imported}
+        prologue = [
+            "" if any(unused[name] and f"{name} =" in line for name in unused) else line
+            for line in PROLOGUE
+        ]
+        return "\n".join([*prologue, *reads, *body, *epilogue]), sites
 
     def block(self, body: Callable[[], None]) -> None:
         self.indent += 1
@@ -102,7 +153,8 @@ def generate(root: nodes.Node) -> tuple[str, dict[int, Site], dict[str, object]]
     """The Python source of ``root``, its line-to-position map and its extra globals."""
     generator = Generator()
     result = _Compiler(generator).operand(root, {})
-    return generator.source(result), generator.sites, generator.constants
+    source, sites = generator.source(result)
+    return source, sites, generator.constants
 
 
 class _Compiler:
@@ -121,8 +173,9 @@ class _Compiler:
         if isinstance(node, nodes.Variable):
             return scope[node.name]
         if isinstance(node, nodes.Attribute):
-            return self._assign(f"_A.get({node.name!r})", node, f"[{node.name}]")
+            return self.out.attribute(node.name)
         if isinstance(node, nodes.Parameter):
+            self.out.uses_parameters = True
             return self._assign(f"_param(_P, {node.name!r})", node, f"%{node.name}%")
         if isinstance(node, nodes.Negate):
             value = self.operand(node.operand, scope)
@@ -143,9 +196,8 @@ class _Compiler:
         left = self.operand(node.left, scope)
         right = self.operand(node.right, scope)
         call = f"_op_{_OPERATOR_NAMES[node.operator]}({left}, {right})"
-        fast = _fast_comparison(node, left, right)
-        return self._assign(f"{fast} if {_fast_test(node, left, right)} else {call}" if fast
-                            else call, node, node.operator)  # fmt: skip
+        inline = _inline_against_literal(node, left, right)
+        return self._assign(f"{inline}{call}" if inline else call, node, node.operator)
 
     def _logical(self, node: nodes.Binary, scope: dict[str, str]) -> str:
         role = f"an operand of '{node.operator}'"
@@ -173,12 +225,20 @@ class _Compiler:
         }.get(node.function)
         if special:
             return special(node, scope)
-        arguments = ", ".join(self.operand(argument, scope) for argument in node.arguments)
-        return self._assign(f"_f_{node.function}({arguments})", node, node.function)
+        operands = [self.operand(argument, scope) for argument in node.arguments]
+        call = f"_f_{node.function}({', '.join(operands)})"
+        fast = _FAST_PATHS.get((node.function, len(operands)))
+        if fast and operands[0].startswith("_") and _is_text_literal(node.arguments[1:]):
+            # The common case inline; the function itself handles every other value.
+            call = f"{fast.format(*operands)} else {call}"
+        return self._assign(call, node, node.function)
 
     def _iif(self, node: nodes.Call, scope: dict[str, str]) -> str:
         condition_node, if_true, if_false = node.arguments
         condition = self.operand(condition_node, scope)
+        if not condition.startswith("_"):
+            # A literal condition: name it, so that the tests below compare a variable.
+            condition = self._assign(condition, condition_node, "IIF")
         result = self.out.temp()
         if _always_single_boolean(condition_node):
             self.out.emit(f"if {condition}:", node, "IIF")
@@ -264,6 +324,7 @@ class _Compiler:
     def _imported(self, node: nodes.Call, scope: dict[str, str]) -> str:
         name = node.arguments[0]
         assert isinstance(name, nodes.Literal)
+        self.out.uses_imported = True
         return self._assign(f"_I.get({name.value!r})", node, "ImportedValue")
 
     def _value_count(self, node: nodes.Call, scope: dict[str, str]) -> str:
@@ -284,20 +345,19 @@ def _always_single_boolean(node: nodes.Node) -> bool:
     return False
 
 
-def _fast_test(node: nodes.Binary, left: str, right: str) -> str:
-    python_type = {"num": "int", "str": "str"}[static_type(node.right)]
-    return f"type({left}) is {python_type}"
+def _inline_against_literal(node: nodes.Binary, left: str, right: str) -> str | None:
+    """Inline Python for ``=``, ``<>`` and ``&`` with a literal on the right.
 
-
-def _fast_comparison(node: nodes.Binary, left: str, right: str) -> str | None:
-    """Inline Python for ``=``/``<>``/``&`` against a literal, used when the types match."""
-    right_literal = isinstance(node.right, nodes.Literal) and node.right.value is not None
-    if not right_literal or isinstance(node.right.value, bool):  # type: ignore[attr-defined]
+    The inline form runs when the left value has the literal's Python type; any other
+    value goes through the operator function, which knows Null and multi-values.
+    """
+    literal = node.right.value if isinstance(node.right, nodes.Literal) else None
+    if literal is None or isinstance(literal, bool):
         return None
-    if node.operator == "=":
-        return f"{left} == {right}"
-    if node.operator == "<>":
-        return f"{left} != {right}"
-    if node.operator == "&" and isinstance(node.right.value, str):  # type: ignore[attr-defined]
-        return f"{left} + {right}"
-    return None
+    python_type = "str" if isinstance(literal, str) else "int"
+    inline = {"=": f"{left} == {right}", "<>": f"{left} != {right}"}.get(node.operator)
+    if node.operator == "&" and python_type == "str":
+        inline = f"{left} + {right}"
+    if inline is None:
+        return None
+    return f"{inline} if type({left}) is {python_type} else "

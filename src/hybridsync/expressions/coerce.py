@@ -194,5 +194,5 @@ def per_value(function: Callable[..., object], value: object, *args: object) -> 
     if value is None:
         return None
     if isinstance(value, list | tuple):
-        return multi(function(item, *args) for item in values_of(value))
+        return multi(function(to_text(item), *args) for item in values_of(value))
     return function(to_text(value), *args)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from types import MappingProxyType, TracebackType
+from types import MappingProxyType
 
 from hybridsync.errors import ExpressionEvalError
 from hybridsync.expressions.codegen import Site
@@ -11,13 +11,33 @@ from hybridsync.expressions.coerce import multi
 from hybridsync.expressions.values import EnumConstant
 
 FILENAME = "<hybridsync expression>"
+INTERNAL = "internal error while evaluating"
+"""The start of the message of an unexpected failure: a bug to report, never data's fault."""
 _NO_PARAMETERS: Mapping[str, str] = MappingProxyType({})
 
-Runner = Callable[[Mapping[str, object], Mapping[str, str], Mapping[str, object]], object]
+Evaluate = Callable[..., object]
 
 
 class CompiledExpression:
     """One expression, checked and compiled to a Python function.
+
+    ``evaluate(attributes, parameters=None, imported=None)`` gives the value of the
+    expression for one object:
+
+    - ``attributes``: the object's attributes; a missing name or None is Null, a list or
+      tuple is a multi-valued attribute.
+    - ``parameters``: values of ``%Name%`` parameters.
+    - ``imported``: the values confirmed by import, for ``ImportedValue``; when None,
+      ``attributes`` stands in for them.
+
+    It returns None for Null, a single value, a :class:`MultiValue`, or one of the
+    sentinels ``IGNORE_THIS_FLOW`` and ``AUTHORITATIVE_NULL``. It raises
+    ``ExpressionUserError`` when the expression calls ``Error("...")`` and
+    ``ExpressionEvalError`` (with ``line``, ``column`` and ``function``) when evaluation
+    fails; nothing else.
+
+    ``evaluate`` is the generated function itself, not a method wrapping it: one call
+    less per object.
 
     Attributes:
         text: the expression as written.
@@ -27,14 +47,14 @@ class CompiledExpression:
         source: the generated Python, for the curious and for debugging.
     """
 
-    __slots__ = ("_run", "_sites", "referenced_attributes", "referenced_parameters", "source",
-                 "text")  # fmt: skip
+    __slots__ = ("evaluate", "referenced_attributes", "referenced_parameters", "source", "text")
+
+    evaluate: Evaluate
 
     def __init__(
         self,
         text: str,
-        run: Runner,
-        sites: Mapping[int, Site],
+        evaluate: Evaluate,
         source: str,
         attributes: frozenset[str],
         parameters: frozenset[str],
@@ -43,68 +63,49 @@ class CompiledExpression:
         self.source = source
         self.referenced_attributes = attributes
         self.referenced_parameters = parameters
-        self._run = run
-        self._sites = sites
+        self.evaluate = evaluate
 
     def __repr__(self) -> str:
         return f"CompiledExpression({self.text!r})"
 
-    def evaluate(
-        self,
-        attributes: Mapping[str, object],
-        parameters: Mapping[str, str] | None = None,
-        imported: Mapping[str, object] | None = None,
-    ) -> object:
-        """The value of the expression for one object.
 
-        Args:
-            attributes: the object's attributes; a missing name or None is Null, a list
-                or tuple is a multi-valued attribute.
-            parameters: values of ``%Name%`` parameters.
-            imported: the values confirmed by import, for ``ImportedValue``; when None,
-                ``attributes`` stands in for them.
+def result(value: object) -> object:
+    """The public form of a result that is not a plain string."""
+    if isinstance(value, list | tuple):
+        return multi(value)
+    if isinstance(value, EnumConstant):
+        return value.name
+    return value
 
-        Returns:
-            None for Null, a single value, a :class:`MultiValue`, or one of the sentinels
-            ``IGNORE_THIS_FLOW`` and ``AUTHORITATIVE_NULL``.
 
-        Raises:
-            ExpressionUserError: the expression called ``Error("...")``.
-            ExpressionEvalError: evaluation failed; ``line``, ``column`` and ``function``
-                say where.
-        """
-        try:
-            result = self._run(
-                attributes,
-                _NO_PARAMETERS if parameters is None else parameters,
-                attributes if imported is None else imported,
-            )
-        except ExpressionEvalError as error:
-            raise self._locate(error, error.__traceback__) from None
-        except Exception as error:  # anything else is a bug or bad input; never let it out
-            failure = ExpressionEvalError(f"{type(error).__name__}: {error}")
-            raise self._locate(failure, error.__traceback__) from error
-        if type(result) is str:
-            return result
-        if isinstance(result, list | tuple):
-            return multi(result)
-        if isinstance(result, EnumConstant):
-            return result.name
-        return result
+def locate(error: ExpressionEvalError, sites: Mapping[int, Site]) -> ExpressionEvalError:
+    """``error`` with the position of the generated line that was running."""
+    if error.line is not None:
+        return error
+    site = None
+    trace = error.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == FILENAME:
+            site = sites.get(trace.tb_lineno, site)
+        trace = trace.tb_next
+    if site is None:
+        return error
+    return type(error)(error.message, line=site.line, column=site.column, function=site.function)
 
-    def _locate(
-        self, error: ExpressionEvalError, trace: TracebackType | None
-    ) -> ExpressionEvalError:
-        """``error`` with the position of the generated line that was running."""
-        if error.line is not None:
-            return error
-        site = None
-        while trace is not None:
-            if trace.tb_frame.f_code.co_filename == FILENAME:
-                site = self._sites.get(trace.tb_lineno)
-            trace = trace.tb_next
-        if site is None:
-            return error
-        return type(error)(
-            error.message, line=site.line, column=site.column, function=site.function
-        )
+
+def internal(error: Exception, sites: Mapping[int, Site]) -> ExpressionEvalError:
+    """An unexpected failure as an evaluation error: a bug, never the data's fault."""
+    failure = ExpressionEvalError(f"{INTERNAL} ({type(error).__name__}: {error})")
+    failure.__traceback__ = error.__traceback__
+    return locate(failure, sites)
+
+
+def runtime_support() -> dict[str, object]:
+    """The globals the generated prologue and epilogue use."""
+    return {
+        "_NO_PARAMETERS": _NO_PARAMETERS,
+        "_EvalError": ExpressionEvalError,
+        "_locate": locate,
+        "_internal": internal,
+        "_result": result,
+    }

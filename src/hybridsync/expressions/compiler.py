@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 
 from hybridsync.errors import ExpressionSyntaxError
 from hybridsync.expressions import nodes
 from hybridsync.expressions.checker import find_problems
 from hybridsync.expressions.codegen import generate, runtime_namespace
-from hybridsync.expressions.compiled import FILENAME, CompiledExpression
+from hybridsync.expressions.compiled import FILENAME, CompiledExpression, runtime_support
 from hybridsync.expressions.parser import parse, syntax_error
 
-_NAMESPACE = runtime_namespace()
+_NAMESPACE = {**runtime_namespace(), **runtime_support()}
 
 
 def check_expression(text: str) -> list[ExpressionSyntaxError]:
@@ -35,17 +36,18 @@ def compile_expression(text: str) -> CompiledExpression:
     if problems:
         raise problems[0]
     source, sites, constants = generate(root)
-    namespace = {**_NAMESPACE, **constants}
+    namespace = {**_NAMESPACE, **constants, "_sites": sites}
     try:
-        exec(compile(source, FILENAME, "exec"), namespace)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            exec(compile(source, FILENAME, "exec"), namespace)
     except (SyntaxError, RecursionError, MemoryError) as error:
         raise syntax_error(
             text, f"the expression is too complex to compile ({error})", 1, 1
         ) from None
     return CompiledExpression(
         text,
-        namespace["_expression"],  # type: ignore[arg-type]
-        sites,
+        namespace["evaluate"],  # type: ignore[arg-type]
         source,
         _names(root, (nodes.Attribute,)) | _quoted_names(root),
         _names(root, (nodes.Parameter,)),

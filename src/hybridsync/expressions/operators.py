@@ -35,7 +35,13 @@ def _spread(operator: Binary, left: object, right: object, symbol: str) -> objec
         left_values, right_values = values_of(left), values_of(right)
         if len(left_values) <= 1 or len(right_values) <= 1:
             return operator(single(left, symbol), single(right, symbol))
-        fail(f"'{symbol}' cannot combine two multi-valued values")
+        if len(left_values) == len(right_values):
+            # Both come value by value from the same attribute: combine position by position.
+            return multi(map(operator, left_values, right_values))
+        fail(
+            f"'{symbol}' cannot combine multi-valued values of different lengths "
+            f"({len(left_values)} and {len(right_values)})"
+        )
     if is_multi(left):
         return multi(operator(item, right) for item in values_of(left))
     return multi(operator(left, item) for item in values_of(right))

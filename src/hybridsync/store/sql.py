@@ -35,6 +35,26 @@ class SqlStore:
         self._connection: Connection = engine.connect()
         self._depth = 0
         self._indexed: dict[str, frozenset[str]] = {}
+        # Writes wait here until the transaction commits or something is read, so a
+        # batch becomes a few executemany statements instead of one per object.
+        self._cs_pending: dict[str, CSObject | None] = {}
+        self._mv_pending: dict[str, MVObject | None] = {}
+        upsert = sqlite_insert(T.cs_objects)
+        self._cs_upsert = upsert.on_conflict_do_update(
+            index_elements=[T.cs_objects.c.cs_id],
+            set_={
+                c.name: upsert.excluded[c.name] for c in T.cs_objects.columns if c.name != "cs_id"
+            },
+        )
+        upsert_mv = sqlite_insert(T.mv_objects)
+        self._mv_upsert = upsert_mv.on_conflict_do_update(
+            index_elements=[T.mv_objects.c.mv_id],
+            set_={
+                c.name: upsert_mv.excluded[c.name]
+                for c in T.mv_objects.columns
+                if c.name != "mv_id"
+            },
+        )
 
     @property
     def connection(self) -> Connection:
@@ -57,8 +77,11 @@ class SqlStore:
         self._depth = 1
         try:
             yield
+            self._flush()
         except BaseException:
             self._depth = 0
+            self._cs_pending.clear()
+            self._mv_pending.clear()
             self._connection.exec_driver_sql("ROLLBACK")
             raise
         self._depth = 0
@@ -70,17 +93,70 @@ class SqlStore:
     def _run(self, statement: Any, parameters: Any = None) -> Any:
         return self._connection.execute(statement, parameters)
 
+    def _read(self, statement: Any) -> Any:
+        self._flush()
+        return self._connection.execute(statement)
+
+    def _wrote(self) -> None:
+        if not self._depth:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._cs_pending:
+            pending, self._cs_pending = self._cs_pending, {}
+            self._write_cs(pending)
+        if self._mv_pending:
+            pending_mv, self._mv_pending = self._mv_pending, {}
+            self._write_mv(pending_mv)
+
+    def _write_cs(self, pending: dict[str, CSObject | None]) -> None:
+        gone = [cs_id for cs_id, cs in pending.items() if cs is None]
+        kept = [cs for cs in pending.values() if cs is not None]
+        self._delete_ids(T.cs_objects, T.cs_objects.c.cs_id, gone)
+        if kept:
+            self._run(self._cs_upsert, [_cs_row(cs) for cs in kept])
+        by_space: dict[str, list[tuple[str, dict[str, Values]]]] = {}
+        for cs in kept:
+            if self._indexed.get(cs.connector):
+                by_space.setdefault(cs.connector, []).append((cs.cs_id, dict(cs.attributes)))
+        for space, items in by_space.items():
+            self._reindex(space, items)
+
+    def _write_mv(self, pending: dict[str, MVObject | None]) -> None:
+        gone = [mv_id for mv_id, mv in pending.items() if mv is None]
+        kept = [mv for mv in pending.values() if mv is not None]
+        self._delete_ids(T.mv_objects, T.mv_objects.c.mv_id, gone)
+        if kept:
+            rows = [
+                {
+                    "mv_id": mv.mv_id,
+                    "object_type": mv.object_type,
+                    "attributes": dump_attributes(mv.attributes),
+                    "lineage": json.dumps(dict(mv.lineage), sort_keys=True),
+                }
+                for mv in kept
+            ]
+            self._run(self._mv_upsert, rows)
+            if self._indexed.get("mv"):
+                self._reindex("mv", [(mv.mv_id, dict(mv.attributes)) for mv in kept])
+
+    def _delete_ids(self, table: Any, column: Any, ids: list[str]) -> None:
+        for start in range(0, len(ids), _CHUNK):
+            part = ids[start : start + _CHUNK]
+            self._run(delete(table).where(column.in_(part)))
+            self._run(delete(T.value_index).where(T.value_index.c.object_id.in_(part)))
+
     # connector space -------------------------------------------------------------
 
     def get_cs(self, cs_id: str) -> CSObject | None:
-        row = self._run(select(T.cs_objects).where(T.cs_objects.c.cs_id == cs_id)).first()
+        row = self._read(select(T.cs_objects).where(T.cs_objects.c.cs_id == cs_id)).first()
         return _cs(row) if row else None
 
     def get_cs_many(self, cs_ids: Sequence[str]) -> list[CSObject]:
         found: list[CSObject] = []
         for start in range(0, len(cs_ids), _CHUNK):
             part = list(cs_ids[start : start + _CHUNK])
-            rows = self._run(select(T.cs_objects).where(T.cs_objects.c.cs_id.in_(part)))
+            rows = self._read(select(T.cs_objects).where(T.cs_objects.c.cs_id.in_(part)))
             found.extend(_cs(row) for row in rows)
         order = {cs_id: index for index, cs_id in enumerate(cs_ids)}
         found.sort(key=lambda cs: order[cs.cs_id])
@@ -88,43 +164,68 @@ class SqlStore:
 
     def cs_by_anchor(self, connector: str, anchor: str) -> CSObject | None:
         c = T.cs_objects.c
-        row = self._run(
+        row = self._read(
             select(T.cs_objects).where(c.connector == connector, c.anchor == anchor)
         ).first()
         return _cs(row) if row else None
 
+    def cs_by_anchors(self, connector: str, anchors: Sequence[str]) -> dict[str, CSObject]:
+        c = T.cs_objects.c
+        found: dict[str, CSObject] = {}
+        for start in range(0, len(anchors), _CHUNK):
+            part = list(anchors[start : start + _CHUNK])
+            query = select(T.cs_objects).where(c.connector == connector, c.anchor.in_(part))
+            for row in self._read(query):
+                found[row.anchor] = _cs(row)
+        return found
+
     def cs_by_dn(self, connector: str, dn: str) -> CSObject | None:
         c = T.cs_objects.c
-        row = self._run(select(T.cs_objects).where(c.connector == connector, c.dn == dn)).first()
+        row = self._read(select(T.cs_objects).where(c.connector == connector, c.dn == dn)).first()
         return _cs(row) if row else None
 
     def cs_linked_to(self, mv_id: str) -> list[CSObject]:
-        rows = self._run(select(T.cs_objects).where(T.cs_objects.c.mv_id == mv_id))
+        rows = self._read(select(T.cs_objects).where(T.cs_objects.c.mv_id == mv_id))
         return [_cs(row) for row in rows]
 
     def cs_linked_to_many(self, mv_ids: Sequence[str]) -> dict[str, list[CSObject]]:
         linked: dict[str, list[CSObject]] = {mv_id: [] for mv_id in mv_ids}
         for start in range(0, len(mv_ids), _CHUNK):
             part = list(mv_ids[start : start + _CHUNK])
-            for row in self._run(select(T.cs_objects).where(T.cs_objects.c.mv_id.in_(part))):
+            for row in self._read(select(T.cs_objects).where(T.cs_objects.c.mv_id.in_(part))):
                 linked[row.mv_id].append(_cs(row))
         return linked
+
+    def links_of(self, mv_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The ids of the CS objects joined to each MV object (no attributes read)."""
+        c = T.cs_objects.c
+        links: dict[str, list[str]] = {mv_id: [] for mv_id in mv_ids}
+        for start in range(0, len(mv_ids), _CHUNK):
+            part = list(mv_ids[start : start + _CHUNK])
+            for row in self._read(select(c.cs_id, c.mv_id).where(c.mv_id.in_(part))):
+                links[row.mv_id].append(row.cs_id)
+        return links
 
     def cs_ids(self, connector: str, *, pending_only: bool = False) -> list[str]:
         c = T.cs_objects.c
         query = select(c.cs_id).where(c.connector == connector)
         if pending_only:
             query = query.where(c.pending_import != PendingImport.NONE.value)
-        return [row.cs_id for row in self._run(query.order_by(c.cs_id))]
+        return [row.cs_id for row in self._read(query.order_by(c.cs_id))]
 
     def cs_ids_to_export(self, connector: str) -> list[str]:
         c = T.cs_objects.c
         query = select(c.cs_id).where(c.connector == connector, c.to_export.is_(True))
-        return [row.cs_id for row in self._run(query.order_by(c.cs_id))]
+        return [row.cs_id for row in self._read(query.order_by(c.cs_id))]
 
     def count_cs(self, connector: str) -> int:
         c = T.cs_objects.c
-        return int(self._run(select(func.count()).where(c.connector == connector)).scalar_one())
+        return int(self._read(select(func.count()).where(c.connector == connector)).scalar_one())
+
+    def count_imported(self, connector: str) -> int:
+        c = T.cs_objects.c
+        query = select(func.count()).where(c.connector == connector, c.anchor.is_not(None))
+        return int(self._read(query).scalar_one())
 
     def count_pending_deletes(self, connector: str) -> int:
         c = T.cs_objects.c
@@ -132,7 +233,7 @@ class SqlStore:
             c.connector == connector,
             c.pending_export.like(f'{{"kind":"{ExportKind.DELETE.value}"%'),
         )
-        return int(self._run(query).scalar_one())
+        return int(self._read(query).scalar_one())
 
     def cs_ids_by_value(
         self, space: str, attribute: str, values: Values, case_sensitive: bool
@@ -145,32 +246,41 @@ class SqlStore:
         query = select(c.object_id).where(
             c.space == space, c.attribute == attribute, column.in_(keys)
         )
-        return {row.object_id for row in self._run(query)}
+        return {row.object_id for row in self._read(query)}
+
+    def ids_by_values(
+        self, space: str, attribute: str, values: Sequence[Any], case_sensitive: bool
+    ) -> dict[str, set[str]]:
+        """Ids per value key (lower-cased when not case-sensitive), for many values at once."""
+        c = T.value_index.c
+        column = c.value_key if case_sensitive else c.value_key_ci
+        keys = sorted({value_key(v) if case_sensitive else value_key(v).lower() for v in values})
+        found: dict[str, set[str]] = {}
+        for start in range(0, len(keys), _CHUNK):
+            part = keys[start : start + _CHUNK]
+            query = select(column.label("key"), c.object_id).where(
+                c.space == space, c.attribute == attribute, column.in_(part)
+            )
+            for row in self._read(query):
+                found.setdefault(row.key, set()).add(row.object_id)
+        return found
+
+    def count_unlinked(self, connector: str) -> int:
+        c = T.cs_objects.c
+        query = select(func.count()).where(c.connector == connector, c.mv_id.is_(None))
+        return int(self._read(query).scalar_one())
 
     def put_cs(self, cs: CSObject) -> None:
         self.put_cs_many([cs])
 
     def put_cs_many(self, objects: Sequence[CSObject]) -> None:
-        if not objects:
-            return
-        rows = [_cs_row(cs) for cs in objects]
-        statement = sqlite_insert(T.cs_objects)
-        excluded = statement.excluded
-        statement = statement.on_conflict_do_update(
-            index_elements=[T.cs_objects.c.cs_id],
-            set_={name: excluded[name] for name in rows[0] if name != "cs_id"},
-        )
-        self._run(statement, rows)
-        by_space: dict[str, list[tuple[str, dict[str, Values]]]] = {}
         for cs in objects:
-            if self._indexed.get(cs.connector):
-                by_space.setdefault(cs.connector, []).append((cs.cs_id, dict(cs.attributes)))
-        for space, items in by_space.items():
-            self._reindex(space, items)
+            self._cs_pending[cs.cs_id] = cs
+        self._wrote()
 
     def delete_cs(self, cs_id: str) -> None:
-        self._run(delete(T.cs_objects).where(T.cs_objects.c.cs_id == cs_id))
-        self._run(delete(T.value_index).where(T.value_index.c.object_id == cs_id))
+        self._cs_pending[cs_id] = None
+        self._wrote()
 
     # metaverse ---------------------------------------------------------------------
 
@@ -181,7 +291,7 @@ class SqlStore:
         found: dict[str, MVObject] = {}
         for start in range(0, len(mv_ids), _CHUNK):
             part = list(mv_ids[start : start + _CHUNK])
-            for row in self._run(select(T.mv_objects).where(T.mv_objects.c.mv_id.in_(part))):
+            for row in self._read(select(T.mv_objects).where(T.mv_objects.c.mv_id.in_(part))):
                 found[row.mv_id] = MVObject(
                     row.mv_id,
                     row.object_type,
@@ -191,32 +301,22 @@ class SqlStore:
         return found
 
     def count_mv(self) -> int:
-        return int(self._run(select(func.count()).select_from(T.mv_objects)).scalar_one())
+        return int(self._read(select(func.count()).select_from(T.mv_objects)).scalar_one())
 
     def put_mv(self, mv: MVObject) -> None:
-        row = {
-            "mv_id": mv.mv_id,
-            "object_type": mv.object_type,
-            "attributes": dump_attributes(mv.attributes),
-            "lineage": json.dumps(dict(mv.lineage), sort_keys=True),
-        }
-        statement = sqlite_insert(T.mv_objects).values(row)
-        statement = statement.on_conflict_do_update(
-            index_elements=[T.mv_objects.c.mv_id],
-            set_={name: statement.excluded[name] for name in row if name != "mv_id"},
-        )
-        self._run(statement)
-        if self._indexed.get("mv"):
-            self._reindex("mv", [(mv.mv_id, dict(mv.attributes))])
+        self._mv_pending[mv.mv_id] = mv
+        self._wrote()
 
     def delete_mv(self, mv_id: str) -> None:
-        self._run(delete(T.mv_objects).where(T.mv_objects.c.mv_id == mv_id))
-        self._run(delete(T.value_index).where(T.value_index.c.object_id == mv_id))
+        self._mv_pending[mv_id] = None
+        self._wrote()
 
     def _reindex(self, space: str, items: list[tuple[str, dict[str, Values]]]) -> None:
         wanted = self._indexed.get(space, frozenset())
         ids = [object_id for object_id, _ in items]
-        self._run(delete(T.value_index).where(T.value_index.c.object_id.in_(ids)))
+        for start in range(0, len(ids), _CHUNK):
+            part = ids[start : start + _CHUNK]
+            self._run(delete(T.value_index).where(T.value_index.c.object_id.in_(part)))
         rows = [
             {
                 "space": space,
@@ -255,25 +355,28 @@ class SqlStore:
 
     def staged_count(self, connector: str) -> int:
         c = T.import_staging.c
-        return int(self._run(select(func.count()).where(c.connector == connector)).scalar_one())
+        return int(self._read(select(func.count()).where(c.connector == connector)).scalar_one())
 
     def staged_with_current(
         self, connector: str, chunk: int
     ) -> Iterator[list[tuple[ImportedObject, CSObject | None]]]:
+        """Staged objects in anchor order, a chunk at a time (keyset paging: bounded memory)."""
         s, c = T.import_staging.c, T.cs_objects.c
-        query = (
-            select(T.import_staging, T.cs_objects.c.cs_id.label("current_id"))
-            .outerjoin(T.cs_objects, (c.connector == s.connector) & (c.anchor == s.anchor))
-            .where(s.connector == connector)
-            .order_by(s.anchor)
-        )
-        rows = self._run(query).fetchall()
-        for start in range(0, len(rows), chunk):
-            part = rows[start : start + chunk]
-            current = {
-                cs.cs_id: cs
-                for cs in self.get_cs_many([r.current_id for r in part if r.current_id])
-            }
+        last = ""
+        while True:
+            query = (
+                select(T.import_staging, c.cs_id.label("current_id"))
+                .outerjoin(T.cs_objects, (c.connector == s.connector) & (c.anchor == s.anchor))
+                .where(s.connector == connector, s.anchor > last)
+                .order_by(s.anchor)
+                .limit(chunk)
+            )
+            part = self._read(query).fetchall()
+            if not part:
+                return
+            last = part[-1].anchor
+            ids = [r.current_id for r in part if r.current_id]
+            current = {cs.cs_id: cs for cs in self.get_cs_many(ids)}
             yield [
                 (
                     ImportedObject(r.anchor, r.dn, r.object_type, load_attributes(r.attributes)),
@@ -288,12 +391,12 @@ class SqlStore:
         query = select(c.cs_id).where(
             c.connector == connector, c.anchor.is_not(None), c.anchor.not_in(staged)
         )
-        return [row.cs_id for row in self._run(query)]
+        return [row.cs_id for row in self._read(query)]
 
     # connector state and runs ------------------------------------------------------------
 
     def connector_state(self, connector: str) -> ConnectorState:
-        row = self._run(
+        row = self._read(
             select(T.connector_state).where(T.connector_state.c.connector == connector)
         ).first()
         if row is None:
@@ -349,7 +452,7 @@ class SqlStore:
             )
 
     def runs(self, limit: int = 20) -> list[RunRecord]:
-        rows = self._run(select(T.runs).order_by(T.runs.c.seq.desc()).limit(limit))
+        rows = self._read(select(T.runs).order_by(T.runs.c.seq.desc()).limit(limit))
         return [
             RunRecord(
                 r.run_id,
@@ -365,7 +468,7 @@ class SqlStore:
         ]
 
     def run_errors(self, run_id: str) -> list[ObjectError]:
-        rows = self._run(select(T.run_errors).where(T.run_errors.c.run_id == run_id))
+        rows = self._read(select(T.run_errors).where(T.run_errors.c.run_id == run_id))
         return [
             ObjectError(r.connector, r.dn, r.message, r.anchor, r.rule, r.attribute, r.kind)
             for r in rows
@@ -385,6 +488,25 @@ def _run_row(record: RunRecord) -> dict[str, Any]:
     }
 
 
+_ATTRIBUTE_TEXT: dict[str, tuple[object, str]] = {}
+"""cs_id -> (the attributes mapping read from the database, its JSON text): an object
+whose attributes did not change (the same mapping) is written without encoding them
+again. Bounded: cleared when it grows past a batch or two."""
+
+
+def _attributes_text(cs: CSObject) -> str:
+    cached = _ATTRIBUTE_TEXT.get(cs.cs_id)
+    if cached is not None and cached[0] is cs.attributes:
+        return cached[1]
+    return dump_attributes(cs.attributes)
+
+
+def _remember_text(cs_id: str, attributes: object, text: str) -> None:
+    if len(_ATTRIBUTE_TEXT) > 4_000:
+        _ATTRIBUTE_TEXT.clear()
+    _ATTRIBUTE_TEXT[cs_id] = (attributes, text)
+
+
 def _cs_row(cs: CSObject) -> dict[str, Any]:
     return {
         "cs_id": cs.cs_id,
@@ -392,7 +514,7 @@ def _cs_row(cs: CSObject) -> dict[str, Any]:
         "anchor": cs.anchor,
         "dn": cs.dn,
         "object_type": cs.object_type,
-        "attributes": dump_attributes(cs.attributes),
+        "attributes": _attributes_text(cs),
         "pending_import": cs.pending_import.value,
         "mv_id": cs.mv_id,
         "joined_by": cs.joined_by,
@@ -405,13 +527,15 @@ def _cs_row(cs: CSObject) -> dict[str, Any]:
 
 
 def _cs(row: Row[Any]) -> CSObject:
+    attributes = load_attributes(row.attributes)
+    _remember_text(row.cs_id, attributes, row.attributes)
     return CSObject(
         cs_id=row.cs_id,
         connector=row.connector,
         anchor=row.anchor,
         dn=row.dn,
         object_type=row.object_type,
-        attributes=load_attributes(row.attributes),
+        attributes=attributes,
         pending_import=PendingImport(row.pending_import),
         mv_id=row.mv_id,
         joined_by=row.joined_by,

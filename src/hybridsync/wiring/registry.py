@@ -39,12 +39,19 @@ CONNECTOR_TYPES: dict[str, ConnectorType] = {
     "ldif": ConnectorType(
         "hybridsync.connectors.ldif:LdifConfig", "hybridsync.connectors.ldif:LdifSource"
     ),
+    "graph": ConnectorType(
+        "hybridsync.connectors.graph:GraphConfig", "hybridsync.connectors.graph:GraphConnector"
+    ),
     "recording": ConnectorType(
         "hybridsync.connectors.recording:RecordingConfig",
         "hybridsync.connectors.recording:RecordingTarget",
     ),
     "ad": ConnectorType(
         "hybridsync.connectors.ad:ADConfig", "hybridsync.connectors.ad:build_ad_connector"
+    ),
+    "embedded-cloud": ConnectorType(
+        "hybridsync.wiring.embedded:EmbeddedCloudConfig",
+        "hybridsync.wiring.embedded:build_embedded_cloud",
     ),
 }
 

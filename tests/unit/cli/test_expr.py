@@ -110,3 +110,16 @@ def test_check_json_lists_problems(tmp_path: Path) -> None:
 
 def test_check_needs_exactly_one_source() -> None:
     assert _run("check")[0] == 2
+
+
+def test_eval_takes_binary_attributes_as_base64() -> None:
+    code, out, _ = _run(
+        "eval", "StringFromGuid([objectGUID])", "--bin", "objectGUID=0sOxoPXkFwYoOUpbbH2Onw=="
+    )
+    assert (code, out) == (0, "a0b1c3d2-e4f5-0617-2839-4a5b6c7d8e9f\t(string)\n")
+
+
+def test_eval_refuses_bad_base64() -> None:
+    code, _, err = _run("eval", "[b]", "--bin", "b=***")
+    assert code == 2
+    assert "not base64" in err

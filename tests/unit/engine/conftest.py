@@ -21,10 +21,13 @@ def ldif_user(sam: str, upn: str | None = None, ou: str = "Staff", **attributes:
     guid = uuid.uuid5(uuid.NAMESPACE_DNS, sam).bytes_le
     values: dict[str, Any] = {
         "objectClass": ["top", "person", "organizationalPerson", "user"],
-        "cn": sam, "sAMAccountName": sam, "displayName": sam.title(),
+        "cn": sam,
+        "sAMAccountName": sam,
+        "displayName": sam.title(),
         "userPrincipalName": upn if upn is not None else f"{sam}@contoso.com",
-        "userAccountControl": "512", "distinguishedName": dn,
-    }  # fmt: skip
+        "userAccountControl": "512",
+        "distinguishedName": dn,
+    }
     values.update(attributes)
     lines = [f"dn: {dn}", "objectGUID:: " + base64.b64encode(guid).decode()]
     for name, value in values.items():
@@ -65,11 +68,15 @@ class World:
             "builtin_rules": {"source": "ad", "target": "cloud"},
             "connectors": [
                 {"type": "ldif", "name": "ad", "path": str(self.ldif)},
-                {"type": "recording", "name": "cloud", "path": str(self.tmp / "cloud.db"),
-                 **overrides.pop("cloud", {})},
+                {
+                    "type": "recording",
+                    "name": "cloud",
+                    "path": str(self.tmp / "cloud.db"),
+                    **overrides.pop("cloud", {}),
+                },
             ],
             "base_dir": str(self.tmp),
-        }  # fmt: skip
+        }
         data.update(overrides)
         built = build(Config.model_validate(data))
         self.built.append(built)

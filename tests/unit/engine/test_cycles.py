@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from hybridsync.engine import Profile, Status
 from typing import Any
+
+from hybridsync.engine import Profile, Status
 
 
 def test_initial_cycle_provisions_every_in_scope_user(world: Any) -> None:

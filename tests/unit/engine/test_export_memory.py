@@ -36,9 +36,10 @@ def test_a_rejected_export_is_recorded_and_retried_the_run_goes_on(world: Any) -
     cloud = world.cloud(built)
     built.engine.cycle("initial", export=False)
     rejected_dn = next(
-        cs.dn for cs in built.store.get_cs_many(built.store.cs_ids("cloud"))
+        cs.dn
+        for cs in built.store.get_cs_many(built.store.cs_ids("cloud"))
         if cs.pending_export and "ann" in str(cs.pending_export.changes["userPrincipalName"])
-    )  # fmt: skip
+    )
     cloud.reject.add(rejected_dn)
     report = built.engine.run("cloud", Profile.EXPORT)
     assert report.status == Status.COMPLETED_EXPORT_ERRORS

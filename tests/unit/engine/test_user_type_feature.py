@@ -11,8 +11,20 @@ import pytest
 from hybridsync.engine import Status
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "contoso-20.ldif"
-EMPLOYEES = {"wmoran", "aturner", "bchen", "cdiaz", "devans", "efoster", "fgarcia", "ghughes",
-             "ikhan", "jlopez", "kmeyer", "lnguyen"}  # fmt: skip
+EMPLOYEES = {
+    "wmoran",
+    "aturner",
+    "bchen",
+    "cdiaz",
+    "devans",
+    "efoster",
+    "fgarcia",
+    "ghughes",
+    "ikhan",
+    "jlopez",
+    "kmeyer",
+    "lnguyen",
+}
 PARTNERS = {"msullivan", "nowens", "opatel", "pquinn", "rrossi", "sschmidt", "tturner", "uvogel"}
 MODES = {
     "attribute": {"source": "attribute", "attribute": "extensionAttribute1"},
@@ -45,8 +57,10 @@ def test_preview_shows_the_rule_that_set_user_type(world: Any, mode: str) -> Non
     shown = built.engine.preview("ad", "CN=Megan Sullivan,OU=Partners,DC=contoso,DC=com")
     assert "In from AD - User UserType" in shown["rules_in_scope"]
     assert shown["metaverse"]["userType"] == {
-        "values": ["Guest"], "rule": "In from AD - User UserType", "before": ["Guest"]
-    }  # fmt: skip
+        "values": ["Guest"],
+        "rule": "In from AD - User UserType",
+        "before": ["Guest"],
+    }
     cloud = shown["targets"]["cloud"]["attributes"]["userType"]
     assert cloud == {"values": ["Guest"], "rule": "Out to Cloud - User UserType"}
     assert shown["join"]["rule"] == "In from AD - User Join"
@@ -98,3 +112,12 @@ def test_expression_mode_and_a_flip_in_a_delta_cycle(world: Any) -> None:
     world.put(world.user("bob", department="External"))
     built.engine.cycle("delta")
     assert world.by_upn(built)["bob@contoso.com"]["userType"] == "Guest"
+
+
+def test_attribute_mode_without_a_value_sends_no_user_type(world: Any) -> None:
+    world.set_users(world.user("ann", extensionAttribute1="Guest"), world.user("bob"))
+    built = world.engine(user_type=MODES["attribute"])
+    assert built.engine.cycle("initial").status == Status.SUCCESS
+    users = world.by_upn(built)
+    assert users["ann@contoso.com"]["userType"] == "Guest"
+    assert "userType" not in users["bob@contoso.com"]

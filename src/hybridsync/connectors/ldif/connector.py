@@ -7,6 +7,7 @@ connector keeps no state of its own: the engine stores the watermark with the da
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import zlib
 from collections.abc import Iterator, Mapping
@@ -16,11 +17,10 @@ from hybridsync.connectors.ldif.config import LdifConfig
 from hybridsync.connectors.ldif.convert import (
     MULTI_VALUED,
     anchor_of,
-    digest,
     object_type,
     to_imported,
 )
-from hybridsync.connectors.ldif.parser import LdifRecord, read_records
+from hybridsync.connectors.ldif.parser import LdifRecord, parse_block, stream_blocks
 from hybridsync.core.ports import Capabilities, ImportedObject, ImportKind, ImportPage
 from hybridsync.errors import FatalConnectorError
 
@@ -30,6 +30,7 @@ class LdifSource:
 
     def __init__(self, config: LdifConfig) -> None:
         self._config = config
+        self._wanted = {kind.lower() for kind in config.object_types}
         self.skipped: list[str] = []
         """Entries left out, each with the reason (no anchor)."""
 
@@ -54,33 +55,50 @@ class LdifSource:
         return {"Domain.FQDN": fqdn, "Domain.Netbios": netbios, "Domain.NetBios": netbios}
 
     def full_import(self) -> Iterator[ImportPage]:
-        digests: dict[str, str] = {}
+        blocks: dict[str, str] = {}
         page: list[ImportedObject] = []
-        for anchor, record, kind in self._entries():
-            digests[anchor] = digest(record)
+        for block_digest, block in self._blocks():
+            entry = self._entry(block)
+            if entry is None:
+                continue
+            anchor, record, kind = entry
+            blocks[block_digest] = anchor
             page.append(self._imported(record, kind, anchor, ImportKind.PRESENT))
             if len(page) >= self._config.page_size:
                 yield ImportPage(page)
                 page = []
-        yield ImportPage(page, _encode(digests))
+        yield ImportPage(page, _encode(blocks))
 
     def delta_import(self, watermark: str) -> Iterator[ImportPage]:
+        """Only the records whose text changed are parsed; missing anchors are deletes."""
         previous = _decode(watermark)
-        digests: dict[str, str] = {}
+        before = set(previous.values())
+        seen: set[str] = set()
+        blocks: dict[str, str] = {}
         changes: list[ImportedObject] = []
-        for anchor, record, kind in self._entries():
-            fingerprint = digests[anchor] = digest(record)
-            before = previous.pop(anchor, None)
-            if before == fingerprint:
+        for block_digest, block in self._blocks():
+            known = previous.get(block_digest)
+            if known is not None:
+                blocks[block_digest] = known
+                seen.add(known)
                 continue
-            change = ImportKind.ADD if before is None else ImportKind.REPLACE
+            entry = self._entry(block)
+            if entry is None:
+                continue
+            anchor, record, kind = entry
+            blocks[block_digest] = anchor
+            seen.add(anchor)
+            change = ImportKind.REPLACE if anchor in before else ImportKind.ADD
             changes.append(self._imported(record, kind, anchor, change))
-        changes.extend(ImportedObject(anchor, "", "", {}, ImportKind.DELETE) for anchor in previous)
+        changes.extend(
+            ImportedObject(anchor, "", "", {}, ImportKind.DELETE)
+            for anchor in sorted(before - seen)
+        )
         size = self._config.page_size
         pages = [changes[start : start + size] for start in range(0, len(changes), size)] or [[]]
         for page in pages[:-1]:
             yield ImportPage(page)
-        yield ImportPage(pages[-1], _encode(digests))
+        yield ImportPage(pages[-1], _encode(blocks))
 
     def _imported(
         self, record: LdifRecord, kind: str, anchor: str, change: ImportKind
@@ -93,28 +111,38 @@ class LdifSource:
             attributes = {k: v for k, v in attributes.items() if k.lower() in keep}
         return ImportedObject(obj.anchor, obj.dn, obj.object_type, attributes, change)
 
-    def _entries(self) -> Iterator[tuple[str, LdifRecord, str]]:
-        wanted = {kind.lower() for kind in self._config.object_types}
+    def _blocks(self) -> Iterator[tuple[str, tuple[int, str]]]:
         self.skipped = []
-        for record in self._records():
-            kind = object_type(record)
-            if kind is None or kind.lower() not in wanted:
-                continue
-            anchor = anchor_of(record, self._config.anchor_attribute)
-            if anchor is None:
-                self.skipped.append(f"{record.dn}: no {self._config.anchor_attribute}")
-                continue
-            yield anchor, record, kind
-
-    def _records(self) -> Iterator[LdifRecord]:
         path = Path(self._config.path)
         try:
-            with path.open(encoding="utf-8-sig") as stream:
-                yield from read_records(stream, on_error=self.skipped.append)
+            stream = path.open(encoding="utf-8-sig")
         except OSError as exc:
             raise FatalConnectorError(
                 f"connector {self.name!r}: cannot read {path}: {exc}"
             ) from exc
+        with stream:
+            for start, block in stream_blocks(stream):
+                digest = hashlib.blake2b(block.encode("utf-8"), digest_size=10).hexdigest()
+                yield digest, (start, block)
+
+    def _entry(self, block: tuple[int, str]) -> tuple[str, LdifRecord, str] | None:
+        record = parse_block(*block, on_error=self.skipped.append)
+        if record is None:
+            return None
+        kind = object_type(record)
+        if kind is None or kind.lower() not in self._wanted:
+            return None
+        anchor = anchor_of(record, self._config.anchor_attribute)
+        if anchor is None:
+            self.skipped.append(f"{record.dn}: no {self._config.anchor_attribute}")
+            return None
+        return anchor, record, kind
+
+    def _records(self) -> Iterator[LdifRecord]:
+        for _, block in self._blocks():
+            record = parse_block(*block, on_error=self.skipped.append)
+            if record is not None:
+                yield record
 
     def _derived_fqdn(self) -> str:
         for record in self._records():
@@ -130,11 +158,11 @@ class LdifSource:
 
 def _encode(digests: dict[str, str]) -> str:
     packed = zlib.compress(json.dumps(digests, separators=(",", ":")).encode("utf-8"))
-    return "ldif1:" + base64.b64encode(packed).decode("ascii")
+    return "ldif2:" + base64.b64encode(packed).decode("ascii")
 
 
 def _decode(watermark: str) -> dict[str, str]:
-    if not watermark.startswith("ldif1:"):
+    if not watermark.startswith("ldif2:"):
         raise FatalConnectorError("the LDIF watermark is not valid: run a full import")
     loaded: dict[str, str] = json.loads(zlib.decompress(base64.b64decode(watermark[6:])))
     return loaded

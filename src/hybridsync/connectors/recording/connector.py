@@ -11,6 +11,7 @@ import base64
 import json
 import sqlite3
 import uuid
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -52,6 +53,8 @@ class RecordingConfig(BaseModel):
     object_types: tuple[str, ...] = ("user",)
     multi_valued: tuple[str, ...] = ("proxyAddresses", "otherMails")
     batch_size: int = 500
+    keep_sent: int = 10_000
+    """How many of the latest changes ``sent`` keeps in memory (tests look at them)."""
 
 
 class RecordingTarget:
@@ -60,9 +63,10 @@ class RecordingTarget:
         path = str(config.path) if config.path else ":memory:"
         self._db = sqlite3.connect(path, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
-        self.sent: list[ExportChange] = []
-        """Every change received by this instance, in order."""
+        self.sent: deque[ExportChange] = deque(maxlen=config.keep_sent)
+        """The latest changes received by this instance, in order (at most ``keep_sent``)."""
         self.reject: set[str] = set()
         """DNs whose changes are refused (tests)."""
 
@@ -90,30 +94,46 @@ class RecordingTarget:
     # import ----------------------------------------------------------------------
 
     def full_import(self) -> Iterator[ImportPage]:
-        rows = self._db.execute(
-            "SELECT anchor, dn, object_type, attributes FROM objects WHERE deleted = 0 ORDER BY seq"
-        ).fetchall()
-        objects = [ImportedObject(a, d, t, _load(x)) for a, d, t, x in rows]
-        yield ImportPage(objects, str(self._last_seq()))
+        watermark = str(self._last_seq())
+        query = "SELECT anchor, dn, object_type, attributes, 0 FROM objects WHERE deleted = 0"
+        yield from self._pages(query, (), watermark, ImportKind.PRESENT)
 
     def delta_import(self, watermark: str) -> Iterator[ImportPage]:
-        rows = self._db.execute(
+        last = str(self._last_seq())
+        query = (
             "SELECT anchor, dn, object_type, attributes, deleted FROM objects"
-            " WHERE seq > ? ORDER BY seq",
-            (int(watermark),),
-        ).fetchall()
-        objects = [
-            ImportedObject(a, d, t, {}, ImportKind.DELETE)
-            if gone
-            else ImportedObject(a, d, t, _load(x), ImportKind.REPLACE)
-            for a, d, t, x, gone in rows
-        ]
-        yield ImportPage(objects, str(self._last_seq()))
+            " WHERE seq > ? AND seq <= ? ORDER BY seq"
+        )
+        yield from self._pages(query, (int(watermark), int(last)), last, ImportKind.REPLACE)
+
+    def _pages(
+        self, query: str, arguments: tuple[int, ...], watermark: str, kind: ImportKind
+    ) -> Iterator[ImportPage]:
+        cursor = self._db.execute(query, arguments)
+        while True:
+            rows = cursor.fetchmany(self._config.batch_size * 2)
+            objects = [
+                ImportedObject(a, d, t, {}, ImportKind.DELETE)
+                if gone
+                else ImportedObject(a, d, t, _load(x), kind)
+                for a, d, t, x, gone in rows
+            ]
+            if len(rows) < self._config.batch_size * 2:
+                yield ImportPage(objects, watermark)
+                return
+            yield ImportPage(objects)
 
     # export ----------------------------------------------------------------------
 
     def export(self, changes: Sequence[ExportChange]) -> Iterator[ExportResult]:
-        results = [self._apply(change) for change in changes]
+        # One transaction per call, like one $batch request: all of it lands or none.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            results = [self._apply(change) for change in changes]
+        except Exception:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
         return iter(results)
 
     def read_back(self, change: ExportChange) -> ImportedObject | None:
@@ -143,14 +163,7 @@ class RecordingTarget:
             for c in change.changes
             if c.name not in self._config.ignored_attributes
         }
-        seq = self._last_seq() + 1
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            anchor = self._write(change, kept, seq)
-        except Exception:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        anchor = self._write(change, kept, self._last_seq() + 1)
         if anchor is None:
             return ExportResult(change.change_id, ExportOutcome.REJECTED, message="no such object")
         return ExportResult(change.change_id, ExportOutcome.APPLIED, anchor=anchor)

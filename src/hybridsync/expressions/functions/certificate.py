@@ -89,8 +89,7 @@ def _name_oid(name: x509.Name) -> str:
 def _spki_algorithm(cert: x509.Certificate) -> tuple[bytes, bytes]:
     """The (OID, parameters) DER encodings of the public key's algorithm identifier."""
     der = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    algorithm = _der_children(_der_children(der)[0])[0]
-    parts = _der_elements(algorithm)
+    parts = _der_children(_der_children(der)[0])
     return parts[0], parts[1] if len(parts) > 1 else b""
 
 
@@ -144,6 +143,12 @@ def _decode_oid(element: bytes) -> str:
             value = 0
     first = min(numbers[0] // 40, 2)
     return ".".join(map(str, [first, numbers[0] - 40 * first, *numbers[1:]]))
+
+
+def _serial_hex(serial: int) -> str:
+    # The DER content bytes, as .NET shows them: a positive serial whose top bit is set
+    # keeps its leading zero byte.
+    return serial.to_bytes(serial.bit_length() // 8 + 1, "big", signed=True).hex().upper()
 
 
 def _critical_oids(cert: x509.Certificate) -> object:
@@ -204,7 +209,7 @@ _FIELDS: dict[str, Callable[[x509.Certificate], object]] = {
     "CertNotBefore": lambda cert: cert.not_valid_before_utc,
     "CertPublicKeyOid": _key_oid,
     "CertPublicKeyParametersOid": _key_parameters_oid,
-    "CertSerialNumber": lambda cert: f"{cert.serial_number:X}".rjust(2, "0"),
+    "CertSerialNumber": lambda cert: _serial_hex(cert.serial_number),
     "CertSignatureAlgorithmOid": lambda cert: cert.signature_algorithm_oid.dotted_string,
     "CertSubject": lambda cert: _dn(cert.subject),
     "CertSubjectNameDN": lambda cert: _dn(cert.subject),

@@ -43,6 +43,8 @@ def _each(function: object, value: object) -> object:
 
 
 def cbool(value: object) -> object:
+    if value is True or value is False:
+        return value
     if is_multi(value):
         return _each(cbool, value)
     return to_bool(value, "CBool's argument")

@@ -113,7 +113,13 @@ def mid(value: object, start: object, count: object = None) -> object:
     return per_value(_mid, value, to_number(start, "start"), number)
 
 
+MAX_PADDED_LENGTH = 1_048_576
+"""PadLeft/PadRight refuse longer results: a width read from bad data must not exhaust memory."""
+
+
 def _pad(text: str, width: int, pad: str, on_left: bool) -> str:
+    if width > MAX_PADDED_LENGTH:
+        fail(f"cannot pad to {width} characters (at most {MAX_PADDED_LENGTH})")
     if len(text) >= width:
         return text
     return text.rjust(width, pad) if on_left else text.ljust(width, pad)

@@ -1,0 +1,102 @@
+"""Dependencies: the service, the caller (``Principal``) and the per-request context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends
+from starlette.requests import Request
+
+from hybridsync.cloud.authz import Action, authorize
+from hybridsync.cloud.errors import GraphError, unauthenticated
+from hybridsync.cloud.principal import Principal, PrincipalKind
+from hybridsync.cloud.service import CloudService
+from hybridsync.cloud.tokens import GRAPH_APP_ID, GRAPH_RESOURCE
+
+
+def get_service(request: Request) -> CloudService:
+    service: CloudService = request.app.state.service
+    return service
+
+
+def accepted_audiences(request: Request, base_url: str) -> set[str]:
+    return {GRAPH_RESOURCE, GRAPH_APP_ID, base_url, f"https://{request.url.hostname}"}
+
+
+def resolve_principal(
+    request: Request, service: Annotated[CloudService, Depends(get_service)]
+) -> Principal:
+    """The caller, from the bearer token; 401 ``InvalidAuthenticationToken`` otherwise."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        token = ""
+    base_url = service.base_url(request)
+    claims = service.issuer.validate(
+        token.strip(), base_url=base_url, audiences=accepted_audiences(request, base_url)
+    )
+    tenant_id = str(claims["tid"])
+    if claims.get("idtyp") == "app":
+        return Principal(
+            PrincipalKind.APP,
+            tenant_id,
+            str(claims["oid"]),
+            str(claims.get("azp", "")),
+            roles=frozenset(claims.get("roles") or ()),
+        )
+    return _user_principal(service, claims, tenant_id)
+
+
+def _user_principal(service: CloudService, claims: dict[str, Any], tenant_id: str) -> Principal:
+    try:
+        user = service.users.get(tenant_id, str(claims["oid"]))
+    except GraphError as exc:
+        raise unauthenticated("Access token validation failure. The user does not exist.") from exc
+    if user.get("accountEnabled") is False:
+        raise unauthenticated("Access token validation failure. The user account is disabled.")
+    return Principal(
+        PrincipalKind.USER,
+        tenant_id,
+        user["id"],
+        str(claims.get("azp", "")),
+        scopes=frozenset(str(claims.get("scp", "")).split()),
+        is_guest=user.get("userType") == "Guest",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a Graph route needs: the service, the caller, the tenant's policy, the base URL."""
+
+    service: CloudService
+    principal: Principal
+    base_url: str
+    request: Request
+
+    @property
+    def tenant_id(self) -> str:
+        return self.principal.tenant_id
+
+    def policy(self) -> dict[str, Any]:
+        return self.service.tenancy.authorization_policy(self.tenant_id)
+
+    def authorize(self, action: Action) -> None:
+        authorize(self.principal, action, self.policy())
+
+    def authorize_write(self, action: Action) -> None:
+        """Authorize, then charge the write quotas (a refused call costs nothing)."""
+        self.authorize(action)
+        if self.service.throttle is not None:
+            self.service.throttle.charge_write(self.tenant_id, self.principal.client_id)
+
+
+def get_context(
+    request: Request,
+    service: Annotated[CloudService, Depends(get_service)],
+    principal: Annotated[Principal, Depends(resolve_principal)],
+) -> Context:
+    return Context(service, principal, service.base_url(request), request)
+
+
+Ctx = Annotated[Context, Depends(get_context)]

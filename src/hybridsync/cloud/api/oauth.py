@@ -1,0 +1,246 @@
+"""OpenID Connect discovery, JWKS and the token endpoint (client-credentials grant)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+import jwt
+from cryptography import x509
+from fastapi import APIRouter, Depends, Form
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from hybridsync.cloud.api.deps import get_service
+from hybridsync.cloud.errors import OAuthError
+from hybridsync.cloud.service import CloudService
+from hybridsync.cloud.tenancy import Application, Tenant, secret_matches
+from hybridsync.cloud.tokens import GRAPH_RESOURCE, issuer_of
+
+router = APIRouter(tags=["oauth2"])
+Service = Annotated[CloudService, Depends(get_service)]
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+CACHE_A_DAY = {"Cache-Control": "max-age=86400, private"}
+
+
+def _tenant(service: CloudService, tenant: str) -> Tenant:
+    found = service.tenancy.find_tenant(tenant)
+    if found is None:
+        raise OAuthError(
+            "invalid_tenant",
+            90002,
+            f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID"
+            " and are signing into the correct cloud.",
+        )
+    return found
+
+
+@router.get("/{tenant}/v2.0/.well-known/openid-configuration")
+def openid_configuration(tenant: str, request: Request, service: Service) -> JSONResponse:
+    found = _tenant(service, tenant)
+    base = service.base_url(request)
+    root = f"{base}/{found.id}"
+    document = {
+        "issuer": issuer_of(base, found.id),
+        "token_endpoint": f"{root}/oauth2/v2.0/token",
+        "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+        "jwks_uri": f"{root}/discovery/v2.0/keys",
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_post",
+            "private_key_jwt",
+            "client_secret_basic",
+        ],
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "grant_types_supported": ["client_credentials"],
+        "request_uri_parameter_supported": False,
+        "userinfo_endpoint": f"{base}/oidc/userinfo",
+        "end_session_endpoint": f"{root}/oauth2/v2.0/logout",
+        "claims_supported": [
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "preferred_username",
+            "name",
+            "tid",
+            "ver",
+            "oid",
+            "roles",
+            "acct",
+        ],
+        "tenant_region_scope": None,
+        "cloud_instance_name": "hybridsync",
+        "msgraph_host": request.url.netloc,
+    }
+    return JSONResponse(document, headers=CACHE_A_DAY)
+
+
+@router.get("/{tenant}/discovery/v2.0/keys")
+def jwks(tenant: str, request: Request, service: Service) -> JSONResponse:
+    found = _tenant(service, tenant)
+    document = service.keys.jwks(issuer_of(service.base_url(request), found.id))
+    return JSONResponse(document, headers=CACHE_A_DAY)
+
+
+@router.post("/{tenant}/oauth2/v2.0/token")
+def token(
+    tenant: str,
+    request: Request,
+    service: Service,
+    grant_type: Annotated[str, Form()] = "",
+    scope: Annotated[str, Form()] = "",
+    client_id: Annotated[str, Form()] = "",
+    client_secret: Annotated[str, Form()] = "",
+    client_assertion_type: Annotated[str, Form()] = "",
+    client_assertion: Annotated[str, Form()] = "",
+) -> JSONResponse:
+    found = _tenant(service, tenant)
+    base = service.base_url(request)
+    basic_id, basic_secret = _basic_credentials(request)
+    client_id = client_id or basic_id
+    if not client_id:
+        raise OAuthError(
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'client_id'.",
+        )
+    app = _application(service, found, client_id)
+    if grant_type != "client_credentials":
+        raise OAuthError(
+            "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
+        )
+    kind = _authenticate(
+        app,
+        client_secret or basic_secret,
+        client_assertion_type,
+        client_assertion,
+        request,
+        base,
+        found,
+    )
+    issued = service.issuer.issue_app_token(
+        base_url=base,
+        tenant_id=found.id,
+        client_id=app.client_id,
+        object_id=app.object_id,
+        roles=app.roles,
+        audience=_audience(scope, base, request),
+        credential_kind=kind,
+    )
+    return JSONResponse(
+        {
+            "token_type": "Bearer",
+            "expires_in": issued.expires_in,
+            "ext_expires_in": issued.expires_in,
+            "access_token": issued.access_token,
+        },
+        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+    )
+
+
+def _application(service: CloudService, tenant: Tenant, client_id: str) -> Application:
+    app = service.tenancy.application(client_id)
+    if app is None or app.tenant_id != tenant.id:
+        raise OAuthError(
+            "unauthorized_client",
+            700016,
+            f"Application with identifier '{client_id}' was not found in the directory"
+            f" '{tenant.display_name}'.",
+        )
+    return app
+
+
+def _basic_credentials(request: Request) -> tuple[str, str]:
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return "", ""
+    try:
+        decoded = base64.b64decode(encoded, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return "", ""
+    user, _, password = decoded.partition(":")
+    return unquote(user), unquote(password)
+
+
+def _authenticate(
+    app: Application,
+    secret: str,
+    assertion_type: str,
+    assertion: str,
+    request: Request,
+    base: str,
+    tenant: Tenant,
+) -> str:
+    """Check the client credential; returns ``azpacr`` (1 secret, 2 certificate)."""
+    if assertion:
+        if assertion_type != ASSERTION_TYPE or not app.certificate_pem:
+            raise _invalid_client("The client assertion is not valid for this application.")
+        audiences = [str(request.url).split("?")[0], f"{base}/{tenant.id}/oauth2/v2.0/token"]
+        _check_assertion(app, assertion, audiences)
+        return "2"
+    if secret and secret_matches(app, secret):
+        return "1"
+    if not secret:
+        raise _invalid_client(
+            "The request body must contain the following parameter: 'client_assertion' or"
+            " 'client_secret'."
+        )
+    raise _invalid_client(
+        f"Invalid client secret provided. Ensure the secret being sent in the request is the"
+        f" client secret value, not the client secret ID, for a secret added to app"
+        f" '{app.client_id}'."
+    )
+
+
+def _check_assertion(app: Application, assertion: str, audiences: list[str]) -> None:
+    certificate = x509.load_pem_x509_certificate(str(app.certificate_pem).encode())
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            assertion,
+            certificate.public_key(),  # type: ignore[arg-type]
+            algorithms=["RS256", "PS256"],
+            audience=audiences,
+            options={"require": ["exp", "iss", "sub", "aud"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise _invalid_client(
+            f"Client assertion failed signature or claim validation: {exc}"
+        ) from exc
+    if claims["iss"] != app.client_id or claims["sub"] != app.client_id:
+        raise _invalid_client("Client assertion issuer and subject must be the client id.")
+
+
+def _invalid_client(description: str) -> OAuthError:
+    code = 7000215 if "secret" in description else 700027
+    return OAuthError("invalid_client", code, description, status=401)
+
+
+def _audience(scope: str, base: str, request: Request) -> str:
+    """The resource of a ``<resource>/.default`` scope: Graph or this service itself."""
+    scopes = scope.split()
+    if not scopes:
+        raise OAuthError(
+            "invalid_request",
+            90014,
+            "The request body must contain the following parameter: 'scope'.",
+        )
+    resources = {s.removesuffix("/.default").rstrip("/") for s in scopes if s.endswith("/.default")}
+    own = {GRAPH_RESOURCE, base, f"https://{request.url.hostname}"}
+    if len(scopes) != 1 or len(resources) != 1 or not resources <= own:
+        raise OAuthError(
+            "invalid_scope",
+            1002012,
+            f"The provided value for scope {scope} is not valid. Client credential flows must"
+            " have a scope value with /.default suffixed to the resource identifier"
+            " (application ID URI).",
+        )
+    return resources.pop()

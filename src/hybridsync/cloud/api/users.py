@@ -1,0 +1,193 @@
+"""``/v1.0/users`` and ``/v1.0/me``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query
+from starlette.responses import PlainTextResponse, Response
+
+from hybridsync.cloud import odata
+from hybridsync.cloud import user_rules as rules
+from hybridsync.cloud.api.deps import Context, Ctx
+from hybridsync.cloud.api.wire import (
+    GRAPH_ROOT,
+    decode_token,
+    encode_token,
+    link_with,
+    no_content,
+    without_annotations,
+)
+from hybridsync.cloud.api.wire import (
+    odata as odata_response,
+)
+from hybridsync.cloud.authz import (
+    LIMITED_USER_PROPERTIES,
+    Action,
+    UserView,
+    may_write_on_premises_properties,
+    user_view,
+)
+from hybridsync.cloud.errors import GraphError, bad_request
+
+router = APIRouter(prefix="/v1.0", tags=["users"])
+
+Select = Annotated[str | None, Query(alias="$select")]
+Filter = Annotated[str | None, Query(alias="$filter")]
+Top = Annotated[int | None, Query(alias="$top")]
+Count = Annotated[bool | None, Query(alias="$count")]
+SkipToken = Annotated[str | None, Query(alias="$skiptoken")]
+Consistency = Annotated[str | None, Header(alias="ConsistencyLevel")]
+JsonObject = Annotated[dict[str, Any], Body()]
+
+DEFAULT_PAGE = 100
+
+
+def check_top(top: int | None) -> int:
+    if top is None:
+        return DEFAULT_PAGE
+    if not 1 <= top <= 999:
+        raise GraphError(
+            400,
+            "Request_BadRequest",
+            f"Invalid page size specified: '{top}'. Must be between 1 and 999 inclusive.",
+        )
+    return top
+
+
+def context_url(select: tuple[str, ...] | None, entity: str = "users") -> str:
+    suffix = f"({','.join(select)})" if select else ""
+    return f"{GRAPH_ROOT}/$metadata#{entity}{suffix}"
+
+
+@router.post("/users", status_code=201)
+def create_user(body: JsonObject, ctx: Ctx) -> Response:
+    body = without_annotations(body)
+    ctx.authorize_write(Action.USER_WRITE)
+    sync_writer = may_write_on_premises_properties(ctx.principal)
+    rules.check_property_names(body, sync_writer=sync_writer)
+    rules.check_types(body)
+    rules.check_required(body, password_required=not sync_writer)
+    rules.check_values(body)
+    user = ctx.service.users.create(ctx.tenant_id, body, synced=sync_writer, extra={})
+    payload = {
+        "@odata.context": f"{GRAPH_ROOT}/$metadata#users/$entity",
+        **rules.present(user, None),
+    }
+    return odata_response(payload, 201, {"Location": f"{ctx.base_url}/v1.0/users/{user['id']}"})
+
+
+@router.get("/users")
+def list_users(
+    ctx: Ctx,
+    select: Select = None,
+    filter_: Filter = None,
+    top: Top = None,
+    count: Count = None,
+    skiptoken: SkipToken = None,
+    consistency: Consistency = None,
+) -> Response:
+    ctx.authorize(Action.USER_LIST)
+    advanced = (consistency or "").lower() == "eventual" and bool(count)
+    names = rules.parse_select(select)
+    page_size = check_top(top)
+    node = _parse_filter(filter_, advanced=advanced)
+    after = str(decode_token(skiptoken, "$skiptoken").get("after", "")) if skiptoken else ""
+    matching = _matching(ctx, node, after)
+    page = [user for _, user in zip(range(page_size), matching, strict=False)]
+    payload: dict[str, Any] = {"@odata.context": context_url(names)}
+    if advanced and not skiptoken:
+        payload["@odata.count"] = sum(1 for _ in _matching(ctx, node, ""))
+    if len(page) == page_size and next(matching, None) is not None:
+        token = encode_token({"after": page[-1]["id"]})
+        payload["@odata.nextLink"] = link_with(ctx.request, ctx.base_url, **{"$skiptoken": token})
+    payload["value"] = [rules.present(user, names) for user in page]
+    return odata_response(payload)
+
+
+def _matching(ctx: Context, node: odata.Node | None, after: str) -> Iterator[dict[str, Any]]:
+    for user in ctx.service.users.scan(ctx.tenant_id, after_id=after):
+        if node is None or odata.matches(node, user):
+            yield user
+
+
+def _parse_filter(text: str | None, *, advanced: bool) -> odata.Node | None:
+    if text is None or not text.strip():
+        return None
+    node = odata.parse_filter(text)
+    odata.check_filter(node, rules.FILTERABLE, advanced=advanced)
+    return node
+
+
+@router.get("/users/$count", response_class=PlainTextResponse)
+def count_users(ctx: Ctx, filter_: Filter = None, consistency: Consistency = None) -> Response:
+    ctx.authorize(Action.USER_LIST)
+    if (consistency or "").lower() != "eventual":
+        raise bad_request("$count is not currently supported.")
+    node = _parse_filter(filter_, advanced=True)
+    return PlainTextResponse(str(sum(1 for _ in _matching(ctx, node, ""))))
+
+
+@router.get("/me")
+def get_me(ctx: Ctx, select: Select = None) -> Response:
+    if ctx.principal.is_app:
+        raise GraphError(
+            400, "BadRequest", "/me request is only valid with delegated authentication flow."
+        )
+    return get_user(ctx.principal.object_id, ctx, select)
+
+
+@router.get("/users/{user_ref}")
+def get_user(user_ref: str, ctx: Ctx, select: Select = None) -> Response:
+    names = rules.parse_select(select)
+    ctx.authorize(Action.USER_READ)
+    user = ctx.service.users.get(ctx.tenant_id, user_ref)
+    if user_view(ctx.principal, user["id"], ctx.policy()) is UserView.LIMITED:
+        names = tuple(
+            n for n in (names or rules.DEFAULT_PROPERTIES) if n in LIMITED_USER_PROPERTIES
+        )
+    payload = {"@odata.context": f"{context_url(names)}/$entity", **rules.present(user, names)}
+    return odata_response(payload)
+
+
+@router.patch("/users/{user_ref}", status_code=204)
+def update_user(user_ref: str, body: JsonObject, ctx: Ctx) -> Response:
+    body = without_annotations(body)
+    ctx.authorize_write(Action.USER_WRITE)
+    sync_writer = may_write_on_premises_properties(ctx.principal)
+    rules.check_property_names(body, sync_writer=sync_writer)
+    rules.check_types(body)
+    rules.check_values(body)
+
+    def check(existing: dict[str, Any]) -> None:
+        if not sync_writer:
+            rules.check_not_mastered_on_premises(existing, set(body))
+
+    ctx.service.users.update(ctx.tenant_id, user_ref, body, check, synced=sync_writer)
+    return no_content()
+
+
+@router.delete("/users/{user_ref}", status_code=204)
+def delete_user(user_ref: str, ctx: Ctx) -> Response:
+    ctx.authorize_write(Action.USER_WRITE)
+    sync_writer = may_write_on_premises_properties(ctx.principal)
+
+    def check(existing: dict[str, Any]) -> None:
+        if not sync_writer:
+            rules.check_not_mastered_on_premises(existing, {"deletedDateTime"})
+
+    ctx.service.users.soft_delete(ctx.tenant_id, user_ref, check)
+    return no_content()
+
+
+@router.get("/users/{user_ref}/memberOf")
+def member_of(user_ref: str, ctx: Ctx) -> Response:
+    ctx.authorize(Action.USER_READ)
+    user = ctx.service.users.get(ctx.tenant_id, user_ref)
+    user_view(ctx.principal, user["id"], ctx.policy())
+    found = ctx.service.groups.member_of(ctx.tenant_id, user["id"])
+    value = [{"@odata.type": "#microsoft.graph.group", **group} for group in found]
+    return odata_response(
+        {"@odata.context": f"{GRAPH_ROOT}/$metadata#directoryObjects", "value": value}
+    )

@@ -1,0 +1,102 @@
+"""Wire formats shared by the routes: JSON responses, error envelopes, opaque tokens."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from hybridsync.cloud.errors import GraphError, OAuthError, bad_request
+
+ODATA_JSON = (
+    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;"
+    "charset=utf-8"
+)
+GRAPH_ROOT = "https://graph.microsoft.com/v1.0"
+
+
+class ODataResponse(JSONResponse):
+    media_type = ODATA_JSON
+
+
+def odata(content: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return ODataResponse(content, status_code=status_code, headers=headers)
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+def request_ids(request: Request) -> tuple[str, str | None]:
+    return getattr(request.state, "request_id", ""), request.headers.get("client-request-id")
+
+
+def error_body(err: GraphError, request_id: str, client_request_id: str | None) -> dict[str, Any]:
+    inner: dict[str, Any] = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        "request-id": request_id,
+        "client-request-id": client_request_id or request_id,
+    }
+    error: dict[str, Any] = {"code": err.code, "message": err.message, "innerError": inner}
+    if err.details:
+        error["details"] = [
+            {"code": d.code, "message": d.message, **({"target": d.target} if d.target else {})}
+            for d in err.details
+        ]
+    return {"error": error}
+
+
+def graph_error_response(request: Request, err: GraphError) -> Response:
+    request_id, client_request_id = request_ids(request)
+    body = error_body(err, request_id, client_request_id)
+    return JSONResponse(body, status_code=err.status, headers=err.headers)
+
+
+def oauth_error_response(request: Request, err: OAuthError) -> Response:
+    request_id, _ = request_ids(request)
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    body = {
+        "error": err.error,
+        "error_description": f"AADSTS{err.aadsts}: {err.description}\r\nTrace ID: {request_id}"
+        f"\r\nCorrelation ID: {request.headers.get('client-request-id', request_id)}"
+        f"\r\nTimestamp: {now}",
+        "error_codes": [err.aadsts],
+        "timestamp": now,
+        "trace_id": request_id,
+        "correlation_id": request.headers.get("client-request-id", request_id),
+    }
+    return JSONResponse(body, status_code=err.status)
+
+
+def encode_token(state: dict[str, Any]) -> str:
+    raw = json.dumps(state, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_token(token: str, what: str) -> dict[str, Any]:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        state = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (binascii.Error, ValueError, UnicodeError) as exc:
+        raise bad_request(f"Invalid {what}.") from exc
+    if not isinstance(state, dict):
+        raise bad_request(f"Invalid {what}.")
+    return state
+
+
+def link_with(request: Request, base_url: str, **params: str) -> str:
+    """This request's URL on the public base, with ``params`` replacing query options."""
+    query = [(k, v) for k, v in parse_qsl(request.url.query) if k not in params]
+    query.extend(params.items())
+    return f"{base_url}{request.url.path}?{urlencode(query, safe='$,()')}"
+
+
+def without_annotations(body: dict[str, Any]) -> dict[str, Any]:
+    """The body without instance annotations (``@odata.type``...), which clients may send."""
+    return {k: v for k, v in body.items() if not k.startswith("@odata.")}

@@ -1,0 +1,105 @@
+"""The ASGI application: routers, request ids, and errors in Graph's envelope."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hybridsync.cloud.api import batch, deleted, delta, groups, invitations, oauth, policy, users
+from hybridsync.cloud.api.wire import graph_error_response, oauth_error_response
+from hybridsync.cloud.errors import GraphError, OAuthError
+from hybridsync.cloud.service import CloudService, CloudSettings
+
+ROUTERS = tuple(
+    module.router for module in (oauth, delta, users, batch, invitations, deleted, groups, policy)
+)
+_STATUS_CODES = {404: "BadRequest", 405: "Request_BadRequest", 415: "UnsupportedMediaType"}
+
+
+def create_app(settings: CloudSettings | CloudService) -> FastAPI:
+    """Build the service (an existing ``CloudService`` can be shared with the caller)."""
+    service = settings if isinstance(settings, CloudService) else CloudService(settings)
+    app = FastAPI(
+        title="hybridsync cloud directory",
+        version="1.0",
+        description="An Entra-compatible directory: a Microsoft Graph v1.0 subset and OAuth 2.0.",
+    )
+    app.state.service = service
+    for router in ROUTERS:
+        app.include_router(router)
+    app.middleware("http")(_request_ids)
+    app.add_exception_handler(GraphError, _graph_error)
+    app.add_exception_handler(OAuthError, _oauth_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    return app
+
+
+async def _request_ids(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    request.state.request_id = str(uuid.uuid4())
+    response = await call_next(request)
+    response.headers["request-id"] = request.state.request_id
+    response.headers["client-request-id"] = request.headers.get(
+        "client-request-id", request.state.request_id
+    )
+    if request.url.path.startswith("/v1.0"):
+        response.headers["OData-Version"] = "4.0"
+    return response
+
+
+async def _graph_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GraphError)
+    return graph_error_response(request, exc)
+
+
+async def _oauth_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OAuthError)
+    return oauth_error_response(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    target = _first_target(exc.errors())
+    message = (
+        "One or more properties contains invalid values."
+        if target == "body"
+        else (f"Invalid value for query option or header '{target}'.")
+    )
+    return graph_error_response(request, GraphError(400, "Request_BadRequest", message))
+
+
+def _first_target(errors: Any) -> str:
+    for error in errors:
+        location: tuple[Any, ...] = tuple(error.get("loc") or ())
+        if location[:1] == ("body",):
+            return "body"
+        if len(location) > 1:
+            return str(location[1])
+    return "body"
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        segment = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+        err = GraphError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
+    elif exc.status_code == 405:
+        err = GraphError(
+            405,
+            "Request_BadRequest",
+            "Specified HTTP method is not allowed for the request target.",
+        )
+    else:
+        err = GraphError(
+            exc.status_code, _STATUS_CODES.get(exc.status_code, "BadRequest"), str(exc.detail)
+        )
+    return graph_error_response(request, err)

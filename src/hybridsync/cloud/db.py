@@ -1,0 +1,161 @@
+"""Tables and the database handle (SQLAlchemy Core; SQLite by default, PostgreSQL-ready).
+
+Only portable SQL is used: JSON columns, plain indexes, ``UPDATE ... SET n = n + 1``. The
+per-tenant ``change_seq`` counter orders every write; delta queries read it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+metadata = sa.MetaData()
+
+tenants = sa.Table(
+    "tenants",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("display_name", sa.String(256), nullable=False),
+    sa.Column("initial_domain", sa.String(256), nullable=False),
+    sa.Column("change_seq", sa.BigInteger, nullable=False, default=0),
+    sa.Column("authorization_policy", sa.JSON, nullable=False),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+)
+
+domains = sa.Table(
+    "domains",
+    metadata,
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id"), primary_key=True),
+    sa.Column("name", sa.String(256), primary_key=True),
+    sa.Column("is_initial", sa.Boolean, nullable=False),
+    sa.Column("is_verified", sa.Boolean, nullable=False),
+)
+
+applications = sa.Table(
+    "applications",
+    metadata,
+    sa.Column("client_id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id"), nullable=False, index=True),
+    sa.Column("object_id", sa.String(36), nullable=False),
+    sa.Column("display_name", sa.String(256), nullable=False),
+    sa.Column("secret_hash", sa.String(512)),
+    sa.Column("certificate_pem", sa.Text),
+    sa.Column("roles", sa.JSON, nullable=False),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+)
+
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column("kid", sa.String(64), primary_key=True),
+    sa.Column("private_pem", sa.LargeBinary, nullable=False),
+    sa.Column("certificate_pem", sa.LargeBinary, nullable=False),
+    sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("retired", sa.DateTime(timezone=True)),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id"), nullable=False),
+    # Lower-cased UPN and immutable id: the uniqueness keys (NULL once purged/deleted).
+    sa.Column("upn_key", sa.String(256)),
+    sa.Column("immutable_id_key", sa.String(256)),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("password_hash", sa.String(512)),
+    sa.Column("deleted", sa.DateTime(timezone=True)),
+    sa.Column("purged", sa.Boolean, nullable=False, default=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("tenant_id", "upn_key"),
+    sa.UniqueConstraint("tenant_id", "immutable_id_key"),
+    sa.Index("users_by_seq", "tenant_id", "seq"),
+)
+
+groups = sa.Table(
+    "groups",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id"), nullable=False, index=True),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+)
+
+group_members = sa.Table(
+    "group_members",
+    metadata,
+    sa.Column("group_id", sa.ForeignKey("groups.id"), primary_key=True),
+    sa.Column("member_id", sa.String(36), primary_key=True),
+)
+
+invitations = sa.Table(
+    "invitations",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("user_id", sa.String(36), nullable=False),
+    sa.Column("redeem_code_hash", sa.String(128), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+)
+
+
+def _enable_wal(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    # WAL with synchronous=NORMAL never corrupts; a power cut may lose the last commits.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Database:
+    """The engine plus one writer lock.
+
+    SQLite allows one writer at a time; taking the lock in the process avoids
+    ``database is locked`` errors between request threads. PostgreSQL does not need it, but
+    it costs little next to a network round trip.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = sa.create_engine(url, connect_args=_connect_args(url))
+        if url.startswith("sqlite"):
+            sa.event.listen(self.engine, "connect", _enable_wal)
+        metadata.create_all(self.engine)
+        self._write_lock = threading.Lock()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self._write_lock, self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _connect_args(url: str) -> dict[str, Any]:
+    return {"check_same_thread": False} if url.startswith("sqlite") else {}
+
+
+def next_seq(conn: Connection, tenant_id: str) -> int:
+    """Advance and return the tenant's change sequence (inside the write transaction)."""
+    conn.execute(
+        sa.update(tenants)
+        .where(tenants.c.id == tenant_id)
+        .values(change_seq=tenants.c.change_seq + 1)
+    )
+    seq = conn.execute(
+        sa.select(tenants.c.change_seq).where(tenants.c.id == tenant_id)
+    ).scalar_one()
+    return int(seq)

@@ -1,0 +1,307 @@
+"""Users in the store: create, read, update, soft delete, restore, purge.
+
+Every write advances the tenant's change sequence and stamps the row with it; delta
+queries and deleted-items listing read those stamps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
+
+from hybridsync.cloud import user_rules as rules
+from hybridsync.cloud.db import Database, domains, group_members, next_seq, users
+from hybridsync.cloud.errors import GraphError, conflict, not_found
+from hybridsync.cloud.keys import utcnow
+from hybridsync.cloud.passwords import hash_password
+
+RETENTION = dt.timedelta(days=30)
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _keys(user: dict[str, Any]) -> dict[str, Any]:
+    immutable = user.get("onPremisesImmutableId")
+    return {
+        "upn_key": str(user["userPrincipalName"]).lower(),
+        "immutable_id_key": immutable.lower() if isinstance(immutable, str) else None,
+    }
+
+
+class UserDirectory:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def create(
+        self, tenant_id: str, body: dict[str, Any], *, synced: bool, extra: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Insert a validated user; ``extra`` carries service-set properties (creationType...)."""
+        body = dict(body)
+        profile = body.pop("passwordProfile", None) or {}
+        user: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "createdDateTime": iso(utcnow()),
+            "userType": "Member",
+            "creationType": None,
+            **body,
+            **extra,
+        }
+        if synced:
+            user |= {"onPremisesSyncEnabled": True, "onPremisesLastSyncDateTime": iso(utcnow())}
+        password = profile.get("password")
+        with self._db.write() as conn:
+            rules.check_upn(user["userPrincipalName"], _verified(conn, tenant_id))
+            self._check_unique(conn, tenant_id, user)
+            seq = next_seq(conn, tenant_id)
+            self._insert(conn, tenant_id, user, seq, password)
+        return user
+
+    def update(
+        self,
+        tenant_id: str,
+        ref: str,
+        changes: dict[str, Any],
+        check: Callable[[dict[str, Any]], None],
+        *,
+        synced: bool,
+    ) -> dict[str, Any]:
+        """Apply ``changes`` after ``check(existing)`` accepted them (inside the transaction)."""
+        changes = dict(changes)
+        profile = changes.pop("passwordProfile", None) or {}
+        with self._db.write() as conn:
+            row = self._row(conn, tenant_id, ref)
+            existing = dict(row.data)
+            check(existing)
+            user = {**existing, **changes}
+            if synced:
+                user |= {"onPremisesSyncEnabled": True, "onPremisesLastSyncDateTime": iso(utcnow())}
+            if "userPrincipalName" in changes:
+                rules.check_upn(user["userPrincipalName"], _verified(conn, tenant_id))
+            self._check_unique(conn, tenant_id, user, except_id=row.id)
+            values: dict[str, Any] = {"data": user, "seq": next_seq(conn, tenant_id), **_keys(user)}
+            if profile.get("password"):
+                values["password_hash"] = hash_password(profile["password"])
+            conn.execute(sa.update(users).where(users.c.id == row.id).values(**values))
+        return user
+
+    def soft_delete(
+        self, tenant_id: str, ref: str, check: Callable[[dict[str, Any]], None]
+    ) -> None:
+        with self._db.write() as conn:
+            row = self._row(conn, tenant_id, ref)
+            check(dict(row.data))
+            now = utcnow()
+            user = dict(row.data) | {
+                "deletedDateTime": iso(now),
+                "userPrincipalName": row.id.replace("-", "") + row.data["userPrincipalName"],
+                "originalUserPrincipalName": row.data["userPrincipalName"],
+            }
+            conn.execute(
+                sa.update(users)
+                .where(users.c.id == row.id)
+                .values(
+                    data=user,
+                    deleted=now,
+                    upn_key=None,
+                    immutable_id_key=None,
+                    seq=next_seq(conn, tenant_id),
+                )
+            )
+
+    def restore(self, tenant_id: str, user_id: str, new_upn: str | None) -> dict[str, Any]:
+        with self._db.write() as conn:
+            row = self._deleted_row(conn, tenant_id, user_id)
+            user = {k: v for k, v in row.data.items() if k != "originalUserPrincipalName"}
+            user["userPrincipalName"] = new_upn or row.data["originalUserPrincipalName"]
+            user["deletedDateTime"] = None
+            if new_upn:
+                rules.check_upn(new_upn, _verified(conn, tenant_id))
+            self._check_unique(conn, tenant_id, user, except_id=row.id)
+            conn.execute(
+                sa.update(users)
+                .where(users.c.id == row.id)
+                .values(data=user, deleted=None, seq=next_seq(conn, tenant_id), **_keys(user))
+            )
+        return user
+
+    def purge(self, tenant_id: str, user_id: str) -> None:
+        with self._db.write() as conn:
+            row = self._deleted_row(conn, tenant_id, user_id)
+            self._purge_row(conn, tenant_id, row.id)
+
+    def purge_expired(self, tenant_id: str) -> int:
+        """Permanently delete users deleted more than 30 days ago."""
+        limit = utcnow() - RETENTION
+        with self._db.write() as conn:
+            ids = conn.execute(
+                sa.select(users.c.id).where(
+                    users.c.tenant_id == tenant_id,
+                    users.c.purged.is_(False),
+                    users.c.deleted.is_not(None),
+                    users.c.deleted < limit,
+                )
+            ).scalars()
+            expired = list(ids)
+            for user_id in expired:
+                self._purge_row(conn, tenant_id, user_id)
+        return len(expired)
+
+    def _purge_row(self, conn: Connection, tenant_id: str, user_id: str) -> None:
+        conn.execute(sa.delete(group_members).where(group_members.c.member_id == user_id))
+        conn.execute(
+            sa.update(users)
+            .where(users.c.id == user_id)
+            .values(
+                data={"id": user_id}, purged=True, password_hash=None, seq=next_seq(conn, tenant_id)
+            )
+        )
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def get(self, tenant_id: str, ref: str) -> dict[str, Any]:
+        with self._db.read() as conn:
+            return dict(self._row(conn, tenant_id, ref).data)
+
+    def get_deleted(self, tenant_id: str, user_id: str) -> dict[str, Any]:
+        with self._db.read() as conn:
+            return dict(self._deleted_row(conn, tenant_id, user_id).data)
+
+    def scan(
+        self, tenant_id: str, *, after_id: str = "", deleted: bool = False, chunk: int = 500
+    ) -> Iterator[dict[str, Any]]:
+        """Users in id order after ``after_id`` (live ones, or the recycle bin's)."""
+        while True:
+            with self._db.read() as conn:
+                rows = conn.execute(
+                    sa.select(users.c.id, users.c.data)
+                    .where(
+                        users.c.tenant_id == tenant_id,
+                        users.c.purged.is_(False),
+                        users.c.deleted.is_not(None) if deleted else users.c.deleted.is_(None),
+                        users.c.id > after_id,
+                    )
+                    .order_by(users.c.id)
+                    .limit(chunk)
+                ).all()
+            for row in rows:
+                yield dict(row.data)
+            if len(rows) < chunk:
+                return
+            after_id = rows[-1].id
+
+    def changes(
+        self, tenant_id: str, *, since: int, upto: int, after: int, limit: int
+    ) -> list[Any]:
+        """Rows stamped in (max(since, after), upto], in stamp order (delta queries)."""
+        with self._db.read() as conn:
+            return list(
+                conn.execute(
+                    sa.select(
+                        users.c.id, users.c.data, users.c.deleted, users.c.purged, users.c.seq
+                    )
+                    .where(
+                        users.c.tenant_id == tenant_id,
+                        users.c.seq > max(since, after),
+                        users.c.seq <= upto,
+                    )
+                    .order_by(users.c.seq)
+                    .limit(limit)
+                ).all()
+            )
+
+    def password_hash(self, tenant_id: str, user_id: str) -> str | None:
+        with self._db.read() as conn:
+            return conn.execute(
+                sa.select(users.c.password_hash).where(
+                    users.c.tenant_id == tenant_id, users.c.id == user_id
+                )
+            ).scalar()
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _row(self, conn: Connection, tenant_id: str, ref: str) -> Row[Any]:
+        column = users.c.upn_key if "@" in ref else users.c.id
+        row = conn.execute(
+            sa.select(users).where(
+                users.c.tenant_id == tenant_id,
+                column == ref.lower() if "@" in ref else column == ref,
+                users.c.deleted.is_(None),
+                users.c.purged.is_(False),
+            )
+        ).one_or_none()
+        if row is None:
+            raise not_found(ref)
+        return row
+
+    def _deleted_row(self, conn: Connection, tenant_id: str, user_id: str) -> Row[Any]:
+        row = conn.execute(
+            sa.select(users).where(
+                users.c.tenant_id == tenant_id,
+                users.c.id == user_id,
+                users.c.deleted.is_not(None),
+                users.c.purged.is_(False),
+            )
+        ).one_or_none()
+        if row is None:
+            raise not_found(user_id)
+        return row
+
+    def _check_unique(
+        self, conn: Connection, tenant_id: str, user: dict[str, Any], except_id: str = ""
+    ) -> None:
+        keys = _keys(user)
+        for column, prop in (
+            (users.c.upn_key, "userPrincipalName"),
+            (users.c.immutable_id_key, "onPremisesImmutableId"),
+        ):
+            value = keys[column.name]
+            if value is None:
+                continue
+            clash = conn.execute(
+                sa.select(users.c.id).where(
+                    users.c.tenant_id == tenant_id, column == value, users.c.id != except_id
+                )
+            ).first()
+            if clash is not None:
+                raise conflict(prop)
+
+    def _insert(
+        self, conn: Connection, tenant_id: str, user: dict[str, Any], seq: int, password: Any
+    ) -> None:
+        try:
+            conn.execute(
+                sa.insert(users).values(
+                    id=user["id"],
+                    tenant_id=tenant_id,
+                    data=user,
+                    password_hash=hash_password(password) if isinstance(password, str) else None,
+                    purged=False,
+                    seq=seq,
+                    **_keys(user),
+                )
+            )
+        except IntegrityError as exc:  # a concurrent writer on another worker
+            raise conflict("userPrincipalName") from exc
+
+
+def _verified(conn: Connection, tenant_id: str) -> set[str]:
+    return set(
+        conn.execute(
+            sa.select(domains.c.name).where(
+                domains.c.tenant_id == tenant_id, domains.c.is_verified.is_(True)
+            )
+        ).scalars()
+    )
+
+
+__all__ = ["GraphError", "UserDirectory", "iso"]

@@ -1,0 +1,56 @@
+"""The service's settings and the object every route reaches its parts through."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field, SecretStr
+from starlette.requests import Request
+
+from hybridsync.cloud.db import Database
+from hybridsync.cloud.directory import UserDirectory
+from hybridsync.cloud.groups import GroupDirectory
+from hybridsync.cloud.keys import SigningKeys
+from hybridsync.cloud.tenancy import Tenancy
+from hybridsync.cloud.throttle import Throttle, ThrottleSettings
+from hybridsync.cloud.tokens import TokenIssuer
+
+
+class CloudSettings(BaseModel):
+    """How the cloud directory runs.
+
+    Attributes:
+        database_url: a SQLAlchemy URL (``sqlite:///path/cloud.db`` by default).
+        master_key: encrypts the token-signing keys at rest.
+        public_url: the base URL clients use (``https://host:port``); when unset, each
+            request's own base URL is used, which suits loopback and tests.
+        token_lifetime_seconds: access-token lifetime (Entra: about an hour).
+        throttle: write quotas answered with 429; ``None`` disables throttling.
+    """
+
+    database_url: str
+    master_key: SecretStr
+    public_url: str | None = None
+    token_lifetime_seconds: int = Field(default=3599, ge=60, le=86400)
+    throttle: ThrottleSettings | None = None
+
+
+class CloudService:
+    def __init__(self, settings: CloudSettings) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        lifetime = dt.timedelta(seconds=settings.token_lifetime_seconds)
+        self.tenancy = Tenancy(self.db)
+        self.keys = SigningKeys(self.db, settings.master_key, lifetime)
+        self.issuer = TokenIssuer(self.keys, lifetime)
+        self.users = UserDirectory(self.db)
+        self.groups = GroupDirectory(self.db)
+        self.throttle = Throttle(settings.throttle) if settings.throttle else None
+
+    def base_url(self, request: Request) -> str:
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/")
+        return str(request.base_url).rstrip("/")
+
+    def close(self) -> None:
+        self.db.close()

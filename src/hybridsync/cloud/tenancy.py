@@ -1,0 +1,230 @@
+"""Tenants, their domains and their applications (the administrative side)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography import x509
+from sqlalchemy.engine import Connection
+
+from hybridsync.cloud.authz import GUEST_LIMITED, KNOWN_APP_ROLES, SYNC_ROLE
+from hybridsync.cloud.db import Database, applications, domains, tenants
+from hybridsync.cloud.errors import CloudSetupError
+from hybridsync.cloud.keys import utcnow
+from hybridsync.cloud.passwords import hash_secret
+from hybridsync.cloud.passwords import secret_matches as _matches
+
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+DEFAULT_SYNC_APP_ROLES = ("Directory.ReadWrite.All", "User.Invite.All", SYNC_ROLE)
+
+
+def default_authorization_policy() -> dict[str, Any]:
+    return {
+        "id": "authorizationPolicy",
+        "displayName": "Authorization Policy",
+        "description": "Used to manage authorization related settings across the company.",
+        "allowInvitesFrom": "everyone",
+        "allowedToSignUpEmailBasedSubscriptions": True,
+        "allowEmailVerifiedUsersToJoinOrganization": False,
+        "blockMsolPowerShell": False,
+        "guestUserRoleId": GUEST_LIMITED,
+        "defaultUserRolePermissions": {
+            "allowedToCreateApps": True,
+            "allowedToCreateSecurityGroups": True,
+            "allowedToCreateTenants": True,
+            "allowedToReadOtherUsers": True,
+            "allowedToReadBitlockerKeysForOwnedDevice": True,
+            "permissionGrantPoliciesAssigned": [],
+        },
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    id: str
+    display_name: str
+    initial_domain: str
+    domains: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    client_id: str
+    tenant_id: str
+    object_id: str
+    display_name: str
+    roles: tuple[str, ...]
+    secret_hash: str | None
+    certificate_pem: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewApplication:
+    """An application just added, with its secret: shown once, never stored in clear."""
+
+    application: Application
+    client_secret: str | None
+
+
+class Tenancy:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def create_tenant(self, tenant_domain: str, extra_domains: Sequence[str] = ()) -> Tenant:
+        """Create a tenant named after ``tenant_domain`` (``contoso.com`` ⇒ ``contoso``)."""
+        names = [_check_domain(tenant_domain), *(_check_domain(d) for d in extra_domains)]
+        label = names[0].split(".")[0]
+        initial = f"{label}.onmicrosoft.com"
+        tenant_id = str(uuid.uuid4())
+        with self._db.write() as conn:
+            conn.execute(
+                sa.insert(tenants).values(
+                    id=tenant_id,
+                    display_name=label.capitalize(),
+                    initial_domain=initial,
+                    change_seq=0,
+                    authorization_policy=default_authorization_policy(),
+                    created=utcnow(),
+                )
+            )
+            for name in dict.fromkeys([initial, *names]):
+                conn.execute(
+                    sa.insert(domains).values(
+                        tenant_id=tenant_id, name=name, is_initial=name == initial, is_verified=True
+                    )
+                )
+        return self.tenant(tenant_id)
+
+    def tenant(self, tenant_ref: str) -> Tenant:
+        """The tenant with id or verified domain ``tenant_ref``."""
+        found = self.find_tenant(tenant_ref)
+        if found is None:
+            raise CloudSetupError(f"tenant {tenant_ref!r} does not exist")
+        return found
+
+    def find_tenant(self, tenant_ref: str) -> Tenant | None:
+        with self._db.read() as conn:
+            tenant_id = _tenant_id(conn, tenant_ref.lower())
+            if tenant_id is None:
+                return None
+            row = conn.execute(sa.select(tenants).where(tenants.c.id == tenant_id)).one()
+            names = conn.execute(
+                sa.select(domains.c.name).where(domains.c.tenant_id == tenant_id)
+            ).scalars()
+            return Tenant(row.id, row.display_name, row.initial_domain, tuple(sorted(names)))
+
+    def only_tenant(self) -> Tenant:
+        with self._db.read() as conn:
+            ids = conn.execute(sa.select(tenants.c.id)).scalars().all()
+        if len(ids) != 1:
+            raise CloudSetupError(f"expected one tenant, found {len(ids)}: name it with --tenant")
+        return self.tenant(ids[0])
+
+    def add_application(
+        self,
+        tenant_id: str,
+        display_name: str,
+        roles: Iterable[str],
+        *,
+        certificate_pem: str | None = None,
+    ) -> NewApplication:
+        """Register an application with a client secret, or with a certificate if given."""
+        roles = tuple(dict.fromkeys(roles))
+        unknown = sorted(set(roles) - KNOWN_APP_ROLES)
+        if unknown:
+            raise CloudSetupError(f"unknown application role(s) {unknown}")
+        secret = None if certificate_pem else secrets.token_urlsafe(32)
+        if certificate_pem:
+            x509.load_pem_x509_certificate(certificate_pem.encode())
+        app = Application(
+            client_id=str(uuid.uuid4()),
+            tenant_id=tenant_id,
+            object_id=str(uuid.uuid4()),
+            display_name=display_name,
+            roles=roles,
+            secret_hash=hash_secret(secret) if secret else None,
+            certificate_pem=certificate_pem,
+        )
+        with self._db.write() as conn:
+            conn.execute(
+                sa.insert(applications).values(
+                    client_id=app.client_id,
+                    tenant_id=tenant_id,
+                    object_id=app.object_id,
+                    display_name=display_name,
+                    secret_hash=app.secret_hash,
+                    certificate_pem=certificate_pem,
+                    roles=list(roles),
+                    created=utcnow(),
+                )
+            )
+        return NewApplication(app, secret)
+
+    def application(self, client_id: str) -> Application | None:
+        with self._db.read() as conn:
+            row = conn.execute(
+                sa.select(applications).where(applications.c.client_id == client_id)
+            ).one_or_none()
+        if row is None:
+            return None
+        return Application(
+            row.client_id,
+            row.tenant_id,
+            row.object_id,
+            row.display_name,
+            tuple(row.roles),
+            row.secret_hash,
+            row.certificate_pem,
+        )
+
+    def authorization_policy(self, tenant_id: str) -> dict[str, Any]:
+        with self._db.read() as conn:
+            policy = conn.execute(
+                sa.select(tenants.c.authorization_policy).where(tenants.c.id == tenant_id)
+            ).scalar_one()
+        return dict(policy)
+
+    def set_authorization_policy(self, tenant_id: str, policy: dict[str, Any]) -> None:
+        with self._db.write() as conn:
+            conn.execute(
+                sa.update(tenants)
+                .where(tenants.c.id == tenant_id)
+                .values(authorization_policy=policy)
+            )
+
+    def verified_domains(self, conn: Connection, tenant_id: str) -> set[str]:
+        return set(
+            conn.execute(
+                sa.select(domains.c.name).where(
+                    domains.c.tenant_id == tenant_id, domains.c.is_verified.is_(True)
+                )
+            ).scalars()
+        )
+
+
+def secret_matches(app: Application, secret: str) -> bool:
+    return app.secret_hash is not None and _matches(app.secret_hash, secret)
+
+
+def _tenant_id(conn: Connection, tenant_ref: str) -> str | None:
+    by_id = conn.execute(sa.select(tenants.c.id).where(tenants.c.id == tenant_ref)).scalar()
+    if by_id is not None:
+        return str(by_id)
+    by_domain = conn.execute(
+        sa.select(domains.c.tenant_id).where(domains.c.name == tenant_ref)
+    ).scalar()
+    return None if by_domain is None else str(by_domain)
+
+
+def _check_domain(name: str) -> str:
+    name = name.strip().lower()
+    if not _DOMAIN.match(name):
+        raise CloudSetupError(f"invalid domain name {name!r}")
+    return name

@@ -1,0 +1,202 @@
+"""GraphClient: sends requests to Graph and waits out throttling. It decides nothing else.
+
+Reads are retried on throttling, busy answers and lost connections (reading twice is
+harmless). ``$batch`` is sent once per call: the caller decides what to do with each item.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from hybridsync.connectors.graph.errors import (
+    SERVER_ERRORS,
+    GraphError,
+    OutcomeUnknown,
+    RequestNotSent,
+    Verdict,
+    classify,
+    parse_error,
+    retry_after,
+    transport_errors,
+)
+from hybridsync.errors import FatalConnectorError, TransientConnectorError
+
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounded retries honouring ``Retry-After``, with jitter so workers do not align."""
+
+    max_retries: int = 8
+    max_delay: float = 120.0
+    base_delay: float = 1.0
+    sleep: Callable[[float], None] = time.sleep
+    jitter: Callable[[float], float] = field(default=lambda delay: random.uniform(0, delay / 10))
+
+    def delay(self, attempt: int, hinted: float | None) -> float:
+        """Seconds to wait before attempt ``attempt + 1``: the hint, else exponential."""
+        base = hinted if hinted is not None else self.base_delay * 2**attempt
+        base = min(base, self.max_delay)
+        return base + self.jitter(base)
+
+    def wait(self, attempt: int, hinted: float | None) -> None:
+        self.sleep(self.delay(attempt, hinted))
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItemResponse:
+    id: str
+    status: int
+    headers: Mapping[str, str]
+    body: Any
+
+    def error(self) -> GraphError:
+        return parse_error(self.status, self.body)
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+class GraphClient:
+    """A thin sender over one ``httpx.Client`` (thread-safe, shared by batch workers)."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        base_url: str,
+        auth: httpx.Auth,
+        policy: RetryPolicy,
+    ):
+        self._http = http
+        self.base_url = base_url.rstrip("/")
+        self._auth = auth
+        self.policy = policy
+
+    def url(self, path: str) -> str:
+        return path if path.startswith("https://") else f"{self.base_url}{path}"
+
+    def owns(self, url: str) -> bool:
+        """Whether a URL points into this service (a watermark must, or we would send
+        our bearer token to whatever host it names)."""
+        mine, theirs = urlsplit(self.base_url), urlsplit(url)
+        return (theirs.scheme, theirs.netloc) == (mine.scheme, mine.netloc) and (
+            theirs.path.startswith(mine.path + "/")
+        )
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        with transport_errors(f"{method} {urlsplit(url).path}"):
+            return self._http.request(method, url, auth=self._auth, **kwargs)
+
+    def get(self, url: str, headers: Mapping[str, str] | None = None) -> httpx.Response:
+        """GET with retries; returns the final answer, successful or not.
+
+        Raises:
+            FatalConnectorError: still throttled or unreachable after the bounded retries,
+                or the token was refused twice.
+        """
+        url = self.url(url)
+        for attempt in range(self.policy.max_retries + 1):
+            try:
+                response = self._send("GET", url, headers=headers)
+            except (RequestNotSent, OutcomeUnknown) as exc:
+                last: str = str(exc)
+                hinted = None
+            else:
+                verdict = classify(response.status_code, "GET")
+                if verdict not in (Verdict.RETRY, Verdict.UNKNOWN):
+                    if verdict is Verdict.REAUTH:
+                        raise FatalConnectorError(self._refused(response))
+                    return response
+                last = parse_error(response.status_code, _json(response)).describe()
+                hinted = retry_after(response.headers)
+            if attempt < self.policy.max_retries:
+                self.policy.wait(attempt, hinted)
+        raise FatalConnectorError(
+            f"GET {urlsplit(url).path}: gave up after {self.policy.max_retries} retries: {last}"
+        )
+
+    def get_json(self, url: str) -> JsonObject:
+        """GET that must succeed.
+
+        Raises:
+            FatalConnectorError: any error answer (with Graph's code and message).
+        """
+        response = self.get(url)
+        body = _json(response)
+        if response.status_code != 200 or not isinstance(body, dict):
+            error = parse_error(response.status_code, body)
+            raise FatalConnectorError(f"GET {urlsplit(url).path}: {error.describe()}")
+        return body
+
+    def pages(self, url: str) -> Iterator[JsonObject]:
+        """Every page of a collection, following ``@odata.nextLink``."""
+        next_url: str | None = url
+        while next_url is not None:
+            page = self.get_json(next_url)
+            yield page
+            next_url = page.get("@odata.nextLink")
+
+    def batch(self, requests: Sequence[JsonObject]) -> list[BatchItemResponse]:
+        """One ``POST /$batch``, resent while the whole batch is throttled or not sent.
+
+        Raises:
+            OutcomeUnknown: the batch went out and no answer came back.
+            FatalConnectorError: the batch itself was refused (credentials, malformed).
+        """
+        body = {"requests": list(requests)}
+        unreachable = False
+        for attempt in range(self.policy.max_retries + 1):
+            try:
+                response = self._send("POST", self.url("/$batch"), json=body)
+            except RequestNotSent as exc:
+                last, hinted, unreachable = str(exc), None, True
+            else:
+                unreachable = False
+                if response.status_code == 200:
+                    return self._batch_items(response)
+                if response.status_code in SERVER_ERRORS:
+                    # Some of the writes may have been done before the server failed.
+                    raise OutcomeUnknown(f"POST /$batch: server error {response.status_code}")
+                verdict = classify(response.status_code, "GET")  # the batch holds no state
+                error = parse_error(response.status_code, _json(response))
+                if verdict is not Verdict.RETRY:
+                    raise FatalConnectorError(f"POST /$batch refused: {error.describe()}")
+                last, hinted = error.describe(), retry_after(response.headers)
+            if attempt < self.policy.max_retries:
+                self.policy.wait(attempt, hinted)
+        if unreachable:
+            raise FatalConnectorError(f"POST /$batch: gave up after retries: {last}")
+        raise TransientConnectorError(f"POST /$batch: gave up after retries: {last}")
+
+    @staticmethod
+    def _batch_items(response: httpx.Response) -> list[BatchItemResponse]:
+        body = _json(response)
+        items = body.get("responses") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise OutcomeUnknown("POST /$batch: the answer holds no responses")
+        return [
+            BatchItemResponse(
+                id=str(item.get("id")),
+                status=int(item.get("status", 0)),
+                headers=item.get("headers") or {},
+                body=item.get("body"),
+            )
+            for item in items
+        ]
+
+    @staticmethod
+    def _refused(response: httpx.Response) -> str:
+        error = parse_error(response.status_code, _json(response))
+        return f"the service refused the access token: {error.describe()}"

@@ -1,0 +1,322 @@
+"""GraphConnector: Microsoft Graph users as a connected directory (import and export).
+
+Anchor of a cloud user: its Graph ``id``. Watermark: the ``/users/delta`` deltaLink.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from hybridsync.connectors.graph import mapping
+from hybridsync.connectors.graph.auth import BearerAuth, MsalTokenSource, TokenSource
+from hybridsync.connectors.graph.budget import ExportProgress, ProgressMeter, WriteBudget
+from hybridsync.connectors.graph.client import GraphClient, RetryPolicy
+from hybridsync.connectors.graph.config import GraphConfig
+from hybridsync.connectors.graph.errors import parse_error
+from hybridsync.connectors.graph.exporting import BatchSender, Matcher
+from hybridsync.connectors.graph.importing import delta_item, imported_user, is_expired_delta
+from hybridsync.connectors.graph.operations import Operation, plan, user_path
+from hybridsync.core.ports import (
+    Capabilities,
+    ExportChange,
+    ExportKind,
+    ExportOutcome,
+    ExportResult,
+    ImportedObject,
+    ImportKind,
+    ImportPage,
+)
+from hybridsync.errors import ConfigError, FatalConnectorError, ObjectRejectedError
+
+PHASES = (ExportKind.DELETE, ExportKind.UPDATE, ExportKind.ADD)
+"""Deletes first, then updates, then adds: a UPN freed by a delete or a rename is free
+before a create needs it."""
+
+
+def _http_client(config: GraphConfig, transport: httpx.BaseTransport | None) -> httpx.Client:
+    verify: ssl.SSLContext | bool = True
+    if config.ca_file is not None:
+        try:
+            verify = ssl.create_default_context(cafile=str(config.ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"connector {config.name}: cannot load ca_file: {exc}", source=str(config.ca_file)
+            ) from exc
+    return httpx.Client(
+        transport=transport,
+        verify=verify,
+        timeout=httpx.Timeout(config.timeout, connect=min(config.timeout, 10.0)),
+        limits=httpx.Limits(max_connections=config.concurrency * 2 + 2),
+        headers={"User-Agent": "hybridsync-graph-connector"},
+    )
+
+
+class GraphConnector:
+    """Imports cloud users and exports creates, minimal updates and deletes to them.
+
+    Args:
+        config: the connector's configuration.
+        transport: an httpx transport (tests pass ``httpx.MockTransport``).
+        tokens: where bearer tokens come from (default: msal, client credentials).
+        progress: called after every written batch with counts and an ETA.
+        sleep: how to wait (tests pass a recorder so nothing really sleeps).
+        clock: monotonic seconds (tests pass one that ``sleep`` advances).
+    """
+
+    def __init__(
+        self,
+        config: GraphConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        tokens: TokenSource | None = None,
+        progress: Callable[[ExportProgress], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.config = config
+        self._http = _http_client(config, transport)
+        self._tokens = tokens or MsalTokenSource(config, self._http)
+        self._policy = RetryPolicy(
+            max_retries=config.max_retries, max_delay=config.max_retry_delay, sleep=sleep
+        )
+        self._client = GraphClient(
+            self._http, config.base_url, BearerAuth(self._tokens), self._policy
+        )
+        self._target = mapping.Target(
+            synced_markers=config.target == "hybridsync",
+            password_on_create=config.sends_password_on_create,
+        )
+        self._budget = WriteBudget(config.write_quotas, clock=clock, sleep=sleep)
+        self._clock = clock
+        self._progress = progress
+
+    # -- Connector -------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            full_import=True,
+            delta_import=True,
+            export=True,
+            # Enough changes per call to keep every batch worker busy.
+            export_batch_size=self.config.batch_size * self.config.concurrency * 5,
+            object_types=("user",),
+            multi_valued=mapping.MULTI_VALUED,
+        )
+
+    def parameters(self) -> Mapping[str, str]:
+        return {"Cloud.BaseUrl": self.config.base_url, "Cloud.Target": self.config.target}
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> GraphConnector:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- import ----------------------------------------------------------------------
+
+    def _select(self) -> str:
+        return self._target.select()
+
+    def _latest_delta_link(self) -> str:
+        query = urlencode({"$select": self._select(), "$deltatoken": "latest"})
+        page = self._client.get_json(f"/users/delta?{query}")
+        link = page.get("@odata.deltaLink")
+        if not isinstance(link, str):
+            raise FatalConnectorError("GET /users/delta?$deltatoken=latest gave no deltaLink")
+        return link
+
+    def full_import(self) -> Iterator[ImportPage]:
+        """Every cloud user (``GET /users``), page by page.
+
+        The delta watermark is taken *before* the listing, so a change made while the
+        listing runs is seen again by the next delta import rather than lost.
+        """
+        watermark = self._latest_delta_link()
+        query = urlencode({"$select": self._select(), "$top": str(self.config.page_size)})
+        pages = self._client.pages(f"/users?{query}")
+        page = next(pages, None)
+        while page is not None:
+            following = next(pages, None)
+            objects = [
+                imported_user(user, self._target, ImportKind.PRESENT)
+                for user in page.get("value", [])
+            ]
+            yield ImportPage(objects, watermark if following is None else None)
+            page = following
+
+    def delta_import(self, watermark: str) -> Iterator[ImportPage]:
+        """Changes since the deltaLink ``watermark``; each page carries the link to
+        resume from (a nextLink mid-way, the new deltaLink at the end)."""
+        if not self._client.owns(watermark):
+            raise FatalConnectorError(
+                f"connector {self.name}: the delta watermark does not point at "
+                f"{self.config.base_url}; run a full import"
+            )
+        url: str | None = watermark
+        while url is not None:
+            page = self._delta_page(url)
+            users = self._completed(page.get("value", []))
+            objects = [delta_item(user, self._target) for user in users]
+            url = page.get("@odata.nextLink")
+            yield ImportPage(objects, url or page.get("@odata.deltaLink"))
+
+    def _completed(self, users: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Delta items with only some properties, read again in full.
+
+        Graph promises "at least the changed properties"; a partial item would leave
+        the connector space unsure of the rest (and without the immutable id, of the
+        DN). A user gone by the time it is read again is reported removed.
+        """
+        partial = [
+            str(u["id"])
+            for u in users
+            if "@removed" not in u and not mapping.is_complete(u, self._target)
+        ]
+        if not partial:
+            return users
+        matcher = Matcher(self._client, soft_match_upn=False)
+        found = {str(u["id"]): u for u in matcher.find("id", partial, self._select())}
+        gone = {"@removed": {"reason": "deleted"}}
+        return [
+            found.get(str(u["id"]), {"id": u["id"], **gone}) if str(u["id"]) in partial else u
+            for u in users
+        ]
+
+    def _delta_page(self, url: str) -> dict[str, Any]:
+        response = self._client.get(url)
+        body = response.json() if response.content else None
+        if response.status_code == 200 and isinstance(body, dict):
+            return body
+        error = parse_error(response.status_code, body)
+        if is_expired_delta(error):
+            raise FatalConnectorError(
+                f"connector {self.name}: the delta token has expired or is no longer "
+                f"valid ({error.describe()}); run a full import"
+            )
+        raise FatalConnectorError(f"connector {self.name}: delta import: {error.describe()}")
+
+    # -- export ----------------------------------------------------------------------
+
+    def export(self, changes: Sequence[ExportChange]) -> Iterator[ExportResult]:
+        """Write the changes in ``$batch`` requests; one result per change.
+
+        Raises:
+            FatalConnectorError: nothing more can be written (credentials, TLS, refused).
+        """
+        meter = ProgressMeter(len(changes), self._budget, self._progress, self._clock)
+        sender = BatchSender(self._client, self._budget, self._policy, self._tokens, meter)
+        matcher = Matcher(self._client, soft_match_upn=self.config.soft_match_upn)
+        for kind in PHASES:
+            chunks = _chunks([c for c in changes if c.kind is kind], self.config.batch_size)
+            yield from self._run_phase(chunks, sender, matcher)
+
+    def _run_phase(
+        self, chunks: list[list[ExportChange]], sender: BatchSender, matcher: Matcher
+    ) -> Iterator[ExportResult]:
+        if not chunks:
+            return
+        with ThreadPoolExecutor(self.config.concurrency, "graph-export") as pool:
+            futures: list[Future[list[ExportResult]]] = [
+                pool.submit(self._export_chunk, chunk, sender, matcher) for chunk in chunks
+            ]
+            try:
+                for future in as_completed(futures):
+                    yield from future.result()
+            finally:
+                for future in futures:
+                    future.cancel()
+
+    def _export_chunk(
+        self, chunk: list[ExportChange], sender: BatchSender, matcher: Matcher
+    ) -> list[ExportResult]:
+        adds = {c.change_id: c for c in chunk if c.kind is ExportKind.ADD}
+        results: list[ExportResult] = []
+        matched: dict[str, str] = {}
+        if self.config.match_before_create:
+            matched, rejected = matcher.match(list(adds.values()))
+            results.extend(rejected)
+        refused = {result.change_id for result in results}
+        operations = self._plan([c for c in chunk if c.change_id not in refused], matched, results)
+        sender.meter.advance(len(results))
+        conflicts: dict[str, ExportResult] | None = None if self.config.match_before_create else {}
+        results += sender.send(operations, conflicts)
+        if conflicts:
+            results += self._match_conflicts(conflicts, adds, sender, matcher)
+        return results
+
+    def _match_conflicts(
+        self,
+        conflicts: dict[str, ExportResult],
+        adds: dict[str, ExportChange],
+        sender: BatchSender,
+        matcher: Matcher,
+    ) -> list[ExportResult]:
+        """Creates the directory refused because the user exists: hard match (or soft
+        match) it and write the change as an update of that user; without a match the
+        directory's refusal is the result."""
+        matched, results = matcher.match([adds[change_id] for change_id in conflicts])
+        settled = set(matched) | {result.change_id for result in results}
+        results += [result for cid, result in conflicts.items() if cid not in settled]
+        operations = self._plan([adds[change_id] for change_id in matched], matched, results)
+        sender.meter.advance(len(results))
+        return results + sender.send(operations)
+
+    def _plan(
+        self,
+        changes: list[ExportChange],
+        matched: Mapping[str, str],
+        refusals: list[ExportResult],
+    ) -> list[Operation]:
+        """The operations for the changes; changes that cannot be written are refused."""
+        operations: list[Operation] = []
+        for change in changes:
+            try:
+                operations.append(plan(change, self._target, matched))
+            except ObjectRejectedError as exc:
+                refusals.append(
+                    ExportResult(change.change_id, ExportOutcome.REJECTED, message=str(exc))
+                )
+        return operations
+
+    def read_back(self, change: ExportChange) -> ImportedObject | None:
+        """The cloud user a change was about: by immutable id for an add (the add may
+        have created it under an id we never learned), else by anchor."""
+        if change.kind is ExportKind.ADD:
+            attributes = {c.name: c.values for c in change.changes}
+            anchor = mapping.immutable_id(attributes)
+            if anchor is None:
+                return None
+            user = Matcher(self._client, soft_match_upn=False).find_by_immutable_id(
+                anchor, self._select()
+            )
+            return None if user is None else imported_user(user, self._target, ImportKind.PRESENT)
+        if not change.anchor:
+            return None
+        query = urlencode({"$select": self._select()})
+        response = self._client.get(f"{user_path(change.anchor)}?{query}")
+        if response.status_code == 404:
+            return None
+        body = response.json() if response.content else None
+        if response.status_code != 200 or not isinstance(body, dict):
+            error = parse_error(response.status_code, body)
+            raise FatalConnectorError(f"reading back {change.dn}: {error.describe()}")
+        return imported_user(body, self._target, ImportKind.PRESENT)
+
+
+def _chunks(items: list[ExportChange], size: int) -> list[list[ExportChange]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]

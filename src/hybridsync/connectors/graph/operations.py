@@ -1,0 +1,118 @@
+"""Sans-I/O export logic: which request each change needs, and what each answer means.
+
+Nothing here sends anything; :mod:`hybridsync.connectors.graph.connector` sends what
+these functions prepare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from hybridsync.connectors.graph import mapping
+from hybridsync.connectors.graph.client import BatchItemResponse
+from hybridsync.connectors.graph.errors import Verdict, classify
+from hybridsync.core.ports import ExportChange, ExportKind, ExportOutcome, ExportResult
+from hybridsync.errors import ObjectRejectedError
+
+JsonObject = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One Graph write for one export change."""
+
+    change: ExportChange
+    method: str
+    path: str
+    body: JsonObject | None = None
+    anchor: str | None = None
+    """The cloud user's id when it is known before writing (update, delete, matched add)."""
+
+    @property
+    def idempotent(self) -> bool:
+        """PATCH and DELETE may be sent twice; a POST may not (it would create twice)."""
+        return self.method != "POST"
+
+    def batch_request(self, request_id: str) -> JsonObject:
+        item: JsonObject = {"id": request_id, "method": self.method, "url": self.path}
+        if self.body is not None:
+            item["headers"] = {"Content-Type": "application/json"}
+            item["body"] = self.body
+        return item
+
+
+def user_path(anchor: str) -> str:
+    return f"/users/{quote(anchor, safe='')}"
+
+
+def odata_literal(value: str) -> str:
+    """A string literal for ``$filter`` (single quotes doubled, as OData requires)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _attributes(change: ExportChange) -> dict[str, tuple[Any, ...]]:
+    return {c.name: c.values for c in change.changes}
+
+
+def plan(change: ExportChange, target: mapping.Target, matched: Mapping[str, str]) -> Operation:
+    """The request for one change.
+
+    Args:
+        change: the pending export.
+        target: what the target directory accepts.
+        matched: cloud user ids of adds that matched an existing user, by change id.
+
+    Raises:
+        ObjectRejectedError: the change cannot be written (the message names the attribute).
+    """
+    if change.kind is ExportKind.DELETE:
+        return Operation(change, "DELETE", user_path(_anchor(change)), anchor=_anchor(change))
+    if change.kind is ExportKind.UPDATE:
+        body = mapping.patch_body(_attributes(change).items(), target)
+        return Operation(change, "PATCH", user_path(_anchor(change)), body, _anchor(change))
+    existing = matched.get(change.change_id)
+    if existing is not None:
+        # Hard (or soft) match: the add takes the existing user over and writes every
+        # attribute, as Entra Connect does on a match.
+        body = mapping.patch_body(_attributes(change).items(), target)
+        body = {key: value for key, value in body.items() if value is not None}
+        return Operation(change, "PATCH", user_path(existing), body, existing)
+    if mapping.immutable_id(_attributes(change)) is None:
+        raise ObjectRejectedError(
+            "onPremisesImmutableId: required on a new cloud user (it is the match key "
+            "that keeps a retried create from making a duplicate)"
+        )
+    return Operation(change, "POST", "/users", mapping.create_body(_attributes(change), target))
+
+
+def _anchor(change: ExportChange) -> str:
+    if not change.anchor:
+        raise ObjectRejectedError(f"{change.kind.value} of {change.dn} has no cloud anchor")
+    return change.anchor
+
+
+def outcome(operation: Operation, item: BatchItemResponse) -> ExportResult | Verdict:
+    """The result of one ``$batch`` item, or the verdict to act on (retry, reauth)."""
+    change_id = operation.change.change_id
+    if operation.method == "DELETE" and item.status == 404:
+        # Already gone: the delete was done before (a crash or a cloud-side delete).
+        return ExportResult(change_id, ExportOutcome.APPLIED, operation.anchor)
+    error = item.error() if item.status >= 300 else None
+    verdict = classify(item.status, operation.method, error)
+    if verdict is Verdict.DONE:
+        anchor = operation.anchor
+        if operation.method == "POST" and isinstance(item.body, dict):
+            anchor = str(item.body.get("id") or "") or None
+        return ExportResult(change_id, ExportOutcome.APPLIED, anchor)
+    assert error is not None
+    if verdict is Verdict.REJECT:
+        message = error.describe()
+        if operation.method == "PATCH" and item.status == 404:
+            message = f"the cloud user {operation.anchor} no longer exists: {message}"
+        return ExportResult(change_id, ExportOutcome.REJECTED, message=message)
+    if verdict in (Verdict.UNKNOWN, Verdict.FATAL):
+        return ExportResult(change_id, ExportOutcome.UNKNOWN, message=error.describe())
+    return verdict

@@ -1,0 +1,149 @@
+"""Crash and resume: a real ``hybridsync run`` process is killed (SIGKILL) at every
+checkpoint of a cycle in turn, and at random moments; the next run must complete to
+exactly the state an uninterrupted run reaches: one target object per in-scope user,
+no duplicates, none missing, every attribute right.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from hybridsync.wiring import build_from_file
+
+pytestmark = pytest.mark.slow
+
+RUN = "from hybridsync.cli import main; main()"
+
+
+def _user(index: int, department: str = "Sales") -> str:
+    sam = f"user{index:03d}"
+    guid = base64.b64encode(uuid.uuid5(uuid.NAMESPACE_DNS, sam).bytes_le).decode()
+    domain = "partners.contoso.com" if index % 5 == 0 else "contoso.com"
+    return (
+        f"dn: CN={sam},OU=Staff,DC=contoso,DC=com\nobjectClass: user\nobjectGUID:: {guid}\n"
+        f"sAMAccountName: {sam}\nuserPrincipalName: {sam}@{domain}\ndisplayName: User {index}\n"
+        f"department: {department}\nuserAccountControl: 512\n"
+    )
+
+
+def _directory(path: Path, indexes: range | list[int], changed: set[int] = frozenset()) -> None:  # type: ignore[assignment]
+    entries = [_user(i, "Finance" if i in changed else "Sales") for i in indexes]
+    path.write_text("version: 1\n\n" + "\n".join(entries), encoding="utf-8")
+
+
+def _setup(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "hybridsync.toml").write_text(
+        'store = "state.db"\n[builtin_rules]\nsource = "ad"\ntarget = "cloud"\n'
+        '[user_type]\nsource = "upn-suffix"\nsuffixes = ["@partners.contoso.com"]\n'
+        "[safety]\nbatch_size = 3\n"
+        '[[connectors]]\ntype = "ldif"\nname = "ad"\npath = "ad.ldif"\n'
+        '[[connectors]]\ntype = "recording"\nname = "cloud"\npath = "cloud.db"\nbatch_size = 3\n',
+        encoding="utf-8",
+    )
+    return root / "hybridsync.toml"
+
+
+def _run(config: Path, cycle: str, kill_at: int = 0) -> int:
+    env = {**os.environ, "HYBRIDSYNC_KILL_AT": str(kill_at)}
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, "run", cycle, "-c", str(config)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode in (0, -signal.SIGKILL), done.stderr
+    return done.returncode
+
+
+def _rerun(config: Path, cycle: str) -> None:
+    """The run after a crash, in this process (only the killed runs need their own)."""
+    built = build_from_file(config)
+    try:
+        report = built.engine.cycle(cycle)
+        assert report.status == "success", report.as_dict()
+    finally:
+        built.close()
+
+
+def _target(root: Path) -> list[tuple[str, str, str, str]]:
+    with sqlite3.connect(root / "cloud.db") as db:
+        rows = db.execute("SELECT dn, attributes FROM objects WHERE deleted = 0").fetchall()
+    users = []
+    for dn, text in rows:
+        attributes = json.loads(text)
+        users.append(
+            (
+                dn,
+                attributes["userPrincipalName"][0],
+                attributes["department"][0],
+                attributes["userType"][0],
+            )
+        )
+    return sorted(users)
+
+
+def _scenario(root: Path, kill_at: int) -> tuple[int, list[tuple[str, str, str, str]]]:
+    """Initial cycle (possibly killed) and its rerun, then a delta cycle (possibly killed)."""
+    config = _setup(root)
+    _directory(root / "ad.ldif", range(10))
+    first = _run(config, "initial", kill_at) if kill_at else 0
+    _rerun(config, "initial")
+    _directory(root / "ad.ldif", [i for i in range(12) if i not in (3, 4)], changed={1, 7, 10})
+    second = _run(config, "delta", kill_at) if kill_at else 0
+    _rerun(config, "delta")
+    killed = (first != 0) + (second != 0)
+    return killed, _target(root)
+
+
+def test_killed_at_every_checkpoint_the_next_run_completes_exactly(tmp_path: Path) -> None:
+    _, expected = _scenario(tmp_path / "reference", 0)
+    assert len(expected) == 10
+    assert len({upn for _, upn, _, _ in expected}) == 10
+    assert ("Finance", "Guest") in {(dept, kind) for _, _, dept, kind in expected}
+    kill_at = 1
+    while True:
+        root = tmp_path / f"kill-{kill_at}"
+        killed, state = _scenario(root, kill_at)
+        assert state == expected, f"killed at checkpoint {kill_at}"
+        shutil.rmtree(root)
+        if not killed:
+            break
+        kill_at += 1
+    assert kill_at > 12, "the cycle should pass many checkpoints"
+
+
+def test_killed_at_random_moments(tmp_path: Path) -> None:
+    _, expected = _scenario(tmp_path / "reference", 0)
+    rng = random.Random(20261122)
+    for attempt in range(3):
+        root = tmp_path / f"random-{attempt}"
+        config = _setup(root)
+        _directory(root / "ad.ldif", range(10))
+        process = subprocess.Popen(
+            [sys.executable, "-c", RUN, "run", "initial", "-c", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.3, 1.5))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        _rerun(config, "initial")
+        _directory(root / "ad.ldif", [i for i in range(12) if i not in (3, 4)], changed={1, 7, 10})
+        _rerun(config, "delta")
+        assert _target(root) == expected

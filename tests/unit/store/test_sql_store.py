@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from hybridsync.core.objects import CSObject, MVObject, PendingExport, PendingImport
+from hybridsync.core.ports import ExportKind, ImportedObject
+from hybridsync.core.values import Reference
+from hybridsync.errors import MigrationError
+from hybridsync.store import open_sqlite, tables
+
+ATTRIBUTES = {
+    "objectGUID": (b"\x00\x01\xff" * 5 + b"\x10",),
+    "userAccountControl": (514,),
+    "isCriticalSystemObject": (False,),
+    "manager": (Reference("CN=Boss,DC=contoso,DC=com"),),
+    "proxyAddresses": ("SMTP:a@contoso.com", "smtp:b@contoso.com"),
+    "displayName": ("Zoë",),
+}
+
+
+def test_migrations_are_recorded_and_reopening_applies_nothing(tmp_path: Path) -> None:
+    store = open_sqlite(tmp_path / "s.db")
+    names = [row.name for row in store.connection.execute(select(tables.schema_migrations))]
+    assert names == ["0001_initial"]
+    store.close()
+    again = open_sqlite(tmp_path / "s.db")
+    assert [r.name for r in again.connection.execute(select(tables.schema_migrations))] == names
+    mode = again.connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+    assert mode == "wal"
+    again.close()
+
+
+def test_an_unknown_migration_is_refused(tmp_path: Path) -> None:
+    store = open_sqlite(tmp_path / "s.db")
+    with store.transaction():
+        store.connection.execute(
+            tables.schema_migrations.insert().values(name="9999_future", applied_at="x")
+        )
+    store.close()
+    with pytest.raises(MigrationError, match="9999_future"):
+        open_sqlite(tmp_path / "s.db")
+
+
+def test_objects_round_trip_with_every_value_type() -> None:
+    store = open_sqlite(":memory:")
+    cs = CSObject(
+        "c1",
+        "ad",
+        "anchor-1",
+        "CN=Zoë,DC=contoso,DC=com",
+        "user",
+        ATTRIBUTES,
+        PendingImport.UPDATE,
+        mv_id="m1",
+        joined_by="rule",
+        keeps_mv=True,
+        pending_export=PendingExport(ExportKind.UPDATE, {"title": ("x",), "flag": (True,)}),
+        unconfirmed={"mail": ("a@contoso.com",)},
+        export_in_flight=True,
+    )
+    mv = MVObject("m1", "person", ATTRIBUTES, {"displayName": "rule"})
+    with store.transaction():
+        store.put_cs(cs)
+        store.put_mv(mv)
+    assert store.get_cs("c1") == cs
+    assert store.get_mv("m1") == mv
+    assert store.cs_by_anchor("ad", "anchor-1") == cs
+    assert store.cs_ids_to_export("ad") == ["c1"]
+    assert store.cs_linked_to("m1") == [cs]
+
+
+def test_a_failed_transaction_leaves_nothing() -> None:
+    store = open_sqlite(":memory:")
+
+    def crash() -> None:
+        with store.transaction():
+            store.put_mv(MVObject("m1", "person", {}))
+            with store.transaction():  # nested: joins the outer one
+                store.put_mv(MVObject("m2", "person", {}))
+            raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError):
+        crash()
+    assert store.count_mv() == 0
+
+
+def test_join_lookups_use_the_value_index_exact_or_ignoring_case() -> None:
+    store = open_sqlite(":memory:")
+    store.set_indexed_attributes("mv", ["mail", "sourceAnchorBinary"])
+    with store.transaction():
+        store.put_mv(
+            MVObject(
+                "m1", "person", {"mail": ("Ann@Contoso.com",), "sourceAnchorBinary": (b"\x01",)}
+            )
+        )
+        store.put_mv(MVObject("m2", "person", {"mail": ("bob@contoso.com",), "title": ("x",)}))
+    assert store.cs_ids_by_value("mv", "mail", ("ann@contoso.com",), False) == {"m1"}
+    assert store.cs_ids_by_value("mv", "mail", ("ann@contoso.com",), True) == set()
+    assert store.cs_ids_by_value("mv", "sourceAnchorBinary", (b"\x01",), True) == {"m1"}
+    assert store.cs_ids_by_value("mv", "title", ("x",), True) == set()  # not indexed
+    with store.transaction():
+        store.delete_mv("m1")
+    assert store.cs_ids_by_value("mv", "mail", ("ann@contoso.com",), False) == set()
+
+
+def test_staging_pairs_imported_objects_with_current_ones_and_finds_the_missing() -> None:
+    store = open_sqlite(":memory:")
+    with store.transaction():
+        store.put_cs_many(
+            [CSObject("c1", "ad", "a1", "CN=1", "user"), CSObject("c2", "ad", "a2", "CN=2", "user")]
+        )
+        store.stage(
+            "ad",
+            [
+                ImportedObject("a1", "CN=1", "user", {"x": ("1",)}),
+                ImportedObject("a3", "CN=3", "user", {}),
+            ],
+        )
+    pairs = [
+        (obj.anchor, cs.cs_id if cs else None)
+        for chunk in store.staged_with_current("ad", 1)
+        for obj, cs in chunk
+    ]
+    assert pairs == [("a1", "c1"), ("a3", None)]
+    assert store.cs_ids_not_staged("ad") == ["c2"]
