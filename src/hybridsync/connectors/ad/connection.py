@@ -100,6 +100,7 @@ class Connection:
             conn.set_option(ldap.OPT_REFERRALS, 0)  # a referral is an error, never followed
             conn.set_option(ldap.OPT_NETWORK_TIMEOUT, settings.timeout_seconds)
             conn.set_option(ldap.OPT_TIMEOUT, settings.timeout_seconds)
+            conn.timeout = settings.timeout_seconds  # python-ldap's own wait for results
             self._tls_options(conn)
             if settings.url.startswith("ldap://") and settings.start_tls:
                 conn.start_tls_s()
