@@ -198,7 +198,8 @@ class GraphConnector:
         ]
 
     def _delta_page(self, url: str) -> dict[str, Any]:
-        response = self._client.get(url)
+        # Delta pages are small by default (100); larger ones mean fewer round trips.
+        response = self._client.get(url, headers={"Prefer": "odata.maxpagesize=999"})
         body = response.json() if response.content else None
         if response.status_code == 200 and isinstance(body, dict):
             return body
