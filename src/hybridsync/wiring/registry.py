@@ -49,6 +49,10 @@ CONNECTOR_TYPES: dict[str, ConnectorType] = {
     "ad": ConnectorType(
         "hybridsync.connectors.ad:ADConfig", "hybridsync.connectors.ad:build_ad_connector"
     ),
+    "embedded-cloud": ConnectorType(
+        "hybridsync.wiring.embedded:EmbeddedCloudConfig",
+        "hybridsync.wiring.embedded:build_embedded_cloud",
+    ),
 }
 
 

@@ -89,7 +89,10 @@ def _check_item(item: Any, seen: set[str]) -> None:
         raise bad_request(f"Batch request id '{item['id']}' is used more than once.")
     if str(item.get("method", "")).upper() not in _METHODS or not isinstance(item.get("url"), str):
         raise bad_request(f"Invalid method or url in batch request '{item['id']}'.")
-    item["url"] = _relative(item["url"])
+    try:
+        item["url"] = _relative(item["url"])
+    except ValueError as exc:
+        raise bad_request(f"Invalid url in batch request '{item['id']}'.") from exc
     if item["url"].startswith("/$batch"):
         raise bad_request(f"Invalid url in batch request '{item['id']}'.")
     if "dependsOn" not in item and "depends_on" in item:  # msgraph-core writes snake case
@@ -125,7 +128,13 @@ async def _run(
     headers = {**outer, **{str(k): str(v) for k, v in (item.get("headers") or {}).items()}}
     content = json.dumps(item["body"]).encode() if "body" in item else None
     url = "/v1.0" + item["url"]
-    answer = await client.request(item["method"].upper(), url, headers=headers, content=content)
+    try:
+        answer = await client.request(item["method"].upper(), url, headers=headers, content=content)
+    except (httpx.HTTPError, ValueError, UnicodeError):
+        err = bad_request(f"Batch request '{item['id']}' cannot be sent: bad url or headers.")
+        request_id, client_request_id = request_ids(request)
+        return {"id": item["id"], "status": 400, "headers": {"Content-Type": "application/json"},
+                "body": error_body(err, request_id, client_request_id)}  # fmt: skip
     kept = {
         k: v
         for k, v in answer.headers.items()

@@ -1,0 +1,119 @@
+"""``hybridsync demo``: the Contoso sample synced into an embedded cloud directory."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hybridsync.cli import app, exit_codes
+from hybridsync.cli.sync import exit_code, print_json
+from hybridsync.errors import HybridsyncError
+
+DataDirOption = typer.Option(
+    Path(".hybridsync/demo"),
+    "--data-dir",
+    help="Where the demo keeps its sample, store and cloud directory.",
+)
+JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
+
+
+@app.command("demo")
+def demo(
+    data_dir: Path = DataDirOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Sync a sample organization into a local cloud directory: no server, no setup.
+
+    Employees (contoso.com) become members, partners (partners.contoso.com) guests.
+    Run it again: the second run finds nothing to export.
+    """
+    # Imported here: the cloud directory's web stack is needed by this command only.
+    from hybridsync.wiring.demo import run_demo
+
+    try:
+        result = run_demo(data_dir)
+    except HybridsyncError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+    code = exit_code(result.cycle.status)
+    if as_json:
+        print_json(_as_dict(result))
+    else:
+        _print(result)
+    # Object errors are part of the tour (shown above); only a stopped run fails the demo.
+    raise typer.Exit(exit_codes.STOPPED if code == exit_codes.STOPPED else exit_codes.SUCCESS)
+
+
+def _as_dict(result: Any) -> dict[str, Any]:
+    def user(u: dict[str, Any]) -> dict[str, Any]:
+        return {k: u.get(k) for k in ("userPrincipalName", "displayName", "userType")}
+
+    return {
+        "data_dir": str(result.data_dir),
+        "config": str(result.config),
+        "first_run": result.first_run,
+        "exported": result.exported,
+        "members": [user(u) for u in result.members],
+        "guests": [user(u) for u in result.guests],
+        "cycle": result.cycle.as_dict(),
+    }
+
+
+def _print(result: Any) -> None:
+    console = Console(highlight=False)
+    exported = result.exported
+    where = result.data_dir
+    if result.first_run:
+        console.print(f"[bold]Synced the Contoso sample into a cloud directory[/] ({where})")
+    else:
+        console.print(f"[bold]Synced the Contoso sample again[/] ({where})")
+    changes = ", ".join(f"{n} {kind}" for kind, n in exported.items() if n) or "nothing"
+    console.print(f"exported to the cloud directory: {changes}")
+    console.print(_users_table(f"Members ({len(result.members)})", result.members))
+    console.print(_users_table(f"Guests ({len(result.guests)})", result.guests))
+    errors = [e for run in result.cycle.runs for e in run.errors]
+    for error in errors:
+        console.print(f"[yellow]object error[/] {error.dn}: {error.message}", soft_wrap=True)
+    if errors:
+        console.print("  (expected: the documented userType rule refuses a user without UPN)")
+    _next_steps(console, result.config, result.data_dir)
+
+
+def _users_table(title: str, users: list[dict[str, Any]]) -> Table:
+    table = Table(title=title, title_justify="left", show_edge=False)
+    table.add_column("userPrincipalName")
+    table.add_column("displayName")
+    table.add_column("accountEnabled")
+    for u in users:
+        table.add_row(
+            str(u.get("userPrincipalName")),
+            str(u.get("displayName")),
+            "yes" if u.get("accountEnabled") else "no",
+        )
+    return table
+
+
+def _next_steps(console: Console, config: Path, data_dir: Path) -> None:
+    c = shlex.quote(str(config))
+    partner = shlex.quote("CN=Michael Sullivan,OU=Partners,DC=corp,DC=contoso,DC=com")
+    steps = [
+        ("every change the next export would make", f"hybridsync plan --config {c}"),
+        (
+            "why Michael Sullivan is a guest, rule by rule",
+            f"hybridsync preview {partner} --connector ad --config {c}",
+        ),
+        (
+            f"edit {data_dir / 'contoso.ldif'}, then sync the change",
+            f"hybridsync run --config {c}",
+        ),
+        ("browse the cloud directory", f"hybridsync cloud serve --data-dir {data_dir / 'cloud'}"),
+    ]
+    console.print("\n[bold]Try next[/]")
+    for why, command in steps:
+        console.print(f"  [dim]# {why}[/]", soft_wrap=True)
+        console.print(f"  {command}", soft_wrap=True)

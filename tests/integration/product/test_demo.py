@@ -1,0 +1,87 @@
+"""``hybridsync demo``: the sample into the embedded cloud directory, twice, then the tour."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from hybridsync.cli import app
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def demo(data_dir: Path) -> dict[str, Any]:
+    code, output = invoke("demo", "--data-dir", str(data_dir), "--json")
+    assert code == 0, output
+    data: dict[str, Any] = json.loads(output)
+    return data
+
+
+def test_first_run_creates_members_and_guests_second_run_exports_nothing(tmp_path: Path) -> None:
+    first = demo(tmp_path / "demo")
+    assert first["first_run"] is True
+    assert first["exported"] == {"add": 26, "update": 0, "delete": 0}
+    guests = {u["userPrincipalName"]: u["userType"] for u in first["guests"]}
+    members = {u["userPrincipalName"]: u["userType"] for u in first["members"]}
+    assert len(guests) == 7
+    assert set(guests.values()) == {"Guest"}
+    assert all(upn.endswith("@partners.contoso.com") for upn in guests)
+    assert len(members) == 19
+    assert set(members.values()) == {"Member"}
+    assert "msullivan@partners.contoso.com" in guests  # no extensionAttribute1: by UPN suffix
+    second = demo(tmp_path / "demo")
+    assert second["first_run"] is False
+    assert second["exported"] == {"add": 0, "update": 0, "delete": 0}
+    assert second["guests"] == first["guests"]
+    assert second["members"] == first["members"]
+
+
+def test_the_suggested_commands_work_on_the_demo_folder(tmp_path: Path) -> None:
+    data_dir = tmp_path / "demo"
+    code, output = invoke("demo", "--data-dir", str(data_dir))
+    assert code == 0, output
+    assert "Guests (7)" in output
+    assert "Members (19)" in output
+    config = str(data_dir / "hybridsync.toml")
+    assert f"hybridsync plan --config {config}" in output
+    code, output = invoke("plan", "--config", config)
+    assert (code, output.split(": ", 1)[1].strip()) == (0, "no changes")
+    dn = "CN=Michael Sullivan,OU=Partners,DC=corp,DC=contoso,DC=com"
+    code, output = invoke("preview", dn, "--connector", "ad", "--config", config)
+    assert code == 0, output
+    assert "userType = Guest" in output
+    ldif = data_dir / "contoso.ldif"
+    ldif.write_text(ldif.read_text("utf-8").replace("title: Paralegal", "title: Counsel"), "utf-8")
+    code, output = invoke("run", "--config", config, "--json")
+    assert code in (0, 1), output
+    exports = [r for r in json.loads(output)["runs"] if r["profile"] == "export"]
+    assert exports[0]["counts"].get("update") == 1
+
+
+def test_the_demo_runs_without_python_ldap(tmp_path: Path) -> None:
+    # python-ldap is the optional "ad" extra: the demo must not import it.
+    script = (
+        "import sys; sys.modules['ldap'] = None\n"
+        "from hybridsync.cli import main\n"
+        f"sys.argv = ['hybridsync', 'demo', '--data-dir', {str(tmp_path / 'demo')!r}]\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Guests (7)" in done.stdout
