@@ -43,7 +43,7 @@ def run(
     ),
 ) -> None:
     """Run a sync cycle, or one run profile of one connector."""
-    with engine_from(config, staging=staging) as built:
+    with engine_from(config, staging=staging, lock=f"run {what}") as built:
         if what in CYCLES:
             cycle = built.engine.cycle(what, allow_deletes=allow_deletes, allow_shrink=allow_shrink)
             print_json(cycle.as_dict()) if as_json else print_cycle(cycle)
