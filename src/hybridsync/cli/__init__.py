@@ -62,6 +62,7 @@ def _register_commands() -> None:
     from hybridsync.cli import (  # noqa: F401
         demo,
         expr,
+        init,
         plan,
         preview,
         run,
