@@ -7,8 +7,9 @@ from typing import Any
 
 import typer
 
-from hybridsync.cli import app
+from hybridsync.cli import app, exit_codes
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, print_json
+from hybridsync.core.objects import ObjectError
 
 
 @app.command("status")
@@ -50,38 +51,86 @@ def status(config: Path | None = ConfigOption, as_json: bool = JsonOption) -> No
         )
 
 
+RunArgument = typer.Argument(
+    None, help="A run id (or its first characters): that run and all its object errors."
+)
+ALL_RUNS = 1_000_000
+
+
 @app.command("history")
 def history(
+    run: str | None = RunArgument,
     config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
     limit: int = typer.Option(20, "--limit", help="How many runs, newest first."),
     errors: bool = typer.Option(False, "--errors", help="List each run's object errors."),
+    connector: str | None = typer.Option(None, "--connector", help="Only this connector's runs."),
+    status_prefix: str | None = typer.Option(
+        None, "--status", help="Only runs whose status starts so (stopped, completed, success)."
+    ),
+    grep: str | None = typer.Option(
+        None, "--grep", help="Only object errors whose DN, rule, attribute or message has this."
+    ),
 ) -> None:
-    """The latest runs: profile, status, counts (and object errors)."""
+    """The latest runs: profile, status, counts; a run's object errors, filterable."""
     with engine_from(config) as built:
-        runs = built.store.runs(limit)
-        data: list[dict[str, Any]] = [
-            {
-                "run_id": r.run_id,
-                "connector": r.connector,
-                "profile": r.profile,
-                "status": r.status,
-                "started": r.started,
-                "ended": r.ended,
-                "counts": dict(r.counts),
-                "message": r.message,
-                "errors": [str(e) for e in built.store.run_errors(r.run_id)] if errors else [],
-            }
-            for r in runs
+        store = built.store
+        filtered = any(x is not None for x in (run, connector, status_prefix, grep))
+        records = [
+            r
+            for r in store.runs(ALL_RUNS if filtered else limit)
+            if (run is None or r.run_id.startswith(run))
+            and (connector is None or r.connector == connector)
+            and (status_prefix is None or r.status.startswith(status_prefix))
         ]
+        if run is not None and not records:
+            typer.echo(f"no run with id {run!r}", err=True)
+            raise typer.Exit(exit_codes.CONFIG_ERROR)
+        show_errors = errors or run is not None or grep is not None
+        data = []
+        for record in records:
+            entry = _run_entry(record, store.run_errors(record.run_id) if show_errors else [], grep)
+            if grep is None or entry["errors"]:
+                data.append(entry)
+            if len(data) == limit:
+                break
     if as_json:
         print_json(data)
         return
-    for run in data:
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(run["counts"].items()))
+    for entry in data:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(entry["counts"].items()))
         typer.echo(
-            f"{run['started'][:19]} {run['connector']:<10} {run['profile']:<13}"
-            f" {run['status']:<34} {counts}"
+            f"{entry['started'][:19]} {entry['run_id'][:8]} {entry['connector']:<10}"
+            f" {entry['profile']:<13} {entry['status']:<34} {counts}"
         )
-        for error in run["errors"]:
-            typer.echo(f"    {error}")
+        if entry["message"]:
+            typer.echo(f"    {entry['message']}")
+        for error in entry["errors"]:
+            typer.echo(f"    {error['text']}")
+
+
+def _run_entry(record: Any, errors: list[ObjectError], grep: str | None) -> dict[str, Any]:
+    needle = (grep or "").lower()
+    shown = [e for e in errors if needle in str(e).lower()]
+    return {
+        "run_id": record.run_id,
+        "connector": record.connector,
+        "profile": record.profile,
+        "status": record.status,
+        "started": record.started,
+        "ended": record.ended,
+        "counts": dict(record.counts),
+        "message": record.message,
+        "errors": [
+            {
+                "dn": e.dn,
+                "anchor": e.anchor,
+                "rule": e.rule,
+                "attribute": e.attribute,
+                "message": e.message,
+                "kind": e.kind,
+                "text": str(e),
+            }
+            for e in shown
+        ],
+    }
