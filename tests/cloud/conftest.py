@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 
 import pytest
 
+with warnings.catch_warnings():
+    # kiota-abstractions warns about its own deprecated class when the module is imported.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import kiota_abstractions.default_query_parameters  # noqa: F401
 from tests.support.cloud_server import CloudServer, CloudTenant, serve_cloud
 
 

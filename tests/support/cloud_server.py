@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import secrets
 import ssl
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,3 +152,40 @@ def serve_cloud(directory: Path, throttle: ThrottleSettings | None = None) -> It
             yield CloudServer(service, server.base_url, tls.ca_certificate)
     finally:
         service.close()
+
+
+@asynccontextmanager
+async def graph_client(tenant: CloudTenant, app: NewApplication) -> AsyncIterator[Any]:
+    """Microsoft's ``GraphServiceClient`` pointed at the served directory.
+
+    Unchanged but for the base URL, the authority and the CA it trusts.
+    """
+    from azure.identity.aio import ClientSecretCredential
+    from kiota_authentication_azure.azure_identity_authentication_provider import (
+        AzureIdentityAuthenticationProvider,
+    )
+    from msgraph import GraphRequestAdapter, GraphServiceClient
+    from msgraph_core import GraphClientFactory
+
+    server = tenant.server
+    credential = ClientSecretCredential(
+        tenant.id,
+        app.application.client_id,
+        app.client_secret or "",
+        authority=server.base_url.removeprefix("https://"),
+        disable_instance_discovery=True,
+        connection_verify=str(server.ca_path),
+    )
+    auth = AzureIdentityAuthenticationProvider(credential, scopes=[GRAPH_SCOPE])
+    async with httpx.AsyncClient(verify=server.ssl_context()) as http:
+        # kiota wraps the transport and its wrapper does not close it: close it ourselves.
+        own_transport = http._transport
+        adapter = GraphRequestAdapter(
+            auth, client=GraphClientFactory.create_with_default_middleware(client=http)
+        )
+        adapter.base_url = f"{server.base_url}/v1.0"
+        try:
+            yield GraphServiceClient(request_adapter=adapter)
+        finally:
+            await credential.close()
+            await own_transport.aclose()

@@ -17,6 +17,9 @@ from hybridsync.cloud.api.wire import graph_error_response, oauth_error_response
 from hybridsync.cloud.errors import GraphError, OAuthError
 from hybridsync.cloud.service import CloudService, CloudSettings
 
+ROUTERS = tuple(
+    module.router for module in (oauth, delta, users, batch, invitations, deleted, groups, policy)
+)
 _STATUS_CODES = {404: "BadRequest", 405: "Request_BadRequest", 415: "UnsupportedMediaType"}
 
 
@@ -29,8 +32,8 @@ def create_app(settings: CloudSettings | CloudService) -> FastAPI:
         description="An Entra-compatible directory: a Microsoft Graph v1.0 subset and OAuth 2.0.",
     )
     app.state.service = service
-    for module in (oauth, delta, users, batch, invitations, deleted, groups, policy):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.middleware("http")(_request_ids)
     app.add_exception_handler(GraphError, _graph_error)
     app.add_exception_handler(OAuthError, _oauth_error)

@@ -101,8 +101,6 @@ def check_property_names(body: Mapping[str, Any], *, sync_writer: bool) -> None:
             continue
         if name in READ_ONLY:
             raise read_only(name)
-        if name.startswith("@odata."):
-            continue
         raise bad_request(
             f"Property '{name}' does not exist as a declared property or extension property."
         )

@@ -10,7 +10,6 @@ refused, never turned into deletes.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -24,6 +23,7 @@ from hybridsync.core.ports import (
 )
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint
+from hybridsync.engine.ids import new_id
 from hybridsync.engine.report import RunReport, Status
 from hybridsync.errors import ConfigError, RunStopped
 
@@ -175,7 +175,7 @@ def _merge(name: str, imported: ImportedObject, current: CSObject | None) -> CSO
     attributes = {k: v for k, v in imported.attributes.items() if v}
     if current is None:
         return CSObject(
-            str(uuid.uuid4()),
+            new_id(),
             name,
             imported.anchor,
             imported.dn,

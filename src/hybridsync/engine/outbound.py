@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 
 from hybridsync.core.convert import value_key
@@ -11,6 +10,7 @@ from hybridsync.core.outbound import TargetAction, TargetState, attribute_change
 from hybridsync.core.ports import ExportKind
 from hybridsync.core.rules import SyncRule
 from hybridsync.engine.context import EngineContext
+from hybridsync.engine.ids import new_id
 from hybridsync.engine.report import RunReport
 
 
@@ -77,7 +77,7 @@ class OutboundWriter:
         attributes = {k: v for k, v in state.attributes.items() if v}
         store.put_cs(
             CSObject(
-                str(uuid.uuid4()),
+                new_id(),
                 name,
                 None,
                 state.dn or f"CN={mv.mv_id}",

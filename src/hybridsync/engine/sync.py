@@ -8,7 +8,6 @@ pending import, so its cost follows the changes, never the directory's size.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 
 from hybridsync.core.convert import value_key
@@ -26,6 +25,7 @@ from hybridsync.core.rules import Direction, SyncRule
 from hybridsync.core.values import Values
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint
+from hybridsync.engine.ids import new_id
 from hybridsync.engine.outbound import OutboundWriter
 from hybridsync.engine.report import RunReport, Status
 from hybridsync.errors import RunStopped
@@ -126,6 +126,8 @@ class BatchSync:
         self.name = name
         self.report = report
         self.errors: list[ObjectError] = []
+        self.written: dict[str, CSObject] = {}
+        """CS objects this batch wrote, by id (the store has them too)."""
         self.affected: dict[str, bool] = {}
         """MV ids to recompute -> whether the MV object is new in this batch."""
         self.lookup = StoreJoinLookup(context)
@@ -145,7 +147,9 @@ class BatchSync:
             # were imported for it (they may differ from what the rules want).
             if cs.pending_import is not PendingImport.NONE:
                 self.affected.setdefault(cs.mv_id, False)
-                store.put_cs(replace(cs, pending_import=PendingImport.NONE))
+                done = replace(cs, pending_import=PendingImport.NONE)
+                store.put_cs(done)
+                self.written[done.cs_id] = done
             return
         in_scope = rules_in_scope(self.rules, cs)
         decision = decide_link(cs, in_scope, self.lookup)
@@ -167,9 +171,9 @@ class BatchSync:
         done = replace(cs, pending_import=PendingImport.NONE, keeps_mv=keeping)
         if action is LinkAction.PROJECT:
             assert rule is not None
-            new_id = str(uuid.uuid4())
-            done = replace(done, mv_id=new_id, joined_by=rule)
-            self.affected[new_id] = True
+            mv_id = new_id()
+            done = replace(done, mv_id=mv_id, joined_by=rule)
+            self.affected[mv_id] = True
             self.report.count("projected")
         elif action is LinkAction.JOIN:
             done = replace(done, mv_id=mv_id, joined_by=rule)
@@ -185,6 +189,7 @@ class BatchSync:
             done = replace(done, mv_id=None, joined_by=None, keeps_mv=False)
             self.report.count("disconnected")
         store.put_cs(done)
+        self.written[done.cs_id] = done
 
     def _linked_by_outbound(self, cs: CSObject) -> bool:
         rule = self.context.rules.by_name(cs.joined_by) if cs.joined_by else None
@@ -194,20 +199,26 @@ class BatchSync:
         store = self.context.store
         ids = list(self.affected)
         previous = store.get_mv_many(ids)
-        linked = store.cs_linked_to_many(ids)
+        links = store.links_of(ids)
+        # Objects this batch just wrote are in memory: read only the others.
+        missing = [cs_id for ids_ in links.values() for cs_id in ids_ if cs_id not in self.written]
+        loaded = {cs.cs_id: cs for cs in store.get_cs_many(missing)}
+        loaded.update(self.written)
         for mv_id in ids:
-            self._recompute_one(mv_id, previous.get(mv_id), linked.get(mv_id, []))
+            linked = [loaded[cs_id] for cs_id in links.get(mv_id, []) if cs_id in loaded]
+            self._recompute_one(mv_id, previous.get(mv_id), linked)
 
     def _recompute_one(self, mv_id: str, previous: MVObject | None, linked: list[CSObject]) -> None:
         store = self.context.store
         inbound_linked = [cs for cs in linked if not self._linked_by_outbound(cs)]
+        targets = [cs for cs in linked if self._linked_by_outbound(cs)]
         if not any(cs.keeps_mv for cs in inbound_linked):
             if previous is not None:
                 store.delete_mv(mv_id)
                 self.report.count("mv-deleted")
             for cs in inbound_linked:
                 store.put_cs(replace(cs, mv_id=None, joined_by=None, keeps_mv=False))
-            self.outbound.write(None, [cs for cs in linked if cs not in inbound_linked])
+            self.outbound.write(None, targets)
             return
         sources = [
             LinkedSource(
@@ -232,7 +243,7 @@ class BatchSync:
         ):
             store.put_mv(mv)
             self.report.count("mv-updated" if previous else "mv-added")
-        self.outbound.write(mv, [cs for cs in linked if cs not in inbound_linked])
+        self.outbound.write(mv, targets)
 
     def _projected_type(self, linked: list[CSObject]) -> str:
         for cs in linked:

@@ -34,7 +34,6 @@ def dump_attributes(attributes: Mapping[str, Values]) -> str:
         {name: list(values) for name, values in attributes.items() if values},
         default=_default,
         separators=(",", ":"),
-        sort_keys=True,
     )
 
 

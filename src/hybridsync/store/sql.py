@@ -196,6 +196,16 @@ class SqlStore:
                 linked[row.mv_id].append(_cs(row))
         return linked
 
+    def links_of(self, mv_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The ids of the CS objects joined to each MV object (no attributes read)."""
+        c = T.cs_objects.c
+        links: dict[str, list[str]] = {mv_id: [] for mv_id in mv_ids}
+        for start in range(0, len(mv_ids), _CHUNK):
+            part = list(mv_ids[start : start + _CHUNK])
+            for row in self._read(select(c.cs_id, c.mv_id).where(c.mv_id.in_(part))):
+                links[row.mv_id].append(row.cs_id)
+        return links
+
     def cs_ids(self, connector: str, *, pending_only: bool = False) -> list[str]:
         c = T.cs_objects.c
         query = select(c.cs_id).where(c.connector == connector)
@@ -350,20 +360,23 @@ class SqlStore:
     def staged_with_current(
         self, connector: str, chunk: int
     ) -> Iterator[list[tuple[ImportedObject, CSObject | None]]]:
+        """Staged objects in anchor order, a chunk at a time (keyset paging: bounded memory)."""
         s, c = T.import_staging.c, T.cs_objects.c
-        query = (
-            select(T.import_staging, T.cs_objects.c.cs_id.label("current_id"))
-            .outerjoin(T.cs_objects, (c.connector == s.connector) & (c.anchor == s.anchor))
-            .where(s.connector == connector)
-            .order_by(s.anchor)
-        )
-        rows = self._read(query).fetchall()
-        for start in range(0, len(rows), chunk):
-            part = rows[start : start + chunk]
-            current = {
-                cs.cs_id: cs
-                for cs in self.get_cs_many([r.current_id for r in part if r.current_id])
-            }
+        last = ""
+        while True:
+            query = (
+                select(T.import_staging, c.cs_id.label("current_id"))
+                .outerjoin(T.cs_objects, (c.connector == s.connector) & (c.anchor == s.anchor))
+                .where(s.connector == connector, s.anchor > last)
+                .order_by(s.anchor)
+                .limit(chunk)
+            )
+            part = self._read(query).fetchall()
+            if not part:
+                return
+            last = part[-1].anchor
+            ids = [r.current_id for r in part if r.current_id]
+            current = {cs.cs_id: cs for cs in self.get_cs_many(ids)}
             yield [
                 (
                     ImportedObject(r.anchor, r.dn, r.object_type, load_attributes(r.attributes)),
@@ -489,7 +502,7 @@ def _attributes_text(cs: CSObject) -> str:
 
 
 def _remember_text(cs_id: str, attributes: object, text: str) -> None:
-    if len(_ATTRIBUTE_TEXT) > 20_000:
+    if len(_ATTRIBUTE_TEXT) > 4_000:
         _ATTRIBUTE_TEXT.clear()
     _ATTRIBUTE_TEXT[cs_id] = (attributes, text)
 

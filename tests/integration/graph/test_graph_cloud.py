@@ -6,14 +6,20 @@ against the test CA, real $batch, delta and throttling.
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from tests.support.cloud_server import CloudServer, CloudTenant, serve_cloud
 
+from hybridsync.cloud.tenancy import DEFAULT_SYNC_APP_ROLES
 from hybridsync.cloud.throttle import Quota, ThrottleSettings
 from hybridsync.cloud.tls import ensure_local_tls
 from hybridsync.connectors.graph import ExportProgress, GraphConfig, GraphConnector
@@ -236,3 +242,47 @@ def test_throttling_without_a_budget_is_absorbed_by_retry_after(tmp_path: Path) 
             results = list(connector.export(adds(tenant, 100)))
     assert {r.outcome for r in results} == {ExportOutcome.APPLIED}
     assert seen[-1].throttled > 0
+
+
+def self_signed(tmp_path: Path) -> tuple[Path, str, str]:
+    """A key file, its certificate (PEM) and the certificate's SHA-1 thumbprint (hex)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hybridsync sync engine")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    key_file = tmp_path / "sync.key"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    return key_file, pem, certificate.fingerprint(hashes.SHA1()).hex()
+
+
+def test_a_certificate_credential_gets_tokens_through_msal(
+    cloud_server: CloudServer, tenant: CloudTenant, tmp_path: Path
+) -> None:
+    key_file, pem, thumbprint = self_signed(tmp_path)
+    app = tenant.add_app(list(DEFAULT_SYNC_APP_ROLES), certificate_pem=pem)
+    config = graph_config(
+        cloud_server,
+        tenant,
+        app=app,
+        client_secret=None,
+        certificate={"private_key_file": key_file, "thumbprint": thumbprint},
+    )
+    with GraphConnector(config) as connector:
+        (result,) = connector.export(adds(tenant, 1))
+    assert result.outcome is ExportOutcome.APPLIED

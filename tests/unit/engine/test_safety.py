@@ -86,10 +86,10 @@ def test_staging_mode_imports_and_syncs_but_never_exports(world: Any) -> None:
     assert "cloud: staging mode, export skipped" in cycle.notes
     assert built.store.count_mv() == 4
     assert len(built.store.cs_ids_to_export("cloud")) == 4
-    assert world.cloud(built).sent == []
+    assert not world.cloud(built).sent
     forced = built.engine.run("cloud", Profile.EXPORT)
     assert forced.status == Status.STOPPED_STAGING
-    assert world.cloud(built).sent == []
+    assert not world.cloud(built).sent
 
 
 def test_the_error_limit_stops_the_run(world: Any) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from fastapi import APIRouter, Body
@@ -88,8 +89,14 @@ def _check_item(item: Any, seen: set[str]) -> None:
         raise bad_request(f"Batch request id '{item['id']}' is used more than once.")
     if str(item.get("method", "")).upper() not in _METHODS or not isinstance(item.get("url"), str):
         raise bad_request(f"Invalid method or url in batch request '{item['id']}'.")
-    if item["url"].lstrip("/").startswith(("$batch", "v1.0/$batch")) or "://" in item["url"]:
+    try:
+        item["url"] = _relative(item["url"])
+    except ValueError as exc:
+        raise bad_request(f"Invalid url in batch request '{item['id']}'.") from exc
+    if item["url"].startswith("/$batch"):
         raise bad_request(f"Invalid url in batch request '{item['id']}'.")
+    if "dependsOn" not in item and "depends_on" in item:  # msgraph-core writes snake case
+        item["dependsOn"] = item.pop("depends_on")
     depends = item.get("dependsOn") or []
     if not isinstance(depends, list) or any(str(d).lower() not in seen for d in depends):
         raise bad_request(f"Batch request '{item['id']}' depends on an unknown or later request.")
@@ -98,6 +105,14 @@ def _check_item(item: Any, seen: set[str]) -> None:
         raise bad_request(f"Invalid headers in batch request '{item['id']}'.")
     if "body" in item and not any(k.lower() == "content-type" for k in headers):
         raise bad_request(f"Batch request '{item['id']}' has a body but no Content-Type header.")
+
+
+def _relative(url: str) -> str:
+    """``/users?...`` from a relative URL or an absolute one (SDKs send both)."""
+    parts = urlsplit(url)
+    path = parts.path if parts.scheme else url.split("?")[0]
+    path = "/" + path.lstrip("/").removeprefix("v1.0/").removeprefix("v1.0")
+    return f"{path}?{parts.query}" if parts.query else path
 
 
 async def _run(
@@ -112,8 +127,14 @@ async def _run(
         return _failed_dependency(request, item["id"])
     headers = {**outer, **{str(k): str(v) for k, v in (item.get("headers") or {}).items()}}
     content = json.dumps(item["body"]).encode() if "body" in item else None
-    url = "/v1.0/" + item["url"].lstrip("/").removeprefix("v1.0/")
-    answer = await client.request(item["method"].upper(), url, headers=headers, content=content)
+    url = "/v1.0" + item["url"]
+    try:
+        answer = await client.request(item["method"].upper(), url, headers=headers, content=content)
+    except (httpx.HTTPError, ValueError, UnicodeError):
+        err = bad_request(f"Batch request '{item['id']}' cannot be sent: bad url or headers.")
+        request_id, client_request_id = request_ids(request)
+        return {"id": item["id"], "status": 400, "headers": {"Content-Type": "application/json"},
+                "body": error_body(err, request_id, client_request_id)}  # fmt: skip
     kept = {
         k: v
         for k, v in answer.headers.items()

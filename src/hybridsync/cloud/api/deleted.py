@@ -36,7 +36,7 @@ def deleted_items_without_cast(ctx: Ctx) -> Response:
 
 
 @router.get("/microsoft.graph.user")
-@router.get("/graph.user", include_in_schema=False)
+@router.get("/graph.user", operation_id="list_deleted_users_short_cast")
 def list_deleted_users(
     ctx: Ctx, select: Select = None, top: Top = None, skiptoken: SkipToken = None
 ) -> Response:

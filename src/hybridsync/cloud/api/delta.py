@@ -32,7 +32,7 @@ DEFAULT_PAGE = 100
 
 
 @router.get("/users/delta")
-@router.get("/users/delta()", include_in_schema=False)
+@router.get("/users/delta()", operation_id="users_delta_function_form")
 def users_delta(
     ctx: Ctx,
     select: Select = None,
@@ -79,8 +79,7 @@ def _resume(ctx: Ctx, token: str, *, is_delta: bool) -> dict[str, Any]:
         return {"since": 0, "upto": _current_seq(ctx), "after": 0, "select": None, "ids": None,
                 "initial": True, "issued": int(time.time())}  # fmt: skip
     state = decode_token(token, "delta token")
-    required = {"since": int, "upto": int, "after": int, "issued": int}
-    if any(not isinstance(state.get(k), t) for k, t in required.items()):
+    if not _well_formed(state):
         raise bad_request("Invalid delta token.")
     if time.time() - state["issued"] > TOKEN_LIFETIME_SECONDS:
         raise GraphError(
@@ -99,6 +98,20 @@ def _resume(ctx: Ctx, token: str, *, is_delta: bool) -> dict[str, Any]:
             "issued": int(time.time()),
         }
     return state
+
+
+def _well_formed(state: dict[str, Any]) -> bool:
+    numbers = all(
+        isinstance(state.get(k), int) and not isinstance(state.get(k), bool)
+        for k in ("since", "upto", "after", "issued")
+    )
+    select, ids = state.get("select"), state.get("ids")
+    return (
+        numbers
+        and (select is None or (isinstance(select, list) and set(select) <= rules.SELECTABLE))
+        and (ids is None or (isinstance(ids, list) and all(isinstance(i, str) for i in ids)))
+        and isinstance(state.get("initial", False), bool)
+    )
 
 
 def _filter_ids(text: str | None) -> list[str] | None:

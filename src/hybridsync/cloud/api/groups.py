@@ -43,6 +43,7 @@ def _member_id(reference: Any) -> str:
 
 @router.post("", status_code=201)
 def create_group(body: JsonObject, ctx: Ctx) -> Response:
+    body = {k: v for k, v in body.items() if k == _BIND or not k.startswith("@odata.")}
     ctx.authorize_write(Action.GROUP_WRITE)
     binds = body.pop(_BIND, None)
     check_group_body(body, creating=True)
@@ -91,6 +92,7 @@ def get_group(group_id: str, ctx: Ctx, select: Select = None) -> Response:
 
 @router.patch("/{group_id}", status_code=204)
 def update_group(group_id: str, body: JsonObject, ctx: Ctx) -> Response:
+    body = {k: v for k, v in body.items() if k == _BIND or not k.startswith("@odata.")}
     ctx.authorize_write(Action.GROUP_WRITE)
     member_ids = _bind_ids(body.pop(_BIND, None))
     check_group_body(body, creating=False)

@@ -17,6 +17,7 @@ from hybridsync.cloud.api.wire import (
     encode_token,
     link_with,
     no_content,
+    without_annotations,
 )
 from hybridsync.cloud.api.wire import (
     odata as odata_response,
@@ -62,6 +63,7 @@ def context_url(select: tuple[str, ...] | None, entity: str = "users") -> str:
 
 @router.post("/users", status_code=201)
 def create_user(body: JsonObject, ctx: Ctx) -> Response:
+    body = without_annotations(body)
     ctx.authorize_write(Action.USER_WRITE)
     sync_writer = may_write_on_premises_properties(ctx.principal)
     rules.check_property_names(body, sync_writer=sync_writer)
@@ -151,6 +153,7 @@ def get_user(user_ref: str, ctx: Ctx, select: Select = None) -> Response:
 
 @router.patch("/users/{user_ref}", status_code=204)
 def update_user(user_ref: str, body: JsonObject, ctx: Ctx) -> Response:
+    body = without_annotations(body)
     ctx.authorize_write(Action.USER_WRITE)
     sync_writer = may_write_on_premises_properties(ctx.principal)
     rules.check_property_names(body, sync_writer=sync_writer)

@@ -95,3 +95,8 @@ def link_with(request: Request, base_url: str, **params: str) -> str:
     query = [(k, v) for k, v in parse_qsl(request.url.query) if k not in params]
     query.extend(params.items())
     return f"{base_url}{request.url.path}?{urlencode(query, safe='$,()')}"
+
+
+def without_annotations(body: dict[str, Any]) -> dict[str, Any]:
+    """The body without instance annotations (``@odata.type``...), which clients may send."""
+    return {k: v for k, v in body.items() if not k.startswith("@odata.")}

@@ -27,6 +27,13 @@ class TokenSource(Protocol):
         ...
 
 
+def _form(data: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """msal puts the client assertion in as bytes; httpx would send their repr."""
+    if data is None:
+        return None
+    return {k: v.decode() if isinstance(v, bytes) else v for k, v in data.items()}
+
+
 class _MsalHttpClient:
     """msal's ``HttpClient`` over httpx (msal sends ``data`` as a dict or a string)."""
 
@@ -37,11 +44,11 @@ class _MsalHttpClient:
         self,
         url: str,
         params: Mapping[str, str] | None = None,
-        data: Mapping[str, str] | str | None = None,
+        data: Mapping[str, Any] | str | None = None,
         headers: Mapping[str, str] | None = None,
         **_: Any,
     ) -> httpx.Response:
-        content = {"content": data} if isinstance(data, str) else {"data": data}
+        content = {"content": data} if isinstance(data, str) else {"data": _form(data)}
         try:
             with transport_errors("token request"):
                 return self._client.post(url, params=params, headers=headers, **content)

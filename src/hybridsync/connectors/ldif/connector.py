@@ -20,7 +20,7 @@ from hybridsync.connectors.ldif.convert import (
     object_type,
     to_imported,
 )
-from hybridsync.connectors.ldif.parser import LdifRecord, parse_block, split_blocks
+from hybridsync.connectors.ldif.parser import LdifRecord, parse_block, stream_blocks
 from hybridsync.core.ports import Capabilities, ImportedObject, ImportKind, ImportPage
 from hybridsync.errors import FatalConnectorError
 
@@ -115,13 +115,15 @@ class LdifSource:
         self.skipped = []
         path = Path(self._config.path)
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            stream = path.open(encoding="utf-8-sig")
         except OSError as exc:
             raise FatalConnectorError(
                 f"connector {self.name!r}: cannot read {path}: {exc}"
             ) from exc
-        for start, block in split_blocks(text):
-            yield hashlib.blake2b(block.encode("utf-8"), digest_size=10).hexdigest(), (start, block)
+        with stream:
+            for start, block in stream_blocks(stream):
+                digest = hashlib.blake2b(block.encode("utf-8"), digest_size=10).hexdigest()
+                yield digest, (start, block)
 
     def _entry(self, block: tuple[int, str]) -> tuple[str, LdifRecord, str] | None:
         record = parse_block(*block, on_error=self.skipped.append)

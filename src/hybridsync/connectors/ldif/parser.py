@@ -12,6 +12,7 @@ import binascii
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TextIO
 
 from hybridsync.errors import ConnectorError
 
@@ -77,10 +78,26 @@ def read_blocks(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
 _SEPARATOR = re.compile(r"\n(?:[ \t]*\n)+")
 
 
-def split_blocks(text: str) -> Iterator[tuple[int, str]]:
-    """:func:`read_blocks` over a whole file's text, at the speed of ``re.split``."""
+def stream_blocks(stream: TextIO, chunk_size: int = 1 << 22) -> Iterator[tuple[int, str]]:
+    """:func:`read_blocks` over a text stream, a few megabytes at a time (bounded memory)."""
+    line, rest = 1, ""
+    while data := stream.read(chunk_size):
+        text = rest + data
+        cut = text.rfind("\n\n")
+        if cut < 0:
+            rest = text
+            continue
+        yield from split_blocks(text[:cut], line)
+        line += text.count("\n", 0, cut + 2)
+        rest = text[cut + 2 :]
+    if rest:
+        yield from split_blocks(rest, line)
+
+
+def split_blocks(text: str, first_line: int = 1) -> Iterator[tuple[int, str]]:
+    """:func:`read_blocks` over a whole text, at the speed of ``re.split``."""
     text = text.replace("\r\n", "\n")
-    position, line = 0, 1
+    position, line = 0, first_line
     for separator in _SEPARATOR.finditer(text):
         yield from _block_of(text[position : separator.start()], line)
         line += text.count("\n", position, separator.end())
@@ -89,7 +106,9 @@ def split_blocks(text: str) -> Iterator[tuple[int, str]]:
 
 
 def _block_of(chunk: str, line: int) -> Iterator[tuple[int, str]]:
-    chunk = chunk.rstrip("\n")
+    stripped = chunk.lstrip("\n")
+    line += len(chunk) - len(stripped)
+    chunk = stripped.rstrip("\n")
     if chunk.startswith("#") or "\n#" in chunk:
         kept = [
             (n, t) for n, t in enumerate(chunk.split("\n"), start=line) if not t.startswith("#")

@@ -11,6 +11,7 @@ import base64
 import json
 import sqlite3
 import uuid
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -52,6 +53,8 @@ class RecordingConfig(BaseModel):
     object_types: tuple[str, ...] = ("user",)
     multi_valued: tuple[str, ...] = ("proxyAddresses", "otherMails")
     batch_size: int = 500
+    keep_sent: int = 10_000
+    """How many of the latest changes ``sent`` keeps in memory (tests look at them)."""
 
 
 class RecordingTarget:
@@ -62,8 +65,8 @@ class RecordingTarget:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
-        self.sent: list[ExportChange] = []
-        """Every change received by this instance, in order."""
+        self.sent: deque[ExportChange] = deque(maxlen=config.keep_sent)
+        """The latest changes received by this instance, in order (at most ``keep_sent``)."""
         self.reject: set[str] = set()
         """DNs whose changes are refused (tests)."""
 

@@ -88,3 +88,15 @@ def test_entries_without_an_anchor_are_skipped_and_reported(tmp_path: Path) -> N
     source = LdifSource(LdifConfig(name="ad", path=path))
     assert [o for p in source.full_import() for o in p.objects] == []
     assert source.skipped == ["CN=a,DC=c: no objectGUID"]
+
+
+def test_streamed_blocks_match_whole_text_blocks_across_chunk_edges() -> None:
+    import io
+
+    from hybridsync.connectors.ldif.parser import split_blocks, stream_blocks
+
+    text = SAMPLE.read_text(encoding="utf-8") + "\n\n\n# trailing comment\ndn: CN=last\ncn: last\n"
+    whole = list(split_blocks(text))
+    for size in (7, 100, 1000, 1 << 20):
+        assert list(stream_blocks(io.StringIO(text), size)) == whole
+    assert whole[1][0] == 5  # the first entry starts on line 5

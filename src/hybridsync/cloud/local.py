@@ -1,0 +1,54 @@
+"""A cloud directory kept in one data directory: database, master key, local TLS files.
+
+::
+
+    <data-dir>/cloud.db        SQLite database (WAL)
+    <data-dir>/master.key      encrypts token-signing keys (owner-only permissions)
+    <data-dir>/tls/            local CA and server certificate, generated on first serve
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from hybridsync.cloud.errors import CloudSetupError
+from hybridsync.cloud.service import CloudSettings
+from hybridsync.cloud.throttle import ThrottleSettings
+
+MASTER_KEY = "master.key"
+DATABASE = "cloud.db"
+
+
+def initialize(data_dir: Path) -> None:
+    """Create the data directory and its master key (refuses to overwrite an existing one)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key_path = data_dir / MASTER_KEY
+    if key_path.exists():
+        raise CloudSetupError(f"{data_dir} already holds a cloud directory")
+    descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(32))
+
+
+def settings_for(
+    data_dir: Path,
+    *,
+    database_url: str | None = None,
+    public_url: str | None = None,
+    throttle: ThrottleSettings | None = None,
+) -> CloudSettings:
+    key_path = data_dir / MASTER_KEY
+    if not key_path.exists():
+        raise CloudSetupError(
+            f"{data_dir} holds no cloud directory: run 'hybridsync cloud init' first"
+        )
+    return CloudSettings(
+        database_url=database_url or f"sqlite:///{data_dir / DATABASE}",
+        master_key=SecretStr(key_path.read_text().strip()),
+        public_url=public_url,
+        throttle=throttle,
+    )

@@ -1,0 +1,128 @@
+"""``hybridsync cloud``: init, app add, keys rotate, and serve as a real process."""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from typer.testing import CliRunner
+
+from hybridsync.cli import app
+
+runner = CliRunner()
+
+
+def init(data_dir: Path) -> dict[str, object]:
+    result = runner.invoke(
+        app,
+        ["cloud", "init", "--data-dir", str(data_dir), "--tenant-domain", "contoso.com",
+         "--domain", "partners.contoso.com", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document: dict[str, object] = json.loads(result.output)
+    return document
+
+
+def test_init_creates_a_tenant_and_a_sync_application(tmp_path: Path) -> None:
+    document = init(tmp_path / "data")
+    assert document["initial_domain"] == "contoso.onmicrosoft.com"
+    assert document["verified_domains"] == (
+        "contoso.com, contoso.onmicrosoft.com, partners.contoso.com"
+    )
+    application = document["application"]
+    assert isinstance(application, dict)
+    assert "HybridSync.Synchronization.ReadWrite.All" in application["roles"]
+    assert len(application["client_secret"]) > 30
+    assert (tmp_path / "data" / "master.key").stat().st_mode & 0o077 == 0
+    # The secret is shown once and never stored in clear.
+    assert (
+        application["client_secret"].encode() not in (tmp_path / "data" / "cloud.db").read_bytes()
+    )
+
+
+def test_init_twice_is_a_configuration_error(tmp_path: Path) -> None:
+    init(tmp_path)
+    again = runner.invoke(
+        app, ["cloud", "init", "--data-dir", str(tmp_path), "--tenant-domain", "x.com"]
+    )
+    assert again.exit_code == 3
+
+
+def test_app_add(tmp_path: Path) -> None:
+    init(tmp_path)
+    result = runner.invoke(
+        app,
+        ["cloud", "app", "add", "--data-dir", str(tmp_path), "--role", "User.Read.All", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["roles"] == ["User.Read.All"]
+    unknown = runner.invoke(
+        app, ["cloud", "app", "add", "--data-dir", str(tmp_path), "--role", "Root.All"]
+    )
+    assert unknown.exit_code == 3
+    assert "Root.All" in unknown.output
+
+
+def test_commands_without_a_directory_are_configuration_errors(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["cloud", "keys", "rotate", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 3
+    assert "hybridsync cloud init" in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_over_https_with_a_generated_ca(tmp_path: Path) -> None:
+    document = init(tmp_path)
+    application = document["application"]
+    assert isinstance(application, dict)
+    port = _free_port()
+    command = [sys.executable, "-c", "from hybridsync.cli import main; main()", "cloud", "serve",
+               "--data-dir", str(tmp_path), "--port", str(port)]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout is not None
+        first_line = process.stdout.readline()
+        assert first_line.startswith("clients must trust this CA: ")
+        ca = first_line.split(": ", 1)[1].strip()
+        context = ssl.create_default_context(cafile=ca)
+        url = f"https://127.0.0.1:{port}/{document['tenant_id']}/oauth2/v2.0/token"
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": application["client_id"],
+            "client_secret": application["client_secret"],
+            "scope": "https://graph.microsoft.com/.default",
+        }
+        answer = _post_when_up(url, form, context)
+        assert answer.status_code == 200
+        with httpx.Client(verify=context) as http:
+            users = http.get(
+                f"https://127.0.0.1:{port}/v1.0/users",
+                headers={"Authorization": f"Bearer {answer.json()['access_token']}"},
+            )
+        assert users.json()["value"] == []
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout:
+            process.stdout.close()
+
+
+def _post_when_up(url: str, form: dict[str, object], context: ssl.SSLContext) -> httpx.Response:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            return httpx.post(url, data=form, verify=context)
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

@@ -1,0 +1,147 @@
+"""Crash safety into the served cloud directory: a real ``hybridsync run`` process is
+killed (SIGKILL) at random moments, ten times, while it syncs LDIF users through the
+Graph connector; then runs complete. Exactly one cloud user per in-scope user must
+remain: no duplicates, none missing, every attribute right.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.support.cloud_server import CloudServer, CloudTenant, serve_cloud
+
+from hybridsync.wiring import build_from_file
+
+pytestmark = pytest.mark.slow
+
+RUN = "from hybridsync.cli import main; main()"
+USERS = 60
+
+
+def ldif(path: Path, department: str) -> None:
+    entries = []
+    for index in range(USERS):
+        sam = f"user{index:03d}"
+        guid = base64.b64encode(uuid.uuid5(uuid.NAMESPACE_DNS, sam).bytes_le).decode()
+        domain = "partners.contoso.com" if index % 10 == 0 else "contoso.com"
+        entries.append(
+            f"dn: CN={sam},OU=Staff,DC=contoso,DC=com\nobjectClass: user\n"
+            f"objectGUID:: {guid}\nsAMAccountName: {sam}\nuserPrincipalName: {sam}@{domain}\n"
+            f"displayName: User {index}\ndepartment: {department}\nuserAccountControl: 512\n"
+        )
+    path.write_text("version: 1\n\n" + "\n".join(entries), encoding="utf-8")
+
+
+def setup(root: Path, server: CloudServer, tenant: CloudTenant) -> Path:
+    (root / "graph.secret").write_text(tenant.sync_app.client_secret or "", "utf-8")
+    config = root / "hybridsync.toml"
+    config.write_text(
+        f"""
+store = "state.db"
+[builtin_rules]
+source = "ad"
+target = "cloud"
+[user_type]
+source = "upn-suffix"
+suffixes = ["@partners.contoso.com"]
+[safety]
+batch_size = 10
+[[connectors]]
+type = "ldif"
+name = "ad"
+path = "ad.ldif"
+[[connectors]]
+type = "graph"
+name = "cloud"
+base_url = "{server.base_url}/v1.0"
+authority = "{tenant.authority}"
+client_id = "{tenant.sync_app.application.client_id}"
+client_secret_file = "graph.secret"
+ca_file = "{server.ca_path}"
+target = "hybridsync"
+batch_size = 5
+concurrency = 2
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def killed_run(config: Path, cycle: str, progress: Callable[[], int], rng: random.Random) -> int:
+    """Start a run and kill it just after its export has written something (or at once
+    if it finishes first); returns the progress seen when it was killed."""
+    before = progress()
+    process = subprocess.Popen(
+        [sys.executable, "-c", RUN, "run", cycle, "-c", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while process.poll() is None and progress() == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(rng.uniform(0, 0.3))
+    process.kill()
+    process.wait(30)
+    return progress()
+
+
+def complete(config: Path, cycle: str) -> None:
+    built = build_from_file(config)
+    try:
+        report = built.engine.cycle(cycle)
+        assert report.status == "success", report.as_dict()
+    finally:
+        built.close()
+
+
+def cloud_users(tenant: CloudTenant) -> list[dict[str, Any]]:
+    token = tenant.app_token(tenant.admin_app)
+    select = "id,userPrincipalName,userType,department,onPremisesImmutableId"
+    with tenant.client(token) as http:
+        answer = http.get("/v1.0/users", params={"$select": select, "$top": "999"})
+    answer.raise_for_status()
+    return list(answer.json()["value"])
+
+
+def test_killed_ten_times_then_completed_exactly_one_user_each(tmp_path: Path) -> None:
+    rng = random.Random(20261122)
+    with serve_cloud(tmp_path / "cloud") as server:
+        tenant = server.new_tenant("contoso.com")
+        root = tmp_path / "sync"
+        root.mkdir()
+        config = setup(root, server, tenant)
+        ldif(root / "ad.ldif", "Sales")
+        created = [
+            killed_run(config, "initial", lambda: len(cloud_users(tenant)), rng) for _ in range(5)
+        ]
+        complete(config, "initial")
+        ldif(root / "ad.ldif", "Finance")
+
+        def moved() -> int:
+            return sum(u["department"] == "Finance" for u in cloud_users(tenant))
+
+        updated = [killed_run(config, "delta", moved, rng) for _ in range(5)]
+        complete(config, "delta")
+        users = cloud_users(tenant)
+    # The kills landed mid-export: some but not all users written at some kill.
+    assert any(0 < seen < USERS for seen in created), created
+    assert any(0 < seen < USERS for seen in updated), updated
+    anchors = Counter(u["onPremisesImmutableId"] for u in users)
+    assert len(users) == USERS
+    assert max(anchors.values()) == 1, "no duplicate"
+    assert {u["userPrincipalName"].split("@")[0] for u in users} == {
+        f"user{i:03d}" for i in range(USERS)
+    }
+    assert {u["department"] for u in users} == {"Finance"}
+    guests = {u["userPrincipalName"] for u in users if u["userType"] == "Guest"}
+    assert guests == {f"user{i:03d}@partners.contoso.com" for i in range(0, USERS, 10)}
