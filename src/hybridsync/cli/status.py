@@ -10,45 +10,78 @@ import typer
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, print_json
 from hybridsync.core.objects import ObjectError
+from hybridsync.engine.imports import attribute_hash
 
 
 @app.command("status")
 def status(config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
-    """Objects, pending imports and exports per connector; whether full runs are due."""
+    """Connectors, their last runs, pending exports, staging mode, thresholds, due full runs."""
     with engine_from(config) as built:
         store, context = built.store, built.engine.context
-        rows = []
-        for name in built.connectors:
-            state = store.connector_state(name)
-            rows.append(
-                {
-                    "connector": name,
-                    "objects": store.count_cs(name),
-                    "pending_imports": len(store.cs_ids(name, pending_only=True)),
-                    "pending_exports": len(store.cs_ids_to_export(name)),
-                    "pending_deletes": store.count_pending_deletes(name),
-                    "has_watermark": state.watermark is not None,
-                    "full_sync_required": state.rules_hash != context.rules.content_hash,
-                }
-            )
+        latest: dict[str, Any] = {}
+        for record in store.runs(500):
+            latest.setdefault(record.connector, record)
+        rows = [_connector_row(built, name, latest.get(name)) for name in built.connectors]
+        settings = context.settings
         data = {
             "metaverse_objects": store.count_mv(),
-            "staging_mode": context.settings.staging_mode,
+            "staging_mode": settings.staging_mode,
+            "thresholds": {
+                "deletion_threshold": settings.deletion_threshold,
+                "deletion_threshold_percent": settings.deletion_threshold_percent,
+                "import_guard_percent": settings.import_guard_percent,
+                "error_limit": settings.error_limit,
+            },
             "connectors": rows,
         }
     if as_json:
         print_json(data)
         return
+    limits = settings
+    threshold = f"{limits.deletion_threshold}"
+    if limits.deletion_threshold_percent:
+        threshold += f" or {limits.deletion_threshold_percent}%"
     typer.echo(
-        f"metaverse: {data['metaverse_objects']} objects; staging mode: {data['staging_mode']}"
+        f"metaverse: {data['metaverse_objects']} objects; staging mode: {data['staging_mode']}; "
+        f"deletion threshold: {threshold}; import guard: {limits.import_guard_percent}%"
     )
     for row in rows:
+        last = row["last_run"]
         typer.echo(
             f"{row['connector']:<12} objects {row['objects']:>7}"
             f"  pending imports {row['pending_imports']:>6}"
             f"  pending exports {row['pending_exports']:>6} (deletes {row['pending_deletes']})"
+            + ("  FULL IMPORT REQUIRED" if row["full_import_required"] else "")
             + ("  FULL SYNC REQUIRED" if row["full_sync_required"] else "")
         )
+        if last is not None:
+            typer.echo(f"{'':<12} last run: {last['profile']} {last['status']} {last['ended']}")
+
+
+def _connector_row(built: Any, name: str, last: Any) -> dict[str, Any]:
+    store, context = built.store, built.engine.context
+    state = store.connector_state(name)
+    imported = state.watermark is not None
+    attributes_changed = state.attribute_hash != attribute_hash(built.connectors[name])
+    return {
+        "connector": name,
+        "objects": store.count_cs(name),
+        "pending_imports": len(store.cs_ids(name, pending_only=True)),
+        "pending_exports": len(store.cs_ids_to_export(name)),
+        "pending_deletes": store.count_pending_deletes(name),
+        "has_watermark": imported,
+        "full_import_required": not imported or state.full_import_required or attributes_changed,
+        "full_sync_required": state.full_sync_required
+        or state.rules_hash != context.rules.content_hash,
+        "last_run": None
+        if last is None
+        else {
+            "run_id": last.run_id,
+            "profile": last.profile,
+            "status": last.status,
+            "ended": last.ended,
+        },
+    }
 
 
 RunArgument = typer.Argument(

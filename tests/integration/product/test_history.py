@@ -43,3 +43,24 @@ def test_filters_by_connector_status_run_and_error_text(workspace: Path) -> None
     assert "no run with id" in output
     code, output = invoke("history", *c, "--errors", "--limit", "3")
     assert "UserPrincipalName is not present" in output
+
+
+def test_status_shows_last_runs_thresholds_and_due_full_runs(workspace: Path) -> None:
+    code, output = invoke("status", "-c", str(workspace), "--json")
+    assert code == 0
+    fresh = json.loads(output)
+    assert fresh["thresholds"]["deletion_threshold"] == 500
+    assert all(row["full_import_required"] for row in fresh["connectors"])
+    assert all(row["last_run"] is None for row in fresh["connectors"])
+    assert invoke("run", "initial", "-c", str(workspace))[0] == 0
+    done = json.loads(invoke("status", "-c", str(workspace), "--json")[1])
+    rows = {row["connector"]: row for row in done["connectors"]}
+    assert rows["cloud"]["last_run"]["profile"] == "export"
+    assert rows["ad"]["last_run"]["profile"] == "full-sync"
+    assert not rows["ad"]["full_import_required"]
+    assert not rows["ad"]["full_sync_required"]
+    text = workspace.read_text("utf-8")
+    workspace.write_text(text.replace('"@partners.contoso.com"', '"@fabrikam.com"'), "utf-8")
+    code, output = invoke("status", "-c", str(workspace))
+    assert "FULL SYNC REQUIRED" in output
+    assert "deletion threshold: 500" in output
