@@ -57,12 +57,15 @@ def test_the_suggested_commands_work_on_the_demo_folder(tmp_path: Path) -> None:
     assert "Members (19)" in output
     config = str(data_dir / "hybridsync.toml")
     assert f"hybridsync plan --config {config}" in output
+    assert f"hybridsync preview msullivan@partners.contoso.com --config {config}" in output
     code, output = invoke("plan", "--config", config)
     assert (code, output.split(": ", 1)[1].strip()) == (0, "no changes")
     dn = "CN=Michael Sullivan,OU=Partners,DC=corp,DC=contoso,DC=com"
-    code, output = invoke("preview", dn, "--connector", "ad", "--config", config)
-    assert code == 0, output
-    assert "userType = Guest" in output
+    code, by_dn = invoke("preview", dn, "--connector", "ad", "--config", config)
+    assert code == 0, by_dn
+    assert "userType = Guest" in by_dn
+    code, by_upn = invoke("preview", "MSullivan@Partners.Contoso.com", "--config", config)
+    assert (code, by_upn) == (0, by_dn)  # any case; the first source connector by default
     ldif = data_dir / "contoso.ldif"
     ldif.write_text(ldif.read_text("utf-8").replace("title: Paralegal", "title: Counsel"), "utf-8")
     code, output = invoke("run", "--config", config, "--json")
