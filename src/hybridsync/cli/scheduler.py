@@ -8,13 +8,15 @@ an initial cycle. Every cycle holds the store's sync lock (see ``runlock``): a m
 ``hybridsync run`` in progress makes the scheduler skip that tick, and the other way
 round.
 
-SIGTERM or SIGINT: the cycle in progress finishes (every batch it started is
-committed) and the process exits with status 0; a second signal stops at once, which
-the engine survives like any crash (the next cycle completes the interrupted work).
+SIGTERM or SIGINT: the run in progress (one profile on one connector) finishes, every
+batch of it committed; the cycle's remaining runs are left to the next cycle, and the
+process exits with status 0. A second signal stops at once, which the engine survives
+like any crash (the next cycle completes the interrupted work).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import signal
 import threading
@@ -31,7 +33,7 @@ import typer
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.runlock import SyncInProgress, sync_lock
 from hybridsync.cli.sync import ConfigOption, config_path, exit_code
-from hybridsync.engine import CycleReport
+from hybridsync.engine import CycleReport, Profile, RunReport
 from hybridsync.errors import HybridsyncError
 from hybridsync.wiring import Built, build_from_file
 
@@ -96,6 +98,8 @@ class Scheduler:
             with sync_lock(built.config.path(built.config.store), "scheduler"):
                 kind = _cycle_kind(built)
                 log.info("scheduler.cycle_started", cycle=kind)
+                guarded = functools.partial(_unless_stopping, self.stop, built.engine.run)
+                built.engine.run = guarded  # type: ignore[method-assign]
                 cycle = built.engine.cycle(kind)
         except SyncInProgress as exc:
             log.warning("scheduler.cycle_skipped", reason=str(exc))
@@ -104,6 +108,21 @@ class Scheduler:
             built.close()
         _log_cycle(cycle)
         return cycle.status
+
+
+SHUTDOWN = "stopped-shutdown"
+
+
+def _unless_stopping(
+    stop: threading.Event, run: Callable[..., RunReport], connector: str, profile: Profile,
+    **options: Any,
+) -> RunReport:  # fmt: skip
+    """Start a run only while not stopping: a stop lets the current run finish, and the
+    cycle's remaining runs are left to the next cycle (nothing is lost: what was
+    imported and not yet synced or exported is still pending there)."""
+    if not stop.is_set():
+        return run(connector, profile, **options)
+    return RunReport(connector, profile, status=SHUTDOWN, message="left to the next cycle")
 
 
 def _cycle_kind(built: Built) -> str:

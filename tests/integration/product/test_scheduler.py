@@ -91,22 +91,39 @@ def test_a_tick_skips_while_another_sync_holds_the_lock(workspace: Path) -> None
     assert history(workspace) == []
 
 
-def test_a_stop_during_a_cycle_lets_it_finish_then_exits(workspace: Path) -> None:
+def test_a_stop_during_a_cycle_finishes_the_run_and_leaves_the_rest_to_the_next(
+    workspace: Path,
+) -> None:
     scheduler = Scheduler(workspace, interval=600)
-    original = Scheduler.tick
-
-    def tick_then_stop(self: Scheduler) -> str:
-        self.stop.set()  # SIGTERM arrives while the cycle runs
-        return original(self)
-
     scheduler.wait = lambda seconds: pytest.fail("must not wait after a stop")
-    Scheduler.tick = tick_then_stop  # type: ignore[method-assign]
+    built = build_from_file(workspace)
+    original_cycle = type(built.engine).cycle
+    built.close()
+
+    def stop_after_first_run(engine: object, kind: str, **options: object) -> object:
+        run = engine.run  # type: ignore[attr-defined]
+
+        def run_then_stop(*args: object, **kw: object) -> object:
+            report = run(*args, **kw)
+            scheduler.stop.set()  # SIGTERM arrives during the first run
+            return report
+
+        engine.run = run_then_stop  # type: ignore[attr-defined]
+        return original_cycle(engine, kind, **options)  # type: ignore[arg-type]
+
+    type(built.engine).cycle = stop_after_first_run  # type: ignore[assignment,method-assign]
     try:
         scheduler.run()
     finally:
-        Scheduler.tick = original  # type: ignore[method-assign]
-    assert scheduler.statuses == ["success"]
-    assert {r["status"] for r in history(workspace)} == {"success"}
+        type(built.engine).cycle = original_cycle  # type: ignore[method-assign]
+    assert scheduler.statuses == ["stopped-shutdown"]
+    recorded = history(workspace)
+    assert [(r["profile"], r["status"]) for r in recorded] == [("full-import", "success")]
+    # The next cycle completes the work: everything is exported.
+    follow = Scheduler(workspace, max_cycles=1)
+    follow.run()
+    exports = [r for r in history(workspace) if r["profile"] == "export"]
+    assert exports[0]["counts"]["add"] == 20
 
 
 def test_cli_rejects_bad_intervals_and_configuration(workspace: Path, tmp_path: Path) -> None:
