@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import click
+from typing import Any
+
 import typer
 from typer.testing import CliRunner
 
@@ -13,9 +14,9 @@ def command_paths() -> list[list[str]]:
     root = typer.main.get_command(app)
     paths: list[list[str]] = []
 
-    def walk(command: click.Command, prefix: list[str]) -> None:
+    def walk(command: Any, prefix: list[str]) -> None:
         paths.append(prefix)
-        if isinstance(command, click.Group):
+        if hasattr(command, "commands"):  # a group (typer's own click, or click)
             for name, sub in command.commands.items():
                 walk(sub, [*prefix, name])
 
