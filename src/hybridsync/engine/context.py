@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from hybridsync.core.ports import Connector
-from hybridsync.core.rules import Direction, RuleSet
+from hybridsync.core.rules import Direction, RuleSet, SyncRule
 from hybridsync.core.schema import PERSON
 from hybridsync.core.storage import Store
 from hybridsync.engine.settings import EngineSettings
@@ -20,6 +21,8 @@ class EngineContext:
     connectors: Mapping[str, Connector]
     settings: EngineSettings = field(default_factory=EngineSettings)
     _parameters: dict[str, Mapping[str, str]] = field(default_factory=dict)
+    _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
+    """Rules per connector, targets, multi-valued sets: asked for once per object."""
 
     def __post_init__(self) -> None:
         unknown = {rule.connector for rule in self.rules.rules} - set(self.connectors)
@@ -51,9 +54,30 @@ class EngineContext:
             raise ConfigError(f"no connector named {name!r}") from None
 
     def multi_valued(self, name: str) -> frozenset[str]:
-        if name == "mv":
-            return PERSON.multi_valued
-        return self.connector(name).capabilities.multi_valued
+        key = ("multi", name)
+        if key not in self._cache:
+            multi = (
+                PERSON.multi_valued
+                if name == "mv"
+                else self.connector(name).capabilities.multi_valued
+            )
+            self._cache[key] = multi
+        found: frozenset[str] = self._cache[key]
+        return found
+
+    def inbound(self, name: str) -> tuple[SyncRule, ...]:
+        key = ("inbound", name)
+        if key not in self._cache:
+            self._cache[key] = self.rules.inbound(name)
+        found: tuple[SyncRule, ...] = self._cache[key]
+        return found
+
+    def outbound(self, name: str) -> tuple[SyncRule, ...]:
+        key = ("outbound", name)
+        if key not in self._cache:
+            self._cache[key] = self.rules.outbound(name)
+        found: tuple[SyncRule, ...] = self._cache[key]
+        return found
 
     def parameters(self, name: str) -> Mapping[str, str]:
         if name not in self._parameters:
@@ -62,8 +86,12 @@ class EngineContext:
 
     def targets(self) -> tuple[str, ...]:
         """Connectors with outbound rules, in configuration order."""
-        wanted = set(self.rules.outbound_connectors())
-        return tuple(name for name in self.connectors if name in wanted)
+        key = ("targets", "")
+        if key not in self._cache:
+            wanted = set(self.rules.outbound_connectors())
+            self._cache[key] = tuple(name for name in self.connectors if name in wanted)
+        found: tuple[str, ...] = self._cache[key]
+        return found
 
     def sources(self) -> tuple[str, ...]:
         targets = set(self.targets())

@@ -46,7 +46,7 @@ def export(
         if not changes:
             continue
         with store.transaction():
-            store.put_cs_many([replace(cs, export_in_flight=True) for cs in objects])
+            store.mark_in_flight([cs.cs_id for cs in objects])
         checkpoint()
         results = {result.change_id: result for result in connector.export(changes)}
         checkpoint()

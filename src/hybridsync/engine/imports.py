@@ -172,7 +172,9 @@ def _adoptable(cs: CSObject | None) -> CSObject | None:
 
 
 def _merge(name: str, imported: ImportedObject, current: CSObject | None) -> CSObject | None:
-    attributes = {k: v for k, v in imported.attributes.items() if v}
+    attributes = imported.attributes
+    if not all(attributes.values()):
+        attributes = {k: v for k, v in attributes.items() if v}
     if current is None:
         return CSObject(
             new_id(),

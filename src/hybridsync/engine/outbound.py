@@ -31,7 +31,7 @@ class OutboundWriter:
             state = target_state(
                 mv,
                 linked,
-                self.context.rules.outbound(name),
+                self.context.outbound(name),
                 self.context.multi_valued(name),
                 self.context.parameters(name),
             )

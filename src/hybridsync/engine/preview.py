@@ -33,7 +33,7 @@ def find_object(context: EngineContext, connector: str, key: str) -> CSObject:
 
 def preview(context: EngineContext, connector: str, key: str) -> dict[str, Any]:
     cs = find_object(context, connector, key)
-    in_scope = rules_in_scope(context.rules.inbound(connector), cs)
+    in_scope = rules_in_scope(context.inbound(connector), cs)
     decision = decide_link(cs, in_scope, StoreJoinLookup(context))
     result: dict[str, Any] = {
         "object": {
@@ -82,12 +82,12 @@ def _metaverse(
     sources = [
         LinkedSource(
             item,
-            rules_in_scope(context.rules.inbound(item.connector), item),
+            rules_in_scope(context.inbound(item.connector), item),
             context.multi_valued(item.connector),
             context.parameters(item.connector),
         )
         for item in [cs, *linked]
-        if context.rules.inbound(item.connector)
+        if context.inbound(item.connector)
     ]
     values = metaverse_values(previous, sources, creating=previous is None)
     result["errors"].extend(
@@ -123,7 +123,7 @@ def _targets(context: EngineContext, mv: MVObject) -> dict[str, Any]:
         state = target_state(
             mv,
             current,
-            context.rules.outbound(name),
+            context.outbound(name),
             context.multi_valued(name),
             context.parameters(name),
         )

@@ -126,13 +126,18 @@ class BatchSync:
         self.name = name
         self.report = report
         self.errors: list[ObjectError] = []
+        self.scoped: dict[str, tuple[SyncRule, ...]] = {}
+        """In-scope inbound rules of the objects this batch looked at (attributes unchanged)."""
+        self._outbound_names = {
+            rule.name for rule in context.rules.rules if rule.direction is Direction.OUTBOUND
+        }
         self.written: dict[str, CSObject] = {}
         """CS objects this batch wrote, by id (the store has them too)."""
         self.affected: dict[str, bool] = {}
         """MV ids to recompute -> whether the MV object is new in this batch."""
         self.lookup = StoreJoinLookup(context)
         self.outbound = OutboundWriter(context, self.errors, report)
-        self.rules = context.rules.inbound(name)
+        self.rules = context.inbound(name)
 
     def inbound(self, cs: CSObject) -> None:
         store = self.context.store
@@ -152,6 +157,7 @@ class BatchSync:
                 self.written[done.cs_id] = done
             return
         in_scope = rules_in_scope(self.rules, cs)
+        self.scoped[cs.cs_id] = in_scope
         decision = decide_link(cs, in_scope, self.lookup)
         if decision.error:
             self._error(cs, decision.error, decision.rule.name if decision.rule else None)
@@ -192,8 +198,7 @@ class BatchSync:
         self.written[done.cs_id] = done
 
     def _linked_by_outbound(self, cs: CSObject) -> bool:
-        rule = self.context.rules.by_name(cs.joined_by) if cs.joined_by else None
-        return rule is not None and rule.direction is Direction.OUTBOUND
+        return cs.joined_by is not None and cs.joined_by in self._outbound_names
 
     def recompute(self) -> None:
         store = self.context.store
@@ -223,7 +228,7 @@ class BatchSync:
         sources = [
             LinkedSource(
                 cs,
-                rules_in_scope(self.context.rules.inbound(cs.connector), cs),
+                self.scoped.get(cs.cs_id) or rules_in_scope(self.context.inbound(cs.connector), cs),
                 self.context.multi_valued(cs.connector),
                 self.context.parameters(cs.connector),
             )

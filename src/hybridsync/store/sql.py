@@ -114,13 +114,16 @@ class SqlStore:
         kept = [cs for cs in pending.values() if cs is not None]
         self._delete_ids(T.cs_objects, T.cs_objects.c.cs_id, gone)
         if kept:
-            self._run(self._cs_upsert, [_cs_row(cs) for cs in kept])
+            # Index first: rows read from the database still have their cached text.
+            rows = [_cs_row(cs) for cs in kept]
         by_space: dict[str, list[tuple[str, dict[str, Values]]]] = {}
         for cs in kept:
-            if self._indexed.get(cs.connector):
+            if self._indexed.get(cs.connector) and not _indexed_already(cs.attributes):
                 by_space.setdefault(cs.connector, []).append((cs.cs_id, dict(cs.attributes)))
         for space, items in by_space.items():
             self._reindex(space, items)
+        if kept:
+            self._run(self._cs_upsert, rows)
 
     def _write_mv(self, pending: dict[str, MVObject | None]) -> None:
         gone = [mv_id for mv_id, mv in pending.items() if mv is None]
@@ -210,7 +213,8 @@ class SqlStore:
         c = T.cs_objects.c
         query = select(c.cs_id).where(c.connector == connector)
         if pending_only:
-            query = query.where(c.pending_import != PendingImport.NONE.value)
+            pending = [kind.value for kind in PendingImport if kind is not PendingImport.NONE]
+            query = query.where(c.pending_import.in_(pending))  # uses the index, unlike !=
         return [row.cs_id for row in self._read(query.order_by(c.cs_id))]
 
     def cs_ids_to_export(self, connector: str) -> list[str]:
@@ -231,6 +235,7 @@ class SqlStore:
         c = T.cs_objects.c
         query = select(func.count()).where(
             c.connector == connector,
+            c.to_export.is_(True),
             c.pending_export.like(f'{{"kind":"{ExportKind.DELETE.value}"%'),
         )
         return int(self._read(query).scalar_one())
@@ -264,6 +269,18 @@ class SqlStore:
             for row in self._read(query):
                 found.setdefault(row.key, set()).add(row.object_id)
         return found
+
+    def mark_in_flight(self, cs_ids: Sequence[str]) -> None:
+        """Flag objects whose export is about to be sent (a narrow update, no re-encoding)."""
+        self._flush()
+        c = T.cs_objects.c
+        for start in range(0, len(cs_ids), _CHUNK):
+            part = list(cs_ids[start : start + _CHUNK])
+            self._run(
+                update(T.cs_objects)
+                .where(c.cs_id.in_(part))
+                .values(export_in_flight=True, to_export=True)
+            )
 
     def count_unlinked(self, connector: str) -> int:
         c = T.cs_objects.c
@@ -379,7 +396,7 @@ class SqlStore:
             current = {cs.cs_id: cs for cs in self.get_cs_many(ids)}
             yield [
                 (
-                    ImportedObject(r.anchor, r.dn, r.object_type, load_attributes(r.attributes)),
+                    ImportedObject(r.anchor, r.dn, r.object_type, _loaded(r.attributes)),
                     current.get(r.current_id) if r.current_id else None,
                 )
                 for r in part
@@ -488,23 +505,40 @@ def _run_row(record: RunRecord) -> dict[str, Any]:
     }
 
 
-_ATTRIBUTE_TEXT: dict[str, tuple[object, str]] = {}
-"""cs_id -> (the attributes mapping read from the database, its JSON text): an object
-whose attributes did not change (the same mapping) is written without encoding them
-again. Bounded: cleared when it grows past a batch or two."""
+_ATTRIBUTE_TEXT: dict[int, tuple[object, str, bool]] = {}
+"""id(attributes mapping read from the database) -> (the mapping, its JSON text, whether
+it came from the connector space): an object written back with the very mapping it was
+read with is not encoded again, nor (when it came from the connector space) re-indexed.
+The entry keeps the mapping alive, so its id cannot be reused meanwhile.
+Bounded: cleared when it grows past a few batches."""
+
+
+def _cached_text(attributes: object) -> str | None:
+    cached = _ATTRIBUTE_TEXT.get(id(attributes))
+    if cached is not None and cached[0] is attributes:
+        return cached[1]
+    return None
+
+
+def _indexed_already(attributes: object) -> bool:
+    cached = _ATTRIBUTE_TEXT.get(id(attributes))
+    return cached is not None and cached[0] is attributes and cached[2]
 
 
 def _attributes_text(cs: CSObject) -> str:
-    cached = _ATTRIBUTE_TEXT.get(cs.cs_id)
-    if cached is not None and cached[0] is cs.attributes:
-        return cached[1]
-    return dump_attributes(cs.attributes)
+    return _cached_text(cs.attributes) or dump_attributes(cs.attributes)
 
 
-def _remember_text(cs_id: str, attributes: object, text: str) -> None:
+def _remember_text(attributes: object, text: str, *, indexed: bool) -> None:
     if len(_ATTRIBUTE_TEXT) > 4_000:
         _ATTRIBUTE_TEXT.clear()
-    _ATTRIBUTE_TEXT[cs_id] = (attributes, text)
+    _ATTRIBUTE_TEXT[id(attributes)] = (attributes, text, indexed)
+
+
+def _loaded(text: str) -> dict[str, Values]:
+    attributes = load_attributes(text)
+    _remember_text(attributes, text, indexed=False)
+    return attributes
 
 
 def _cs_row(cs: CSObject) -> dict[str, Any]:
@@ -528,7 +562,7 @@ def _cs_row(cs: CSObject) -> dict[str, Any]:
 
 def _cs(row: Row[Any]) -> CSObject:
     attributes = load_attributes(row.attributes)
-    _remember_text(row.cs_id, attributes, row.attributes)
+    _remember_text(attributes, row.attributes, indexed=True)
     return CSObject(
         cs_id=row.cs_id,
         connector=row.connector,

@@ -126,3 +126,23 @@ def test_staging_pairs_imported_objects_with_current_ones_and_finds_the_missing(
     ]
     assert pairs == [("a1", "c1"), ("a3", None)]
     assert store.cs_ids_not_staged("ad") == ["c2"]
+
+
+def test_imported_objects_are_indexed_and_unchanged_ones_keep_their_index() -> None:
+    store = open_sqlite(":memory:")
+    store.set_indexed_attributes("cloud", ["onPremisesImmutableId"])
+    with store.transaction():
+        store.stage(
+            "cloud", [ImportedObject("a1", "CN=1", "user", {"onPremisesImmutableId": ("X",)})]
+        )
+    ((imported, _),) = next(store.staged_with_current("cloud", 10))
+    with store.transaction():
+        store.put_cs(CSObject("c1", "cloud", "a1", "CN=1", "user", imported.attributes))
+    assert store.cs_ids_by_value("cloud", "onPremisesImmutableId", ("X",), True) == {"c1"}
+    from dataclasses import replace
+
+    read = store.get_cs("c1")
+    assert read is not None
+    with store.transaction():
+        store.put_cs(replace(read, mv_id="m1"))
+    assert store.cs_ids_by_value("cloud", "onPremisesImmutableId", ("X",), True) == {"c1"}

@@ -68,6 +68,7 @@ class RecordingTarget:
         self.sent: deque[ExportChange] = deque(maxlen=config.keep_sent)
         """The latest changes received by this instance, in order (at most ``keep_sent``)."""
         self.reject: set[str] = set()
+        self._seq = 0
         """DNs whose changes are refused (tests)."""
 
     @property
@@ -128,6 +129,7 @@ class RecordingTarget:
     def export(self, changes: Sequence[ExportChange]) -> Iterator[ExportResult]:
         # One transaction per call, like one $batch request: all of it lands or none.
         self._db.execute("BEGIN IMMEDIATE")
+        self._seq = self._last_seq()
         try:
             results = [self._apply(change) for change in changes]
         except Exception:
@@ -163,7 +165,8 @@ class RecordingTarget:
             for c in change.changes
             if c.name not in self._config.ignored_attributes
         }
-        anchor = self._write(change, kept, self._last_seq() + 1)
+        self._seq += 1
+        anchor = self._write(change, kept, self._seq)
         if anchor is None:
             return ExportResult(change.change_id, ExportOutcome.REJECTED, message="no such object")
         return ExportResult(change.change_id, ExportOutcome.APPLIED, anchor=anchor)
