@@ -6,21 +6,30 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import socket
 import ssl
+import subprocess
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
+import msal
 import pytest
+import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from tests.conftest import skip_unless_ci
-from tests.support.cloud_server import CloudTenant
-from tests.support.signin import GRAPH_USER_READ, msal_app, public_client
+from tests.support.signin import GRAPH_USER_READ
+
+from hybridsync.cloud import CloudService
+from hybridsync.cloud.local import initialize, settings_for
+from hybridsync.cloud.tls import ensure_local_tls
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -66,15 +75,88 @@ def redirect_listener() -> Iterator[tuple[str, list[dict[str, str]]]]:
     server.server_close()
 
 
+@dataclass
+class Served:
+    """The directory served by ``hybridsync cloud serve`` in a process of its own.
+
+    (Chromium leaves half-open TLS connections that an in-process server would report as
+    unclosed at shutdown; a separate process keeps this test's process clean.)"""
+
+    base_url: str
+    ca_path: Path
+    tenant_id: str
+    client_id: str
+    upn: str
+
+    def msal_app(self) -> msal.PublicClientApplication:
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = str(self.ca_path)
+        return msal.PublicClientApplication(
+            self.client_id,
+            authority=f"{self.base_url}/{self.tenant_id}",
+            instance_discovery=False,
+            http_client=session,
+        )
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    data = tmp_path_factory.mktemp("browser-cloud")
+    initialize(data)
+    tls = ensure_local_tls(data / "tls")
+    service = CloudService(settings_for(data))
+    tenant = service.tenancy.create_tenant("contoso.com", ["partners.contoso.com"])
+    client_id = service.tenancy.add_application(tenant.id, "native app", ()).application.client_id
+    service.users.create(
+        tenant.id,
+        {"accountEnabled": True, "displayName": "Browser User", "mailNickname": "browser",
+         "userPrincipalName": "browser@contoso.com",
+         "passwordProfile": {"password": CLOUD_PASSWORD}},
+        synced=False, extra={},
+    )  # fmt: skip
+    service.close()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        ["hybridsync", "cloud", "serve", "--data-dir", str(data), "--host", "127.0.0.1",
+         "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not _listening(port):
+            assert process.poll() is None, "hybridsync cloud serve exited"
+            assert time.monotonic() < deadline, "hybridsync cloud serve did not listen"
+            time.sleep(0.05)
+        yield Served(
+            f"https://127.0.0.1:{port}", tls.ca_certificate, tenant.id, client_id,
+            "browser@contoso.com",
+        )  # fmt: skip
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # uvicorn waits on the browser's idle connections
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 @pytest.fixture
-def browser(tenant: CloudTenant) -> Iterator[Any]:
+def browser(served: Served) -> Iterator[Any]:
     if not CHROMIUM.exists():
         skip_unless_ci("chromium is not installed (Debian package chromium)")
     from playwright.sync_api import sync_playwright
 
     # Chromium keeps its own trust store; trust exactly the served certificate's key
     # (certificate checks stay on for everything else).
-    pin = f"--ignore-certificate-errors-spki-list={_spki_pin(tenant.server.base_url)}"
+    pin = f"--ignore-certificate-errors-spki-list={_spki_pin(served.base_url)}"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=[*CHROMIUM_FLAGS, pin]
@@ -97,22 +179,19 @@ def _spki_pin(base_url: str) -> str:
 
 
 def test_code_flow_in_chromium(
-    tenant: CloudTenant,
+    served: Served,
     browser: Any,
     redirect_listener: tuple[str, list[dict[str, str]]],
     tmp_path: Path,
 ) -> None:
     redirect_uri, received = redirect_listener
-    user = tenant.server.service.users.create(
-        tenant.id, tenant.user_body("browser"), synced=False, extra={}
-    )
-    app = msal_app(tenant, public_client(tenant))
+    app = served.msal_app()
     flow = app.initiate_auth_code_flow([GRAPH_USER_READ], redirect_uri=redirect_uri)
     assert "code_challenge=" in flow["auth_uri"]
 
     page = browser.new_page()
     page.goto(flow["auth_uri"])
-    page.fill("#login", user["userPrincipalName"])
+    page.fill("#login", served.upn)
     page.fill("#passwd", "Wrong!Passw0rd")
     page.click("#signin")
     wrong_text = page.text_content("#error")
@@ -127,20 +206,21 @@ def test_code_flow_in_chromium(
     result = app.acquire_token_by_auth_code_flow(flow, received[0])
     assert "access_token" in result, result
     claims = jwt.decode(result["id_token"], options={"verify_signature": False})
-    assert claims["oid"] == user["id"]
+    assert claims["preferred_username"] == served.upn
+    assert claims["tid"] == served.tenant_id
     assert claims["nonce"] == hashlib.sha256(flow["nonce"].encode()).hexdigest()  # as MSAL sent it
     assert app.acquire_token_by_auth_code_flow(flow, received[0]).get("error")  # single use
 
 
 def test_unknown_user_gets_the_same_message_as_a_wrong_password(
-    tenant: CloudTenant, browser: Any, redirect_listener: tuple[str, list[dict[str, str]]]
+    served: Served, browser: Any, redirect_listener: tuple[str, list[dict[str, str]]]
 ) -> None:
     redirect_uri, _ = redirect_listener
-    app = msal_app(tenant, public_client(tenant))
+    app = served.msal_app()
     flow = app.initiate_auth_code_flow([GRAPH_USER_READ], redirect_uri=redirect_uri)
     page = browser.new_page()
     page.goto(flow["auth_uri"])
-    page.fill("#login", f"nobody@{tenant.domain}")
+    page.fill("#login", "nobody@contoso.com")
     page.fill("#passwd", "Wrong!Passw0rd")
     page.click("#signin")
     assert page.text_content("#error") == "Your account or password is incorrect. Please try again."
