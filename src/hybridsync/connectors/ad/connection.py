@@ -185,21 +185,43 @@ class Connection:
         *,
         extra_controls: Sequence[LDAPControl] = (),
     ) -> Iterator[list[RawEntry]]:
-        """A subtree search, one list of entries per page of ``page_size``."""
+        """A subtree search, one list of entries per page of ``page_size``.
+
+        The next page is requested before the current one is handed over, so the DC
+        prepares it while the caller converts this one.
+        """
         conn = self.open()
+        operation = f"search {base} {filterstr}"
         page = SimplePagedResultsControl(True, size=self._settings.page_size, cookie="")
-        while True:
-            with ldap_errors(self.server, f"search {base} {filterstr}"):
-                msgid = conn.search_ext(
+
+        def request() -> int:
+            with ldap_errors(self.server, operation):
+                msgid: int = conn.search_ext(
                     base, ldap.SCOPE_SUBTREE, filterstr, list(attributes),
                     serverctrls=[page, *extra_controls],
                 )  # fmt: skip
-                _, data, _, controls = conn.result3(msgid)
-            yield list(_entries(data))
-            cookie = next((c.cookie for c in controls if c.controlType == page.controlType), b"")
-            if not cookie:
-                return
-            page.cookie = cookie
+            return msgid
+
+        pending: int | None = request()
+        try:
+            while pending is not None:
+                with ldap_errors(self.server, operation):
+                    _, data, _, controls = conn.result3(pending)
+                page.cookie = next(
+                    (c.cookie for c in controls if c.controlType == page.controlType), b""
+                )
+                pending = request() if page.cookie else None
+                yield list(_entries(data))
+        finally:
+            if pending is not None:  # the caller stopped early
+                self._abandon(conn, pending)
+
+    def _abandon(self, conn: LDAPObject, msgid: int) -> None:
+        try:
+            with ldap_errors(self.server, "abandon"):
+                conn.abandon(msgid)
+        except ServerUnreachableError:
+            pass  # the connection is gone, and the request with it
 
     def dirsync(
         self,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from hybridsync.core.ports import ImportedObject, ImportKind
 from hybridsync.core.values import AttributeValue, Reference, Values
 
-__all__ = ["anchor_of", "attribute_values", "convert", "plain_dn"]
+__all__ = ["Converter", "anchor_of", "attribute_values", "converter_for", "plain_dn"]
 
 BINARY = frozenset(
     {"objectguid", "objectsid", "ms-ds-consistencyguid", "sidhistory", "usercertificate",
@@ -30,7 +31,7 @@ _EXTENDED_DN_PREFIX = re.compile(r"^(?:<[A-Za-z]+=[^>]*>;)+")
 
 def plain_dn(dn: str) -> str:
     """Drop the ``<GUID=...>;<SID=...>;`` prefix of an extended DN."""
-    return _EXTENDED_DN_PREFIX.sub("", dn)
+    return _EXTENDED_DN_PREFIX.sub("", dn) if dn.startswith("<") else dn
 
 
 def anchor_of(guid: bytes) -> str:
@@ -38,52 +39,82 @@ def anchor_of(guid: bytes) -> str:
     return str(uuid.UUID(bytes_le=guid))
 
 
-def _value(name: str, raw: bytes) -> AttributeValue:
-    if name in BINARY:
-        return raw
+def _text(raw: bytes) -> AttributeValue:
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         return raw  # an attribute holding binary data that we did not know about
-    if name in REFERENCE:
-        return Reference(plain_dn(text))
-    if name in BOOLEAN:
-        return text.upper() == "TRUE"
-    if name in INTEGER:
-        try:
-            return int(text)
-        except ValueError:
-            return text
-    return text
+
+
+def _binary(raw: bytes) -> AttributeValue:
+    return raw
+
+
+def _reference(raw: bytes) -> AttributeValue:
+    text = _text(raw)
+    return Reference(plain_dn(text)) if isinstance(text, str) else text
+
+
+def _boolean(raw: bytes) -> AttributeValue:
+    text = _text(raw)
+    return text.upper() == "TRUE" if isinstance(text, str) else text
+
+
+def _integer(raw: bytes) -> AttributeValue:
+    try:
+        return int(raw)
+    except ValueError:
+        return _text(raw)
+
+
+ValueConverter = Callable[[bytes], AttributeValue]
+
+
+@functools.cache
+def converter_for(name: str) -> ValueConverter:
+    """How to type the values of attribute ``name`` (any case)."""
+    lowered = name.lower()
+    for names, converter in ((BINARY, _binary), (REFERENCE, _reference),
+                             (BOOLEAN, _boolean), (INTEGER, _integer)):  # fmt: skip
+        if lowered in names:
+            return converter
+    return _text
 
 
 def attribute_values(name: str, raw: list[bytes]) -> Values:
-    lowered = name.lower()
-    return tuple(_value(lowered, value) for value in raw)
+    return tuple(map(converter_for(name), raw))
 
 
-def convert(
-    dn: str,
-    raw: Mapping[str, list[bytes]],
-    *,
-    object_type: str,
-    names: Mapping[str, str],
-    kind: ImportKind,
-) -> ImportedObject:
-    """Build the record; keep only attributes in ``names`` (lower-case -> configured name).
+class Converter:
+    """Builds records, keeping only the attributes of the inclusion list under their
+    configured names. Column lookups are cached by the server's spelling: a full import
+    converts every value of every object, so this is the connector's hot loop."""
 
-    An attribute the server returned with no values (DirSync: cleared) becomes ``()``.
-    """
-    attributes: dict[str, Values] = {}
-    for name, values in raw.items():
-        configured = names.get(name.lower())
-        if configured is not None:
-            attributes[configured] = attribute_values(name, values)
-    guid = raw["objectGUID"][0]
-    return ImportedObject(
-        anchor=anchor_of(guid),
-        dn=plain_dn(dn),
-        object_type=object_type,
-        attributes=attributes,
-        kind=kind,
-    )
+    def __init__(self, attributes: Iterable[str]) -> None:
+        self._wanted = {name.lower(): name for name in attributes}
+        self._columns: dict[str, tuple[str, ValueConverter] | None] = {}
+
+    def _column(self, name: str) -> tuple[str, ValueConverter] | None:
+        if name not in self._columns:
+            configured = self._wanted.get(name.lower())
+            column = None if configured is None else (configured, converter_for(name))
+            self._columns[name] = column
+        return self._columns[name]
+
+    def record(
+        self, dn: str, raw: Mapping[str, list[bytes]], object_type: str, kind: ImportKind
+    ) -> ImportedObject:
+        """The record for one entry; a returned attribute without values becomes ``()``
+        (DirSync's way of saying it was cleared)."""
+        attributes: dict[str, Values] = {}
+        for name, values in raw.items():
+            column = self._column(name)
+            if column is not None:
+                attributes[column[0]] = tuple(map(column[1], values))
+        return ImportedObject(
+            anchor=anchor_of(raw["objectGUID"][0]),
+            dn=plain_dn(dn),
+            object_type=object_type,
+            attributes=attributes,
+            kind=kind,
+        )

@@ -25,8 +25,9 @@ from hybridsync.errors import FatalConnectorError
 
 __all__ = ["current_watermark", "dirsync_changes"]
 
-NOTHING = "(&(objectClass=user)(!(objectClass=user)))"
-"""Matches no object: a DirSync with it returns only a cookie for 'now'."""
+NOTHING = "(objectGUID=" + "\\00" * 16 + ")"
+"""Matches no object (an indexed lookup of the null GUID): a DirSync with it returns only
+a cookie for 'now', without the DC walking every object."""
 # DirSync reports a rename or move only when ``name`` is requested (cn alone is not enough).
 _DN_CHANGE_MARKERS = ("name", "parentGUID", "isDeleted", "objectClass")
 _ALWAYS_RETURNED = frozenset({"objectguid", "instancetype", "parentguid", "name"})

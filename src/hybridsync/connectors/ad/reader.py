@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import structlog
 
 from hybridsync.connectors.ad.connection import Connection, RawEntry
-from hybridsync.connectors.ad.convert import anchor_of, convert, plain_dn
+from hybridsync.connectors.ad.convert import Converter, anchor_of, plain_dn
 from hybridsync.connectors.ad.scope import OBJECT_FILTERS, Scope, object_type_of
 from hybridsync.core.ports import ImportedObject, ImportKind
 
@@ -34,16 +34,15 @@ class Reader:
     scope: Scope
     attributes: tuple[str, ...]
     object_types: tuple[str, ...]
-    _names: dict[str, str] = field(init=False)
+    _converter: Converter = field(init=False)
 
     def __post_init__(self) -> None:
-        self._names = {name.lower(): name for name in self.attributes}
+        self._converter = Converter(self.attributes)
 
     # --- records -----------------------------------------------------------------------
 
     def record(self, entry: RawEntry, object_type: str, kind: ImportKind) -> ImportedObject:
-        return convert(entry[0], self._complete_ranges(entry), object_type=object_type,
-                       names=self._names, kind=kind)  # fmt: skip
+        return self._converter.record(entry[0], self._complete_ranges(entry), object_type, kind)
 
     def deletion(self, entry: RawEntry, object_type: str) -> ImportedObject:
         guid = entry[1]["objectGUID"][0]
@@ -53,8 +52,11 @@ class Reader:
     def _complete_ranges(self, entry: RawEntry) -> dict[str, list[bytes]]:
         """Fetch the rest of attributes AD returned in ranges (``member;range=0-1499``)."""
         dn, raw = entry
+        ranged = [key for key in raw if ";" in key]
+        if not ranged:
+            return raw
         complete = dict(raw)
-        for key in [k for k in raw if ";" in k]:
+        for key in ranged:
             match = _RANGE.match(key)
             if match is None:
                 continue
@@ -88,11 +90,13 @@ class Reader:
                 pages = self.conn.resuming_search(
                     base, OBJECT_FILTERS[object_type], self.attributes
                 )
+                # The search base already is an included OU: only exclusions need a look.
+                check = self.scope.contains if self.scope.exclude else None
                 for page in pages:
                     yield [
                         self.record(entry, object_type, ImportKind.PRESENT)
                         for entry in page
-                        if self.scope.contains(plain_dn(entry[0]))
+                        if check is None or check(plain_dn(entry[0]))
                     ]
 
     def reread(self, guids: list[bytes], object_type: str) -> list[ImportedObject]:

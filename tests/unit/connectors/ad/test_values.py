@@ -7,7 +7,7 @@ import uuid
 import ldap
 import pytest
 
-from hybridsync.connectors.ad.convert import anchor_of, convert, plain_dn
+from hybridsync.connectors.ad.convert import Converter, anchor_of, plain_dn
 from hybridsync.connectors.ad.errors import (
     InsufficientRightsError,
     ServerUnreachableError,
@@ -59,7 +59,9 @@ def test_object_types_from_object_class() -> None:
 
 def test_conversion_types_values_and_keeps_configured_names() -> None:
     guid = uuid.uuid4()
-    record = convert(
+    converter = Converter(["objectGUID", "userAccountControl", "manager", "title",
+                           "isCriticalSystemObject", "jpegPhoto", "description"])  # fmt: skip
+    record = converter.record(
         f"<GUID={guid.hex}>;<SID=0105>;CN=Ann,{DOMAIN}",
         {
             "objectGUID": [guid.bytes_le],
@@ -71,11 +73,9 @@ def test_conversion_types_values_and_keeps_configured_names() -> None:
             "title": [],
             "notRequested": [b"x"],
         },
-        object_type="user",
-        names={n.lower(): n for n in ["objectGUID", "userAccountControl", "manager", "title",
-                                      "isCriticalSystemObject", "jpegPhoto", "description"]},
-        kind=ImportKind.UPDATE,
-    )  # fmt: skip
+        "user",
+        ImportKind.UPDATE,
+    )
     assert record.anchor == str(guid) == anchor_of(guid.bytes_le)
     assert record.dn == f"CN=Ann,{DOMAIN}"
     assert record.attributes == {
