@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from hybridsync.cloud.db import Database, group_members, groups, next_seq, users
 from hybridsync.cloud.errors import (
     ErrorDetail,
+    GraphError,
     bad_request,
     invalid_value,
     invalid_values,
@@ -55,7 +56,7 @@ def check_group_body(body: dict[str, Any], *, creating: bool) -> None:
     if "mailNickname" in body:
         try:
             check_mail_nickname(body["mailNickname"])
-        except Exception:
+        except GraphError:
             raise invalid_value("mailNickname", "Group") from None
     display_name = body.get("displayName")
     if display_name is not None and (len(display_name) > 256 or not display_name.strip()):

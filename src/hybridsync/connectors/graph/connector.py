@@ -198,7 +198,8 @@ class GraphConnector:
         ]
 
     def _delta_page(self, url: str) -> dict[str, Any]:
-        response = self._client.get(url)
+        # Delta pages are small by default (100); larger ones mean fewer round trips.
+        response = self._client.get(url, headers={"Prefer": "odata.maxpagesize=999"})
         body = response.json() if response.content else None
         if response.status_code == 200 and isinstance(body, dict):
             return body
@@ -252,6 +253,7 @@ class GraphConnector:
             results.extend(rejected)
         refused = {result.change_id for result in results}
         operations = self._plan([c for c in chunk if c.change_id not in refused], matched, results)
+        operations = _without_empty_patches(operations, results)
         sender.meter.advance(len(results))
         conflicts: dict[str, ExportResult] | None = None if self.config.match_before_create else {}
         results += sender.send(operations, conflicts)
@@ -316,6 +318,20 @@ class GraphConnector:
             error = parse_error(response.status_code, body)
             raise FatalConnectorError(f"reading back {change.dn}: {error.describe()}")
         return imported_user(body, self._target, ImportKind.PRESENT)
+
+
+def _without_empty_patches(
+    operations: list[Operation], results: list[ExportResult]
+) -> list[Operation]:
+    """An update with nothing to write (every attribute skipped for this target, or no
+    attribute at all) is applied without a request."""
+    kept = []
+    for op in operations:
+        if op.method == "PATCH" and not op.body:
+            results.append(ExportResult(op.change.change_id, ExportOutcome.APPLIED, op.anchor))
+        else:
+            kept.append(op)
+    return kept
 
 
 def _chunks(items: list[ExportChange], size: int) -> list[list[ExportChange]]:

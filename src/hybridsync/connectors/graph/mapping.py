@@ -172,6 +172,10 @@ def nickname_from_upn(upn: str) -> str:
 
 
 def _graph_value(name: str, value: AttributeValue | None) -> Any:
+    if value is None and name == "userType":
+        # Graph takes no null here; a user whose type is unset is a Member (the type a
+        # create without userType gets).
+        return "Member"
     if value is None:
         if name in NOT_CLEARABLE:
             raise ObjectRejectedError(f"{name}: cannot be cleared in the cloud directory")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.unit.connectors.graph.fake_graph import FakeGraph, error
 from tests.unit.connectors.graph.support import Sleeps, add, config
 
@@ -126,3 +130,38 @@ def test_an_expired_token_refused_by_graph_is_replaced_through_msal() -> None:
     sent = [r.headers["Authorization"] for r in graph.requests]
     assert sent[-1] == "Bearer access-2"
     assert json.dumps([r.url.path for r in graph.requests]).count("$batch") == 1
+
+
+def test_a_certificate_credential_sends_a_signed_assertion_not_a_secret(tmp_path: Path) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = tmp_path / "app.key"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    settings = config(
+        client_secret=None,
+        certificate={"private_key_file": key_file, "thumbprint": "ab" * 20},
+    )
+    authority = Authority()
+    with (
+        httpx.Client(transport=transport(authority, FakeGraph())) as http,
+        pytest.raises(FatalConnectorError, match="invalid_client"),
+    ):
+        MsalTokenSource(settings, http).token()  # the fake authority only knows secrets
+    form = authority.forms[0]
+    assert "client_secret" not in form
+    assert form["client_assertion_type"] == [
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    ]
+    assertion = form["client_assertion"][0]
+    claims = jwt.decode(
+        assertion,
+        key.public_key(),
+        algorithms=["RS256", "PS256"],
+        audience=f"{AUTHORITY}/oauth2/v2.0/token",
+    )
+    assert claims["iss"] == claims["sub"] == "app-1"

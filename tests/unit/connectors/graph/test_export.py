@@ -453,3 +453,17 @@ def test_a_concurrency_violation_is_retried_but_another_conflict_is_final(
     assert results["c1"].outcome is ExportOutcome.APPLIED
     assert results["c2"].outcome is ExportOutcome.REJECTED
     assert graph.users[uid]["department"] == "Legal"
+
+
+def test_an_update_with_nothing_to_write_sends_no_request(
+    graph: FakeGraph, make_connector: ConnectorFactory
+) -> None:
+    uid = graph.add_user(userPrincipalName="a@contoso.com", displayName="A")
+    changes = [
+        update("c1", uid),
+        update("c2", uid, onPremisesSamAccountName="a", cloudFiltered=False),
+    ]
+    results = by_id(list(make_connector(target="entra").export(changes)))
+    assert results["c1"] == ExportResult("c1", ExportOutcome.APPLIED, uid)
+    assert results["c2"] == ExportResult("c2", ExportOutcome.APPLIED, uid)
+    assert graph.batches == []

@@ -116,6 +116,10 @@ def test_user_type_is_normalized(value: str, expected: str) -> None:
     assert mapping.patch_body([("userType", (value,))], PROJECT) == {"userType": expected}
 
 
+def test_an_unset_user_type_is_sent_as_member() -> None:
+    assert mapping.patch_body([("userType", ())], PROJECT) == {"userType": "Member"}
+
+
 def test_any_other_user_type_is_refused_with_the_value() -> None:
     with pytest.raises(ObjectRejectedError, match="userType: 'External'"):
         mapping.patch_body([("userType", ("External",))], PROJECT)
