@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hybridsync.cloud.api import batch, deleted, delta, groups, invitations, oauth, policy, users
 from hybridsync.cloud.api.wire import graph_error_response, oauth_error_response
@@ -34,7 +35,7 @@ def create_app(settings: CloudSettings | CloudService) -> FastAPI:
     app.state.service = service
     for router in ROUTERS:
         app.include_router(router)
-    app.middleware("http")(_request_ids)
+    app.add_middleware(_RequestIds)
     app.add_exception_handler(GraphError, _graph_error)
     app.add_exception_handler(OAuthError, _oauth_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -42,18 +43,34 @@ def create_app(settings: CloudSettings | CloudService) -> FastAPI:
     return app
 
 
-async def _request_ids(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    request.state.request_id = str(uuid.uuid4())
-    response = await call_next(request)
-    response.headers["request-id"] = request.state.request_id
-    response.headers["client-request-id"] = request.headers.get(
-        "client-request-id", request.state.request_id
-    )
-    if request.url.path.startswith("/v1.0"):
-        response.headers["OData-Version"] = "4.0"
-    return response
+class _RequestIds:
+    """Give every request a ``request-id``; echo ``client-request-id``; mark OData answers.
+
+    A plain ASGI middleware: it only edits the response start message.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = str(uuid.uuid4())
+        scope.setdefault("state", {})["request_id"] = request_id
+        client_id = Headers(scope=scope).get("client-request-id", request_id)
+        odata_path = str(scope.get("path", "")).startswith("/v1.0")
+
+        async def send_with_ids(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["request-id"] = request_id
+                headers["client-request-id"] = client_id
+                if odata_path:
+                    headers["OData-Version"] = "4.0"
+            await send(message)
+
+        await self.app(scope, receive, send_with_ids)
 
 
 async def _graph_error(request: Request, exc: Exception) -> Response:
