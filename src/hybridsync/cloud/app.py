@@ -13,13 +13,34 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hybridsync.cloud.api import batch, deleted, delta, groups, invitations, oauth, policy, users
+from hybridsync.cloud.api import (
+    batch,
+    deleted,
+    delta,
+    groups,
+    invitations,
+    oauth,
+    password_hashes,
+    policy,
+    users,
+)
 from hybridsync.cloud.api.wire import graph_error_response, oauth_error_response
 from hybridsync.cloud.errors import GraphError, OAuthError
 from hybridsync.cloud.service import CloudService, CloudSettings
 
 ROUTERS = tuple(
-    module.router for module in (oauth, delta, users, batch, invitations, deleted, groups, policy)
+    module.router
+    for module in (
+        oauth,
+        delta,
+        users,
+        batch,
+        invitations,
+        deleted,
+        groups,
+        policy,
+        password_hashes,
+    )
 )
 _STATUS_CODES = {404: "BadRequest", 405: "Request_BadRequest", 415: "UnsupportedMediaType"}
 

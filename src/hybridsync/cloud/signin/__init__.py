@@ -1,0 +1,1 @@
+"""Sign-in: the credential checks of the token endpoint and the sign-in page."""
