@@ -40,6 +40,7 @@ def _register_commands() -> None:
         cloud,
         demo,
         expr,
+        phs,
         plan,
         preview,
         run,
