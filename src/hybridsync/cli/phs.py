@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 
+import structlog
 import typer
 
 from hybridsync.cli import app, exit_codes
@@ -15,6 +17,11 @@ from hybridsync.wiring.password_sync import password_sync_config, password_sync_
 
 phs_app = typer.Typer(help="Password hash synchronization (every 2 minutes by default).")
 app.add_typer(phs_app, name="phs")
+
+
+def _logs_to_stderr() -> None:
+    # stdout carries the report (JSON with --json); log lines go to stderr.
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
 
 
 def _print(report: PasswordSyncReport, as_json: bool) -> None:
@@ -32,14 +39,16 @@ def _print(report: PasswordSyncReport, as_json: bool) -> None:
 @phs_app.command("run")
 def run(config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
     """One PHS run: changed passwords since the last run (every user on the first)."""
-    with engine_from(config) as built, password_sync_from(built) as phs:
-        try:
+    _logs_to_stderr()
+    try:
+        with engine_from(config) as built, password_sync_from(built) as phs:
             report = phs.run_once()
-        except ConfigError:
-            raise
-        except HybridsyncError as exc:
-            typer.echo(f"stopped: {exc}", err=True)
-            raise typer.Exit(exit_codes.STOPPED) from exc
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+    except HybridsyncError as exc:  # DC or cloud unreachable: nothing was recorded
+        typer.echo(f"stopped: {exc}", err=True)
+        raise typer.Exit(exit_codes.STOPPED) from exc
     _print(report, as_json)
     raise typer.Exit(exit_code(report.status))
 
@@ -54,6 +63,7 @@ def loop(
     runs: int | None = typer.Option(None, "--runs", help="Stop after this many runs."),
 ) -> None:
     """Run PHS on its schedule until interrupted (or ``--runs`` runs); a failed run is retried."""
+    _logs_to_stderr()
     with engine_from(config) as built, password_sync_from(built) as phs:
         every = (
             interval

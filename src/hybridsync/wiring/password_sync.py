@@ -69,7 +69,8 @@ def password_sync_from(built: Built) -> Iterator[PasswordHashSync]:
         feed = ADPasswordChangeFeed(ad_settings)
         stack.callback(feed.close)
         uploader = stack.enter_context(PasswordHashUploader(graph_config))  # type: ignore[arg-type]
-        reader = stack.enter_context(DrsrHashReader(drsr))
+        reader = DrsrHashReader(drsr)  # opens its session on the first read
+        stack.callback(reader.close)
         yield PasswordHashSync(
             source=phs.source,
             target=phs.target,
