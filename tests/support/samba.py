@@ -19,7 +19,8 @@ What a ``SambaDC`` gives a test:
   ``add_users_bulk``, ``add_group``, ``add_members``, ``remove_members``, ``modify``,
   ``set_password``, ``move``, ``delete``, ``restore``, ``object_guid``, ``search``,
   ``load_ldif``; ``connect()`` for a bound python-ldap connection of your own;
-- ``stop()`` / ``start()`` (the data survives; tests of a server that goes away).
+- ``stop()`` / ``start()`` (the data survives; tests of a server that goes away) and
+  ``with dc.frozen():`` (a hung server, for timeouts).
 
 The schema is extended with ``extensionAttribute1`` as Exchange does. The session fixture
 also loads the Contoso sample directory (``src/hybridsync/samples/contoso.ldif``): OUs
@@ -160,6 +161,22 @@ class SambaDC(DirectoryEditor):
         deadline = time.monotonic() + timeout
         while self._accepts(636) and time.monotonic() < deadline:
             time.sleep(0.05)
+
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Inside the block the DC accepts nothing and answers nothing (SIGSTOP), as a
+        hung server does: for timeout tests."""
+        assert self._process is not None, "the DC is not running"
+        root = psutil.Process(self._process.pid)
+        tree = [root, *root.children(recursive=True)]
+        for member in tree:
+            member.suspend()
+        try:
+            yield
+        finally:
+            for member in tree:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    member.resume()
 
     def _accepts(self, port: int) -> bool:
         with socket.socket() as probe:

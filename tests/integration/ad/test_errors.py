@@ -12,7 +12,7 @@ from tests.support.tls import issue_server_certificate
 
 from hybridsync.connectors.ad import ADConnector
 from hybridsync.connectors.ad.watermark import DirSyncWatermark, decode, encode
-from hybridsync.errors import ConfigError, FatalConnectorError
+from hybridsync.errors import ConfigError, FatalConnectorError, TransientConnectorError
 
 pytestmark = pytest.mark.samba
 
@@ -93,3 +93,12 @@ def test_a_damaged_watermark_asks_for_a_full_import(
 ) -> None:
     with pytest.raises(FatalConnectorError, match="run a full import"):
         list(make_connector().delta_import(text))
+
+
+def test_a_hung_dc_is_a_timeout_not_a_hang(
+    samba_dc: SambaDC, make_connector: Callable[..., ADConnector]
+) -> None:
+    connector = make_connector(timeout_seconds=1)
+    connector.parameters()  # bound before the DC hangs
+    with samba_dc.frozen(), pytest.raises(TransientConnectorError, match="did not answer"):
+        list(connector.full_import())

@@ -33,16 +33,10 @@ from hybridsync.connectors.ad.errors import (
 from hybridsync.connectors.ad.probe import diagnose_tls
 from hybridsync.connectors.ad.settings import ADSettings
 
-__all__ = ["Connection", "RawEntry", "SearchScope"]
+__all__ = ["Connection", "RawEntry"]
 
 RawEntry = tuple[str, dict[str, list[bytes]]]
 log = structlog.get_logger(__name__)
-
-
-class SearchScope:
-    BASE = ldap.SCOPE_BASE
-    ONELEVEL = ldap.SCOPE_ONELEVEL
-    SUBTREE = ldap.SCOPE_SUBTREE
 
 
 def _guid(entry: RawEntry) -> bytes:
@@ -100,6 +94,7 @@ class Connection:
             conn.set_option(ldap.OPT_REFERRALS, 0)  # a referral is an error, never followed
             conn.set_option(ldap.OPT_NETWORK_TIMEOUT, settings.timeout_seconds)
             conn.set_option(ldap.OPT_TIMEOUT, settings.timeout_seconds)
+            conn.timeout = settings.timeout_seconds  # python-ldap's own wait for results
             self._tls_options(conn)
             if settings.url.startswith("ldap://") and settings.start_tls:
                 conn.start_tls_s()
@@ -131,16 +126,12 @@ class Connection:
 
     # --- reading -----------------------------------------------------------------------
 
-    def read_entry(
-        self, dn: str, attributes: Sequence[str], *, show_deleted: bool = False
-    ) -> RawEntry | None:
+    def read_entry(self, dn: str, attributes: Sequence[str]) -> RawEntry | None:
         """One entry by DN (``<GUID=...>`` works too), or None if it does not exist."""
         conn = self.open()
-        controls = [ShowDeleted()] if show_deleted else []
         try:
             with ldap_errors(self.server, f"read {dn}"):
-                data = conn.search_ext_s(dn, ldap.SCOPE_BASE, "(objectClass=*)",
-                                         list(attributes), serverctrls=controls)  # fmt: skip
+                data = conn.search_ext_s(dn, ldap.SCOPE_BASE, "(objectClass=*)", list(attributes))
         except NoSuchObjectError:
             return None
         return next(_entries(data), None)

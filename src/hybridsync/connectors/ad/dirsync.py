@@ -57,8 +57,10 @@ def _classify(
         return reader.deletion(entry, object_type), None
     if not reader.scope.contains(plain_dn(dn)):
         # Scope depends on the DN only: an object whose DN did not change was out of
-        # scope before too, and the connector space never held it.
-        return (reader.deletion(entry, object_type) if moved else None), None
+        # scope before too, and the connector space never held it; neither did it hold
+        # an object created since the last delta (DirSync returns objectClass only then).
+        created = bool(raw.get("objectClass"))
+        return (reader.deletion(entry, object_type) if moved and not created else None), None
     if moved:
         return None, raw["objectGUID"][0]
     changed = {k: v for k, v in raw.items() if k.lower() not in _ALWAYS_RETURNED}

@@ -36,13 +36,17 @@ def current_watermark(reader: Reader, info: DomainInfo) -> UsnWatermark:
 
 def _changed(reader: Reader, object_type: str, since: int) -> Iterator[list[ImportedObject]]:
     filterstr = f"(&{OBJECT_FILTERS[object_type]}(uSNChanged>={since + 1}))"
-    for page in reader.conn.resuming_search(reader.scope.domain_dn, filterstr, reader.attributes):
-        yield [
-            reader.record(entry, object_type, ImportKind.REPLACE)
-            if reader.scope.contains(plain_dn(entry[0]))
-            else reader.deletion(entry, object_type)
-            for entry in page
-        ]
+    attributes = [*reader.attributes, "uSNCreated"]
+    for page in reader.conn.resuming_search(reader.scope.domain_dn, filterstr, attributes):
+        records = []
+        for entry in page:
+            if reader.scope.contains(plain_dn(entry[0])):
+                records.append(reader.record(entry, object_type, ImportKind.REPLACE))
+            elif int(entry[1].get("uSNCreated", [b"0"])[0]) <= since:
+                # It may have left the scope. One created since the watermark was never
+                # imported, so it is skipped rather than reported as a delete.
+                records.append(reader.deletion(entry, object_type))
+        yield records
 
 
 def _deleted(reader: Reader, since: int) -> Iterator[list[ImportedObject]]:
