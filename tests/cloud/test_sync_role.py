@@ -97,3 +97,31 @@ def test_hard_match_by_immutable_id_sees_a_restored_user(
     assert sync.get("/v1.0/users", params=query).json()["value"] == []
     assert sync.post(f"/v1.0/directory/deletedItems/{user_id}/restore").status_code == 200
     assert [u["id"] for u in sync.get("/v1.0/users", params=query).json()["value"]] == [user_id]
+
+
+def test_proxy_addresses_are_unique(tenant: CloudTenant, sync: httpx.Client) -> None:
+    first = sync.post(
+        "/v1.0/users", json=tenant.user_body("px1", proxyAddresses=["SMTP:px@contoso.com"])
+    )
+    assert first.status_code == 201
+    clash = sync.post(
+        "/v1.0/users", json=tenant.user_body("px2", proxyAddresses=["smtp:PX@contoso.com"])
+    )
+    error = clash.json()["error"]
+    assert error["message"] == (
+        "Another object with the same value for property proxyAddresses already exists."
+    )
+    assert [d["code"] for d in error["details"]] == ["ObjectConflict", "ConflictingObjects"]
+    assert error["details"][1]["message"] == first.json()["id"]
+    assert (
+        sync.get("/v1.0/users", params={"$filter": "startsWith(displayName,'Px')"}).json()["value"]
+        != []
+    )
+    # Deleting the holder frees the address; restoring it while taken is refused.
+    assert sync.delete(f"/v1.0/users/{first.json()['id']}").status_code == 204
+    second = sync.post(
+        "/v1.0/users", json=tenant.user_body("px2", proxyAddresses=["smtp:PX@contoso.com"])
+    )
+    assert second.status_code == 201
+    refused = sync.post(f"/v1.0/directory/deletedItems/{first.json()['id']}/restore")
+    assert refused.json()["error"]["details"][0]["code"] == "ObjectConflict"

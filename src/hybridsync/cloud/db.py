@@ -77,6 +77,15 @@ users = sa.Table(
     sa.Index("users_by_seq", "tenant_id", "seq"),
 )
 
+proxy_addresses = sa.Table(
+    "proxy_addresses",
+    metadata,
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id"), primary_key=True),
+    # Lower-cased, prefix included ("smtp:ann@contoso.com"): SMTP: and smtp: are one address.
+    sa.Column("address_key", sa.String(512), primary_key=True),
+    sa.Column("user_id", sa.String(36), nullable=False, index=True),
+)
+
 groups = sa.Table(
     "groups",
     metadata,

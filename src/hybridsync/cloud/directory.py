@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
+from hybridsync.cloud import proxies
 from hybridsync.cloud import user_rules as rules
 from hybridsync.cloud.db import Database, domains, group_members, next_seq, users
 from hybridsync.cloud.errors import GraphError, conflict, not_found
@@ -64,6 +65,7 @@ class UserDirectory:
             self._check_unique(conn, tenant_id, user)
             seq = next_seq(conn, tenant_id)
             self._insert(conn, tenant_id, user, seq, password)
+            proxies.claim(conn, tenant_id, user["id"], user.get("proxyAddresses") or [])
         return user
 
     def update(
@@ -88,6 +90,8 @@ class UserDirectory:
             if "userPrincipalName" in changes:
                 rules.check_upn(user["userPrincipalName"], _verified(conn, tenant_id))
             self._check_unique(conn, tenant_id, user, except_id=row.id)
+            if "proxyAddresses" in changes:
+                proxies.claim(conn, tenant_id, row.id, user.get("proxyAddresses") or [])
             values: dict[str, Any] = {"data": user, "seq": next_seq(conn, tenant_id), **_keys(user)}
             if profile.get("password"):
                 values["password_hash"] = hash_password(profile["password"])
@@ -106,6 +110,7 @@ class UserDirectory:
                 "userPrincipalName": row.id.replace("-", "") + row.data["userPrincipalName"],
                 "originalUserPrincipalName": row.data["userPrincipalName"],
             }
+            proxies.release(conn, row.id)
             conn.execute(
                 sa.update(users)
                 .where(users.c.id == row.id)
@@ -127,6 +132,7 @@ class UserDirectory:
             if new_upn:
                 rules.check_upn(new_upn, _verified(conn, tenant_id))
             self._check_unique(conn, tenant_id, user, except_id=row.id)
+            proxies.claim(conn, tenant_id, row.id, user.get("proxyAddresses") or [])
             conn.execute(
                 sa.update(users)
                 .where(users.c.id == row.id)
@@ -141,17 +147,17 @@ class UserDirectory:
 
     def purge_expired(self, tenant_id: str) -> int:
         """Permanently delete users deleted more than 30 days ago."""
-        limit = utcnow() - RETENTION
+        expired_rows = sa.select(users.c.id).where(
+            users.c.tenant_id == tenant_id,
+            users.c.purged.is_(False),
+            users.c.deleted.is_not(None),
+            users.c.deleted < utcnow() - RETENTION,
+        )
+        with self._db.read() as conn:
+            if conn.execute(expired_rows.limit(1)).first() is None:
+                return 0  # the common case costs one read, no write lock
         with self._db.write() as conn:
-            ids = conn.execute(
-                sa.select(users.c.id).where(
-                    users.c.tenant_id == tenant_id,
-                    users.c.purged.is_(False),
-                    users.c.deleted.is_not(None),
-                    users.c.deleted < limit,
-                )
-            ).scalars()
-            expired = list(ids)
+            expired = list(conn.execute(expired_rows).scalars())
             for user_id in expired:
                 self._purge_row(conn, tenant_id, user_id)
         return len(expired)

@@ -41,6 +41,7 @@ def list_deleted_users(
     ctx: Ctx, select: Select = None, top: Top = None, skiptoken: SkipToken = None
 ) -> Response:
     ctx.authorize(Action.USER_LIST)
+    ctx.service.users.purge_expired(ctx.tenant_id)  # the recycle bin keeps 30 days
     names = rules.parse_select(select) or DELETED_DEFAULT
     size = check_top(top)
     after = str(decode_token(skiptoken, "$skiptoken").get("after", "")) if skiptoken else ""
@@ -58,6 +59,7 @@ def list_deleted_users(
 @router.get("/{object_id}")
 def get_deleted(object_id: str, ctx: Ctx, select: Select = None) -> Response:
     ctx.authorize(Action.USER_LIST)
+    ctx.service.users.purge_expired(ctx.tenant_id)
     user = ctx.service.users.get_deleted(ctx.tenant_id, object_id)
     names = rules.parse_select(select) or DELETED_DEFAULT
     body = {"@odata.context": f"{CONTEXT}/$entity", "@odata.type": "#microsoft.graph.user"}
@@ -77,6 +79,7 @@ def restore_deleted(
 ) -> Response:
     ctx.authorize_write(Action.USER_WRITE)
     body = body or {}
+    ctx.service.users.purge_expired(ctx.tenant_id)
     new_upn = body.get("newUserPrincipalName")
     if new_upn is not None and not isinstance(new_upn, str):
         raise invalid_values("newUserPrincipalName")
