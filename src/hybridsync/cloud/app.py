@@ -27,6 +27,7 @@ from hybridsync.cloud.api import (
 from hybridsync.cloud.api.wire import graph_error_response, oauth_error_response
 from hybridsync.cloud.errors import GraphError, OAuthError
 from hybridsync.cloud.service import CloudService, CloudSettings
+from hybridsync.cloud.signin import routes as signin_routes
 
 ROUTERS = tuple(
     module.router
@@ -40,6 +41,7 @@ ROUTERS = tuple(
         groups,
         policy,
         password_hashes,
+        signin_routes,
     )
 )
 _STATUS_CODES = {404: "BadRequest", 405: "Request_BadRequest", 415: "UnsupportedMediaType"}

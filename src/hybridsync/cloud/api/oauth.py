@@ -1,4 +1,5 @@
-"""OpenID Connect discovery, JWKS and the token endpoint (client-credentials grant)."""
+"""OpenID Connect discovery, JWKS and the token endpoint (client credentials; user grants in
+``hybridsync.cloud.signin``)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from starlette.responses import JSONResponse
 from hybridsync.cloud.api.deps import get_service
 from hybridsync.cloud.errors import OAuthError
 from hybridsync.cloud.service import CloudService
+from hybridsync.cloud.signin.grants import USER_GRANTS, GrantRequest, user_grant
 from hybridsync.cloud.tenancy import Application, Tenant, secret_matches
 from hybridsync.cloud.tokens import GRAPH_RESOURCE, issuer_of
 
@@ -23,6 +25,7 @@ router = APIRouter(tags=["oauth2"])
 Service = Annotated[CloudService, Depends(get_service)]
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 CACHE_A_DAY = {"Cache-Control": "max-age=86400, private"}
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _tenant(service: CloudService, tenant: str) -> Tenant:
@@ -57,7 +60,12 @@ def openid_configuration(tenant: str, request: Request, service: Service) -> JSO
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "grant_types_supported": ["client_credentials"],
+        "grant_types_supported": [
+            "client_credentials",
+            "authorization_code",
+            "password",
+            "refresh_token",
+        ],
         "request_uri_parameter_supported": False,
         "userinfo_endpoint": f"{base}/oidc/userinfo",
         "end_session_endpoint": f"{root}/oauth2/v2.0/logout",
@@ -73,6 +81,8 @@ def openid_configuration(tenant: str, request: Request, service: Service) -> JSO
             "name",
             "tid",
             "ver",
+            "upn",
+            "idp",
             "oid",
             "roles",
             "acct",
@@ -102,6 +112,12 @@ def token(
     client_secret: Annotated[str, Form()] = "",
     client_assertion_type: Annotated[str, Form()] = "",
     client_assertion: Annotated[str, Form()] = "",
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()] = "",
+    code_verifier: Annotated[str, Form()] = "",
+    redirect_uri: Annotated[str, Form()] = "",
+    refresh_token: Annotated[str, Form()] = "",
 ) -> JSONResponse:
     found = _tenant(service, tenant)
     base = service.base_url(request)
@@ -114,6 +130,19 @@ def token(
             "The request body must contain the following parameter: 'client_id'.",
         )
     app = _application(service, found, client_id)
+    if grant_type in USER_GRANTS:
+        # Public clients send no credential; a confidential one must send a valid one.
+        if client_secret or basic_secret or client_assertion:
+            _authenticate(
+                app, client_secret or basic_secret, client_assertion_type, client_assertion,
+                request, base, found,
+            )  # fmt: skip
+        grant = GrantRequest(
+            grant_type, found.id, app.client_id, base, scope=scope, username=username,
+            password=password, code=code, code_verifier=code_verifier,
+            redirect_uri=redirect_uri, refresh_token=refresh_token,
+        )  # fmt: skip
+        return JSONResponse(user_grant(service, grant), headers=NO_STORE)
     if grant_type != "client_credentials":
         raise OAuthError(
             "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
@@ -143,7 +172,7 @@ def token(
             "ext_expires_in": issued.expires_in,
             "access_token": issued.access_token,
         },
-        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+        headers=NO_STORE,
     )
 
 

@@ -1,0 +1,95 @@
+"""The agent's loop: long-poll the cloud, decrypt, validate, answer.
+
+Outbound HTTPS only. Each worker thread holds one long-poll; a request is decrypted with
+the agent's private key (RSA-OAEP, SHA-256), validated by the checker, and the outcome (only
+the outcome) is posted back. A checker that cannot reach AD gives no answer: the sign-in
+then fails with the cloud's timeout message rather than a wrong verdict.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+import structlog
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from hybridsync.agent.state import AgentState, tls_context
+from hybridsync.errors import HybridsyncError
+
+Checker = Callable[[str, str], str]
+"""``(onPremisesImmutableId, password) -> outcome`` (``success``, ``invalid_credentials``...)."""
+
+log = structlog.get_logger(__name__)
+POLL_SECONDS = 20.0
+RETRY_SECONDS = 1.0
+
+
+class AgentRunner:
+    def __init__(
+        self,
+        state: AgentState,
+        checker: Checker,
+        *,
+        workers: int = 1,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self.state = state
+        self.poll_seconds = poll_seconds
+        self._checker = checker
+        self._key = state.private_key()
+        self._workers = workers
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.answered = 0
+
+    def start(self) -> None:
+        for number in range(self._workers):
+            thread = threading.Thread(target=self.run, name=f"pta-agent-{number}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=self.poll_seconds + 5)
+        self._threads.clear()
+
+    def run(self) -> None:
+        """Poll until stopped (one worker)."""
+        verify = tls_context(self.state.ca_file)
+        base = f"{self.state.cloud_url}/{self.state.tenant}/pta/requests"
+        timeout = httpx.Timeout(10.0, read=self.poll_seconds + 10)
+        with httpx.Client(verify=verify, timeout=timeout) as http:
+            while not self._stop.is_set():
+                try:
+                    self._poll_once(http, base)
+                except (httpx.HTTPError, HybridsyncError) as exc:
+                    log.warning("agent.poll_failed", error=type(exc).__name__, detail=str(exc))
+                    self._stop.wait(RETRY_SECONDS)
+
+    def _poll_once(self, http: httpx.Client, base: str) -> None:
+        headers = {"Authorization": f"Bearer {self.state.assertion(self._key)}"}
+        answer = http.get(base, params={"wait": self.poll_seconds}, headers=headers)
+        if answer.status_code == 204:
+            return
+        if answer.status_code != 200:
+            raise HybridsyncError(f"the cloud answered the poll with {answer.status_code}")
+        request = answer.json()
+        started = time.monotonic()
+        outcome = self._validate(request["onPremisesImmutableId"], request["encryptedPassword"])
+        reply = http.post(f"{base}/{request['id']}", json={"outcome": outcome}, headers=headers)
+        self.answered += 1
+        log.info("agent.answered", request=request["id"], outcome=outcome, status=reply.status_code,
+                 ms=round((time.monotonic() - started) * 1000, 1))  # fmt: skip
+
+    def _validate(self, anchor: str, encrypted: str) -> str:
+        oaep = padding.OAEP(
+            mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None
+        )
+        password = self._key.decrypt(base64.b64decode(encrypted), oaep).decode("utf-8")
+        return self._checker(anchor, password)

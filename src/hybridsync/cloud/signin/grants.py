@@ -1,0 +1,124 @@
+"""The user grants of the token endpoint: password (ROPC), authorization code, refresh token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hybridsync.cloud.errors import GraphError, OAuthError
+from hybridsync.cloud.keys import utcnow
+from hybridsync.cloud.service import CloudService
+from hybridsync.cloud.signin.codes import challenge_matches
+from hybridsync.cloud.signin.outcomes import Outcome, oauth_error
+from hybridsync.cloud.signin.service import signin_of
+from hybridsync.cloud.signin.user_tokens import token_response
+from hybridsync.cloud.signin.verify import verify_password
+
+USER_GRANTS = frozenset({"password", "authorization_code", "refresh_token"})
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRequest:
+    grant_type: str
+    tenant_id: str
+    client_id: str
+    base_url: str
+    scope: str = ""
+    username: str = ""
+    password: str = ""
+    code: str = ""
+    code_verifier: str = ""
+    redirect_uri: str = ""
+    refresh_token: str = ""
+
+
+def user_grant(service: CloudService, grant: GrantRequest) -> dict[str, Any]:
+    if grant.grant_type == "password":
+        return _password(service, grant)
+    if grant.grant_type == "authorization_code":
+        return _code(service, grant)
+    return _refresh(service, grant)
+
+
+def _password(service: CloudService, grant: GrantRequest) -> dict[str, Any]:
+    if not grant.username or not grant.password:
+        raise OAuthError(
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameters: 'username', 'password'.",
+        )
+    verdict = verify_password(service, grant.tenant_id, grant.username, grant.password)
+    if verdict.outcome is not Outcome.SUCCESS or verdict.user is None:
+        raise oauth_error(verdict.outcome)
+    return token_response(
+        service,
+        base_url=grant.base_url,
+        tenant_id=grant.tenant_id,
+        client_id=grant.client_id,
+        user=verdict.user,
+        requested=tuple(grant.scope.split()),
+    )
+
+
+def _code(service: CloudService, grant: GrantRequest) -> dict[str, Any]:
+    found = signin_of(service).codes.redeem(grant.code)
+    if (
+        found is None
+        or found.tenant_id != grant.tenant_id
+        or found.client_id != grant.client_id
+        or found.redirect_uri != grant.redirect_uri
+    ):
+        raise OAuthError(
+            "invalid_grant",
+            70008,
+            "The provided authorization code or refresh token has expired, was already"
+            " redeemed, or was issued for another client or redirect URI.",
+        )
+    if not challenge_matches(found, grant.code_verifier):
+        raise OAuthError(
+            "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge."
+        )
+    user = _current_user(service, grant.tenant_id, found.user_id)
+    return token_response(
+        service,
+        base_url=grant.base_url,
+        tenant_id=grant.tenant_id,
+        client_id=grant.client_id,
+        user=user,
+        requested=found.scopes,
+        nonce=found.nonce,
+    )
+
+
+def _refresh(service: CloudService, grant: GrantRequest) -> dict[str, Any]:
+    found = signin_of(service).store.redeem_refresh(grant.refresh_token, utcnow())
+    if found is None or found.tenant_id != grant.tenant_id or found.client_id != grant.client_id:
+        raise OAuthError(
+            "invalid_grant",
+            70008,
+            "The provided authorization code or refresh token has expired, was already"
+            " redeemed, or was issued for another client.",
+        )
+    user = _current_user(service, grant.tenant_id, found.user_id)
+    requested = tuple(grant.scope.split()) or found.scopes
+    if "offline_access" not in requested:
+        requested = (*requested, "offline_access")
+    return token_response(
+        service,
+        base_url=grant.base_url,
+        tenant_id=grant.tenant_id,
+        client_id=grant.client_id,
+        user=user,
+        requested=requested,
+    )
+
+
+def _current_user(service: CloudService, tenant_id: str, user_id: str) -> dict[str, Any]:
+    """The user as now: a deleted or disabled user's code or refresh token is worthless."""
+    try:
+        user = service.users.get(tenant_id, user_id)
+    except GraphError as exc:
+        raise oauth_error(Outcome.INVALID_CREDENTIALS) from exc
+    if user.get("accountEnabled") is False:
+        raise oauth_error(Outcome.DISABLED)
+    return user

@@ -1,0 +1,67 @@
+"""The HTML sign-in page of the authorization-code flow.
+
+One message for a wrong username and a wrong password alike, so the page never tells which
+accounts exist; the other outcomes (disabled, locked out, no agent...) are shown only after
+a correct password or a lockout, as Entra does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+
+from hybridsync.cloud.signin.outcomes import Outcome, message_of
+
+WRONG_CREDENTIALS = "Your account or password is incorrect. Please try again."
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Sign in</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body {{ font-family: sans-serif; background: #f2f2f2; }}
+main {{ max-width: 22rem; margin: 4rem auto; background: #fff; padding: 2rem; }}
+label, input, button {{ display: block; width: 100%; margin-top: .5rem; }}
+.error {{ color: #a80000; }}
+</style></head>
+<body><main>
+<h1>Sign in</h1>
+<p>{tenant}</p>
+{error}
+<form method="post" action="{action}">
+{hidden}
+<label for="login">Email or username</label>
+<input id="login" name="login" type="email" autocomplete="username" required value="{login}">
+<label for="passwd">Password</label>
+<input id="passwd" name="passwd" type="password" autocomplete="current-password" required>
+<button id="signin" type="submit">Sign in</button>
+</form>
+</main></body></html>
+"""
+
+
+def error_text(outcome: Outcome) -> str:
+    if outcome is Outcome.INVALID_CREDENTIALS:
+        return WRONG_CREDENTIALS
+    return message_of(outcome)
+
+
+def render(
+    *,
+    tenant_name: str,
+    action: str,
+    params: Mapping[str, str],
+    login: str = "",
+    error: str = "",
+) -> str:
+    hidden = "\n".join(
+        f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+        for name, value in params.items()
+    )
+    return _PAGE.format(
+        tenant=escape(tenant_name),
+        error=f'<p class="error" role="alert" id="error">{escape(error)}</p>' if error else "",
+        action=escape(action),
+        hidden=hidden,
+        login=escape(login),
+    )

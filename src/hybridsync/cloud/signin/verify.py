@@ -1,0 +1,124 @@
+"""The one password check the token endpoint and the sign-in page call.
+
+It decides by the user and the tenant: cloud-only users have a cloud password (argon2);
+synced users use the tenant's ``synced_user_authentication`` (``"pta"`` or ``"phs"``, a
+per-user override winning). Without a setting a synced user with a stored hash uses
+``phs`` (as Entra does) and one without uses ``pta``. Lockout and the disabled-account check
+happen here for every method. A missing user costs the same argon2 work as a wrong
+password and gets the same answer.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import structlog
+
+from hybridsync.cloud.errors import GraphError
+from hybridsync.cloud.passwords import hash_password, password_matches
+from hybridsync.cloud.service import CloudService
+from hybridsync.cloud.signin.outcomes import Outcome
+from hybridsync.cloud.signin.service import signin_of
+
+METHODS = ("pta", "phs")
+log = structlog.get_logger(__name__)
+_DECOY_HASH = hash_password("decoy password for unknown users")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    outcome: Outcome
+    user: dict[str, Any] | None
+    method: str
+
+
+def is_synced(user: dict[str, Any]) -> bool:
+    return bool(user.get("onPremisesImmutableId")) or user.get("onPremisesSyncEnabled") is True
+
+
+def verify_password(service: CloudService, tenant_id: str, username: str, password: str) -> Verdict:
+    signin = signin_of(service)
+    user = _find(service, tenant_id, username)
+    if user is None or not password:
+        password_matches(_DECOY_HASH, password)
+        return Verdict(Outcome.INVALID_CREDENTIALS, None, "none")
+    if signin.lockout.is_locked(tenant_id, user["id"]):
+        return _logged(Verdict(Outcome.LOCKED_OUT, user, "lockout"), tenant_id)
+    method = method_for(service, tenant_id, user)
+    outcome = _check(service, tenant_id, user, password, method)
+    if outcome is Outcome.SUCCESS and user.get("accountEnabled") is False:
+        outcome = Outcome.DISABLED
+    if outcome is Outcome.INVALID_CREDENTIALS:
+        signin.lockout.failed(tenant_id, user["id"])
+    elif outcome is Outcome.SUCCESS:
+        signin.lockout.succeeded(tenant_id, user["id"])
+    return _logged(Verdict(outcome, user, method), tenant_id)
+
+
+def method_for(service: CloudService, tenant_id: str, user: dict[str, Any]) -> str:
+    if not is_synced(user):
+        return "cloud"
+    store = signin_of(service).store
+    chosen = store.user_method(tenant_id, user["id"]) or store.tenant_method(tenant_id)
+    if chosen in METHODS:
+        return str(chosen)
+    return "phs" if _stored_hash(service, tenant_id, user["id"]) else "pta"
+
+
+def _check(
+    service: CloudService, tenant_id: str, user: dict[str, Any], password: str, method: str
+) -> Outcome:
+    if method == "cloud":
+        stored = service.users.password_hash(tenant_id, user["id"])
+        matched = password_matches(stored or _DECOY_HASH, password) and stored is not None
+        return Outcome.SUCCESS if matched else Outcome.INVALID_CREDENTIALS
+    if method == "phs":
+        stored_wire = _stored_hash(service, tenant_id, user["id"])
+        phs = _phs_module()
+        if stored_wire is None or phs is None:
+            return Outcome.INVALID_CREDENTIALS
+        matched = bool(phs.verify_synced_password_hash(stored_wire, password))
+        return Outcome.SUCCESS if matched else Outcome.INVALID_CREDENTIALS
+    return signin_of(service).pta.validate(
+        tenant_id,
+        str(user.get("userPrincipalName", "")),
+        str(user.get("onPremisesImmutableId") or ""),
+        password,
+    )
+
+
+def _find(service: CloudService, tenant_id: str, username: str) -> dict[str, Any] | None:
+    if "@" not in username:
+        return None
+    try:
+        return service.users.get(tenant_id, username.strip())
+    except GraphError:
+        return None
+
+
+def _phs_module() -> ModuleType | None:
+    # Password hash sync's verifier lives in its own module, which may not be installed yet:
+    # then no synced user has a usable hash and PTA applies.
+    try:
+        return importlib.import_module("hybridsync.cloud.signin.phs")
+    except ModuleNotFoundError:
+        return None
+
+
+def _stored_hash(service: CloudService, tenant_id: str, user_id: str) -> str | None:
+    phs = _phs_module()
+    if phs is None:
+        return None
+    stored = phs.stored_password_hash(service, tenant_id, user_id)
+    return str(stored) if stored else None
+
+
+def _logged(verdict: Verdict, tenant_id: str) -> Verdict:
+    # Who and how, never with what: the password is not an argument here on purpose.
+    user_id = verdict.user["id"] if verdict.user else None
+    log.info("signin.verdict", tenant=tenant_id, user=user_id, method=verdict.method,
+             outcome=str(verdict.outcome))  # fmt: skip
+    return verdict
