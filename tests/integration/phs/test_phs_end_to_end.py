@@ -1,10 +1,10 @@
 """Password hash sync end to end on real components: Samba AD DC, ``hybridsync run`` and
 ``hybridsync phs run`` (subprocesses), the cloud directory served over HTTPS.
 
-A partner's AD password verifies against what the cloud stored, the new one after
+A partner's AD password signs in to the cloud through msal, the new one after
 ``samba-tool user setpassword`` and the next PHS run (the old one no longer); a user
 filtered out of sync and a disabled one get no hash; with Samba stopped the stored hashes
-still verify; neither password nor NT hash appears in output, store or cloud database.
+still sign in; neither password nor NT hash appears in output, store or cloud database.
 """
 
 from __future__ import annotations
@@ -22,11 +22,17 @@ import pytest
 from tests.integration.phs.accounts import Account, guid_text, samba_tool_setpassword
 from tests.support.cloud_server import CloudServer, CloudTenant, serve_cloud
 from tests.support.samba import SambaDC
+from tests.support.signin import GRAPH_USER_READ, msal_app, public_client
 
 from hybridsync.cloud.signin.phs import stored_password_hash, verify_synced_password_hash
 from hybridsync.core.md4 import md4
 
-pytestmark = pytest.mark.samba
+pytestmark = [
+    pytest.mark.samba,
+    # msal warns that the password grant is deprecated for public clients; it is the
+    # grant the issue names ("sign-in via msal" with the AD password).
+    pytest.mark.filterwarnings("ignore:This API has been deprecated:DeprecationWarning"),
+]
 AD_ENV, PHS_ENV = "HYBRIDSYNC_AD_PASSWORD", "HYBRIDSYNC_PHS_PASSWORD"
 PARTNER_PW, PARTNER_NEW_PW = "Partner-Pw!2026a", "Partner-New!2026b"
 FILTERED_PW, DISABLED_PW = "Filtered-Pw!2026c", "Disabled-Pw!2026d"
@@ -70,9 +76,22 @@ class World:
             return None
         return stored_password_hash(self.server.service, self.tenant.id, user_id)
 
-    def signs_in(self, sam: str, password: str) -> bool:
+    def hash_matches(self, sam: str, password: str) -> bool:
         wire = self.stored(sam)
         return wire is not None and verify_synced_password_hash(wire, password)
+
+    def signs_in(self, sam: str, password: str) -> bool:
+        """A cloud sign-in through msal's password grant (no agent runs: PHS only)."""
+        app = msal_app(self.tenant, public_client(self.tenant))
+        try:
+            result = app.acquire_token_by_username_password(
+                f"{sam}@partners.contoso.com", password, scopes=[GRAPH_USER_READ]
+            )
+        finally:
+            app.http_client.close()  # no keep-alive connection outlives the served cloud
+        signed_in = "access_token" in result
+        assert signed_in == self.hash_matches(sam, password), result
+        return signed_in
 
 
 def write_config(world_root: Path, dc: SambaDC, server: CloudServer, tenant: CloudTenant,
@@ -170,6 +189,7 @@ def test_first_run_then_a_password_change_then_dc_offline(
     assert first["synced"] == 1, first
     assert world.signs_in(partner, PARTNER_PW)
     assert not world.signs_in(partner, FILTERED_PW)
+    assert not world.signs_in(disabled, DISABLED_PW)
     assert world.cloud_id(filtered) is None  # filtered out of sync: no user, no hash
     assert world.cloud_id(disabled) is not None  # synced, but outside the PHS rule's scope
     assert world.stored(disabled) is None
