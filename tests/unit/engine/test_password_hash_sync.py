@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 
 from hybridsync.config.rules import load_rules
@@ -11,7 +12,8 @@ from hybridsync.core.password_hash import PasswordHash, nt_hash_of_password, ver
 from hybridsync.core.password_sync import NTHashRead, PasswordSyncState
 from hybridsync.core.password_targets import HashUpload, UploadResult, password_sync_targets
 from hybridsync.core.ports import ExportKind, ImportedObject, ImportKind, ImportPage
-from hybridsync.engine.phs import PasswordHashSync
+from hybridsync.engine.phs import PasswordHashSync, PasswordSyncReport, run_forever
+from hybridsync.errors import FatalConnectorError, HybridsyncError
 from hybridsync.store import open_sqlite
 from hybridsync.store.password_sync import SqlPasswordSyncStateStore
 
@@ -122,3 +124,21 @@ def test_staging_mode_reads_and_uploads_nothing(tmp_path: object) -> None:
     assert phs.run_once().status == "stopped-staging-mode"
     assert target.stored == {}
     assert phs.state_store.load_password_sync_state("ad") == PasswordSyncState()
+
+
+def test_the_schedule_survives_a_failed_run_and_stops_when_asked() -> None:
+    stop = threading.Event()
+    calls: list[int] = []
+    failures: list[HybridsyncError] = []
+
+    def once() -> PasswordSyncReport:
+        calls.append(len(calls))
+        if len(calls) == 1:
+            raise FatalConnectorError("domain controller 127.0.0.9: unreachable")
+        if len(calls) == 3:
+            stop.set()
+        return PasswordSyncReport("ad")
+
+    run_forever(once, interval_seconds=0, stop=stop, on_error=failures.append)
+    assert len(calls) == 3
+    assert [str(f) for f in failures] == ["domain controller 127.0.0.9: unreachable"]

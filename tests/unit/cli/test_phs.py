@@ -1,0 +1,79 @@
+"""``hybridsync phs run``: configuration errors and staging mode, without any server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hybridsync.cli import app, exit_codes
+
+CONNECTORS = """
+[[connectors]]
+type = "ad"
+name = "ad"
+url = "ldaps://127.0.0.1:1"
+bind_user = "svc@corp.contoso.com"
+password_env = "TEST_AD_PASSWORD"
+
+[[connectors]]
+type = "graph"
+name = "cloud"
+base_url = "https://127.0.0.1:1/v1.0"
+authority = "https://127.0.0.1:1/tenant"
+client_id = "client"
+client_secret = "not-a-real-secret"
+target = "{target}"
+"""
+PHS = """
+[password_hash_sync]
+source = "{source}"
+target = "cloud"
+dc_host = "127.0.0.1"
+domain = "corp.contoso.com"
+username = "svc-phs"
+password_env = "TEST_PHS_PASSWORD"
+"""
+
+
+@pytest.fixture(autouse=True)
+def passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_AD_PASSWORD", "ad-password")
+    monkeypatch.setenv("TEST_PHS_PASSWORD", "phs-password")
+
+
+def run(tmp_path: Path, text: str) -> tuple[int, str, str]:
+    config = tmp_path / "hybridsync.toml"
+    config.write_text(f'store = "state.db"\n{text}', encoding="utf-8")
+    result = CliRunner().invoke(app, ["phs", "run", "--json", "-c", str(config)])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_without_the_section_it_is_a_configuration_error(tmp_path: Path) -> None:
+    code, _, err = run(tmp_path, CONNECTORS.format(target="hybridsync"))
+    assert code == exit_codes.CONFIG_ERROR
+    assert "[password_hash_sync]" in err
+
+
+def test_the_source_must_be_an_ad_connector(tmp_path: Path) -> None:
+    text = "staging_mode = true\n" + PHS.format(source="cloud")
+    code, _, err = run(tmp_path, text + CONNECTORS.format(target="hybridsync"))
+    assert code == exit_codes.CONFIG_ERROR
+    assert "connector cloud is of type 'graph', expected 'ad'" in err
+
+
+def test_microsoft_graph_takes_no_password_hashes(tmp_path: Path) -> None:
+    code, _, err = run(tmp_path, PHS.format(source="ad") + CONNECTORS.format(target="entra"))
+    assert code == exit_codes.CONFIG_ERROR
+    assert "target = 'hybridsync'" in err
+
+
+def test_staging_mode_reads_and_sends_nothing(tmp_path: Path) -> None:
+    text = (
+        "staging_mode = true\n" + PHS.format(source="ad") + CONNECTORS.format(target="hybridsync")
+    )
+    code, out, _ = run(tmp_path, text)
+    assert code == exit_codes.STOPPED  # no server answers on port 1: nothing was contacted
+    assert json.loads(out)["status"] == "stopped-staging-mode"
