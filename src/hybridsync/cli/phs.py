@@ -21,7 +21,8 @@ app.add_typer(phs_app, name="phs")
 
 def _logs_to_stderr() -> None:
     # stdout carries the report (JSON with --json); log lines go to stderr.
-    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+    # The stream is looked up per logger, not bound once: whatever sys.stderr is then.
+    structlog.configure(logger_factory=lambda *_: structlog.PrintLogger(sys.stderr))
 
 
 def _print(report: PasswordSyncReport, as_json: bool) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from typer.testing import CliRunner
 
 from hybridsync.cli import app, exit_codes
@@ -39,9 +41,11 @@ password_env = "TEST_PHS_PASSWORD"
 
 
 @pytest.fixture(autouse=True)
-def passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+def passwords(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("TEST_AD_PASSWORD", "ad-password")
     monkeypatch.setenv("TEST_PHS_PASSWORD", "phs-password")
+    yield
+    structlog.reset_defaults()  # the command configures logging for its process
 
 
 def run(tmp_path: Path, text: str) -> tuple[int, str, str]:
