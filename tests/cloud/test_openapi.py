@@ -77,7 +77,9 @@ def test_the_served_document_is_the_fuzzed_one(
 
 
 @schema.parametrize()
+# Derandomized: the same cases on every run, so a red CI run is reproducible, not luck.
 @settings(
+    derandomize=True,
     max_examples=8,
     deadline=None,
     suppress_health_check=list(HealthCheck),

@@ -25,13 +25,36 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
+LogFormatOption = typer.Option(
+    "text",
+    "--log-format",
+    envvar="HYBRIDSYNC_LOG_FORMAT",
+    help="Logs on stderr: text, or json (one object per line). Secrets are redacted.",
+)
+LogLevelOption = typer.Option(
+    "INFO", "--log-level", envvar="HYBRIDSYNC_LOG_LEVEL", help="DEBUG, INFO, WARNING or ERROR."
+)
+
+
 @app.callback()
 def _root(
     version: bool = typer.Option(
         False, "--version", callback=_show_version, is_eager=True, help="Print the version."
     ),
+    log_format: str = LogFormatOption,
+    log_level: str = LogLevelOption,
 ) -> None:
     """Sync on-premises Active Directory into an Entra-compatible cloud directory."""
+    from hybridsync.cli.logging import configure_logging
+
+    if log_format not in ("text", "json"):
+        typer.echo(f"--log-format: use text or json, not {log_format!r}", err=True)
+        raise typer.Exit(3)
+    try:
+        configure_logging("json" if log_format == "json" else "text", log_level)
+    except ValueError as exc:
+        typer.echo(f"--log-level: {exc}", err=True)
+        raise typer.Exit(3) from exc
 
 
 def _register_commands() -> None:
@@ -40,10 +63,12 @@ def _register_commands() -> None:
         cloud,
         demo,
         expr,
+        init,
         phs,
         plan,
         preview,
         run,
+        scheduler,
         status,
     )
 

@@ -100,12 +100,11 @@ def _users_table(title: str, users: list[dict[str, Any]]) -> Table:
 
 def _next_steps(console: Console, config: Path, data_dir: Path) -> None:
     c = shlex.quote(str(config))
-    partner = shlex.quote("CN=Michael Sullivan,OU=Partners,DC=corp,DC=contoso,DC=com")
     steps = [
         ("every change the next export would make", f"hybridsync plan --config {c}"),
         (
             "why Michael Sullivan is a guest, rule by rule",
-            f"hybridsync preview {partner} --connector ad --config {c}",
+            f"hybridsync preview msullivan@partners.contoso.com --config {c}",
         ),
         (
             f"edit {data_dir / 'contoso.ldif'}, then sync the change",

@@ -30,7 +30,7 @@ def plan(
     refresh: bool = typer.Option(True, "--refresh/--no-refresh", help="Import and sync first."),
 ) -> None:
     """Every add, update and delete the next export would make, attribute by attribute."""
-    with engine_from(config) as built:
+    with engine_from(config, lock="plan") as built:
         if refresh:
             cycle = built.engine.cycle("delta", export=False)
             if exit_code(cycle.status) == exit_codes.STOPPED:
@@ -62,7 +62,7 @@ def apply(
     except (OSError, ValueError) as exc:
         typer.echo(f"cannot read the plan {plan_file}: {exc}", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
-    with engine_from(config) as built:
+    with engine_from(config, lock="apply") as built:
         cycle = built.engine.apply(saved, allow_deletes=allow_deletes)
     print_json(cycle.as_dict()) if as_json else print_cycle(cycle)
     raise typer.Exit(exit_code(cycle.status))

@@ -9,22 +9,44 @@ import typer
 
 from hybridsync.cli import app
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, print_json
+from hybridsync.wiring import Built
 
 
 @app.command("preview")
 def preview(
-    key: str = typer.Argument(..., help="The object's DN or anchor."),
-    connector: str = typer.Option(..., "--connector", help="The connector space to look in."),
+    key: str = typer.Argument(..., help="The object's DN, UPN or anchor."),
+    connector: str | None = typer.Option(
+        None, "--connector", help="The connector space to look in (default: the first source)."
+    ),
     config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Preview one object: rules in scope, join, metaverse and target values with lineage."""
     with engine_from(config) as built:
-        result = built.engine.preview(connector, key)
+        name = connector or built.engine.context.sources()[0]
+        result = built.engine.preview(name, _dn_of_upn(built, name, key) or key)
     if as_json:
         print_json(result)
         return
     _print(result)
+
+
+def _dn_of_upn(built: Built, connector: str, key: str) -> str | None:
+    """The DN of the object whose userPrincipalName is ``key`` (any case), if ``key`` is one.
+
+    The connector space indexes DNs and anchors only, so a UPN is found by a scan: fine
+    for one interactive lookup.
+    """
+    if "@" not in key or "=" in key:
+        return None
+    store, wanted = built.store, key.casefold()
+    ids = store.cs_ids(connector)
+    for start in range(0, len(ids), 1000):
+        for cs in store.get_cs_many(ids[start : start + 1000]):
+            upns = cs.attributes.get("userPrincipalName") or ()
+            if any(str(upn).casefold() == wanted for upn in upns):
+                return cs.dn
+    return None
 
 
 def _print(result: dict[str, Any]) -> None:

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import typer
+from rich.console import Console
 
 from hybridsync.cli import app, exit_codes
+from hybridsync.cli.progress import RunProgress, summary_table
 from hybridsync.cli.sync import (
     ConfigOption,
     JsonOption,
     engine_from,
     exit_code,
-    print_cycle,
     print_json,
     print_run,
 )
-from hybridsync.engine import Profile
+from hybridsync.engine import CycleReport, Profile
+from hybridsync.wiring import Built
 
 CYCLES = ("initial", "delta")
 WHAT_HELP = "initial | delta (a whole cycle), or a profile: " + " | ".join(p.value for p in Profile)
@@ -41,12 +45,27 @@ def run(
     staging: bool | None = typer.Option(
         None, "--staging/--no-staging", help="Override staging mode (import and sync only)."
     ),
+    full: bool | None = typer.Option(
+        None, "--full/--delta", help="Same as 'initial' / 'delta': a full or a delta cycle."
+    ),
+    profile_name: str | None = typer.Option(
+        None, "--profile", help="One run profile (with --connector), same as the argument."
+    ),
+    progress: bool | None = typer.Option(
+        None, "--progress/--no-progress", help="Bars per phase (default: on a terminal)."
+    ),
 ) -> None:
     """Run a sync cycle, or one run profile of one connector."""
-    with engine_from(config, staging=staging) as built:
+    if full is not None:
+        what = "initial" if full else "delta"
+    what = profile_name or what
+    with engine_from(config, staging=staging, lock=f"run {what}") as built:
         if what in CYCLES:
-            cycle = built.engine.cycle(what, allow_deletes=allow_deletes, allow_shrink=allow_shrink)
-            print_json(cycle.as_dict()) if as_json else print_cycle(cycle)
+            with _bars(built, progress, as_json):
+                cycle = built.engine.cycle(
+                    what, allow_deletes=allow_deletes, allow_shrink=allow_shrink
+                )
+            print_json(cycle.as_dict()) if as_json else print_cycle_table(cycle)
             raise typer.Exit(exit_code(cycle.status))
         try:
             profile = Profile(what)
@@ -56,8 +75,30 @@ def run(
         if connector is None:
             typer.echo("a run profile needs --connector NAME", err=True)
             raise typer.Exit(exit_codes.CONFIG_ERROR)
-        report = built.engine.run(
-            connector, profile, allow_deletes=allow_deletes, allow_shrink=allow_shrink
-        )
+        with _bars(built, progress, as_json):
+            report = built.engine.run(
+                connector, profile, allow_deletes=allow_deletes, allow_shrink=allow_shrink
+            )
         print_json(report.as_dict()) if as_json else print_run(report)
         raise typer.Exit(exit_code(report.status))
+
+
+def _bars(built: Built, wanted: bool | None, as_json: bool) -> AbstractContextManager[None]:
+    console = Console(stderr=True)
+    show = wanted if wanted is not None else (console.is_terminal and not as_json)
+    return RunProgress(built, console).installed() if show else nullcontext()
+
+
+def print_cycle_table(cycle: CycleReport) -> None:
+    """The summary table, then object errors and notes (see ``print_cycle`` for plain)."""
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    console.print(summary_table(cycle))
+    for run in cycle.runs:
+        for error in run.errors[:20]:
+            console.print(f"  {run.connector} error: {error}", soft_wrap=True)
+        if len(run.errors) > 20:
+            console.print(f"  ... and {len(run.errors) - 20} more (hybridsync history --errors)")
+        if run.message:
+            console.print(f"  {run.connector} {run.profile.value}: {run.message}", soft_wrap=True)
+    for note in cycle.notes:
+        console.print(f"note: {note}", soft_wrap=True)

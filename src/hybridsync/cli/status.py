@@ -7,81 +7,163 @@ from typing import Any
 
 import typer
 
-from hybridsync.cli import app
+from hybridsync.cli import app, exit_codes
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, print_json
+from hybridsync.core.objects import ObjectError
+from hybridsync.engine.imports import attribute_hash
 
 
 @app.command("status")
 def status(config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
-    """Objects, pending imports and exports per connector; whether full runs are due."""
+    """Connectors, their last runs, pending exports, staging mode, thresholds, due full runs."""
     with engine_from(config) as built:
         store, context = built.store, built.engine.context
-        rows = []
-        for name in built.connectors:
-            state = store.connector_state(name)
-            rows.append(
-                {
-                    "connector": name,
-                    "objects": store.count_cs(name),
-                    "pending_imports": len(store.cs_ids(name, pending_only=True)),
-                    "pending_exports": len(store.cs_ids_to_export(name)),
-                    "pending_deletes": store.count_pending_deletes(name),
-                    "has_watermark": state.watermark is not None,
-                    "full_sync_required": state.rules_hash != context.rules.content_hash,
-                }
-            )
+        latest: dict[str, Any] = {}
+        for record in store.runs(500):
+            latest.setdefault(record.connector, record)
+        rows = [_connector_row(built, name, latest.get(name)) for name in built.connectors]
+        settings = context.settings
         data = {
             "metaverse_objects": store.count_mv(),
-            "staging_mode": context.settings.staging_mode,
+            "staging_mode": settings.staging_mode,
+            "thresholds": {
+                "deletion_threshold": settings.deletion_threshold,
+                "deletion_threshold_percent": settings.deletion_threshold_percent,
+                "import_guard_percent": settings.import_guard_percent,
+                "error_limit": settings.error_limit,
+            },
             "connectors": rows,
         }
     if as_json:
         print_json(data)
         return
+    limits = settings
+    threshold = f"{limits.deletion_threshold}"
+    if limits.deletion_threshold_percent:
+        threshold += f" or {limits.deletion_threshold_percent}%"
     typer.echo(
-        f"metaverse: {data['metaverse_objects']} objects; staging mode: {data['staging_mode']}"
+        f"metaverse: {data['metaverse_objects']} objects; staging mode: {data['staging_mode']}; "
+        f"deletion threshold: {threshold}; import guard: {limits.import_guard_percent}%"
     )
     for row in rows:
+        last = row["last_run"]
         typer.echo(
             f"{row['connector']:<12} objects {row['objects']:>7}"
             f"  pending imports {row['pending_imports']:>6}"
             f"  pending exports {row['pending_exports']:>6} (deletes {row['pending_deletes']})"
+            + ("  FULL IMPORT REQUIRED" if row["full_import_required"] else "")
             + ("  FULL SYNC REQUIRED" if row["full_sync_required"] else "")
         )
+        if last is not None:
+            typer.echo(f"{'':<12} last run: {last['profile']} {last['status']} {last['ended']}")
+
+
+def _connector_row(built: Any, name: str, last: Any) -> dict[str, Any]:
+    store, context = built.store, built.engine.context
+    state = store.connector_state(name)
+    imported = state.watermark is not None
+    attributes_changed = state.attribute_hash != attribute_hash(built.connectors[name])
+    return {
+        "connector": name,
+        "objects": store.count_cs(name),
+        "pending_imports": len(store.cs_ids(name, pending_only=True)),
+        "pending_exports": len(store.cs_ids_to_export(name)),
+        "pending_deletes": store.count_pending_deletes(name),
+        "has_watermark": imported,
+        "full_import_required": not imported or state.full_import_required or attributes_changed,
+        "full_sync_required": state.full_sync_required
+        or state.rules_hash != context.rules.content_hash,
+        "last_run": None
+        if last is None
+        else {
+            "run_id": last.run_id,
+            "profile": last.profile,
+            "status": last.status,
+            "ended": last.ended,
+        },
+    }
+
+
+RunArgument = typer.Argument(
+    None, help="A run id (or its first characters): that run and all its object errors."
+)
+ALL_RUNS = 1_000_000
 
 
 @app.command("history")
 def history(
+    run: str | None = RunArgument,
     config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
     limit: int = typer.Option(20, "--limit", help="How many runs, newest first."),
     errors: bool = typer.Option(False, "--errors", help="List each run's object errors."),
+    connector: str | None = typer.Option(None, "--connector", help="Only this connector's runs."),
+    status_prefix: str | None = typer.Option(
+        None, "--status", help="Only runs whose status starts so (stopped, completed, success)."
+    ),
+    grep: str | None = typer.Option(
+        None, "--grep", help="Only object errors whose DN, rule, attribute or message has this."
+    ),
 ) -> None:
-    """The latest runs: profile, status, counts (and object errors)."""
+    """The latest runs: profile, status, counts; a run's object errors, filterable."""
     with engine_from(config) as built:
-        runs = built.store.runs(limit)
-        data: list[dict[str, Any]] = [
-            {
-                "run_id": r.run_id,
-                "connector": r.connector,
-                "profile": r.profile,
-                "status": r.status,
-                "started": r.started,
-                "ended": r.ended,
-                "counts": dict(r.counts),
-                "message": r.message,
-                "errors": [str(e) for e in built.store.run_errors(r.run_id)] if errors else [],
-            }
-            for r in runs
+        store = built.store
+        filtered = any(x is not None for x in (run, connector, status_prefix, grep))
+        records = [
+            r
+            for r in store.runs(ALL_RUNS if filtered else limit)
+            if (run is None or r.run_id.startswith(run))
+            and (connector is None or r.connector == connector)
+            and (status_prefix is None or r.status.startswith(status_prefix))
         ]
+        if run is not None and not records:
+            typer.echo(f"no run with id {run!r}", err=True)
+            raise typer.Exit(exit_codes.CONFIG_ERROR)
+        show_errors = errors or run is not None or grep is not None
+        data = []
+        for record in records:
+            entry = _run_entry(record, store.run_errors(record.run_id) if show_errors else [], grep)
+            if grep is None or entry["errors"]:
+                data.append(entry)
+            if len(data) == limit:
+                break
     if as_json:
         print_json(data)
         return
-    for run in data:
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(run["counts"].items()))
+    for entry in data:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(entry["counts"].items()))
         typer.echo(
-            f"{run['started'][:19]} {run['connector']:<10} {run['profile']:<13}"
-            f" {run['status']:<34} {counts}"
+            f"{entry['started'][:19]} {entry['run_id'][:8]} {entry['connector']:<10}"
+            f" {entry['profile']:<13} {entry['status']:<34} {counts}"
         )
-        for error in run["errors"]:
-            typer.echo(f"    {error}")
+        if entry["message"]:
+            typer.echo(f"    {entry['message']}")
+        for error in entry["errors"]:
+            typer.echo(f"    {error['text']}")
+
+
+def _run_entry(record: Any, errors: list[ObjectError], grep: str | None) -> dict[str, Any]:
+    needle = (grep or "").lower()
+    shown = [e for e in errors if needle in str(e).lower()]
+    return {
+        "run_id": record.run_id,
+        "connector": record.connector,
+        "profile": record.profile,
+        "status": record.status,
+        "started": record.started,
+        "ended": record.ended,
+        "counts": dict(record.counts),
+        "message": record.message,
+        "errors": [
+            {
+                "dn": e.dn,
+                "anchor": e.anchor,
+                "rule": e.rule,
+                "attribute": e.attribute,
+                "message": e.message,
+                "kind": e.kind,
+                "text": str(e),
+            }
+            for e in shown
+        ],
+    }

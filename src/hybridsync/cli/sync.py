@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from hybridsync.cli import exit_codes
+from hybridsync.cli.runlock import SyncInProgress, sync_lock
 from hybridsync.engine import CycleReport, RunReport
 from hybridsync.errors import ConfigError, HybridsyncError
 from hybridsync.wiring import Built, build_from_file
@@ -28,20 +29,36 @@ def config_path(given: Path | None) -> Path:
 
 
 @contextmanager
-def engine_from(config: Path | None, *, staging: bool | None = None) -> Iterator[Built]:
-    """The built engine; configuration errors exit with status 3 and a clear message."""
+def engine_from(
+    config: Path | None, *, staging: bool | None = None, lock: str | None = None
+) -> Iterator[Built]:
+    """The built engine; configuration errors exit with status 3 and a clear message.
+
+    ``lock`` (what the command does) holds the store's sync lock for the block: a
+    second sync on the same store stops with status 2 instead of overlapping.
+    """
     try:
         built = build_from_file(config_path(config), staging_mode=staging)
     except HybridsyncError as exc:
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     try:
-        yield built
+        with _locked(built, lock):
+            yield built
+    except SyncInProgress as exc:
+        typer.echo(f"stopped: {exc}", err=True)
+        raise typer.Exit(exit_codes.STOPPED) from exc
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     finally:
         built.close()
+
+
+def _locked(built: Built, purpose: str | None) -> AbstractContextManager[None]:
+    if purpose is None:
+        return nullcontext()
+    return sync_lock(built.config.path(built.config.store), purpose)
 
 
 def exit_code(status: str) -> int:

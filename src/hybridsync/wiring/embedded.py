@@ -3,8 +3,10 @@
 A connector of type ``embedded-cloud`` is the Graph connector talking to the cloud
 directory's ASGI application through :class:`InProcessTransport`: the same requests,
 token flow and validation as against a served directory or Entra ID, without a socket.
-The directory keeps its data in a folder (SQLite, the key that protects its signing
-keys, and the sync application's credentials), created on first use.
+The directory keeps its data in a folder laid out as ``hybridsync cloud init`` does
+(``cloud.db``, ``master.key``), plus the sync application's credentials
+(``sync-app.json``, owner-only), all created on first use. ``hybridsync cloud serve
+--data-dir <folder>`` serves the same directory over HTTPS to browse it.
 
 Only the wiring layer joins the two: connectors never import ``cloud``.
 """
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from hybridsync.cloud import CloudService, CloudSettings, create_app
+from hybridsync.cloud import CloudService, create_app
+from hybridsync.cloud.local import MASTER_KEY, initialize, settings_for
 from hybridsync.cloud.tenancy import DEFAULT_SYNC_APP_ROLES, Tenant
 from hybridsync.connectors.graph import GraphConfig, GraphConnector
 from hybridsync.errors import ConfigError, HybridsyncError
@@ -67,13 +69,9 @@ class EmbeddedCloud:
     def open(cls, data_dir: Path, tenant: str, domains: list[str] | None = None) -> EmbeddedCloud:
         """Open the directory in ``data_dir``, creating the folder, tenant and app if new."""
         try:
-            data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            service = CloudService(
-                CloudSettings(
-                    database_url=f"sqlite:///{data_dir / 'cloud.db'}",
-                    master_key=SecretStr(_master_key(data_dir)),
-                )
-            )
+            if not (data_dir / MASTER_KEY).exists():
+                initialize(data_dir)
+            service = CloudService(settings_for(data_dir))
         except OSError as exc:
             raise ConfigError(
                 f"cannot use the cloud data folder: {exc}", source=str(data_dir)
@@ -104,13 +102,6 @@ class EmbeddedCloud:
 
     def close(self) -> None:
         self.service.close()
-
-
-def _master_key(data_dir: Path) -> str:
-    path = data_dir / "master.key"
-    if not path.exists():
-        _write_private(path, secrets.token_urlsafe(32))
-    return path.read_text(encoding="utf-8").strip()
 
 
 def _sync_app(data_dir: Path, service: CloudService, tenant: Tenant) -> tuple[str, str]:

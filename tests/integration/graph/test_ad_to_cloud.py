@@ -190,13 +190,6 @@ def test_a_second_run_without_ad_changes_writes_nothing_to_the_cloud(synced: Syn
     assert full_users(synced.tenant) == before
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the sample users have no mailNickname: the built-in outbound rule flows a "
-    "null, the cloud keeps the alias it requires (derived from the UPN), and the engine "
-    "queues that clear again for two delta cycles (the connector sends no request). "
-    "Fix in the built-in rules: derive mailNickname from the UPN when AD has none",
-)
 def test_a_second_run_without_ad_changes_exports_nothing(synced: Synced) -> None:
     quiet = run(synced.config, "delta")
     assert exported(quiet) == 0

@@ -25,7 +25,7 @@ from hybridsync.wiring import build_from_file
 pytestmark = pytest.mark.slow
 
 RUN = "from hybridsync.cli import main; main()"
-USERS = 60
+USERS = 40
 
 
 def ldif(path: Path, department: str) -> None:
@@ -69,8 +69,10 @@ client_id = "{tenant.sync_app.application.client_id}"
 client_secret_file = "graph.secret"
 ca_file = "{server.ca_path}"
 target = "hybridsync"
-batch_size = 5
-concurrency = 2
+batch_size = 2
+concurrency = 1
+# Paced at 12 writes per second, so an export takes seconds and a kill lands inside it.
+write_quotas = [{{ requests = 6, per_seconds = 0.5 }}]
 """,
         encoding="utf-8",
     )
@@ -104,8 +106,14 @@ def complete(config: Path, cycle: str) -> None:
         built.close()
 
 
+_TOKENS: dict[str, str] = {}
+
+
 def cloud_users(tenant: CloudTenant) -> list[dict[str, Any]]:
-    token = tenant.app_token(tenant.admin_app)
+    # One token per tenant: polling must be cheap to see an export's progress.
+    token = _TOKENS.get(tenant.id) or _TOKENS.setdefault(
+        tenant.id, tenant.app_token(tenant.admin_app)
+    )
     select = "id,userPrincipalName,userType,department,onPremisesImmutableId"
     with tenant.client(token) as http:
         answer = http.get("/v1.0/users", params={"$select": select, "$top": "999"})

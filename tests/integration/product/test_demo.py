@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import ssl
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from typer.testing import CliRunner
 
 from hybridsync.cli import app
@@ -53,12 +57,15 @@ def test_the_suggested_commands_work_on_the_demo_folder(tmp_path: Path) -> None:
     assert "Members (19)" in output
     config = str(data_dir / "hybridsync.toml")
     assert f"hybridsync plan --config {config}" in output
+    assert f"hybridsync preview msullivan@partners.contoso.com --config {config}" in output
     code, output = invoke("plan", "--config", config)
     assert (code, output.split(": ", 1)[1].strip()) == (0, "no changes")
     dn = "CN=Michael Sullivan,OU=Partners,DC=corp,DC=contoso,DC=com"
-    code, output = invoke("preview", dn, "--connector", "ad", "--config", config)
-    assert code == 0, output
-    assert "userType = Guest" in output
+    code, by_dn = invoke("preview", dn, "--connector", "ad", "--config", config)
+    assert code == 0, by_dn
+    assert "userType = Guest" in by_dn
+    code, by_upn = invoke("preview", "MSullivan@Partners.Contoso.com", "--config", config)
+    assert (code, by_upn) == (0, by_dn)  # any case; the first source connector by default
     ldif = data_dir / "contoso.ldif"
     ldif.write_text(ldif.read_text("utf-8").replace("title: Paralegal", "title: Counsel"), "utf-8")
     code, output = invoke("run", "--config", config, "--json")
@@ -85,3 +92,53 @@ def test_the_demo_runs_without_python_ldap(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Guests (7)" in done.stdout
+
+
+def test_cloud_serve_browses_the_demo_directory_over_https(tmp_path: Path) -> None:
+    data_dir = tmp_path / "demo"
+    demo(data_dir)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        sys.executable, "-c", "from hybridsync.cli import main; main()", "cloud", "serve",
+        "--data-dir", str(data_dir / "cloud"), "--port", str(port),
+    ]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as server:
+        try:
+            assert server.stdout is not None
+            ca = server.stdout.readline().split("trust this CA: ", 1)[1].strip()
+            assert server.stdout.readline().startswith("serving https://")
+            app = json.loads((data_dir / "cloud" / "sync-app.json").read_text("utf-8"))
+            base = f"https://127.0.0.1:{port}"
+            with httpx.Client(base_url=base, verify=ssl.create_default_context(cafile=ca)) as http:
+                deadline = time.monotonic() + 30
+                while True:
+                    try:
+                        token = http.post(
+                            "/contoso.com/oauth2/v2.0/token",
+                            data={
+                                "grant_type": "client_credentials",
+                                "client_id": app["client_id"],
+                                "client_secret": app["client_secret"],
+                                "scope": "https://graph.microsoft.com/.default",
+                            },
+                        )
+                        break
+                    except httpx.ConnectError:
+                        assert time.monotonic() < deadline
+                        time.sleep(0.1)
+                assert token.status_code == 200, token.text
+                headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+                users = http.get(
+                    "/v1.0/users",
+                    params={"$top": "999", "$select": "userPrincipalName,userType"},
+                    headers=headers,
+                )
+            assert users.status_code == 200
+            guests = [u for u in users.json()["value"] if u["userType"] == "Guest"]
+            assert len(users.json()["value"]) == 26
+            assert len(guests) == 7
+        finally:
+            server.terminate()
+            server.wait(timeout=30)

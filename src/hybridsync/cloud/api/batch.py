@@ -130,7 +130,7 @@ async def _run(
     url = "/v1.0" + item["url"]
     try:
         answer = await client.request(item["method"].upper(), url, headers=headers, content=content)
-    except (httpx.HTTPError, ValueError, UnicodeError):
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError, UnicodeError):
         err = bad_request(f"Batch request '{item['id']}' cannot be sent: bad url or headers.")
         request_id, client_request_id = request_ids(request)
         return {"id": item["id"], "status": 400, "headers": {"Content-Type": "application/json"},

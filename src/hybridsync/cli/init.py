@@ -1,0 +1,120 @@
+"""``hybridsync init``: write a commented configuration; ``--check`` tests both sides."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from hybridsync.cli import app, exit_codes
+from hybridsync.cli.init_template import InitAnswers, render
+from hybridsync.cli.sync import ConfigOption, JsonOption, config_path, print_json
+from hybridsync.config import load_config
+from hybridsync.errors import HybridsyncError
+from hybridsync.wiring import build
+
+TargetOption = typer.Option(
+    "cloud", "--target", help="cloud (hybridsync's cloud directory) or entra (Entra ID)."
+)
+IncludeOuOption = typer.Option(
+    [], "--include-ou", help="An OU to sync (repeat it); none: the whole domain."
+)
+
+
+@app.command("init")
+def init(
+    config: Path | None = ConfigOption,
+    target: str = TargetOption,
+    ad_url: str = typer.Option("ldaps://dc1.corp.contoso.com", "--ad-url", help="The DC."),
+    bind_user: str = typer.Option("svc-hybridsync@corp.contoso.com", "--bind-user"),
+    ad_ca_file: str | None = typer.Option(None, "--ad-ca-file", help="CA of the DC's cert."),
+    include_ou: list[str] = IncludeOuOption,
+    partner_suffix: str = typer.Option(
+        "@partners.contoso.com", "--partner-suffix", help="Guests: UPNs ending with this."
+    ),
+    user_type_attribute: str | None = typer.Option(
+        None, "--user-type-attribute", help="Or: an attribute holding Member or Guest."
+    ),
+    cloud_url: str = typer.Option("https://cloud.contoso.com", "--cloud-url"),
+    tenant: str = typer.Option("contoso.com", "--tenant", help="Tenant id or domain."),
+    client_id: str = typer.Option("00000000-0000-0000-0000-000000000000", "--client-id"),
+    cloud_ca_file: str | None = typer.Option(None, "--cloud-ca-file"),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+    check: bool = typer.Option(False, "--check", help="Test the connection to both sides."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Write a commented hybridsync.toml (AD to the cloud directory or Entra ID).
+
+    With --check on an existing file, only test it: bind to AD and read, get a token
+    from the cloud side and read. Secrets come from HYBRIDSYNC_AD_PASSWORD and
+    HYBRIDSYNC_CLOUD_SECRET (or the files the configuration names).
+    """
+    path = config_path(config)
+    if target not in ("cloud", "entra"):
+        typer.echo(f"--target: cloud or entra, not {target!r}", err=True)
+        raise typer.Exit(exit_codes.CONFIG_ERROR)
+    if not path.exists() or force:
+        answers = InitAnswers(
+            target, ad_url, bind_user, ad_ca_file, tuple(include_ou), partner_suffix,
+            user_type_attribute, cloud_url, tenant, client_id, cloud_ca_file,
+        )  # fmt: skip
+        path.write_text(render(answers), encoding="utf-8")
+        if not as_json:
+            typer.echo(f"wrote {path}")
+    elif not check:
+        typer.echo(f"{path} exists: use --force to replace it, --check to test it", err=True)
+        raise typer.Exit(exit_codes.CONFIG_ERROR)
+    if check:
+        _check(path, as_json)
+    elif not as_json:
+        typer.echo(f"next: set the secrets, then  hybridsync init --check --config {path}")
+
+
+CHECK_LIMITS: dict[str, dict[str, Any]] = {
+    # A check answers in seconds: no retries, short timeouts (runs keep the configured ones).
+    "ad": {"reconnect_attempts": 0, "timeout_seconds": 15},
+    "graph": {"max_retries": 0, "timeout": 15},
+}
+
+
+def _check(path: Path, as_json: bool) -> None:
+    try:
+        config = load_config(path)
+        entries = [{**e, **CHECK_LIMITS.get(str(e.get("type")), {})} for e in config.connectors]
+        built = build(config.model_copy(update={"connectors": entries}))
+    except HybridsyncError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+    results = []
+    try:
+        for name, connector in built.connectors.items():
+            if not as_json:
+                typer.echo(f"checking {name}...")
+            results.append(_probe(name, connector))
+    finally:
+        built.close()
+    if as_json:
+        print_json(results)
+    else:
+        for result in results:
+            state = "ok" if result["ok"] else "FAILED"
+            typer.echo(f"{result['connector']:<12} {state:<7} {result['detail']}")
+    if not all(result["ok"] for result in results):
+        raise typer.Exit(exit_codes.CONFIG_ERROR)
+
+
+def _probe(name: str, connector: Any) -> dict[str, Any]:
+    """Connect, authenticate and read the first page of a full import; write nothing."""
+    started = time.perf_counter()
+    try:
+        parameters = dict(connector.parameters())
+        page = next(iter(connector.full_import()), None)
+    except HybridsyncError as exc:
+        return {"connector": name, "ok": False, "detail": str(exc)}
+    count = len(page.objects) if page is not None else 0
+    seconds = time.perf_counter() - started
+    where = parameters.get("Domain.FQDN") or parameters.get("Cloud.BaseUrl") or ""
+    detail = f"{where} read {count} objects in {seconds:.1f} s".strip()
+    return {"connector": name, "ok": True, "detail": detail, "parameters": parameters}

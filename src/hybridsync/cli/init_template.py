@@ -1,0 +1,159 @@
+"""The commented configuration ``hybridsync init`` writes (see docs/configuration.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from string import Template
+
+
+@dataclass(frozen=True, slots=True)
+class InitAnswers:
+    """What ``init`` was told; everything else in the file is a documented default."""
+
+    target: str = "cloud"
+    ad_url: str = "ldaps://dc1.corp.contoso.com"
+    bind_user: str = "svc-hybridsync@corp.contoso.com"
+    ad_ca_file: str | None = None
+    include_ous: tuple[str, ...] = field(default_factory=tuple)
+    partner_suffix: str | None = "@partners.contoso.com"
+    user_type_attribute: str | None = None
+    cloud_url: str = "https://cloud.contoso.com"
+    tenant: str = "contoso.com"
+    client_id: str = "00000000-0000-0000-0000-000000000000"
+    cloud_ca_file: str | None = None
+
+
+HEADER = """\
+# hybridsync configuration: on-premises Active Directory -> $target_title.
+# Written by `hybridsync init`; every key is described in docs/configuration.md.
+# Check both connections with:  hybridsync init --check --config <this file>
+
+# The sync engine's state (connector spaces, metaverse, run history): one SQLite file.
+store = "hybridsync.db"
+
+# true: import and sync, never export (a standby server, or a dry first week).
+staging_mode = false
+
+# Your own rule files (docs/rules.md); they override the built-in rules by precedence.
+rules = []
+
+# Entra Connect's out-of-box user rules, between the two connectors below.
+[builtin_rules]
+source = "ad"
+target = "cloud"
+
+$user_type
+[safety]
+# An export that would delete more than this stops before deleting anything;
+# `hybridsync run --allow-deletes` lets one run through after you checked it.
+deletion_threshold = 500
+# An import that suddenly sees far fewer objects is refused, never turned into deletes.
+import_guard_percent = 50
+# A run stops beyond this many object errors.
+error_limit = 5000
+
+[[connectors]]
+type = "ad"
+name = "ad"
+# ldaps:// (or ldap:// with StartTLS): AD refuses simple binds in clear, so do we.
+url = $ad_url
+bind_user = $bind_user
+# The bind password: from this variable, or password_file = "/etc/hybridsync/ad.secret".
+password_env = "HYBRIDSYNC_AD_PASSWORD"
+$ad_ca_file
+# Only these OUs (empty: the whole domain). exclude_ous = [...] takes subtrees out.
+include_ous = $include_ous
+"""
+
+USER_TYPE_SUFFIX = """\
+# Partners as guests (userType = Guest), employees as members: the whole 7-step
+# Entra Connect procedure is this entry. Here: guests are the users whose UPN ends
+# with the suffix. Alternative: source = "attribute" (extensionAttribute1 holds
+# Member or Guest), or expression = '...' for any rule of your own.
+[user_type]
+source = "upn-suffix"
+suffixes = [$suffix]
+"""
+
+USER_TYPE_ATTRIBUTE = """\
+# Partners as guests (userType = Guest), employees as members: the whole 7-step
+# Entra Connect procedure is this entry. Here: the attribute holds Member or Guest
+# (any other value is an error on that user). Alternative: source = "upn-suffix"
+# with suffixes = ["@partners.contoso.com"].
+[user_type]
+source = "attribute"
+attribute = $attribute
+"""
+
+CLOUD_TARGET = """
+[[connectors]]
+type = "graph"
+name = "cloud"
+# hybridsync's cloud directory (`hybridsync cloud serve`).
+target = "hybridsync"
+base_url = $base_url
+authority = $authority
+# The sync application registered in the directory; its secret from this variable
+# (or client_secret_file = "...").
+client_id = $client_id
+client_secret_env = "HYBRIDSYNC_CLOUD_SECRET"
+$ca_file"""
+
+ENTRA_TARGET = """
+[[connectors]]
+type = "graph"
+name = "cloud"
+# Microsoft Entra ID, through Microsoft Graph.
+target = "entra"
+base_url = "https://graph.microsoft.com/v1.0"
+authority = $authority
+# An app registration with the User.ReadWrite.All application permission; its secret
+# from this variable (or a certificate: see docs/graph-connector.md).
+client_id = $client_id
+client_secret_env = "HYBRIDSYNC_CLOUD_SECRET"
+"""
+
+
+def _q(text: str) -> str:
+    """A TOML basic string (JSON's escaping is valid TOML for these characters)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _optional(key: str, value: str | None, example: str) -> str:
+    if value:
+        return f"{key} = {_q(value)}"
+    return f"# {key} = {_q(example)}   # the CA to trust; the system's when unset"
+
+
+def render(answers: InitAnswers) -> str:
+    """The configuration text for ``answers``."""
+    if answers.user_type_attribute:
+        user_type = Template(USER_TYPE_ATTRIBUTE).substitute(
+            attribute=_q(answers.user_type_attribute)
+        )
+    else:
+        user_type = Template(USER_TYPE_SUFFIX).substitute(
+            suffix=_q(answers.partner_suffix or "@partners.contoso.com")
+        )
+    entra = answers.target == "entra"
+    text = Template(HEADER).substitute(
+        target_title="Microsoft Entra ID" if entra else "the hybridsync cloud directory",
+        user_type=user_type,
+        ad_url=_q(answers.ad_url),
+        bind_user=_q(answers.bind_user),
+        ad_ca_file=_optional("ca_file", answers.ad_ca_file, "/etc/hybridsync/ad-ca.pem"),
+        include_ous="[" + ", ".join(_q(ou) for ou in answers.include_ous) + "]",
+    )
+    if entra:
+        authority = f"https://login.microsoftonline.com/{answers.tenant}"
+        return text + Template(ENTRA_TARGET).substitute(
+            authority=_q(authority), client_id=_q(answers.client_id)
+        )
+    base = answers.cloud_url.rstrip("/")
+    return text + Template(CLOUD_TARGET).substitute(
+        base_url=_q(f"{base}/v1.0"),
+        authority=_q(f"{base}/{answers.tenant}"),
+        client_id=_q(answers.client_id),
+        ca_file=_optional("ca_file", answers.cloud_ca_file, "/etc/hybridsync/cloud-ca.pem") + "\n",
+    )

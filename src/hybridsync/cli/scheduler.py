@@ -1,0 +1,206 @@
+"""``hybridsync scheduler``: the daemon. A delta cycle every interval, never two at once.
+
+Like Entra Connect's scheduler: every 30 minutes by default, down to one minute
+(shorter intervals are raised to it). Each cycle re-reads the configuration, so a
+changed rule or attribute list is picked up at the next tick, and the engine runs the
+full sync or full import that change requires. A store that has never been synced gets
+an initial cycle. Every cycle holds the store's sync lock (see ``runlock``): a manual
+``hybridsync run`` in progress makes the scheduler skip that tick, and the other way
+round.
+
+SIGTERM or SIGINT: the run in progress (one profile on one connector) finishes, every
+batch of it committed; the cycle's remaining runs are left to the next cycle, and the
+process exits with status 0. A second signal stops at once, which the engine survives
+like any crash (the next cycle completes the interrupted work).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import structlog
+import typer
+
+from hybridsync.cli import app, exit_codes
+from hybridsync.cli.runlock import SyncInProgress, sync_lock
+from hybridsync.cli.sync import ConfigOption, config_path, exit_code
+from hybridsync.engine import CycleReport, Profile, RunReport
+from hybridsync.errors import HybridsyncError
+from hybridsync.wiring import Built, build_from_file
+
+log = structlog.get_logger("hybridsync.scheduler")
+
+DEFAULT_INTERVAL = 30 * 60.0
+MINIMUM_INTERVAL = 60.0
+_PART = re.compile(r"(\d+(?:\.\d+)?)([hms])")
+_UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0}
+
+
+def parse_interval(text: str) -> float:
+    """Seconds in ``30m``, ``1h``, ``1h30m``, ``90s`` or plain minutes (``15``)."""
+    text = text.strip().lower()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text) * 60.0
+    parts = _PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"not an interval: {text!r} (examples: 30m, 1h, 1h30m, 90s)")
+    return sum(float(number) * _UNIT[unit] for number, unit in parts)
+
+
+def effective_interval(seconds: float) -> float:
+    """The interval used: never below one minute (as Entra Connect raises it)."""
+    return max(seconds, MINIMUM_INTERVAL)
+
+
+@dataclass(slots=True)
+class Scheduler:
+    """Runs cycles until ``stop`` is set (or ``max_cycles`` ran); never two at once."""
+
+    config: Path
+    interval: float = DEFAULT_INTERVAL
+    max_cycles: int | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+    wait: Callable[[float], bool] | None = None
+    """Waits up to the given seconds; True when stopping (default: ``stop.wait``)."""
+    statuses: list[str] = field(default_factory=list)
+
+    def run(self) -> None:
+        wait = self.wait or self.stop.wait
+        while not self.stop.is_set():
+            started = time.monotonic()
+            self.statuses.append(self.tick())
+            if self.stop.is_set():
+                return
+            if self.max_cycles is not None and len(self.statuses) >= self.max_cycles:
+                return
+            delay = max(0.0, self.interval - (time.monotonic() - started))
+            log.info("scheduler.sleeping", next_cycle_in_seconds=round(delay, 1))
+            if wait(delay):
+                return
+
+    def tick(self) -> str:
+        """One cycle: its status, ``skipped`` (lock held) or ``configuration-error``."""
+        try:
+            built = build_from_file(self.config)
+        except HybridsyncError as exc:
+            log.error("scheduler.configuration_error", error=str(exc), config=str(self.config))
+            return "configuration-error"
+        try:
+            with sync_lock(built.config.path(built.config.store), "scheduler"):
+                kind = _cycle_kind(built)
+                log.info("scheduler.cycle_started", cycle=kind)
+                guarded = functools.partial(_unless_stopping, self.stop, built.engine.run)
+                built.engine.run = guarded  # type: ignore[method-assign]
+                cycle = built.engine.cycle(kind)
+        except SyncInProgress as exc:
+            log.warning("scheduler.cycle_skipped", reason=str(exc))
+            return "skipped"
+        finally:
+            built.close()
+        _log_cycle(cycle)
+        return cycle.status
+
+
+SHUTDOWN = "stopped-shutdown"
+
+
+def _unless_stopping(
+    stop: threading.Event, run: Callable[..., RunReport], connector: str, profile: Profile,
+    **options: Any,
+) -> RunReport:  # fmt: skip
+    """Start a run only while not stopping: a stop lets the current run finish, and the
+    cycle's remaining runs are left to the next cycle (nothing is lost: what was
+    imported and not yet synced or exported is still pending there)."""
+    if not stop.is_set():
+        return run(connector, profile, **options)
+    return RunReport(connector, profile, status=SHUTDOWN, message="left to the next cycle")
+
+
+def _cycle_kind(built: Built) -> str:
+    """``initial`` until every connector has been imported once, then ``delta``."""
+    store = built.store
+    fresh = any(store.connector_state(name).watermark is None for name in built.connectors)
+    return "initial" if fresh else "delta"
+
+
+def _log_cycle(cycle: CycleReport) -> None:
+    for run in cycle.runs:
+        event: dict[str, Any] = {
+            "run_id": run.run_id,
+            "connector": run.connector,
+            "profile": run.profile.value,
+            "status": run.status,
+            "counts": dict(run.counts),
+            "errors": len(run.errors),
+        }
+        if run.message:
+            event["message"] = run.message
+        log.info("scheduler.run", **event)
+    for note in cycle.notes:
+        log.info("scheduler.note", note=note)
+    level = log.info if exit_code(cycle.status) == exit_codes.SUCCESS else log.warning
+    level("scheduler.cycle_finished", cycle=cycle.kind, status=cycle.status)
+
+
+def _install_signal_handlers(stop: threading.Event) -> None:
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            # Second signal: stop now. Committed batches stay; the next cycle resumes.
+            raise KeyboardInterrupt
+        log.info("scheduler.stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+
+
+IntervalOption = typer.Option(
+    "30m",
+    "--interval",
+    envvar="HYBRIDSYNC_SCHEDULER_INTERVAL",
+    help="Time between cycle starts: 30m (default), 1h, 1h30m, 90s... at least 1 minute.",
+)
+MaxCyclesOption = typer.Option(
+    None, "--max-cycles", min=1, help="Exit after this many cycles (default: run until stopped)."
+)
+
+
+@app.command("scheduler")
+def scheduler(
+    config: Path | None = ConfigOption,
+    interval: str = IntervalOption,
+    max_cycles: int | None = MaxCyclesOption,
+) -> None:
+    """Run a delta cycle every interval until SIGTERM; full runs when rules changed."""
+    try:
+        wanted = parse_interval(interval)
+    except ValueError as exc:
+        typer.echo(f"--interval: {exc}", err=True)
+        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+    seconds = effective_interval(wanted)
+    if seconds != wanted:
+        log.warning("scheduler.interval_raised", wanted_seconds=wanted, seconds=seconds)
+    path = config_path(config)
+    try:
+        build_from_file(path).close()  # a broken configuration fails now, not at 3 a.m.
+    except HybridsyncError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+    runner = Scheduler(path, seconds, max_cycles)
+    _install_signal_handlers(runner.stop)
+    log.info("scheduler.started", config=str(path), interval_seconds=seconds)
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        log.warning("scheduler.interrupted")
+        raise typer.Exit(exit_codes.STOPPED) from None
+    log.info("scheduler.stopped", cycles=len(runner.statuses))

@@ -1,0 +1,100 @@
+"""``hybridsync init``: a commented configuration that loads; ``--check`` tests both sides."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+from tests.integration.product.conftest import invoke
+from tests.support.cloud_server import serve_cloud
+
+from hybridsync.config import load_config
+from hybridsync.wiring import build
+
+
+@pytest.fixture(autouse=True)
+def secrets_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HYBRIDSYNC_AD_PASSWORD", "unused")
+    monkeypatch.setenv("HYBRIDSYNC_CLOUD_SECRET", "unused")
+
+
+def test_the_cloud_configuration_loads_and_builds(tmp_path: Path) -> None:
+    path = tmp_path / "hybridsync.toml"
+    code, output = invoke(
+        "init", "-c", str(path), "--ad-url", "ldaps://dc1.corp.fabrikam.com",
+        "--include-ou", "OU=Staff,DC=corp,DC=fabrikam,DC=com",
+        "--include-ou", "OU=Partners,DC=corp,DC=fabrikam,DC=com",
+        "--partner-suffix", "@partners.fabrikam.com", "--cloud-url", "https://cloud.fabrikam.com",
+    )  # fmt: skip
+    assert code == 0, output
+    text = path.read_text("utf-8")
+    assert "# Partners as guests" in text  # commented for the reader
+    data = tomllib.loads(text)
+    assert data["user_type"] == {"source": "upn-suffix", "suffixes": ["@partners.fabrikam.com"]}
+    ad, cloud = data["connectors"]
+    assert ad["include_ous"] == [
+        "OU=Staff,DC=corp,DC=fabrikam,DC=com",
+        "OU=Partners,DC=corp,DC=fabrikam,DC=com",
+    ]
+    assert cloud["base_url"] == "https://cloud.fabrikam.com/v1.0"
+    assert cloud["target"] == "hybridsync"
+    built = build(load_config(path))  # every key valid; nothing connects yet
+    assert set(built.connectors) == {"ad", "cloud"}
+    built.close()
+
+
+def test_entra_and_the_attribute_variant(tmp_path: Path) -> None:
+    path = tmp_path / "entra.toml"
+    code, _ = invoke(
+        "init", "-c", str(path), "--target", "entra",
+        "--tenant", "0f1e2d3c-aaaa-bbbb-cccc-0123456789ab",
+        "--user-type-attribute", "extensionAttribute1",
+    )  # fmt: skip
+    assert code == 0
+    data = tomllib.loads(path.read_text("utf-8"))
+    assert data["user_type"] == {"source": "attribute", "attribute": "extensionAttribute1"}
+    cloud = data["connectors"][1]
+    assert cloud["target"] == "entra"
+    assert cloud["authority"].startswith("https://login.microsoftonline.com/0f1e2d3c-")
+    build(load_config(path)).close()
+
+
+def test_an_existing_file_is_kept_unless_forced(tmp_path: Path) -> None:
+    path = tmp_path / "hybridsync.toml"
+    path.write_text("# mine\n", encoding="utf-8")
+    code, output = invoke("init", "-c", str(path))
+    assert code == 3
+    assert "--force" in output
+    assert path.read_text("utf-8") == "# mine\n"
+    assert invoke("init", "-c", str(path), "--force")[0] == 0
+    assert "[user_type]" in path.read_text("utf-8")
+    assert invoke("init", "-c", str(path), "--target", "moon", "--force")[0] == 3
+
+
+def test_check_reaches_the_served_cloud_and_reports_an_unreachable_dc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serve_cloud(tmp_path / "cloud") as server:
+        tenant = server.new_tenant("contoso.com")
+        path = tmp_path / "hybridsync.toml"
+        code, _ = invoke(
+            "init", "-c", str(path), "--ad-url", "ldaps://127.0.0.1:1",
+            "--cloud-url", server.base_url, "--tenant", tenant.id,
+            "--client-id", tenant.sync_app.application.client_id,
+            "--cloud-ca-file", str(server.ca_path),
+        )  # fmt: skip
+        assert code == 0
+        monkeypatch.setenv("HYBRIDSYNC_AD_PASSWORD", "irrelevant")
+        monkeypatch.setenv("HYBRIDSYNC_CLOUD_SECRET", tenant.sync_app.client_secret or "")
+        code, output = invoke("init", "-c", str(path), "--check", "--json")
+        assert code == 3  # one side failed
+        results = {r["connector"]: r for r in json.loads(output)}
+        assert results["cloud"]["ok"] is True
+        assert results["ad"]["ok"] is False
+        assert "ldaps://127.0.0.1:1" in results["ad"]["detail"]
+        monkeypatch.setenv("HYBRIDSYNC_CLOUD_SECRET", "wrong")
+        code, output = invoke("init", "-c", str(path), "--check")
+        assert code == 3
+        assert "cloud        FAILED" in output
