@@ -60,6 +60,7 @@ def _root(
 def _register_commands() -> None:
     # Each command group lives in its own module and adds itself to ``app``.
     from hybridsync.cli import (  # noqa: F401
+        agent,
         cloud,
         demo,
         expr,

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from tests.cloud.signin.conftest import PARTNER_PASSWORD, FakeAD, synced_partner
 from tests.support.cloud_server import CloudTenant
@@ -190,3 +191,26 @@ def test_any_of_several_agents_answers(
             answer = _password(tenant, client, str(user["userPrincipalName"]), PARTNER_PASSWORD)
             assert answer.status_code == 200
         assert agent.answered + second.answered == 6
+
+
+def test_a_resource_admits_a_partner_guest_by_group_membership(
+    tenant: CloudTenant, fake_ad: FakeAD, agent: AgentRunner
+) -> None:
+    service = tenant.server.service
+    partners = service.groups.create(
+        tenant.id,
+        {"displayName": "Partner portal", "mailEnabled": False, "mailNickname": "portal",
+         "securityEnabled": True},
+    )  # fmt: skip
+    member, outsider = synced_partner(tenant, fake_ad), synced_partner(tenant, fake_ad)
+    service.groups.add_member(tenant.id, partners["id"], str(member["id"]))
+    client = public_client(tenant)
+
+    def admitted(user: dict[str, Any]) -> bool:
+        answer = _password(tenant, client, str(user["userPrincipalName"]), PARTNER_PASSWORD)
+        claims = jwt.decode(answer.json()["access_token"], options={"verify_signature": False})
+        assert claims["acct"] == 1
+        return partners["id"] in claims["groups"]
+
+    assert admitted(member)
+    assert not admitted(outsider)

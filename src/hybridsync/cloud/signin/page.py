@@ -13,6 +13,13 @@ from html import escape
 from hybridsync.cloud.signin.outcomes import Outcome, message_of
 
 WRONG_CREDENTIALS = "Your account or password is incorrect. Please try again."
+HEADERS = {
+    "Cache-Control": "no-store",
+    # The page takes a password: no framing (clickjacking), no scripts, no outside content.
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "Referrer-Policy": "no-referrer",
+}
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -21,7 +28,7 @@ _PAGE = """<!DOCTYPE html>
 <style>
 body {{ font-family: sans-serif; background: #f2f2f2; }}
 main {{ max-width: 22rem; margin: 4rem auto; background: #fff; padding: 2rem; }}
-label, input, button {{ display: block; width: 100%; margin-top: .5rem; }}
+label, input, button {{ display: block; width: 100%; margin-top: .5rem; box-sizing: border-box; }}
 .error {{ color: #a80000; }}
 </style></head>
 <body><main>

@@ -152,7 +152,7 @@ def authorize_page(
         )
     _check_flow(service, found, params)
     html = page.render(tenant_name=found.display_name, action=str(request.url.path), params=params)
-    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(html, headers=page.HEADERS)
 
 
 @router.post("/{tenant}/oauth2/v2.0/authorize", response_class=HTMLResponse, response_model=None)
@@ -169,7 +169,7 @@ async def authorize_submit(tenant: str, request: Request, service: Service) -> R
             tenant_name=found.display_name, action=str(request.url.path), params=params,
             login=login, error=page.error_text(verdict.outcome),
         )  # fmt: skip
-        return HTMLResponse(html, status_code=200, headers={"Cache-Control": "no-store"})
+        return HTMLResponse(html, status_code=200, headers=page.HEADERS)
     code = signin_of(service).codes.issue(
         CodeGrant(
             found.id,

@@ -3,7 +3,7 @@
 Both tokens are signed with the service's signing keys, so the Graph routes validate the
 access token as any other. Claims follow Entra v2: ``oid``, ``tid``, ``upn``,
 ``preferred_username``, ``name``, ``idp`` (the issuer: these users authenticate here),
-``acct`` (0 member, 1 guest), ``scp`` and ``roles``.
+``acct`` (0 member, 1 guest), ``groups``, ``scp`` and ``roles``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from hybridsync.cloud.tokens import GRAPH_RESOURCE, issuer_of
 OIDC_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
 DEFAULT_SCOPES = ("User.Read",)
 REFRESH_LIFETIME = dt.timedelta(days=90)
+GROUPS_CLAIM_LIMIT = 200
 
 
 def resource_scopes(requested: tuple[str, ...]) -> tuple[str, ...]:
@@ -52,7 +53,10 @@ def token_response(
 ) -> dict[str, Any]:
     scopes = resource_scopes(requested)
     lifetime = service.issuer.lifetime
-    identity = _identity_claims(base_url, tenant_id, user)
+    identity = {
+        **_identity_claims(base_url, tenant_id, user),
+        **_group_claims(service, base_url, tenant_id, user["id"]),
+    }
     access = {
         **identity,
         "aud": GRAPH_RESOURCE,
@@ -92,6 +96,21 @@ def _identity_claims(base_url: str, tenant_id: str, user: dict[str, Any]) -> dic
         "name": user.get("displayName"),
         "idp": issuer_of(base_url, tenant_id),
         "acct": 1 if user.get("userType") == "Guest" else 0,
+    }
+
+
+def _group_claims(
+    service: CloudService, base_url: str, tenant_id: str, user_id: str
+) -> dict[str, Any]:
+    """``groups``: the ids of the user's groups, so a resource can admit members of a group
+    (partner guests included) without calling Graph. Past 200 groups, Entra's overage form:
+    the claim points at Graph's memberOf instead."""
+    ids = [str(group["id"]) for group in service.groups.member_of(tenant_id, user_id)]
+    if len(ids) <= GROUPS_CLAIM_LIMIT:
+        return {"groups": ids}
+    return {
+        "_claim_names": {"groups": "src1"},
+        "_claim_sources": {"src1": {"endpoint": f"{base_url}/v1.0/users/{user_id}/memberOf"}},
     }
 
 

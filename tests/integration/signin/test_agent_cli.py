@@ -1,0 +1,118 @@
+"""The agent as an operator runs it (``hybridsync agent register`` / ``run`` in their own
+processes), and the promise that the password is written nowhere."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.support.cloud_server import CloudTenant
+from tests.support.samba import SambaDC
+from tests.support.signin import GRAPH_USER_READ, msal_app, public_client, sync_user
+
+from hybridsync.cloud.signin.service import signin_of
+
+pytestmark = [
+    pytest.mark.samba,
+    pytest.mark.filterwarnings("ignore:This API has been deprecated:DeprecationWarning"),
+]
+AD_PASSWORD_ENV = "HYBRIDSYNC_TEST_AGENT_AD_PASSWORD"
+
+
+@pytest.fixture
+def cli_agent(
+    samba_dc: SambaDC, contoso: CloudTenant, tmp_path: Path
+) -> Iterator[tuple[Path, Path]]:
+    """``hybridsync agent register`` then ``hybridsync agent run`` as separate processes."""
+    state, log = tmp_path / "agent-state", tmp_path / "agent.log"
+    env = {
+        "HYBRIDSYNC_CLOUD_ADMIN_SECRET": contoso.admin_app.client_secret or "",
+        AD_PASSWORD_ENV: samba_dc.admin_password,
+    }
+    registered = subprocess.run(
+        ["hybridsync", "agent", "register", "--cloud-url", contoso.server.base_url,
+         "--tenant", contoso.id, "--admin-client-id", contoso.admin_app.application.client_id,
+         "--ca-file", str(contoso.server.ca_path), "--state-dir", str(state), "--json"],
+        env={**os.environ, **env}, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert registered.returncode == 0, registered.stderr
+    assert oct((state / "agent-key.pem").stat().st_mode & 0o777) == "0o600"
+    config = tmp_path / "ad.toml"
+    config.write_text(
+        f'[ad]\nurl = "{samba_dc.ldaps_url}"\nbind_user = "{samba_dc.admin_upn}"\n'
+        f'password_env = "{AD_PASSWORD_ENV}"\nca_file = "{samba_dc.ca_file}"\n'
+    )
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            ["hybridsync", "agent", "run", "--ad-config", str(config), "--state-dir", str(state),
+             "--workers", "2"],
+            env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    queue = signin_of(contoso.server.service).pta
+    deadline = time.monotonic() + 30
+    while not queue.connected_agents(contoso.id):
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, "the agent process never polled"
+        time.sleep(0.05)
+    try:
+        yield state, log
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_password_is_written_nowhere(
+    samba_dc: SambaDC,
+    contoso: CloudTenant,
+    cli_agent: tuple[Path, Path],
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    started = time.time()
+    password = f"Unique!{secrets.token_hex(12)}"
+    ou = samba_dc.add_ou(f"T-leak-{secrets.token_hex(3)}")
+    upn = f"leak{secrets.token_hex(3)}@partners.contoso.com"
+    dn = samba_dc.add_user(upn.split("@")[0], ou_dn=ou, upn=upn, password=password)
+    sync_user(contoso, upn=upn, anchor=samba_dc.object_guid(dn), guest=True)
+    app = msal_app(contoso, public_client(contoso))
+
+    good = app.acquire_token_by_username_password(upn, password, scopes=[GRAPH_USER_READ])
+    wrong = app.acquire_token_by_username_password(upn, password + "x", scopes=[GRAPH_USER_READ])
+    assert "access_token" in good, good
+    assert wrong["error"] == "invalid_grant"
+
+    needles = [password.encode(), password.encode("utf-16-le")]
+    captured = capfd.readouterr()
+    assert password not in captured.out + captured.err
+    for path in _files_to_search(contoso, tmp_path, samba_dc, started):
+        data = path.read_bytes()
+        assert not any(needle in data for needle in needles), f"the password is in {path}"
+
+
+def _files_to_search(
+    tenant: CloudTenant, tmp_path: Path, samba_dc: SambaDC, since: float
+) -> list[Path]:
+    """The cloud's database (and WAL), the agent's state and log, Samba's logs, and every
+    temporary file written since the test started."""
+    cloud_dir = Path(tenant.server.service.db.url.removeprefix("sqlite:///")).parent
+    roots = [cloud_dir, tmp_path, samba_dc.workdir / "samba.out", Path("/tmp"), Path("/var/tmp")]
+    found: list[Path] = []
+    for root in roots:
+        candidates = [root] if root.is_file() else root.rglob("*")
+        for path in candidates:
+            try:
+                status = path.stat()
+                shared_temp = root in {Path("/tmp"), Path("/var/tmp")}
+                recent = not shared_temp or status.st_mtime >= since
+                if path.is_file() and recent and status.st_size < 64 * 1024 * 1024:
+                    found.append(path)
+            except OSError:
+                continue
+    assert any(p.name.startswith("cloud.db") for p in found)
+    assert any(p.name == "agent.log" for p in found)
+    return found
