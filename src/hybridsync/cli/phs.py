@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from pathlib import Path
 
-import structlog
 import typer
 
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, exit_code, print_json
 from hybridsync.engine.phs import PasswordSyncReport, run_forever
 from hybridsync.errors import ConfigError, HybridsyncError
+from hybridsync.wiring import build_from_file
 from hybridsync.wiring.password_sync import password_sync_config, password_sync_from
 
 phs_app = typer.Typer(help="Password hash synchronization (every 2 minutes by default).")
 app.add_typer(phs_app, name="phs")
-
-
-def _logs_to_stderr() -> None:
-    # stdout carries the report (JSON with --json); log lines go to stderr.
-    # The stream is looked up per logger, not bound once: whatever sys.stderr is then.
-    structlog.configure(logger_factory=lambda *_: structlog.PrintLogger(sys.stderr))
 
 
 def _print(report: PasswordSyncReport, as_json: bool) -> None:
@@ -40,7 +33,6 @@ def _print(report: PasswordSyncReport, as_json: bool) -> None:
 @phs_app.command("run")
 def run(config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
     """One PHS run: changed passwords since the last run (every user on the first)."""
-    _logs_to_stderr()
     try:
         with engine_from(config) as built, password_sync_from(built) as phs:
             report = phs.run_once()
@@ -64,7 +56,6 @@ def loop(
     runs: int | None = typer.Option(None, "--runs", help="Stop after this many runs."),
 ) -> None:
     """Run PHS on its schedule until interrupted (or ``--runs`` runs); a failed run is retried."""
-    _logs_to_stderr()
     with engine_from(config) as built, password_sync_from(built) as phs:
         every = (
             interval
@@ -89,3 +80,31 @@ def loop(
             run_forever(once, interval_seconds=every, stop=stop)
         except KeyboardInterrupt:
             stop.set()
+
+
+def start_phs_thread(
+    config: Path, stop: threading.Event, *, interval: float | None = None
+) -> threading.Thread | None:
+    """PHS on its own schedule in a daemon thread, for the scheduler to run beside its cycles.
+
+    Returns ``None`` when the configuration has no enabled ``[password_hash_sync]``. The
+    thread builds its own engine objects (its own store connection) and ends when ``stop``
+    is set; a stopped run (DC or cloud unreachable) is retried at the next interval.
+    """
+    built = build_from_file(config)
+    phs_config = built.config.password_hash_sync
+    if phs_config is None or not phs_config.enabled:
+        built.close()
+        return None
+    every = interval if interval is not None else phs_config.interval_seconds
+
+    def schedule() -> None:
+        try:
+            with password_sync_from(built) as phs:
+                run_forever(phs.run_once, interval_seconds=every, stop=stop)
+        finally:
+            built.close()
+
+    thread = threading.Thread(target=schedule, name="password-hash-sync", daemon=True)
+    thread.start()
+    return thread

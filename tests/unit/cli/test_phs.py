@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import structlog
+import structlog.testing
 from typer.testing import CliRunner
 
 from hybridsync.cli import app, exit_codes
+from hybridsync.cli.phs import start_phs_thread
 
 CONNECTORS = """
 [[connectors]]
@@ -81,3 +85,28 @@ def test_staging_mode_reads_and_sends_nothing(tmp_path: Path) -> None:
     code, out, _ = run(tmp_path, text)
     assert code == exit_codes.STOPPED  # no server answers on port 1: nothing was contacted
     assert json.loads(out)["status"] == "stopped-staging-mode"
+
+
+def test_the_scheduler_thread_runs_phs_until_stopped(tmp_path: Path) -> None:
+    config = tmp_path / "hybridsync.toml"
+    text = (
+        "staging_mode = true\n" + PHS.format(source="ad") + CONNECTORS.format(target="hybridsync")
+    )
+    config.write_text(f'store = "state.db"\n{text}', encoding="utf-8")
+    stop = threading.Event()
+    with structlog.testing.capture_logs() as logs:
+        thread = start_phs_thread(config, stop, interval=0.05)
+        assert thread is not None
+        deadline = time.monotonic() + 10
+        while sum(e["event"] == "phs.run.skipped" for e in logs) < 2:
+            assert time.monotonic() < deadline, logs
+            time.sleep(0.02)
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_no_scheduler_thread_without_the_section(tmp_path: Path) -> None:
+    config = tmp_path / "hybridsync.toml"
+    config.write_text('store = "state.db"\n' + CONNECTORS.format(target="hybridsync"), "utf-8")
+    assert start_phs_thread(config, threading.Event()) is None
