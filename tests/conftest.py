@@ -49,5 +49,12 @@ def _isolated_logging() -> Iterator[None]:
     structlog.reset_defaults()
 
 
+@pytest.fixture(autouse=True)
+def _close_test_http_sessions() -> Iterator[None]:
+    yield
+    close_registered_sessions()
+
+
 # Samba AD DC session fixture `samba_dc` (API: tests/support/samba.py).
 from tests.support.fixtures import samba_dc  # noqa: E402, F401
+from tests.support.sessions import close_registered_sessions  # noqa: E402

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 from tests.support.cloud_server import GRAPH_SCOPE, CloudTenant
+from tests.support.sessions import closed_after_test
 
 from hybridsync.cloud.db import Database, signing_keys
 from hybridsync.cloud.keys import SigningKeys
@@ -32,9 +33,11 @@ def trust_test_ca(tenant: CloudTenant, monkeypatch: pytest.MonkeyPatch) -> None:
 def msal_app(
     tenant: CloudTenant, credential: object, client_id: str, **kwargs: object
 ) -> msal.ConfidentialClientApplication:
-    return msal.ConfidentialClientApplication(
+    app = msal.ConfidentialClientApplication(
         client_id, client_credential=credential, verify=str(tenant.server.ca_path), **kwargs
     )
+    closed_after_test(app.http_client)
+    return app
 
 
 def claims_of(

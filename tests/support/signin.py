@@ -19,6 +19,7 @@ import msal
 import msal.authority
 import requests
 from tests.support.cloud_server import CloudTenant
+from tests.support.sessions import closed_after_test
 
 from hybridsync.agent.register import register_agent
 from hybridsync.agent.runner import AgentRunner, Checker
@@ -44,7 +45,10 @@ def msal_app(tenant: CloudTenant, client_id: str) -> msal.PublicClientApplicatio
     session.trust_env = False  # the test CA only, whatever REQUESTS_CA_BUNDLE says
     session.verify = str(tenant.server.ca_path)
     return msal.PublicClientApplication(
-        client_id, authority=tenant.authority, instance_discovery=False, http_client=session
+        client_id,
+        authority=tenant.authority,
+        instance_discovery=False,
+        http_client=closed_after_test(session),
     )
 
 

@@ -25,6 +25,7 @@ import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from tests.conftest import skip_unless_ci
+from tests.support.sessions import closed_after_test
 from tests.support.signin import GRAPH_USER_READ
 
 from hybridsync.cloud import CloudService
@@ -96,7 +97,7 @@ class Served:
             self.client_id,
             authority=f"{self.base_url}/{self.tenant_id}",
             instance_discovery=False,
-            http_client=session,
+            http_client=closed_after_test(session),
         )
 
 
