@@ -6,10 +6,13 @@ missing, and fails instead when ``CI=true``: CI must never pass by skipping.
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"
@@ -24,6 +27,26 @@ def skip_unless_ci(reason: str) -> None:
     if running_in_ci():
         pytest.fail(f"required in CI: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_logging() -> Iterator[None]:
+    """Every test starts from the default logging set-up.
+
+    CLI tests configure logging globally (a handler on the root logger writing to the
+    runner's stream, structlog filtering below INFO); left in place, later tests would
+    log into a closed stream and lose their debug events.
+    """
+    root = logging.getLogger()
+    loggers = [root, logging.getLogger("httpx")]
+    saved = [(logger, list(logger.handlers), logger.level) for logger in loggers]
+    yield
+    for logger, handlers, level in saved:
+        for handler in list(logger.handlers):
+            if handler not in handlers:
+                logger.removeHandler(handler)
+        logger.setLevel(level)
+    structlog.reset_defaults()
 
 
 # Samba AD DC session fixture `samba_dc` (API: tests/support/samba.py).

@@ -79,6 +79,15 @@ def test_delta_latest_and_id_filter(tenant: CloudTenant, http: httpx.Client) -> 
     assert [u["id"] for u in filtered] == [first]
 
 
+def test_delta_latest_keeps_the_select(tenant: CloudTenant, http: httpx.Client) -> None:
+    params = {"$deltatoken": "latest", "$select": "id,displayName"}
+    latest = http.get("/v1.0/users/delta", params=params).json()
+    later = create(tenant, http, "selected")
+    changes, link = drain(http, latest["@odata.deltaLink"])
+    assert [(u["id"], set(u)) for u in changes] == [(later, {"id", "displayName"})]
+    assert "$deltatoken=" in link
+
+
 def test_delta_rejects_unsupported_filters(http: httpx.Client) -> None:
     answer = http.get("/v1.0/users/delta", params={"$filter": "userType eq 'Guest'"})
     assert answer.status_code == 400

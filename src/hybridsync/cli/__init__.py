@@ -65,6 +65,7 @@ def _register_commands() -> None:
         demo,
         expr,
         init,
+        phs,
         plan,
         preview,
         run,

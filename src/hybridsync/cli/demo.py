@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from rich.table import Table
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.sync import exit_code, print_json
 from hybridsync.errors import HybridsyncError
+
+if TYPE_CHECKING:
+    from hybridsync.wiring.demo import DemoResult
 
 DataDirOption = typer.Option(
     Path(".hybridsync/demo"),
@@ -30,7 +33,8 @@ def demo(
     """Sync a sample organization into a local cloud directory: no server, no setup.
 
     Employees (contoso.com) become members, partners (partners.contoso.com) guests.
-    Run it again: the second run finds nothing to export.
+    Run it again: the second run finds nothing to export. Exits 0 once the sample is
+    synced (object errors are listed, not fatal here), 2 if a run stopped.
     """
     # Imported here: the cloud directory's web stack is needed by this command only.
     from hybridsync.wiring.demo import run_demo
@@ -49,7 +53,7 @@ def demo(
     raise typer.Exit(exit_codes.STOPPED if code == exit_codes.STOPPED else exit_codes.SUCCESS)
 
 
-def _as_dict(result: Any) -> dict[str, Any]:
+def _as_dict(result: DemoResult) -> dict[str, Any]:
     def user(u: dict[str, Any]) -> dict[str, Any]:
         return {k: u.get(k) for k in ("userPrincipalName", "displayName", "userType")}
 
@@ -64,7 +68,7 @@ def _as_dict(result: Any) -> dict[str, Any]:
     }
 
 
-def _print(result: Any) -> None:
+def _print(result: DemoResult) -> None:
     console = Console(highlight=False)
     exported = result.exported
     where = result.data_dir

@@ -84,11 +84,26 @@ def _renderer(log_format: LogFormat, stream: TextIO) -> Processor:
     return structlog.dev.ConsoleRenderer(colors=stream.isatty())
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to the given stream, else to whatever ``sys.stderr`` is at each record.
+
+    Resolving stderr late keeps the handler valid when a caller (a test runner, an
+    embedding application) swaps the stream after logging was configured.
+    """
+
+    def __init__(self, stream: TextIO | None) -> None:
+        super().__init__(stream or sys.stderr)
+        self._fixed = stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = self._fixed or sys.stderr
+        super().emit(record)
+
+
 def configure_logging(
     log_format: LogFormat = "text", level: str = "INFO", stream: TextIO | None = None
 ) -> None:
     """Send structlog and stdlib logging to ``stream`` (stderr) in ``log_format``."""
-    stream = stream or sys.stderr
     numeric = logging.getLevelNamesMapping().get(level.upper())
     if numeric is None:
         raise ValueError(f"unknown log level {level!r}")
@@ -97,10 +112,10 @@ def configure_logging(
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            _renderer(log_format, stream),
+            _renderer(log_format, stream or sys.stderr),
         ],
     )
-    handler = logging.StreamHandler(stream)
+    handler = _StderrHandler(stream)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     for old in list(root.handlers):
@@ -114,7 +129,9 @@ def configure_logging(
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        # Levels are the standard library's (so per-logger levels and pytest's caplog
+        # apply to structlog events too).
+        wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
 

@@ -13,14 +13,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hybridsync.cloud.api import batch, deleted, delta, groups, invitations, oauth, policy, users
+from hybridsync.cloud.api import (
+    batch,
+    deleted,
+    delta,
+    groups,
+    invitations,
+    oauth,
+    password_hashes,
+    policy,
+    users,
+)
 from hybridsync.cloud.api.wire import graph_error_response, oauth_error_response
 from hybridsync.cloud.errors import GraphError, OAuthError
 from hybridsync.cloud.service import CloudService, CloudSettings
 from hybridsync.cloud.signin import policy_routes as signin_policy
 from hybridsync.cloud.signin import routes as signin_routes
 
-_ROUTED = (oauth, delta, users, batch, invitations, deleted, groups, policy)
+_ROUTED = (oauth, delta, users, batch, invitations, deleted, groups, policy, password_hashes)
 _SIGN_IN = (signin_routes, signin_policy)
 ROUTERS = tuple(module.router for module in (*_ROUTED, *_SIGN_IN))
 _STATUS_CODES = {404: "BadRequest", 405: "Request_BadRequest", 415: "UnsupportedMediaType"}

@@ -11,6 +11,7 @@ from hybridsync.cloud.db import Database
 from hybridsync.cloud.directory import UserDirectory
 from hybridsync.cloud.groups import GroupDirectory
 from hybridsync.cloud.keys import SigningKeys
+from hybridsync.cloud.synced_passwords import SyncedPasswords
 from hybridsync.cloud.tenancy import Tenancy
 from hybridsync.cloud.throttle import Throttle, ThrottleSettings
 from hybridsync.cloud.tokens import TokenIssuer
@@ -45,6 +46,7 @@ class CloudService:
         self.issuer = TokenIssuer(self.keys, lifetime)
         self.users = UserDirectory(self.db)
         self.groups = GroupDirectory(self.db)
+        self.synced_passwords = SyncedPasswords(self.db)
         self.throttle = Throttle(settings.throttle) if settings.throttle else None
 
     def base_url(self, request: Request) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hybridsync.config.password_sync import PasswordHashSyncConfig
 from hybridsync.config.rules import RuleSource, load_rules
 from hybridsync.config.user_type import UserTypeConfig, user_type_rules
 from hybridsync.core.rules import RuleSet
@@ -45,6 +46,7 @@ class Config(BaseModel):
     builtin_rules: BuiltinRules | None = None
     user_type: UserTypeConfig | None = None
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
+    password_hash_sync: PasswordHashSyncConfig | None = None
     connectors: list[dict[str, Any]] = Field(min_length=1)
     """Validated by wiring against the connector registry (type name -> model)."""
 

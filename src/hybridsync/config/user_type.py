@@ -55,8 +55,8 @@ def _inbound(config: UserTypeConfig, connector: str) -> RuleModel:
     if config.source == "attribute":
         flow = FlowModel(
             target="userType",
-            type=FlowType.DIRECT,
-            source=config.attribute,
+            type=FlowType.EXPRESSION,
+            expression=attribute_expression(config.attribute),
             allowed_values=USER_TYPES,
         )
     else:
@@ -108,6 +108,12 @@ def _outbound(config: UserTypeConfig, connector: str) -> RuleModel:
         ],
         flow=[FlowModel(target="userType", type=FlowType.DIRECT, source="userType")],
     )
+
+
+def attribute_expression(attribute: str) -> str:
+    """The attribute's value, ``Member`` when the user has none: a null userType would
+    never match the cloud's default ``Member`` and keep the user pending forever."""
+    return f'IIF(IsPresent([{attribute}]), [{attribute}], "Member")'
 
 
 def upn_suffix_expression(suffixes: list[str]) -> str:

@@ -94,12 +94,20 @@ def delta_import(
         report.count("read", len(page.objects))
     if deletes and not allow_shrink:
         current = store.count_imported(name)
-        _guard(context, name, current, current - len(deletes))
+        _guard(context, name, current, current - _held(context, name, deletes))
     with store.transaction():
         _apply_objects(context, name, deletes, report)
         if watermark is not None:
             store.put_connector_state(replace(store.connector_state(name), watermark=watermark))
     checkpoint()
+
+
+def _held(context: EngineContext, name: str, deletes: Sequence[ImportedObject]) -> int:
+    """How many objects the deletes remove: a connector may report deletes of objects
+    the connector space never held (AD's USN mode sees every tombstone in the domain)."""
+    anchors = list({obj.anchor for obj in deletes})
+    held = context.store.cs_by_anchors(name, anchors).values()
+    return sum(1 for cs in held if cs.pending_import is not PendingImport.DELETE)
 
 
 def _guard(context: EngineContext, name: str, current: int, remaining: int) -> None:

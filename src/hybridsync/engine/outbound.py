@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hybridsync.core.convert import value_key
 from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingExport
 from hybridsync.core.outbound import TargetAction, TargetState, attribute_changes, target_state
 from hybridsync.core.ports import ExportKind
@@ -150,7 +149,3 @@ def with_pending(linked: CSObject, state: TargetState) -> CSObject:
         changes["dn"] = (dn,)
     pending = PendingExport(ExportKind.UPDATE, changes) if changes else None
     return replace(linked, pending_export=pending)
-
-
-def _key(values: tuple[object, ...]) -> list[str]:
-    return sorted(value_key(v) for v in values)  # type: ignore[arg-type]

@@ -45,7 +45,7 @@ def _expected(mode: str) -> dict[str, str | None]:
         if upn is None or sam.startswith("MSOL_"):
             continue  # kept out of the cloud by the built-in rules (disabled users are synced)
         if mode == "attribute":
-            expected[sam] = values.get("extensionAttribute1")
+            expected[sam] = values.get("extensionAttribute1", "Member")  # the default
         else:
             expected[sam] = "Guest" if upn.endswith("@partners.contoso.com") else "Member"
     return expected

@@ -171,11 +171,6 @@ def test_synced_users_carry_the_on_premises_properties(synced: Synced, samba_dc:
         assert user["accountEnabled"] is not disabled
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the built-in inbound rule flows [distinguishedName], which the AD connector "
-    "does not import as an attribute (reported to the engine and AD connector owners)",
-)
 def test_synced_users_carry_their_on_premises_dn(synced: Synced) -> None:
     samples = sample_users()
     for sam, user in synced.users.items():

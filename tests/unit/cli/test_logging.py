@@ -74,3 +74,24 @@ def test_the_level_filters_and_text_format_is_readable() -> None:
 def test_redact_text_keeps_ordinary_text() -> None:
     assert redact_text("user ann@contoso.com exported") == "user ann@contoso.com exported"
     assert redact_text('{"access_token": "abc"}') == f'{{"access_token": "{REDACTED}"}}'
+
+
+def test_records_follow_stderr_when_it_is_swapped_and_debug_reaches_caplog(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = io.StringIO()
+    monkeypatch.setattr("sys.stderr", first)
+    configure_logging("json", "INFO")  # as a command run by a test runner does
+    first.close()  # the runner closes its stream when the command ends
+    second = io.StringIO()
+    monkeypatch.setattr("sys.stderr", second)
+    caplog.set_level(logging.DEBUG, logger="hybridsync")
+    try:
+        structlog.get_logger("hybridsync.later").debug("later.event", detail=1)
+    finally:
+        structlog.reset_defaults()
+        for handler in list(logging.getLogger().handlers):
+            if getattr(handler, "_hybridsync", False):
+                logging.getLogger().removeHandler(handler)
+    assert "later.event" in second.getvalue()  # no "Logging error" on a closed stream
+    assert "later.event" in caplog.text  # per-logger levels apply to structlog events

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+from hybridsync.core.ports import ImportedObject, ImportKind, ImportPage
 from hybridsync.engine import Profile, Status
 
 
@@ -139,3 +141,26 @@ def test_an_attribute_list_change_requires_a_full_import(world: Any) -> None:
     assert stopped.status == Status.STOPPED_FULL_IMPORT_REQUIRED
     cycle = narrowed.engine.cycle("delta")
     assert "ad: the attribute list changed, a full import is required and was run" in cycle.notes
+
+
+def test_deletes_of_objects_never_held_do_not_count_for_the_import_guard(world: Any) -> None:
+    # AD's USN mode reports every tombstone of the domain, in scope or not.
+    world.set_users(*_users(world, 30))
+    built = world.engine()
+    built.engine.cycle("initial")
+    world.set_users(*_users(world, 29))  # one real delete, and 40 the space never held
+    source = built.connectors["ad"]
+    real_delta = source.delta_import
+
+    def delta_with_strangers(watermark: str) -> Iterator[ImportPage]:
+        strangers = [
+            ImportedObject(f"stranger-{i}", f"CN=s{i},OU=Elsewhere", "user", {}, ImportKind.DELETE)
+            for i in range(40)
+        ]
+        yield ImportPage(strangers)
+        yield from real_delta(watermark)
+
+    source.delta_import = delta_with_strangers
+    run = built.engine.run("ad", Profile.DELTA_IMPORT)
+    assert run.status == Status.SUCCESS, run.message
+    assert run.counts["deleted"] == 1

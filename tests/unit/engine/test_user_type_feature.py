@@ -114,10 +114,10 @@ def test_expression_mode_and_a_flip_in_a_delta_cycle(world: Any) -> None:
     assert world.by_upn(built)["bob@contoso.com"]["userType"] == "Guest"
 
 
-def test_attribute_mode_without_a_value_sends_no_user_type(world: Any) -> None:
+def test_attribute_mode_without_a_value_makes_a_member(world: Any) -> None:
     world.set_users(world.user("ann", extensionAttribute1="Guest"), world.user("bob"))
     built = world.engine(user_type=MODES["attribute"])
     assert built.engine.cycle("initial").status == Status.SUCCESS
     users = world.by_upn(built)
     assert users["ann@contoso.com"]["userType"] == "Guest"
-    assert "userType" not in users["bob@contoso.com"]
+    assert users["bob@contoso.com"]["userType"] == "Member"

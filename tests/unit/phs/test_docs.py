@@ -5,7 +5,7 @@ from tests.unit.phs.doc_blocks import dc_blocks, pure_blocks
 
 
 def test_the_doc_has_its_examples() -> None:
-    assert len(pure_blocks()) == 2
+    assert len(pure_blocks()) == 3
     assert len(dc_blocks()) == 1
 
 

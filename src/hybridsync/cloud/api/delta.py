@@ -42,7 +42,9 @@ def users_delta(
     prefer: Annotated[str | None, Header(alias="Prefer")] = None,
 ) -> Response:
     ctx.authorize(Action.USER_LIST)
-    if skiptoken or deltatoken:
+    if deltatoken == "latest":  # a fresh start: the query options of this call apply
+        state = _first_call(ctx, select, filter_)
+    elif skiptoken or deltatoken:
         state = _resume(ctx, str(skiptoken or deltatoken), is_delta=deltatoken is not None)
     else:
         state = _first_call(ctx, select, filter_)
@@ -75,9 +77,6 @@ def _first_call(ctx: Ctx, select: str | None, filter_: str | None) -> dict[str, 
 
 
 def _resume(ctx: Ctx, token: str, *, is_delta: bool) -> dict[str, Any]:
-    if token == "latest":
-        return {"since": 0, "upto": _current_seq(ctx), "after": 0, "select": None, "ids": None,
-                "initial": True, "issued": int(time.time())}  # fmt: skip
     state = decode_token(token, "delta token")
     if not _well_formed(state):
         raise bad_request("Invalid delta token.")

@@ -26,6 +26,8 @@ BOOLEAN = frozenset({"iscriticalsystemobject", "isdeleted", "showinadvancedviewo
 REFERENCE = frozenset(
     {"member", "memberof", "manager", "directreports", "managedby", "secretary", "seealso"}
 )
+DN_ATTRIBUTE = "distinguishedName"
+"""Exposed from the entry's DN rather than read as a value (see ``Converter.record``)."""
 _EXTENDED_DN_PREFIX = re.compile(r"^(?:<[A-Za-z]+=[^>]*>;)+")
 
 
@@ -92,6 +94,7 @@ class Converter:
 
     def __init__(self, attributes: Iterable[str]) -> None:
         self._wanted = {name.lower(): name for name in attributes}
+        self._dn_column = self._wanted.get(DN_ATTRIBUTE.lower())
         self._columns: dict[str, tuple[str, ValueConverter] | None] = {}
 
     def _column(self, name: str) -> tuple[str, ValueConverter] | None:
@@ -111,9 +114,14 @@ class Converter:
             column = self._column(name)
             if column is not None:
                 attributes[column[0]] = tuple(map(column[1], values))
+        plain = plain_dn(dn)
+        if self._dn_column is not None:
+            # As Entra Connect's AD connector does: the entry's own DN is an attribute
+            # rules can read, present on every record (DirSync sends it for moves only).
+            attributes[self._dn_column] = (plain,)
         return ImportedObject(
             anchor=anchor_of(raw["objectGUID"][0]),
-            dn=plain_dn(dn),
+            dn=plain,
             object_type=object_type,
             attributes=attributes,
             kind=kind,

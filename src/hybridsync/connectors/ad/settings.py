@@ -17,7 +17,7 @@ from hybridsync.errors import ConfigError
 __all__ = ["DEFAULT_ATTRIBUTES", "ADSettings", "DeltaMode"]
 
 DEFAULT_ATTRIBUTES: tuple[str, ...] = (
-    "objectGUID", "objectSid", "mS-DS-ConsistencyGuid", "objectClass",
+    "objectGUID", "distinguishedName", "objectSid", "mS-DS-ConsistencyGuid", "objectClass",
     "sAMAccountName", "userPrincipalName", "cn", "displayName", "givenName", "sn",
     "mail", "proxyAddresses", "mailNickname", "department", "title", "company",
     "employeeID", "employeeType", "c", "telephoneNumber", "manager",

@@ -89,6 +89,17 @@ def test_conversion_types_values_and_keeps_configured_names() -> None:
     }
 
 
+@pytest.mark.parametrize("kind", [ImportKind.ADD, ImportKind.UPDATE])
+def test_the_entry_dn_is_an_attribute_when_listed(kind: ImportKind) -> None:
+    guid = uuid.uuid4()
+    raw = {"objectGUID": [guid.bytes_le]}  # a DirSync change that is only a move
+    listed = Converter(["objectGUID", "DistinguishedName"])
+    record = listed.record(f"<GUID={guid.hex}>;CN=Ann,OU=Staff,{DOMAIN}", raw, "user", kind)
+    assert record.attributes["DistinguishedName"] == (f"CN=Ann,OU=Staff,{DOMAIN}",)
+    unlisted = Converter(["objectGUID"]).record(f"CN=Ann,{DOMAIN}", raw, "user", kind)
+    assert "distinguishedName" not in unlisted.attributes
+
+
 def test_plain_dn_keeps_ordinary_dns() -> None:
     assert plain_dn(f"CN=<x>,{DOMAIN}") == f"CN=<x>,{DOMAIN}"
 

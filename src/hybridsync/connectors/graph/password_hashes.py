@@ -1,0 +1,116 @@
+"""Password hash sync uploads to the project's cloud directory (the sync role's extension).
+
+Only the derived wire text is sent (``v1;PPH1_MD4,...;``), over HTTPS with certificate
+validation, to ``POST /v1.0/hybridsync/passwordHashes``. Microsoft Graph has no such API:
+a connector with ``target = "entra"`` refuses to upload (configuration error). An upload
+replaces the stored hash, so resending after a lost answer is harmless.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import httpx
+
+from hybridsync.connectors.graph.auth import BearerAuth, MsalTokenSource, TokenSource
+from hybridsync.connectors.graph.client import RetryPolicy
+from hybridsync.connectors.graph.config import GraphConfig
+from hybridsync.connectors.graph.connector import _http_client
+from hybridsync.connectors.graph.errors import (
+    Verdict,
+    classify,
+    parse_error,
+    retry_after,
+    transport_errors,
+)
+from hybridsync.core.password_targets import HashUpload, UploadResult
+from hybridsync.errors import ConfigError, FatalConnectorError, TransientConnectorError
+
+__all__ = ["PATH", "PasswordHashUploader"]
+
+PATH = "/hybridsync/passwordHashes"
+CHUNK = 100
+
+
+class PasswordHashUploader:
+    """Implements ``PasswordHashTarget`` for a Graph connector aimed at the project's cloud."""
+
+    def __init__(
+        self,
+        config: GraphConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        tokens: TokenSource | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if config.target != "hybridsync":
+            raise ConfigError(
+                f"connector {config.name}: password hash sync needs target = 'hybridsync' "
+                "(Microsoft Graph accepts no password hashes)"
+            )
+        self._config = config
+        self._http = _http_client(config, transport)
+        self._auth = BearerAuth(tokens or MsalTokenSource(config, self._http))
+        self._policy = RetryPolicy(
+            max_retries=config.max_retries, max_delay=config.max_retry_delay, sleep=sleep
+        )
+        self._url = f"{config.base_url.rstrip('/')}{PATH}"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> PasswordHashUploader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def upload_password_hashes(self, uploads: Sequence[HashUpload]) -> Iterator[UploadResult]:
+        for start in range(0, len(uploads), CHUNK):
+            chunk = uploads[start : start + CHUNK]
+            answer = self._post([{"userId": u.cloud_id, "passwordHash": u.wire} for u in chunk])
+            yield from _results(chunk, answer)
+
+    def _post(self, items: list[dict[str, str]]) -> Any:
+        last = ""
+        for attempt in range(self._policy.max_retries + 1):
+            hinted: float | None = None
+            try:
+                with transport_errors(f"POST {PATH}"):
+                    response = self._http.post(self._url, json={"value": items}, auth=self._auth)
+            except TransientConnectorError as exc:
+                last = str(exc)
+            else:
+                if response.status_code == 200:
+                    return response.json()
+                error = parse_error(response.status_code, _json(response))
+                if classify(response.status_code, "PUT") not in (Verdict.RETRY, Verdict.UNKNOWN):
+                    raise FatalConnectorError(f"POST {PATH} refused: {error.describe()}")
+                last, hinted = error.describe(), retry_after(response.headers)
+            if attempt < self._policy.max_retries:
+                self._policy.wait(attempt, hinted)
+        raise FatalConnectorError(f"POST {PATH}: gave up after retries: {last}")
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _results(chunk: Sequence[HashUpload], answer: Any) -> Iterator[UploadResult]:
+    values = answer.get("value") if isinstance(answer, dict) else None
+    by_user = {str(item.get("userId")): item for item in values or () if isinstance(item, dict)}
+    for upload in chunk:
+        item = by_user.get(upload.cloud_id)
+        if item is None:
+            yield UploadResult(upload.anchor, f"cloud user {upload.cloud_id}: no answer")
+        elif item.get("status") == 204:
+            yield UploadResult(upload.anchor)
+        else:
+            error = item.get("error") or {}
+            message = f"{error.get('code', item.get('status'))}: {error.get('message', '')}"
+            yield UploadResult(upload.anchor, f"cloud user {upload.cloud_id}: {message}")

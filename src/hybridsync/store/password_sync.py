@@ -1,0 +1,84 @@
+"""The PHS runner's state in the store: one row per AD connector, no secret in it.
+
+The row holds the feed's watermark, the ``pwdLastSet`` synced per anchor and the users
+whose last attempt failed. Hashes are never stored here (neither NT nor derived). The
+table is created on first use, inside the saving transaction, so stores created before
+PHS existed need no migration.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Column, MetaData, String, Table, Text, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from hybridsync.core.password_sync import PasswordChange, PasswordSyncState
+from hybridsync.errors import StoreError
+from hybridsync.store.sql import SqlStore
+
+__all__ = ["SqlPasswordSyncStateStore"]
+
+_metadata = MetaData()
+password_sync_state = Table(
+    "password_sync_state",
+    _metadata,
+    Column("connector", String(100), primary_key=True),
+    Column("watermark", Text),
+    Column("state", Text, nullable=False),
+)
+
+
+def _dump(state: PasswordSyncState) -> str:
+    pending = {
+        anchor: {"dn": change.dn, "pwdLastSet": change.pwd_last_set}
+        for anchor, change in state.pending.items()
+    }
+    return json.dumps({"synced": dict(state.synced), "pending": pending}, sort_keys=True)
+
+
+def _load(watermark: str | None, text: str, connector: str) -> PasswordSyncState:
+    try:
+        data: dict[str, Any] = json.loads(text)
+        pending = {
+            anchor: PasswordChange(anchor, str(item["dn"]), item["pwdLastSet"])
+            for anchor, item in data["pending"].items()
+        }
+        return PasswordSyncState(dict(data["synced"]), pending, watermark)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StoreError(f"password sync state of connector {connector} is damaged: {exc}") from exc
+
+
+class SqlPasswordSyncStateStore:
+    """Implements ``PasswordSyncStateStore`` on the engine's ``SqlStore``."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self._store = store
+        self._created = False
+
+    def _ensure_table(self) -> None:
+        if not self._created:
+            with self._store.transaction():
+                password_sync_state.create(self._store.connection, checkfirst=True)
+            self._created = True
+
+    def load_password_sync_state(self, connector: str) -> PasswordSyncState:
+        self._ensure_table()
+        row = self._store.connection.execute(
+            select(password_sync_state).where(password_sync_state.c.connector == connector)
+        ).first()
+        if row is None:
+            return PasswordSyncState()
+        return _load(row.watermark, row.state, connector)
+
+    def save_password_sync_state(self, connector: str, state: PasswordSyncState) -> None:
+        self._ensure_table()
+        row = {"connector": connector, "watermark": state.watermark, "state": _dump(state)}
+        statement = sqlite_insert(password_sync_state).values(row)
+        statement = statement.on_conflict_do_update(
+            index_elements=[password_sync_state.c.connector],
+            set_={"watermark": statement.excluded.watermark, "state": statement.excluded.state},
+        )
+        with self._store.transaction():
+            self._store.connection.execute(statement)
