@@ -46,6 +46,7 @@ class AgentRunner:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.answered = 0
+        self._count_lock = threading.Lock()
 
     def start(self) -> None:
         for number in range(self._workers):
@@ -82,8 +83,9 @@ class AgentRunner:
         request = answer.json()
         started = time.monotonic()
         outcome = self._validate(request["onPremisesImmutableId"], request["encryptedPassword"])
+        with self._count_lock:  # counted before the answer goes, so the sign-in sees it
+            self.answered += 1
         reply = http.post(f"{base}/{request['id']}", json={"outcome": outcome}, headers=headers)
-        self.answered += 1
         log.info("agent.answered", request=request["id"], outcome=outcome, status=reply.status_code,
                  ms=round((time.monotonic() - started) * 1000, 1))  # fmt: skip
 
