@@ -43,6 +43,8 @@ def msal_app(tenant: CloudTenant, client_id: str) -> msal.PublicClientApplicatio
     session = requests.Session()
     session.trust_env = False  # the test CA only, whatever REQUESTS_CA_BUNDLE says
     session.verify = str(tenant.server.ca_path)
+    # No keep-alive: a connection left open would outlive the test's server unclosed.
+    session.headers["Connection"] = "close"
     return msal.PublicClientApplication(
         client_id, authority=tenant.authority, instance_discovery=False, http_client=session
     )
