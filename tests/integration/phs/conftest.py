@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
 import pytest
+import structlog
 from tests.integration.phs.accounts import Account, grant_replication_rights
 from tests.support.samba import SambaDC
 
@@ -40,3 +42,16 @@ def plain_account(samba_dc: SambaDC, phs_ou: str, tag: str) -> Account:
 @pytest.fixture(scope="module")
 def admin_account(samba_dc: SambaDC) -> Account:
     return Account("Administrator", samba_dc.admin_dn, samba_dc.admin_password)
+
+
+@pytest.fixture(autouse=True)
+def default_logging() -> None:
+    """Logging as a library user has it: no CLI setup left by a command run in-process.
+
+    ``hybridsync`` commands invoked through a CliRunner configure structlog and a root
+    handler for streams that are closed afterwards; these tests read the default output.
+    """
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_hybridsync", False)]:
+        root.removeHandler(handler)
+    structlog.reset_defaults()
