@@ -164,6 +164,14 @@ class MVValues:
     contributions: list[Contribution] = field(default_factory=list)
 
 
+def with_dn(cs: CSObject) -> Mapping[str, Values]:
+    """The object's attributes plus its DN as ``dn`` (Entra Connect's ``[dn]``), unless
+    the directory has an attribute of that name."""
+    if "dn" in cs.attributes:
+        return cs.attributes
+    return {**cs.attributes, "dn": (cs.dn,)}
+
+
 def metaverse_values(
     previous: MVObject | None, sources: Sequence[LinkedSource], *, creating: bool
 ) -> MVValues:
@@ -171,10 +179,11 @@ def metaverse_values(
     found: list[Contribution] = []
     errors: list[FlowError] = []
     for source in sources:
+        attributes = with_dn(source.cs)
         for rule in source.rules:
             items, failed = contributions(
                 rule,
-                source.cs.attributes,
+                attributes,
                 source.multi_valued,
                 source.parameters,
                 creating=creating,

@@ -102,3 +102,11 @@ def test_an_expression_error_fails_only_that_object(world: Any) -> None:
     assert set(world.by_upn(built)) == {"ann@contoso.com"}
     run_id = next(run.run_id for run in cycle.runs if run.errors)
     assert [e.message for e in built.store.run_errors(run_id)] == [errors[0].message]
+
+
+def test_on_premises_dn_comes_from_the_object_dn_without_a_distinguished_name(world: Any) -> None:
+    world.set_users(world.user("ann", distinguishedName=None))
+    built = world.engine()
+    built.engine.cycle("initial")
+    ann = world.by_upn(built)["ann@contoso.com"]
+    assert ann["onPremisesDistinguishedName"] == "CN=ann,OU=Staff,DC=contoso,DC=com"
