@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from datetime import datetime
 from typing import Any
 
-from hybridsync.core.values import AttributeValue, Values
+from hybridsync.core.values import AttributeValue, Reference, Values
 from hybridsync.expressions import MultiValue
+from hybridsync.expressions.datetimes import iso
 
 
 def expression_input(
@@ -33,8 +35,13 @@ def as_values(result: Any) -> Values:
 
 
 def _scalar(value: Any) -> AttributeValue:
-    if isinstance(value, str | bytes | int | bool):
+    """Stored as it will be compared and sent: a reference stays a reference, a date is
+    ISO-8601 in UTC with ``Z`` (``2026-11-22T01:30:00Z``, Graph's DateTimeOffset form),
+    whatever zone the expression left it in."""
+    if isinstance(value, str | bytes | int | bool | Reference):
         return value
+    if isinstance(value, datetime):
+        return iso(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return str(value)

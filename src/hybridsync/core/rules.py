@@ -175,6 +175,10 @@ class SyncRule:
         return wanted == "*" or wanted.lower() == object_type.lower()
 
 
+ENGINE_SUPPLIED = frozenset({"dn"})
+"""Attributes the engine gives inbound rules itself (``[dn]``, the object's DN)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     """All rules, sorted by precedence (then name, so ties are decided the same way always)."""
@@ -195,6 +199,16 @@ class RuleSet:
             and rule.connector == connector
             and not rule.disabled
         )
+
+    def source_attributes(self, connector: str) -> frozenset[str]:
+        """What the inbound rules of ``connector`` read: scope, join and flow sources
+        (expressions' ``[attribute]`` references included), so the connector imports them."""
+        names: set[str] = set()
+        for rule in self.inbound(connector):
+            names.update(c.attribute for group in rule.scope for c in group.clauses)
+            names.update(c.source_attribute for group in rule.join for c in group.clauses)
+            names.update(source for flow in rule.flows for source in flow.sources)
+        return frozenset(n for n in names if n.lower() not in ENGINE_SUPPLIED)
 
     def outbound(self, connector: str) -> tuple[SyncRule, ...]:
         return tuple(

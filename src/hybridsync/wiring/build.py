@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from hybridsync.config import Config, load_config
 from hybridsync.core.ports import Connector
+from hybridsync.core.rules import RuleSet
 from hybridsync.engine import Engine, EngineContext, EngineSettings
 from hybridsync.store import SqlStore, open_sqlite
 from hybridsync.wiring.registry import build_connector, connector_config
@@ -51,11 +52,23 @@ def _with_paths(config: Config, model: BaseModel) -> BaseModel:
     return model.model_copy(update=updates) if updates else model
 
 
+def _with_rule_attributes(model: BaseModel, rules: RuleSet) -> BaseModel:
+    """A connector with an attribute inclusion list also imports what its inbound rules
+    read; a list of ``None`` (everything) stays as it is."""
+    listed = getattr(model, "attributes", None)
+    name = getattr(model, "name", None)
+    if not isinstance(listed, tuple) or not isinstance(name, str):
+        return model
+    known = {attribute.lower() for attribute in listed}
+    extra = sorted(a for a in rules.source_attributes(name) if a.lower() not in known)
+    return model.model_copy(update={"attributes": (*listed, *extra)}) if extra else model
+
+
 def build(config: Config, *, staging_mode: bool | None = None) -> Built:
     rules = config.rule_set()
     connectors: dict[str, Connector] = {}
     for entry in config.connectors:
-        model = _with_paths(config, connector_config(entry))
+        model = _with_rule_attributes(_with_paths(config, connector_config(entry)), rules)
         connectors[str(model.model_dump()["name"])] = build_connector(model)
     store = open_sqlite(config.path(config.store))
     settings = settings_of(config)
