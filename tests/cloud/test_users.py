@@ -152,13 +152,24 @@ def test_duplicate_immutable_id_is_an_object_conflict(
     tenant: CloudTenant, http: httpx.Client
 ) -> None:
     first = tenant.user_body("imm1", onPremisesImmutableId="AAAAAAAAAAAAAAAAAAAAAA==")
-    second = tenant.user_body("imm2", onPremisesImmutableId="aaaaaaaaaaaaaaaaaaaaaa==")
+    second = tenant.user_body("imm2", onPremisesImmutableId="AAAAAAAAAAAAAAAAAAAAAA==")
     assert http.post("/v1.0/users", json=first).status_code == 201
     error = error_of(http.post("/v1.0/users", json=second))
     assert error["details"][0] == error["details"][0] | {
         "code": "ObjectConflict",
         "target": "onPremisesImmutableId",
     }
+
+
+def test_immutable_ids_differing_only_in_case_are_different_users(
+    tenant: CloudTenant, http: httpx.Client
+) -> None:
+    # The source anchor is case-sensitive base64: two objectGUIDs can encode to values that
+    # differ only in letter case, and both must be able to sync.
+    first = tenant.user_body("case1", onPremisesImmutableId="BBBBBBBBBBBBBBBBBBBBBB==")
+    second = tenant.user_body("case2", onPremisesImmutableId="bbbbbbbbbbbbbbbbbbbbbb==")
+    assert http.post("/v1.0/users", json=first).status_code == 201
+    assert http.post("/v1.0/users", json=second).status_code == 201
 
 
 def test_update_cannot_clear_display_name(tenant: CloudTenant, http: httpx.Client) -> None:

@@ -33,7 +33,8 @@ def _keys(user: dict[str, Any]) -> dict[str, Any]:
     immutable = user.get("onPremisesImmutableId")
     return {
         "upn_key": str(user["userPrincipalName"]).lower(),
-        "immutable_id_key": immutable.lower() if isinstance(immutable, str) else None,
+        # The anchor is case-sensitive (base64): values differing only in case are different users.
+        "immutable_id_key": immutable if isinstance(immutable, str) else None,
     }
 
 
