@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from hybridsync.cloud.db import Database, metadata, users
-from hybridsync.cloud.md4 import md4
+from hybridsync.md4 import md4
 
 __all__ = ["ParsedWire", "SyncedPasswords", "parse_wire", "verify_wire"]
 

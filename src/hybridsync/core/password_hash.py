@@ -22,8 +22,8 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from hybridsync.core.md4 import md4
 from hybridsync.errors import PasswordHashFormatError
+from hybridsync.md4 import md4
 
 __all__ = [
     "HASH_BYTES",

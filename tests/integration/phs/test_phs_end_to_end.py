@@ -25,7 +25,7 @@ from tests.support.samba import SambaDC
 from tests.support.signin import GRAPH_USER_READ, msal_app, public_client
 
 from hybridsync.cloud.signin.phs import stored_password_hash, verify_synced_password_hash
-from hybridsync.core.md4 import md4
+from hybridsync.md4 import md4
 
 pytestmark = [
     pytest.mark.samba,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from tests.unit.phs.vectors import md4_suite
 
-from hybridsync.core.md4 import md4
+from hybridsync.md4 import md4
 
 
 def test_the_rfc_suite_is_loaded() -> None:

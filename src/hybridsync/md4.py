@@ -1,7 +1,11 @@
-"""MD4 (RFC 1320), only to recompute NT hashes when a password-hash-synced user signs in.
+"""MD4 (RFC 1320), only to compute NT hashes.
 
-OpenSSL 3 no longer offers MD4 to ``hashlib``, and the cloud directory imports nothing of
-the sync engine, so it has its own copy. It is not used for anything else and must not be.
+OpenSSL 3 no longer offers MD4 to ``hashlib`` by default, yet the NT hash of a password
+is MD4 of its UTF-16LE encoding: the sync engine derives password hashes from it and the
+cloud directory recomputes it at sign-in. This small implementation keeps that independent
+of the OpenSSL build. It sits in the bottom layer, beside ``errors``, so that both may use
+it while the cloud directory still imports nothing of the sync engine. It is not used for
+anything else and must not be.
 """
 
 from __future__ import annotations
