@@ -25,8 +25,8 @@ from typing import Any
 
 import structlog
 
-from hybridsync.core.md4 import md4
 from hybridsync.core.password_hash import derive_password_hash, nt_hash_of_password
+from hybridsync.md4 import md4
 
 
 def _rate(work: Callable[[Any], object], items: Iterable[Any], repeats: int = 3) -> float:
