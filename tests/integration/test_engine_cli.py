@@ -3,47 +3,17 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from tests.support.workspace import invoke, write_workspace
 
-from hybridsync.cli import app
-
-SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "contoso-20.ldif"
-CONFIG = """
-store = "state.db"
-[builtin_rules]
-source = "ad"
-target = "cloud"
-[user_type]
-source = "upn-suffix"
-suffixes = ["@partners.contoso.com"]
-[safety]
-deletion_threshold = 5
-[[connectors]]
-type = "ldif"
-name = "ad"
-path = "ad.ldif"
-[[connectors]]
-type = "recording"
-name = "cloud"
-path = "cloud.db"
-"""
+SAFETY = "[safety]\ndeletion_threshold = 5"
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
-    shutil.copy(SAMPLE, tmp_path / "ad.ldif")
-    path = tmp_path / "hybridsync.toml"
-    path.write_text(CONFIG, encoding="utf-8")
-    return path
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, result.output
+    return write_workspace(tmp_path, SAFETY)
 
 
 def test_run_initial_then_delta_with_json(config: Path) -> None:
@@ -83,7 +53,9 @@ def test_exit_codes_for_object_errors_stops_and_bad_config(config: Path, tmp_pat
         "run", "export", "--connector", "cloud", "-c", str(config), "--allow-deletes"
     )
     assert code == 0, output
-    config.write_text(CONFIG.replace("deletion_threshold = 5", "deletion_threshold = -5"))
+    config.write_text(
+        config.read_text().replace("deletion_threshold = 5", "deletion_threshold = -5")
+    )
     code, output = invoke("run", "delta", "-c", str(config))
     assert code == 3
     assert "safety.deletion_threshold" in output
