@@ -55,6 +55,9 @@ def _close_test_http_sessions() -> Iterator[None]:
     close_registered_sessions()
 
 
-# Samba AD DC session fixture `samba_dc` (API: tests/support/samba.py).
-from tests.support.fixtures import samba_dc  # noqa: E402, F401
+# Samba AD DC session fixture `samba_dc` (API: tests/support/samba.py); PostgreSQL:
+# `postgres_server` (session) and `postgres_database` (per test), tests/support/postgres.py;
+# `store_target`: the store on each backend in turn (tests/support/stores.py).
+from tests.support.fixtures import postgres_database, postgres_server, samba_dc  # noqa: E402, F401
 from tests.support.sessions import close_registered_sessions  # noqa: E402
+from tests.support.stores import store_target  # noqa: E402, F401

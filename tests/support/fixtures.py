@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,9 +13,10 @@ import pytest
 from tests.conftest import REPO_ROOT, skip_unless_ci
 
 if TYPE_CHECKING:
+    from tests.support.postgres import PostgresServer
     from tests.support.samba import SambaDC
 
-__all__ = ["CONTOSO_LDIF", "samba_dc"]
+__all__ = ["CONTOSO_LDIF", "PostgresDatabase", "postgres_database", "postgres_server", "samba_dc"]
 
 CONTOSO_LDIF = REPO_ROOT / "src" / "hybridsync" / "samples" / "contoso.ldif"
 
@@ -36,3 +38,42 @@ def samba_dc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SambaDC]:
 
     with running_samba_dc(tmp_path_factory.mktemp("samba-dc"), seed=CONTOSO_LDIF) as dc:
         yield dc
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A running PostgreSQL server (TLS, password logins) shared by the whole session.
+
+    Tests get a database of their own from ``postgres_database``. Locally skipped when
+    PostgreSQL is not installed; a failure when ``CI=true``.
+    """
+    from tests.support.postgres import find_postgres_bin, new_root, running_postgres
+
+    if find_postgres_bin() is None:
+        skip_unless_ci("PostgreSQL is not installed (Debian package postgresql)")
+    root = new_root()
+    try:
+        with running_postgres(root) as server:
+            yield server
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresDatabase:
+    """One empty database: its store URL (no password), the password and the CA."""
+
+    server: PostgresServer
+    name: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url_of(self.name)
+
+
+@pytest.fixture
+def postgres_database(postgres_server: PostgresServer) -> Iterator[PostgresDatabase]:
+    """An empty database for this test only, dropped afterwards."""
+    name = postgres_server.create_database()
+    yield PostgresDatabase(postgres_server, name)
+    postgres_server.drop_database(name)

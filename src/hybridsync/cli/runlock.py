@@ -1,5 +1,8 @@
 """One sync at a time per store: a lock file next to it, held by the operating system.
 
+A PostgreSQL store is locked in the database instead (a session advisory lock, see
+``hybridsync.store.postgres``), so the rule holds across machines sharing it.
+
 ``hybridsync run``, ``plan``, ``apply`` and every scheduler cycle take it, from any
 number of processes. The lock is an OS file lock (``flock`` on POSIX, ``msvcrt`` on
 Windows), so a process that dies releases it at once: there is no stale lock to clean
@@ -19,6 +22,9 @@ from pathlib import Path
 from typing import IO
 
 from hybridsync.errors import HybridsyncError
+from hybridsync.store import SqlStore
+from hybridsync.store.postgres import SyncLockHeld, database_sync_lock
+from hybridsync.wiring import Built
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
@@ -51,10 +57,28 @@ else:
 class SyncInProgress(HybridsyncError):
     """Another process holds the lock: a run is in progress on this store."""
 
-    def __init__(self, path: Path, holder: str) -> None:
+    def __init__(self, path: Path | str, holder: str) -> None:
         self.path = path
         self.holder = holder
-        super().__init__(f"another sync is in progress ({holder}); lock file {path}")
+        where = f"lock file {path}" if isinstance(path, Path) else path
+        super().__init__(f"another sync is in progress ({holder}); {where}")
+
+
+def run_lock(built: Built, purpose: str) -> contextlib.AbstractContextManager[None]:
+    """The configured store's sync lock: the file lock for SQLite, else the database's."""
+    path = built.config.store_file()
+    if path is not None:
+        return sync_lock(path, purpose)
+    return _database_lock(built.store, purpose)
+
+
+@contextlib.contextmanager
+def _database_lock(store: SqlStore, purpose: str) -> Iterator[None]:
+    try:
+        with database_sync_lock(store, purpose):
+            yield
+    except SyncLockHeld as exc:
+        raise SyncInProgress("the database's sync lock", exc.holder) from None
 
 
 def lock_path(store: Path) -> Path:

@@ -31,7 +31,7 @@ import structlog
 import typer
 
 from hybridsync.cli import app, exit_codes
-from hybridsync.cli.runlock import SyncInProgress, sync_lock
+from hybridsync.cli.runlock import SyncInProgress, run_lock
 from hybridsync.cli.sync import ConfigOption, config_path, exit_code
 from hybridsync.engine import CycleReport, Profile, RunReport
 from hybridsync.errors import HybridsyncError
@@ -95,7 +95,7 @@ class Scheduler:
             log.error("scheduler.configuration_error", error=str(exc), config=str(self.config))
             return "configuration-error"
         try:
-            with sync_lock(built.config.path(built.config.store), "scheduler"):
+            with run_lock(built, "scheduler"):
                 kind = _cycle_kind(built)
                 log.info("scheduler.cycle_started", cycle=kind)
                 guarded = functools.partial(_unless_stopping, self.stop, built.engine.run)

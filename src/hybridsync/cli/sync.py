@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from hybridsync.cli import exit_codes
-from hybridsync.cli.runlock import SyncInProgress, sync_lock
+from hybridsync.cli.runlock import SyncInProgress, run_lock
 from hybridsync.engine import CycleReport, RunReport
 from hybridsync.errors import ConfigError, HybridsyncError
 from hybridsync.wiring import Built, build_from_file
@@ -58,7 +58,7 @@ def engine_from(
 def _locked(built: Built, purpose: str | None) -> AbstractContextManager[None]:
     if purpose is None:
         return nullcontext()
-    return sync_lock(built.config.path(built.config.store), purpose)
+    return run_lock(built, purpose)
 
 
 def exit_code(status: str) -> int:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hybridsync.config.password_sync import PasswordHashSyncConfig
 from hybridsync.config.rules import RuleSource, load_rules
+from hybridsync.config.store import StoreConfig
 from hybridsync.config.user_type import UserTypeConfig, user_type_rules
 from hybridsync.core.rules import RuleSet
 from hybridsync.errors import ConfigError
@@ -40,7 +41,8 @@ class SafetyConfig(BaseModel):
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    store: Path = Path("hybridsync.db")
+    store: StoreConfig = Field(default_factory=lambda: StoreConfig(path=Path("hybridsync.db")))
+    """A SQLite file's path or a PostgreSQL URL (a string), or a ``[store]`` table."""
     staging_mode: bool = False
     rules: list[Path] = Field(default_factory=list)
     builtin_rules: BuiltinRules | None = None
@@ -54,6 +56,10 @@ class Config(BaseModel):
 
     def path(self, value: Path) -> Path:
         return value if value.is_absolute() else self.base_dir / value
+
+    def store_file(self) -> Path | None:
+        """The SQLite store's file; ``None`` for a PostgreSQL store."""
+        return None if self.store.path is None else self.path(self.store.path)
 
     def rule_set(self) -> RuleSet:
         sources = [RuleSource.from_path(self.path(p)) for p in self.rules]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from hybridsync.store.postgres import open_postgresql
 from hybridsync.store.sql import SqlStore
 from hybridsync.store.sqlite import open_sqlite
 
-__all__ = ["SqlStore", "open_sqlite"]
+__all__ = ["SqlStore", "open_postgresql", "open_sqlite"]

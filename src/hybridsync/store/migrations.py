@@ -9,6 +9,7 @@ from sqlalchemy import Connection, select
 
 from hybridsync.errors import MigrationError
 from hybridsync.store import tables
+from hybridsync.store.sql import SqlStore
 
 Migration = Callable[[Connection], None]
 
@@ -48,3 +49,10 @@ def migrate(connection: Connection) -> list[str]:
         )
         new.append(name)
     return new
+
+
+def migrate_store(store: SqlStore) -> list[str]:
+    """Migrate in one transaction, serialized with any other process doing the same."""
+    with store.transaction():
+        store.dialect.lock_schema(store.connection)
+        return migrate(store.connection)

@@ -12,7 +12,6 @@ import json
 from typing import Any
 
 from sqlalchemy import Column, MetaData, String, Table, Text, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hybridsync.core.password_sync import PasswordChange, PasswordSyncState
 from hybridsync.errors import StoreError
@@ -75,10 +74,6 @@ class SqlPasswordSyncStateStore:
     def save_password_sync_state(self, connector: str, state: PasswordSyncState) -> None:
         self._ensure_table()
         row = {"connector": connector, "watermark": state.watermark, "state": _dump(state)}
-        statement = sqlite_insert(password_sync_state).values(row)
-        statement = statement.on_conflict_do_update(
-            index_elements=[password_sync_state.c.connector],
-            set_={"watermark": statement.excluded.watermark, "state": statement.excluded.state},
-        )
+        statement = self._store.dialect.upsert(password_sync_state, row)
         with self._store.transaction():
             self._store.connection.execute(statement)

@@ -1,4 +1,4 @@
-"""SqlStore: the engine's Store Protocol on SQLAlchemy Core (SQLite by default)."""
+"""SqlStore: the engine's Store Protocol on SQLAlchemy Core (SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hybridsync.core.convert import value_key
 from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingImport
@@ -22,6 +21,7 @@ from hybridsync.store.codec import (
     load_attributes,
     load_pending,
 )
+from hybridsync.store.dialect import Dialect, dialect_of
 
 _CHUNK = 500
 T = tables
@@ -39,22 +39,9 @@ class SqlStore:
         # batch becomes a few executemany statements instead of one per object.
         self._cs_pending: dict[str, CSObject | None] = {}
         self._mv_pending: dict[str, MVObject | None] = {}
-        upsert = sqlite_insert(T.cs_objects)
-        self._cs_upsert = upsert.on_conflict_do_update(
-            index_elements=[T.cs_objects.c.cs_id],
-            set_={
-                c.name: upsert.excluded[c.name] for c in T.cs_objects.columns if c.name != "cs_id"
-            },
-        )
-        upsert_mv = sqlite_insert(T.mv_objects)
-        self._mv_upsert = upsert_mv.on_conflict_do_update(
-            index_elements=[T.mv_objects.c.mv_id],
-            set_={
-                c.name: upsert_mv.excluded[c.name]
-                for c in T.mv_objects.columns
-                if c.name != "mv_id"
-            },
-        )
+        self.dialect: Dialect = dialect_of(engine)
+        self._cs_upsert = self.dialect.upsert(T.cs_objects)
+        self._mv_upsert = self.dialect.upsert(T.mv_objects)
 
     @property
     def connection(self) -> Connection:
@@ -73,7 +60,7 @@ class SqlStore:
             finally:
                 self._depth -= 1
             return
-        self._connection.exec_driver_sql("BEGIN IMMEDIATE")
+        self._connection.exec_driver_sql(self.dialect.begin)
         self._depth = 1
         try:
             yield
@@ -436,12 +423,7 @@ class SqlStore:
             "full_import_required": state.full_import_required,
             "full_sync_required": state.full_sync_required,
         }
-        statement = sqlite_insert(T.connector_state).values(row)
-        statement = statement.on_conflict_do_update(
-            index_elements=[T.connector_state.c.connector],
-            set_={name: statement.excluded[name] for name in row if name != "connector"},
-        )
-        self._run(statement)
+        self._run(self.dialect.upsert(T.connector_state, row))
 
     def start_run(self, record: RunRecord) -> None:
         self._run(insert(T.runs).values(**_run_row(record)))

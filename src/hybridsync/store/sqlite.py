@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from hybridsync.errors import StoreError
-from hybridsync.store.migrations import migrate
+from hybridsync.store.migrations import migrate_store
 from hybridsync.store.sql import SqlStore
 
 
@@ -32,8 +32,7 @@ def open_sqlite(path: Path | str) -> SqlStore:
 
     try:
         store = SqlStore(engine)
-        with store.transaction():
-            migrate(store.connection)
+        migrate_store(store)
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot open the store {path}: {exc}") from exc
     return store

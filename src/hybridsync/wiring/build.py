@@ -8,11 +8,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from hybridsync.config import Config, load_config
+from hybridsync.config import Config, StoreConfig, load_config
 from hybridsync.core.ports import Connector
 from hybridsync.core.rules import RuleSet
 from hybridsync.engine import Engine, EngineContext, EngineSettings
 from hybridsync.store import SqlStore, open_sqlite
+from hybridsync.store.postgres import open_postgresql
 from hybridsync.wiring.registry import build_connector, connector_config
 
 
@@ -24,11 +25,15 @@ class Built:
     config: Config
 
     def close(self) -> None:
-        for connector in self.connectors.values():
+        self.close_connectors(self.connectors)
+        self.store.close()
+
+    @staticmethod
+    def close_connectors(connectors: dict[str, Connector]) -> None:
+        for connector in connectors.values():
             close = getattr(connector, "close", None)
             if callable(close):
                 close()
-        self.store.close()
 
 
 def settings_of(config: Config) -> EngineSettings:
@@ -64,13 +69,27 @@ def _with_rule_attributes(model: BaseModel, rules: RuleSet) -> BaseModel:
     return model.model_copy(update={"attributes": (*listed, *extra)}) if extra else model
 
 
+def open_store(config: Config) -> SqlStore:
+    """The configured store, opened and migrated: a SQLite file or a PostgreSQL database."""
+    settings = _with_paths(config, config.store)
+    assert isinstance(settings, StoreConfig)
+    if settings.url is None:
+        assert settings.path is not None
+        return open_sqlite(settings.path)
+    return open_postgresql(settings.url, password=settings.password(), ca_file=settings.ca_file)
+
+
 def build(config: Config, *, staging_mode: bool | None = None) -> Built:
     rules = config.rule_set()
     connectors: dict[str, Connector] = {}
     for entry in config.connectors:
         model = _with_rule_attributes(_with_paths(config, connector_config(entry)), rules)
         connectors[str(model.model_dump()["name"])] = build_connector(model)
-    store = open_sqlite(config.path(config.store))
+    try:
+        store = open_store(config)
+    except BaseException:
+        Built.close_connectors(connectors)
+        raise
     settings = settings_of(config)
     if staging_mode is not None:
         settings = replace(settings, staging_mode=staging_mode)

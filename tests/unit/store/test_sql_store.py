@@ -1,15 +1,18 @@
+"""The store's contract, on SQLite and on PostgreSQL (``store_target``)."""
+
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
+from tests.support.stores import StoreTarget
 
 from hybridsync.core.objects import CSObject, MVObject, PendingExport, PendingImport
 from hybridsync.core.ports import ExportKind, ImportedObject
 from hybridsync.core.values import Reference
 from hybridsync.errors import MigrationError
-from hybridsync.store import open_sqlite, tables
+from hybridsync.store import SqlStore, tables
 
 ATTRIBUTES = {
     "objectGUID": (b"\x00\x01\xff" * 5 + b"\x10",),
@@ -21,31 +24,39 @@ ATTRIBUTES = {
 }
 
 
-def test_migrations_are_recorded_and_reopening_applies_nothing(tmp_path: Path) -> None:
-    store = open_sqlite(tmp_path / "s.db")
+@pytest.fixture
+def store(store_target: StoreTarget) -> Iterator[SqlStore]:
+    opened = store_target.open()
+    yield opened
+    opened.close()
+
+
+def test_migrations_are_recorded_and_reopening_applies_nothing(store_target: StoreTarget) -> None:
+    store = store_target.open()
+    assert store.dialect.name == store_target.backend
     names = [row.name for row in store.connection.execute(select(tables.schema_migrations))]
     assert names == ["0001_initial"]
     store.close()
-    again = open_sqlite(tmp_path / "s.db")
+    again = store_target.open()
     assert [r.name for r in again.connection.execute(select(tables.schema_migrations))] == names
-    mode = again.connection.exec_driver_sql("PRAGMA journal_mode").scalar()
-    assert mode == "wal"
+    if store_target.backend == "sqlite":
+        mode = again.connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        assert mode == "wal"
     again.close()
 
 
-def test_an_unknown_migration_is_refused(tmp_path: Path) -> None:
-    store = open_sqlite(tmp_path / "s.db")
+def test_an_unknown_migration_is_refused(store_target: StoreTarget) -> None:
+    store = store_target.open()
     with store.transaction():
         store.connection.execute(
             tables.schema_migrations.insert().values(name="9999_future", applied_at="x")
         )
     store.close()
     with pytest.raises(MigrationError, match="9999_future"):
-        open_sqlite(tmp_path / "s.db")
+        store_target.open()
 
 
-def test_objects_round_trip_with_every_value_type() -> None:
-    store = open_sqlite(":memory:")
+def test_objects_round_trip_with_every_value_type(store: SqlStore) -> None:
     cs = CSObject(
         "c1",
         "ad",
@@ -72,8 +83,7 @@ def test_objects_round_trip_with_every_value_type() -> None:
     assert store.cs_linked_to("m1") == [cs]
 
 
-def test_a_failed_transaction_leaves_nothing() -> None:
-    store = open_sqlite(":memory:")
+def test_a_failed_transaction_leaves_nothing(store: SqlStore) -> None:
 
     def crash() -> None:
         with store.transaction():
@@ -87,8 +97,7 @@ def test_a_failed_transaction_leaves_nothing() -> None:
     assert store.count_mv() == 0
 
 
-def test_join_lookups_use_the_value_index_exact_or_ignoring_case() -> None:
-    store = open_sqlite(":memory:")
+def test_join_lookups_use_the_value_index_exact_or_ignoring_case(store: SqlStore) -> None:
     store.set_indexed_attributes("mv", ["mail", "sourceAnchorBinary"])
     with store.transaction():
         store.put_mv(
@@ -106,8 +115,9 @@ def test_join_lookups_use_the_value_index_exact_or_ignoring_case() -> None:
     assert store.cs_ids_by_value("mv", "mail", ("ann@contoso.com",), False) == set()
 
 
-def test_staging_pairs_imported_objects_with_current_ones_and_finds_the_missing() -> None:
-    store = open_sqlite(":memory:")
+def test_staging_pairs_imported_objects_with_current_ones_and_finds_the_missing(
+    store: SqlStore,
+) -> None:
     with store.transaction():
         store.put_cs_many(
             [CSObject("c1", "ad", "a1", "CN=1", "user"), CSObject("c2", "ad", "a2", "CN=2", "user")]
@@ -128,8 +138,9 @@ def test_staging_pairs_imported_objects_with_current_ones_and_finds_the_missing(
     assert store.cs_ids_not_staged("ad") == ["c2"]
 
 
-def test_imported_objects_are_indexed_and_unchanged_ones_keep_their_index() -> None:
-    store = open_sqlite(":memory:")
+def test_imported_objects_are_indexed_and_unchanged_ones_keep_their_index(
+    store: SqlStore,
+) -> None:
     store.set_indexed_attributes("cloud", ["onPremisesImmutableId"])
     with store.transaction():
         store.stage(
@@ -146,3 +157,56 @@ def test_imported_objects_are_indexed_and_unchanged_ones_keep_their_index() -> N
     with store.transaction():
         store.put_cs(replace(read, mv_id="m1"))
     assert store.cs_ids_by_value("cloud", "onPremisesImmutableId", ("X",), True) == {"c1"}
+
+
+def test_connector_state_and_runs_are_upserted_and_read_back(store: SqlStore) -> None:
+    from hybridsync.core.objects import ObjectError
+    from hybridsync.core.storage import ConnectorState, RunRecord
+
+    with store.transaction():
+        store.put_connector_state(ConnectorState("ad", "w1", "a", "r", True, False))
+        store.put_connector_state(ConnectorState("ad", "w2", "a2", "r2", False, True))
+    assert store.connector_state("ad") == ConnectorState("ad", "w2", "a2", "r2", False, True)
+    assert store.connector_state("other") == ConnectorState("other")
+    first = RunRecord("r1", "ad", "full-import", "in-progress", "t0", None, {}, "")
+    second = RunRecord("r2", "ad", "delta-import", "in-progress", "t1", None, {}, "")
+    with store.transaction():
+        store.start_run(first)
+        store.start_run(second)
+        store.finish_run(RunRecord("r1", "ad", "full-import", "success", "t0", "t2", {"add": 3}))
+        store.record_errors("r2", [ObjectError("ad", "CN=x", "bad userType 'boss'", "a1")])
+    assert [run.run_id for run in store.runs()] == ["r2", "r1"]  # newest first
+    assert store.runs()[1].counts == {"add": 3}
+    assert store.run_errors("r2")[0].message == "bad userType 'boss'"
+
+
+def test_a_batch_is_invisible_to_other_connections_until_it_commits(
+    store_target: StoreTarget, store: SqlStore
+) -> None:
+    reader = store_target.open()
+    try:
+        with store.transaction():
+            store.put_mv(MVObject("m1", "person", {}))
+            assert store.count_mv() == 1  # the batch reads its own writes
+            assert reader.count_mv() == 0
+        assert reader.count_mv() == 1
+    finally:
+        reader.close()
+
+
+def test_pending_deletes_and_exports_are_counted_by_flag(store: SqlStore) -> None:
+    delete = PendingExport(ExportKind.DELETE, {})
+    add = PendingExport(ExportKind.ADD, {"mail": ("a@contoso.com",)})
+    with store.transaction():
+        store.put_cs_many(
+            [
+                CSObject("c1", "cloud", "a1", "CN=1", "user", pending_export=delete),
+                CSObject("c2", "cloud", None, "CN=2", "user", pending_export=add),
+                CSObject("c3", "cloud", "a3", "CN=3", "user"),
+            ]
+        )
+    assert store.count_pending_deletes("cloud") == 1
+    assert store.cs_ids_to_export("cloud") == ["c1", "c2"]
+    assert (store.count_cs("cloud"), store.count_imported("cloud")) == (3, 2)
+    store.mark_in_flight(["c3"])
+    assert store.cs_ids_to_export("cloud") == ["c1", "c2", "c3"]
