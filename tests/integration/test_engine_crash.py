@@ -2,11 +2,15 @@
 checkpoint of a cycle in turn, and at random moments; the next run must complete to
 exactly the state an uninterrupted run reaches: one target object per in-scope user,
 no duplicates, none missing, every attribute right.
+
+On PostgreSQL too (``new_store``): the random moments, and every fifth checkpoint (the
+SQLite run covers every one; a fifth keeps the suite's time in bounds).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import random
@@ -17,9 +21,12 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from tests.support.stores import BACKENDS, postgres_target
 
 from hybridsync.wiring import build_from_file
 
@@ -44,10 +51,44 @@ def _directory(path: Path, indexes: range | list[int], changed: set[int] = froze
     path.write_text("version: 1\n\n" + "\n".join(entries), encoding="utf-8")
 
 
-def _setup(root: Path) -> Path:
+NewStore = Callable[[Path], str]
+"""A fresh store for a scenario's directory: the ``store = ...`` line of its config."""
+
+
+@pytest.fixture(params=BACKENDS)
+def new_store(request: pytest.FixtureRequest) -> Iterator[NewStore]:
+    if request.param == "sqlite":
+        yield lambda _root: 'store = "state.db"\n'
+        return
+    with _postgres_stores(request.getfixturevalue("postgres_server")) as create:
+        yield create
+
+
+@contextlib.contextmanager
+def _postgres_stores(server: Any) -> Iterator[NewStore]:
+    """A database per scenario, all dropped at the end."""
+    databases: list[str] = []
+
+    def create(root: Path) -> str:
+        root.mkdir(parents=True, exist_ok=True)
+        databases.append(server.create_database())
+        return postgres_target(server, databases[-1], root).toml()
+
+    try:
+        yield create
+    finally:
+        for database in databases:
+            server.drop_database(database)
+
+
+def _sqlite_store(_root: Path) -> str:
+    return 'store = "state.db"\n'
+
+
+def _setup(root: Path, new_store: NewStore = _sqlite_store) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "hybridsync.toml").write_text(
-        'store = "state.db"\n[builtin_rules]\nsource = "ad"\ntarget = "cloud"\n'
+        new_store(root) + '[builtin_rules]\nsource = "ad"\ntarget = "cloud"\n'
         '[user_type]\nsource = "upn-suffix"\nsuffixes = ["@partners.contoso.com"]\n'
         "[safety]\nbatch_size = 3\n"
         '[[connectors]]\ntype = "ldif"\nname = "ad"\npath = "ad.ldif"\n'
@@ -98,9 +139,11 @@ def _target(root: Path) -> list[tuple[str, str, str, str]]:
     return sorted(users)
 
 
-def _scenario(root: Path, kill_at: int) -> tuple[int, list[tuple[str, str, str, str]]]:
+def _scenario(
+    root: Path, kill_at: int, new_store: NewStore = _sqlite_store
+) -> tuple[int, list[tuple[str, str, str, str]]]:
     """Initial cycle (possibly killed) and its rerun, then a delta cycle (possibly killed)."""
-    config = _setup(root)
+    config = _setup(root, new_store)
     _directory(root / "ad.ldif", range(10))
     first = _run(config, "initial", kill_at) if kill_at else 0
     _rerun(config, "initial")
@@ -128,12 +171,28 @@ def test_killed_at_every_checkpoint_the_next_run_completes_exactly(tmp_path: Pat
     assert kill_at > 12, "the cycle should pass many checkpoints"
 
 
-def test_killed_at_random_moments(tmp_path: Path) -> None:
-    _, expected = _scenario(tmp_path / "reference", 0)
+def test_killed_at_every_fifth_checkpoint_on_postgresql(
+    tmp_path: Path, postgres_server: Any
+) -> None:
+    with _postgres_stores(postgres_server) as new_store:
+        _, expected = _scenario(tmp_path / "reference", 0, new_store)
+        assert len(expected) == 10
+        kill_at = 1
+        while True:
+            killed, state = _scenario(tmp_path / f"kill-{kill_at}", kill_at, new_store)
+            assert state == expected, f"killed at checkpoint {kill_at}"
+            if not killed:
+                break
+            kill_at += 5
+        assert kill_at > 12, "the cycle should pass many checkpoints"
+
+
+def test_killed_at_random_moments(tmp_path: Path, new_store: NewStore) -> None:
+    _, expected = _scenario(tmp_path / "reference", 0, new_store)
     rng = random.Random(20261122)
     for attempt in range(3):
         root = tmp_path / f"random-{attempt}"
-        config = _setup(root)
+        config = _setup(root, new_store)
         _directory(root / "ad.ldif", range(10))
         process = subprocess.Popen(
             [sys.executable, "-c", RUN, "run", "initial", "-c", str(config)],

@@ -37,7 +37,7 @@ def postgresql_url(
     """The engine URL: psycopg as driver, the password added, TLS verified unless told."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:
         raise StoreError(f"the store URL is not a database URL: {exc}") from None
     if parsed.get_backend_name() != "postgresql" or parsed.get_driver_name() not in {
         "psycopg",

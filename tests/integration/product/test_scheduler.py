@@ -79,7 +79,8 @@ def test_first_tick_is_initial_then_deltas_and_a_rule_change_runs_a_full_sync(
 
 def test_a_tick_skips_while_another_sync_holds_the_lock(workspace: Path) -> None:
     built = build_from_file(workspace)
-    store = built.config.path(built.config.store)
+    store = built.config.store_file()
+    assert store is not None
     built.close()
     scheduler = Scheduler(workspace, max_cycles=1)
     with sync_lock(store, "manual run"):

@@ -1,4 +1,7 @@
-"""A small directory world for engine tests: LDIF users in, a recording target out."""
+"""A small directory world for engine tests: LDIF users in, a recording target out.
+
+The world's store is ``store_target``: every engine test runs on SQLite and on PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.stores import StoreTarget
 
 from hybridsync.config import Config
 from hybridsync.connectors.recording import RecordingTarget
@@ -41,8 +45,9 @@ def ldif_user(sam: str, upn: str | None = None, ou: str = "Staff", **attributes:
 class World:
     """Writes the AD LDIF, builds engines over one store and one recording target."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, store: StoreTarget) -> None:
         self.tmp = tmp_path
+        self.store = store
         self.ldif = tmp_path / "ad.ldif"
         self.users: dict[str, str] = {}
         self.built: list[Built] = []
@@ -64,7 +69,7 @@ class World:
 
     def engine(self, **overrides: Any) -> Built:
         data: dict[str, Any] = {
-            "store": str(self.tmp / "state.db"),
+            "store": self.store.config,
             "builtin_rules": {"source": "ad", "target": "cloud"},
             "connectors": [
                 {"type": "ldif", "name": "ad", "path": str(self.ldif)},
@@ -98,8 +103,8 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    created = World(tmp_path)
+def world(tmp_path: Path, store_target: StoreTarget) -> Iterator[World]:
+    created = World(tmp_path, store_target)
     yield created
     created.close()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 
+from tests.support.stores import StoreTarget
+
 from hybridsync.config.rules import load_rules
 from hybridsync.config.settings import builtin_rule_source
 from hybridsync.core.objects import CSObject, MVObject, PendingExport
@@ -14,7 +16,7 @@ from hybridsync.core.password_targets import HashUpload, UploadResult, password_
 from hybridsync.core.ports import ExportKind, ImportedObject, ImportKind, ImportPage
 from hybridsync.engine.phs import PasswordHashSync, PasswordSyncReport, run_forever
 from hybridsync.errors import FatalConnectorError, HybridsyncError
-from hybridsync.store import open_sqlite
+from hybridsync.store import SqlStore, open_sqlite
 from hybridsync.store.password_sync import SqlPasswordSyncStateStore
 
 RULES = load_rules([builtin_rule_source("ad", "cloud")], [])
@@ -86,8 +88,7 @@ class Cloud:
                 yield UploadResult(upload.anchor)
 
 
-def runner(tmp_store: str, cloud_target: Cloud, staging: bool = False) -> PasswordHashSync:
-    store = open_sqlite(tmp_store)
+def runner(store: SqlStore, cloud_target: Cloud, staging: bool = False) -> PasswordHashSync:
     with store.transaction():
         for anchor in ("ana", "ben"):
             store.put_cs(ad(anchor))
@@ -99,16 +100,18 @@ def runner(tmp_store: str, cloud_target: Cloud, staging: bool = False) -> Passwo
     )  # fmt: skip
 
 
-def test_a_run_uploads_derived_hashes_and_stores_its_state(tmp_path: object) -> None:
+def test_a_run_uploads_derived_hashes_and_stores_its_state(store_target: StoreTarget) -> None:
     target = Cloud(refuse={"cloud-ben"})
-    phs = runner(f"{tmp_path}/state.db", target)
+    store = store_target.open()
+    phs = runner(store, target)
     report = phs.run_once()
     assert (report.synced, report.targets, report.status) == (1, 2, "completed-errors")
     assert report.errors == [("ben", "refused")]
     assert verify_password(PASSWORDS["ana"], PasswordHash.from_wire(target.stored["cloud-ana"]))
 
-    saved = SqlPasswordSyncStateStore(open_sqlite(f"{tmp_path}/state.db"))
-    state = saved.load_password_sync_state("ad")
+    reader = store_target.open()
+    state = SqlPasswordSyncStateStore(reader).load_password_sync_state("ad")
+    reader.close()
     assert state.watermark == "w1"
     assert set(state.synced) == {"ana"}
     assert set(state.pending) == {"ben"}  # retried next run without a new change
@@ -116,11 +119,12 @@ def test_a_run_uploads_derived_hashes_and_stores_its_state(tmp_path: object) -> 
     target.refuse.clear()
     assert phs.run_once().synced == 1
     assert "cloud-ben" in target.stored
+    store.close()
 
 
 def test_staging_mode_reads_and_uploads_nothing(tmp_path: object) -> None:
     target = Cloud(refuse=set())
-    phs = runner(f"{tmp_path}/state.db", target, staging=True)
+    phs = runner(open_sqlite(f"{tmp_path}/state.db"), target, staging=True)
     assert phs.run_once().status == "stopped-staging-mode"
     assert target.stored == {}
     assert phs.state_store.load_password_sync_state("ad") == PasswordSyncState()
