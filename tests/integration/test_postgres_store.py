@@ -12,12 +12,14 @@ import threading
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 from tests.support.fixtures import PostgresDatabase
 from tests.support.postgres import PostgresServer
 from tests.support.workspace import invoke, write_workspace
 
 from hybridsync.config.store import DEFAULT_PASSWORD_ENV
+from hybridsync.core.objects import MVObject
 from hybridsync.errors import StoreError
 from hybridsync.store import SqlStore, open_postgresql, tables
 from hybridsync.store.postgres import SyncLockHeld, database_sync_lock
@@ -189,3 +191,28 @@ def test_the_server_certificate_is_verified_by_default(
     # Plain connections are refused by this server; TLS without a check is still TLS.
     _use_store(config, f'store = "{postgres_database.url}?sslmode=require"')
     assert invoke("run", "initial", "-c", str(config))[0] == 0
+
+
+def test_an_account_owning_only_its_database_is_enough(postgres_server: PostgresServer) -> None:
+    """What docs/configuration.md asks for: an ordinary role owning an empty database."""
+    password = SecretStr("Owner-Only-7")
+    with postgres_server.admin() as admin:
+        admin.execute("DROP ROLE IF EXISTS hybridsync_owner")
+        admin.execute("CREATE ROLE hybridsync_owner LOGIN PASSWORD 'Owner-Only-7'")
+        admin.execute(
+            "CREATE DATABASE hybridsync_owned OWNER hybridsync_owner ENCODING 'UTF8' "
+            "LOCALE 'C' TEMPLATE template0"
+        )
+    try:
+        url = postgres_server.url_of("hybridsync_owned", user="hybridsync_owner")
+        store = open_postgresql(url, password=password, ca_file=postgres_server.ca_file)
+        try:
+            with store.transaction():
+                store.put_mv(MVObject("m1", "person", {"displayName": ("Ann",)}))
+            assert store.get_mv("m1") is not None
+        finally:
+            store.close()
+    finally:
+        postgres_server.drop_database("hybridsync_owned")
+        with postgres_server.admin() as admin:
+            admin.execute("DROP ROLE hybridsync_owner")

@@ -29,7 +29,9 @@ HEADER = """\
 # Written by `hybridsync init`; every key is described in docs/configuration.md.
 # Check both connections with:  hybridsync init --check --config <this file>
 
-# The sync engine's state (connector spaces, metaverse, run history): one SQLite file.
+# The sync engine's state (connector spaces, metaverse, run history): one SQLite file,
+# or a PostgreSQL database: store = "postgresql+psycopg://hybridsync@db.example.com/hybridsync"
+# (password from HYBRIDSYNC_STORE_PASSWORD; see docs/configuration.md, The store).
 store = "hybridsync.db"
 
 # true: import and sync, never export (a standby server, or a dry first week).
