@@ -216,3 +216,16 @@ def test_an_account_owning_only_its_database_is_enough(postgres_server: Postgres
         postgres_server.drop_database("hybridsync_owned")
         with postgres_server.admin() as admin:
             admin.execute("DROP ROLE hybridsync_owner")
+
+
+def test_the_store_benchmark_runs_small(
+    postgres_database: PostgresDatabase, password_in_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from bench.store import main
+
+    ca_file = str(postgres_database.server.ca_file)
+    assert main(["200", "--url", postgres_database.url, "--ca-file", ca_file]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].startswith("delta cycle, 1% changed")
+    assert lines[-1].endswith("x")

@@ -13,10 +13,12 @@ import socket
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import URL, create_engine, make_url, text
+from sqlalchemy import URL, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from hybridsync.errors import StoreError
@@ -68,14 +70,20 @@ def open_postgresql(
     where = engine_url.render_as_string(hide_password=True)
     # AUTOCOMMIT hands transaction control to the store: it issues BEGIN and COMMIT
     # itself, so a batch is exactly one transaction, as on SQLite.
-    engine = create_engine(
-        engine_url,
-        isolation_level="AUTOCOMMIT",
-        connect_args={
-            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-            "application_name": "hybridsync",
-        },
-    )
+    try:
+        engine = create_engine(
+            engine_url,
+            isolation_level="AUTOCOMMIT",
+            connect_args={
+                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                "application_name": "hybridsync",
+            },
+        )
+    except ImportError as exc:  # the optional extra is missing
+        raise StoreError(
+            "a PostgreSQL store needs the postgres extra: pip install 'hybridsync[postgres]'"
+        ) from exc
+    event.listen(engine, "connect", _register_text_dumper)
     try:
         store = SqlStore(engine)
     except SQLAlchemyError as exc:
@@ -90,6 +98,27 @@ def open_postgresql(
         store.close()
         raise
     return store
+
+
+@cache
+def _nul_free_str_dumper() -> type:
+    """PostgreSQL text cannot hold NUL: U+FFFD stands in for it, in writes and lookups alike.
+
+    SQLite keeps a NUL; here one in a DN, an anchor or a join key would fail the whole
+    batch. Attribute values are JSON text, where NUL is already escaped and kept.
+    (Built on first use: psycopg is an optional extra.)
+    """
+    from psycopg.types.string import StrDumperUnknown
+
+    class NulFreeStrDumper(StrDumperUnknown):
+        def dump(self, obj: str) -> Any:
+            return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
+
+    return NulFreeStrDumper
+
+
+def _register_text_dumper(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.adapters.register_dumper(str, _nul_free_str_dumper())
 
 
 def _reason(exc: SQLAlchemyError) -> str:

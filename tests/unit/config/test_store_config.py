@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,15 @@ def test_the_engine_url_verifies_tls_and_hides_the_password() -> None:
     for bad in ("://db", "postgresql+psycopg://u@h:port/db"):
         with pytest.raises(StoreError, match="not a database URL"):
             postgresql_url(bad)
+
+
+def test_psycopg_is_imported_only_for_a_postgresql_store() -> None:
+    """The driver is an optional extra: SQLite users need not install it."""
+    code = (
+        "import sys\n"
+        "import hybridsync.cli, hybridsync.wiring, hybridsync.store, hybridsync.config\n"
+        "from hybridsync.store import open_sqlite\n"
+        "open_sqlite(':memory:').close()\n"
+        "assert 'psycopg' not in sys.modules, 'psycopg imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -210,3 +210,20 @@ def test_pending_deletes_and_exports_are_counted_by_flag(store: SqlStore) -> Non
     assert (store.count_cs("cloud"), store.count_imported("cloud")) == (3, 2)
     store.mark_in_flight(["c3"])
     assert store.cs_ids_to_export("cloud") == ["c1", "c2", "c3"]
+
+
+def test_a_nul_character_is_stored_found_and_kept_in_values(
+    store_target: StoreTarget, store: SqlStore
+) -> None:
+    store.set_indexed_attributes("ad", ["mail"])
+    with store.transaction():
+        store.put_cs(CSObject("c1", "ad", "a\x001", "CN=x\x00y", "user", {"mail": ("a\x00b",)}))
+    found = store.get_cs("c1")
+    assert found is not None
+    assert found.attributes == {"mail": ("a\x00b",)}  # values are kept exactly
+    # PostgreSQL text cannot hold NUL: the DN and anchor read back with U+FFFD for it.
+    expected = "\x00" if store_target.backend == "sqlite" else "\ufffd"
+    assert (found.dn, found.anchor) == (f"CN=x{expected}y", f"a{expected}1")
+    assert store.cs_by_dn("ad", "CN=x\x00y") == found
+    assert store.cs_by_anchor("ad", "a\x001") == found
+    assert store.cs_ids_by_value("ad", "mail", ("a\x00b",), True) == {"c1"}
