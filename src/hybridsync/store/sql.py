@@ -21,7 +21,7 @@ from hybridsync.store.codec import (
     load_attributes,
     load_pending,
 )
-from hybridsync.store.dialect import Dialect, dialect_of
+from hybridsync.store.dialect import Dialect, TableGrowth, dialect_of
 
 _CHUNK = 500
 T = tables
@@ -40,6 +40,7 @@ class SqlStore:
         self._cs_pending: dict[str, CSObject | None] = {}
         self._mv_pending: dict[str, MVObject | None] = {}
         self.dialect: Dialect = dialect_of(engine)
+        self._growth = TableGrowth() if self.dialect.analyzes_growth else None
         self._cs_upsert = self.dialect.upsert(T.cs_objects)
         self._mv_upsert = self.dialect.upsert(T.mv_objects)
 
@@ -78,7 +79,10 @@ class SqlStore:
         self._indexed[space] = frozenset(attributes)
 
     def _run(self, statement: Any, parameters: Any = None) -> Any:
-        return self._connection.execute(statement, parameters)
+        result = self._connection.execute(statement, parameters)
+        if self._growth is not None and isinstance(parameters, list):
+            self._growth.wrote(self._connection, statement, len(parameters))
+        return result
 
     def _read(self, statement: Any) -> Any:
         self._flush()

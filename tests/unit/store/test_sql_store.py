@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from tests.support.stores import StoreTarget
+from tests.support.fixtures import PostgresDatabase
+from tests.support.stores import StoreTarget, postgres_target
 
 from hybridsync.core.objects import CSObject, MVObject, PendingExport, PendingImport
 from hybridsync.core.ports import ExportKind, ImportedObject
@@ -227,3 +229,32 @@ def test_a_nul_character_is_stored_found_and_kept_in_values(
     assert store.cs_by_dn("ad", "CN=x\x00y") == found
     assert store.cs_by_anchor("ad", "a\x001") == found
     assert store.cs_ids_by_value("ad", "mail", ("a\x00b",), True) == {"c1"}
+
+
+def test_postgresql_statistics_follow_a_growing_table(
+    postgres_database: PostgresDatabase, tmp_path: Path
+) -> None:
+    """Without it a fresh database's first import is planned as if its tables were empty.
+
+    (PostgreSQL only: SQLite's planner prefers the indexes without statistics.)
+    """
+    store = postgres_target(postgres_database.server, postgres_database.name, tmp_path).open()
+    try:
+        store.set_indexed_attributes("mv", ["mail"])
+        with store.transaction():
+            for start in range(0, 3000, 500):
+                for index in range(start, start + 500):
+                    store.put_mv(MVObject(f"m{index:05d}", "person", {"mail": (f"u{index}@c",)}))
+                store.count_mv()  # a read flushes the batch's writes
+        estimated = store.connection.exec_driver_sql(
+            "SELECT reltuples FROM pg_class WHERE relname = 'value_index'"
+        ).scalar_one()
+        assert estimated >= 2000
+        plan = store.connection.exec_driver_sql(
+            "EXPLAIN SELECT object_id FROM value_index WHERE space = 'mv' "
+            "AND attribute = 'mail' AND value_key IN ('s:u7@c', 's:u9@c')"
+        ).all()
+        assert "Index" in " ".join(row[0] for row in plan)
+        assert store.ids_by_values("mv", "mail", ["u7@c"], True) == {"s:u7@c": {"m00007"}}
+    finally:
+        store.close()
