@@ -126,7 +126,7 @@ def _prepare(root: Path, bin_dir: Path, password: str, owner: tuple[int, int] | 
 
 @contextlib.contextmanager
 def running_postgres(root: Path) -> Iterator[PostgresServer]:
-    """Start a server in ``root`` (which must not be readable by others' paths only)."""
+    """Start a server in ``root`` (a directory of its own, see :func:`new_root`); stop it after."""
     bin_dir = find_postgres_bin()
     if bin_dir is None:
         raise FileNotFoundError("PostgreSQL is not installed (Debian package postgresql)")

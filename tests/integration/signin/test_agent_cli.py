@@ -103,7 +103,12 @@ def _files_to_search(
     roots = [cloud_dir, tmp_path, samba_dc.workdir / "samba.out", Path("/tmp"), Path("/var/tmp")]
     found: list[Path] = []
     for root in roots:
-        candidates = [root] if root.is_file() else root.rglob("*")
+        # os.walk, not rglob: other processes' temp directories vanish mid-walk.
+        candidates = (
+            [root]
+            if root.is_file()
+            else (Path(d) / name for d, _, names in os.walk(root) for name in names)
+        )
         for path in candidates:
             try:
                 status = path.stat()
