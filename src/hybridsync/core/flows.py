@@ -77,12 +77,21 @@ def contributions(
             found.append(Contribution(rule, flow, Kind.VALUE if values else Kind.NULL, values))
             continue
         try:
-            found.append(
-                _normalized(flow, _contribution(rule, flow, attributes, source, parameters))
-            )
+            found.append(contribution_of(rule, flow, attributes, source, parameters))
         except ExpressionEvalError as exc:
             errors.append(FlowError(rule.name, flow.target, exc.message))
     return found, errors
+
+
+def contribution_of(
+    rule: SyncRule,
+    flow: AttributeFlow,
+    attributes: Mapping[str, Values],
+    source: Mapping[str, Any] | None,
+    parameters: Mapping[str, str],
+) -> Contribution:
+    """One flow's contribution (raises ExpressionEvalError when the flow fails)."""
+    return _normalized(flow, _contribution(rule, flow, attributes, source, parameters))
 
 
 def _contribution(
@@ -130,23 +139,28 @@ def resolve(found: Iterable[Contribution]) -> tuple[dict[str, Resolved], list[Fl
     resolved: dict[str, Resolved] = {}
     errors: list[FlowError] = []
     for target, items in by_target.items():
-        if len(items) == 1 and _merge_family(items[0].flow.merge_type) is MergeType.UPDATE:
-            resolved[target] = _resolve_update(items)  # the common case: one contributor
-            continue
-        items.sort(key=lambda item: (item.rule.precedence, item.rule.name))
         try:
-            resolved[target] = _resolve_one(items)
+            resolved[target] = resolve_items(items)
         except SyncError as exc:
             errors.append(FlowError(items[0].rule.name, target, str(exc)))
     return resolved, errors
 
 
-def _merge_family(merge_type: MergeType) -> MergeType:
+def resolve_items(items: list[Contribution]) -> Resolved:
+    """The outcome for one target attribute from its contributions (SyncError: mixed
+    merge types)."""
+    if len(items) == 1 and merge_family(items[0].flow.merge_type) is MergeType.UPDATE:
+        return _resolve_update(items)  # the common case: one contributor
+    items.sort(key=lambda item: (item.rule.precedence, item.rule.name))
+    return _resolve_one(items)
+
+
+def merge_family(merge_type: MergeType) -> MergeType:
     return MergeType.UPDATE if merge_type is MergeType.REPLACE else merge_type
 
 
 def _resolve_one(items: list[Contribution]) -> Resolved:
-    families = {_merge_family(item.flow.merge_type) for item in items}
+    families = {merge_family(item.flow.merge_type) for item in items}
     if len(families) > 1:
         rules = ", ".join(sorted({item.rule.name for item in items}))
         raise SyncError(f"rules {rules} use different merge types for one attribute")

@@ -7,7 +7,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hybridsync.core.convert import same_values
-from hybridsync.core.flows import Contribution, FlowError, contributions, resolve
+from hybridsync.core.flowplan import plan_for
+from hybridsync.core.flows import FlowError
 from hybridsync.core.objects import CSObject, MVObject
 from hybridsync.core.rules import LinkType, SyncRule
 from hybridsync.core.scope import in_scope
@@ -36,7 +37,6 @@ class TargetState:
     lineage: dict[str, str] = field(default_factory=dict)
     dn: str | None = None
     errors: list[FlowError] = field(default_factory=list)
-    contributions: list[Contribution] = field(default_factory=list)
 
 
 def outbound_rules_in_scope(rules: Sequence[SyncRule], mv: MVObject) -> tuple[SyncRule, ...]:
@@ -111,16 +111,8 @@ def _flow(
     *,
     creating: bool,
 ) -> TargetState:
-    found: list[Contribution] = []
-    errors: list[FlowError] = []
-    for rule in in_scope_rules:
-        items, failed = contributions(
-            rule, mv.attributes, multi_valued, parameters, creating=creating
-        )
-        found.extend(items)
-        errors.extend(failed)
-    resolved, conflicts = resolve(found)
-    errors.extend(conflicts)
+    plan = plan_for(in_scope_rules, creating=creating)
+    resolved, errors = plan.run(mv.attributes, multi_valued, parameters)
     attributes: dict[str, Values] = {}
     lineage: dict[str, str] = {}
     for name, outcome in resolved.items():
@@ -131,7 +123,7 @@ def _flow(
             lineage[name] = outcome.rule
     dn_values = attributes.pop(DN_ATTRIBUTE, ())
     dn = str(dn_values[0]) if dn_values else None
-    return TargetState(action, in_scope_rules, provisioning, attributes, lineage, dn, errors, found)
+    return TargetState(action, in_scope_rules, provisioning, attributes, lineage, dn, errors)
 
 
 def attribute_changes(

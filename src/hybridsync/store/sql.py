@@ -18,8 +18,10 @@ from hybridsync.core.values import Values
 from hybridsync.store import tables
 from hybridsync.store.codec import (
     dump_attributes,
+    dump_lineage,
     dump_pending,
     load_attributes,
+    load_lineage,
     load_pending,
 )
 
@@ -135,7 +137,7 @@ class SqlStore:
                     "mv_id": mv.mv_id,
                     "object_type": mv.object_type,
                     "attributes": dump_attributes(mv.attributes),
-                    "lineage": json.dumps(dict(mv.lineage), sort_keys=True),
+                    "lineage": dump_lineage(mv.lineage),
                 }
                 for mv in kept
             ]
@@ -313,7 +315,7 @@ class SqlStore:
                     row.mv_id,
                     row.object_type,
                     load_attributes(row.attributes),
-                    json.loads(row.lineage),
+                    load_lineage(row.lineage),
                 )
         return found
 

@@ -24,12 +24,34 @@ ATTRIBUTES = {
 def test_migrations_are_recorded_and_reopening_applies_nothing(tmp_path: Path) -> None:
     store = open_sqlite(tmp_path / "s.db")
     names = [row.name for row in store.connection.execute(select(tables.schema_migrations))]
-    assert names == ["0001_initial"]
+    assert names == ["0001_initial", "0002_cs_connector_mv"]
     store.close()
     again = open_sqlite(tmp_path / "s.db")
     assert [r.name for r in again.connection.execute(select(tables.schema_migrations))] == names
     mode = again.connection.exec_driver_sql("PRAGMA journal_mode").scalar()
     assert mode == "wal"
+    again.close()
+
+
+def test_a_store_from_before_the_unlinked_index_gets_it(tmp_path: Path) -> None:
+    store = open_sqlite(tmp_path / "s.db")
+    with store.transaction():
+        store.connection.exec_driver_sql("DROP INDEX cs_connector_mv")
+        store.connection.execute(
+            tables.schema_migrations.delete().where(
+                tables.schema_migrations.c.name == "0002_cs_connector_mv"
+            )
+        )
+    store.close()
+    again = open_sqlite(tmp_path / "s.db")
+    plan = " ".join(
+        str(row)
+        for row in again.connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT count(*) FROM cs_objects"
+            " WHERE connector = 'cloud' AND mv_id IS NULL"
+        )
+    )
+    assert "cs_connector_mv" in plan  # one index range, not a scan of unlinked objects
     again.close()
 
 
