@@ -74,13 +74,14 @@ def peak_rss_mb() -> float:
 
 
 def timed(label: str, action, count: int, baseline: float | None = None) -> float:  # type: ignore[no-untyped-def]
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = action()
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     status = getattr(result, "status", "")
     runs = getattr(result, "runs", [])
     ratio = f"  {seconds / baseline:6.1f}x baseline" if baseline else ""
-    print(f"{label:<28} {seconds:8.2f} s  {count / seconds:10,.0f} objects/s  "
+    print(f"{label:<28} {seconds:8.2f} s (CPU {cpu:6.2f} s)  {count / seconds:10,.0f} objects/s  "
           f"peak RSS {peak_rss_mb():7.1f} MB{ratio}  {status}")  # fmt: skip
     if runs:
         print("    " + ", ".join(f"{r.connector} {r.profile.value} {r.seconds:.2f}" for r in runs))

@@ -17,8 +17,22 @@ from typing import BinaryIO
 from hybridsync.connectors.ldif.parser import split_blocks
 
 _BOM = b"\xef\xbb\xbf"
-_NOT_PLAIN = re.compile(rb"^[ \t\n#]|\n[ \t]*(?:\n|$)|\n#|\s$")
-"""A piece that may hold a comment, a whitespace-only line or surrounding blank lines."""
+_SUSPECT = re.compile(rb"\n[#\t ]")
+"""A comment, a folded line or a whitespace-only line may start here."""
+_BLANK_LINE = re.compile(rb"\n[ \t]+\n")
+_SPACE = frozenset(b" \t\n\r\x0b\x0c")
+_FIRST = _SPACE | {ord("#")}
+
+
+def _plain(piece: bytes) -> bool:
+    """Whether the piece is exactly one record: no comment, no whitespace-only line,
+    nothing around it. Tests of its two ends and one search for the rare cases; this
+    runs for every record of every delta, so it must cost less than fingerprinting."""
+    if not piece or piece[0] in _FIRST or piece[-1] in _SPACE:
+        return False
+    if _SUSPECT.search(piece) is None:
+        return True
+    return b"\n#" not in piece and _BLANK_LINE.search(piece) is None
 
 
 def raw_blocks(stream: BinaryIO, chunk_size: int = 1 << 22) -> Iterator[tuple[int, bytes]]:
@@ -33,7 +47,10 @@ def raw_blocks(stream: BinaryIO, chunk_size: int = 1 << 22) -> Iterator[tuple[in
             rest = text + held
             continue
         for piece in text[:cut].split(b"\n\n"):
-            yield from _blocks_of(piece, line)
+            if _plain(piece):
+                yield line, piece  # the common case: exactly one record, as it is
+            else:
+                yield from _blocks_of(piece, line)
             line += piece.count(b"\n") + 2
         rest = text[cut + 2 :] + held
     if rest:
@@ -50,8 +67,8 @@ def _newlines(text: bytes) -> tuple[bytes, bytes]:
 
 
 def _blocks_of(piece: bytes, line: int) -> Iterator[tuple[int, bytes]]:
-    if piece and not _NOT_PLAIN.search(piece):
-        yield line, piece  # the common case: exactly one record, as it is
+    if _plain(piece):
+        yield line, piece
         return
     try:
         text = piece.decode("utf-8")
