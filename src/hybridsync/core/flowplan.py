@@ -82,9 +82,25 @@ class FlowPlan:
         steps = self._steps
         for target, numbers, updates_only in self._targets:
             if updates_only:
-                outcome = _first_decision(steps, numbers, kinds, values)
-                if outcome is not None:
-                    resolved[target] = outcome
+                # Update semantics, written out: this runs for every target of every object
+                ran = contributed = False
+                for number in numbers:
+                    kind = kinds[number]
+                    if kind is None:
+                        continue  # the flow failed: as if it did not exist
+                    ran = True
+                    if kind is Kind.IGNORE:
+                        continue
+                    contributed = True
+                    if kind is Kind.VALUE:
+                        resolved[target] = Resolved(values[number], steps[number][0].name)
+                        break
+                    if kind is Kind.AUTHORITATIVE_NULL:
+                        resolved[target] = Resolved((), steps[number][0].name)
+                        break
+                else:
+                    if ran:
+                        resolved[target] = Resolved((), None, keep=not contributed)
                 continue
             ran = [n for n in numbers if kinds[n] is not None]
             items = [Contribution(steps[n][0], steps[n][1], kinds[n], values[n]) for n in ran]  # type: ignore[arg-type]
@@ -127,29 +143,6 @@ class FlowPlan:
             kinds.append(contribution.kind)
             values.append(contribution.values)
         return kinds, values, errors
-
-
-def _first_decision(
-    steps: tuple[_Step, ...],
-    numbers: tuple[int, ...],
-    kinds: list[Kind | None],
-    values: list[Values],
-) -> Resolved | None:
-    """Update semantics over the flows that did not fail (``None``: none of them ran)."""
-    ran = contributed = False
-    for number in numbers:
-        kind = kinds[number]
-        if kind is None:
-            continue
-        ran = True
-        if kind is Kind.IGNORE:
-            continue
-        contributed = True
-        if kind is Kind.VALUE:
-            return Resolved(values[number], steps[number][0].name)
-        if kind is Kind.AUTHORITATIVE_NULL:
-            return Resolved((), steps[number][0].name)
-    return Resolved((), None, keep=not contributed) if ran else None
 
 
 _PLANS: dict[tuple[tuple[int, ...], bool], FlowPlan] = {}

@@ -53,7 +53,17 @@ def _decoded(item: Any) -> Any:
 
 def _attributes(loaded: dict[str, list[Any]], text: str) -> dict[str, Values]:
     if _TAGGED[0] in text or _TAGGED[1] in text:
-        return {name: tuple(map(_decoded, values)) for name, values in loaded.items()}
+        # only the values that are tagged pay for decoding
+        attributes: dict[str, Values] = {}
+        for name, values in loaded.items():
+            if len(values) == 1:
+                value = values[0]
+                attributes[name] = (_decoded(value),) if type(value) is dict else (value,)
+            elif dict in map(type, values):
+                attributes[name] = tuple(map(_decoded, values))
+            else:
+                attributes[name] = tuple(values)
+        return attributes
     return {name: tuple(values) for name, values in loaded.items()}
 
 
