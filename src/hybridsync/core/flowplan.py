@@ -21,7 +21,7 @@ from hybridsync.core.flows import (
     FlowError,
     Kind,
     Resolved,
-    contribution_of,
+    flow_value,
     merge_family,
     resolve_items,
 )
@@ -102,15 +102,19 @@ class FlowPlan:
                     if ran:
                         resolved[target] = Resolved((), None, keep=not contributed)
                 continue
-            ran = [n for n in numbers if kinds[n] is not None]
-            items = [Contribution(steps[n][0], steps[n][1], kinds[n], values[n]) for n in ran]  # type: ignore[arg-type]
-            if items:
-                try:
-                    resolved[target] = resolve_items(items)
-                except SyncError as exc:
-                    # reported in the order the targets' first contributions came
-                    conflict = FlowError(items[0].rule.name, target, str(exc))
-                    conflicts.append((min(ran), conflict))
+            present = [
+                Contribution(steps[n][0], steps[n][1], kind, values[n])
+                for n in numbers
+                if (kind := kinds[n]) is not None
+            ]
+            if not present:
+                continue
+            try:
+                resolved[target] = resolve_items(present)
+            except SyncError as exc:
+                # reported in the order the targets' first contributions came
+                first = min(n for n in numbers if kinds[n] is not None)
+                conflicts.append((first, FlowError(present[0].rule.name, target, str(exc))))
         errors.extend(conflict for _, conflict in sorted(conflicts, key=lambda item: item[0]))
         return resolved, errors
 
@@ -134,14 +138,14 @@ class FlowPlan:
                 values.append(found)
                 continue
             try:
-                contribution = contribution_of(rule, flow, attributes, source, parameters)
+                kind, found = flow_value(flow, attributes, source, parameters)
             except ExpressionEvalError as exc:
                 errors.append(FlowError(rule.name, flow.target, exc.message))
                 kinds.append(None)
                 values.append(())
                 continue
-            kinds.append(contribution.kind)
-            values.append(contribution.values)
+            kinds.append(kind)
+            values.append(found)
         return kinds, values, errors
 
 

@@ -91,44 +91,52 @@ def contribution_of(
     parameters: Mapping[str, str],
 ) -> Contribution:
     """One flow's contribution (raises ExpressionEvalError when the flow fails)."""
-    return _normalized(flow, _contribution(rule, flow, attributes, source, parameters))
+    kind, values = flow_value(flow, attributes, source, parameters)
+    return Contribution(rule, flow, kind, values)
 
 
-def _contribution(
-    rule: SyncRule,
+def flow_value(
     flow: AttributeFlow,
     attributes: Mapping[str, Values],
     source: Mapping[str, Any] | None,
     parameters: Mapping[str, str],
-) -> Contribution:
-    if flow.flow_type is FlowType.CONSTANT:
-        values: Values = () if flow.constant is None else (flow.constant,)
-        return Contribution(rule, flow, Kind.VALUE if values else Kind.NULL, values)
-    if flow.flow_type is FlowType.DIRECT:
-        values = attributes.get(flow.sources[0], ()) if flow.sources else ()
-        return Contribution(rule, flow, Kind.VALUE if values else Kind.NULL, values)
-    assert flow.expression is not None  # the loader compiles every Expression flow
-    result = flow.expression.evaluate(source or {}, parameters=parameters)
-    if result is IGNORE_THIS_FLOW:
-        return Contribution(rule, flow, Kind.IGNORE)
-    if result is AUTHORITATIVE_NULL:
-        return Contribution(rule, flow, Kind.AUTHORITATIVE_NULL)
-    values = as_values(result)
-    return Contribution(rule, flow, Kind.VALUE if values else Kind.NULL, values)
-
-
-def _normalized(flow: AttributeFlow, contribution: Contribution) -> Contribution:
-    if not flow.allowed_values or contribution.kind is not Kind.VALUE:
-        return contribution
+) -> tuple[Kind, Values]:
+    """What one flow gives for an object, allowed values applied (raises
+    ExpressionEvalError when the flow fails). ``source`` is the expression input."""
+    kind, values = _raw_value(flow, attributes, source, parameters)
+    if not flow.allowed_values or kind is not Kind.VALUE:
+        return kind, values
     spelling = {value.lower(): value for value in flow.allowed_values}
     normalized = []
-    for value in contribution.values:
+    for value in values:
         canonical = spelling.get(str(value).lower()) if isinstance(value, str) else None
         if canonical is None:
             allowed = " or ".join(flow.allowed_values)
             raise ExpressionEvalError(f"invalid {flow.target} value {value!r}: must be {allowed}")
         normalized.append(canonical)
-    return Contribution(contribution.rule, flow, Kind.VALUE, tuple(normalized))
+    return Kind.VALUE, tuple(normalized)
+
+
+def _raw_value(
+    flow: AttributeFlow,
+    attributes: Mapping[str, Values],
+    source: Mapping[str, Any] | None,
+    parameters: Mapping[str, str],
+) -> tuple[Kind, Values]:
+    if flow.flow_type is FlowType.CONSTANT:
+        values: Values = () if flow.constant is None else (flow.constant,)
+        return (Kind.VALUE if values else Kind.NULL), values
+    if flow.flow_type is FlowType.DIRECT:
+        values = attributes.get(flow.sources[0], ()) if flow.sources else ()
+        return (Kind.VALUE if values else Kind.NULL), values
+    assert flow.expression is not None  # the loader compiles every Expression flow
+    result = flow.expression.evaluate(source or {}, parameters=parameters)
+    if result is IGNORE_THIS_FLOW:
+        return Kind.IGNORE, ()
+    if result is AUTHORITATIVE_NULL:
+        return Kind.AUTHORITATIVE_NULL, ()
+    values = as_values(result)
+    return (Kind.VALUE if values else Kind.NULL), values
 
 
 def resolve(found: Iterable[Contribution]) -> tuple[dict[str, Resolved], list[FlowError]]:

@@ -203,8 +203,16 @@ class BatchSync:
     def recompute(self) -> None:
         store = self.context.store
         ids = list(self.affected)
-        previous = store.get_mv_many(ids)
-        links = store.links_of(ids)
+        # An MV object projected in this batch is in no store yet: its only links are
+        # the objects of this batch that projected it (one each), so ask only for the others.
+        projected_by: dict[str, list[str]] = {}
+        for cs in self.written.values():
+            if cs.mv_id is not None and self.affected.get(cs.mv_id):
+                projected_by.setdefault(cs.mv_id, []).append(cs.cs_id)
+        known = [mv_id for mv_id in ids if len(projected_by.get(mv_id, ())) != 1]
+        previous = store.get_mv_many(known)
+        links = store.links_of(known)
+        links.update({mv_id: cs_ids for mv_id, cs_ids in projected_by.items() if len(cs_ids) == 1})
         # Objects this batch just wrote are in memory: read only the others.
         missing = [cs_id for ids_ in links.values() for cs_id in ids_ if cs_id not in self.written]
         loaded = {cs.cs_id: cs for cs in store.get_cs_many(missing)}
