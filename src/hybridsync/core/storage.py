@@ -6,7 +6,7 @@ connector space, metaverse, watermarks and run records of one batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -63,6 +63,11 @@ class Store(Protocol):
     def cs_linked_to_many(self, mv_ids: Sequence[str]) -> dict[str, list[CSObject]]: ...
     def links_of(self, mv_ids: Sequence[str]) -> dict[str, list[str]]: ...
     def cs_ids(self, connector: str, *, pending_only: bool = False) -> list[str]: ...
+    def cs_ids_to_sync(self, connector: str, settled_by: Collection[str]) -> list[str]:
+        """Ids for a full sync, in id order, leaving out the objects with nothing to
+        sync: joined by one of the rules ``settled_by`` and without a pending import."""
+        ...
+
     def cs_ids_to_export(self, connector: str) -> list[str]: ...
     def count_cs(self, connector: str) -> int: ...
     def count_imported(self, connector: str) -> int:

@@ -79,7 +79,12 @@ def synchronize(context: EngineContext, name: str, report: RunReport, *, full: b
             f"connector {name!r}: the sync rules changed since the last full sync "
             "(rule set hash differs); run a full sync",
         )
-    ids = store.cs_ids(name, pending_only=not full)
+    if full:
+        # Objects provisioned by outbound rules have nothing to sync until an import
+        # brings them new values (BatchSync.inbound skips them): not even read.
+        ids = store.cs_ids_to_sync(name, _outbound_rule_names(context))
+    else:
+        ids = store.cs_ids(name, pending_only=True)
     size = context.settings.batch_size
     for start in range(0, len(ids), size):
         with store.transaction():
@@ -102,6 +107,12 @@ def synchronize(context: EngineContext, name: str, report: RunReport, *, full: b
                     full_sync_required=False,
                 )
             )
+
+
+def _outbound_rule_names(context: EngineContext) -> frozenset[str]:
+    return frozenset(
+        rule.name for rule in context.rules.rules if rule.direction is Direction.OUTBOUND
+    )
 
 
 def _sync_batch(
@@ -128,9 +139,7 @@ class BatchSync:
         self.errors: list[ObjectError] = []
         self.scoped: dict[str, tuple[SyncRule, ...]] = {}
         """In-scope inbound rules of the objects this batch looked at (attributes unchanged)."""
-        self._outbound_names = {
-            rule.name for rule in context.rules.rules if rule.direction is Direction.OUTBOUND
-        }
+        self._outbound_names = _outbound_rule_names(context)
         self.written: dict[str, CSObject] = {}
         """CS objects this batch wrote, by id (the store has them too)."""
         self.affected: dict[str, bool] = {}
@@ -174,26 +183,28 @@ class BatchSync:
         self, cs: CSObject, action: LinkAction, rule: str | None, mv_id: str | None, keeping: bool
     ) -> None:
         store = self.context.store
-        done = replace(cs, pending_import=PendingImport.NONE, keeps_mv=keeping)
+        none = PendingImport.NONE  # one copy of the object each way, not two
         if action is LinkAction.PROJECT:
             assert rule is not None
             mv_id = new_id()
-            done = replace(done, mv_id=mv_id, joined_by=rule)
+            done = replace(cs, mv_id=mv_id, joined_by=rule, pending_import=none, keeps_mv=keeping)
             self.affected[mv_id] = True
             self.report.count("projected")
         elif action is LinkAction.JOIN:
-            done = replace(done, mv_id=mv_id, joined_by=rule)
+            done = replace(cs, mv_id=mv_id, joined_by=rule, pending_import=none, keeps_mv=keeping)
             assert mv_id is not None
             self.affected.setdefault(mv_id, False)
             self.report.count("joined")
-        elif action is LinkAction.KEEP:
-            assert cs.mv_id is not None
-            self.affected.setdefault(cs.mv_id, False)
         elif action is LinkAction.DISCONNECT:
             assert cs.mv_id is not None
             self.affected.setdefault(cs.mv_id, False)
-            done = replace(done, mv_id=None, joined_by=None, keeps_mv=False)
+            done = replace(cs, mv_id=None, joined_by=None, pending_import=none, keeps_mv=False)
             self.report.count("disconnected")
+        else:
+            if action is LinkAction.KEEP:
+                assert cs.mv_id is not None
+                self.affected.setdefault(cs.mv_id, False)
+            done = replace(cs, pending_import=none, keeps_mv=keeping)
         store.put_cs(done)
         self.written[done.cs_id] = done
 

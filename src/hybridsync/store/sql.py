@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, not_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from hybridsync.core.convert import value_key
@@ -217,6 +217,19 @@ class SqlStore:
         if pending_only:
             pending = [kind.value for kind in PendingImport if kind is not PendingImport.NONE]
             query = query.where(c.pending_import.in_(pending))  # uses the index, unlike !=
+        return [row.cs_id for row in self._read(query.order_by(c.cs_id))]
+
+    def cs_ids_to_sync(self, connector: str, settled_by: Collection[str]) -> list[str]:
+        if not settled_by:
+            return self.cs_ids(connector)
+        c = T.cs_objects.c
+        settled = and_(
+            c.mv_id.is_not(None),
+            c.joined_by.is_not(None),  # so the test is never NULL
+            c.joined_by.in_(sorted(settled_by)),
+            c.pending_import == PendingImport.NONE.value,
+        )
+        query = select(c.cs_id).where(c.connector == connector, not_(settled))
         return [row.cs_id for row in self._read(query.order_by(c.cs_id))]
 
     def cs_ids_to_export(self, connector: str) -> list[str]:

@@ -168,3 +168,19 @@ def test_imported_objects_are_indexed_and_unchanged_ones_keep_their_index() -> N
     with store.transaction():
         store.put_cs(replace(read, mv_id="m1"))
     assert store.cs_ids_by_value("cloud", "onPremisesImmutableId", ("X",), True) == {"c1"}
+
+
+def test_a_full_sync_leaves_out_only_settled_outbound_objects() -> None:
+    store = open_sqlite(":memory:")
+    objects = [
+        CSObject("c1", "cloud", "a1", "CN=1", "user", mv_id="m1", joined_by="out"),
+        CSObject("c2", "cloud", "a2", "CN=2", "user", {}, PendingImport.UPDATE, "m2", "out"),
+        CSObject("c3", "cloud", "a3", "CN=3", "user"),
+        CSObject("c4", "cloud", "a4", "CN=4", "user", mv_id="m4", joined_by="in"),
+        CSObject("c5", "cloud", "a5", "CN=5", "user", joined_by="out"),
+        CSObject("c6", "ad", "a6", "CN=6", "user", mv_id="m6", joined_by="other"),
+    ]
+    with store.transaction():
+        store.put_cs_many(objects)
+    assert store.cs_ids_to_sync("cloud", {"out", "other"}) == ["c2", "c3", "c4", "c5"]
+    assert store.cs_ids_to_sync("cloud", set()) == ["c1", "c2", "c3", "c4", "c5"]
