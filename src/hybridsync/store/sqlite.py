@@ -26,9 +26,6 @@ def open_sqlite(path: Path | str) -> SqlStore:
         for pragma in (
             "journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
             "busy_timeout=30000", "cache_size=-65536", "temp_store=MEMORY",
-            # Checkpoint every 64 MB of WAL, not 4: a sync rewrites the same index pages
-            # batch after batch, and each checkpoint copies them again.
-            "wal_autocheckpoint=16384",
         ):  # fmt: skip
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
