@@ -94,5 +94,16 @@ class EngineContext:
         return found
 
     def sources(self) -> tuple[str, ...]:
+        """Connectors that feed the metaverse: those with inbound rules, and any that is
+        not a target. A source with outbound rules of its own (the ConsistencyGuid
+        write-back) is both."""
         targets = set(self.targets())
-        return tuple(name for name in self.connectors if name not in targets)
+        feeding = {
+            rule.connector for rule in self.rules.rules if rule.direction is Direction.INBOUND
+        }
+        return tuple(name for name in self.connectors if name in feeding or name not in targets)
+
+    def run_order(self) -> tuple[str, ...]:
+        """Import and sync order of a cycle: sources first, then the other targets."""
+        sources = self.sources()
+        return (*sources, *(name for name in self.targets() if name not in sources))

@@ -15,7 +15,8 @@ from hybridsync.core.inbound import (
     rules_in_scope,
 )
 from hybridsync.core.objects import CSObject, MVObject
-from hybridsync.core.outbound import target_state
+from hybridsync.core.outbound import joined_source_state, target_state
+from hybridsync.core.rules import Direction
 from hybridsync.core.values import Reference, Values
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.outbound import with_pending
@@ -63,7 +64,7 @@ def preview(context: EngineContext, connector: str, key: str) -> dict[str, Any]:
         result,
     )
     if mv is not None:
-        result["targets"] = _targets(context, mv)
+        result["targets"] = _targets(context, mv, cs)
     return result
 
 
@@ -112,21 +113,21 @@ def _target_type(context: EngineContext, rule_name: str | None) -> str:
     return rule.target_object_type if rule else "person"
 
 
-def _targets(context: EngineContext, mv: MVObject) -> dict[str, Any]:
+def _targets(context: EngineContext, mv: MVObject, source: CSObject) -> dict[str, Any]:
     store = context.store
     linked = (
         {cs.connector: cs for cs in store.cs_linked_to(mv.mv_id)} if mv.mv_id != "(new)" else {}
     )
+    linked.setdefault(source.connector, source)
     targets: dict[str, Any] = {}
     for name in context.targets():
         current = linked.get(name)
-        state = target_state(
-            mv,
-            current,
-            context.outbound(name),
-            context.multi_valued(name),
-            context.parameters(name),
-        )
+        args = (context.outbound(name), context.multi_valued(name), context.parameters(name))
+        if current is not None and (current is source or _joined_inbound(context, current)):
+            # the connector's own object, joined by its inbound rules: export flow only
+            state = joined_source_state(mv, *args)
+        else:
+            state = target_state(mv, current, *args)
         entry: dict[str, Any] = {
             "action": state.action.value,
             "dn": state.dn or (current.dn if current else None),
@@ -143,6 +144,11 @@ def _targets(context: EngineContext, mv: MVObject) -> dict[str, Any]:
         entry["pending_export"] = _pending(current, state)
         targets[name] = entry
     return targets
+
+
+def _joined_inbound(context: EngineContext, cs: CSObject) -> bool:
+    rule = context.rules.by_name(cs.joined_by or "")
+    return rule is not None and rule.direction is Direction.INBOUND
 
 
 def _pending(current: CSObject | None, state: Any) -> dict[str, Any] | None:

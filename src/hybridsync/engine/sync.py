@@ -248,7 +248,7 @@ class BatchSync:
         ):
             store.put_mv(mv)
             self.report.count("mv-updated" if previous else "mv-added")
-        self.outbound.write(mv, targets)
+        self.outbound.write(mv, targets, inbound_linked)
 
     def _projected_type(self, linked: list[CSObject]) -> str:
         for cs in linked:
