@@ -79,6 +79,15 @@ class EngineContext:
         found: tuple[SyncRule, ...] = self._cache[key]
         return found
 
+    def membership_groups(self, name: str) -> frozenset[str]:
+        """Lower-cased DNs of the groups ``name``'s inbound rules test membership of."""
+        key = ("groups", name)
+        if key not in self._cache:
+            named = self.rules.membership_groups(name)
+            self._cache[key] = frozenset(dn.lower() for dn in named)
+        found: frozenset[str] = self._cache[key]
+        return found
+
     def parameters(self, name: str) -> Mapping[str, str]:
         if name not in self._parameters:
             self._parameters[name] = dict(self.connector(name).parameters())

@@ -19,6 +19,7 @@ from hybridsync.core.outbound import joined_source_state, target_state
 from hybridsync.core.rules import Direction
 from hybridsync.core.values import Reference, Values
 from hybridsync.engine.context import EngineContext
+from hybridsync.engine.membership import GroupMembership
 from hybridsync.engine.outbound import with_pending
 from hybridsync.engine.sync import StoreJoinLookup
 from hybridsync.errors import ConfigError
@@ -34,7 +35,8 @@ def find_object(context: EngineContext, connector: str, key: str) -> CSObject:
 
 def preview(context: EngineContext, connector: str, key: str) -> dict[str, Any]:
     cs = find_object(context, connector, key)
-    in_scope = rules_in_scope(context.inbound(connector), cs)
+    membership = GroupMembership(context.store)
+    in_scope = rules_in_scope(context.inbound(connector), cs, membership.member_of(cs))
     decision = decide_link(cs, in_scope, StoreJoinLookup(context))
     result: dict[str, Any] = {
         "object": {
@@ -45,6 +47,7 @@ def preview(context: EngineContext, connector: str, key: str) -> dict[str, Any]:
             "pending_import": cs.pending_import.value,
         },
         "rules_in_scope": [rule.name for rule in in_scope],
+        "membership": _membership(context, cs, membership),
         "join": {
             "action": decision.action.value,
             "rule": decision.rule.name if decision.rule else None,
@@ -58,6 +61,7 @@ def preview(context: EngineContext, connector: str, key: str) -> dict[str, Any]:
         return result
     mv = _metaverse(
         context,
+        membership,
         cs,
         decision.mv_id or cs.mv_id,
         decision.rule.name if decision.rule else cs.joined_by,
@@ -68,8 +72,26 @@ def preview(context: EngineContext, connector: str, key: str) -> dict[str, Any]:
     return result
 
 
+def _membership(
+    context: EngineContext, cs: CSObject, membership: GroupMembership
+) -> list[dict[str, Any]]:
+    """The ISMEMBEROF decisions scoping used: each named group, and whether ``cs`` is in it."""
+    shown: list[dict[str, Any]] = []
+    for group in sorted(context.rules.membership_groups(cs.connector)):
+        members = membership.members(cs.connector, group)
+        shown.append(
+            {
+                "group": group,
+                "group_found": members is not None,
+                "member": members is not None and cs.dn.lower() in members,
+            }
+        )
+    return shown
+
+
 def _metaverse(
     context: EngineContext,
+    membership: GroupMembership,
     cs: CSObject,
     mv_id: str | None,
     joined_by: str | None,
@@ -83,7 +105,7 @@ def _metaverse(
     sources = [
         LinkedSource(
             item,
-            rules_in_scope(context.inbound(item.connector), item),
+            rules_in_scope(context.inbound(item.connector), item, membership.member_of(item)),
             context.multi_valued(item.connector),
             context.parameters(item.connector),
         )
