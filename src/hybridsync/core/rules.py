@@ -206,7 +206,8 @@ class RuleSet:
 
     def source_attributes(self, connector: str) -> frozenset[str]:
         """What the inbound rules of ``connector`` read: scope, join and flow sources
-        (expressions' ``[attribute]`` references included), so the connector imports them."""
+        (expressions' ``[attribute]`` references included; the groups' ``member`` for a
+        membership clause), so the connector imports them."""
         names: set[str] = set()
         for rule in self.inbound(connector):
             for group in rule.scope:
