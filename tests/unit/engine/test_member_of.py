@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 
 from hybridsync.config.rules import RuleSource, load_rules
+from hybridsync.config.settings import builtin_rule_source
+from hybridsync.core.objects import CSObject, MVObject
+from hybridsync.core.password_targets import password_sync_targets
 from hybridsync.engine import Profile, Status
 from hybridsync.errors import ConfigError
 from hybridsync.wiring import Built
@@ -180,3 +183,28 @@ def test_membership_in_an_outbound_rule_is_a_config_error(tmp_path: Path) -> Non
     with pytest.raises(ConfigError, match=r"ISNOTMEMBEROF .* inbound rules only") as caught:
         load_rules([RuleSource("pilot.toml", text)])
     assert "In from AD - Pilot only" in str(caught.value)
+
+
+def test_password_hash_sync_scope_asks_the_membership() -> None:
+    pilot_sync = PILOT_RULE % PILOT
+    pilot_sync = pilot_sync.replace("precedence = 50", "precedence = 50\npassword_sync = true")
+    pilot_sync = pilot_sync.replace("ISNOTMEMBEROF", "ISMEMBEROF")
+    rules = load_rules([builtin_rule_source("ad", "cloud"), RuleSource("pilot.toml", pilot_sync)])
+    # Disabled accounts: the built-in AccountEnabled rule does not flag them, the pilot rule may.
+    sources = [
+        CSObject(f"ad-{n}", "ad", n, user_dn(n), "user", {"userAccountControl": (514,)},
+                 mv_id=f"mv-{n}")
+        for n in ("ann", "bob")
+    ]  # fmt: skip
+    metaverse = {f"mv-{n}": MVObject(f"mv-{n}", "person") for n in ("ann", "bob")}
+    linked = {
+        f"mv-{n}": [CSObject(f"cl-{n}", "cloud", f"cloud-{n}", "", "user", mv_id=f"mv-{n}")]
+        for n in ("ann", "bob")
+    }
+
+    def member_of(cs: CSObject) -> Any:
+        return lambda group: group == PILOT and cs.dn == user_dn("ann")
+
+    args = (rules, "ad", "cloud", sources, metaverse, linked)
+    assert password_sync_targets(*args) == {}
+    assert password_sync_targets(*args, member_of) == {"ann": "cloud-ann"}
