@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from hybridsync.cli import app
 from hybridsync.config.rules import RuleSource, load_rules
 from hybridsync.config.settings import builtin_rule_source
 from hybridsync.core.objects import CSObject, MVObject
@@ -208,3 +210,39 @@ def test_password_hash_sync_scope_asks_the_membership() -> None:
     args = (rules, "ad", "cloud", sources, metaverse, linked)
     assert password_sync_targets(*args) == {}
     assert password_sync_targets(*args, member_of) == {"ann": "cloud-ann"}
+
+
+def test_the_preview_command_prints_the_membership_decision(world: Any) -> None:
+    world.set_users(world.user("ann"), world.user("bob"), ldif_group("Pilot", user_dn("ann")))
+    engine(world).close()
+    (world.tmp / "pilot.toml").write_text(PILOT_RULE % PILOT, encoding="utf-8")
+    config = world.tmp / "hybridsync.toml"
+    config.write_text(
+        f"""
+store = "state.db"
+rules = ["pilot.toml"]
+
+[builtin_rules]
+source = "ad"
+target = "cloud"
+
+[[connectors]]
+type = "ldif"
+name = "ad"
+path = "{world.ldif}"
+object_types = ["user", "group"]
+
+[[connectors]]
+type = "recording"
+name = "cloud"
+path = "cloud.db"
+""",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    assert runner.invoke(app, ["run", "initial", "--config", str(config)]).exit_code == 0
+    shown = runner.invoke(app, ["preview", user_dn("bob"), "--config", str(config)])
+    assert shown.exit_code == 0, shown.output
+    assert f"member of {PILOT}: no" in shown.output
+    shown = runner.invoke(app, ["preview", "ann@contoso.com", "--config", str(config)])
+    assert f"member of {PILOT}: yes" in shown.output
