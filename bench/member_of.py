@@ -1,10 +1,11 @@
 """ISMEMBEROF benchmark: the full sync of N users scoped by a group of N/2 members.
 
-Measures, in one run, the full sync of the same LDIF directory twice, with a rule that
-keeps the same half of the users out of the cloud: scoped on an attribute the members
-carry (``department NOTEQUAL Pilot``, the baseline) and scoped ``ISNOTMEMBEROF`` the
-group (group-based filtering). Both do the same work but the scope test, so the ratio
-is the cost of the membership test. Then a delta
+Two stores hold the same LDIF directory with a rule that keeps the same half of the
+users out of the cloud: scoped on an attribute the members carry (``department NOTEQUAL
+Pilot``, the baseline) and scoped ``ISNOTMEMBEROF`` the group (group-based filtering).
+After an initial cycle in each, full syncs alternate between the two (twice each, the
+best of each counts); they do the same work but the scope test, so the ratio is the
+cost of the membership test. Then a delta
 cycle after 1% of the members left the group and as many joined it: only the group
 changed in the directory, and exactly those users must be re-evaluated.
 
@@ -96,9 +97,10 @@ def _engine(root: Path, name: str, ldif: Path, count: int, *, scoped: bool) -> B
 
 
 def _full_sync_seconds(built: Built) -> float:
-    cycle = built.engine.cycle("initial")
-    (run,) = [r for r in cycle.runs if r.connector == "ad" and r.profile is Profile.FULL_SYNC]
-    return run.seconds
+    report = built.engine.run("ad", Profile.FULL_SYNC)
+    if report.status != "success":
+        raise SystemExit(f"full sync: {report.status} {report.message}")
+    return report.seconds
 
 
 def _cloud_users(built: Built) -> int:
@@ -118,8 +120,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         plain = _engine(root, "plain", ldif, count, scoped=False)
         scoped = _engine(root, "scoped", ldif, count, scoped=True)
         try:
-            plain_s = _full_sync_seconds(plain)
-            scoped_s = _full_sync_seconds(scoped)
+            plain.engine.cycle("initial")
+            scoped.engine.cycle("initial")
+            runs: dict[str, list[float]] = {"plain": [], "scoped": []}
+            for _ in range(2):  # alternating, so load from elsewhere hits both alike
+                runs["plain"].append(_full_sync_seconds(plain))
+                runs["scoped"].append(_full_sync_seconds(scoped))
+            plain_s, scoped_s = min(runs["plain"]), min(runs["scoped"])
             if (_cloud_users(plain), _cloud_users(scoped)) != (len(members), len(members)):
                 raise SystemExit("wrong result: both runs must export the members only")
             moved = max(1, count // 100)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tests.support.samba import SambaDC
+from tests.support.samba import SambaDC, ad_connector_toml
 
 from hybridsync.config import load_config
 from hybridsync.engine import Profile, Status
@@ -33,14 +33,7 @@ store = "state.db"
 source = "ad"
 target = "cloud"
 
-[[connectors]]
-type = "ad"
-name = "ad"
-url = "{samba_dc.ldaps_url}"
-bind_user = "{samba_dc.admin_upn}"
-password_env = "{PASSWORD_ENV}"
-ca_file = "{samba_dc.ca_file}"
-include_ous = {json.dumps([ou])}
+{ad_connector_toml(samba_dc, PASSWORD_ENV, [ou])}
 write_back_consistency_guid = {json.dumps(write_back)}
 
 [[connectors]]

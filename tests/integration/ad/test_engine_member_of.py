@@ -3,12 +3,11 @@ delta cycle (DirSync reports only the group; the engine re-evaluates its members
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.support.samba import SambaDC
+from tests.support.samba import SambaDC, ad_connector_toml
 
 from hybridsync.config import load_config
 from hybridsync.engine import Profile, Status
@@ -49,15 +48,7 @@ rules = ["pilot.toml"]
 source = "ad"
 target = "cloud"
 
-[[connectors]]
-type = "ad"
-name = "ad"
-url = "{samba_dc.ldaps_url}"
-bind_user = "{samba_dc.admin_upn}"
-password_env = "{PASSWORD_ENV}"
-ca_file = "{samba_dc.ca_file}"
-include_ous = {json.dumps([ou])}
-
+{ad_connector_toml(samba_dc, PASSWORD_ENV, [ou])}
 [[connectors]]
 type = "recording"
 name = "cloud"
