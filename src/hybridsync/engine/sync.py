@@ -80,9 +80,9 @@ def synchronize(context: EngineContext, name: str, report: RunReport, *, full: b
             f"connector {name!r}: the sync rules changed since the last full sync "
             "(rule set hash differs); run a full sync",
         )
+    membership = GroupMembership(store, report.notes)  # groups read once per run
     ids = store.cs_ids(name, pending_only=not full)
     size = context.settings.batch_size
-    membership = GroupMembership(store, report.notes)  # groups read once per run
     for start in range(0, len(ids), size):
         with store.transaction():
             errors = _sync_batch(context, name, ids[start : start + size], report, membership)
