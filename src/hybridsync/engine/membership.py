@@ -109,6 +109,8 @@ def mark_members(
         dns |= changed_members(before, after, groups)
     if not dns:
         return 0
+    # Exact DN lookups (the DN index): a directory writes a member's DN in ``member`` as it
+    # writes the entry's own DN. Members outside the connector space are simply not found.
     found: Sequence[CSObject] = list(store.cs_by_dns(connector, sorted(dns)).values())
     marked = [
         replace(cs, pending_import=PendingImport.UPDATE)
