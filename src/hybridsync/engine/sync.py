@@ -72,6 +72,7 @@ class StoreJoinLookup:
 
 
 def synchronize(context: EngineContext, name: str, report: RunReport, *, full: bool) -> None:
+    membership = GroupMembership(context.store, report.notes)  # groups read once per run
     store = context.store
     state = store.connector_state(name)
     if not full and (state.full_sync_required or state.rules_hash != context.rules.content_hash):
@@ -80,7 +81,6 @@ def synchronize(context: EngineContext, name: str, report: RunReport, *, full: b
             f"connector {name!r}: the sync rules changed since the last full sync "
             "(rule set hash differs); run a full sync",
         )
-    membership = GroupMembership(store, report.notes)  # groups read once per run
     ids = store.cs_ids(name, pending_only=not full)
     size = context.settings.batch_size
     for start in range(0, len(ids), size):
