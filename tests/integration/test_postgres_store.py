@@ -22,6 +22,7 @@ from hybridsync.config.store import DEFAULT_PASSWORD_ENV
 from hybridsync.core.objects import MVObject
 from hybridsync.errors import StoreError
 from hybridsync.store import SqlStore, open_postgresql, tables
+from hybridsync.store.migrations import MIGRATIONS
 from hybridsync.store.postgres import SyncLockHeld, database_sync_lock
 from hybridsync.wiring.demo import prepare
 
@@ -156,7 +157,7 @@ def test_processes_opening_a_fresh_database_at_once_migrate_it_once(
     try:
         assert errors == []
         names = stores[0].connection.execute(select(tables.schema_migrations.c.name)).all()
-        assert [row.name for row in names] == ["0001_initial"]
+        assert [row.name for row in names] == [name for name, _ in MIGRATIONS]
     finally:
         for store in stores:
             store.close()

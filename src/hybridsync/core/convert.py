@@ -25,6 +25,8 @@ def expression_input(
 
 def as_values(result: Any) -> Values:
     """An expression result (None, scalar or MultiValue) as a stored tuple."""
+    if type(result) is str:
+        return (result,)  # the usual result, kept as it is
     if result is None:
         return ()
     if isinstance(result, MultiValue):

@@ -77,49 +77,66 @@ def contributions(
             found.append(Contribution(rule, flow, Kind.VALUE if values else Kind.NULL, values))
             continue
         try:
-            found.append(
-                _normalized(flow, _contribution(rule, flow, attributes, source, parameters))
-            )
+            found.append(contribution_of(rule, flow, attributes, source, parameters))
         except ExpressionEvalError as exc:
             errors.append(FlowError(rule.name, flow.target, exc.message))
     return found, errors
 
 
-def _contribution(
+def contribution_of(
     rule: SyncRule,
     flow: AttributeFlow,
     attributes: Mapping[str, Values],
     source: Mapping[str, Any] | None,
     parameters: Mapping[str, str],
 ) -> Contribution:
-    if flow.flow_type is FlowType.CONSTANT:
-        values: Values = () if flow.constant is None else (flow.constant,)
-        return Contribution(rule, flow, Kind.VALUE if values else Kind.NULL, values)
-    if flow.flow_type is FlowType.DIRECT:
-        values = attributes.get(flow.sources[0], ()) if flow.sources else ()
-        return Contribution(rule, flow, Kind.VALUE if values else Kind.NULL, values)
-    assert flow.expression is not None  # the loader compiles every Expression flow
-    result = flow.expression.evaluate(source or {}, parameters=parameters)
-    if result is IGNORE_THIS_FLOW:
-        return Contribution(rule, flow, Kind.IGNORE)
-    if result is AUTHORITATIVE_NULL:
-        return Contribution(rule, flow, Kind.AUTHORITATIVE_NULL)
-    values = as_values(result)
-    return Contribution(rule, flow, Kind.VALUE if values else Kind.NULL, values)
+    """One flow's contribution (raises ExpressionEvalError when the flow fails)."""
+    kind, values = flow_value(flow, attributes, source, parameters)
+    return Contribution(rule, flow, kind, values)
 
 
-def _normalized(flow: AttributeFlow, contribution: Contribution) -> Contribution:
-    if not flow.allowed_values or contribution.kind is not Kind.VALUE:
-        return contribution
+def flow_value(
+    flow: AttributeFlow,
+    attributes: Mapping[str, Values],
+    source: Mapping[str, Any] | None,
+    parameters: Mapping[str, str],
+) -> tuple[Kind, Values]:
+    """What one flow gives for an object, allowed values applied (raises
+    ExpressionEvalError when the flow fails). ``source`` is the expression input."""
+    kind, values = _raw_value(flow, attributes, source, parameters)
+    if not flow.allowed_values or kind is not Kind.VALUE:
+        return kind, values
     spelling = {value.lower(): value for value in flow.allowed_values}
     normalized = []
-    for value in contribution.values:
+    for value in values:
         canonical = spelling.get(str(value).lower()) if isinstance(value, str) else None
         if canonical is None:
             allowed = " or ".join(flow.allowed_values)
             raise ExpressionEvalError(f"invalid {flow.target} value {value!r}: must be {allowed}")
         normalized.append(canonical)
-    return Contribution(contribution.rule, flow, Kind.VALUE, tuple(normalized))
+    return Kind.VALUE, tuple(normalized)
+
+
+def _raw_value(
+    flow: AttributeFlow,
+    attributes: Mapping[str, Values],
+    source: Mapping[str, Any] | None,
+    parameters: Mapping[str, str],
+) -> tuple[Kind, Values]:
+    if flow.flow_type is FlowType.CONSTANT:
+        values: Values = () if flow.constant is None else (flow.constant,)
+        return (Kind.VALUE if values else Kind.NULL), values
+    if flow.flow_type is FlowType.DIRECT:
+        values = attributes.get(flow.sources[0], ()) if flow.sources else ()
+        return (Kind.VALUE if values else Kind.NULL), values
+    assert flow.expression is not None  # the loader compiles every Expression flow
+    result = flow.expression.evaluate(source or {}, parameters=parameters)
+    if result is IGNORE_THIS_FLOW:
+        return Kind.IGNORE, ()
+    if result is AUTHORITATIVE_NULL:
+        return Kind.AUTHORITATIVE_NULL, ()
+    values = as_values(result)
+    return (Kind.VALUE if values else Kind.NULL), values
 
 
 def resolve(found: Iterable[Contribution]) -> tuple[dict[str, Resolved], list[FlowError]]:
@@ -130,23 +147,28 @@ def resolve(found: Iterable[Contribution]) -> tuple[dict[str, Resolved], list[Fl
     resolved: dict[str, Resolved] = {}
     errors: list[FlowError] = []
     for target, items in by_target.items():
-        if len(items) == 1 and _merge_family(items[0].flow.merge_type) is MergeType.UPDATE:
-            resolved[target] = _resolve_update(items)  # the common case: one contributor
-            continue
-        items.sort(key=lambda item: (item.rule.precedence, item.rule.name))
         try:
-            resolved[target] = _resolve_one(items)
+            resolved[target] = resolve_items(items)
         except SyncError as exc:
             errors.append(FlowError(items[0].rule.name, target, str(exc)))
     return resolved, errors
 
 
-def _merge_family(merge_type: MergeType) -> MergeType:
+def resolve_items(items: list[Contribution]) -> Resolved:
+    """The outcome for one target attribute from its contributions (SyncError: mixed
+    merge types)."""
+    if len(items) == 1 and merge_family(items[0].flow.merge_type) is MergeType.UPDATE:
+        return _resolve_update(items)  # the common case: one contributor
+    items.sort(key=lambda item: (item.rule.precedence, item.rule.name))
+    return _resolve_one(items)
+
+
+def merge_family(merge_type: MergeType) -> MergeType:
     return MergeType.UPDATE if merge_type is MergeType.REPLACE else merge_type
 
 
 def _resolve_one(items: list[Contribution]) -> Resolved:
-    families = {_merge_family(item.flow.merge_type) for item in items}
+    families = {merge_family(item.flow.merge_type) for item in items}
     if len(families) > 1:
         rules = ", ".join(sorted({item.rule.name for item in items}))
         raise SyncError(f"rules {rules} use different merge types for one attribute")

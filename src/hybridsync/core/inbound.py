@@ -7,6 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from hybridsync.core.flowplan import plan_for
 from hybridsync.core.flows import Contribution, FlowError, Resolved, contributions, resolve
 from hybridsync.core.objects import CSObject, MVObject
 from hybridsync.core.rules import KEEPS_MV_LINK_TYPES, LinkType, SyncRule
@@ -161,7 +162,6 @@ class MVValues:
     attributes: dict[str, Values]
     lineage: dict[str, str]
     errors: list[FlowError] = field(default_factory=list)
-    contributions: list[Contribution] = field(default_factory=list)
 
 
 def with_dn(cs: CSObject) -> Mapping[str, Values]:
@@ -176,6 +176,20 @@ def metaverse_values(
     previous: MVObject | None, sources: Sequence[LinkedSource], *, creating: bool
 ) -> MVValues:
     """The MV attributes from every joined source's in-scope rules, by precedence."""
+    if len(sources) == 1:
+        (source,) = sources
+        plan = plan_for(source.rules, creating=creating)
+        resolved, errors = plan.run(with_dn(source.cs), source.multi_valued, source.parameters)
+    else:
+        resolved, errors = _resolved(sources, creating=creating)
+    attributes, lineage = _apply(previous, resolved, {e.attribute for e in errors})
+    return MVValues(attributes, lineage, errors)
+
+
+def _resolved(
+    sources: Sequence[LinkedSource], *, creating: bool
+) -> tuple[dict[str, Resolved], list[FlowError]]:
+    """Contributions of several joined sources, resolved together by precedence."""
     found: list[Contribution] = []
     errors: list[FlowError] = []
     for source in sources:
@@ -192,8 +206,7 @@ def metaverse_values(
             errors.extend(failed)
     resolved, conflicts = resolve(found)
     errors.extend(conflicts)
-    attributes, lineage = _apply(previous, resolved, {e.attribute for e in errors})
-    return MVValues(attributes, lineage, errors, found)
+    return resolved, errors
 
 
 def _apply(

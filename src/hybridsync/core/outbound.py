@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hybridsync.core.convert import same_values
-from hybridsync.core.flows import Contribution, FlowError, contributions, resolve
+from hybridsync.core.flowplan import plan_for
+from hybridsync.core.flows import FlowError
 from hybridsync.core.objects import CSObject, MVObject
 from hybridsync.core.rules import LinkType, SyncRule
 from hybridsync.core.scope import in_scope
@@ -36,7 +37,6 @@ class TargetState:
     lineage: dict[str, str] = field(default_factory=dict)
     dn: str | None = None
     errors: list[FlowError] = field(default_factory=list)
-    contributions: list[Contribution] = field(default_factory=list)
 
 
 def outbound_rules_in_scope(rules: Sequence[SyncRule], mv: MVObject) -> tuple[SyncRule, ...]:
@@ -86,6 +86,27 @@ def target_state(
     )
 
 
+def joined_source_state(
+    mv: MVObject,
+    rules: Sequence[SyncRule],
+    multi_valued: Collection[str],
+    parameters: Mapping[str, str],
+) -> TargetState:
+    """Export attribute flow into an object that the connector's own inbound rules joined
+    (Entra Connect's "Out to AD - User ImmutableId" writes into the user it read).
+
+    The link belongs to the inbound side: outbound rules here only flow values; they
+    never provision, deprovision or disconnect. Out of their scope nothing is wanted.
+    """
+    in_scope_rules = tuple(
+        rule for rule in outbound_rules_in_scope(rules, mv) if rule.flows_attributes
+    )
+    state = _flow(
+        TargetAction.FLOW, mv, in_scope_rules, None, multi_valued, parameters, creating=False
+    )
+    return replace(state, dn=None)  # never a rename of an object the directory owns
+
+
 def _without_mv(linked: CSObject | None) -> TargetState:
     if linked is None:
         return TargetState(TargetAction.NOTHING)
@@ -111,16 +132,8 @@ def _flow(
     *,
     creating: bool,
 ) -> TargetState:
-    found: list[Contribution] = []
-    errors: list[FlowError] = []
-    for rule in in_scope_rules:
-        items, failed = contributions(
-            rule, mv.attributes, multi_valued, parameters, creating=creating
-        )
-        found.extend(items)
-        errors.extend(failed)
-    resolved, conflicts = resolve(found)
-    errors.extend(conflicts)
+    plan = plan_for(in_scope_rules, creating=creating)
+    resolved, errors = plan.run(mv.attributes, multi_valued, parameters)
     attributes: dict[str, Values] = {}
     lineage: dict[str, str] = {}
     for name, outcome in resolved.items():
@@ -131,7 +144,7 @@ def _flow(
             lineage[name] = outcome.rule
     dn_values = attributes.pop(DN_ATTRIBUTE, ())
     dn = str(dn_values[0]) if dn_values else None
-    return TargetState(action, in_scope_rules, provisioning, attributes, lineage, dn, errors, found)
+    return TargetState(action, in_scope_rules, provisioning, attributes, lineage, dn, errors)
 
 
 def attribute_changes(

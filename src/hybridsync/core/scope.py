@@ -52,11 +52,18 @@ def clause_holds(
 ) -> bool:
     positive = _NEGATIONS.get(clause.operator)
     if positive is not None:
-        return not clause_holds(
-            ScopeClause(clause.attribute, positive, clause.value), attributes, member_of
-        )
+        return not _holds(positive, clause, attributes, member_of)
+    return _holds(clause.operator, clause, attributes, member_of)
+
+
+def _holds(
+    operator: ScopeOperator,
+    clause: ScopeClause,
+    attributes: Mapping[str, Values],
+    member_of: MemberOf | None,
+) -> bool:
+    """Whether ``operator`` (a positive one) holds for the clause's attribute and value."""
     values = attributes.get(clause.attribute, ())
-    operator = clause.operator
     if operator is ScopeOperator.ISNULL:
         return not values
     if operator is ScopeOperator.ISMEMBEROF:

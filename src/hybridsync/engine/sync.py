@@ -26,6 +26,7 @@ from hybridsync.core.values import Values
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint
 from hybridsync.engine.ids import new_id
+from hybridsync.engine.membership import GroupMembership
 from hybridsync.engine.outbound import OutboundWriter
 from hybridsync.engine.report import RunReport, Status
 from hybridsync.errors import RunStopped
@@ -71,6 +72,7 @@ class StoreJoinLookup:
 
 
 def synchronize(context: EngineContext, name: str, report: RunReport, *, full: bool) -> None:
+    membership = GroupMembership(context.store, report.notes)  # groups read once per run
     store = context.store
     state = store.connector_state(name)
     if not full and (state.full_sync_required or state.rules_hash != context.rules.content_hash):
@@ -79,11 +81,16 @@ def synchronize(context: EngineContext, name: str, report: RunReport, *, full: b
             f"connector {name!r}: the sync rules changed since the last full sync "
             "(rule set hash differs); run a full sync",
         )
-    ids = store.cs_ids(name, pending_only=not full)
+    if full:
+        # Objects provisioned by outbound rules have nothing to sync until an import
+        # brings them new values (BatchSync.inbound skips them): not even read.
+        ids = store.cs_ids_to_sync(name, _outbound_rule_names(context))
+    else:
+        ids = store.cs_ids(name, pending_only=True)
     size = context.settings.batch_size
     for start in range(0, len(ids), size):
         with store.transaction():
-            errors = _sync_batch(context, name, ids[start : start + size], report)
+            errors = _sync_batch(context, name, ids[start : start + size], report, membership)
             store.record_errors(report.run_id, errors)
         checkpoint()
         report.errors.extend(errors)
@@ -104,10 +111,20 @@ def synchronize(context: EngineContext, name: str, report: RunReport, *, full: b
             )
 
 
+def _outbound_rule_names(context: EngineContext) -> frozenset[str]:
+    return frozenset(
+        rule.name for rule in context.rules.rules if rule.direction is Direction.OUTBOUND
+    )
+
+
 def _sync_batch(
-    context: EngineContext, name: str, ids: list[str], report: RunReport
+    context: EngineContext,
+    name: str,
+    ids: list[str],
+    report: RunReport,
+    membership: GroupMembership | None = None,
 ) -> list[ObjectError]:
-    batch = BatchSync(context, name, report)
+    batch = BatchSync(context, name, report, membership)
     objects = context.store.get_cs_many(ids)
     batch.lookup.prefetch(
         [cs for cs in objects if cs.mv_id is None], tuple(r for r in batch.rules if r.joins)
@@ -121,16 +138,21 @@ def _sync_batch(
 class BatchSync:
     """One batch: link decisions first, then each affected MV object once."""
 
-    def __init__(self, context: EngineContext, name: str, report: RunReport) -> None:
+    def __init__(
+        self,
+        context: EngineContext,
+        name: str,
+        report: RunReport,
+        membership: GroupMembership | None = None,
+    ) -> None:
         self.context = context
+        self.membership = membership or GroupMembership(context.store, report.notes)
         self.name = name
         self.report = report
         self.errors: list[ObjectError] = []
         self.scoped: dict[str, tuple[SyncRule, ...]] = {}
         """In-scope inbound rules of the objects this batch looked at (attributes unchanged)."""
-        self._outbound_names = {
-            rule.name for rule in context.rules.rules if rule.direction is Direction.OUTBOUND
-        }
+        self._outbound_names = _outbound_rule_names(context)
         self.written: dict[str, CSObject] = {}
         """CS objects this batch wrote, by id (the store has them too)."""
         self.affected: dict[str, bool] = {}
@@ -156,7 +178,7 @@ class BatchSync:
                 store.put_cs(done)
                 self.written[done.cs_id] = done
             return
-        in_scope = rules_in_scope(self.rules, cs)
+        in_scope = rules_in_scope(self.rules, cs, self.membership.member_of(cs))
         self.scoped[cs.cs_id] = in_scope
         decision = decide_link(cs, in_scope, self.lookup)
         if decision.error:
@@ -174,26 +196,28 @@ class BatchSync:
         self, cs: CSObject, action: LinkAction, rule: str | None, mv_id: str | None, keeping: bool
     ) -> None:
         store = self.context.store
-        done = replace(cs, pending_import=PendingImport.NONE, keeps_mv=keeping)
+        none = PendingImport.NONE  # one copy of the object each way, not two
         if action is LinkAction.PROJECT:
             assert rule is not None
             mv_id = new_id()
-            done = replace(done, mv_id=mv_id, joined_by=rule)
+            done = replace(cs, mv_id=mv_id, joined_by=rule, pending_import=none, keeps_mv=keeping)
             self.affected[mv_id] = True
             self.report.count("projected")
         elif action is LinkAction.JOIN:
-            done = replace(done, mv_id=mv_id, joined_by=rule)
+            done = replace(cs, mv_id=mv_id, joined_by=rule, pending_import=none, keeps_mv=keeping)
             assert mv_id is not None
             self.affected.setdefault(mv_id, False)
             self.report.count("joined")
-        elif action is LinkAction.KEEP:
-            assert cs.mv_id is not None
-            self.affected.setdefault(cs.mv_id, False)
         elif action is LinkAction.DISCONNECT:
             assert cs.mv_id is not None
             self.affected.setdefault(cs.mv_id, False)
-            done = replace(done, mv_id=None, joined_by=None, keeps_mv=False)
+            done = replace(cs, mv_id=None, joined_by=None, pending_import=none, keeps_mv=False)
             self.report.count("disconnected")
+        else:
+            if action is LinkAction.KEEP:
+                assert cs.mv_id is not None
+                self.affected.setdefault(cs.mv_id, False)
+            done = replace(cs, pending_import=none, keeps_mv=keeping)
         store.put_cs(done)
         self.written[done.cs_id] = done
 
@@ -203,8 +227,16 @@ class BatchSync:
     def recompute(self) -> None:
         store = self.context.store
         ids = list(self.affected)
-        previous = store.get_mv_many(ids)
-        links = store.links_of(ids)
+        # An MV object projected in this batch is in no store yet: its only links are
+        # the objects of this batch that projected it (one each), so ask only for the others.
+        projected_by: dict[str, list[str]] = {}
+        for cs in self.written.values():
+            if cs.mv_id is not None and self.affected.get(cs.mv_id):
+                projected_by.setdefault(cs.mv_id, []).append(cs.cs_id)
+        known = [mv_id for mv_id in ids if len(projected_by.get(mv_id, ())) != 1]
+        previous = store.get_mv_many(known)
+        links = store.links_of(known)
+        links.update({mv_id: cs_ids for mv_id, cs_ids in projected_by.items() if len(cs_ids) == 1})
         # Objects this batch just wrote are in memory: read only the others.
         missing = [cs_id for ids_ in links.values() for cs_id in ids_ if cs_id not in self.written]
         loaded = {cs.cs_id: cs for cs in store.get_cs_many(missing)}
@@ -228,7 +260,10 @@ class BatchSync:
         sources = [
             LinkedSource(
                 cs,
-                self.scoped.get(cs.cs_id) or rules_in_scope(self.context.inbound(cs.connector), cs),
+                self.scoped.get(cs.cs_id)
+                or rules_in_scope(
+                    self.context.inbound(cs.connector), cs, self.membership.member_of(cs)
+                ),
                 self.context.multi_valued(cs.connector),
                 self.context.parameters(cs.connector),
             )
@@ -248,7 +283,7 @@ class BatchSync:
         ):
             store.put_mv(mv)
             self.report.count("mv-updated" if previous else "mv-added")
-        self.outbound.write(mv, targets)
+        self.outbound.write(mv, targets, inbound_linked)
 
     def _projected_type(self, linked: list[CSObject]) -> str:
         for cs in linked:

@@ -112,11 +112,22 @@ def to_number(value: object, role: str = "the value") -> int:
     value = single(value, role)
     if isinstance(value, int) and not isinstance(value, bool):
         return check_int64(value)
-    if isinstance(value, str) and _INTEGER.fullmatch(value):
-        return check_int64(int(value))
+    if isinstance(value, str) and (number := _integer(value)) is not None:
+        return check_int64(number)
     if isinstance(value, str):
         fail(f"{role} must be a number, not the string {value!r}")
     fail(f"{role} must be a number, not {kind(value)}")
+
+
+def _integer(text: str) -> int | None:
+    """The decimal integer ``text`` holds, if any. ``int()`` rejects a few characters
+    the pattern's whitespace allows (U+001C to U+001F), hence both tests."""
+    if not _INTEGER.fullmatch(text):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 def check_int64(number: int) -> int:
@@ -141,8 +152,8 @@ def to_bool(value: object, role: str = "the condition") -> bool:
         lowered = value.strip().lower()
         if lowered in ("true", "false"):
             return lowered == "true"
-        if _INTEGER.fullmatch(value):
-            return int(value) != 0
+        if (number := _integer(value)) is not None:
+            return number != 0
         fail(f"{role} must be a boolean, not the string {value!r}")
     fail(f"{role} must be a boolean, not {kind(value)}")
 

@@ -1,4 +1,10 @@
-"""Attribute maps as JSON text: bytes as base64, references tagged, the rest as is."""
+"""Attribute maps as JSON text: bytes as base64, references tagged, the rest as is.
+
+orjson does the work (several times faster than the standard library both ways, which
+counts at a hundred thousand objects per run); the standard library takes over for the
+rare value orjson refuses (an integer beyond 64 bits), so any value that could be stored
+before still can. Either way the text is plain JSON and reads back the same.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from hybridsync.core.objects import PendingExport
 from hybridsync.core.ports import ExportKind
 from hybridsync.core.values import Reference, Values
+
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS  # a Reference goes through _default
 
 
 def _default(value: Any) -> Any:
@@ -17,11 +27,21 @@ def _default(value: Any) -> Any:
         return {"x": base64.b64encode(value).decode("ascii")}
     if isinstance(value, Reference):
         return {"r": value.dn}
+    if isinstance(value, tuple):
+        return list(value)  # a tuple subclass (an expression's MultiValue)
     raise TypeError(f"cannot store a value of type {type(value).__name__}")
 
 
-def _hook(item: dict[str, Any]) -> Any:
-    if len(item) == 1:
+def _dumps(value: Any, *, sort_keys: bool = False) -> str:
+    try:
+        options = _OPTIONS | orjson.OPT_SORT_KEYS if sort_keys else _OPTIONS
+        return orjson.dumps(value, default=_default, option=options).decode("utf-8")
+    except orjson.JSONEncodeError:
+        return json.dumps(value, default=_default, separators=(",", ":"), sort_keys=sort_keys)
+
+
+def _decoded(item: Any) -> Any:
+    if type(item) is dict and len(item) == 1:
         if isinstance(item.get("x"), str):
             return base64.b64decode(item["x"])
         if isinstance(item.get("r"), str):
@@ -29,34 +49,50 @@ def _hook(item: dict[str, Any]) -> Any:
     return item
 
 
+def _attributes(loaded: dict[str, list[Any]], tagged: bool) -> dict[str, Values]:
+    if tagged:
+        # only the values that are tagged pay for decoding
+        attributes: dict[str, Values] = {}
+        for name, values in loaded.items():
+            if len(values) == 1:
+                value = values[0]
+                attributes[name] = (_decoded(value),) if type(value) is dict else (value,)
+            elif dict in map(type, values):
+                attributes[name] = tuple(map(_decoded, values))
+            else:
+                attributes[name] = tuple(values)
+        return attributes
+    return {name: tuple(values) for name, values in loaded.items()}
+
+
 def dump_attributes(attributes: Mapping[str, Values]) -> str:
-    return json.dumps(
-        {name: list(values) for name, values in attributes.items() if values},
-        default=_default,
-        separators=(",", ":"),
-    )
+    return _dumps({name: values for name, values in attributes.items() if values})
 
 
 def load_attributes(text: str | None) -> dict[str, Values]:
     if not text:
         return {}
-    loaded = json.loads(text, object_hook=_hook)
-    return {name: tuple(values) for name, values in loaded.items()}
+    # No "{" after the opening one: no tagged value (the cheapest test there is).
+    return _attributes(orjson.loads(text), text.find("{", 1) >= 0)
+
+
+def dump_lineage(lineage: Mapping[str, str]) -> str:
+    return _dumps(dict(lineage), sort_keys=True)
+
+
+def load_lineage(text: str) -> dict[str, str]:
+    loaded: dict[str, str] = orjson.loads(text)
+    return loaded
 
 
 def dump_pending(pending: PendingExport | None) -> str | None:
     if pending is None:
         return None
-    return json.dumps(
-        {"kind": pending.kind.value, "changes": {k: list(v) for k, v in pending.changes.items()}},
-        default=_default,
-        separators=(",", ":"),
-    )
+    return _dumps({"kind": pending.kind.value, "changes": dict(pending.changes)})
 
 
 def load_pending(text: str | None) -> PendingExport | None:
     if not text:
         return None
-    loaded = json.loads(text, object_hook=_hook)
-    changes = {name: tuple(values) for name, values in loaded["changes"].items()}
-    return PendingExport(ExportKind(loaded["kind"]), changes)
+    loaded = orjson.loads(text)
+    return PendingExport(ExportKind(loaded["kind"]), _attributes(loaded["changes"], True))

@@ -18,7 +18,14 @@ def _initial(connection: Connection) -> None:
     tables.metadata.create_all(connection, checkfirst=True)
 
 
-MIGRATIONS: tuple[tuple[str, Migration], ...] = (("0001_initial", _initial),)
+def _unlinked_index(connection: Connection) -> None:
+    tables.CS_UNLINKED.create(connection, checkfirst=True)
+
+
+MIGRATIONS: tuple[tuple[str, Migration], ...] = (
+    ("0001_initial", _initial),
+    ("0002_cs_connector_mv", _unlinked_index),
+)
 
 
 def applied(connection: Connection) -> list[str]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, not_, select, update
 
 from hybridsync.core.convert import value_key
 from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingImport
@@ -17,8 +17,10 @@ from hybridsync.core.values import Values
 from hybridsync.store import tables
 from hybridsync.store.codec import (
     dump_attributes,
+    dump_lineage,
     dump_pending,
     load_attributes,
+    load_lineage,
     load_pending,
 )
 from hybridsync.store.dialect import Dialect, TableGrowth, dialect_of
@@ -126,7 +128,7 @@ class SqlStore:
                     "mv_id": mv.mv_id,
                     "object_type": mv.object_type,
                     "attributes": dump_attributes(mv.attributes),
-                    "lineage": json.dumps(dict(mv.lineage), sort_keys=True),
+                    "lineage": dump_lineage(mv.lineage),
                 }
                 for mv in kept
             ]
@@ -178,6 +180,22 @@ class SqlStore:
         row = self._read(select(T.cs_objects).where(c.connector == connector, c.dn == dn)).first()
         return _cs(row) if row else None
 
+    def cs_by_dns(
+        self, connector: str, dns: Sequence[str], *, ignore_case: bool = False
+    ) -> dict[str, CSObject]:
+        """Objects by DN, keyed by DN (lower-cased with ``ignore_case``, which cannot use
+        the DN index: for a few DNs only)."""
+        c = T.cs_objects.c
+        column = func.lower(c.dn) if ignore_case else c.dn
+        wanted = sorted({dn.lower() for dn in dns} if ignore_case else set(dns))
+        found: dict[str, CSObject] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            part = wanted[start : start + _CHUNK]
+            query = select(T.cs_objects).where(c.connector == connector, column.in_(part))
+            for row in self._read(query):
+                found[row.dn.lower() if ignore_case else row.dn] = _cs(row)
+        return found
+
     def cs_linked_to(self, mv_id: str) -> list[CSObject]:
         rows = self._read(select(T.cs_objects).where(T.cs_objects.c.mv_id == mv_id))
         return [_cs(row) for row in rows]
@@ -206,6 +224,19 @@ class SqlStore:
         if pending_only:
             pending = [kind.value for kind in PendingImport if kind is not PendingImport.NONE]
             query = query.where(c.pending_import.in_(pending))  # uses the index, unlike !=
+        return [row.cs_id for row in self._read(query.order_by(c.cs_id))]
+
+    def cs_ids_to_sync(self, connector: str, settled_by: Collection[str]) -> list[str]:
+        if not settled_by:
+            return self.cs_ids(connector)
+        c = T.cs_objects.c
+        settled = and_(
+            c.mv_id.is_not(None),
+            c.joined_by.is_not(None),  # so the test is never NULL
+            c.joined_by.in_(sorted(settled_by)),
+            c.pending_import == PendingImport.NONE.value,
+        )
+        query = select(c.cs_id).where(c.connector == connector, not_(settled))
         return [row.cs_id for row in self._read(query.order_by(c.cs_id))]
 
     def cs_ids_to_export(self, connector: str) -> list[str]:
@@ -304,7 +335,7 @@ class SqlStore:
                     row.mv_id,
                     row.object_type,
                     load_attributes(row.attributes),
-                    json.loads(row.lineage),
+                    load_lineage(row.lineage),
                 )
         return found
 

@@ -34,6 +34,9 @@ cs_objects = Table(
 Index("cs_anchor", cs_objects.c.connector, cs_objects.c.anchor)
 Index("cs_dn", cs_objects.c.connector, cs_objects.c.dn)
 Index("cs_mv", cs_objects.c.mv_id)
+CS_UNLINKED = Index("cs_connector_mv", cs_objects.c.connector, cs_objects.c.mv_id)
+"""Finds a connector's unlinked objects without reading the other connectors' ones
+(asked once per sync batch: without it, a scan that grows with the store)."""
 Index("cs_pending", cs_objects.c.connector, cs_objects.c.pending_import)
 Index("cs_export", cs_objects.c.connector, cs_objects.c.to_export)
 

@@ -14,7 +14,7 @@ from hybridsync.core.objects import CSObject, MVObject, PendingExport, PendingIm
 from hybridsync.core.ports import ExportKind, ImportedObject
 from hybridsync.core.values import Reference
 from hybridsync.errors import MigrationError
-from hybridsync.store import SqlStore, tables
+from hybridsync.store import SqlStore, open_sqlite, tables
 
 ATTRIBUTES = {
     "objectGUID": (b"\x00\x01\xff" * 5 + b"\x10",),
@@ -37,13 +37,35 @@ def test_migrations_are_recorded_and_reopening_applies_nothing(store_target: Sto
     store = store_target.open()
     assert store.dialect.name == store_target.backend
     names = [row.name for row in store.connection.execute(select(tables.schema_migrations))]
-    assert names == ["0001_initial"]
+    assert names == ["0001_initial", "0002_cs_connector_mv"]
     store.close()
     again = store_target.open()
     assert [r.name for r in again.connection.execute(select(tables.schema_migrations))] == names
     if store_target.backend == "sqlite":
         mode = again.connection.exec_driver_sql("PRAGMA journal_mode").scalar()
         assert mode == "wal"
+    again.close()
+
+
+def test_a_store_from_before_the_unlinked_index_gets_it(tmp_path: Path) -> None:
+    store = open_sqlite(tmp_path / "s.db")
+    with store.transaction():
+        store.connection.exec_driver_sql("DROP INDEX cs_connector_mv")
+        store.connection.execute(
+            tables.schema_migrations.delete().where(
+                tables.schema_migrations.c.name == "0002_cs_connector_mv"
+            )
+        )
+    store.close()
+    again = open_sqlite(tmp_path / "s.db")
+    plan = " ".join(
+        str(row)
+        for row in again.connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT count(*) FROM cs_objects"
+            " WHERE connector = 'cloud' AND mv_id IS NULL"
+        )
+    )
+    assert "cs_connector_mv" in plan  # one index range, not a scan of unlinked objects
     again.close()
 
 
@@ -258,3 +280,19 @@ def test_postgresql_statistics_follow_a_growing_table(
         assert store.ids_by_values("mv", "mail", ["u7@c"], True) == {"s:u7@c": {"m00007"}}
     finally:
         store.close()
+
+
+def test_a_full_sync_leaves_out_only_settled_outbound_objects() -> None:
+    store = open_sqlite(":memory:")
+    objects = [
+        CSObject("c1", "cloud", "a1", "CN=1", "user", mv_id="m1", joined_by="out"),
+        CSObject("c2", "cloud", "a2", "CN=2", "user", {}, PendingImport.UPDATE, "m2", "out"),
+        CSObject("c3", "cloud", "a3", "CN=3", "user"),
+        CSObject("c4", "cloud", "a4", "CN=4", "user", mv_id="m4", joined_by="in"),
+        CSObject("c5", "cloud", "a5", "CN=5", "user", joined_by="out"),
+        CSObject("c6", "ad", "a6", "CN=6", "user", mv_id="m6", joined_by="other"),
+    ]
+    with store.transaction():
+        store.put_cs_many(objects)
+    assert store.cs_ids_to_sync("cloud", {"out", "other"}) == ["c2", "c3", "c4", "c5"]
+    assert store.cs_ids_to_sync("cloud", set()) == ["c1", "c2", "c3", "c4", "c5"]

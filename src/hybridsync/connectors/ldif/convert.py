@@ -24,6 +24,8 @@ INTEGER_ATTRIBUTES = frozenset(
     )
 )  # fmt: skip
 BOOLEAN_ATTRIBUTES = frozenset({"iscriticalsystemobject", "showinadvancedviewonly"})
+_TYPED = BINARY_ATTRIBUTES | INTEGER_ATTRIBUTES | BOOLEAN_ATTRIBUTES
+"""Attributes whose values :func:`_typed` may change; the others are kept as read."""
 OBJECT_TYPES = ("computer", "user", "group", "contact", "organizationalUnit")
 
 
@@ -46,7 +48,10 @@ def anchor_of(record: LdifRecord, anchor_attribute: str) -> str | None:
 def to_imported(record: LdifRecord, kind: str, anchor: str) -> ImportedObject:
     attributes: dict[str, tuple[AttributeValue, ...]] = {}
     for name, values in record.attributes.items():
-        attributes[name] = tuple(_typed(name, value) for value in values)
+        if name.lower() in _TYPED:
+            attributes[name] = tuple(_typed(name, value) for value in values)
+        else:
+            attributes[name] = tuple(values)  # text stays text, bytes stay bytes
     return ImportedObject(anchor, record.dn, kind, attributes)
 
 

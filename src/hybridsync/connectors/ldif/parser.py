@@ -125,7 +125,9 @@ def parse_block(
 ) -> LdifRecord | None:
     """One record from its raw block; see :func:`read_records` for ``on_error``."""
     try:
-        return _record(start, list(_unfold(start, block.split("\n"))))
+        if "\n " in block:
+            return _record(start, list(_unfold(start, block.split("\n"))))
+        return _record(start, enumerate(block.split("\n"), start))  # nothing folded
     except LdifSyntaxError as exc:
         if on_error is None:
             raise
@@ -147,27 +149,39 @@ def _unfold(start: int, lines: list[str]) -> Iterator[tuple[int, str]]:
         yield current_line, current
 
 
-def _record(start: int, lines: list[tuple[int, str]]) -> LdifRecord | None:
+_KEYWORDS = frozenset({"version", "dn", "changetype"})
+_KEYWORD_LENGTHS = frozenset(len(word) for word in _KEYWORDS)
+
+
+def _record(start: int, lines: Iterable[tuple[int, str]]) -> LdifRecord | None:
     dn: str | None = None
     attributes: dict[str, list[str | bytes]] = {}
     for number, line in lines:
-        name, value = _split(number, line)
-        lowered = name.lower()
-        if lowered == "version" and dn is None:
-            continue
-        if lowered == "dn":
-            dn = value if isinstance(value, str) else value.decode("utf-8", "replace")
-            continue
+        name, separator, rest = line.partition(":")
+        if not separator or not name or rest[:1] in _SPECIAL_VALUE:
+            name, value = _split(number, line)  # base64, URL, or not an attribute line
+        else:
+            value = rest[1:] if rest[:1] == " " else rest
+        if len(name) in _KEYWORD_LENGTHS and name.lower() in _KEYWORDS:
+            lowered = name.lower()
+            if lowered == "version" and dn is None:
+                continue
+            if lowered == "dn":
+                dn = value if isinstance(value, str) else value.decode("utf-8", "replace")
+                continue
+            if dn is not None and lowered == "changetype":
+                if value != "add":
+                    raise LdifSyntaxError(f"line {number}: only 'changetype: add' records are read")
+                continue
         if dn is None:
             raise LdifSyntaxError(f"line {number}: an LDIF record must start with 'dn:'")
-        if lowered == "changetype":
-            if value != "add":
-                raise LdifSyntaxError(f"line {number}: only 'changetype: add' records are read")
-            continue
-        attributes.setdefault(name.split(";")[0], []).append(value)
+        attributes.setdefault(name.split(";")[0] if ";" in name else name, []).append(value)
     if dn is None:
         return None
     return LdifRecord(dn, attributes, start)
+
+
+_SPECIAL_VALUE = frozenset({":", "<"})
 
 
 def _split(number: int, line: str) -> tuple[str, str | bytes]:

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict
 
 from hybridsync.core.ports import (
@@ -30,6 +31,7 @@ from hybridsync.core.ports import (
 )
 from hybridsync.core.values import Attributes, Reference
 
+_PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATACLASS  # a Reference goes through _encode
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
   anchor TEXT PRIMARY KEY, dn TEXT NOT NULL, object_type TEXT NOT NULL,
@@ -207,11 +209,17 @@ def _encode(value: Any) -> Any:
         return {"x": base64.b64encode(value).decode("ascii")}
     if isinstance(value, Reference):
         return {"r": value.dn}
-    return value
+    if isinstance(value, tuple):
+        return list(value)  # a tuple subclass
+    raise TypeError(f"cannot record a value of type {type(value).__name__}")
 
 
 def _dump(attributes: Mapping[str, Any]) -> str:
-    return json.dumps({k: [_encode(v) for v in vs] for k, vs in attributes.items() if vs})
+    kept = {k: vs for k, vs in attributes.items() if vs}
+    try:
+        return orjson.dumps(kept, default=_encode, option=_PASSTHROUGH).decode("utf-8")
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits
+        return json.dumps(kept, default=_encode)
 
 
 def _decode(value: Any) -> Any:
@@ -221,6 +229,6 @@ def _decode(value: Any) -> Any:
 
 
 def _load(text: str) -> dict[str, Any]:
-    loaded: dict[str, list[Any]] = json.loads(text)
+    loaded: dict[str, list[Any]] = orjson.loads(text)
     attributes: Attributes = {k: tuple(_decode(v) for v in vs) for k, vs in loaded.items()}
     return dict(attributes)

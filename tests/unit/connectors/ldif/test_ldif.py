@@ -100,3 +100,57 @@ def test_streamed_blocks_match_whole_text_blocks_across_chunk_edges() -> None:
     for size in (7, 100, 1000, 1 << 20):
         assert list(stream_blocks(io.StringIO(text), size)) == whole
     assert whole[1][0] == 5  # the first entry starts on line 5
+
+
+TRICKY = (
+    "\ufeffversion: 1\r\n\r\n# a comment block\n\ndn: CN=a\ncn: a  \n \n\t\n"
+    "dn: CN=b\n# inside\ncn: b\n  folded\n\n\n\ndn: CN=c\rcn: c\r\r"
+    "dn: CN=Zoë\ncn: Zoë\n   \n\ndn: CN=d\ncn: d\n\n  \ndn: CN=e\ncn: e\n"
+)
+
+
+@pytest.mark.parametrize("text", [TRICKY, TRICKY.rstrip("\n"), TRICKY + "\n\n  \n"])
+def test_raw_blocks_are_the_blocks_of_the_decoded_text(text: str) -> None:
+    import io
+
+    from hybridsync.connectors.ldif.blocks import raw_blocks
+    from hybridsync.connectors.ldif.parser import split_blocks
+
+    decoded = io.TextIOWrapper(io.BytesIO(text.encode("utf-8")), encoding="utf-8-sig").read()
+    whole = list(split_blocks(decoded))
+    assert [dn for _, block in whole if (dn := block.split("\n")[0]).startswith("dn")] == [
+        "dn: CN=a", "dn: CN=b", "dn: CN=c", "dn: CN=Zoë", "dn: CN=d", "dn: CN=e",
+    ]  # fmt: skip
+    for size in (3, 7, 100, 1 << 20):
+        found = [(n, b.decode()) for n, b in raw_blocks(io.BytesIO(text.encode()), size)]
+        assert found == whole, size
+
+
+def test_delta_import_parses_only_the_changed_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hybridsync.connectors.ldif import connector
+
+    path = tmp_path / "ad.ldif"
+    text = SAMPLE.read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    source = LdifSource(LdifConfig(name="ad", path=path))
+    watermark = list(source.full_import())[-1].watermark or ""
+    parsed: list[int] = []
+    original = connector.parse_block
+
+    def counting(start: int, block: str, on_error: object = None) -> object:
+        parsed.append(start)
+        return original(start, block, on_error)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(connector, "parse_block", counting)
+    path.write_text(text.replace("department: Sales", "department: Finance", 1), "utf-8")
+    pages = list(source.delta_import(watermark))
+    (changed,) = [obj for page in pages for obj in page.objects]
+    assert changed.attributes["department"] == ("Finance",)
+    # The changed record, and the version line that is not a record: nothing else.
+    assert len(parsed) == 2
+    broken = text.replace("department: Finance", "department: Fin\xe9", 1).encode("latin-1")
+    path.write_bytes(broken.replace(b"department: Sales", b"department: Fin\xe9", 1))
+    list(source.delta_import(watermark))
+    assert any("not valid UTF-8" in problem for problem in source.skipped)
