@@ -13,8 +13,6 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from hybridsync import __version__
-
 COMMAND_MODULES = {
     "agent": "agent",
     "apply": "plan",
@@ -62,6 +60,8 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:
+        from hybridsync import __version__
+
         typer.echo(f"hybridsync {__version__}")
         raise typer.Exit()
 
