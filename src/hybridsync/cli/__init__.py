@@ -48,6 +48,12 @@ class LazyCommands(TyperGroup):
                 self.commands[cmd_name] = loaded
         return self.commands.get(cmd_name)
 
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and args[0] not in COMMAND_MODULES:
+            for name in COMMAND_MODULES:  # an unknown name: load all, to suggest the nearest
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(
     name="hybridsync",

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import typer.main
+from typer.testing import CliRunner
 
 from hybridsync.cli import COMMAND_MODULES, app, load_all_commands
 
@@ -54,3 +55,9 @@ def test_the_root_help_lists_every_command() -> None:
     assert done.returncode == 0, done.stderr
     listed = {line.split()[1] for line in done.stdout.splitlines() if line.startswith("│ ")}
     assert set(COMMAND_MODULES) <= listed
+
+
+def test_a_mistyped_command_still_gets_a_suggestion() -> None:
+    result = CliRunner().invoke(app, ["rnu"])
+    assert result.exit_code == 2
+    assert "Did you mean 'run'?" in result.output
