@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import subprocess
 import sys
 
 import typer.main
 from typer.testing import CliRunner
 
-from hybridsync.cli import COMMAND_MODULES, app, load_all_commands
+import hybridsync.cli
+from hybridsync.cli import COMMAND_MODULES, app
 
 
 def test_the_map_names_exactly_the_commands_the_modules_register() -> None:
-    load_all_commands()
-    registered = set(typer.main.get_group(app).commands)
-    assert registered == set(COMMAND_MODULES)
+    # Every module of the package, listed in the map or not (a new command module must
+    # be added to the map, or ``hybridsync`` would never show it).
+    for module in pkgutil.iter_modules(hybridsync.cli.__path__):
+        importlib.import_module(f"hybridsync.cli.{module.name}")
+    group = typer.main.get_group(app)
+    assert set(group.commands) == set(COMMAND_MODULES)
+    for info in app.registered_commands:
+        assert info.callback is not None
+        name = info.name or info.callback.__name__
+        assert info.callback.__module__ == f"hybridsync.cli.{COMMAND_MODULES[name]}", name
+    for group_info in app.registered_groups:
+        assert group_info.name is not None
+        callbacks = [c.callback for c in group_info.typer_instance.registered_commands]
+        modules = {c.__module__ for c in callbacks if c is not None}
+        assert modules == {f"hybridsync.cli.{COMMAND_MODULES[group_info.name]}"}
 
 
 def _modules_after(*args: str) -> set[str]:
