@@ -64,6 +64,9 @@ password_env = "HYBRIDSYNC_AD_PASSWORD"
 $ad_ca_file
 # Only these OUs (empty: the whole domain). exclude_ous = [...] takes subtrees out.
 include_ous = $include_ous
+# true: write objectGUID into an empty mS-DS-ConsistencyGuid of the users that go to
+# the cloud, as Entra Connect does (needs Write on that one attribute; see docs/ad.md).
+write_back_consistency_guid = false
 """
 
 USER_TYPE_SUFFIX = """\

@@ -53,6 +53,11 @@ def _print(result: dict[str, Any]) -> None:
     obj = result["object"]
     typer.echo(f"{obj['connector']}: {obj['dn']} (anchor {obj['anchor']})")
     typer.echo("rules in scope: " + (", ".join(result["rules_in_scope"]) or "none"))
+    for item in result.get("membership", []):
+        answer = "yes" if item["member"] else "no"
+        if not item["group_found"]:
+            answer += " (no such group in the connector space)"
+        typer.echo(f"member of {item['group']}: {answer}")
     join = result["join"]
     typer.echo(f"join: {join['action']}" + (f" by {join['rule']!r}" if join["rule"] else ""))
     for step in join["steps"]:

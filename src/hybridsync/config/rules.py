@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from hybridsync.config.rule_model import FlowModel, RuleFileModel, RuleModel
 from hybridsync.core.rules import (
+    MEMBERSHIP_OPERATORS,
     AttributeFlow,
     Direction,
     FlowType,
@@ -111,6 +112,7 @@ def _line_of(text: str, rule_name: str | None) -> int | None:
 
 
 def build_rule(model: RuleModel, source: RuleSource) -> SyncRule:
+    _check_membership_clauses(model, source)
     return SyncRule(
         name=model.name,
         description=model.description,
@@ -140,6 +142,23 @@ def build_rule(model: RuleModel, source: RuleSource) -> SyncRule:
         password_sync=model.password_sync,
         origin=source.origin,
     )
+
+
+def _check_membership_clauses(model: RuleModel, source: RuleSource) -> None:
+    """ISMEMBEROF names a group of the connector space: only inbound rules have one."""
+    if model.direction != "outbound":
+        return
+    for group in model.scope:
+        for clause in group.clauses:
+            operator = ScopeOperator.parse(clause.operator)
+            if operator in MEMBERSHIP_OPERATORS:
+                raise ConfigError(
+                    f"rule {model.name!r}, scope on {clause.attribute!r}: {operator.value} "
+                    "tests membership in a group of the connector space; it works in inbound "
+                    "rules only",
+                    source=source.origin,
+                    line=_line_of(source.text, model.name),
+                )
 
 
 def _text(value: str | int | bool) -> str:

@@ -62,6 +62,8 @@ class Config(BaseModel):
             sources.insert(
                 0, builtin_rule_source(self.builtin_rules.source, self.builtin_rules.target)
             )
+            if self.writes_back_consistency_guid():
+                sources.insert(1, consistency_guid_rule_source(self.builtin_rules.source))
         if self.user_type is not None:
             if self.builtin_rules is None:
                 raise ConfigError(
@@ -72,6 +74,18 @@ class Config(BaseModel):
             )
         return load_rules(sources, extra)
 
+    def writes_back_consistency_guid(self) -> bool:
+        """Whether the built-in rules' AD connector has ``write_back_consistency_guid``
+        on: the one switch of the write-back (connector and rule)."""
+        if self.builtin_rules is None:
+            return False
+        return any(
+            entry.get("name") == self.builtin_rules.source
+            and entry.get("type") == "ad"
+            and entry.get("write_back_consistency_guid") is True
+            for entry in self.connectors
+        )
+
 
 def builtin_rule_source(source: str, target: str) -> RuleSource:
     text = (
@@ -79,6 +93,16 @@ def builtin_rule_source(source: str, target: str) -> RuleSource:
     )
     text = text.replace("{source}", source).replace("{target}", target)
     return RuleSource("builtin:ad-to-cloud.toml", text)
+
+
+def consistency_guid_rule_source(source: str) -> RuleSource:
+    """ "Out to AD - User ImmutableId", for the AD connector named ``source``."""
+    text = (
+        resources.files("hybridsync.config")
+        .joinpath("builtin/ad-consistency-guid.toml")
+        .read_text("utf-8")
+    )
+    return RuleSource("builtin:ad-consistency-guid.toml", text.replace("{source}", source))
 
 
 def load_config(path: Path) -> Config:

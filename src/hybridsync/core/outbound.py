@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hybridsync.core.convert import same_values
 from hybridsync.core.flows import Contribution, FlowError, contributions, resolve
@@ -84,6 +84,27 @@ def target_state(
         parameters,
         creating=False,
     )
+
+
+def joined_source_state(
+    mv: MVObject,
+    rules: Sequence[SyncRule],
+    multi_valued: Collection[str],
+    parameters: Mapping[str, str],
+) -> TargetState:
+    """Export attribute flow into an object that the connector's own inbound rules joined
+    (Entra Connect's "Out to AD - User ImmutableId" writes into the user it read).
+
+    The link belongs to the inbound side: outbound rules here only flow values; they
+    never provision, deprovision or disconnect. Out of their scope nothing is wanted.
+    """
+    in_scope_rules = tuple(
+        rule for rule in outbound_rules_in_scope(rules, mv) if rule.flows_attributes
+    )
+    state = _flow(
+        TargetAction.FLOW, mv, in_scope_rules, None, multi_valued, parameters, creating=False
+    )
+    return replace(state, dn=None)  # never a rename of an object the directory owns
 
 
 def _without_mv(linked: CSObject | None) -> TargetState:

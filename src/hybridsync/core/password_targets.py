@@ -19,7 +19,7 @@ declared here too: :class:`PasswordHashTarget` (the upload) and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -27,7 +27,7 @@ from hybridsync.core.objects import CSObject, MVObject, PendingImport
 from hybridsync.core.password_sync import PasswordSyncState
 from hybridsync.core.ports import ExportKind
 from hybridsync.core.rules import RuleSet
-from hybridsync.core.scope import in_scope
+from hybridsync.core.scope import MemberOf, in_scope
 
 __all__ = [
     "CLOUD_FILTERED",
@@ -66,6 +66,7 @@ def password_sync_targets(
     source_objects: Iterable[CSObject],
     metaverse: Mapping[str, MVObject],
     linked: Mapping[str, Sequence[CSObject]],
+    member_of: Callable[[CSObject], MemberOf] | None = None,
 ) -> dict[str, str]:
     """AD anchor -> cloud user id, for every user whose password hash is to be synced.
 
@@ -76,14 +77,16 @@ def password_sync_targets(
         source_objects: the source connector space (other object types are ignored).
         metaverse: MV objects by id (those the source objects link to).
         linked: MV id -> the CS objects linked to it (all connectors).
+        member_of: answers ISMEMBEROF clauses for an object (absent: never a member).
     """
     flagged = [rule for rule in rules.inbound(source) if rule.password_sync]
     targets: dict[str, str] = {}
     for cs in source_objects:
         if cs.anchor is None or cs.mv_id is None or cs.pending_import is PendingImport.DELETE:
             continue
+        membership = member_of(cs) if member_of is not None else None
         if not any(
-            rule.applies_to(cs.object_type) and in_scope(rule.scope, cs.attributes)
+            rule.applies_to(cs.object_type) and in_scope(rule.scope, cs.attributes, membership)
             for rule in flagged
         ):
             continue

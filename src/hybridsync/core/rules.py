@@ -61,6 +61,10 @@ class ScopeOperator(enum.Enum):
 
 
 OPERATOR_ALIASES = {"ISBITNOTSET": "ISNOTBITSET", "NOTSTARTWITH": "NOTSTARTSWITH"}
+MEMBERSHIP_OPERATORS = frozenset({ScopeOperator.ISMEMBEROF, ScopeOperator.ISNOTMEMBEROF})
+"""Their value is a group's DN; the clause's attribute is not read."""
+MEMBER_ATTRIBUTE = "member"
+"""Where a group of the connector space lists its direct members (ISMEMBEROF reads it)."""
 
 
 class FlowType(enum.Enum):
@@ -202,13 +206,27 @@ class RuleSet:
 
     def source_attributes(self, connector: str) -> frozenset[str]:
         """What the inbound rules of ``connector`` read: scope, join and flow sources
-        (expressions' ``[attribute]`` references included), so the connector imports them."""
+        (expressions' ``[attribute]`` references included; the groups' ``member`` for a
+        membership clause), so the connector imports them."""
         names: set[str] = set()
         for rule in self.inbound(connector):
-            names.update(c.attribute for group in rule.scope for c in group.clauses)
+            for group in rule.scope:
+                for c in group.clauses:
+                    membership = c.operator in MEMBERSHIP_OPERATORS
+                    names.add(MEMBER_ATTRIBUTE if membership else c.attribute)
             names.update(c.source_attribute for group in rule.join for c in group.clauses)
             names.update(source for flow in rule.flows for source in flow.sources)
         return frozenset(n for n in names if n.lower() not in ENGINE_SUPPLIED)
+
+    def membership_groups(self, connector: str) -> frozenset[str]:
+        """The DNs of the groups the inbound rules of ``connector`` test membership of."""
+        return frozenset(
+            clause.value
+            for rule in self.inbound(connector)
+            for group in rule.scope
+            for clause in group.clauses
+            if clause.operator in MEMBERSHIP_OPERATORS
+        )
 
     def outbound(self, connector: str) -> tuple[SyncRule, ...]:
         return tuple(

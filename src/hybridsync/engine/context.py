@@ -79,6 +79,15 @@ class EngineContext:
         found: tuple[SyncRule, ...] = self._cache[key]
         return found
 
+    def membership_groups(self, name: str) -> frozenset[str]:
+        """Lower-cased DNs of the groups ``name``'s inbound rules test membership of."""
+        key = ("groups", name)
+        if key not in self._cache:
+            named = self.rules.membership_groups(name)
+            self._cache[key] = frozenset(dn.lower() for dn in named)
+        found: frozenset[str] = self._cache[key]
+        return found
+
     def parameters(self, name: str) -> Mapping[str, str]:
         if name not in self._parameters:
             self._parameters[name] = dict(self.connector(name).parameters())
@@ -94,5 +103,16 @@ class EngineContext:
         return found
 
     def sources(self) -> tuple[str, ...]:
+        """Connectors that feed the metaverse: those with inbound rules, and any that is
+        not a target. A source with outbound rules of its own (the ConsistencyGuid
+        write-back) is both."""
         targets = set(self.targets())
-        return tuple(name for name in self.connectors if name not in targets)
+        feeding = {
+            rule.connector for rule in self.rules.rules if rule.direction is Direction.INBOUND
+        }
+        return tuple(name for name in self.connectors if name in feeding or name not in targets)
+
+    def run_order(self) -> tuple[str, ...]:
+        """Import and sync order of a cycle: sources first, then the other targets."""
+        sources = self.sources()
+        return (*sources, *(name for name in self.targets() if name not in sources))

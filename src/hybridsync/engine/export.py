@@ -30,7 +30,7 @@ def export(
     context: EngineContext, name: str, report: RunReport, *, allow_deletes: bool = False
 ) -> None:
     connector = context.connector(name)
-    if not isinstance(connector, SupportsExport):
+    if not isinstance(connector, SupportsExport) or not connector.capabilities.export:
         raise ConfigError(f"connector {name!r} cannot export")
     if context.settings.staging_mode:
         raise RunStopped(Status.STOPPED_STAGING, "staging mode: nothing is exported")

@@ -24,6 +24,7 @@ from hybridsync.core.ports import (
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint
 from hybridsync.engine.ids import new_id
+from hybridsync.engine.membership import mark_members
 from hybridsync.engine.report import RunReport, Status
 from hybridsync.errors import ConfigError, RunStopped
 
@@ -133,17 +134,36 @@ def _guard(context: EngineContext, name: str, current: int, remaining: int) -> N
 
 def _apply_staging(context: EngineContext, name: str, report: RunReport) -> None:
     store = context.store
+    groups = context.membership_groups(name)
     for chunk in store.staged_with_current(name, context.settings.batch_size):
         updated: list[CSObject] = []
+        changes: list[tuple[CSObject | None, CSObject | None]] = []
         for imported, current in chunk:
             result = _merge(name, imported, current)
             if result is not None:
                 updated.append(result)
+                changes.append((current, result))
                 report.count("added" if current is None else "updated")
         store.put_cs_many(updated)
+        _mark_members(context, name, groups, changes, report)
     gone = store.get_cs_many(store.cs_ids_not_staged(name))
     store.put_cs_many([_deleted(cs) for cs in gone])
     report.count("deleted", len(gone))
+    _mark_members(context, name, groups, [(cs, None) for cs in gone], report)
+
+
+def _mark_members(
+    context: EngineContext,
+    name: str,
+    groups: frozenset[str],
+    changes: list[tuple[CSObject | None, CSObject | None]],
+    report: RunReport,
+) -> None:
+    """Members added to or removed from a group an ISMEMBEROF clause names get a pending
+    import: their scope may change although they did not (see engine/membership.py)."""
+    marked = mark_members(context.store, name, groups, changes)
+    if marked:
+        report.count("membership-changed", marked)
 
 
 def _apply_objects(
@@ -151,6 +171,7 @@ def _apply_objects(
 ) -> None:
     store = context.store
     updated: list[CSObject] = []
+    changes: list[tuple[CSObject | None, CSObject | None]] = []
     known = store.cs_by_anchors(name, [obj.anchor for obj in objects])
     for imported in objects:
         current = known.get(imported.anchor)
@@ -159,6 +180,7 @@ def _apply_objects(
         if imported.kind is ImportKind.DELETE:
             if current is not None:
                 updated.append(_deleted(current))
+                changes.append((current, None))
                 report.count("deleted")
             continue
         if imported.kind is ImportKind.UPDATE and current is not None:
@@ -170,8 +192,10 @@ def _apply_objects(
         result = _merge(name, imported, current)
         if result is not None:
             updated.append(result)
+            changes.append((current, result))
             report.count("added" if current is None else "updated")
     store.put_cs_many(updated)
+    _mark_members(context, name, context.membership_groups(name), changes, report)
 
 
 def _adoptable(cs: CSObject | None) -> CSObject | None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingExport
-from hybridsync.core.outbound import TargetAction, TargetState, attribute_changes, target_state
+from hybridsync.core.outbound import (
+    TargetAction,
+    TargetState,
+    attribute_changes,
+    joined_source_state,
+    target_state,
+)
 from hybridsync.core.ports import ExportKind
 from hybridsync.core.rules import SyncRule
 from hybridsync.engine.context import EngineContext
@@ -22,11 +28,25 @@ class OutboundWriter:
         self.report = report
         self._unlinked: dict[str, int] = {}
 
-    def write(self, mv: MVObject | None, linked_targets: list[CSObject]) -> None:
-        """Bring every target connector in line with ``mv`` (``None``: it was deleted)."""
+    def write(
+        self,
+        mv: MVObject | None,
+        linked_targets: list[CSObject],
+        joined_sources: list[CSObject] | None = None,
+    ) -> None:
+        """Bring every target connector in line with ``mv`` (``None``: it was deleted).
+
+        ``joined_sources`` are the objects inbound rules joined to ``mv``: a connector
+        with outbound rules of its own (the ConsistencyGuid write-back) gets export
+        attribute flow into them.
+        """
         by_connector = {cs.connector: cs for cs in linked_targets}
+        sources = {cs.connector: cs for cs in joined_sources or ()}
         for name in self.context.targets():
             linked = by_connector.get(name)
+            if linked is None and mv is not None and name in sources:
+                self._flow_back(name, mv, sources[name])
+                continue
             state = target_state(
                 mv,
                 linked,
@@ -35,15 +55,29 @@ class OutboundWriter:
                 self.context.parameters(name),
             )
             if state.errors:
-                dn = linked.dn if linked else (mv.mv_id if mv else "")
-                for error in state.errors:
-                    self.errors.append(
-                        ObjectError(
-                            name, dn, error.message, None, error.rule, error.attribute, "outbound"
-                        )
-                    )
+                self._record(name, linked.dn if linked else (mv.mv_id if mv else ""), state)
                 continue
             self._apply(name, mv, linked, state)
+
+    def _flow_back(self, name: str, mv: MVObject, source: CSObject) -> None:
+        state = joined_source_state(
+            mv,
+            self.context.outbound(name),
+            self.context.multi_valued(name),
+            self.context.parameters(name),
+        )
+        if state.errors:
+            self._record(name, source.dn, state)
+            return
+        updated = with_pending(source, state)
+        if updated != source:
+            self.context.store.put_cs(updated)
+
+    def _record(self, name: str, dn: str, state: TargetState) -> None:
+        for error in state.errors:
+            self.errors.append(
+                ObjectError(name, dn, error.message, None, error.rule, error.attribute, "outbound")
+            )
 
     def _apply(
         self, name: str, mv: MVObject | None, linked: CSObject | None, state: TargetState

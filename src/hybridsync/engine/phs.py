@@ -41,6 +41,7 @@ from hybridsync.core.password_targets import (
 )
 from hybridsync.core.rules import RuleSet
 from hybridsync.core.storage import Store
+from hybridsync.engine.membership import GroupMembership
 from hybridsync.errors import HybridsyncError
 
 __all__ = ["DEFAULT_INTERVAL_SECONDS", "PasswordHashSync", "PasswordSyncReport", "run_forever"]
@@ -98,6 +99,7 @@ class PasswordHashSync:
             objects,
             self.store.get_mv_many(mv_ids),
             self.store.cs_linked_to_many(mv_ids),
+            GroupMembership(self.store).member_of,
         )
 
     def run_once(self) -> PasswordSyncReport:

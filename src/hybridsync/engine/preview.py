@@ -15,9 +15,11 @@ from hybridsync.core.inbound import (
     rules_in_scope,
 )
 from hybridsync.core.objects import CSObject, MVObject
-from hybridsync.core.outbound import target_state
+from hybridsync.core.outbound import joined_source_state, target_state
+from hybridsync.core.rules import Direction
 from hybridsync.core.values import Reference, Values
 from hybridsync.engine.context import EngineContext
+from hybridsync.engine.membership import GroupMembership
 from hybridsync.engine.outbound import with_pending
 from hybridsync.engine.sync import StoreJoinLookup
 from hybridsync.errors import ConfigError
@@ -33,7 +35,8 @@ def find_object(context: EngineContext, connector: str, key: str) -> CSObject:
 
 def preview(context: EngineContext, connector: str, key: str) -> dict[str, Any]:
     cs = find_object(context, connector, key)
-    in_scope = rules_in_scope(context.inbound(connector), cs)
+    membership = GroupMembership(context.store)
+    in_scope = rules_in_scope(context.inbound(connector), cs, membership.member_of(cs))
     decision = decide_link(cs, in_scope, StoreJoinLookup(context))
     result: dict[str, Any] = {
         "object": {
@@ -44,6 +47,7 @@ def preview(context: EngineContext, connector: str, key: str) -> dict[str, Any]:
             "pending_import": cs.pending_import.value,
         },
         "rules_in_scope": [rule.name for rule in in_scope],
+        "membership": _membership(context, cs, membership),
         "join": {
             "action": decision.action.value,
             "rule": decision.rule.name if decision.rule else None,
@@ -57,18 +61,37 @@ def preview(context: EngineContext, connector: str, key: str) -> dict[str, Any]:
         return result
     mv = _metaverse(
         context,
+        membership,
         cs,
         decision.mv_id or cs.mv_id,
         decision.rule.name if decision.rule else cs.joined_by,
         result,
     )
     if mv is not None:
-        result["targets"] = _targets(context, mv)
+        result["targets"] = _targets(context, mv, cs)
     return result
+
+
+def _membership(
+    context: EngineContext, cs: CSObject, membership: GroupMembership
+) -> list[dict[str, Any]]:
+    """The ISMEMBEROF decisions scoping used: each named group, and whether ``cs`` is in it."""
+    shown: list[dict[str, Any]] = []
+    for group in sorted(context.rules.membership_groups(cs.connector)):
+        members = membership.members(cs.connector, group)
+        shown.append(
+            {
+                "group": group,
+                "group_found": members is not None,
+                "member": members is not None and cs.dn.lower() in members,
+            }
+        )
+    return shown
 
 
 def _metaverse(
     context: EngineContext,
+    membership: GroupMembership,
     cs: CSObject,
     mv_id: str | None,
     joined_by: str | None,
@@ -82,7 +105,7 @@ def _metaverse(
     sources = [
         LinkedSource(
             item,
-            rules_in_scope(context.inbound(item.connector), item),
+            rules_in_scope(context.inbound(item.connector), item, membership.member_of(item)),
             context.multi_valued(item.connector),
             context.parameters(item.connector),
         )
@@ -112,21 +135,21 @@ def _target_type(context: EngineContext, rule_name: str | None) -> str:
     return rule.target_object_type if rule else "person"
 
 
-def _targets(context: EngineContext, mv: MVObject) -> dict[str, Any]:
+def _targets(context: EngineContext, mv: MVObject, source: CSObject) -> dict[str, Any]:
     store = context.store
     linked = (
         {cs.connector: cs for cs in store.cs_linked_to(mv.mv_id)} if mv.mv_id != "(new)" else {}
     )
+    linked.setdefault(source.connector, source)
     targets: dict[str, Any] = {}
     for name in context.targets():
         current = linked.get(name)
-        state = target_state(
-            mv,
-            current,
-            context.outbound(name),
-            context.multi_valued(name),
-            context.parameters(name),
-        )
+        args = (context.outbound(name), context.multi_valued(name), context.parameters(name))
+        if current is not None and (current is source or _joined_inbound(context, current)):
+            # the connector's own object, joined by its inbound rules: export flow only
+            state = joined_source_state(mv, *args)
+        else:
+            state = target_state(mv, current, *args)
         entry: dict[str, Any] = {
             "action": state.action.value,
             "dn": state.dn or (current.dn if current else None),
@@ -143,6 +166,11 @@ def _targets(context: EngineContext, mv: MVObject) -> dict[str, Any]:
         entry["pending_export"] = _pending(current, state)
         targets[name] = entry
     return targets
+
+
+def _joined_inbound(context: EngineContext, cs: CSObject) -> bool:
+    rule = context.rules.by_name(cs.joined_by or "")
+    return rule is not None and rule.direction is Direction.INBOUND
 
 
 def _pending(current: CSObject | None, state: Any) -> dict[str, Any] | None:

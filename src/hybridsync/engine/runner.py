@@ -125,7 +125,7 @@ class Engine:
             raise ValueError(f"unknown cycle {kind!r}: use 'initial' or 'delta'")
         cycle = CycleReport(kind)
         context = self.context
-        order = [*context.sources(), *context.targets()]
+        order = list(context.run_order())
         failed: set[str] = set()
         for name in order:
             profile = self._import_profile(kind, name, cycle)

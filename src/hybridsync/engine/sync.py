@@ -26,6 +26,7 @@ from hybridsync.core.values import Values
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint
 from hybridsync.engine.ids import new_id
+from hybridsync.engine.membership import GroupMembership
 from hybridsync.engine.outbound import OutboundWriter
 from hybridsync.engine.report import RunReport, Status
 from hybridsync.errors import RunStopped
@@ -71,6 +72,7 @@ class StoreJoinLookup:
 
 
 def synchronize(context: EngineContext, name: str, report: RunReport, *, full: bool) -> None:
+    membership = GroupMembership(context.store, report.notes)  # groups read once per run
     store = context.store
     state = store.connector_state(name)
     if not full and (state.full_sync_required or state.rules_hash != context.rules.content_hash):
@@ -83,7 +85,7 @@ def synchronize(context: EngineContext, name: str, report: RunReport, *, full: b
     size = context.settings.batch_size
     for start in range(0, len(ids), size):
         with store.transaction():
-            errors = _sync_batch(context, name, ids[start : start + size], report)
+            errors = _sync_batch(context, name, ids[start : start + size], report, membership)
             store.record_errors(report.run_id, errors)
         checkpoint()
         report.errors.extend(errors)
@@ -105,9 +107,13 @@ def synchronize(context: EngineContext, name: str, report: RunReport, *, full: b
 
 
 def _sync_batch(
-    context: EngineContext, name: str, ids: list[str], report: RunReport
+    context: EngineContext,
+    name: str,
+    ids: list[str],
+    report: RunReport,
+    membership: GroupMembership | None = None,
 ) -> list[ObjectError]:
-    batch = BatchSync(context, name, report)
+    batch = BatchSync(context, name, report, membership)
     objects = context.store.get_cs_many(ids)
     batch.lookup.prefetch(
         [cs for cs in objects if cs.mv_id is None], tuple(r for r in batch.rules if r.joins)
@@ -121,8 +127,15 @@ def _sync_batch(
 class BatchSync:
     """One batch: link decisions first, then each affected MV object once."""
 
-    def __init__(self, context: EngineContext, name: str, report: RunReport) -> None:
+    def __init__(
+        self,
+        context: EngineContext,
+        name: str,
+        report: RunReport,
+        membership: GroupMembership | None = None,
+    ) -> None:
         self.context = context
+        self.membership = membership or GroupMembership(context.store, report.notes)
         self.name = name
         self.report = report
         self.errors: list[ObjectError] = []
@@ -156,7 +169,7 @@ class BatchSync:
                 store.put_cs(done)
                 self.written[done.cs_id] = done
             return
-        in_scope = rules_in_scope(self.rules, cs)
+        in_scope = rules_in_scope(self.rules, cs, self.membership.member_of(cs))
         self.scoped[cs.cs_id] = in_scope
         decision = decide_link(cs, in_scope, self.lookup)
         if decision.error:
@@ -228,7 +241,10 @@ class BatchSync:
         sources = [
             LinkedSource(
                 cs,
-                self.scoped.get(cs.cs_id) or rules_in_scope(self.context.inbound(cs.connector), cs),
+                self.scoped.get(cs.cs_id)
+                or rules_in_scope(
+                    self.context.inbound(cs.connector), cs, self.membership.member_of(cs)
+                ),
                 self.context.multi_valued(cs.connector),
                 self.context.parameters(cs.connector),
             )
@@ -248,7 +264,7 @@ class BatchSync:
         ):
             store.put_mv(mv)
             self.report.count("mv-updated" if previous else "mv-added")
-        self.outbound.write(mv, targets)
+        self.outbound.write(mv, targets, inbound_linked)
 
     def _projected_type(self, linked: list[CSObject]) -> str:
         for cs in linked:

@@ -187,6 +187,22 @@ class SqlStore:
         row = self._read(select(T.cs_objects).where(c.connector == connector, c.dn == dn)).first()
         return _cs(row) if row else None
 
+    def cs_by_dns(
+        self, connector: str, dns: Sequence[str], *, ignore_case: bool = False
+    ) -> dict[str, CSObject]:
+        """Objects by DN, keyed by DN (lower-cased with ``ignore_case``, which cannot use
+        the DN index: for a few DNs only)."""
+        c = T.cs_objects.c
+        column = func.lower(c.dn) if ignore_case else c.dn
+        wanted = sorted({dn.lower() for dn in dns} if ignore_case else set(dns))
+        found: dict[str, CSObject] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            part = wanted[start : start + _CHUNK]
+            query = select(T.cs_objects).where(c.connector == connector, column.in_(part))
+            for row in self._read(query):
+                found[row.dn.lower() if ignore_case else row.dn] = _cs(row)
+        return found
+
     def cs_linked_to(self, mv_id: str) -> list[CSObject]:
         rows = self._read(select(T.cs_objects).where(T.cs_objects.c.mv_id == mv_id))
         return [_cs(row) for row in rows]

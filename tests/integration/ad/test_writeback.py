@@ -69,3 +69,39 @@ def test_without_write_back_the_connector_does_not_offer_export(
     make_connector: Callable[..., ADConnector],
 ) -> None:
     assert not make_connector().capabilities.export
+
+
+def test_sending_the_same_value_again_is_applied_not_an_error(
+    samba_dc: SambaDC, ou: str, n: Callable[[str], str],
+    make_connector: Callable[..., ADConnector], space: ConnectorSpace,
+) -> None:  # fmt: skip
+    # An export repeated before an import confirmed it (or after a crash mid-export).
+    dn = samba_dc.add_user(n("wbr"), ou_dn=ou, upn=f"{n('wbr')}@contoso.com")
+    connector = make_connector(write_back_consistency_guid=True)
+    space.full(connector.full_import())
+    anchor = space.by_name(n("wbr")).anchor
+    guid = samba_dc.object_guid(dn)
+    results = list(
+        connector.export([_stamp(anchor, dn, guid, "c1"), _stamp(anchor, dn, guid, "c2")])
+    )
+    assert [r.outcome for r in results] == [ExportOutcome.APPLIED, ExportOutcome.APPLIED]
+    assert samba_dc.search(dn, attributes=["mS-DS-ConsistencyGuid"])[0][1] == {
+        "mS-DS-ConsistencyGuid": [guid]
+    }
+
+
+def test_without_write_back_an_export_is_refused_and_nothing_written(
+    samba_dc: SambaDC, ou: str, n: Callable[[str], str],
+    make_connector: Callable[..., ADConnector], space: ConnectorSpace,
+) -> None:  # fmt: skip
+    dn = samba_dc.add_user(n("wbo"), ou_dn=ou, upn=f"{n('wbo')}@contoso.com")
+    connector = make_connector()
+    space.full(connector.full_import())
+    anchor = space.by_name(n("wbo")).anchor
+    (result,) = connector.export([_stamp(anchor, dn, samba_dc.object_guid(dn))])
+    assert result.outcome is ExportOutcome.REJECTED
+    assert "write_back_consistency_guid is off" in result.message
+    assert (
+        "mS-DS-ConsistencyGuid"
+        not in samba_dc.search(dn, attributes=["mS-DS-ConsistencyGuid"])[0][1]
+    )

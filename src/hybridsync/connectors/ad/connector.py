@@ -24,6 +24,7 @@ from hybridsync.connectors.ad.writeback import ConsistencyGuidWriter
 from hybridsync.core.ports import (
     Capabilities,
     ExportChange,
+    ExportOutcome,
     ExportResult,
     ImportedObject,
     ImportPage,
@@ -132,6 +133,12 @@ class ADConnector:
     # --- export: the ms-DS-ConsistencyGuid write-back --------------------------------
 
     def export(self, changes: Sequence[ExportChange]) -> Iterator[ExportResult]:
+        if not self._settings.write_back_consistency_guid:
+            for change in changes:
+                yield ExportResult(change.change_id, ExportOutcome.REJECTED, change.anchor,
+                                   f"{change.dn}: connector {self._name!r} writes nothing to AD "
+                                   "(write_back_consistency_guid is off)")  # fmt: skip
+            return
         writer = ConsistencyGuidWriter(self._conn)
         for change in changes:
             yield writer.apply(change)

@@ -56,8 +56,22 @@ class ConsistencyGuidWriter:
         except ServerUnreachableError as exc:
             return ExportResult(change.change_id, ExportOutcome.UNKNOWN, change.anchor, str(exc))
         except ConnectorError as exc:
+            if self._holds(change.anchor, value[0]):
+                # Sent again before an import confirmed it (or after a crash): done already.
+                return ExportResult(change.change_id, ExportOutcome.APPLIED, change.anchor)
             return self._refuse(change, f"{CONSISTENCY_GUID} not written: {exc}")
         return ExportResult(change.change_id, ExportOutcome.APPLIED, change.anchor)
+
+    def _holds(self, anchor: str, value: bytes) -> bool:
+        """Whether the object's ConsistencyGuid is already exactly ``value``."""
+        try:
+            entry = self._conn.read_entry(_guid_dn(anchor), [CONSISTENCY_GUID])
+        except ConnectorError:
+            return False
+        if entry is None:
+            return False
+        held = {name.lower(): values for name, values in entry[1].items()}
+        return held.get(CONSISTENCY_GUID.lower()) == [value]
 
     def read_back(self, change: ExportChange, reader: Reader) -> ImportedObject | None:
         if change.anchor is None:
