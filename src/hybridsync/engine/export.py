@@ -153,6 +153,7 @@ def _settle(
 def _applied(cs: CSObject, change: ExportChange, result: ExportResult) -> CSObject:
     sent = {item.name: item.values for item in change.changes}
     unconfirmed = dict(cs.unconfirmed)
+    unconfirmed.update(result.written)
     unconfirmed.update(sent)
     return replace(
         cs,

@@ -22,8 +22,9 @@ def test_the_documented_commands_exist() -> None:
     # Read the commands' options without running the CLI (running it configures logging).
     import typer.main
 
-    from hybridsync.cli import app
+    from hybridsync.cli import app, load_all_commands
 
+    load_all_commands()
     agent = typer.main.get_command(app).commands["agent"]  # type: ignore[attr-defined]
     (commands,) = re.findall(r"```sh\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
     for verb in ("register", "run"):
