@@ -180,7 +180,7 @@ def scheduler(
             "scheduler.started",
             config=str(path),
             interval_seconds=seconds,
-            password_hash_sync=phs is not None,
+            phs_enabled=phs is not None,
         )
         try:
             runner.run()
