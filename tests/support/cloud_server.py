@@ -61,6 +61,26 @@ class CloudServer:
         return CloudTenant(self, tenant, domain, sync_app, admin_app)
 
 
+def graph_connector_toml(server: CloudServer, tenant: CloudTenant, root: Path) -> str:
+    """The ``[[connectors]]`` table of a Graph connector named ``cloud`` writing into ``tenant``.
+
+    Signs in as the tenant's sync app with a secret it writes to ``root/graph.secret`` (the
+    config points at it by a path relative to ``root``).
+    """
+    (root / "graph.secret").write_text(tenant.sync_app.client_secret or "", "utf-8")
+    return f"""
+[[connectors]]
+type = "graph"
+name = "cloud"
+base_url = "{server.base_url}/v1.0"
+authority = "{tenant.authority}"
+client_id = "{tenant.sync_app.application.client_id}"
+client_secret_file = "graph.secret"
+ca_file = "{server.ca_path}"
+target = "hybridsync"
+"""
+
+
 @dataclass
 class CloudTenant:
     server: CloudServer

@@ -30,12 +30,13 @@ also loads the Contoso sample directory (``src/hybridsync/samples/contoso.ldif``
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import ldap
@@ -256,3 +257,24 @@ def running_samba_dc(workdir: Path, *, seed: Path | None = None) -> Iterator[Sam
             yield dc
         finally:
             dc.stop()
+
+
+def ad_connector_toml(
+    dc: SambaDC, password_env: str, include: Sequence[str], exclude: Sequence[str] = ()
+) -> str:
+    """The ``[[connectors]]`` table of an AD connector named ``ad`` reading ``dc`` over LDAPS.
+
+    Binds as the domain Administrator with the password in ``password_env``; scoped to the
+    ``include`` OUs minus the ``exclude`` ones.
+    """
+    return f"""
+[[connectors]]
+type = "ad"
+name = "ad"
+url = "{dc.ldaps_url}"
+bind_user = "{dc.admin_upn}"
+password_env = "{password_env}"
+ca_file = "{dc.ca_file}"
+include_ous = {json.dumps(list(include))}
+exclude_ous = {json.dumps(list(exclude))}
+"""

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from ldif import LDIFRecordList
 from tests.support.fixtures import CONTOSO_LDIF
-from tests.support.samba import SambaDC
+from tests.support.samba import SambaDC, ad_connector_toml
 
 from hybridsync.config import load_config
 from hybridsync.wiring import Built, build
@@ -64,16 +64,7 @@ target = "cloud"
 
 [user_type]
 {MODES[mode]}
-
-[[connectors]]
-type = "ad"
-name = "ad"
-url = "{samba_dc.ldaps_url}"
-bind_user = "{samba_dc.admin_upn}"
-password_env = "{PASSWORD_ENV}"
-ca_file = "{samba_dc.ca_file}"
-include_ous = {json.dumps(ous)}
-
+{ad_connector_toml(samba_dc, PASSWORD_ENV, ous)}
 [[connectors]]
 type = "recording"
 name = "cloud"

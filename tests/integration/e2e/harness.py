@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.cloud_server import CloudServer, CloudTenant
-from tests.support.samba import SambaDC
+from tests.support.cloud_server import CloudServer, CloudTenant, graph_connector_toml
+from tests.support.samba import SambaDC, ad_connector_toml
 
 PASSWORD_ENV = "HYBRIDSYNC_AD_PASSWORD"
 ATTRIBUTE_MODE = 'source = "attribute"\nattribute = "extensionAttribute1"'
@@ -86,7 +86,6 @@ def write_config(
 ) -> Path:
     """The config a user writes (see docs/walkthrough.md), for one OU and one tenant."""
     root.mkdir(parents=True, exist_ok=True)
-    (root / "graph.secret").write_text(tenant.sync_app.client_secret or "", "utf-8")
     config = root / "hybridsync.toml"
     config.write_text(
         f"""
@@ -99,27 +98,8 @@ target = "cloud"
 
 [user_type]
 {user_type}
-
-[[connectors]]
-type = "ad"
-name = "ad"
-url = "{dc.ldaps_url}"
-bind_user = "{dc.admin_upn}"
-password_env = "{PASSWORD_ENV}"
-ca_file = "{dc.ca_file}"
-include_ous = {json.dumps(include)}
-exclude_ous = {json.dumps(list(exclude))}
-
-[[connectors]]
-type = "graph"
-name = "cloud"
-base_url = "{server.base_url}/v1.0"
-authority = "{tenant.authority}"
-client_id = "{tenant.sync_app.application.client_id}"
-client_secret_file = "graph.secret"
-ca_file = "{server.ca_path}"
-target = "hybridsync"
-""",
+{ad_connector_toml(dc, PASSWORD_ENV, include, list(exclude))}
+{graph_connector_toml(server, tenant, root)}""",
         encoding="utf-8",
     )
     return config

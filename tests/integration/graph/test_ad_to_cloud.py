@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 from ldif import LDIFRecordList
-from tests.support.cloud_server import CloudServer, CloudTenant, serve_cloud
+from tests.support.cloud_server import CloudServer, CloudTenant, graph_connector_toml, serve_cloud
 from tests.support.fixtures import CONTOSO_LDIF
-from tests.support.samba import SambaDC
+from tests.support.samba import SambaDC, ad_connector_toml
 
 pytestmark = pytest.mark.samba
 PASSWORD_ENV = "HYBRIDSYNC_AD_PASSWORD"
@@ -63,7 +63,6 @@ def errors(report: dict[str, Any]) -> list[tuple[str, str]]:
 def write_config(
     tmp_path: Path, samba_dc: SambaDC, server: CloudServer, tenant: CloudTenant
 ) -> Path:
-    (tmp_path / "graph.secret").write_text(tenant.sync_app.client_secret or "", "utf-8")
     ous = [samba_dc.ou("Staff"), samba_dc.ou("Partners")]
     config = tmp_path / "hybridsync.toml"
     config.write_text(
@@ -77,26 +76,7 @@ target = "cloud"
 [user_type]
 source = "upn-suffix"
 suffixes = ["@partners.contoso.com"]
-
-[[connectors]]
-type = "ad"
-name = "ad"
-url = "{samba_dc.ldaps_url}"
-bind_user = "{samba_dc.admin_upn}"
-password_env = "{PASSWORD_ENV}"
-ca_file = "{samba_dc.ca_file}"
-include_ous = {json.dumps(ous)}
-
-[[connectors]]
-type = "graph"
-name = "cloud"
-base_url = "{server.base_url}/v1.0"
-authority = "{tenant.authority}"
-client_id = "{tenant.sync_app.application.client_id}"
-client_secret_file = "graph.secret"
-ca_file = "{server.ca_path}"
-target = "hybridsync"
-""",
+{ad_connector_toml(samba_dc, PASSWORD_ENV, ous)}{graph_connector_toml(server, tenant, tmp_path)}""",
         encoding="utf-8",
     )
     return config

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.cloud_server import CloudServer, CloudTenant, serve_cloud
+from tests.support.cloud_server import CloudServer, CloudTenant, graph_connector_toml, serve_cloud
 
 from hybridsync.wiring import build_from_file
 
@@ -43,7 +43,6 @@ def ldif(path: Path, department: str) -> None:
 
 
 def setup(root: Path, server: CloudServer, tenant: CloudTenant) -> Path:
-    (root / "graph.secret").write_text(tenant.sync_app.client_secret or "", "utf-8")
     config = root / "hybridsync.toml"
     config.write_text(
         f"""
@@ -59,17 +58,7 @@ batch_size = 10
 [[connectors]]
 type = "ldif"
 name = "ad"
-path = "ad.ldif"
-[[connectors]]
-type = "graph"
-name = "cloud"
-base_url = "{server.base_url}/v1.0"
-authority = "{tenant.authority}"
-client_id = "{tenant.sync_app.application.client_id}"
-client_secret_file = "graph.secret"
-ca_file = "{server.ca_path}"
-target = "hybridsync"
-batch_size = 2
+path = "ad.ldif"{graph_connector_toml(server, tenant, root)}batch_size = 2
 concurrency = 1
 # Paced at 12 writes per second, so an export takes seconds and a kill lands inside it.
 write_quotas = [{{ requests = 6, per_seconds = 0.5 }}]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import REPO_ROOT
-from tests.support.cloud_server import CloudServer, CloudTenant, serve_cloud
+from tests.support.cloud_server import CloudServer, CloudTenant, graph_connector_toml, serve_cloud
 
 from hybridsync.wiring import build_from_file
 
@@ -25,7 +25,6 @@ def cloud(tmp_path: Path) -> Iterator[tuple[CloudServer, CloudTenant]]:
 
 def write_config(tmp_path: Path, server: CloudServer, tenant: CloudTenant) -> Path:
     shutil.copy(SAMPLE, tmp_path / "ad.ldif")
-    (tmp_path / "graph.secret").write_text(tenant.sync_app.client_secret or "", "utf-8")
     config = tmp_path / "hybridsync.toml"
     config.write_text(
         f"""
@@ -38,17 +37,7 @@ source = "attribute"
 [[connectors]]
 type = "ldif"
 name = "ad"
-path = "ad.ldif"
-[[connectors]]
-type = "graph"
-name = "cloud"
-base_url = "{server.base_url}/v1.0"
-authority = "{tenant.authority}"
-client_id = "{tenant.sync_app.application.client_id}"
-client_secret_file = "graph.secret"
-ca_file = "{server.ca_path}"
-target = "hybridsync"
-""",
+path = "ad.ldif"{graph_connector_toml(server, tenant, tmp_path)}""",
         encoding="utf-8",
     )
     return config

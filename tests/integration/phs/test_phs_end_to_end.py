@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 from tests.integration.phs.accounts import Account, guid_text, samba_tool_setpassword
-from tests.support.cloud_server import CloudServer, CloudTenant, serve_cloud
-from tests.support.samba import SambaDC
+from tests.support.cloud_server import CloudServer, CloudTenant, graph_connector_toml, serve_cloud
+from tests.support.samba import SambaDC, ad_connector_toml
 from tests.support.signin import GRAPH_USER_READ, msal_app, public_client
 
 from hybridsync.cloud.signin.phs import stored_password_hash, verify_synced_password_hash
@@ -96,7 +96,6 @@ class World:
 
 def write_config(world_root: Path, dc: SambaDC, server: CloudServer, tenant: CloudTenant,
                  included: str, excluded: str, account: Account) -> Path:  # fmt: skip
-    (world_root / "graph.secret").write_text(tenant.sync_app.client_secret or "", "utf-8")
     config = world_root / "hybridsync.toml"
     config.write_text(
         f"""
@@ -117,27 +116,8 @@ dc_host = "{dc.address}"
 domain = "{dc.fqdn}"
 username = "{account.sam}"
 password_env = "{PHS_ENV}"
-
-[[connectors]]
-type = "ad"
-name = "ad"
-url = "{dc.ldaps_url}"
-bind_user = "{dc.admin_upn}"
-password_env = "{AD_ENV}"
-ca_file = "{dc.ca_file}"
-include_ous = {json.dumps([included])}
-exclude_ous = {json.dumps([excluded])}
-
-[[connectors]]
-type = "graph"
-name = "cloud"
-base_url = "{server.base_url}/v1.0"
-authority = "{tenant.authority}"
-client_id = "{tenant.sync_app.application.client_id}"
-client_secret_file = "graph.secret"
-ca_file = "{server.ca_path}"
-target = "hybridsync"
-""",
+{ad_connector_toml(dc, AD_ENV, [included], [excluded])}
+{graph_connector_toml(server, tenant, world_root)}""",
         encoding="utf-8",
     )
     return config
