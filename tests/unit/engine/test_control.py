@@ -96,7 +96,9 @@ def stop_at(control: RunControl, connector: str, phase: str, done: int) -> None:
 
 @pytest.mark.parametrize(
     ("connector", "phase"),
-    [("ad", "full-import"), ("ad", "full-sync"), ("cloud", "full-sync"), ("cloud", "export")],
+    # (The target's full sync may have nothing to do: objects provisioned by outbound
+    # rules need a sync only after an import.)
+    [("ad", "full-import"), ("ad", "full-sync"), ("cloud", "export")],
 )
 def test_a_stop_ends_the_run_after_its_batch_and_the_next_cycle_completes(
     world: Any, connector: str, phase: str
