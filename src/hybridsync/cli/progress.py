@@ -24,8 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from hybridsync.engine import CycleReport
-from hybridsync.engine.control import RunControl, RunProgress
+from hybridsync.engine import CycleReport, RunControl, RunProgress
 
 
 class ProgressBars:
