@@ -26,7 +26,9 @@ def test_the_documented_commands_exist() -> None:
 
     load_all_commands()
     agent = typer.main.get_command(app).commands["agent"]  # type: ignore[attr-defined]
-    (commands,) = re.findall(r"```sh\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
+    (commands,) = re.findall(
+        r"```sh runnable fixture=signin-agent\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL
+    )
     for verb in ("register", "run"):
         documented = re.findall(rf"hybridsync agent {verb}(.*?)(?:\n\S|\Z)", commands, re.DOTALL)
         options = {o for p in agent.commands[verb].params for o in p.opts}
