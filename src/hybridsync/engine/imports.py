@@ -38,6 +38,7 @@ def full_import(
     store = context.store
     with store.transaction():
         store.clear_staging(name)
+    context.control.expect(report, store.count_imported(name) or None)
     watermark: str | None = None
     for page in connector.full_import():
         with store.transaction():
@@ -45,6 +46,7 @@ def full_import(
         checkpoint()
         watermark = page.watermark if page.watermark is not None else watermark
         report.count("read", len(page.objects))
+        context.control.committed(report, len(page.objects))
     current = store.count_imported(name)
     if not allow_shrink:
         _guard(context, name, current, current - len(store.cs_ids_not_staged(name)))
@@ -93,6 +95,7 @@ def delta_import(
             _apply_objects(context, name, kept, report)
         checkpoint()
         report.count("read", len(page.objects))
+        context.control.committed(report, len(page.objects))
     if deletes and not allow_shrink:
         current = store.count_imported(name)
         _guard(context, name, current, current - _held(context, name, deletes))
