@@ -16,6 +16,7 @@ from tests.support.stores import StoreTarget
 
 from hybridsync.config import Config
 from hybridsync.connectors.recording import RecordingTarget
+from hybridsync.store import tables
 from hybridsync.wiring import Built, build
 
 
@@ -86,6 +87,20 @@ class World:
         built = build(Config.model_validate(data))
         self.built.append(built)
         return built
+
+    def clear_store(self) -> None:
+        """Start the store afresh (SQLite: remove its file; PostgreSQL: delete every row)."""
+        if isinstance(self.store.config, str):
+            Path(self.store.config).unlink(missing_ok=True)
+            return
+        store = self.store.open()
+        try:
+            with store.transaction():
+                for table in reversed(tables.metadata.sorted_tables):
+                    if table.name != "schema_migrations":
+                        store.connection.execute(table.delete())
+        finally:
+            store.close()
 
     def close(self) -> None:
         for built in self.built:

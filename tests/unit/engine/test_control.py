@@ -79,8 +79,8 @@ def reference(world: Any) -> dict[str, dict[str, Any]]:
     assert built.engine.cycle("initial").status == Status.SUCCESS
     result: dict[str, dict[str, Any]] = world.by_upn(built)
     built.close()
-    for name in ("state.db", "cloud.db"):
-        (world.tmp / name).unlink()
+    world.clear_store()
+    (world.tmp / "cloud.db").unlink()
     return result
 
 
