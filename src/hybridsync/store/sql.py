@@ -16,6 +16,7 @@ from hybridsync.core.ports import ExportKind, ImportedObject
 from hybridsync.core.storage import ConnectorState, RunRecord
 from hybridsync.core.values import Values
 from hybridsync.store import tables
+from hybridsync.store.bulk import BulkWriter
 from hybridsync.store.codec import (
     dump_attributes,
     dump_lineage,
@@ -35,6 +36,7 @@ class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: Connection = engine.connect()
+        self._bulk = BulkWriter(self._connection)
         self._depth = 0
         self._indexed: dict[str, frozenset[str]] = {}
         # Writes wait here until the transaction commits or something is read, so a
@@ -93,7 +95,17 @@ class SqlStore:
         self._indexed[space] = frozenset(attributes)
 
     def _run(self, statement: Any, parameters: Any = None) -> Any:
+        if isinstance(parameters, list) and parameters:
+            self._bulk.executemany(statement, parameters)
+            return None
         return self._connection.execute(statement, parameters)
+
+    def _placeholders(self, count: int) -> str:
+        """``count`` positional parameters in the driver's own style."""
+        style = self._connection.dialect.paramstyle
+        if style == "numeric":
+            return ", ".join(f":{n}" for n in range(1, count + 1))
+        return ", ".join(["?" if style == "qmark" else "%s"] * count)
 
     def _read(self, statement: Any) -> Any:
         self._flush()
@@ -158,11 +170,14 @@ class SqlStore:
         return _cs(row) if row else None
 
     def get_cs_many(self, cs_ids: Sequence[str]) -> list[CSObject]:
+        # The batch read of every run: plain SQL text and rows taken as tuples, so no
+        # statement is compiled and no row is converted by SQLAlchemy on the way.
+        self._flush()
         found: list[CSObject] = []
         for start in range(0, len(cs_ids), _CHUNK):
-            part = list(cs_ids[start : start + _CHUNK])
-            rows = self._read(select(T.cs_objects).where(T.cs_objects.c.cs_id.in_(part)))
-            found.extend(_cs(row) for row in rows)
+            part = tuple(cs_ids[start : start + _CHUNK])
+            sql = _CS_BY_IDS + self._placeholders(len(part)) + ")"
+            found.extend(map(_cs_values, self._connection.exec_driver_sql(sql, part)))
         order = {cs_id: index for index, cs_id in enumerate(cs_ids)}
         found.sort(key=lambda cs: order[cs.cs_id])
         return found
@@ -324,6 +339,32 @@ class SqlStore:
     def put_cs_many(self, objects: Sequence[CSObject]) -> None:
         for cs in objects:
             self._cs_pending[cs.cs_id] = cs
+        self._wrote()
+
+    def put_exported(self, objects: Sequence[CSObject]) -> None:
+        """Store what an export changed of these objects (anchor, DN, pending export,
+        unconfirmed values, in-flight flag), leaving their attributes and links as stored:
+        a narrow update, nothing re-encoded that the export did not touch."""
+        waiting = [cs for cs in objects if cs.cs_id in self._cs_pending]
+        if waiting:  # written whole anyway: keep the order of the writes
+            self.put_cs_many(waiting)
+        rows = [
+            (
+                cs.anchor,
+                cs.dn,
+                dump_pending(cs.pending_export),
+                dump_attributes(cs.unconfirmed) if cs.unconfirmed else None,
+                cs.export_in_flight,
+                bool(cs.pending_export or cs.unconfirmed or cs.export_in_flight),
+                cs.cs_id,
+            )
+            for cs in objects
+            if cs.cs_id not in self._cs_pending
+        ]
+        if rows:
+            marks = self._placeholders(7).split(", ")
+            sql = _PUT_EXPORTED.format(*marks)
+            self._connection.exec_driver_sql(sql, rows)
         self._wrote()
 
     def delete_cs(self, cs_id: str) -> None:
@@ -589,6 +630,41 @@ def _cs_row(cs: CSObject) -> dict[str, Any]:
         "export_in_flight": cs.export_in_flight,
         "to_export": bool(cs.pending_export or cs.unconfirmed or cs.export_in_flight),
     }
+
+
+_CS_COLUMNS = (
+    "cs_id", "connector", "anchor", "dn", "object_type", "attributes", "pending_import",
+    "mv_id", "joined_by", "keeps_mv", "pending_export", "unconfirmed", "export_in_flight",
+)  # fmt: skip
+_PUT_EXPORTED = (
+    "UPDATE cs_objects SET anchor = {}, dn = {}, pending_export = {}, unconfirmed = {},"
+    " export_in_flight = {}, to_export = {} WHERE cs_id = {}"
+)
+_PENDING_IMPORT = {kind.value: kind for kind in PendingImport}
+_CS_BY_IDS = f"SELECT {', '.join(_CS_COLUMNS)} FROM cs_objects WHERE cs_id IN ("
+
+
+def _cs_values(row: Sequence[Any]) -> CSObject:
+    """A CS object from the values of :data:`_CS_COLUMNS`, in that order."""
+    (cs_id, connector, anchor, dn, object_type, attributes_text, pending_import, mv_id,
+     joined_by, keeps_mv, pending_export, unconfirmed, export_in_flight) = row  # fmt: skip
+    attributes = load_attributes(attributes_text)
+    _remember_text(attributes, attributes_text, indexed=True)
+    return CSObject(
+        cs_id,
+        connector,
+        anchor,
+        dn,
+        object_type,
+        attributes,
+        _PENDING_IMPORT[pending_import],
+        mv_id,
+        joined_by,
+        bool(keeps_mv),
+        load_pending(pending_export),
+        load_attributes(unconfirmed),
+        bool(export_in_flight),
+    )
 
 
 def _cs(row: Row[Any]) -> CSObject:
