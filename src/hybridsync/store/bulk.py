@@ -16,6 +16,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
 _Processor = Callable[[Any], Any]
@@ -60,6 +61,7 @@ class BulkWriter:
     def _compile(self, statement: ClauseElement, keys: tuple[str, ...]) -> _Compiled:
         dialect = self._connection.dialect
         compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        assert isinstance(compiled, SQLCompiler)  # a DML statement compiles to SQL
         positional = bool(compiled.positional)
         names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.binds)
         processors = tuple(compiled.binds[name].type.bind_processor(dialect) for name in names)
