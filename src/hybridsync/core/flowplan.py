@@ -81,6 +81,17 @@ class FlowPlan:
         conflicts: list[tuple[int, FlowError]] = []
         steps = self._steps
         for target, numbers, updates_only in self._targets:
+            if updates_only and len(numbers) == 1:
+                # the common case, one Update flow: the loop below with a single step
+                number = numbers[0]
+                kind = kinds[number]
+                if kind is Kind.VALUE:
+                    resolved[target] = Resolved(values[number], steps[number][0].name)
+                elif kind is Kind.AUTHORITATIVE_NULL:
+                    resolved[target] = Resolved((), steps[number][0].name)
+                elif kind is not None:  # NULL contributes nothing; IGNORE keeps the value
+                    resolved[target] = Resolved((), None, keep=kind is Kind.IGNORE)
+                continue
             if updates_only:
                 # Update semantics, written out: this runs for every target of every object
                 ran = contributed = False
