@@ -449,29 +449,23 @@ class SqlStore:
     def staged_with_current(
         self, connector: str, chunk: int
     ) -> Iterator[list[tuple[ImportedObject, CSObject | None]]]:
-        """Staged objects in anchor order, a chunk at a time (keyset paging: bounded memory)."""
-        s, c = T.import_staging.c, T.cs_objects.c
+        """Staged objects in anchor order, a chunk at a time (keyset paging: bounded memory).
+        Plain SQL text and tuples: this reads every object of a full import."""
+        sql = _STAGED_WITH_CURRENT.format(*self._placeholders(3).split(", "))
         last = ""
         while True:
-            query = (
-                select(T.import_staging, c.cs_id.label("current_id"))
-                .outerjoin(T.cs_objects, (c.connector == s.connector) & (c.anchor == s.anchor))
-                .where(s.connector == connector, s.anchor > last)
-                .order_by(s.anchor)
-                .limit(chunk)
-            )
-            part = self._read(query).fetchall()
+            self._flush()
+            part = self._connection.exec_driver_sql(sql, (connector, last, chunk)).fetchall()
             if not part:
                 return
-            last = part[-1].anchor
-            ids = [r.current_id for r in part if r.current_id]
-            current = {cs.cs_id: cs for cs in self.get_cs_many(ids)}
+            last = part[-1][0]
+            current = {cs.cs_id: cs for cs in self.get_cs_many([r[4] for r in part if r[4]])}
             yield [
                 (
-                    ImportedObject(r.anchor, r.dn, r.object_type, _loaded(r.attributes)),
-                    current.get(r.current_id) if r.current_id else None,
+                    ImportedObject(anchor, dn, object_type, _loaded(attributes)),
+                    current.get(current_id) if current_id else None,
                 )
-                for r in part
+                for anchor, dn, object_type, attributes, current_id in part
             ]
 
     def cs_ids_not_staged(self, connector: str) -> list[str]:
@@ -636,6 +630,11 @@ _CS_COLUMNS = (
     "cs_id", "connector", "anchor", "dn", "object_type", "attributes", "pending_import",
     "mv_id", "joined_by", "keeps_mv", "pending_export", "unconfirmed", "export_in_flight",
 )  # fmt: skip
+_STAGED_WITH_CURRENT = (
+    "SELECT s.anchor, s.dn, s.object_type, s.attributes, c.cs_id FROM import_staging s"
+    " LEFT JOIN cs_objects c ON c.connector = s.connector AND c.anchor = s.anchor"
+    " WHERE s.connector = {} AND s.anchor > {} ORDER BY s.anchor LIMIT {}"
+)
 _PUT_EXPORTED = (
     "UPDATE cs_objects SET anchor = {}, dn = {}, pending_export = {}, unconfirmed = {},"
     " export_in_flight = {}, to_export = {} WHERE cs_id = {}"
