@@ -11,7 +11,12 @@ In one run, against one throw-away DC and one served directory:
   ldapsearch + raw ``$batch``; ``phases_ratio`` leaves out the process start);
 - a delta cycle after changing 1% of the users (``hybridsync run delta``);
 - latency: from an attribute change in AD to the change visible in the cloud, with
-  ``hybridsync run --delta`` started right after the change.
+  ``hybridsync run --delta`` started right after the change (three times; the median).
+
+Every ``hybridsync`` process is measured in wall time and in CPU time (user + system),
+beside the load average: the machine may be shared. Before measuring, the environment's
+bytecode is compiled, as ``pip install`` does (a process that must compile every module
+it imports, e.g. under ``PYTHONDONTWRITEBYTECODE=1``, starts seconds slower).
 
 Needs root (a loopback address for the DC) and the samba and ldap-utils packages.
 """
@@ -19,11 +24,15 @@ Needs root (a loopback address for the DC) and the samba and ldap-utils packages
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -152,6 +161,9 @@ write_quotas = []   # the served directory here has no quotas; raw $batch has no
 
 
 def hybridsync_run(config: Path, *args: str) -> tuple[float, dict[str, Any]]:
+    """Run ``hybridsync run ARGS --json``: wall seconds and the report (with the
+    process's CPU seconds added as ``cpu_s``)."""
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(
         [HYBRIDSYNC, "run", *args, "--json", "-c", str(config)],
@@ -161,7 +173,23 @@ def hybridsync_run(config: Path, *args: str) -> tuple[float, dict[str, Any]]:
     if done.returncode != 0:
         raise SystemExit(f"hybridsync run {' '.join(args)}: {done.returncode}\n{done.stderr}")
     report: dict[str, Any] = json.loads(done.stdout)
+    report["cpu_s"] = round(_children_cpu() - cpu_before, 3)
     return elapsed, report
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def compile_bytecode() -> float:
+    """Compile the environment's modules and hybridsync's, as an installer does."""
+    started = time.perf_counter()
+    package = Path(__file__).resolve().parents[1] / "src" / "hybridsync"
+    for directory in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
+        compileall.compile_dir(directory, quiet=2, workers=0)
+    compileall.compile_dir(package, quiet=2, workers=0)
+    return time.perf_counter() - started
 
 
 def phases(report: dict[str, Any]) -> dict[str, float]:
@@ -174,13 +202,16 @@ def exported(report: dict[str, Any]) -> int:
     return sum(r["counts"].get(k, 0) for r in runs for k in ("add", "update", "delete"))
 
 
-def change_latency(dc: SambaDC, tenant: CloudTenant, config: Path, dn: str) -> float:
-    """From a change in AD to the change visible in the cloud, with ``run --delta``."""
+def change_latency(
+    dc: SambaDC, tenant: CloudTenant, config: Path, dn: str, value: str
+) -> tuple[float, float]:
+    """From a change in AD to the change visible in the cloud, with ``run --delta``;
+    and the CPU seconds of that ``hybridsync`` process."""
     sam = dn.split(",")[0].removeprefix("CN=")
     with tenant.client(tenant.app_token(tenant.admin_app)) as http:
         started = time.perf_counter()
-        dc.modify(dn, {"department": "Latency"})
-        hybridsync_run(config, "--delta")
+        dc.modify(dn, {"department": value})
+        _, report = hybridsync_run(config, "--delta")
         while True:
             answer = http.get(
                 "/v1.0/users",
@@ -189,8 +220,8 @@ def change_latency(dc: SambaDC, tenant: CloudTenant, config: Path, dn: str) -> f
             )  # fmt: skip
             answer.raise_for_status()
             found = answer.json()["value"]
-            if found and found[0]["department"] == "Latency":
-                return time.perf_counter() - started
+            if found and found[0]["department"] == value:
+                return time.perf_counter() - started, report["cpu_s"]
             if time.perf_counter() - started > 60:
                 raise SystemExit("the change never reached the cloud")
             time.sleep(0.02)
@@ -210,6 +241,10 @@ def run(users: int) -> dict[str, Any]:
     return {"users": users, "provision_s": round(provisioned, 2), **measured}
 
 
+def load_average() -> str:
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
 def _measure(root: Path, dc: SambaDC, ou: str, dns: list[str], users: int) -> dict[str, Any]:
     with serve_cloud(root / "cloud") as server:
         ldapsearch = ldapsearch_seconds(dc, ou)
@@ -222,13 +257,17 @@ def _measure(root: Path, dc: SambaDC, ou: str, dns: list[str], users: int) -> di
             dc.modify(dn, {"title": "Changed"})
         delta_wall, delta = hybridsync_run(config, "delta")
         assert exported(delta) == len(dns[::100]), delta
-        latency = change_latency(dc, tenant, config, dns[len(dns) // 2])
+        latencies = [
+            change_latency(dc, tenant, config, dns[len(dns) // 2 + i], f"Latency{i}")
+            for i in range(3)
+        ]
     initial_phases = phases(initial)
     baseline = ldapsearch + raw_batch
     return {
         "ldapsearch_s": round(ldapsearch, 3),
         "raw_batch_s": round(raw_batch, 3),
         "initial_wall_s": round(initial_wall, 3),
+        "initial_cpu_s": initial["cpu_s"],
         "initial_phases_s": initial_phases,
         "import_ratio": round(initial_phases["ad full-import"] / ldapsearch, 2),
         "export_ratio": round(initial_phases["cloud export"] / raw_batch, 2),
@@ -236,8 +275,11 @@ def _measure(root: Path, dc: SambaDC, ou: str, dns: list[str], users: int) -> di
         "phases_ratio": round(sum(initial_phases.values()) / baseline, 2),
         "delta_changes": len(dns[::100]),
         "delta_wall_s": round(delta_wall, 3),
+        "delta_cpu_s": delta["cpu_s"],
         "delta_phases_s": phases(delta),
-        "change_to_cloud_s": round(latency, 3),
+        "change_to_cloud_s": round(statistics.median([s for s, _ in latencies]), 3),
+        "change_to_cloud_runs_s": [round(seconds, 3) for seconds, _ in latencies],
+        "change_run_cpu_s": [cpu for _, cpu in latencies],
     }
 
 
@@ -245,10 +287,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--no-bytecode", action="store_true", help="skip compiling bytecode (tests)"
+    )
     args = parser.parse_args(argv)
     if shutil.which("ldapsearch") is None:
         sys.exit("ldapsearch is needed (Debian package ldap-utils)")
-    result = run(args.users)
+    bytecode = 0.0 if args.no_bytecode else compile_bytecode()
+    load_before = load_average()
+    result = {**run(args.users), "bytecode_s": round(bytecode, 1)}
+    result["load_average"] = f"{load_before} -> {load_average()}"
     if args.json:
         print(json.dumps(result))
     else:

@@ -105,6 +105,9 @@ class SambaDC(DirectoryEditor):
             "pid directory": self.workdir / "run",
             "log file": self.workdir / "log.%m",
             "dsdb:schema update allowed": "true",
+            # A throw-away DC needs no fsync per write (a killed samba loses nothing; only
+            # a machine crash would): adds are about 20 times faster.
+            "ldb:nosync": "true",
             # winbindd is a separate package, and NetBIOS, WINS, NTP signing and dynamic DNS
             # are not needed for LDAP, Kerberos, SMB and DRSUAPI.
             "server services": "s3fs, rpc, ldap, cldap, kdc, drepl, kcc",

@@ -7,12 +7,57 @@ import), 3 configuration error.
 
 from __future__ import annotations
 
-import typer
+import importlib
+from typing import Any
 
-from hybridsync import __version__
+import typer
+from typer.core import TyperGroup
+
+COMMAND_MODULES = {
+    "agent": "agent",
+    "apply": "plan",
+    "cloud": "cloud",
+    "demo": "demo",
+    "expr": "expr",
+    "history": "status",
+    "init": "init",
+    "phs": "phs",
+    "plan": "plan",
+    "preview": "preview",
+    "run": "run",
+    "scheduler": "scheduler",
+    "status": "status",
+}
+"""Each command (or command group) and the module that defines it. A command's module
+is imported only when that command runs: ``hybridsync run`` need not load the cloud
+directory's web application, nor ``hybridsync cloud serve`` the sync engine."""
+
+
+class LazyCommands(TyperGroup):
+    """The root group: lists every command, imports a command's module on first use."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            importlib.import_module(f"hybridsync.cli.{COMMAND_MODULES[cmd_name]}")
+            # typer builds click commands from what is registered on ``app`` by now.
+            loaded = typer.main.get_group(app).commands.get(cmd_name)
+            if loaded is not None:
+                self.commands[cmd_name] = loaded
+        return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and args[0] not in COMMAND_MODULES:
+            for name in COMMAND_MODULES:  # an unknown name: load all, to suggest the nearest
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
 
 app = typer.Typer(
     name="hybridsync",
+    cls=LazyCommands,
     help="Sync on-premises Active Directory into an Entra-compatible cloud directory.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -21,6 +66,8 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:
+        from hybridsync import __version__
+
         typer.echo(f"hybridsync {__version__}")
         raise typer.Exit()
 
@@ -57,24 +104,10 @@ def _root(
         raise typer.Exit(3) from exc
 
 
-def _register_commands() -> None:
-    # Each command group lives in its own module and adds itself to ``app``.
-    from hybridsync.cli import (  # noqa: F401
-        agent,
-        cloud,
-        demo,
-        expr,
-        init,
-        phs,
-        plan,
-        preview,
-        run,
-        scheduler,
-        status,
-    )
-
-
-_register_commands()
+def load_all_commands() -> None:
+    """Import every command's module (each adds its commands to ``app``)."""
+    for module in sorted(set(COMMAND_MODULES.values())):
+        importlib.import_module(f"hybridsync.cli.{module}")
 
 
 def main() -> None:
@@ -82,4 +115,4 @@ def main() -> None:
     app()
 
 
-__all__ = ["app", "main"]
+__all__ = ["COMMAND_MODULES", "LazyCommands", "app", "load_all_commands", "main"]

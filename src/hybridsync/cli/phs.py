@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import structlog
 import typer
 
 from hybridsync.cli import app, exit_codes
@@ -14,6 +15,7 @@ from hybridsync.errors import ConfigError, HybridsyncError
 from hybridsync.wiring import build_from_file
 from hybridsync.wiring.password_sync import password_sync_config, password_sync_from
 
+log = structlog.get_logger("hybridsync.phs")
 phs_app = typer.Typer(help="Password hash synchronization (every 2 minutes by default).")
 app.add_typer(phs_app, name="phs")
 
@@ -89,7 +91,8 @@ def start_phs_thread(
 
     Returns ``None`` when the configuration has no enabled ``[password_hash_sync]``. The
     thread builds its own engine objects (its own store connection) and ends when ``stop``
-    is set; a stopped run (DC or cloud unreachable) is retried at the next interval.
+    is set, after the run in progress; a stopped run (DC or cloud unreachable) is retried
+    at the next interval, and so is a setup that failed (a secret not readable yet).
     """
     built = build_from_file(config)
     phs_config = built.config.password_hash_sync
@@ -100,10 +103,16 @@ def start_phs_thread(
 
     def schedule() -> None:
         try:
-            with password_sync_from(built) as phs:
-                run_forever(phs.run_once, interval_seconds=every, stop=stop)
+            while not stop.is_set():
+                try:
+                    with password_sync_from(built) as phs:
+                        run_forever(phs.run_once, interval_seconds=every, stop=stop)
+                except HybridsyncError as exc:
+                    log.error("phs.setup_failed", error=str(exc), retry_in_seconds=every)
+                    stop.wait(every)
         finally:
             built.close()
+            log.info("phs.stopped")
 
     thread = threading.Thread(target=schedule, name="password-hash-sync", daemon=True)
     thread.start()

@@ -1,19 +1,16 @@
-"""Progress of a run on the terminal: one bar per phase, then a summary table.
+"""Progress of a run on the terminal: one bar per run, then a summary table.
 
-The engine knows nothing of terminals. The bars are fed from the outside: each
-connector is wrapped so the objects its imports yield and the results its exports
-return are counted as they pass, and ``Engine.run`` is wrapped to open a bar per run
-profile. Totals come from the store (the connector space's size for an import, the
-pending exports for an export), so a bar shows objects done, rate and time left. A
-sync phase reads only the store: its bar shows the objects it covers when it ends.
+The engine drives the bars: it sends a progress event (``RunProgress``) when a run
+starts, when it knows how many objects it will process, after every committed batch and
+when it ends. Each run gets its own bar with objects done, rate and time left (the
+total is exact for a sync and an export, an estimate for a full import, unknown for a
+delta import). The bars go to stderr, so stdout stays clean for ``--json``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator
 
 from rich.console import Console
 from rich.progress import (
@@ -27,45 +24,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from hybridsync.engine import CycleReport, Profile, RunReport
-from hybridsync.wiring import Built
-
-COUNTED = {"full_import", "delta_import", "export"}
+from hybridsync.engine import CycleReport, RunControl, RunProgress
 
 
-class _Counted:
-    """A connector whose imports and exports advance the current bar."""
+class ProgressBars:
+    """A ``ProgressCallback`` drawing one bar per run on ``console``."""
 
-    def __init__(self, inner: Any, advance: Callable[[int], None]) -> None:
-        self._inner = inner
-        self._advance = advance
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(self._inner, name)
-        if name not in COUNTED:
-            return value
-        if name == "export":
-            return functools.partial(self._export, value)
-        return functools.partial(self._pages, value)
-
-    def _pages(self, method: Callable[..., Iterator[Any]], *args: Any) -> Iterator[Any]:
-        for page in method(*args):
-            self._advance(len(page.objects))
-            yield page
-
-    def _export(
-        self, method: Callable[..., Iterator[Any]], changes: Sequence[Any]
-    ) -> Iterator[Any]:
-        for result in method(changes):
-            self._advance(1)
-            yield result
-
-
-class RunProgress:
-    """Bars on ``console`` for every run the engine makes while installed."""
-
-    def __init__(self, built: Built, console: Console) -> None:
-        self._built = built
+    def __init__(self, console: Console) -> None:
         self._progress = Progress(
             TextColumn("{task.description:<28}"),
             BarColumn(),
@@ -77,51 +42,33 @@ class RunProgress:
             console=console,
             transient=False,
         )
-        self._task: TaskID | None = None
+        self._tasks: dict[str, TaskID] = {}
 
-    def _advance(self, amount: int) -> None:
-        if self._task is None:
+    def __call__(self, event: RunProgress) -> None:
+        task = self._tasks.get(event.run_id)
+        if task is None:
+            description = f"{event.connector} {event.phase}"
+            task = self._progress.add_task(description, total=event.total, rate="")
+            self._tasks[event.run_id] = task
+        if event.finished:
+            # A run ends complete, whatever the estimate was (the table says what it did).
+            self._progress.update(task, total=event.done, completed=event.done)
             return
-        self._progress.advance(self._task, amount)
-        task = self._progress.tasks[self._task]
-        rate = task.speed
-        self._progress.update(self._task, rate=f"{rate:,.0f}/s" if rate else "")
-
-    def _expected(self, connector: str, profile: Profile) -> int | None:
-        store = self._built.store
-        if profile is Profile.EXPORT:
-            return len(store.cs_ids_to_export(connector))
-        if profile is Profile.FULL_IMPORT:
-            return store.count_cs(connector) or None
-        return None
-
-    def _run(self, original: Callable[..., RunReport], connector: str, profile: Profile,
-             **options: Any) -> RunReport:  # fmt: skip
-        total = self._expected(connector, profile)
-        task = self._progress.add_task(f"{connector} {profile.value}", total=total, rate="")
-        self._task = task
-        try:
-            return original(connector, profile, **options)
-        finally:
-            # A phase ends complete, whatever the estimate was (the table says what it did).
-            done = int(self._progress.tasks[task].completed)
-            self._progress.update(task, total=done, completed=done)
-            self._task = None
+        # An estimate (a full import's) may fall short: never show more than 100%.
+        total = None if event.total is None else max(event.total, event.done)
+        self._progress.update(task, total=total, completed=event.done)
+        speed = self._progress.tasks[task].speed
+        self._progress.update(task, rate=f"{speed:,.0f}/s" if speed else "")
 
     @contextlib.contextmanager
-    def installed(self) -> Iterator[None]:
-        connectors = self._built.connectors
-        originals = dict(connectors)
-        engine = self._built.engine
-        for name, connector in originals.items():
-            connectors[name] = _Counted(connector, self._advance)
-        engine.run = functools.partial(self._run, engine.run)  # type: ignore[method-assign]
+    def installed(self, control: RunControl) -> Iterator[None]:
+        """Draw the bars of every run made under ``control`` within the block."""
+        control.progress = self
         try:
             with self._progress:
                 yield
         finally:
-            del engine.run
-            connectors.update(originals)
+            control.progress = None
 
 
 def summary_table(cycle: CycleReport) -> Table:

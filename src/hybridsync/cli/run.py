@@ -1,16 +1,22 @@
-"""``hybridsync run``: a cycle (initial, delta) or one run profile on one connector."""
+"""``hybridsync run``: a cycle (initial, delta) or one run profile on one connector.
+
+SIGTERM or Ctrl-C ends the run in progress after its current batch (``stopped-by-request``,
+exit status 2); a second one stops at once. Either way the next run completes the work.
+"""
 
 from __future__ import annotations
 
 import sys
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
 from hybridsync.cli import app, exit_codes
-from hybridsync.cli.progress import RunProgress, summary_table
+from hybridsync.cli.progress import ProgressBars, summary_table
+from hybridsync.cli.stopping import stop_on_signals
 from hybridsync.cli.sync import (
     ConfigOption,
     JsonOption,
@@ -61,7 +67,7 @@ def run(
     what = profile_name or what
     with engine_from(config, staging=staging, lock=f"run {what}") as built:
         if what in CYCLES:
-            with _bars(built, progress, as_json):
+            with _watched(built, progress, as_json):
                 cycle = built.engine.cycle(
                     what, allow_deletes=allow_deletes, allow_shrink=allow_shrink
                 )
@@ -75,7 +81,7 @@ def run(
         if connector is None:
             typer.echo("a run profile needs --connector NAME", err=True)
             raise typer.Exit(exit_codes.CONFIG_ERROR)
-        with _bars(built, progress, as_json):
+        with _watched(built, progress, as_json):
             report = built.engine.run(
                 connector, profile, allow_deletes=allow_deletes, allow_shrink=allow_shrink
             )
@@ -83,10 +89,23 @@ def run(
         raise typer.Exit(exit_code(report.status))
 
 
-def _bars(built: Built, wanted: bool | None, as_json: bool) -> AbstractContextManager[None]:
+@contextmanager
+def _watched(built: Built, wanted: bool | None, as_json: bool) -> Iterator[None]:
+    """Signals stop the run after its batch; bars on stderr when wanted (default: on a
+    terminal, never with ``--json`` unless forced)."""
     console = Console(stderr=True)
     show = wanted if wanted is not None else (console.is_terminal and not as_json)
-    return RunProgress(built, console).installed() if show else nullcontext()
+    control = built.engine.context.control
+    try:
+        with stop_on_signals(control.stop, event="run.stopping"):
+            if not show:
+                yield
+                return
+            with ProgressBars(console).installed(control):
+                yield
+    except KeyboardInterrupt:
+        typer.echo("stopped at once: the next run completes the interrupted work", err=True)
+        raise typer.Exit(exit_codes.STOPPED) from None
 
 
 def print_cycle_table(cycle: CycleReport) -> None:

@@ -8,32 +8,35 @@ an initial cycle. Every cycle holds the store's sync lock (see ``runlock``): a m
 ``hybridsync run`` in progress makes the scheduler skip that tick, and the other way
 round.
 
-SIGTERM or SIGINT: the run in progress (one profile on one connector) finishes, every
-batch of it committed; the cycle's remaining runs are left to the next cycle, and the
-process exits with status 0. A second signal stops at once, which the engine survives
-like any crash (the next cycle completes the interrupted work).
+With ``[password_hash_sync] enabled = true`` the same process runs password hash sync on
+its own schedule, in a thread beside the cycles (see ``phs.start_phs_thread``).
+
+SIGTERM or SIGINT: the run in progress finishes its current batch (committed) and ends
+``stopped-by-request``; the cycle starts no further run, password hash sync finishes
+its current run, and the process exits with status 0. The next cycle completes the
+interrupted work, as after a crash. A second signal stops at once, which the engine
+survives like any crash.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import structlog
 import typer
 
 from hybridsync.cli import app, exit_codes
+from hybridsync.cli.phs import start_phs_thread
 from hybridsync.cli.runlock import SyncInProgress, sync_lock
+from hybridsync.cli.stopping import stop_on_signals
 from hybridsync.cli.sync import ConfigOption, config_path, exit_code
-from hybridsync.engine import CycleReport, Profile, RunReport
+from hybridsync.engine import CycleReport
 from hybridsync.errors import HybridsyncError
 from hybridsync.wiring import Built, build_from_file
 
@@ -98,8 +101,8 @@ class Scheduler:
             with sync_lock(built.config.path(built.config.store), "scheduler"):
                 kind = _cycle_kind(built)
                 log.info("scheduler.cycle_started", cycle=kind)
-                guarded = functools.partial(_unless_stopping, self.stop, built.engine.run)
-                built.engine.run = guarded  # type: ignore[method-assign]
+                # A stop ends the run in progress after its batch, and the cycle.
+                built.engine.context.control.stop = self.stop
                 cycle = built.engine.cycle(kind)
         except SyncInProgress as exc:
             log.warning("scheduler.cycle_skipped", reason=str(exc))
@@ -108,21 +111,6 @@ class Scheduler:
             built.close()
         _log_cycle(cycle)
         return cycle.status
-
-
-SHUTDOWN = "stopped-shutdown"
-
-
-def _unless_stopping(
-    stop: threading.Event, run: Callable[..., RunReport], connector: str, profile: Profile,
-    **options: Any,
-) -> RunReport:  # fmt: skip
-    """Start a run only while not stopping: a stop lets the current run finish, and the
-    cycle's remaining runs are left to the next cycle (nothing is lost: what was
-    imported and not yet synced or exported is still pending there)."""
-    if not stop.is_set():
-        return run(connector, profile, **options)
-    return RunReport(connector, profile, status=SHUTDOWN, message="left to the next cycle")
 
 
 def _cycle_kind(built: Built) -> str:
@@ -151,18 +139,6 @@ def _log_cycle(cycle: CycleReport) -> None:
     level("scheduler.cycle_finished", cycle=cycle.kind, status=cycle.status)
 
 
-def _install_signal_handlers(stop: threading.Event) -> None:
-    def handle(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            # Second signal: stop now. Committed batches stay; the next cycle resumes.
-            raise KeyboardInterrupt
-        log.info("scheduler.stopping", signal=signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handle)
-    signal.signal(signal.SIGINT, handle)
-
-
 IntervalOption = typer.Option(
     "30m",
     "--interval",
@@ -172,6 +148,8 @@ IntervalOption = typer.Option(
 MaxCyclesOption = typer.Option(
     None, "--max-cycles", min=1, help="Exit after this many cycles (default: run until stopped)."
 )
+PHS_STOP_SECONDS = 120.0
+"""How long a stop waits for a password hash sync run in progress to finish."""
 
 
 @app.command("scheduler")
@@ -196,11 +174,20 @@ def scheduler(
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     runner = Scheduler(path, seconds, max_cycles)
-    _install_signal_handlers(runner.stop)
-    log.info("scheduler.started", config=str(path), interval_seconds=seconds)
-    try:
-        runner.run()
-    except KeyboardInterrupt:
-        log.warning("scheduler.interrupted")
-        raise typer.Exit(exit_codes.STOPPED) from None
+    with stop_on_signals(runner.stop, event="scheduler.stopping"):
+        phs = start_phs_thread(path, runner.stop)
+        log.info(
+            "scheduler.started",
+            config=str(path),
+            interval_seconds=seconds,
+            phs_enabled=phs is not None,
+        )
+        try:
+            runner.run()
+            runner.stop.set()  # --max-cycles ran: password hash sync stops too
+            if phs is not None:
+                phs.join(PHS_STOP_SECONDS)
+        except KeyboardInterrupt:
+            log.warning("scheduler.interrupted")
+            raise typer.Exit(exit_codes.STOPPED) from None
     log.info("scheduler.stopped", cycles=len(runner.statuses))

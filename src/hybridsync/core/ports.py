@@ -135,6 +135,11 @@ class ExportResult:
     """For an applied add: the anchor the target assigned."""
     message: str = ""
     """For a rejected or unknown change: what the target said, naming the attribute."""
+    written: Mapping[str, Values] = field(default_factory=dict)
+    """For an applied add: values the target now holds beyond the change's own (defaults
+    the connector filled in, values the target sets itself). Like the change's values
+    they are expected back from the next import, so that import confirms the add
+    instead of bringing the object back to sync."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hybridsync.engine.context import EngineContext
+from hybridsync.engine.control import ProgressCallback, RunControl, RunProgress
 from hybridsync.engine.report import CycleReport, Profile, RunReport, Status
 from hybridsync.engine.runner import Engine
 from hybridsync.engine.settings import EngineSettings
@@ -13,6 +14,9 @@ __all__ = [
     "EngineContext",
     "EngineSettings",
     "Profile",
+    "ProgressCallback",
+    "RunControl",
+    "RunProgress",
     "RunReport",
     "Status",
 ]

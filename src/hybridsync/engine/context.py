@@ -10,6 +10,7 @@ from hybridsync.core.ports import Connector
 from hybridsync.core.rules import Direction, RuleSet, SyncRule
 from hybridsync.core.schema import PERSON
 from hybridsync.core.storage import Store
+from hybridsync.engine.control import RunControl
 from hybridsync.engine.settings import EngineSettings
 from hybridsync.errors import ConfigError
 
@@ -20,6 +21,8 @@ class EngineContext:
     rules: RuleSet
     connectors: Mapping[str, Connector]
     settings: EngineSettings = field(default_factory=EngineSettings)
+    control: RunControl = field(default_factory=RunControl)
+    """Stop requests and progress callbacks, honoured at batch boundaries."""
     _parameters: dict[str, Mapping[str, str]] = field(default_factory=dict)
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
     """Rules per connector, targets, multi-valued sets: asked for once per object."""

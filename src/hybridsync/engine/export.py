@@ -39,11 +39,13 @@ def export(
     store = context.store
     ids = store.cs_ids_to_export(name)
     size = max(1, connector.capabilities.export_batch_size)
+    context.control.expect(report, len(ids))
     for start in range(0, len(ids), size):
-        objects = store.get_cs_many(ids[start : start + size])
-        objects = _settle_in_flight(context, connector, objects, report)
+        batch = ids[start : start + size]
+        objects = _settle_in_flight(context, connector, store.get_cs_many(batch), report)
         changes = [change_for(cs) for cs in objects]
         if not changes:
+            context.control.committed(report, len(batch))
             continue
         with store.transaction():
             store.mark_in_flight([cs.cs_id for cs in objects])
@@ -55,6 +57,7 @@ def export(
             store.record_errors(report.run_id, errors)
         checkpoint()
         report.errors.extend(errors)
+        context.control.committed(report, len(batch))
 
 
 def check_deletion_threshold(context: EngineContext, name: str) -> None:
@@ -156,6 +159,7 @@ def _settle(
 def _applied(cs: CSObject, change: ExportChange, result: ExportResult) -> CSObject:
     sent = {item.name: item.values for item in change.changes}
     unconfirmed = dict(cs.unconfirmed)
+    unconfirmed.update(result.written)
     unconfirmed.update(sent)
     return replace(
         cs,

@@ -39,6 +39,7 @@ def full_import(
     store = context.store
     with store.transaction():
         store.clear_staging(name)
+    context.control.expect(report, store.count_imported(name) or None)
     watermark: str | None = None
     unreadable: list[UnreadableRecord] = []
     for page in connector.full_import():
@@ -48,6 +49,7 @@ def full_import(
         watermark = page.watermark if page.watermark is not None else watermark
         unreadable.extend(page.unreadable)
         report.count("read", len(page.objects))
+        context.control.committed(report, len(page.objects))
     held = _report_unreadable(context, name, unreadable, report)
     current = store.count_imported(name)
     if not allow_shrink:
@@ -99,6 +101,7 @@ def delta_import(
             _apply_objects(context, name, kept, report)
         checkpoint()
         report.count("read", len(page.objects))
+        context.control.committed(report, len(page.objects))
     held = _report_unreadable(context, name, unreadable, report)
     if held is not None and any(obj.anchor in held for obj in deletes):
         # The source could not carry these objects into its new watermark: keep the old

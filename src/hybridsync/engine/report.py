@@ -31,6 +31,7 @@ class Status:
     STOPPED_FULL_IMPORT_REQUIRED = "stopped-full-import-required"
     STOPPED_CONNECTOR = "stopped-connectivity"
     STOPPED_PLAN_MISMATCH = "stopped-plan-mismatch"
+    STOPPED_BY_REQUEST = "stopped-by-request"
     IN_PROGRESS = "in-progress"
 
 
@@ -90,12 +91,15 @@ class CycleReport:
     kind: str
     runs: list[RunReport] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    stopped: bool = False
+    """A stop request ended the cycle before all its runs (a run may have ended first)."""
 
     @property
     def status(self) -> str:
-        if not self.runs:
-            return Status.SUCCESS
-        return min((run.status for run in self.runs), key=status_rank)
+        statuses = [run.status for run in self.runs]
+        if self.stopped:
+            statuses.append(Status.STOPPED_BY_REQUEST)
+        return min(statuses, key=status_rank, default=Status.SUCCESS)
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -44,6 +44,7 @@ class Engine:
         with store.transaction():
             store.start_run(record)
         started = time.perf_counter()
+        self.context.control.begin(report)
         try:
             self._dispatch(connector, profile, report, allow_deletes, allow_shrink)
         except RunStopped as exc:
@@ -63,6 +64,7 @@ class Engine:
                     message=report.message,
                 )
             )
+        self.context.control.end(report)
         return report
 
     def _dispatch(
@@ -128,22 +130,36 @@ class Engine:
         order = list(context.run_order())
         failed: set[str] = set()
         for name in order:
+            if self._stopping(cycle):
+                return cycle
             profile = self._import_profile(kind, name, cycle)
             report = self.run(name, profile, allow_shrink=allow_shrink)
             cycle.runs.append(report)
             if report.status.startswith("stopped-"):
                 failed.add(name)
         for name in order:
+            if self._stopping(cycle):
+                return cycle
             if name in failed:
                 cycle.notes.append(f"{name}: sync skipped because its import stopped")
                 continue
             cycle.runs.append(self.run(name, self._sync_profile(kind, name, cycle)))
         for name in context.targets() if export else ():
+            if self._stopping(cycle):
+                return cycle
             if context.settings.staging_mode:
                 cycle.notes.append(f"{name}: staging mode, export skipped")
                 continue
             cycle.runs.append(self.run(name, Profile.EXPORT, allow_deletes=allow_deletes))
         return cycle
+
+    def _stopping(self, cycle: CycleReport) -> bool:
+        """A stop was requested: the cycle starts no further run (the next cycle does)."""
+        if not self.context.control.stopping:
+            return False
+        cycle.stopped = True
+        cycle.notes.append("stopped by request: the next cycle runs the rest")
+        return True
 
     def _import_profile(self, kind: str, name: str, cycle: CycleReport) -> Profile:
         if kind == "initial":

@@ -88,6 +88,7 @@ def synchronize(context: EngineContext, name: str, report: RunReport, *, full: b
     else:
         ids = store.cs_ids(name, pending_only=True)
     size = context.settings.batch_size
+    context.control.expect(report, len(ids))
     for start in range(0, len(ids), size):
         with store.transaction():
             errors = _sync_batch(context, name, ids[start : start + size], report, membership)
@@ -100,6 +101,7 @@ def synchronize(context: EngineContext, name: str, report: RunReport, *, full: b
                 f"more than {context.settings.error_limit} object errors; the run stopped "
                 "(the batches before were kept)",
             )
+        context.control.committed(report, len(ids[start : start + size]))
     if full:
         with store.transaction():
             store.put_connector_state(

@@ -22,10 +22,13 @@ def test_the_documented_commands_exist() -> None:
     # Read the commands' options without running the CLI (running it configures logging).
     import typer.main
 
-    from hybridsync.cli import app
+    from hybridsync.cli import app, load_all_commands
 
+    load_all_commands()
     agent = typer.main.get_command(app).commands["agent"]  # type: ignore[attr-defined]
-    (commands,) = re.findall(r"```sh\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
+    (commands,) = re.findall(
+        r"```sh runnable fixture=signin-agent\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL
+    )
     for verb in ("register", "run"):
         documented = re.findall(rf"hybridsync agent {verb}(.*?)(?:\n\S|\Z)", commands, re.DOTALL)
         options = {o for p in agent.commands[verb].params for o in p.opts}

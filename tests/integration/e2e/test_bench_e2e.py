@@ -21,10 +21,14 @@ def test_the_end_to_end_benchmark_runs_small() -> None:
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    result = module.main(["--users", "40", "--json"])  # asserts every export inside
+    # main() asserts every export inside.
+    result = module.main(["--users", "40", "--json", "--no-bytecode"])
     assert result["users"] == 40
     assert result["delta_changes"] == 1
     assert result["overall_ratio"] == pytest.approx(
         result["initial_wall_s"] / (result["ldapsearch_s"] + result["raw_batch_s"]), rel=0.05
     )
     assert result["change_to_cloud_s"] > 0
+    assert len(result["change_to_cloud_runs_s"]) == len(result["change_run_cpu_s"]) == 3
+    assert result["initial_cpu_s"] > 0
+    assert result["delta_cpu_s"] > 0

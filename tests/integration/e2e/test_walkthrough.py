@@ -1,26 +1,29 @@
 """docs/walkthrough.md, step by step, against the session's Samba DC (Contoso sample):
-``hybridsync cloud init``, ``cloud serve`` (a real process), ``init``, ``init --check``,
-``run initial`` and ``run --delta``, each as the user types it."""
+its ``fixture=walkthrough`` blocks run as written (``cloud init``, ``cloud serve`` as a
+real process, ``init``, ``init --check``, ``run initial``, ``preview``, ``run --delta``),
+so a documented command that breaks fails this test."""
 
 from __future__ import annotations
 
 import json
 import os
-import socket
+import shutil
 import ssl
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.conftest import REPO_ROOT
+from tests.docs.runnable import DocShell, runnable_blocks
 from tests.support.samba import SambaDC
 
 pytestmark = pytest.mark.samba
 HYBRIDSYNC = str(Path(sys.executable).parent / "hybridsync")
 MISSING_UPN = "UserPrincipalName is not present to determine UserType"
+DOC = REPO_ROOT / "docs" / "walkthrough.md"
+CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 
 
 def hybridsync(
@@ -32,88 +35,50 @@ def hybridsync(
     )  # fmt: skip
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[dict[str, str], int]]:
-    """Steps 1 and 2: the tenant, then ``cloud serve`` until the test ends."""
-    init = hybridsync(
-        tmp_path, "cloud", "init", "--data-dir", "cloud-data", "--tenant-domain",
-        "contoso.com", "--domain", "partners.contoso.com", "--json",
-    )  # fmt: skip
-    assert init.returncode == 0, init.stderr
-    app = json.loads(init.stdout)["application"]
-    port = free_port()
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(
-        [HYBRIDSYNC, "cloud", "serve", "--data-dir", "cloud-data", "--port", str(port)],
-        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+def test_the_walkthrough(samba_dc: SambaDC, tmp_path: Path) -> None:
+    """Every command of the walkthrough's blocks, as written, with the DC's address, the
+    tenant's application and the secrets in place of the documented ones."""
+    assert samba_dc.admin_upn == "Administrator@corp.contoso.com"  # as documented
+    shutil.copy(samba_dc.ca_file, tmp_path / "dc-ca.pem")
+    shell = DocShell(
+        tmp_path,
+        substitutions={"ldaps://dc1.corp.contoso.com": samba_dc.ldaps_url},
+        env={"HYBRIDSYNC_AD_PASSWORD": samba_dc.admin_password},
+    )
+    steps = [step for block in runnable_blocks(DOC, "walkthrough") for step in block.commands()]
+    assert [s.line.split()[1] for s in steps if s.line.startswith("hybridsync")] == [
+        "cloud", "cloud", "init", "init", "run", "preview", "run",
+    ]  # fmt: skip
+    outputs: dict[str, str] = {}
+    app: dict[str, str] = {}
     try:
-        deadline = time.monotonic() + 60
-        while not _answers(port):
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "cloud serve did not start"
-            time.sleep(0.2)
-        yield app, port
+        for step in steps:
+            done = shell.run(step)
+            if done is None:
+                continue
+            outputs[step.line] = done.stdout
+            if "cloud init" in step.line:  # step 1 answers with the sync application
+                app = json.loads(done.stdout)["application"]
+                shell.substitutions[CLIENT_ID] = app["client_id"]
+                shell.env["HYBRIDSYNC_CLOUD_SECRET"] = app["client_secret"]
+        first = next(out for line, out in outputs.items() if "run initial" in line)
+        assert MISSING_UPN in first  # the MSOL_ account, documented
+        port = int(shell.substitutions["8443"])
+        users = _cloud_users(port, tmp_path / "cloud-data" / "tls" / "ca.pem", app)
+        assert users["jdoe@contoso.com"] == "Member"
+        assert users["wmoran@partners.contoso.com"] == "Guest"
+        assert not [upn for upn in users if upn.lower().startswith("msol_")]
+        history = hybridsync(
+            tmp_path, "history", "--config", "hybridsync.toml", "--json", "--limit", "1",
+            env=shell.env,
+        )  # fmt: skip
+        assert history.returncode == 0, history.stderr
+        (delta_export,) = json.loads(history.stdout)
+        assert delta_export["profile"] == "export"
+        writes = delta_export["counts"]
+        assert sum(writes.get(k, 0) for k in ("add", "update", "delete")) == 0
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
-
-
-def _answers(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-def test_the_walkthrough(
-    served: tuple[dict[str, str], int], samba_dc: SambaDC, tmp_path: Path
-) -> None:
-    app, port = served
-    ca = tmp_path / "cloud-data" / "tls" / "ca.pem"
-    written = hybridsync(
-        tmp_path, "init", "--config", "hybridsync.toml", "--ad-url", samba_dc.ldaps_url,
-        "--bind-user", samba_dc.admin_upn, "--ad-ca-file", str(samba_dc.ca_file),
-        "--include-ou", samba_dc.ou("Staff"), "--include-ou", samba_dc.ou("Partners"),
-        "--partner-suffix", "@partners.contoso.com", "--cloud-url", f"https://127.0.0.1:{port}",
-        "--tenant", "contoso.com", "--client-id", app["client_id"],
-        "--cloud-ca-file", str(ca),
-    )  # fmt: skip
-    assert written.returncode == 0, written.stderr
-    secrets = {
-        "HYBRIDSYNC_AD_PASSWORD": samba_dc.admin_password,
-        "HYBRIDSYNC_CLOUD_SECRET": app["client_secret"],
-    }
-    check = hybridsync(tmp_path, "init", "--config", "hybridsync.toml", "--check", env=secrets)
-    assert check.returncode == 0, check.stdout + check.stderr
-
-    first = hybridsync(
-        tmp_path, "run", "initial", "--config", "hybridsync.toml", "--json", env=secrets
-    )
-    assert first.returncode == 1, first.stdout + first.stderr  # the MSOL_ account, documented
-    report = json.loads(first.stdout)
-    assert [e["message"] for r in report["runs"] for e in r["errors"]] == [MISSING_UPN]
-    users = _cloud_users(port, ca, app)
-    assert users["jdoe@contoso.com"] == "Member"
-    assert users["wmoran@partners.contoso.com"] == "Guest"
-    assert not [upn for upn in users if upn.lower().startswith("msol_")]
-
-    preview = hybridsync(
-        tmp_path, "preview", "jdoe@contoso.com", "--config", "hybridsync.toml", env=secrets
-    )
-    assert preview.returncode == 0, preview.stderr
-    delta = hybridsync(
-        tmp_path, "run", "--delta", "--config", "hybridsync.toml", "--json", env=secrets
-    )
-    assert delta.returncode in (0, 1), delta.stderr
-    writes = [r["counts"] for r in json.loads(delta.stdout)["runs"] if r["profile"] == "export"]
-    assert sum(c.get(k, 0) for c in writes for k in ("add", "update", "delete")) == 0
+        shell.close()
 
 
 def _cloud_users(port: int, ca: Path, app: dict[str, str]) -> dict[str, str]:

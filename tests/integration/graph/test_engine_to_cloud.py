@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import REPO_ROOT
 from tests.support.cloud_server import CloudServer, CloudTenant, graph_connector_toml, serve_cloud
 
+from hybridsync.engine import Profile
 from hybridsync.wiring import build_from_file
 
 SAMPLE = REPO_ROOT / "tests" / "samples" / "contoso-20.ldif"
@@ -96,5 +97,22 @@ def test_a_changed_attribute_reaches_the_cloud_in_a_delta_cycle(
         assert errors_of(report) == []
         assert exported(report) == 1
         assert cloud_users(tenant)["wmoran@contoso.com"]["department"] == "Legal"
+    finally:
+        built.close()
+
+
+def test_the_import_confirming_the_creates_leaves_nothing_to_sync(
+    tmp_path: Path, cloud: tuple[CloudServer, CloudTenant]
+) -> None:
+    # The directory holds more than the creates carried (the synced-user marker); the
+    # confirming import expects it, so the delta sync after it reads no object.
+    server, tenant = cloud
+    built = build_from_file(write_config(tmp_path, server, tenant))
+    try:
+        built.engine.cycle("initial")
+        confirming = built.engine.run("cloud", Profile.DELTA_IMPORT)
+        assert confirming.counts.get("read") == 20
+        assert built.store.cs_ids("cloud", pending_only=True) == []
+        assert exported(built.engine.cycle("delta")) == 0
     finally:
         built.close()

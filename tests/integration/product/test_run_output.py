@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.integration.product.conftest import invoke
@@ -43,3 +47,60 @@ def test_delta_and_profile_aliases(workspace: Path) -> None:
     )
     assert code == 0
     assert json.loads(output)["profile"] == "full-import"
+
+
+HYBRIDSYNC = str(Path(sys.executable).parent / "hybridsync")
+BAR = re.compile(r"^cloud export\s+━+\s+20/20", re.MULTILINE)
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [HYBRIDSYNC, *args], capture_output=True, text=True, check=False, timeout=120
+    )
+
+
+def run_in_terminal(*args: str) -> tuple[int, str]:
+    """The command with a pseudo-terminal as stdout and stderr: (status, what it showed)."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [HYBRIDSYNC, *args], stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal,
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "160"},
+    )  # fmt: skip
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed: the process ended
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    return process.wait(timeout=120), shown.decode(errors="replace")
+
+
+def test_json_stays_clean_with_bars_forced_onto_stderr(workspace: Path) -> None:
+    done = run_cli("run", "initial", "-c", str(workspace), "--json", "--progress")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["status"] == "success"  # nothing but the report
+    assert BAR.search(done.stderr)
+
+
+def test_no_bars_by_default_when_not_on_a_terminal(workspace: Path) -> None:
+    done = run_cli("run", "initial", "-c", str(workspace))
+    assert done.returncode == 0, done.stderr
+    assert "cycle initial: success" in done.stdout
+    assert "━" not in done.stderr
+    assert "━" not in done.stdout.split("cycle initial")[0]
+
+
+def test_bars_by_default_on_a_terminal_but_never_with_json(workspace: Path) -> None:
+    code, shown = run_in_terminal("run", "initial", "-c", str(workspace))
+    assert code == 0, shown
+    assert "cloud export" in shown
+    assert "20/20" in shown
+    code, shown = run_in_terminal("run", "delta", "-c", str(workspace), "--json")
+    assert code == 0, shown
+    assert "━" not in shown
+    assert json.loads(shown)["cycle"] == "delta"

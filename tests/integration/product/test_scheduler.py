@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.integration.product.conftest import invoke
@@ -91,7 +92,7 @@ def test_a_tick_skips_while_another_sync_holds_the_lock(workspace: Path) -> None
     assert history(workspace) == []
 
 
-def test_a_stop_during_a_cycle_finishes_the_run_and_leaves_the_rest_to_the_next(
+def test_a_stop_during_a_cycle_ends_the_run_after_its_batch_and_leaves_the_rest(
     workspace: Path,
 ) -> None:
     scheduler = Scheduler(workspace, interval=600)
@@ -100,28 +101,27 @@ def test_a_stop_during_a_cycle_finishes_the_run_and_leaves_the_rest_to_the_next(
     original_cycle = type(built.engine).cycle
     built.close()
 
-    def stop_after_first_run(engine: object, kind: str, **options: object) -> object:
-        run = engine.run  # type: ignore[attr-defined]
+    def stop_during_the_first_run(engine: Any, kind: str, **options: Any) -> Any:
+        control = engine.context.control
+        assert control.stop is scheduler.stop  # the scheduler's stop reaches the engine
+        # SIGTERM arrives while the first batch of the first run is being imported.
+        control.progress = lambda progress: scheduler.stop.set()
+        return original_cycle(engine, kind, **options)
 
-        def run_then_stop(*args: object, **kw: object) -> object:
-            report = run(*args, **kw)
-            scheduler.stop.set()  # SIGTERM arrives during the first run
-            return report
-
-        engine.run = run_then_stop  # type: ignore[attr-defined]
-        return original_cycle(engine, kind, **options)  # type: ignore[arg-type]
-
-    type(built.engine).cycle = stop_after_first_run  # type: ignore[assignment,method-assign]
+    type(built.engine).cycle = stop_during_the_first_run  # type: ignore[method-assign]
     try:
         scheduler.run()
     finally:
         type(built.engine).cycle = original_cycle  # type: ignore[method-assign]
-    assert scheduler.statuses == ["stopped-shutdown"]
+    assert scheduler.statuses == ["stopped-by-request"]
     recorded = history(workspace)
-    assert [(r["profile"], r["status"]) for r in recorded] == [("full-import", "success")]
+    assert [(r["profile"], r["status"]) for r in recorded] == [
+        ("full-import", "stopped-by-request")
+    ]
     # The next cycle completes the work: everything is exported.
     follow = Scheduler(workspace, max_cycles=1)
     follow.run()
+    assert follow.statuses == ["success"]
     exports = [r for r in history(workspace) if r["profile"] == "export"]
     assert exports[0]["counts"]["add"] == 20
 

@@ -3,14 +3,14 @@ processes), and the promise that the password is written nowhere."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.conftest import REPO_ROOT
+from tests.docs.runnable import DocShell, runnable_blocks
 from tests.support.cloud_server import CloudTenant
 from tests.support.samba import SambaDC
 from tests.support.signin import GRAPH_USER_READ, msal_app, public_client, sync_user
@@ -21,49 +21,52 @@ pytestmark = [
     pytest.mark.samba,
     pytest.mark.filterwarnings("ignore:This API has been deprecated:DeprecationWarning"),
 ]
-AD_PASSWORD_ENV = "HYBRIDSYNC_TEST_AGENT_AD_PASSWORD"
+DOC = REPO_ROOT / "docs" / "signin.md"
+DOCUMENTED_CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 
 
 @pytest.fixture
 def cli_agent(
     samba_dc: SambaDC, contoso: CloudTenant, tmp_path: Path
 ) -> Iterator[tuple[Path, Path]]:
-    """``hybridsync agent register`` then ``hybridsync agent run`` as separate processes."""
-    state, log = tmp_path / "agent-state", tmp_path / "agent.log"
-    env = {
-        "HYBRIDSYNC_CLOUD_ADMIN_SECRET": contoso.admin_app.client_secret or "",
-        AD_PASSWORD_ENV: samba_dc.admin_password,
-    }
-    registered = subprocess.run(
-        ["hybridsync", "agent", "register", "--cloud-url", contoso.server.base_url,
-         "--tenant", contoso.id, "--admin-client-id", contoso.admin_app.application.client_id,
-         "--ca-file", str(contoso.server.ca_path), "--state-dir", str(state), "--json"],
-        env={**os.environ, **env}, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert registered.returncode == 0, registered.stderr
-    assert oct((state / "agent-key.pem").stat().st_mode & 0o777) == "0o600"
-    config = tmp_path / "ad.toml"
-    config.write_text(
+    """docs/signin.md's ``fixture=signin-agent`` block as written: ``hybridsync agent
+    register`` then ``hybridsync agent run`` as separate processes, with the served
+    cloud's address and the tenant's admin application in place of the documented ones."""
+    state = tmp_path / "agent-state"
+    (tmp_path / "agent.toml").write_text(
         f'[ad]\nurl = "{samba_dc.ldaps_url}"\nbind_user = "{samba_dc.admin_upn}"\n'
-        f'password_env = "{AD_PASSWORD_ENV}"\nca_file = "{samba_dc.ca_file}"\n'
+        f'password_env = "HYBRIDSYNC_AD_PASSWORD"\nca_file = "{samba_dc.ca_file}"\n'
     )
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            ["hybridsync", "agent", "run", "--ad-config", str(config), "--state-dir", str(state),
-             "--workers", "2"],
-            env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    queue = signin_of(contoso.server.service).pta
-    deadline = time.monotonic() + 30
-    while not queue.connected_agents(contoso.id):
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, "the agent process never polled"
-        time.sleep(0.05)
+    shell = DocShell(
+        tmp_path,
+        substitutions={
+            "https://cloud.example:8443": contoso.server.base_url,
+            "--tenant contoso.com": f"--tenant {contoso.id}",
+            DOCUMENTED_CLIENT_ID: contoso.admin_app.application.client_id,
+            "cloud-ca.pem": str(contoso.server.ca_path),
+            "/var/lib/hybridsync-agent": str(state),
+        },
+        env={
+            "HYBRIDSYNC_CLOUD_ADMIN_SECRET": contoso.admin_app.client_secret or "",
+            "HYBRIDSYNC_AD_PASSWORD": samba_dc.admin_password,
+        },
+    )
+    (block,) = runnable_blocks(DOC, "signin-agent")
     try:
-        yield state, log
+        for step in block.commands():
+            shell.run(step)
+            if " agent register " in step.line:
+                assert oct((state / "agent-key.pem").stat().st_mode & 0o777) == "0o600"
+        ((_, process),) = shell.servers
+        queue = signin_of(contoso.server.service).pta
+        deadline = time.monotonic() + 30
+        while not queue.connected_agents(contoso.id):
+            assert process.poll() is None, (tmp_path / "server-0.log").read_text()
+            assert time.monotonic() < deadline, "the agent process never polled"
+            time.sleep(0.05)
+        yield state, tmp_path / "server-0.log"
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        shell.close()
 
 
 def test_password_is_written_nowhere(
@@ -90,7 +93,10 @@ def test_password_is_written_nowhere(
     captured = capfd.readouterr()
     assert password not in captured.out + captured.err
     for path in _files_to_search(contoso, tmp_path, samba_dc, started):
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # another process's temporary file, removed since
+            continue
         assert not any(needle in data for needle in needles), f"the password is in {path}"
 
 
@@ -114,5 +120,5 @@ def _files_to_search(
             except OSError:
                 continue
     assert any(p.name.startswith("cloud.db") for p in found)
-    assert any(p.name == "agent.log" for p in found)
+    assert any(p.name == "server-0.log" for p in found)  # the agent's output
     return found

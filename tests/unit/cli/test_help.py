@@ -7,10 +7,11 @@ from typing import Any
 import typer
 from typer.testing import CliRunner
 
-from hybridsync.cli import app
+from hybridsync.cli import app, load_all_commands
 
 
 def command_paths() -> list[list[str]]:
+    load_all_commands()  # the root group imports a command's module on first use
     root = typer.main.get_command(app)
     paths: list[list[str]] = []
 

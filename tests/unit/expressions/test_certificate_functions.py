@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -153,3 +155,24 @@ def test_is_cert_and_errors() -> None:
 def test_not_after_is_later_than_now_for_a_valid_certificate(rsa_cert: bytes) -> None:
     assert datetime.now(UTC) + timedelta(days=1) < NOT_AFTER
     assert evaluate("CertNotAfter([c]) > Now()", c=rsa_cert) is True
+
+
+def test_every_certificate_function_has_its_reader() -> None:
+    from hybridsync.expressions.functions import certificate, x509_fields
+
+    assert set(certificate._FIELD_NAMES) == set(x509_fields.FIELDS)
+
+
+def test_loading_the_language_does_not_load_x509_support() -> None:
+    # Every run compiles the rules; only a rule that reads a certificate pays for it.
+    script = (
+        "import sys\n"
+        "from hybridsync.expressions import compile_expression\n"
+        "assert compile_expression('Trim(\"a\")').evaluate({}) == 'a'\n"
+        "print('cryptography.x509' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -27,7 +27,7 @@ def _blocks(language: str) -> list[str]:
 
 def _sessions() -> list[tuple[str, str]]:
     sessions = []
-    for block in _blocks("sh"):
+    for block in _blocks("console runnable"):
         for command in re.split(r"^\$ ", block, flags=re.MULTILINE)[1:]:
             line, _, output = command.partition("\n")
             sessions.append((line, output))
@@ -51,7 +51,7 @@ def test_expression_examples(block: str) -> None:
 
 @pytest.mark.parametrize(("command", "output"), _sessions())
 def test_cli_sessions(command: str, output: str) -> None:
-    arguments = shlex.split(command)
+    arguments = shlex.split(command, comments=True)  # a trailing "# exit: N" is a note
     assert arguments[0] == "hybridsync"
     result = CliRunner().invoke(app, arguments[1:])
     assert result.stdout == output

@@ -220,7 +220,9 @@ class GraphConnector:
             FatalConnectorError: nothing more can be written (credentials, TLS, refused).
         """
         meter = ProgressMeter(len(changes), self._budget, self._progress, self._clock)
-        sender = BatchSender(self._client, self._budget, self._policy, self._tokens, meter)
+        sender = BatchSender(
+            self._client, self._budget, self._policy, self._tokens, meter, self._target
+        )
         matcher = Matcher(self._client, soft_match_upn=self.config.soft_match_upn)
         for kind in PHASES:
             chunks = _chunks([c for c in changes if c.kind is kind], self.config.batch_size)

@@ -119,8 +119,10 @@ class BatchSender:
         policy: RetryPolicy,
         tokens: TokenSource,
         meter: ProgressMeter,
+        target: mapping.Target,
     ):
         self._client = client
+        self._target = target
         self._budget = budget
         self._policy = policy
         self._tokens = tokens
@@ -182,7 +184,7 @@ class BatchSender:
             if op is None:
                 continue
             answered.add(item.id)
-            result = outcome(op, item)
+            result = outcome(op, item, self._target)
             if isinstance(result, ExportResult):
                 if conflicts is not None and op.method == "POST" and item.error().conflict:
                     conflicts[op.change.change_id] = result

@@ -94,7 +94,21 @@ def _anchor(change: ExportChange) -> str:
     return change.anchor
 
 
-def outcome(operation: Operation, item: BatchItemResponse) -> ExportResult | Verdict:
+def _created(operation: Operation, user: JsonObject, target: mapping.Target) -> ExportResult:
+    """An applied create: the new user's id, and what the directory holds beyond the
+    change: what the connector filled in (``accountEnabled``, ``mailNickname``, the
+    synced-user marker) and what the created user the directory returned shows."""
+    anchor = str(user.get("id") or "") or None
+    sent = {mapping.ALIASES.get(c.name.lower(), c.name).lower() for c in operation.change.changes}
+    held = mapping.attributes_from_user(operation.body or {}, target)
+    held.update(mapping.attributes_from_user(user, target))
+    written = {name: values for name, values in held.items() if name.lower() not in sent}
+    return ExportResult(operation.change.change_id, ExportOutcome.APPLIED, anchor, written=written)
+
+
+def outcome(
+    operation: Operation, item: BatchItemResponse, target: mapping.Target
+) -> ExportResult | Verdict:
     """The result of one ``$batch`` item, or the verdict to act on (retry, reauth)."""
     change_id = operation.change.change_id
     if operation.method == "DELETE" and item.status == 404:
@@ -103,10 +117,9 @@ def outcome(operation: Operation, item: BatchItemResponse) -> ExportResult | Ver
     error = item.error() if item.status >= 300 else None
     verdict = classify(item.status, operation.method, error)
     if verdict is Verdict.DONE:
-        anchor = operation.anchor
         if operation.method == "POST" and isinstance(item.body, dict):
-            anchor = str(item.body.get("id") or "") or None
-        return ExportResult(change_id, ExportOutcome.APPLIED, anchor)
+            return _created(operation, item.body, target)
+        return ExportResult(change_id, ExportOutcome.APPLIED, operation.anchor)
     assert error is not None
     if verdict is Verdict.REJECT:
         message = error.describe()

@@ -47,6 +47,17 @@ def test_a_create_carries_the_mapped_properties_and_the_sync_marker(
     assert "passwordProfile" not in user, "the project's directory needs no invented password"
 
 
+def test_an_applied_create_reports_what_the_directory_holds_beyond_the_change(
+    graph: FakeGraph, make_connector: ConnectorFactory
+) -> None:
+    (result,) = make_connector().export([add("c1", "QUJD", "ann@contoso.com")])
+    # Filled in by the connector or the directory, so the confirming import expects them.
+    assert result.written["onPremisesSyncEnabled"] == (True,)
+    assert result.written["mailNickname"] == ("ann",)
+    sent = {"onPremisesImmutableId", "userPrincipalName", "displayName", "accountEnabled"}
+    assert not sent & set(result.written), "the change's own values are not repeated"
+
+
 def test_against_entra_a_create_gets_a_random_password_that_never_shows_in_results(
     graph: FakeGraph, make_connector: ConnectorFactory
 ) -> None:

@@ -1,0 +1,42 @@
+"""SIGTERM and SIGINT for the long-running commands: finish the batch, then stop.
+
+The first signal only sets the stop event the engine checks after each committed batch
+(``RunControl``): the run in progress ends with ``stopped-by-request`` and the command
+exits. A second signal stops at once (``KeyboardInterrupt``); the batch in flight rolls
+back and the next run completes the work, as after a crash.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger("hybridsync.stopping")
+SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event, *, event: str = "stopping") -> Iterator[None]:
+    """Within the block, SIGTERM or SIGINT sets ``stop`` (logged as ``event``)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread receives signals; its caller handles them
+        return
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        log.info(event, signal=signal.Signals(signum).name)
+        stop.set()
+
+    previous: dict[int, Any] = {number: signal.signal(number, handle) for number in SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -1,0 +1,78 @@
+"""The root group lists every command but imports a command's module only when it runs."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import subprocess
+import sys
+
+import typer.main
+from typer.testing import CliRunner
+
+import hybridsync.cli
+from hybridsync.cli import COMMAND_MODULES, app
+
+
+def test_the_map_names_exactly_the_commands_the_modules_register() -> None:
+    # Every module of the package, listed in the map or not (a new command module must
+    # be added to the map, or ``hybridsync`` would never show it).
+    for module in pkgutil.iter_modules(hybridsync.cli.__path__):
+        importlib.import_module(f"hybridsync.cli.{module.name}")
+    group = typer.main.get_group(app)
+    assert set(group.commands) == set(COMMAND_MODULES)
+    for info in app.registered_commands:
+        assert info.callback is not None
+        name = info.name or info.callback.__name__
+        assert info.callback.__module__ == f"hybridsync.cli.{COMMAND_MODULES[name]}", name
+    for group_info in app.registered_groups:
+        assert group_info.name is not None
+        callbacks = [c.callback for c in group_info.typer_instance.registered_commands]
+        modules = {c.__module__ for c in callbacks if c is not None}
+        assert modules == {f"hybridsync.cli.{COMMAND_MODULES[group_info.name]}"}
+
+
+def _modules_after(*args: str) -> set[str]:
+    """The modules a fresh interpreter holds after running ``hybridsync ARGS``."""
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from hybridsync.cli import app\n"
+        f"result = CliRunner().invoke(app, {list(args)!r})\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.split())
+
+
+def test_run_does_not_load_the_cloud_directory_application() -> None:
+    modules = _modules_after("run", "--help")
+    assert "hybridsync.cli.run" in modules
+    assert not {"fastapi", "hybridsync.cloud", "hybridsync.cli.cloud"} & modules
+
+
+def test_cloud_serve_does_not_load_the_sync_engine() -> None:
+    modules = _modules_after("cloud", "serve", "--help")
+    assert "hybridsync.cli.cloud" in modules
+    assert not {"hybridsync.engine", "hybridsync.cli.run"} & modules
+
+
+def test_the_root_help_lists_every_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "from hybridsync.cli import main; main()", "--help"],
+        capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    listed = {line.split()[1] for line in done.stdout.splitlines() if line.startswith("│ ")}
+    assert set(COMMAND_MODULES) <= listed
+
+
+def test_a_mistyped_command_still_gets_a_suggestion() -> None:
+    result = CliRunner().invoke(app, ["rnu"])
+    assert result.exit_code == 2
+    assert "Did you mean 'run'?" in result.output
