@@ -146,8 +146,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             scoped.close()
     result = {
         "users": count,
-        "attribute_scoped_full_sync_s": round(plain_s, 3),
-        "member_of_full_sync_s": round(scoped_s, 3),
+        "attribute_scoped_full_sync_s": round(plain_s, 6),
+        "member_of_full_sync_s": round(scoped_s, 6),
         "ratio": round(scoped_s / plain_s, 2),
         "delta_cycle_s": round(delta_s, 3),
         "marked": marked,

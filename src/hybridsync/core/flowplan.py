@@ -81,26 +81,16 @@ class FlowPlan:
         conflicts: list[tuple[int, FlowError]] = []
         steps = self._steps
         for target, numbers, updates_only in self._targets:
+            if updates_only and len(numbers) == 1:
+                # the common case, one Update flow: the loop below with a single step
+                number = numbers[0]
+                if kinds[number] is not None:  # else the flow failed: as if it did not exist
+                    resolved[target] = _one_update(kinds[number], values[number], steps[number])
+                continue
             if updates_only:
-                # Update semantics, written out: this runs for every target of every object
-                ran = contributed = False
-                for number in numbers:
-                    kind = kinds[number]
-                    if kind is None:
-                        continue  # the flow failed: as if it did not exist
-                    ran = True
-                    if kind is Kind.IGNORE:
-                        continue
-                    contributed = True
-                    if kind is Kind.VALUE:
-                        resolved[target] = Resolved(values[number], steps[number][0].name)
-                        break
-                    if kind is Kind.AUTHORITATIVE_NULL:
-                        resolved[target] = Resolved((), steps[number][0].name)
-                        break
-                else:
-                    if ran:
-                        resolved[target] = Resolved((), None, keep=not contributed)
+                outcome = _updates(numbers, kinds, values, steps)
+                if outcome is not None:
+                    resolved[target] = outcome
                 continue
             present = [
                 Contribution(steps[n][0], steps[n][1], kind, values[n])
@@ -147,6 +137,36 @@ class FlowPlan:
             kinds.append(kind)
             values.append(found)
         return kinds, values, errors
+
+
+def _updates(
+    numbers: tuple[int, ...], kinds: list[Kind | None], values: list[Values], steps: Sequence[_Step]
+) -> Resolved | None:
+    """Update semantics, written out: the outcome of a target fed by several Update flows
+    (``None``: none of them ran)."""
+    ran = contributed = False
+    for number in numbers:
+        kind = kinds[number]
+        if kind is None:
+            continue  # the flow failed: as if it did not exist
+        ran = True
+        if kind is Kind.IGNORE:
+            continue
+        contributed = True
+        if kind is Kind.VALUE:
+            return Resolved(values[number], steps[number][0].name)
+        if kind is Kind.AUTHORITATIVE_NULL:
+            return Resolved((), steps[number][0].name)
+    return Resolved((), None, keep=not contributed) if ran else None
+
+
+def _one_update(kind: Kind | None, values: Values, step: _Step) -> Resolved:
+    """The outcome of a target fed by one Update flow that ran."""
+    if kind is Kind.VALUE:
+        return Resolved(values, step[0].name)
+    if kind is Kind.AUTHORITATIVE_NULL:
+        return Resolved((), step[0].name)
+    return Resolved((), None, keep=kind is Kind.IGNORE)  # IGNORE keeps; NULL clears
 
 
 _PLANS: dict[tuple[tuple[int, ...], bool], FlowPlan] = {}

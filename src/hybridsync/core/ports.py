@@ -62,6 +62,24 @@ class ImportPage:
 
     objects: Sequence[ImportedObject]
     watermark: str | None = None
+    unreadable: Sequence[UnreadableRecord] = ()
+    """Records read but not understood: object errors, never deletes of their objects."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableRecord:
+    """A record the connector could not read (a syntax error, bad encoding).
+
+    The engine reports it as an object error and keeps the stored object it stands for
+    unchanged: found by ``anchor``, else by ``dn``. When neither could be read, no object
+    is deleted by that import at all, since any of them might be this record.
+    """
+
+    where: str
+    """Where the record is in the source, for example ``line 120``."""
+    message: str
+    dn: str = ""
+    anchor: str | None = None
 
 
 class ExportKind(enum.Enum):

@@ -92,7 +92,8 @@ def change_for(cs: CSObject) -> ExportChange:
         kind = ExportKind.ADD
     dn_values = values.pop("dn", ())
     dn = str(dn_values[0]) if dn_values else cs.dn
-    changes = tuple(AttributeChange(k, v) for k, v in sorted(values.items()))
+    names = sorted(values)
+    changes = tuple(map(AttributeChange, names, map(values.__getitem__, names)))
     return ExportChange(cs.cs_id, kind, cs.anchor, dn, cs.object_type, changes)
 
 
@@ -131,6 +132,7 @@ def _settle(
 ) -> list[ObjectError]:
     store = context.store
     errors: list[ObjectError] = []
+    exported: list[CSObject] = []
     by_id = {change.change_id: change for change in changes}
     for cs in objects:
         change = by_id[cs.cs_id]
@@ -139,7 +141,7 @@ def _settle(
             report.count("unknown")
             continue  # stays in flight: the next export reads it back first
         if result.outcome is ExportOutcome.REJECTED:
-            store.put_cs(replace(cs, export_in_flight=False))
+            exported.append(replace(cs, export_in_flight=False))
             errors.append(
                 ObjectError(name, cs.dn, result.message or "rejected", cs.anchor, kind="export")
             )
@@ -149,7 +151,8 @@ def _settle(
         if change.kind is ExportKind.DELETE:
             store.delete_cs(cs.cs_id)
         else:
-            store.put_cs(_applied(cs, change, result))
+            exported.append(_applied(cs, change, result))
+    store.put_exported(exported)
     return errors
 
 

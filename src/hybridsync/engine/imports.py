@@ -14,12 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from hybridsync.core.confirm import apply_import
-from hybridsync.core.objects import CSObject, PendingImport
+from hybridsync.core.objects import CSObject, ObjectError, PendingImport
 from hybridsync.core.ports import (
     ImportedObject,
     ImportKind,
     SupportsDeltaImport,
     SupportsFullImport,
+    UnreadableRecord,
 )
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint
@@ -40,18 +41,21 @@ def full_import(
         store.clear_staging(name)
     context.control.expect(report, store.count_imported(name) or None)
     watermark: str | None = None
+    unreadable: list[UnreadableRecord] = []
     for page in connector.full_import():
         with store.transaction():
             store.stage(name, page.objects)
         checkpoint()
         watermark = page.watermark if page.watermark is not None else watermark
+        unreadable.extend(page.unreadable)
         report.count("read", len(page.objects))
         context.control.committed(report, len(page.objects))
+    held = _report_unreadable(context, name, unreadable, report)
     current = store.count_imported(name)
     if not allow_shrink:
         _guard(context, name, current, current - len(store.cs_ids_not_staged(name)))
     with store.transaction():
-        _apply_staging(context, name, report)
+        _apply_staging(context, name, report, held)
         state = store.connector_state(name)
         store.put_connector_state(
             replace(
@@ -87,15 +91,27 @@ def delta_import(
     # the delta, and no delete ever comes from an import that did not finish.
     deletes: list[ImportedObject] = []
     watermark: str | None = None
+    unreadable: list[UnreadableRecord] = []
     for page in connector.delta_import(state.watermark):
         kept = [obj for obj in page.objects if obj.kind is not ImportKind.DELETE]
         deletes.extend(obj for obj in page.objects if obj.kind is ImportKind.DELETE)
         watermark = page.watermark if page.watermark is not None else watermark
+        unreadable.extend(page.unreadable)
         with store.transaction():
             _apply_objects(context, name, kept, report)
         checkpoint()
         report.count("read", len(page.objects))
         context.control.committed(report, len(page.objects))
+    held = _report_unreadable(context, name, unreadable, report)
+    if held is not None and any(obj.anchor in held for obj in deletes):
+        # The source could not carry these objects into its new watermark: keep the old
+        # one, so their records are read (and reported) again by the next delta.
+        watermark = None
+    if held is None:
+        report.notes.append(_NO_DELETES)
+        deletes, watermark = [], None
+    else:
+        deletes = [obj for obj in deletes if obj.anchor not in held]
     if deletes and not allow_shrink:
         current = store.count_imported(name)
         _guard(context, name, current, current - _held(context, name, deletes))
@@ -135,7 +151,42 @@ def _guard(context: EngineContext, name: str, current: int, remaining: int) -> N
         )
 
 
-def _apply_staging(context: EngineContext, name: str, report: RunReport) -> None:
+_NO_DELETES = (
+    "a record whose DN and anchor could not be read may be any stored object: "
+    "this import deleted nothing"
+)
+
+
+def _report_unreadable(
+    context: EngineContext, name: str, unreadable: Sequence[UnreadableRecord], report: RunReport
+) -> set[str] | None:
+    """Report each unreadable record as an object error; return the anchors whose stored
+    objects stay as they are, or ``None`` when any stored object might be one of them."""
+    held: set[str] = set()
+    errors: list[ObjectError] = []
+    unknown = False
+    for record in unreadable:
+        anchor = record.anchor
+        if anchor is None and record.dn:
+            found = context.store.cs_by_dn(name, record.dn)
+            anchor = found.anchor if found is not None else None
+        if anchor is not None:
+            held.add(anchor)
+        unknown = unknown or (not record.anchor and not record.dn)
+        where = f"{record.dn} ({record.where})" if record.dn else record.where
+        message = f"unreadable record, the stored object is kept: {record.message}"
+        errors.append(ObjectError(name, where, message, anchor, kind="import"))
+    if errors:
+        with context.store.transaction():
+            context.store.record_errors(report.run_id, errors)
+        report.errors.extend(errors)
+        report.count("unreadable", len(errors))
+    return None if unknown else held
+
+
+def _apply_staging(
+    context: EngineContext, name: str, report: RunReport, held: set[str] | None
+) -> None:
     store = context.store
     groups = context.membership_groups(name)
     for chunk in store.staged_with_current(name, context.settings.batch_size):
@@ -149,7 +200,10 @@ def _apply_staging(context: EngineContext, name: str, report: RunReport) -> None
                 report.count("added" if current is None else "updated")
         store.put_cs_many(updated)
         _mark_members(context, name, groups, changes, report)
-    gone = store.get_cs_many(store.cs_ids_not_staged(name))
+    if held is None:
+        report.notes.append(_NO_DELETES)
+        return
+    gone = [cs for cs in store.get_cs_many(store.cs_ids_not_staged(name)) if cs.anchor not in held]
     store.put_cs_many([_deleted(cs) for cs in gone])
     report.count("deleted", len(gone))
     _mark_members(context, name, groups, [(cs, None) for cs in gone], report)

@@ -15,6 +15,7 @@ from hybridsync.core.ports import ExportKind, ImportedObject
 from hybridsync.core.storage import ConnectorState, RunRecord
 from hybridsync.core.values import Values
 from hybridsync.store import tables
+from hybridsync.store.bulk import BulkWriter
 from hybridsync.store.codec import (
     dump_attributes,
     dump_lineage,
@@ -35,6 +36,7 @@ class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._connection: Connection = engine.connect()
+        self._bulk = BulkWriter(self._connection)
         self._depth = 0
         self._indexed: dict[str, frozenset[str]] = {}
         # Writes wait here until the transaction commits or something is read, so a
@@ -81,10 +83,19 @@ class SqlStore:
         self._indexed[space] = frozenset(attributes)
 
     def _run(self, statement: Any, parameters: Any = None) -> Any:
-        result = self._connection.execute(statement, parameters)
-        if self._growth is not None and isinstance(parameters, list):
-            self._growth.wrote(self._connection, statement, len(parameters))
-        return result
+        if isinstance(parameters, list) and parameters:
+            self._bulk.executemany(statement, parameters)
+            if self._growth is not None:
+                self._growth.wrote(self._connection, statement, len(parameters))
+            return None
+        return self._connection.execute(statement, parameters)
+
+    def _placeholders(self, count: int) -> str:
+        """``count`` positional parameters in the driver's own style."""
+        style = self._connection.dialect.paramstyle
+        if style == "numeric":
+            return ", ".join(f":{n}" for n in range(1, count + 1))
+        return ", ".join(["?" if style == "qmark" else "%s"] * count)
 
     def _read(self, statement: Any) -> Any:
         self._flush()
@@ -149,11 +160,14 @@ class SqlStore:
         return _cs(row) if row else None
 
     def get_cs_many(self, cs_ids: Sequence[str]) -> list[CSObject]:
+        # The batch read of every run: plain SQL text and rows taken as tuples, so no
+        # statement is compiled and no row is converted by SQLAlchemy on the way.
+        self._flush()
         found: list[CSObject] = []
         for start in range(0, len(cs_ids), _CHUNK):
-            part = list(cs_ids[start : start + _CHUNK])
-            rows = self._read(select(T.cs_objects).where(T.cs_objects.c.cs_id.in_(part)))
-            found.extend(_cs(row) for row in rows)
+            part = tuple(cs_ids[start : start + _CHUNK])
+            sql = _CS_BY_IDS + self._placeholders(len(part)) + ")"
+            found.extend(map(_cs_values, self._connection.exec_driver_sql(sql, part)))
         order = {cs_id: index for index, cs_id in enumerate(cs_ids)}
         found.sort(key=lambda cs: order[cs.cs_id])
         return found
@@ -317,6 +331,32 @@ class SqlStore:
             self._cs_pending[cs.cs_id] = cs
         self._wrote()
 
+    def put_exported(self, objects: Sequence[CSObject]) -> None:
+        """Store what an export changed of these objects (anchor, DN, pending export,
+        unconfirmed values, in-flight flag), leaving their attributes and links as stored:
+        a narrow update, nothing re-encoded that the export did not touch."""
+        waiting = [cs for cs in objects if cs.cs_id in self._cs_pending]
+        if waiting:  # written whole anyway: keep the order of the writes
+            self.put_cs_many(waiting)
+        rows = [
+            (
+                cs.anchor,
+                cs.dn,
+                dump_pending(cs.pending_export),
+                dump_attributes(cs.unconfirmed) if cs.unconfirmed else None,
+                cs.export_in_flight,
+                bool(cs.pending_export or cs.unconfirmed or cs.export_in_flight),
+                cs.cs_id,
+            )
+            for cs in objects
+            if cs.cs_id not in self._cs_pending
+        ]
+        if rows:
+            marks = self._placeholders(7).split(", ")
+            sql = _PUT_EXPORTED.format(*marks)
+            self._connection.exec_driver_sql(sql, rows)
+        self._wrote()
+
     def delete_cs(self, cs_id: str) -> None:
         self._cs_pending[cs_id] = None
         self._wrote()
@@ -399,29 +439,23 @@ class SqlStore:
     def staged_with_current(
         self, connector: str, chunk: int
     ) -> Iterator[list[tuple[ImportedObject, CSObject | None]]]:
-        """Staged objects in anchor order, a chunk at a time (keyset paging: bounded memory)."""
-        s, c = T.import_staging.c, T.cs_objects.c
+        """Staged objects in anchor order, a chunk at a time (keyset paging: bounded memory).
+        Plain SQL text and tuples: this reads every object of a full import."""
+        sql = _STAGED_WITH_CURRENT.format(*self._placeholders(3).split(", "))
         last = ""
         while True:
-            query = (
-                select(T.import_staging, c.cs_id.label("current_id"))
-                .outerjoin(T.cs_objects, (c.connector == s.connector) & (c.anchor == s.anchor))
-                .where(s.connector == connector, s.anchor > last)
-                .order_by(s.anchor)
-                .limit(chunk)
-            )
-            part = self._read(query).fetchall()
+            self._flush()
+            part = self._connection.exec_driver_sql(sql, (connector, last, chunk)).fetchall()
             if not part:
                 return
-            last = part[-1].anchor
-            ids = [r.current_id for r in part if r.current_id]
-            current = {cs.cs_id: cs for cs in self.get_cs_many(ids)}
+            last = part[-1][0]
+            current = {cs.cs_id: cs for cs in self.get_cs_many([r[4] for r in part if r[4]])}
             yield [
                 (
-                    ImportedObject(r.anchor, r.dn, r.object_type, _loaded(r.attributes)),
-                    current.get(r.current_id) if r.current_id else None,
+                    ImportedObject(anchor, dn, object_type, _loaded(attributes)),
+                    current.get(current_id) if current_id else None,
                 )
-                for r in part
+                for anchor, dn, object_type, attributes, current_id in part
             ]
 
     def cs_ids_not_staged(self, connector: str) -> list[str]:
@@ -575,6 +609,46 @@ def _cs_row(cs: CSObject) -> dict[str, Any]:
         "export_in_flight": cs.export_in_flight,
         "to_export": bool(cs.pending_export or cs.unconfirmed or cs.export_in_flight),
     }
+
+
+_CS_COLUMNS = (
+    "cs_id", "connector", "anchor", "dn", "object_type", "attributes", "pending_import",
+    "mv_id", "joined_by", "keeps_mv", "pending_export", "unconfirmed", "export_in_flight",
+)  # fmt: skip
+_STAGED_WITH_CURRENT = (
+    "SELECT s.anchor, s.dn, s.object_type, s.attributes, c.cs_id FROM import_staging s"
+    " LEFT JOIN cs_objects c ON c.connector = s.connector AND c.anchor = s.anchor"
+    " WHERE s.connector = {} AND s.anchor > {} ORDER BY s.anchor LIMIT {}"
+)
+_PUT_EXPORTED = (
+    "UPDATE cs_objects SET anchor = {}, dn = {}, pending_export = {}, unconfirmed = {},"
+    " export_in_flight = {}, to_export = {} WHERE cs_id = {}"
+)
+_PENDING_IMPORT = {kind.value: kind for kind in PendingImport}
+_CS_BY_IDS = f"SELECT {', '.join(_CS_COLUMNS)} FROM cs_objects WHERE cs_id IN ("
+
+
+def _cs_values(row: Sequence[Any]) -> CSObject:
+    """A CS object from the values of :data:`_CS_COLUMNS`, in that order."""
+    (cs_id, connector, anchor, dn, object_type, attributes_text, pending_import, mv_id,
+     joined_by, keeps_mv, pending_export, unconfirmed, export_in_flight) = row  # fmt: skip
+    attributes = load_attributes(attributes_text)
+    _remember_text(attributes, attributes_text, indexed=True)
+    return CSObject(
+        cs_id,
+        connector,
+        anchor,
+        dn,
+        object_type,
+        attributes,
+        _PENDING_IMPORT[pending_import],
+        mv_id,
+        joined_by,
+        bool(keeps_mv),
+        load_pending(pending_export),
+        load_attributes(unconfirmed),
+        bool(export_in_flight),
+    )
 
 
 def _cs(row: Row[Any]) -> CSObject:

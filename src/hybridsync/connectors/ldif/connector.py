@@ -23,8 +23,14 @@ from hybridsync.connectors.ldif.convert import (
     object_type,
     to_imported,
 )
-from hybridsync.connectors.ldif.parser import LdifRecord, parse_block
-from hybridsync.core.ports import Capabilities, ImportedObject, ImportKind, ImportPage
+from hybridsync.connectors.ldif.parser import LdifRecord, LdifSyntaxError, parse_block
+from hybridsync.core.ports import (
+    Capabilities,
+    ImportedObject,
+    ImportKind,
+    ImportPage,
+    UnreadableRecord,
+)
 from hybridsync.errors import FatalConnectorError
 
 
@@ -60,17 +66,21 @@ class LdifSource:
     def full_import(self) -> Iterator[ImportPage]:
         blocks: dict[str, str] = {}
         page: list[ImportedObject] = []
+        unreadable: list[UnreadableRecord] = []
         for block_digest, line, raw in self._blocks():
             entry = self._entry(line, raw)
+            if isinstance(entry, UnreadableRecord):
+                unreadable.append(entry)
+                continue
             if entry is None:
                 continue
             anchor, record, kind = entry
             blocks[block_digest] = anchor
             page.append(self._imported(record, kind, anchor, ImportKind.PRESENT))
             if len(page) >= self._config.page_size:
-                yield ImportPage(page)
-                page = []
-        yield ImportPage(page, _encode(blocks))
+                yield ImportPage(page, unreadable=unreadable)
+                page, unreadable = [], []
+        yield ImportPage(page, _encode(blocks), unreadable)
 
     def delta_import(self, watermark: str) -> Iterator[ImportPage]:
         """Only the records whose text changed are decoded and parsed; missing anchors
@@ -80,6 +90,7 @@ class LdifSource:
         seen: set[str] = set()
         blocks: dict[str, str] = {}
         changes: list[ImportedObject] = []
+        unreadable: list[UnreadableRecord] = []
         for block_digest, line, raw in self._blocks():
             known = previous.get(block_digest)
             if known is not None:
@@ -87,6 +98,9 @@ class LdifSource:
                 seen.add(known)
                 continue
             entry = self._entry(line, raw)
+            if isinstance(entry, UnreadableRecord):
+                unreadable.append(entry)
+                continue
             if entry is None:
                 continue
             anchor, record, kind = entry
@@ -94,6 +108,7 @@ class LdifSource:
             seen.add(anchor)
             change = ImportKind.REPLACE if anchor in before else ImportKind.ADD
             changes.append(self._imported(record, kind, anchor, change))
+        _keep_unreadable(previous, blocks, seen, unreadable)
         changes.extend(
             ImportedObject(anchor, "", "", {}, ImportKind.DELETE)
             for anchor in sorted(before - seen)
@@ -102,7 +117,7 @@ class LdifSource:
         pages = [changes[start : start + size] for start in range(0, len(changes), size)] or [[]]
         for page in pages[:-1]:
             yield ImportPage(page)
-        yield ImportPage(pages[-1], _encode(blocks))
+        yield ImportPage(pages[-1], _encode(blocks), unreadable)
 
     def _imported(
         self, record: LdifRecord, kind: str, anchor: str, change: ImportKind
@@ -129,8 +144,14 @@ class LdifSource:
             for line, raw in raw_blocks(stream):
                 yield hashlib.blake2b(raw, digest_size=10).hexdigest(), line, raw
 
-    def _entry(self, line: int, raw: bytes) -> tuple[str, LdifRecord, str] | None:
-        record = self._record(line, raw)
+    def _entry(
+        self, line: int, raw: bytes
+    ) -> tuple[str, LdifRecord, str] | UnreadableRecord | None:
+        try:
+            record = self._record(line, raw)
+        except LdifSyntaxError as exc:
+            self.skipped.append(str(exc))
+            return self._unreadable(line, raw, str(exc))
         if record is None:
             return None
         kind = object_type(record)
@@ -146,13 +167,33 @@ class LdifSource:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            self.skipped.append(f"line {line}: the record is not valid UTF-8 ({exc.reason})")
-            return None
-        return parse_block(line, text, on_error=self.skipped.append)
+            message = f"line {line}: the record is not valid UTF-8 ({exc.reason})"
+            raise LdifSyntaxError(message) from exc
+        return parse_block(line, text)
+
+    def _unreadable(self, line: int, raw: bytes, message: str) -> UnreadableRecord:
+        """What can still be read of a broken record: its DN and anchor lines alone."""
+        wanted = ("dn:", self._config.anchor_attribute.lower() + ":")
+        kept: list[str] = []
+        for text in raw.decode("utf-8", "replace").split("\n"):
+            if text.lower().startswith(wanted) or (text.startswith(" ") and kept):
+                kept.append(text)
+            elif kept and kept[-1] != "":
+                kept.append("")  # ends a folded value
+        lines = [text for text in kept if text != ""]
+        record = parse_block(line, "\n".join(lines), on_error=lambda _: None) if lines else None
+        if record is None:
+            return UnreadableRecord(f"line {line}", message)
+        anchor = anchor_of(record, self._config.anchor_attribute)
+        return UnreadableRecord(f"line {line}", message, record.dn, anchor)
 
     def _records(self) -> Iterator[LdifRecord]:
         for _, line, raw in self._blocks():
-            record = self._record(line, raw)
+            try:
+                record = self._record(line, raw)
+            except LdifSyntaxError as exc:
+                self.skipped.append(str(exc))
+                continue
             if record is not None:
                 yield record
 
@@ -166,6 +207,21 @@ class LdifSource:
             if parts:
                 return ".".join(parts)
         return ""
+
+
+def _keep_unreadable(
+    previous: dict[str, str],
+    blocks: dict[str, str],
+    seen: set[str],
+    unreadable: list[UnreadableRecord],
+) -> None:
+    """An unreadable record whose anchor could be read keeps its object: the anchor is
+    seen, and its previous fingerprint stays in the watermark until the record is fixed."""
+    held = {record.anchor for record in unreadable if record.anchor is not None} - seen
+    if not held:
+        return
+    seen.update(held)
+    blocks.update({digest: anchor for digest, anchor in previous.items() if anchor in held})
 
 
 def _encode(digests: dict[str, str]) -> str:
