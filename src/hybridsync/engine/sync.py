@@ -309,6 +309,8 @@ class BatchSync:
                 )
             restored = replace(cs, pending_import=PendingImport.UPDATE)
             if creating:
+                # Counted as projected when linked; no metaverse object was created after all.
+                self.report.count("projected", -1)
                 restored = replace(
                     restored,
                     mv_id=None,

@@ -102,6 +102,10 @@ def test_an_expression_error_fails_only_that_object(world: Any) -> None:
     assert set(world.by_upn(built)) == {"ann@contoso.com"}
     run_id = next(run.run_id for run in cycle.runs if run.errors)
     assert [e.message for e in built.store.run_errors(run_id)] == [errors[0].message]
+    failed_run = next(run for run in cycle.runs if run.errors)
+    assert failed_run.counts.get("projected") == 1  # ann only: bob's projection was taken back
+    retried = built.engine.cycle("delta")  # bob is tried again, and fails again
+    assert "projected" not in next(run for run in retried.runs if run.errors).counts
 
 
 def test_on_premises_dn_comes_from_the_object_dn_without_a_distinguished_name(world: Any) -> None:
