@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.support.rules import PILOT_RULE
 from tests.support.samba import SambaDC, ad_connector_toml
 
 from hybridsync.config import load_config
@@ -15,25 +16,6 @@ from hybridsync.wiring import build
 
 pytestmark = pytest.mark.samba
 PASSWORD_ENV = "HYBRIDSYNC_AD_PASSWORD"
-PILOT_RULE = """
-[[rule]]
-name = "In from AD - Pilot only"
-description = "Users outside the pilot group stay out of the cloud."
-direction = "inbound"
-connector = "ad"
-source_object_type = "user"
-target_object_type = "person"
-link_type = "Join"
-precedence = 50
-
-[[rule.scope]]
-clauses = [{ attribute = "memberOf", operator = "ISNOTMEMBEROF", value = "%s" }]
-
-[[rule.flow]]
-target = "cloudFiltered"
-type = "Constant"
-value = true
-"""
 
 
 def _config(samba_dc: SambaDC, tmp_path: Path, ou: str, group: str) -> Path:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.rules import PILOT_RULE
 from typer.testing import CliRunner
 
 from hybridsync.cli import app
@@ -21,25 +22,6 @@ from hybridsync.wiring import Built
 
 GROUPS = "OU=Groups,DC=contoso,DC=com"
 PILOT = f"CN=Pilot,{GROUPS}"
-PILOT_RULE = """
-[[rule]]
-name = "In from AD - Pilot only"
-description = "Only members of the pilot group go to the cloud (group-based filtering)."
-direction = "inbound"
-connector = "ad"
-source_object_type = "user"
-target_object_type = "person"
-link_type = "Join"
-precedence = 50
-
-[[rule.scope]]
-clauses = [{ attribute = "memberOf", operator = "ISNOTMEMBEROF", value = "%s" }]
-
-[[rule.flow]]
-target = "cloudFiltered"
-type = "Constant"
-value = true
-"""
 
 
 def user_dn(sam: str) -> str:
