@@ -56,12 +56,22 @@ class GraphError(CloudError):
 class OAuthError(CloudError):
     """An error of the token endpoint, in the AADSTS style."""
 
-    def __init__(self, error: str, aadsts: int, description: str, *, status: int = 400) -> None:
+    def __init__(
+        self,
+        error: str,
+        aadsts: int,
+        description: str,
+        *,
+        status: int = 400,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(f"AADSTS{aadsts}: {description}")
         self.error = error
         self.aadsts = aadsts
         self.description = description
         self.status = status
+        self.retry_after = retry_after
+        """Seconds after which the same request may succeed (a transient failure), if any."""
 
 
 class CloudSetupError(CloudError):

@@ -12,7 +12,7 @@ import jwt
 import pytest
 from tests.cloud.signin.conftest import PARTNER_PASSWORD, FakeAD, synced_partner
 from tests.support.cloud_server import CloudTenant
-from tests.support.signin import GRAPH_USER_READ, public_client, running_agent
+from tests.support.signin import GRAPH_USER_READ, msal_app, public_client, running_agent
 
 from hybridsync.agent.runner import AgentRunner
 from hybridsync.cloud.signin.lockout import THRESHOLD
@@ -120,6 +120,7 @@ def test_synced_partner_is_validated_by_the_agent(
 
     assert good.status_code == 200, good.text
     assert "AADSTS50126" in bad.json()["error_description"]
+    assert "Retry-After" not in bad.headers  # a wrong password stays wrong
     assert fake_ad.checked == [user["onPremisesImmutableId"]] * 2
 
 
@@ -153,6 +154,31 @@ def test_no_agent_fails_at_once_with_a_clear_message(tenant: CloudTenant, fake_a
     assert time.monotonic() - started < 5
     assert "AADSTS80001" in answer.json()["error_description"]
     assert "no pass-through authentication agent is connected" in answer.json()["error_description"]
+    assert answer.headers["Retry-After"] == "1"  # an agent may connect any moment
+
+
+@pytest.mark.filterwarnings("ignore:This API has been deprecated:DeprecationWarning")
+def test_msal_signs_in_once_an_agent_connects_after_a_refusal(
+    tenant: CloudTenant, fake_ad: FakeAD, tmp_path: Any
+) -> None:
+    # MSAL answers a repeated request from its cache for 60 s after an HTTP 400, unless
+    # the answer carried Retry-After: without it this sign-in would fail for a minute.
+    user = synced_partner(tenant, fake_ad)
+    app = msal_app(tenant, public_client(tenant))
+
+    def sign_in() -> dict[str, Any]:
+        upn = str(user["userPrincipalName"])
+        result = app.acquire_token_by_username_password(upn, PARTNER_PASSWORD, [GRAPH_USER_READ])
+        assert isinstance(result, dict)
+        return result
+
+    refused = sign_in()
+    with running_agent(tenant, tmp_path / "late", fake_ad):
+        time.sleep(1.1)  # the Retry-After of the refusal
+        accepted = sign_in()
+
+    assert refused["error_codes"] == [80001]
+    assert "access_token" in accepted, accepted
 
 
 def test_an_agent_that_never_answers_times_out(

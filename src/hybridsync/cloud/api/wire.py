@@ -71,7 +71,10 @@ def oauth_error_response(request: Request, err: OAuthError) -> Response:
         "trace_id": request_id,
         "correlation_id": request.headers.get("client-request-id", request_id),
     }
-    return JSONResponse(body, status_code=err.status)
+    # Without Retry-After, MSAL keeps an HTTP 400 for 60 s and answers the same request
+    # from that cache: a transient failure would outlive its cause by a minute.
+    headers = {} if err.retry_after is None else {"Retry-After": str(err.retry_after)}
+    return JSONResponse(body, status_code=err.status, headers=headers)
 
 
 def encode_token(state: dict[str, Any]) -> str:

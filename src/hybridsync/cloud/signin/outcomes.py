@@ -49,7 +49,14 @@ def message_of(outcome: Outcome) -> str:
     return _ERRORS[outcome][1]
 
 
+# No agent connected, or none answered in time: an agent (re)connecting fixes both within
+# seconds, so clients are told when to try again.
+TRANSIENT = frozenset({Outcome.NO_AGENT, Outcome.TIMEOUT})
+RETRY_AFTER_SECONDS = 1
+
+
 def oauth_error(outcome: Outcome) -> OAuthError:
     """The token endpoint's answer for a failed check (``invalid_grant``, 400)."""
     code, description = _ERRORS[outcome]
-    return OAuthError("invalid_grant", code, description)
+    retry_after = RETRY_AFTER_SECONDS if outcome in TRANSIENT else None
+    return OAuthError("invalid_grant", code, description, retry_after=retry_after)
