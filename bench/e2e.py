@@ -35,14 +35,19 @@ import sys
 import sysconfig
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.support
 
-from tests.support.cloud_server import CloudServer, CloudTenant, serve_cloud
-from tests.support.samba import SambaDC, running_samba_dc
+from tests.support.cloud_server import (
+    CloudServer,
+    CloudTenant,
+    create_in_batches,
+    graph_connector_toml,
+    serve_cloud,
+)
+from tests.support.samba import SambaDC, ad_connector_toml, running_samba_dc
 
 from hybridsync.connectors.ad import DEFAULT_ATTRIBUTES
 
@@ -78,23 +83,7 @@ def ldapsearch_seconds(dc: SambaDC, ou: str) -> float:
 
 def raw_batch_seconds(tenant: CloudTenant, users: int) -> float:
     """Pre-built ``$batch`` bodies of 20 creates, ``CONCURRENCY`` in flight, nothing else."""
-    bodies = []
-    for start in range(0, users, 20):
-        requests = [
-            {"id": str(i), "method": "POST", "url": "/users",
-             "headers": {"Content-Type": "application/json"}, "body": _user_body(tenant, i)}
-            for i in range(start, min(start + 20, users))
-        ]  # fmt: skip
-        bodies.append({"requests": requests})
-    with tenant.client(tenant.app_token(tenant.sync_app)) as http:
-        started = time.perf_counter()
-        with ThreadPoolExecutor(CONCURRENCY) as pool:
-            answers = list(pool.map(lambda body: http.post("/v1.0/$batch", json=body), bodies))
-        elapsed = time.perf_counter() - started
-    for answer in answers:
-        assert answer.status_code == 200, answer.text[:300]
-        assert all(r["status"] == 201 for r in answer.json()["responses"]), answer.text[:300]
-    return elapsed
+    return create_in_batches(tenant, [_user_body(tenant, i) for i in range(users)], CONCURRENCY)
 
 
 def _user_body(tenant: CloudTenant, i: int) -> dict[str, Any]:
@@ -117,7 +106,6 @@ def _user_body(tenant: CloudTenant, i: int) -> dict[str, Any]:
 def write_config(
     root: Path, dc: SambaDC, server: CloudServer, tenant: CloudTenant, ou: str
 ) -> Path:
-    (root / "graph.secret").write_text(tenant.sync_app.client_secret or "", "utf-8")
     config = root / "hybridsync.toml"
     config.write_text(
         f"""
@@ -133,26 +121,8 @@ target = "cloud"
 [user_type]
 source = "upn-suffix"
 suffixes = ["@partners.contoso.com"]
-
-[[connectors]]
-type = "ad"
-name = "ad"
-url = "{dc.ldaps_url}"
-bind_user = "{dc.admin_upn}"
-password_env = "{PASSWORD_ENV}"
-ca_file = "{dc.ca_file}"
-include_ous = ["{ou}"]
-
-[[connectors]]
-type = "graph"
-name = "cloud"
-base_url = "{server.base_url}/v1.0"
-authority = "{tenant.authority}"
-client_id = "{tenant.sync_app.application.client_id}"
-client_secret_file = "graph.secret"
-ca_file = "{server.ca_path}"
-target = "hybridsync"
-concurrency = {CONCURRENCY}
+{ad_connector_toml(dc, PASSWORD_ENV, [ou])}
+{graph_connector_toml(server, tenant, root)}concurrency = {CONCURRENCY}
 write_quotas = []   # the served directory here has no quotas; raw $batch has no budget
 """,
         encoding="utf-8",

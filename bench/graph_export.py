@@ -14,13 +14,12 @@ import argparse
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.cloud_server import CloudTenant, serve_cloud
+from tests.support.cloud_server import CloudTenant, create_in_batches, serve_cloud
 
 from hybridsync.connectors.graph import GraphConfig, GraphConnector
 from hybridsync.core.ports import AttributeChange, ExportChange, ExportKind
@@ -44,22 +43,7 @@ def user(tenant: CloudTenant, i: int) -> dict[str, Any]:
 
 
 def raw_batches(tenant: CloudTenant, count: int) -> float:
-    token = tenant.app_token(tenant.sync_app)
-    bodies = []
-    for start in range(0, count, 20):
-        requests = [
-            {"id": str(i), "method": "POST", "url": "/users",
-             "headers": {"Content-Type": "application/json"}, "body": user(tenant, i)}
-            for i in range(start, min(start + 20, count))
-        ]  # fmt: skip
-        bodies.append({"requests": requests})
-    with tenant.client(token) as http:
-        started = time.perf_counter()
-        with ThreadPoolExecutor(CONCURRENCY) as pool:
-            answers = list(pool.map(lambda body: http.post("/v1.0/$batch", json=body), bodies))
-        elapsed = time.perf_counter() - started
-    assert all(a.status_code == 200 for a in answers)
-    return elapsed
+    return create_in_batches(tenant, [user(tenant, i) for i in range(count)], CONCURRENCY)
 
 
 def connector_export(tenant: CloudTenant, count: int, server: Any) -> float:
