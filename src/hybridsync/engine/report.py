@@ -60,11 +60,7 @@ class RunReport:
     seconds: float = 0.0
 
     def count(self, name: str, amount: int = 1) -> None:
-        total = self.counts.get(name, 0) + amount
-        if total:
-            self.counts[name] = total
-        else:  # taken back to nothing: not a change to show
-            self.counts.pop(name, None)
+        self.counts[name] = self.counts.get(name, 0) + amount
 
     def as_dict(self) -> dict[str, object]:
         return {

@@ -90,8 +90,9 @@ def synchronize(context: EngineContext, name: str, report: RunReport, *, full: b
     size = context.settings.batch_size
     context.control.expect(report, len(ids))
     for start in range(0, len(ids), size):
+        batch = ids[start : start + size]
         with store.transaction():
-            errors = _sync_batch(context, name, ids[start : start + size], report, membership)
+            errors = _sync_batch(context, name, batch, report, membership)
             store.record_errors(report.run_id, errors)
         checkpoint()
         report.errors.extend(errors)
@@ -101,7 +102,7 @@ def synchronize(context: EngineContext, name: str, report: RunReport, *, full: b
                 f"more than {context.settings.error_limit} object errors; the run stopped "
                 "(the batches before were kept)",
             )
-        context.control.committed(report, len(ids[start : start + size]))
+        context.control.committed(report, len(batch))
     if full:
         with store.transaction():
             store.put_connector_state(
@@ -124,7 +125,7 @@ def _sync_batch(
     name: str,
     ids: list[str],
     report: RunReport,
-    membership: GroupMembership | None = None,
+    membership: GroupMembership,
 ) -> list[ObjectError]:
     batch = BatchSync(context, name, report, membership)
     objects = context.store.get_cs_many(ids)
@@ -145,10 +146,10 @@ class BatchSync:
         context: EngineContext,
         name: str,
         report: RunReport,
-        membership: GroupMembership | None = None,
+        membership: GroupMembership,
     ) -> None:
         self.context = context
-        self.membership = membership or GroupMembership(context.store, report.notes)
+        self.membership = membership
         self.name = name
         self.report = report
         self.errors: list[ObjectError] = []
@@ -203,8 +204,7 @@ class BatchSync:
             assert rule is not None
             mv_id = new_id()
             done = replace(cs, mv_id=mv_id, joined_by=rule, pending_import=none, keeps_mv=keeping)
-            self.affected[mv_id] = True
-            self.report.count("projected")
+            self.affected[mv_id] = True  # counted as projected once its flows succeed
         elif action is LinkAction.JOIN:
             done = replace(cs, mv_id=mv_id, joined_by=rule, pending_import=none, keeps_mv=keeping)
             assert mv_id is not None
@@ -285,6 +285,8 @@ class BatchSync:
         ):
             store.put_mv(mv)
             self.report.count("mv-updated" if previous else "mv-added")
+            if creating:
+                self.report.count("projected")
         self.outbound.write(mv, targets, inbound_linked)
 
     def _projected_type(self, linked: list[CSObject]) -> str:
@@ -309,8 +311,6 @@ class BatchSync:
                 )
             restored = replace(cs, pending_import=PendingImport.UPDATE)
             if creating:
-                # Counted as projected when linked; no metaverse object was created after all.
-                self.report.count("projected", -1)
                 restored = replace(
                     restored,
                     mv_id=None,

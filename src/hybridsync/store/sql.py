@@ -652,20 +652,4 @@ def _cs_values(row: Sequence[Any]) -> CSObject:
 
 
 def _cs(row: Row[Any]) -> CSObject:
-    attributes = load_attributes(row.attributes)
-    _remember_text(attributes, row.attributes, indexed=True)
-    return CSObject(
-        cs_id=row.cs_id,
-        connector=row.connector,
-        anchor=row.anchor,
-        dn=row.dn,
-        object_type=row.object_type,
-        attributes=attributes,
-        pending_import=PendingImport(row.pending_import),
-        mv_id=row.mv_id,
-        joined_by=row.joined_by,
-        keeps_mv=bool(row.keeps_mv),
-        pending_export=load_pending(row.pending_export),
-        unconfirmed=load_attributes(row.unconfirmed),
-        export_in_flight=bool(row.export_in_flight),
-    )
+    return _cs_values(tuple(row._mapping[column] for column in _CS_COLUMNS))
