@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from tests.integration.e2e.harness import (
+    PASSWORD_ENV,
     UPN_SUFFIX_MODE,
     Deployment,
     errors,
@@ -21,7 +22,6 @@ from hybridsync.cloud import ThrottleSettings
 from hybridsync.cloud.throttle import Quota
 
 pytestmark = [pytest.mark.samba, pytest.mark.slow]
-PASSWORD_ENV = "HYBRIDSYNC_AD_PASSWORD"
 MEMBERS, PARTNERS = 90, 10
 QUOTA = Quota(requests=40, seconds=3)
 

@@ -148,7 +148,7 @@ def test_synced_users_carry_the_on_premises_properties(synced: Synced, samba_dc:
         assert user["onPremisesDomainName"] == samba_dc.fqdn
         assert str(user["onPremisesSecurityIdentifier"]).startswith("S-1-5-21-")
         disabled = int(samples[sam]["userAccountControl"]) & 2
-        assert user["accountEnabled"] is not disabled
+        assert user["accountEnabled"] is (disabled == 0)
 
 
 def test_synced_users_carry_their_on_premises_dn(synced: Synced) -> None:

@@ -55,11 +55,12 @@ class PassThroughQueue:
     # -- the sign-in side ---------------------------------------------------------------
 
     def connected_agents(self, tenant_id: str) -> list[Agent]:
+        agents = self.registry.agents_of(tenant_id)  # a database read: not under the lock
         now = time.monotonic()
         with self._cond:
             return [
                 agent
-                for agent in self.registry.agents_of(tenant_id)
+                for agent in agents
                 if self._polling.get(agent.id, 0) > 0
                 or now - self._last_seen.get(agent.id, -1e9) < self.presence_seconds
             ]

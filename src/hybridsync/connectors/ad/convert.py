@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from hybridsync.core.ports import ImportedObject, ImportKind
 from hybridsync.core.values import AttributeValue, Reference, Values
 
-__all__ = ["Converter", "anchor_of", "attribute_values", "converter_for", "plain_dn"]
+__all__ = ["Converter", "anchor_of", "converter_for", "plain_dn"]
 
 BINARY = frozenset(
     {"objectguid", "objectsid", "ms-ds-consistencyguid", "sidhistory", "usercertificate",
@@ -81,10 +81,6 @@ def converter_for(name: str) -> ValueConverter:
         if lowered in names:
             return converter
     return _text
-
-
-def attribute_values(name: str, raw: list[bytes]) -> Values:
-    return tuple(map(converter_for(name), raw))
 
 
 class Converter:
