@@ -1,7 +1,9 @@
 """Full and delta import runs: connector data into the connector space.
 
 A full import lands in a staging table first; the connector space changes only at the
-end, in one transaction, after the import guard agreed. A delta import is read whole
+end, in one transaction, after the import guard agreed. A first full import (an empty
+connector space: nothing to compare with, nothing to guard) skips the table and writes
+the objects directly, all in one transaction. A delta import is read whole
 before any of it is applied, then applied page by page, each page with its watermark.
 Either way a failed import changes nothing, and a source that suddenly looks empty is
 refused, never turned into deletes.
@@ -10,7 +12,7 @@ refused, never turned into deletes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from hybridsync.core.confirm import apply_import
@@ -22,6 +24,7 @@ from hybridsync.core.ports import (
     SupportsFullImport,
     UnreadableRecord,
 )
+from hybridsync.core.values import Values
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint
 from hybridsync.engine.ids import new_id
@@ -37,6 +40,9 @@ def full_import(
     if not isinstance(connector, SupportsFullImport):
         raise ConfigError(f"connector {name!r} cannot run a full import")
     store = context.store
+    if store.count_cs(name) == 0:
+        _first_import(context, connector, name, report)
+        return
     with store.transaction():
         store.clear_staging(name)
     context.control.expect(report, store.count_imported(name) or None)
@@ -56,17 +62,49 @@ def full_import(
         _guard(context, name, current, current - len(store.cs_ids_not_staged(name)))
     with store.transaction():
         _apply_staging(context, name, report, held)
-        state = store.connector_state(name)
-        store.put_connector_state(
-            replace(
-                state,
-                watermark=watermark,
-                attribute_hash=attribute_hash(connector),
-                full_import_required=False,
-            )
-        )
+        _imported_whole(context, connector, name, watermark)
         store.clear_staging(name)
     checkpoint()
+
+
+def _first_import(
+    context: EngineContext, connector: SupportsFullImport, name: str, report: RunReport
+) -> None:
+    """A full import into an empty connector space: every object is an add. One
+    transaction, so a failed or stopped import leaves the space as empty as it was."""
+    store = context.store
+    groups = context.membership_groups(name)
+    watermark: str | None = None
+    unreadable: list[UnreadableRecord] = []
+    context.control.expect(report, None)
+    with store.transaction():
+        for page in connector.full_import():
+            added = [_new(name, imported) for imported in page.objects]
+            store.put_cs_many(added)
+            _mark_members(context, name, groups, [(None, cs) for cs in added], report)
+            watermark = page.watermark if page.watermark is not None else watermark
+            unreadable.extend(page.unreadable)
+            report.count("read", len(page.objects))
+            report.count("added", len(added))
+            context.control.committed(report, len(page.objects))
+        _report_unreadable(context, name, unreadable, report)
+        _imported_whole(context, connector, name, watermark)
+    checkpoint()
+
+
+def _imported_whole(
+    context: EngineContext, connector: SupportsFullImport, name: str, watermark: str | None
+) -> None:
+    """Record a finished full import: its watermark, and the attribute list it read."""
+    state = context.store.connector_state(name)
+    context.store.put_connector_state(
+        replace(
+            state,
+            watermark=watermark,
+            attribute_hash=attribute_hash(connector),
+            full_import_required=False,
+        )
+    )
 
 
 def delta_import(
@@ -261,20 +299,31 @@ def _adoptable(cs: CSObject | None) -> CSObject | None:
 
 
 def _merge(name: str, imported: ImportedObject, current: CSObject | None) -> CSObject | None:
-    attributes = imported.attributes
-    if not all(attributes.values()):
-        attributes = {k: v for k, v in attributes.items() if v}
     if current is None:
-        return CSObject(
-            new_id(),
-            name,
-            imported.anchor,
-            imported.dn,
-            imported.object_type,
-            attributes,
-            PendingImport.ADD,
-        )
+        return _new(name, imported)
+    attributes = _present(imported.attributes)
     return apply_import(current, imported.anchor, imported.dn, imported.object_type, attributes)
+
+
+def _new(name: str, imported: ImportedObject) -> CSObject:
+    """The connector-space object of an imported object the space does not hold."""
+    attributes = _present(imported.attributes)
+    return CSObject(
+        new_id(),
+        name,
+        imported.anchor,
+        imported.dn,
+        imported.object_type,
+        attributes,
+        PendingImport.ADD,
+    )
+
+
+def _present(attributes: Mapping[str, Values]) -> Mapping[str, Values]:
+    """The attributes that have values (an empty one is an absent one)."""
+    if all(attributes.values()):
+        return attributes
+    return {k: v for k, v in attributes.items() if v}
 
 
 def _deleted(cs: CSObject) -> CSObject:

@@ -27,6 +27,9 @@ from hybridsync.store.codec import (
 from hybridsync.store.dialect import Dialect, TableGrowth, dialect_of
 
 _CHUNK = 500
+_FLUSH_AT = 5_000
+"""Waiting writes that are flushed even inside a transaction."""
+
 T = tables
 
 
@@ -102,7 +105,9 @@ class SqlStore:
         return self._connection.execute(statement)
 
     def _wrote(self) -> None:
-        if not self._depth:
+        # Outside a transaction at once; inside it, before the waiting writes take more
+        # memory than a batch's worth (a first full import is one long transaction).
+        if not self._depth or len(self._cs_pending) + len(self._mv_pending) >= _FLUSH_AT:
             self._flush()
 
     def _flush(self) -> None:

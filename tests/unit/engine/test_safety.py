@@ -5,6 +5,7 @@ from typing import Any
 
 from hybridsync.core.ports import ImportedObject, ImportKind, ImportPage
 from hybridsync.engine import Profile, Status
+from hybridsync.errors import TransientConnectorError
 
 
 def _users(world: Any, count: int, prefix: str = "u") -> list[str]:
@@ -78,6 +79,30 @@ def test_a_failed_import_changes_nothing(world: Any) -> None:
     assert built.store.count_cs("ad") == 3
     assert not built.store.cs_ids("ad", pending_only=True)
     assert "ad: sync skipped because its import stopped" in cycle.notes
+
+
+def test_a_first_import_that_fails_halfway_leaves_the_space_empty(
+    world: Any, monkeypatch: Any
+) -> None:
+    # A first import writes without a staging table, all in one transaction.
+    world.set_users(*_users(world, 5))
+    built = world.engine()
+    source = built.connectors["ad"]
+    (page,) = source.full_import()
+    assert len(page.objects) == 5
+
+    def fails_after_a_page() -> Iterator[ImportPage]:
+        yield page
+        raise TransientConnectorError("cannot read: the server went away")
+
+    monkeypatch.setattr(source, "full_import", fails_after_a_page)
+    failed = built.engine.run("ad", Profile.FULL_IMPORT)
+    assert failed.status == Status.STOPPED_CONNECTOR
+    assert built.store.count_cs("ad") == 0
+    assert built.store.connector_state("ad").watermark is None
+    monkeypatch.undo()
+    assert built.engine.cycle("initial").status == "success"
+    assert len(world.by_upn(built)) == 5
 
 
 def test_staging_mode_imports_and_syncs_but_never_exports(world: Any) -> None:
