@@ -178,7 +178,7 @@ class BatchSync:
             if cs.pending_import is not PendingImport.NONE:
                 self.affected.setdefault(cs.mv_id, False)
                 done = replace(cs, pending_import=PendingImport.NONE)
-                store.put_cs(done)
+                store.put_links([done])
                 self.written[done.cs_id] = done
             return
         in_scope = rules_in_scope(self.rules, cs, self.membership.member_of(cs))
@@ -220,7 +220,7 @@ class BatchSync:
                 assert cs.mv_id is not None
                 self.affected.setdefault(cs.mv_id, False)
             done = replace(cs, pending_import=none, keeps_mv=keeping)
-        store.put_cs(done)
+        store.put_links([done])
         self.written[done.cs_id] = done
 
     def _linked_by_outbound(self, cs: CSObject) -> bool:

@@ -45,6 +45,8 @@ class SqlStore:
         # Writes wait here until the transaction commits or something is read, so a
         # batch becomes a few executemany statements instead of one per object.
         self._cs_pending: dict[str, CSObject | None] = {}
+        self._links_pending: dict[str, CSObject] = {}
+        """Objects of which only the link and pending import changed (``put_links``)."""
         self._mv_pending: dict[str, MVObject | None] = {}
         self.dialect: Dialect = dialect_of(engine)
         self._growth = TableGrowth() if self.dialect.analyzes_growth else None
@@ -76,6 +78,7 @@ class SqlStore:
         except BaseException:
             self._depth = 0
             self._cs_pending.clear()
+            self._links_pending.clear()
             self._mv_pending.clear()
             self._connection.exec_driver_sql("ROLLBACK")
             raise
@@ -107,13 +110,17 @@ class SqlStore:
     def _wrote(self) -> None:
         # Outside a transaction at once; inside it, before the waiting writes take more
         # memory than a batch's worth (a first full import is one long transaction).
-        if not self._depth or len(self._cs_pending) + len(self._mv_pending) >= _FLUSH_AT:
+        waiting = len(self._cs_pending) + len(self._links_pending) + len(self._mv_pending)
+        if not self._depth or waiting >= _FLUSH_AT:
             self._flush()
 
     def _flush(self) -> None:
         if self._cs_pending:
             pending, self._cs_pending = self._cs_pending, {}
             self._write_cs(pending)
+        if self._links_pending:
+            links, self._links_pending = self._links_pending, {}
+            self._write_links(links.values())
         if self._mv_pending:
             pending_mv, self._mv_pending = self._mv_pending, {}
             self._write_mv(pending_mv)
@@ -133,6 +140,14 @@ class SqlStore:
             self._reindex(space, items)
         if kept:
             self._run(self._cs_upsert, rows)
+
+    def _write_links(self, objects: Iterable[CSObject]) -> None:
+        rows = [
+            (cs.mv_id, cs.joined_by, cs.keeps_mv, cs.pending_import.value, cs.cs_id)
+            for cs in objects
+        ]
+        sql = _PUT_LINKS.format(*self._placeholders(5).split(", "))
+        self._connection.exec_driver_sql(sql, rows)
 
     def _write_mv(self, pending: dict[str, MVObject | None]) -> None:
         gone = [mv_id for mv_id, mv in pending.items() if mv is None]
@@ -332,8 +347,21 @@ class SqlStore:
         self.put_cs_many([cs])
 
     def put_cs_many(self, objects: Sequence[CSObject]) -> None:
+        links = self._links_pending
         for cs in objects:
             self._cs_pending[cs.cs_id] = cs
+            if links:
+                links.pop(cs.cs_id, None)  # the whole object is written: links included
+        self._wrote()
+
+    def put_links(self, objects: Sequence[CSObject]) -> None:
+        """Store what a sync changed of these objects (link, pending import), leaving the
+        rest as stored: a narrow update, nothing re-encoded, no other index touched."""
+        for cs in objects:
+            if cs.cs_id in self._cs_pending:
+                self._cs_pending[cs.cs_id] = cs  # written whole anyway
+            else:
+                self._links_pending[cs.cs_id] = cs
         self._wrote()
 
     def put_exported(self, objects: Sequence[CSObject]) -> None:
@@ -364,6 +392,7 @@ class SqlStore:
 
     def delete_cs(self, cs_id: str) -> None:
         self._cs_pending[cs_id] = None
+        self._links_pending.pop(cs_id, None)
         self._wrote()
 
     # metaverse ---------------------------------------------------------------------
@@ -628,6 +657,10 @@ _STAGED_WITH_CURRENT = (
 _PUT_EXPORTED = (
     "UPDATE cs_objects SET anchor = {}, dn = {}, pending_export = {}, unconfirmed = {},"
     " export_in_flight = {}, to_export = {} WHERE cs_id = {}"
+)
+_PUT_LINKS = (
+    "UPDATE cs_objects SET mv_id = {}, joined_by = {}, keeps_mv = {}, pending_import = {}"
+    " WHERE cs_id = {}"
 )
 _PENDING_IMPORT = {kind.value: kind for kind in PendingImport}
 _CS_BY_IDS = f"SELECT {', '.join(_CS_COLUMNS)} FROM cs_objects WHERE cs_id IN ("

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,32 @@ def test_objects_round_trip_with_every_value_type(store: SqlStore) -> None:
     assert store.cs_by_anchor("ad", "anchor-1") == cs
     assert store.cs_ids_to_export("ad") == ["c1"]
     assert store.cs_linked_to("m1") == [cs]
+
+
+def test_link_writes_change_only_the_link_and_yield_to_whole_writes(store: SqlStore) -> None:
+    stored = CSObject("c1", "ad", "a1", "CN=A,DC=contoso,DC=com", "user", ATTRIBUTES)
+    other = CSObject("c2", "ad", "a2", "CN=B,DC=contoso,DC=com", "user", {"sn": ("B",)})
+    with store.transaction():
+        store.put_cs_many([stored, other])
+    linked = replace(stored, mv_id="m1", joined_by="rule", keeps_mv=True)
+    # what a link write stores: the link and the pending import, nothing else it carries
+    with store.transaction():
+        store.put_links([replace(linked, dn="CN=Ignored", pending_import=PendingImport.NONE)])
+    assert store.get_cs("c1") == replace(linked, pending_import=PendingImport.NONE)
+    # a whole write after a link write, and a link write after a whole one, in one batch
+    renamed = replace(other, dn="CN=Renamed,DC=contoso,DC=com")
+    with store.transaction():
+        store.put_links([replace(stored, mv_id="m9")])
+        store.put_cs(replace(stored, mv_id="m2", attributes={"sn": ("A",)}))
+        store.put_cs(renamed)
+        store.put_links([replace(renamed, mv_id="m3")])
+    assert store.get_cs("c1") == replace(stored, mv_id="m2", attributes={"sn": ("A",)})
+    assert store.get_cs("c2") == replace(renamed, mv_id="m3")
+    assert store.cs_linked_to("m3") == [replace(renamed, mv_id="m3")]
+    with store.transaction():
+        store.put_links([replace(other, mv_id="m4")])
+        store.delete_cs("c2")
+    assert store.get_cs("c2") is None
 
 
 def test_a_failed_transaction_leaves_nothing(store: SqlStore) -> None:
