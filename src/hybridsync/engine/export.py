@@ -83,16 +83,18 @@ def change_for(cs: CSObject) -> ExportChange:
     pending = cs.pending_export
     if pending is not None and pending.kind is ExportKind.DELETE:
         return ExportChange(cs.cs_id, ExportKind.DELETE, cs.anchor, cs.dn, cs.object_type)
-    values = dict(cs.unconfirmed)
-    kind = ExportKind.UPDATE
-    if pending is not None:
-        values.update(pending.changes)
-        kind = pending.kind
-    if cs.anchor is None:
-        kind = ExportKind.ADD
-    dn_values = values.pop("dn", ())
+    kind = ExportKind.ADD if cs.anchor is None else pending.kind if pending else ExportKind.UPDATE
+    if pending is None:
+        values = cs.unconfirmed
+    elif cs.unconfirmed:
+        values = {**cs.unconfirmed, **pending.changes}
+    else:
+        values = pending.changes  # the common case: nothing unconfirmed to send again
+    dn_values = values.get("dn", ())
     dn = str(dn_values[0]) if dn_values else cs.dn
     names = sorted(values)
+    if "dn" in values:
+        names.remove("dn")  # the DN travels as the change's DN, never as an attribute
     changes = tuple(map(AttributeChange, names, map(values.__getitem__, names)))
     return ExportChange(cs.cs_id, kind, cs.anchor, dn, cs.object_type, changes)
 

@@ -95,4 +95,8 @@ def load_pending(text: str | None) -> PendingExport | None:
     if not text:
         return None
     loaded = orjson.loads(text)
-    return PendingExport(ExportKind(loaded["kind"]), _attributes(loaded["changes"], True))
+    tagged = '{"x":' in text or '{"r":' in text  # as written: JSON without spaces
+    return PendingExport(_EXPORT_KINDS[loaded["kind"]], _attributes(loaded["changes"], tagged))
+
+
+_EXPORT_KINDS = {kind.value: kind for kind in ExportKind}

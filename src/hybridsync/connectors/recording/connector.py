@@ -70,8 +70,10 @@ class RecordingTarget:
         self.sent: deque[ExportChange] = deque(maxlen=config.keep_sent)
         """The latest changes received by this instance, in order (at most ``keep_sent``)."""
         self.reject: set[str] = set()
-        self._seq = 0
         """DNs whose changes are refused (tests)."""
+        self._seq = 0
+        self._adds: list[tuple[str, str, str, str, int]] = []
+        """Rows of the adds of the export in progress, inserted together."""
 
     @property
     def name(self) -> str:
@@ -134,11 +136,18 @@ class RecordingTarget:
         self._seq = self._last_seq()
         try:
             results = [self._apply(change) for change in changes]
+            self._insert_adds()
         except Exception:
+            self._adds.clear()
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
         return iter(results)
+
+    def _insert_adds(self) -> None:
+        if self._adds:
+            self._db.executemany("INSERT INTO objects VALUES (?, ?, ?, ?, ?, 0)", self._adds)
+            self._adds.clear()
 
     def read_back(self, change: ExportChange) -> ImportedObject | None:
         query = "SELECT anchor, dn, object_type, attributes FROM objects WHERE deleted = 0 AND "
@@ -176,11 +185,9 @@ class RecordingTarget:
     def _write(self, change: ExportChange, kept: dict[str, Any], seq: int) -> str | None:
         if change.kind is ExportKind.ADD:
             anchor = str(uuid.uuid4())
-            self._db.execute(
-                "INSERT INTO objects VALUES (?, ?, ?, ?, ?, 0)",
-                (anchor, change.dn, change.object_type, _dump(kept), seq),
-            )
+            self._adds.append((anchor, change.dn, change.object_type, _dump(kept), seq))
             return anchor
+        self._insert_adds()  # this change may be about an object added just before
         row = self._db.execute(
             "SELECT attributes FROM objects WHERE anchor = ? AND deleted = 0", (change.anchor,)
         ).fetchone()
