@@ -61,6 +61,38 @@ class CSObject:
     unconfirmed: Mapping[str, Values] = field(default_factory=dict)
     export_in_flight: bool = False
 
+    # The two copies below are made for every object of a run: built directly, they
+    # cost half of what dataclasses.replace() does.
+
+    def with_link(
+        self,
+        mv_id: str | None,
+        joined_by: str | None,
+        keeps_mv: bool,
+        pending_import: PendingImport = PendingImport.NONE,
+    ) -> CSObject:
+        """This object with the link state a sync decided (a synced import by default)."""
+        return CSObject(
+            self.cs_id, self.connector, self.anchor, self.dn, self.object_type, self.attributes,
+            pending_import, mv_id, joined_by, keeps_mv, self.pending_export, self.unconfirmed,
+            self.export_in_flight,
+        )  # fmt: skip
+
+    def with_export_state(
+        self,
+        anchor: str | None,
+        dn: str,
+        pending_export: PendingExport | None,
+        unconfirmed: Mapping[str, Values],
+        export_in_flight: bool,
+    ) -> CSObject:
+        """This object with the export state an export left."""
+        return CSObject(
+            self.cs_id, self.connector, anchor, dn, self.object_type, self.attributes,
+            self.pending_import, self.mv_id, self.joined_by, self.keeps_mv, pending_export,
+            unconfirmed, export_in_flight,
+        )  # fmt: skip
+
     def effective_attributes(self) -> dict[str, Values]:
         """What the directory holds once every sent value is confirmed."""
         merged = dict(self.attributes)

@@ -159,15 +159,6 @@ def _settle(
 
 
 def _applied(cs: CSObject, change: ExportChange, result: ExportResult) -> CSObject:
-    sent = {item.name: item.values for item in change.changes}
-    unconfirmed = dict(cs.unconfirmed)
-    unconfirmed.update(result.written)
-    unconfirmed.update(sent)
-    return replace(
-        cs,
-        anchor=result.anchor or cs.anchor,
-        dn=change.dn,
-        pending_export=None,
-        unconfirmed={k: v for k, v in unconfirmed.items()},
-        export_in_flight=False,
-    )
+    unconfirmed = {**cs.unconfirmed, **result.written}
+    unconfirmed.update(change.changes)  # (name, values) pairs: the values sent
+    return cs.with_export_state(result.anchor or cs.anchor, change.dn, None, unconfirmed, False)

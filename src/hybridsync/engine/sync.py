@@ -199,27 +199,26 @@ class BatchSync:
         self, cs: CSObject, action: LinkAction, rule: str | None, mv_id: str | None, keeping: bool
     ) -> None:
         store = self.context.store
-        none = PendingImport.NONE  # one copy of the object each way, not two
         if action is LinkAction.PROJECT:
             assert rule is not None
             mv_id = new_id()
-            done = replace(cs, mv_id=mv_id, joined_by=rule, pending_import=none, keeps_mv=keeping)
+            done = cs.with_link(mv_id, rule, keeping)
             self.affected[mv_id] = True  # counted as projected once its flows succeed
         elif action is LinkAction.JOIN:
-            done = replace(cs, mv_id=mv_id, joined_by=rule, pending_import=none, keeps_mv=keeping)
+            done = cs.with_link(mv_id, rule, keeping)
             assert mv_id is not None
             self.affected.setdefault(mv_id, False)
             self.report.count("joined")
         elif action is LinkAction.DISCONNECT:
             assert cs.mv_id is not None
             self.affected.setdefault(cs.mv_id, False)
-            done = replace(cs, mv_id=None, joined_by=None, pending_import=none, keeps_mv=False)
+            done = cs.with_link(None, None, False)
             self.report.count("disconnected")
         else:
             if action is LinkAction.KEEP:
                 assert cs.mv_id is not None
                 self.affected.setdefault(cs.mv_id, False)
-            done = replace(cs, pending_import=none, keeps_mv=keeping)
+            done = cs.with_link(cs.mv_id, cs.joined_by, keeping)
         store.put_links([done])
         self.written[done.cs_id] = done
 

@@ -329,14 +329,11 @@ class SqlStore:
     def mark_in_flight(self, cs_ids: Sequence[str]) -> None:
         """Flag objects whose export is about to be sent (a narrow update, no re-encoding)."""
         self._flush()
-        c = T.cs_objects.c
         for start in range(0, len(cs_ids), _CHUNK):
-            part = list(cs_ids[start : start + _CHUNK])
-            self._run(
-                update(T.cs_objects)
-                .where(c.cs_id.in_(part))
-                .values(export_in_flight=True, to_export=True)
-            )
+            part = (True, True, *cs_ids[start : start + _CHUNK])
+            marks = self._placeholders(len(part)).split(", ")
+            sql = _MARK_IN_FLIGHT.format(*marks[:2], ", ".join(marks[2:]))
+            self._connection.exec_driver_sql(sql, part)
 
     def count_unlinked(self, connector: str) -> int:
         c = T.cs_objects.c
@@ -658,6 +655,7 @@ _PUT_EXPORTED = (
     "UPDATE cs_objects SET anchor = {}, dn = {}, pending_export = {}, unconfirmed = {},"
     " export_in_flight = {}, to_export = {} WHERE cs_id = {}"
 )
+_MARK_IN_FLIGHT = "UPDATE cs_objects SET export_in_flight = {}, to_export = {} WHERE cs_id IN ({})"
 _PUT_LINKS = (
     "UPDATE cs_objects SET mv_id = {}, joined_by = {}, keeps_mv = {}, pending_import = {}"
     " WHERE cs_id = {}"
