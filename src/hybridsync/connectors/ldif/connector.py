@@ -122,12 +122,12 @@ class LdifSource:
     def _imported(
         self, record: LdifRecord, kind: str, anchor: str, change: ImportKind
     ) -> ImportedObject:
-        obj = to_imported(record, kind, anchor)
+        obj = to_imported(record, kind, anchor, change)
         wanted = self._config.attributes
-        attributes = obj.attributes
-        if wanted is not None:
-            keep = {name.lower() for name in wanted} | {"objectclass"}
-            attributes = {k: v for k, v in attributes.items() if k.lower() in keep}
+        if wanted is None:
+            return obj
+        keep = {name.lower() for name in wanted} | {"objectclass"}
+        attributes = {k: v for k, v in obj.attributes.items() if k.lower() in keep}
         return ImportedObject(obj.anchor, obj.dn, obj.object_type, attributes, change)
 
     def _blocks(self) -> Iterator[tuple[str, int, bytes]]:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 
 from hybridsync.connectors.ldif.parser import BINARY_ATTRIBUTES, LdifRecord
-from hybridsync.core.ports import ImportedObject
+from hybridsync.core.ports import ImportedObject, ImportKind
 from hybridsync.core.values import AttributeValue
 
 MULTI_VALUED = frozenset(
@@ -41,18 +40,39 @@ def anchor_of(record: LdifRecord, anchor_attribute: str) -> str | None:
         return None
     value = values[0]
     if isinstance(value, bytes):
-        return str(uuid.UUID(bytes_le=value)) if len(value) == 16 else value.hex()
+        return _guid_text(value) if len(value) == 16 else value.hex()
     return value
 
 
-def to_imported(record: LdifRecord, kind: str, anchor: str) -> ImportedObject:
+def _guid_text(value: bytes) -> str:
+    """``str(uuid.UUID(bytes_le=value))``, without building the UUID (once per object)."""
+    text = (value[3::-1] + value[5:3:-1] + value[7:5:-1] + value[8:]).hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def to_imported(
+    record: LdifRecord, kind: str, anchor: str, change: ImportKind = ImportKind.PRESENT
+) -> ImportedObject:
     attributes: dict[str, tuple[AttributeValue, ...]] = {}
     for name, values in record.attributes.items():
-        if name.lower() in _TYPED:
+        if _lower(name) in _TYPED:
             attributes[name] = tuple(_typed(name, value) for value in values)
         else:
             attributes[name] = tuple(values)  # text stays text, bytes stay bytes
-    return ImportedObject(anchor, record.dn, kind, attributes)
+    return ImportedObject(anchor, record.dn, kind, attributes, change)
+
+
+_LOWERED: dict[str, str] = {}
+
+
+def _lower(name: str) -> str:
+    """An attribute name in lower case (a directory has few names, each read per object)."""
+    lowered = _LOWERED.get(name)
+    if lowered is None:
+        if len(_LOWERED) > 10_000:
+            _LOWERED.clear()
+        lowered = _LOWERED[name] = name.lower()
+    return lowered
 
 
 def digest(record: LdifRecord) -> str:
@@ -67,6 +87,9 @@ def digest(record: LdifRecord) -> str:
 
 
 def _get(record: LdifRecord, name: str) -> list[str | bytes]:
+    exact = record.attributes.get(name)
+    if exact is not None:
+        return exact
     lowered = name.lower()
     for key, values in record.attributes.items():
         if key.lower() == lowered:

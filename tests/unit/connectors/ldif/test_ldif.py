@@ -5,8 +5,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hybridsync.connectors.ldif import LdifConfig, LdifSource, LdifSyntaxError, read_records
+from hybridsync.connectors.ldif.convert import anchor_of
+from hybridsync.connectors.ldif.parser import LdifRecord
 from hybridsync.errors import FatalConnectorError
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "contoso-20.ldif"
@@ -154,3 +158,9 @@ def test_delta_import_parses_only_the_changed_records(
     path.write_bytes(broken.replace(b"department: Sales", b"department: Fin\xe9", 1))
     list(source.delta_import(watermark))
     assert any("not valid UTF-8" in problem for problem in source.skipped)
+
+
+@given(st.binary(min_size=16, max_size=16), st.sampled_from(["objectGUID", "objectguid"]))
+def test_a_binary_guid_anchor_reads_as_its_uuid_text(guid: bytes, spelled: str) -> None:
+    record = LdifRecord("CN=x,DC=contoso,DC=com", {spelled: [guid]}, 1)
+    assert anchor_of(record, "objectGUID") == str(uuid.UUID(bytes_le=guid))
