@@ -142,6 +142,7 @@ _RUNTIME: dict[str, object] = {
     "_VALUE": Kind.VALUE,
     "_NULL": Kind.NULL,
     "_KIND_AUTHORITATIVE_NULL": Kind.AUTHORITATIVE_NULL,
+    "_KIND_IGNORE": Kind.IGNORE,
 }
 
 
@@ -201,7 +202,7 @@ class _Writer:
             else:
                 self._evaluate(number, step)
             if number in last:
-                self._settle(last[number], merging=merging)
+                self._settle(last[number])
                 order.append(last[number].name)
         if order != [target.name for target in targets]:
             self._reorder(tuple(target.name for target in targets))
@@ -254,24 +255,62 @@ class _Writer:
         self.emit(3, f"_errors.append(_FlowError({rule_name}, {target}, _x.message))", *failed)
 
     def _evaluate(self, number: int, step: Step) -> None:
-        """A flow of a target resolved the generic way: its kind and values, kept."""
+        """A flow of a target fed by several: its kind and values, kept for later."""
         rule, flow, first_source, plain = step
         kind, found = f"_kind{number}", f"_v{number}"
         if plain:
             read = "()" if first_source is None else f"_A.get({self.const(first_source)}, ())"
             self.emit(2, f"{found} = {read}", f"{kind} = _VALUE if {found} else _NULL")
             return
-        self.emit(2, "try:")
-        self.emit(3, f"{kind}, {found} = _flow_value({self.const(flow)}, _A, _src, _P)")
+        if flow.flow_type is FlowType.CONSTANT and not flow.allowed_values:
+            constant = () if flow.constant is None else (flow.constant,)
+            self.emit(2, f"{kind} = {'_VALUE' if constant else '_NULL'}")
+            self.emit(2, f"{found} = {self.const(constant)}")
+            return
         failed = (f"{kind} = None", f"{found} = ()")
+        self.emit(2, "try:")
+        if flow.flow_type is FlowType.EXPRESSION and not flow.allowed_values:
+            assert flow.expression is not None  # the loader compiles every Expression flow
+            self.emit(3, f"_r = {self.const(flow.expression.evaluate)}(_src, _P)")
+            self._on_error(self.const(rule.name), self.const(flow.target), failed)
+            self.emit(2, "else:")
+            self.emit(3, "if type(_r) is str:", f"    {kind} = _VALUE", f"    {found} = (_r,)")
+            self.emit(3, "elif _r is _IGNORE:", f"    {kind} = _KIND_IGNORE", f"    {found} = ()")
+            self.emit(
+                3, "elif _r is _AUTHORITATIVE_NULL:", f"    {kind} = _KIND_AUTHORITATIVE_NULL"
+            )
+            self.emit(4, f"{found} = ()")
+            self.emit(3, "else:", f"    {found} = _as_values(_r)")
+            self.emit(4, f"{kind} = _VALUE if {found} else _NULL")
+            return
+        self.emit(3, f"{kind}, {found} = _flow_value({self.const(flow)}, _A, _src, _P)")
         self._on_error(self.const(rule.name), self.const(flow.target), failed)
 
-    def _settle(self, target: Target, *, merging: bool) -> None:
+    def _settle(self, target: Target) -> None:
+        """Decide a target fed by several flows, or merged, once its last flow ran."""
+        if target.updates_only:
+            self._first_decision(target)
+            return
         kinds = "".join(f"_kind{number}, " for number in target.numbers)
         found = "".join(f"_v{number}, " for number in target.numbers)
-        conflicts = "_conflicts" if merging else "[]"
-        call = f"_settle({self.const(target)}, ({kinds}), ({found}), _out, {conflicts})"
+        call = f"_settle({self.const(target)}, ({kinds}), ({found}), _out, _conflicts)"
         self.emit(2, call)
+
+    def _first_decision(self, target: Target) -> None:
+        """Update flows by precedence: the first value or AuthoritativeNull wins; else
+        a NULL clears, an IgnoreThisFlow keeps; a failed flow is as if absent."""
+        name, keyword = self.const(target.name), "if"
+        for number, step in zip(target.numbers, target.steps, strict=True):
+            rule_name = step[0].name
+            lineage = f"    _lineage[{name}] = {self.const(rule_name)}" if rule_name else "    pass"
+            self.emit(2, f"{keyword} _kind{number} is _VALUE:", f"    _values[{name}] = _v{number}")
+            self.emit(2, lineage, f"elif _kind{number} is _KIND_AUTHORITATIVE_NULL:")
+            self.emit(2, f"    _values[{name}] = ()", lineage)
+            keyword = "elif"
+        nulls = " or ".join(f"_kind{number} is _NULL" for number in target.numbers)
+        ignored = " or ".join(f"_kind{number} is _KIND_IGNORE" for number in target.numbers)
+        self.emit(2, f"elif {nulls}:", f"    _values[{name}] = ()")
+        self.emit(2, f"elif {ignored}:", f"    _out.kept.append({name})")
 
     def _reorder(self, names: tuple[str, ...]) -> None:
         """Targets decided out of order (several flows, interleaved): put them back."""

@@ -4,8 +4,10 @@ outbound code that read the outcome."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -46,7 +48,7 @@ MULTI = frozenset({"multi"})
 def flows(draw: st.DrawFn) -> AttributeFlow:
     kind = draw(st.sampled_from(list(FlowType)))
     common = {
-        "target": draw(st.sampled_from(TARGETS)),
+        "target": draw(st.sampled_from(TARGETS) | st.just("a")),  # often several into "a"
         "merge_type": draw(
             st.sampled_from(list(MergeType)) | st.just(MergeType.UPDATE)  # mostly Update
         ),
@@ -178,6 +180,27 @@ def test_a_target_gets_what_the_resolved_outcomes_say(
 def inbound(name: str, precedence: int, *flows: AttributeFlow) -> SyncRule:
     return SyncRule(name, Direction.INBOUND, "ad", "user", "person", LinkType.JOIN, precedence,
                     flows=flows)  # fmt: skip
+
+
+KINDS = ['"x"', "NULL", "IgnoreThisFlow", "AuthoritativeNull", 'Error("bad value")']
+
+
+@pytest.mark.parametrize(("first", "second", "third"), list(itertools.product(KINDS, KINDS, KINDS)))
+def test_every_mix_of_update_flows_into_one_target_resolves_as_resolve_does(
+    first: str, second: str, third: str
+) -> None:
+    def flow(text: str, merge: MergeType = MergeType.UPDATE) -> AttributeFlow:
+        return AttributeFlow("a", FlowType.EXPRESSION, expression=COMPILED[text], merge_type=merge)
+
+    in_scope = [
+        inbound("late", 30, flow(third, MergeType.REPLACE)),
+        inbound("early", 10, flow(first), AttributeFlow("b", FlowType.CONSTANT, constant="k")),
+        inbound("middle", 20, flow(second)),
+    ]
+    resolved, errors = expected(in_scope, {}, creating=False)
+    assert plan_for(tuple(in_scope), creating=False).outcome({}, MULTI, {}) == FlowOutcome.of(
+        resolved, errors
+    )
 
 
 def test_targets_fed_by_several_interleaved_flows_keep_their_order() -> None:
