@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from hybridsync.core.convert import as_values, expression_input, value_key
 from hybridsync.core.rules import AttributeFlow, FlowType, MergeType, SyncRule
@@ -51,6 +51,33 @@ class Resolved:
     values: Values
     rule: str | None
     keep: bool = False
+
+
+class FlowOutcome(NamedTuple):
+    """Every target attribute's outcome for one object, in the form its users read.
+
+    ``values``: the targets a rule decided, in target order (empty: clear it);
+    ``lineage``: the rule that decided, where one did; ``kept``: the targets to leave
+    as they are (IgnoreThisFlow); ``errors``: flow errors, then conflicts.
+    """
+
+    values: dict[str, Values]
+    lineage: dict[str, str]
+    kept: list[str]
+    errors: list[FlowError]
+
+    @classmethod
+    def of(cls, resolved: Mapping[str, Resolved], errors: list[FlowError]) -> FlowOutcome:
+        """The outcome stated by resolved targets (see :func:`resolve`)."""
+        outcome = cls({}, {}, [], errors)
+        for target, item in resolved.items():
+            if item.keep:
+                outcome.kept.append(target)
+                continue
+            outcome.values[target] = item.values
+            if item.rule:
+                outcome.lineage[target] = item.rule
+        return outcome
 
 
 def contributions(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from hybridsync.core.flowplan import plan_for
-from hybridsync.core.flows import Contribution, FlowError, Resolved, contributions, resolve
+from hybridsync.core.flows import Contribution, FlowError, FlowOutcome, contributions, resolve
 from hybridsync.core.objects import CSObject, MVObject
 from hybridsync.core.rules import KEEPS_MV_LINK_TYPES, LinkType, SyncRule
 from hybridsync.core.scope import MemberOf, in_scope
@@ -179,16 +179,14 @@ def metaverse_values(
     if len(sources) == 1:
         (source,) = sources
         plan = plan_for(source.rules, creating=creating)
-        resolved, errors = plan.run(with_dn(source.cs), source.multi_valued, source.parameters)
+        outcome = plan.outcome(with_dn(source.cs), source.multi_valued, source.parameters)
     else:
-        resolved, errors = _resolved(sources, creating=creating)
-    attributes, lineage = _apply(previous, resolved, {e.attribute for e in errors})
-    return MVValues(attributes, lineage, errors)
+        outcome = _resolved(sources, creating=creating)
+    attributes, lineage = _apply(previous, outcome)
+    return MVValues(attributes, lineage, outcome.errors)
 
 
-def _resolved(
-    sources: Sequence[LinkedSource], *, creating: bool
-) -> tuple[dict[str, Resolved], list[FlowError]]:
+def _resolved(sources: Sequence[LinkedSource], *, creating: bool) -> FlowOutcome:
     """Contributions of several joined sources, resolved together by precedence."""
     found: list[Contribution] = []
     errors: list[FlowError] = []
@@ -206,28 +204,26 @@ def _resolved(
             errors.extend(failed)
     resolved, conflicts = resolve(found)
     errors.extend(conflicts)
-    return resolved, errors
+    return FlowOutcome.of(resolved, errors)
 
 
 def _apply(
-    previous: MVObject | None, resolved: Mapping[str, Resolved], failed: set[str]
+    previous: MVObject | None, outcome: FlowOutcome
 ) -> tuple[dict[str, Values], dict[str, str]]:
-    # Attributes nobody contributes to any more are removed; an attribute whose
-    # evaluation failed keeps its previous value until the error is fixed.
-    before = dict(previous.attributes) if previous else {}
-    lineage_before = dict(previous.lineage) if previous else {}
-    attributes: dict[str, Values] = {}
-    lineage: dict[str, str] = {}
-    for name in set(resolved) | failed:
-        outcome = resolved.get(name)
-        if outcome is None or outcome.keep:
-            if before.get(name):
-                attributes[name] = before[name]
-                if name in lineage_before:
-                    lineage[name] = lineage_before[name]
-            continue
-        if outcome.values:
-            attributes[name] = outcome.values
-            if outcome.rule:
-                lineage[name] = outcome.rule
+    # Attributes nobody contributes to any more are removed (so are those a rule empties);
+    # an attribute left as it is (IgnoreThisFlow), or whose evaluation failed with no
+    # other rule deciding it, keeps its previous value until the error is fixed.
+    attributes = {name: values for name, values in outcome.values.items() if values}
+    lineage = {name: rule for name, rule in outcome.lineage.items() if name in attributes}
+    if not outcome.kept and not outcome.errors:
+        return attributes, lineage
+    decided = outcome.values
+    keeping = {*outcome.kept, *(e.attribute for e in outcome.errors if e.attribute not in decided)}
+    before = previous.attributes if previous else {}
+    lineage_before = previous.lineage if previous else {}
+    for name in keeping:
+        if before.get(name):
+            attributes[name] = before[name]
+            if name in lineage_before:
+                lineage[name] = lineage_before[name]
     return attributes, lineage

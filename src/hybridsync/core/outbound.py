@@ -133,15 +133,9 @@ def _flow(
     creating: bool,
 ) -> TargetState:
     plan = plan_for(in_scope_rules, creating=creating)
-    resolved, errors = plan.run(mv.attributes, multi_valued, parameters)
-    attributes: dict[str, Values] = {}
-    lineage: dict[str, str] = {}
-    for name, outcome in resolved.items():
-        if outcome.keep:
-            continue  # IgnoreThisFlow: leave the target's value untouched
-        attributes[name] = outcome.values
-        if outcome.rule:
-            lineage[name] = outcome.rule
+    # A target left as it is (IgnoreThisFlow, outcome.kept) is not in the values: the
+    # target's value stays untouched; empty values clear it.
+    attributes, lineage, _, errors = plan.outcome(mv.attributes, multi_valued, parameters)
     dn_values = attributes.pop(DN_ATTRIBUTE, ())
     dn = str(dn_values[0]) if dn_values else None
     return TargetState(action, in_scope_rules, provisioning, attributes, lineage, dn, errors)
