@@ -11,7 +11,8 @@ from hybridsync.core.flowplan import plan_for
 from hybridsync.core.flows import Contribution, FlowError, FlowOutcome, contributions, resolve
 from hybridsync.core.objects import CSObject, MVObject
 from hybridsync.core.rules import KEEPS_MV_LINK_TYPES, LinkType, SyncRule
-from hybridsync.core.scope import MemberOf, in_scope
+from hybridsync.core.scope import MemberOf
+from hybridsync.core.scopegen import selector_for
 from hybridsync.core.values import Values
 
 
@@ -51,11 +52,8 @@ def rules_in_scope(
     cs: CSObject,
     member_of: MemberOf | None = None,
 ) -> tuple[SyncRule, ...]:
-    return tuple(
-        rule
-        for rule in rules
-        if rule.applies_to(cs.object_type) and in_scope(rule.scope, cs.attributes, member_of)
-    )
+    """The rules that apply to the object's type and have it in scope (compiled once)."""
+    return selector_for(rules)(cs.object_type, cs.attributes, member_of)
 
 
 def keeps_mv(in_scope_rules: Sequence[SyncRule], joined_by: str | None) -> bool:

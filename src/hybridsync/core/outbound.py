@@ -11,7 +11,7 @@ from hybridsync.core.flowplan import plan_for
 from hybridsync.core.flows import FlowError
 from hybridsync.core.objects import CSObject, MVObject
 from hybridsync.core.rules import LinkType, SyncRule
-from hybridsync.core.scope import in_scope
+from hybridsync.core.scopegen import selector_for
 from hybridsync.core.values import Values
 
 DN_ATTRIBUTE = "dn"
@@ -40,11 +40,8 @@ class TargetState:
 
 
 def outbound_rules_in_scope(rules: Sequence[SyncRule], mv: MVObject) -> tuple[SyncRule, ...]:
-    return tuple(
-        rule
-        for rule in rules
-        if rule.applies_to(mv.object_type) and in_scope(rule.scope, mv.attributes)
-    )
+    """The rules that apply to the MV object's type and have it in scope (compiled once)."""
+    return selector_for(rules)(mv.object_type, mv.attributes, None)
 
 
 def target_state(

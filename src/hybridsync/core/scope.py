@@ -9,6 +9,10 @@ Choices the documentation leaves open (written down in docs/rules.md):
   integers, else as case-insensitive text;
 - every ``NOT...`` operator is the negation of its positive form, so an absent
   attribute satisfies it.
+
+This module is the reference statement of those semantics, one clause at a time. A sync
+runs the compiled form from :mod:`hybridsync.core.scopegen` (one generated function per
+list of rules), which tests compare with this one.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from hybridsync.core.values import AttributeValue, Values
 MemberOf = Callable[[str], bool]
 """Answers "is the object a member of the group with this DN?"."""
 
-_NEGATIONS = {
+NEGATIONS = {
     ScopeOperator.NOTEQUAL: ScopeOperator.EQUAL,
     ScopeOperator.NOTCONTAINS: ScopeOperator.CONTAINS,
     ScopeOperator.NOTSTARTSWITH: ScopeOperator.STARTSWITH,
@@ -31,6 +35,7 @@ _NEGATIONS = {
     ScopeOperator.ISNOTBITSET: ScopeOperator.ISBITSET,
     ScopeOperator.ISNOTMEMBEROF: ScopeOperator.ISMEMBEROF,
 }
+"""Each ``NOT...`` operator and the positive operator it negates."""
 
 
 def in_scope(
@@ -50,13 +55,13 @@ def in_scope(
 def clause_holds(
     clause: ScopeClause, attributes: Mapping[str, Values], member_of: MemberOf | None = None
 ) -> bool:
-    positive = _NEGATIONS.get(clause.operator)
+    positive = NEGATIONS.get(clause.operator)
     if positive is not None:
-        return not _holds(positive, clause, attributes, member_of)
-    return _holds(clause.operator, clause, attributes, member_of)
+        return not positive_holds(positive, clause, attributes, member_of)
+    return positive_holds(clause.operator, clause, attributes, member_of)
 
 
-def _holds(
+def positive_holds(
     operator: ScopeOperator,
     clause: ScopeClause,
     attributes: Mapping[str, Values],
@@ -79,7 +84,7 @@ def _holds(
 
 def _single_value_test(operator: ScopeOperator, value: AttributeValue, wanted: str) -> bool:
     if operator is ScopeOperator.ISBITSET:
-        number, mask = _integer(value), _integer(wanted)
+        number, mask = integer_value(value), integer_value(wanted)
         return number is not None and mask is not None and number & mask == mask
     text, wanted_text = _text(value).lower(), wanted.lower()
     if operator is ScopeOperator.CONTAINS:
@@ -92,7 +97,7 @@ def _single_value_test(operator: ScopeOperator, value: AttributeValue, wanted: s
 
 
 def _ordered(operator: ScopeOperator, value: AttributeValue, wanted: str) -> bool:
-    left_number, right_number = _integer(value), _integer(wanted)
+    left_number, right_number = integer_value(value), integer_value(wanted)
     left: int | str
     right: int | str
     if left_number is not None and right_number is not None:
@@ -110,7 +115,8 @@ def _ordered(operator: ScopeOperator, value: AttributeValue, wanted: str) -> boo
     raise ValueError(f"not a comparison operator: {operator.value}")
 
 
-def _integer(value: AttributeValue | str) -> int | None:
+def integer_value(value: AttributeValue | str) -> int | None:
+    """The value as an integer (booleans as 0/1, text in decimal or ``0x`` hex), else None."""
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
