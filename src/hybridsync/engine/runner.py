@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hybridsync.core.storage import RunRecord
+from hybridsync.engine.collection import fewer_collections
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.export import export
 from hybridsync.engine.imports import attribute_hash, delta_import, full_import
@@ -46,7 +47,8 @@ class Engine:
         started = time.perf_counter()
         self.context.control.begin(report)
         try:
-            self._dispatch(connector, profile, report, allow_deletes, allow_shrink)
+            with fewer_collections():
+                self._dispatch(connector, profile, report, allow_deletes, allow_shrink)
         except RunStopped as exc:
             report.status, report.message = exc.status, str(exc)
         except (FatalConnectorError, TransientConnectorError) as exc:

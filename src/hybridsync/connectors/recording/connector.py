@@ -64,8 +64,13 @@ class RecordingTarget:
         self._config = config
         path = str(config.path) if config.path else ":memory:"
         self._db = sqlite3.connect(path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        # As the store: WAL, a 64 MiB page cache (its anchor index takes random inserts),
+        # and a checkpoint per 64 MiB of WAL rather than per 4 MiB.
+        for pragma in (
+            "journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536",
+            "wal_autocheckpoint=16384",
+        ):  # fmt: skip
+            self._db.execute(f"PRAGMA {pragma}")
         self._db.executescript(_SCHEMA)
         self.sent: deque[ExportChange] = deque(maxlen=config.keep_sent)
         """The latest changes received by this instance, in order (at most ``keep_sent``)."""
