@@ -66,6 +66,8 @@ def _attributes(loaded: dict[str, list[Any]], tagged: bool) -> dict[str, Values]
 
 
 def dump_attributes(attributes: Mapping[str, Values]) -> str:
+    if type(attributes) is dict and all(attributes.values()):
+        return _dumps(attributes)  # nothing empty to leave out: no copy
     return _dumps({name: values for name, values in attributes.items() if values})
 
 

@@ -187,7 +187,8 @@ class SqlStore:
         for start in range(0, len(cs_ids), _CHUNK):
             part = tuple(cs_ids[start : start + _CHUNK])
             sql = _CS_BY_IDS + self._placeholders(len(part)) + ")"
-            found.extend(map(_cs_values, self._connection.exec_driver_sql(sql, part)))
+            rows = self._connection.exec_driver_sql(sql, part).fetchall()
+            found.extend(map(_cs_values, rows))
         order = {cs_id: index for index, cs_id in enumerate(cs_ids)}
         found.sort(key=lambda cs: order[cs.cs_id])
         return found

@@ -176,11 +176,12 @@ class RecordingTarget:
         self.sent.append(change)
         if change.dn in self.reject:
             return ExportResult(change.change_id, ExportOutcome.REJECTED, message="refused by test")
-        kept = {
-            c.name: c.values
-            for c in change.changes
-            if c.name not in self._config.ignored_attributes
-        }
+        ignored = self._config.ignored_attributes
+        kept = (
+            {c.name: c.values for c in change.changes if c.name not in ignored}
+            if ignored
+            else dict(change.changes)  # (name, values) pairs
+        )
         self._seq += 1
         anchor = self._write(change, kept, self._seq)
         if anchor is None:
