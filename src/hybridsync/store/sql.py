@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -132,10 +132,10 @@ class SqlStore:
         if kept:
             # Index first: rows read from the database still have their cached text.
             rows = [_cs_row(cs) for cs in kept]
-        by_space: dict[str, list[tuple[str, dict[str, Values]]]] = {}
+        by_space: dict[str, list[tuple[str, Mapping[str, Values]]]] = {}
         for cs in kept:
             if self._indexed.get(cs.connector) and not _indexed_already(cs.attributes):
-                by_space.setdefault(cs.connector, []).append((cs.cs_id, dict(cs.attributes)))
+                by_space.setdefault(cs.connector, []).append((cs.cs_id, cs.attributes))
         for space, items in by_space.items():
             self._reindex(space, items)
         if kept:
@@ -165,13 +165,19 @@ class SqlStore:
             ]
             self._run(self._mv_upsert, rows)
             if self._indexed.get("mv"):
-                self._reindex("mv", [(mv.mv_id, dict(mv.attributes)) for mv in kept])
+                self._reindex("mv", [(mv.mv_id, mv.attributes) for mv in kept])
 
     def _delete_ids(self, table: Any, column: Any, ids: list[str]) -> None:
+        self._delete_where_in(table.name, column.name, ids)
+        self._delete_where_in(T.value_index.name, T.value_index.c.object_id.name, ids)
+
+    def _delete_where_in(self, table: str, column: str, ids: Sequence[str]) -> None:
+        """``DELETE FROM table WHERE column IN (ids)`` a chunk at a time, as plain SQL
+        (nothing compiled per batch); ``table`` and ``column`` are the schema's names."""
         for start in range(0, len(ids), _CHUNK):
-            part = ids[start : start + _CHUNK]
-            self._run(delete(table).where(column.in_(part)))
-            self._run(delete(T.value_index).where(T.value_index.c.object_id.in_(part)))
+            part = tuple(ids[start : start + _CHUNK])
+            sql = f"DELETE FROM {table} WHERE {column} IN ({self._placeholders(len(part))})"
+            self._connection.exec_driver_sql(sql, part)
 
     # connector space -------------------------------------------------------------
 
@@ -422,23 +428,21 @@ class SqlStore:
         self._mv_pending[mv_id] = None
         self._wrote()
 
-    def _reindex(self, space: str, items: list[tuple[str, dict[str, Values]]]) -> None:
+    def _reindex(self, space: str, items: Sequence[tuple[str, Mapping[str, Values]]]) -> None:
         wanted = self._indexed.get(space, frozenset())
         ids = [object_id for object_id, _ in items]
-        for start in range(0, len(ids), _CHUNK):
-            part = ids[start : start + _CHUNK]
-            self._run(delete(T.value_index).where(T.value_index.c.object_id.in_(part)))
+        self._delete_where_in(T.value_index.name, T.value_index.c.object_id.name, ids)
         rows = [
             {
                 "space": space,
                 "attribute": name,
-                "value_key": value_key(value),
-                "value_key_ci": value_key(value).lower(),
+                "value_key": key,
+                "value_key_ci": key.lower(),
                 "object_id": object_id,
             }
             for object_id, attributes in items
             for name in wanted
-            for value in attributes.get(name, ())
+            for key in map(value_key, attributes.get(name, ()))
         ]
         if rows:
             self._run(insert(T.value_index), rows)
