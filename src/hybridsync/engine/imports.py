@@ -78,6 +78,7 @@ def _first_import(
     unreadable: list[UnreadableRecord] = []
     context.control.expect(report, None)
     with store.transaction():
+        store.clear_staging(name)  # rows an interrupted import of another version left
         for page in connector.full_import():
             added = [_new(name, imported) for imported in page.objects]
             store.put_cs_many(added)
