@@ -16,35 +16,22 @@ from __future__ import annotations
 
 import argparse
 import base64
+import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.support
+
+from tests.support.rules import cloud_filter_rule
+
 from hybridsync.config import Config
 from hybridsync.engine import Profile
 from hybridsync.wiring import Built, build
 
 GROUP = "CN=Pilot,OU=Groups,DC=contoso,DC=com"
-RULE = """
-[[rule]]
-name = "In from AD - Pilot only"
-direction = "inbound"
-connector = "ad"
-source_object_type = "user"
-target_object_type = "person"
-link_type = "Join"
-precedence = 50
-
-[[rule.scope]]
-clauses = [{ attribute = "%s", operator = "%s", value = "%s" }]
-
-[[rule.flow]]
-target = "cloudFiltered"
-type = "Constant"
-value = true
-"""
 
 
 def _dn(index: int) -> str:
@@ -74,7 +61,8 @@ def write_directory(path: Path, count: int, members: set[int], pilots: set[int])
 
 def _engine(root: Path, name: str, ldif: Path, count: int, *, scoped: bool) -> Built:
     clause = ("memberOf", "ISNOTMEMBEROF", GROUP) if scoped else ("department", "NOTEQUAL", "Pilot")
-    (root / f"{name}.toml").write_text(RULE % clause, encoding="utf-8")
+    rule = cloud_filter_rule(*clause, name="In from AD - Pilot only")
+    (root / f"{name}.toml").write_text(rule, encoding="utf-8")
     return build(
         Config.model_validate(
             {

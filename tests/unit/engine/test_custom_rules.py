@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tests.support.rules import cloud_filter_rule
+
 from hybridsync.engine import Status
 
 HR_RULES = """
@@ -41,22 +43,9 @@ precedence = 11
 clauses = [{ source = "sAMAccountName", target = "onPremisesSamAccountName" }]
 """
 
-FILTER_SALES = """
-[[rule]]
-name = "In from AD - Filter Legal"
-direction = "inbound"
-connector = "ad"
-source_object_type = "user"
-target_object_type = "person"
-link_type = "Join"
-precedence = 20
-[[rule.scope]]
-clauses = [{ attribute = "department", operator = "EQUAL", value = "Legal" }]
-[[rule.flow]]
-target = "cloudFiltered"
-type = "Constant"
-value = true
-"""
+FILTER_SALES = cloud_filter_rule(
+    "department", "EQUAL", "Legal", name="In from AD - Filter Legal", precedence=20
+)
 
 
 def _engine(world: Any, rules: str) -> Any:
