@@ -10,15 +10,36 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from ldif import LDIFRecordList
 from tests.conftest import REPO_ROOT, skip_unless_ci
 
 if TYPE_CHECKING:
     from tests.support.postgres import PostgresServer
     from tests.support.samba import SambaDC
 
-__all__ = ["CONTOSO_LDIF", "PostgresDatabase", "postgres_database", "postgres_server", "samba_dc"]
+__all__ = [
+    "CONTOSO_LDIF",
+    "PostgresDatabase",
+    "contoso_users",
+    "postgres_database",
+    "postgres_server",
+    "samba_dc",
+]
 
 CONTOSO_LDIF = REPO_ROOT / "src" / "hybridsync" / "samples" / "contoso.ldif"
+
+
+def contoso_users() -> dict[str, dict[str, str]]:
+    """The bundled sample's users: sAMAccountName -> their single values, ``dn`` included."""
+    with CONTOSO_LDIF.open("rb") as stream:
+        records = LDIFRecordList(stream)
+        records.parse()
+    users: dict[str, dict[str, str]] = {}
+    for dn, entry in records.all_records:
+        values = {k: v[0].decode("utf-8", "replace") for k, v in entry.items()}
+        if "sAMAccountName" in values:
+            users[values.pop("sAMAccountName")] = {**values, "dn": dn}
+    return users
 
 
 @pytest.fixture(scope="session")

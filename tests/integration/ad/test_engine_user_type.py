@@ -10,8 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from ldif import LDIFRecordList
-from tests.support.fixtures import CONTOSO_LDIF
+from tests.support.fixtures import contoso_users
 from tests.support.samba import SambaDC, ad_connector_toml
 
 from hybridsync.config import load_config
@@ -25,22 +24,9 @@ MODES = {
 }
 
 
-def _sample_users() -> dict[str, dict[str, str]]:
-    """sAMAccountName -> the sample's single values, ``dn`` included."""
-    with CONTOSO_LDIF.open("rb") as stream:
-        records = LDIFRecordList(stream)
-        records.parse()
-    users: dict[str, dict[str, str]] = {}
-    for dn, entry in records.all_records:
-        values = {k: v[0].decode("utf-8", "replace") for k, v in entry.items()}
-        if "sAMAccountName" in values:
-            users[values.pop("sAMAccountName")] = {**values, "dn": dn}
-    return users
-
-
 def _expected(mode: str) -> dict[str, str | None]:
     expected: dict[str, str | None] = {}
-    for sam, values in _sample_users().items():
+    for sam, values in contoso_users().items():
         upn = values.get("userPrincipalName")
         if upn is None or sam.startswith("MSOL_"):
             continue  # kept out of the cloud by the built-in rules (disabled users are synced)
@@ -91,7 +77,7 @@ def engine_of() -> Iterator[list[Built]]:
 
 
 def _dns() -> dict[str, str]:
-    return {sam: values["dn"] for sam, values in _sample_users().items()}
+    return {sam: values["dn"] for sam, values in contoso_users().items()}
 
 
 def _metaverse_user_type(built: Built, dn: str) -> str | None:
@@ -113,7 +99,7 @@ def test_hybridsync_run_gives_every_sample_user_the_right_user_type(
     if mode == "upn-suffix":
         # The documented rule errors on a user without UPN (the sample's MSOL_ account,
         # which the built-in rules keep out of the cloud anyway): exit status 1.
-        msol = _sample_users()["MSOL_4d2f9a1c"]["dn"]
+        msol = contoso_users()["MSOL_4d2f9a1c"]["dn"]
         assert errors == [(msol, "UserPrincipalName is not present to determine UserType")]
         assert (done.returncode, cycle["status"]) == (1, "completed-sync-errors")
     else:

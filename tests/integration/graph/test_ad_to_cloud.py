@@ -16,32 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ldif import LDIFRecordList
 from tests.support.cloud_server import CloudServer, CloudTenant, graph_connector_toml, serve_cloud
-from tests.support.fixtures import CONTOSO_LDIF
+from tests.support.fixtures import contoso_users
 from tests.support.samba import SambaDC, ad_connector_toml
 
 pytestmark = pytest.mark.samba
 PASSWORD_ENV = "HYBRIDSYNC_AD_PASSWORD"
 
 
-def sample_users() -> dict[str, dict[str, str]]:
-    """sAMAccountName -> the sample's single values, ``dn`` included."""
-    with CONTOSO_LDIF.open("rb") as stream:
-        records = LDIFRecordList(stream)
-        records.parse()
-    users: dict[str, dict[str, str]] = {}
-    for dn, entry in records.all_records:
-        values = {k: v[0].decode("utf-8", "replace") for k, v in entry.items()}
-        if "sAMAccountName" in values:
-            users[values.pop("sAMAccountName")] = {**values, "dn": dn}
-    return users
-
-
 def expected_user_types() -> dict[str, str]:
     """sAMAccountName -> userType in the cloud (upn-suffix mode)."""
     expected = {}
-    for sam, values in sample_users().items():
+    for sam, values in contoso_users().items():
         upn = values.get("userPrincipalName")
         if upn is None or sam.startswith("MSOL_"):
             continue  # filtered by the built-in rules
@@ -52,7 +38,7 @@ def expected_user_types() -> dict[str, str]:
 def msol_error() -> list[tuple[str, str]]:
     """The one documented error of a cycle: the sync account has no UPN to decide its
     type (the built-in rules keep it out of the cloud anyway)."""
-    msol = next(v["dn"] for sam, v in sample_users().items() if sam.startswith("MSOL_"))
+    msol = next(v["dn"] for sam, v in contoso_users().items() if sam.startswith("MSOL_"))
     return [(msol, "UserPrincipalName is not present to determine UserType")]
 
 
@@ -139,7 +125,7 @@ def test_employees_become_members_and_partners_guests(synced: Synced) -> None:
 
 
 def test_synced_users_carry_the_on_premises_properties(synced: Synced, samba_dc: SambaDC) -> None:
-    samples = sample_users()
+    samples = contoso_users()
     for sam, user in synced.users.items():
         guid = samba_dc.object_guid(samples[sam]["dn"])
         assert user["onPremisesImmutableId"] == base64.b64encode(guid).decode()
@@ -152,7 +138,7 @@ def test_synced_users_carry_the_on_premises_properties(synced: Synced, samba_dc:
 
 
 def test_synced_users_carry_their_on_premises_dn(synced: Synced) -> None:
-    samples = sample_users()
+    samples = contoso_users()
     for sam, user in synced.users.items():
         assert user["onPremisesDistinguishedName"] == samples[sam]["dn"]
 
