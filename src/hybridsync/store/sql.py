@@ -7,7 +7,6 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
-import structlog
 from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, not_, select, update
 
 from hybridsync.core.convert import value_key
@@ -34,7 +33,6 @@ _FLUSH_AT = 5_000
 """Waiting writes that are flushed even inside a transaction."""
 
 T = tables
-log = structlog.get_logger(__name__)
 _SURE_FIT = INDEXED_BYTES // 4
 """A key of at most this many characters fits the value index whatever its characters."""
 
@@ -612,6 +610,9 @@ class SqlStore:
 def _indexable_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The value index rows PostgreSQL's btree can hold. A longer value is left out of the
     index, with a warning: the object keeps it, only a join on that value cannot find it."""
+    import structlog  # here: rarely needed, and the store's import stays light
+
+    log = structlog.get_logger(__name__)
     kept: list[dict[str, Any]] = []
     for row in rows:
         if indexable(row["value_key"]) and indexable(row["value_key_ci"]):
