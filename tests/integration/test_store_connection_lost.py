@@ -18,6 +18,7 @@ from tests.support.fixtures import PostgresDatabase
 from tests.support.stores import postgres_target
 from tests.unit.engine.conftest import World
 
+from hybridsync.cli import scheduler
 from hybridsync.connectors.recording import RecordingTarget
 from hybridsync.core.ports import ImportPage
 from hybridsync.engine import Profile, Status
@@ -135,8 +136,8 @@ def _user(index: int) -> str:
 USERS = 4_000
 
 
-def _workspace(root: Path, database: PostgresDatabase) -> Path:
-    entries = [_user(i) for i in range(USERS)]
+def _workspace(root: Path, database: PostgresDatabase, users: int = USERS) -> Path:
+    entries = [_user(i) for i in range(users)]
     (root / "ad.ldif").write_text("version: 1\n\n" + "\n".join(entries), encoding="utf-8")
     config = root / "hybridsync.toml"
     config.write_text(
@@ -224,3 +225,21 @@ def test_the_cli_stops_with_status_2_and_the_next_run_completes(
         assert len(cloud.objects()) == USERS
     finally:
         built.close()
+
+
+def test_the_scheduler_goes_on_after_a_lost_store(
+    postgres_database: PostgresDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _workspace(tmp_path, postgres_database, users=5)
+    build = scheduler.build_from_file
+
+    def losing_once(path: Path, **options: Any) -> Any:
+        built = build(path, **options)
+        monkeypatch.setattr(scheduler, "build_from_file", build)
+        _terminate(postgres_database)  # gone before the sync lock is taken
+        return built
+
+    monkeypatch.setattr(scheduler, "build_from_file", losing_once)
+    ticks = scheduler.Scheduler(config, max_cycles=2, wait=lambda _seconds: False)
+    ticks.run()
+    assert ticks.statuses == [Status.STOPPED_STORE, Status.SUCCESS]
