@@ -36,8 +36,8 @@ from hybridsync.cli.phs import start_phs_thread
 from hybridsync.cli.runlock import SyncInProgress, run_lock
 from hybridsync.cli.stopping import stop_on_signals
 from hybridsync.cli.sync import ConfigOption, config_path, exit_code
-from hybridsync.engine import CycleReport
-from hybridsync.errors import HybridsyncError
+from hybridsync.engine import CycleReport, Status
+from hybridsync.errors import HybridsyncError, StoreError
 from hybridsync.wiring import Built, build_from_file
 
 log = structlog.get_logger("hybridsync.scheduler")
@@ -107,6 +107,9 @@ class Scheduler:
         except SyncInProgress as exc:
             log.warning("scheduler.cycle_skipped", reason=str(exc))
             return "skipped"
+        except StoreError as exc:  # the store failed outside a run: the next cycle retries
+            log.error("scheduler.store_error", error=str(exc))
+            return Status.STOPPED_STORE
         finally:
             built.close()
         _log_cycle(cycle)

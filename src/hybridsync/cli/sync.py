@@ -14,7 +14,7 @@ import typer
 from hybridsync.cli import exit_codes
 from hybridsync.cli.runlock import SyncInProgress, run_lock
 from hybridsync.engine import CycleReport, RunReport
-from hybridsync.errors import ConfigError, HybridsyncError
+from hybridsync.errors import ConfigError, HybridsyncError, StoreError
 from hybridsync.wiring import Built, build_from_file
 
 CONFIG_HELP = "Configuration file (default: $HYBRIDSYNC_CONFIG, else ./hybridsync.toml)."
@@ -46,6 +46,9 @@ def engine_from(
         with _locked(built, lock):
             yield built
     except SyncInProgress as exc:
+        typer.echo(f"stopped: {exc}", err=True)
+        raise typer.Exit(exit_codes.STOPPED) from exc
+    except StoreError as exc:  # the store failed outside a run (its own report says so)
         typer.echo(f"stopped: {exc}", err=True)
         raise typer.Exit(exit_codes.STOPPED) from exc
     except ConfigError as exc:

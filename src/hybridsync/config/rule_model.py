@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hybridsync.core.limits import NAME_CHARS, RULE_NAME_CHARS
 from hybridsync.core.rules import FlowType, LinkType, MergeType, ScopeOperator
 
 _STRICT = ConfigDict(extra="forbid", populate_by_name=True)
@@ -69,12 +70,12 @@ class FlowModel(BaseModel):
 
 class RuleModel(BaseModel):
     model_config = _STRICT
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=RULE_NAME_CHARS)
     description: str = ""
     direction: Literal["inbound", "outbound"]
-    connector: str = Field(min_length=1)
-    source_object_type: str = Field(min_length=1)
-    target_object_type: str = Field(min_length=1)
+    connector: str = Field(min_length=1, max_length=NAME_CHARS)
+    source_object_type: str = Field(min_length=1, max_length=NAME_CHARS)
+    target_object_type: str = Field(min_length=1, max_length=NAME_CHARS)
     link_type: LinkType = LinkType.JOIN
     precedence: int = Field(ge=0)
     disabled: bool = False

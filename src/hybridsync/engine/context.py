@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hybridsync.core.limits import NAME_CHARS
 from hybridsync.core.ports import Connector
 from hybridsync.core.rules import Direction, RuleSet, SyncRule
 from hybridsync.core.schema import PERSON
@@ -28,6 +29,9 @@ class EngineContext:
     """Rules per connector, targets, multi-valued sets: asked for once per object."""
 
     def __post_init__(self) -> None:
+        too_long = sorted(name for name in self.connectors if len(name) > NAME_CHARS)
+        if too_long:
+            raise ConfigError(f"connector names longer than {NAME_CHARS} characters: {too_long}")
         unknown = {rule.connector for rule in self.rules.rules} - set(self.connectors)
         if unknown:
             raise ConfigError(f"rules name connectors that are not configured: {sorted(unknown)}")

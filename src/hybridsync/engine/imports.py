@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from hybridsync.core.confirm import apply_import
+from hybridsync.core.limits import storable_problem
 from hybridsync.core.objects import CSObject, ObjectError, PendingImport
 from hybridsync.core.ports import (
     ImportedObject,
@@ -48,15 +49,18 @@ def full_import(
     context.control.expect(report, store.count_imported(name) or None)
     watermark: str | None = None
     unreadable: list[UnreadableRecord] = []
+    refused: set[str] = set()
     for page in connector.full_import():
         with store.transaction():
-            store.stage(name, page.objects)
+            store.stage(name, _storable(context, name, page.objects, report, refused))
         checkpoint()
         watermark = page.watermark if page.watermark is not None else watermark
         unreadable.extend(page.unreadable)
         report.count("read", len(page.objects))
         context.control.committed(report, len(page.objects))
     held = _report_unreadable(context, name, unreadable, report)
+    if held is not None:
+        held |= refused  # their stored objects (if any) stay as they are
     current = store.count_imported(name)
     if not allow_shrink:
         _guard(context, name, current, current - len(store.cs_ids_not_staged(name)))
@@ -80,7 +84,8 @@ def _first_import(
     with store.transaction():
         store.clear_staging(name)  # rows an interrupted import of another version left
         for page in connector.full_import():
-            added = [_new(name, imported) for imported in page.objects]
+            objects = _storable(context, name, page.objects, report, set())
+            added = [_new(name, imported) for imported in objects]
             store.put_cs_many(added)
             _mark_members(context, name, groups, [(None, cs) for cs in added], report)
             watermark = page.watermark if page.watermark is not None else watermark
@@ -132,7 +137,8 @@ def delta_import(
     watermark: str | None = None
     unreadable: list[UnreadableRecord] = []
     for page in connector.delta_import(state.watermark):
-        kept = [obj for obj in page.objects if obj.kind is not ImportKind.DELETE]
+        changed = [obj for obj in page.objects if obj.kind is not ImportKind.DELETE]
+        kept = _storable(context, name, changed, report, set())
         deletes.extend(obj for obj in page.objects if obj.kind is ImportKind.DELETE)
         watermark = page.watermark if page.watermark is not None else watermark
         unreadable.extend(page.unreadable)
@@ -194,6 +200,39 @@ _NO_DELETES = (
     "a record whose DN and anchor could not be read may be any stored object: "
     "this import deleted nothing"
 )
+
+
+def _storable(
+    context: EngineContext,
+    name: str,
+    objects: Sequence[ImportedObject],
+    report: RunReport,
+    refused: set[str],
+) -> Sequence[ImportedObject]:
+    """The objects the store can hold; each other one becomes an object error naming it
+    and the attribute, its anchor is added to ``refused``, and its stored object (if
+    any) stays as it is. Checked before the write, on every backend alike."""
+    kept: list[ImportedObject] = []
+    errors: list[ObjectError] = []
+    for imported in objects:
+        problem = storable_problem(imported.anchor, imported.dn, imported.object_type)
+        if problem is None:
+            kept.append(imported)
+            continue
+        attribute, reason = problem
+        # An over-long DN or anchor is shortened in the error (the other one names it).
+        dn = imported.dn if attribute != "dn" else f"{imported.dn[:200]}..."
+        anchor = imported.anchor if attribute != "anchor" else None
+        message = f"cannot be stored, the stored object is kept: {reason}"
+        errors.append(ObjectError(name, dn, message, anchor, None, attribute, "import"))
+        refused.add(imported.anchor)
+    if not errors:
+        return objects
+    with context.store.transaction():
+        context.store.record_errors(report.run_id, errors)
+    report.errors.extend(errors)
+    report.count("refused", len(errors))
+    return kept
 
 
 def _report_unreadable(

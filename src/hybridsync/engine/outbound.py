@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hybridsync.core.limits import storable_problem
 from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingExport
 from hybridsync.core.outbound import (
     TargetAction,
@@ -107,13 +108,23 @@ class OutboundWriter:
             store.put_cs(with_pending(replace(found, mv_id=mv.mv_id, joined_by=rule.name), state))
             self.report.count("reverse-joined")
             return
+        dn = state.dn or f"CN={mv.mv_id}"
+        problem = storable_problem(None, dn, rule.target_object_type)
+        if problem is not None:  # not provisioned: the next sync tries again
+            attribute, reason = problem
+            shown = dn if attribute != "dn" else f"{dn[:200]}..."
+            message = f"cannot be provisioned: {reason}"
+            self.errors.append(
+                ObjectError(name, shown, message, None, rule.name, attribute, "outbound")
+            )
+            return
         attributes = {k: v for k, v in state.attributes.items() if v}
         store.put_cs(
             CSObject(
                 new_id(),
                 name,
                 None,
-                state.dn or f"CN={mv.mv_id}",
+                dn,
                 rule.target_object_type,
                 {},
                 mv_id=mv.mv_id,

@@ -30,6 +30,9 @@ class Status:
     STOPPED_FULL_SYNC_REQUIRED = "stopped-full-sync-required"
     STOPPED_FULL_IMPORT_REQUIRED = "stopped-full-import-required"
     STOPPED_CONNECTOR = "stopped-connectivity"
+    STOPPED_STORE = "stopped-store-error"
+    """The store failed (its database unreachable, the connection lost): the transaction
+    in progress was rolled back, everything committed before is kept."""
     STOPPED_PLAN_MISMATCH = "stopped-plan-mismatch"
     STOPPED_BY_REQUEST = "stopped-by-request"
     IN_PROGRESS = "in-progress"

@@ -17,7 +17,7 @@ from hybridsync.engine.plan import make_plan
 from hybridsync.engine.preview import preview
 from hybridsync.engine.report import CycleReport, Profile, RunReport, Status
 from hybridsync.engine.sync import synchronize
-from hybridsync.errors import FatalConnectorError, RunStopped, TransientConnectorError
+from hybridsync.errors import FatalConnectorError, RunStopped, StoreError, TransientConnectorError
 
 
 def _now() -> str:
@@ -53,21 +53,33 @@ class Engine:
             report.status, report.message = exc.status, str(exc)
         except (FatalConnectorError, TransientConnectorError) as exc:
             report.status, report.message = Status.STOPPED_CONNECTOR, str(exc)
+        except StoreError as exc:
+            report.status, report.message = Status.STOPPED_STORE, str(exc)
         else:
             report.status = _completed_status(report)
         report.seconds = time.perf_counter() - started
-        with store.transaction():
-            store.finish_run(
-                replace(
-                    record,
-                    status=report.status,
-                    ended=_now(),
-                    counts=report.counts,
-                    message=report.message,
-                )
-            )
+        self._finish(record, report)
         self.context.control.end(report)
         return report
+
+    def _finish(self, record: RunRecord, report: RunReport) -> None:
+        """Record how the run ended; after a store failure, if the store can (the run
+        stays ``in-progress`` in the history when it cannot, and the report says so)."""
+        store = self.context.store
+        ended = replace(
+            record,
+            status=report.status,
+            ended=_now(),
+            counts=report.counts,
+            message=report.message,
+        )
+        try:
+            with store.transaction():
+                store.finish_run(ended)
+        except StoreError as exc:
+            if report.status != Status.STOPPED_STORE:
+                raise
+            report.notes.append(f"the run's end could not be recorded: {exc}")
 
     def _dispatch(
         self,
@@ -156,7 +168,11 @@ class Engine:
         return cycle
 
     def _stopping(self, cycle: CycleReport) -> bool:
-        """A stop was requested: the cycle starts no further run (the next cycle does)."""
+        """A stop was requested, or the store failed: the cycle starts no further run
+        (the next cycle does)."""
+        if cycle.runs and cycle.runs[-1].status == Status.STOPPED_STORE:
+            cycle.notes.append("the store failed: the next cycle runs the rest")
+            return True
         if not self.context.control.stopping:
             return False
         cycle.stopped = True

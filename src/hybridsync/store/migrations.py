@@ -22,9 +22,16 @@ def _unlinked_index(connection: Connection) -> None:
     tables.CS_UNLINKED.create(connection, checkfirst=True)
 
 
+def _password_sync_state(connection: Connection) -> None:
+    # Stores from before this migration may hold the table already: it used to be
+    # created on first use, with the same columns.
+    tables.password_sync_state.create(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_cs_connector_mv", _unlinked_index),
+    ("0003_password_sync_state", _password_sync_state),
 )
 
 

@@ -2,8 +2,7 @@
 
 The row holds the feed's watermark, the ``pwdLastSet`` synced per anchor and the users
 whose last attempt failed. Hashes are never stored here (neither NT nor derived). The
-table is created on first use, inside the saving transaction, so stores created before
-PHS existed need no migration.
+table (``tables.password_sync_state``) comes with migration ``0003_password_sync_state``.
 """
 
 from __future__ import annotations
@@ -11,22 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, Text, select
+from sqlalchemy import select
 
 from hybridsync.core.password_sync import PasswordChange, PasswordSyncState
 from hybridsync.errors import StoreError
 from hybridsync.store.sql import SqlStore
+from hybridsync.store.tables import password_sync_state
 
 __all__ = ["SqlPasswordSyncStateStore"]
-
-_metadata = MetaData()
-password_sync_state = Table(
-    "password_sync_state",
-    _metadata,
-    Column("connector", String(100), primary_key=True),
-    Column("watermark", Text),
-    Column("state", Text, nullable=False),
-)
 
 
 def _dump(state: PasswordSyncState) -> str:
@@ -54,16 +45,8 @@ class SqlPasswordSyncStateStore:
 
     def __init__(self, store: SqlStore) -> None:
         self._store = store
-        self._created = False
-
-    def _ensure_table(self) -> None:
-        if not self._created:
-            with self._store.transaction():
-                password_sync_state.create(self._store.connection, checkfirst=True)
-            self._created = True
 
     def load_password_sync_state(self, connector: str) -> PasswordSyncState:
-        self._ensure_table()
         row = self._store.connection.execute(
             select(password_sync_state).where(password_sync_state.c.connector == connector)
         ).first()
@@ -72,7 +55,6 @@ class SqlPasswordSyncStateStore:
         return _load(row.watermark, row.state, connector)
 
     def save_password_sync_state(self, connector: str, state: PasswordSyncState) -> None:
-        self._ensure_table()
         row = {"connector": connector, "watermark": state.watermark, "state": _dump(state)}
         statement = self._store.dialect.upsert(password_sync_state, row)
         with self._store.transaction():

@@ -22,6 +22,7 @@ from sqlalchemy import URL, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from hybridsync.errors import StoreError
+from hybridsync.store.failures import translate_errors
 from hybridsync.store.migrations import migrate_store
 from hybridsync.store.sql import SqlStore
 
@@ -97,6 +98,7 @@ def open_postgresql(
     except BaseException:
         store.close()
         raise
+    translate_errors(engine, engine_url.set(query={}).render_as_string(hide_password=True))
     return store
 
 

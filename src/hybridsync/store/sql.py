@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, not_, select, update
 
 from hybridsync.core.convert import value_key
+from hybridsync.core.limits import INDEXED_BYTES, indexable
 from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingImport
 from hybridsync.core.ports import ExportKind, ImportedObject
 from hybridsync.core.storage import ConnectorState, RunRecord
 from hybridsync.core.values import Values
+from hybridsync.errors import StoreError
 from hybridsync.store import tables
 from hybridsync.store.bulk import BulkWriter
 from hybridsync.store.codec import (
@@ -31,6 +33,8 @@ _FLUSH_AT = 5_000
 """Waiting writes that are flushed even inside a transaction."""
 
 T = tables
+_SURE_FIT = INDEXED_BYTES // 4
+"""A key of at most this many characters fits the value index whatever its characters."""
 
 
 class SqlStore:
@@ -55,7 +59,15 @@ class SqlStore:
 
     @property
     def connection(self) -> Connection:
+        if not self._depth:
+            self._revive()
         return self._connection
+
+    def _revive(self) -> None:
+        """After a lost connection, let the next statement connect again (SQLAlchemy
+        refuses to until the dead one's transaction is rolled back: no round trip)."""
+        if self._connection.invalidated:
+            self._connection.rollback()
 
     def close(self) -> None:
         self._connection.close()
@@ -70,6 +82,7 @@ class SqlStore:
             finally:
                 self._depth -= 1
             return
+        self._revive()
         self._connection.exec_driver_sql(self.dialect.begin)
         self._depth = 1
         try:
@@ -80,10 +93,19 @@ class SqlStore:
             self._cs_pending.clear()
             self._links_pending.clear()
             self._mv_pending.clear()
-            self._connection.exec_driver_sql("ROLLBACK")
+            self._rollback()
             raise
         self._depth = 0
         self._connection.exec_driver_sql("COMMIT")
+
+    def _rollback(self) -> None:
+        """Roll back the failed transaction; a connection lost meanwhile needs none (the
+        database rolled it back), and the failure being raised says what happened."""
+        if not self._connection.invalidated:
+            # Lost while rolling back: the database rolls back without us.
+            with suppress(StoreError):
+                self._connection.exec_driver_sql("ROLLBACK")
+        self._revive()
 
     def set_indexed_attributes(self, space: str, attributes: Iterable[str]) -> None:
         self._indexed[space] = frozenset(attributes)
@@ -311,6 +333,9 @@ class SqlStore:
             column, keys = c.value_key, [value_key(v) for v in values]
         else:
             column, keys = c.value_key_ci, [value_key(v).lower() for v in values]
+        keys = [key for key in keys if indexable(key)]  # a longer one is never indexed
+        if not keys:
+            return set()
         query = select(c.object_id).where(
             c.space == space, c.attribute == attribute, column.in_(keys)
         )
@@ -323,6 +348,7 @@ class SqlStore:
         c = T.value_index.c
         column = c.value_key if case_sensitive else c.value_key_ci
         keys = sorted({value_key(v) if case_sensitive else value_key(v).lower() for v in values})
+        keys = [key for key in keys if len(key) <= _SURE_FIT or indexable(key)]
         found: dict[str, set[str]] = {}
         for start in range(0, len(keys), _CHUNK):
             part = keys[start : start + _CHUNK]
@@ -444,6 +470,8 @@ class SqlStore:
             for name in wanted
             for key in map(value_key, attributes.get(name, ()))
         ]
+        if any(len(row["value_key"]) > _SURE_FIT for row in rows):
+            rows = _indexable_rows(rows)
         if rows:
             self._run(insert(T.value_index), rows)
 
@@ -577,6 +605,29 @@ class SqlStore:
             ObjectError(r.connector, r.dn, r.message, r.anchor, r.rule, r.attribute, r.kind)
             for r in rows
         ]
+
+
+def _indexable_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The value index rows PostgreSQL's btree can hold. A longer value is left out of the
+    index, with a warning: the object keeps it, only a join on that value cannot find it."""
+    import structlog  # here: rarely needed, and the store's import stays light
+
+    log = structlog.get_logger(__name__)
+    kept: list[dict[str, Any]] = []
+    for row in rows:
+        if indexable(row["value_key"]) and indexable(row["value_key_ci"]):
+            kept.append(row)
+            continue
+        log.warning(
+            "store.value_not_indexed",
+            space=row["space"],
+            object_id=row["object_id"],
+            attribute=row["attribute"],
+            bytes=len(row["value_key"].encode("utf-8")),
+            limit=INDEXED_BYTES,
+            note="the value is kept on the object; a join on it cannot find it",
+        )
+    return kept
 
 
 def _run_row(record: RunRecord) -> dict[str, Any]:

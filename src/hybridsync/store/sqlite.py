@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from hybridsync.errors import StoreError
+from hybridsync.store.failures import translate_errors
 from hybridsync.store.migrations import migrate_store
 from hybridsync.store.sql import SqlStore
 
@@ -37,4 +38,5 @@ def open_sqlite(path: Path | str) -> SqlStore:
         migrate_store(store)
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot open the store {path}: {exc}") from exc
+    translate_errors(engine, str(path))
     return store

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
+from hybridsync.core.limits import ANCHOR_CHARS, NAME_CHARS, RULE_NAME_CHARS
+
 metadata = MetaData()
 
 schema_migrations = Table(
@@ -17,14 +19,14 @@ cs_objects = Table(
     "cs_objects",
     metadata,
     Column("cs_id", String(36), primary_key=True),
-    Column("connector", String(100), nullable=False),
-    Column("anchor", String(400)),
+    Column("connector", String(NAME_CHARS), nullable=False),
+    Column("anchor", String(ANCHOR_CHARS)),
     Column("dn", Text, nullable=False),
-    Column("object_type", String(100), nullable=False),
+    Column("object_type", String(NAME_CHARS), nullable=False),
     Column("attributes", Text, nullable=False),
     Column("pending_import", String(10), nullable=False),
     Column("mv_id", String(36)),
-    Column("joined_by", String(400)),
+    Column("joined_by", String(RULE_NAME_CHARS)),
     Column("keeps_mv", Boolean, nullable=False),
     Column("pending_export", Text),
     Column("unconfirmed", Text),
@@ -44,7 +46,7 @@ mv_objects = Table(
     "mv_objects",
     metadata,
     Column("mv_id", String(36), primary_key=True),
-    Column("object_type", String(100), nullable=False),
+    Column("object_type", String(NAME_CHARS), nullable=False),
     Column("attributes", Text, nullable=False),
     Column("lineage", Text, nullable=False),
 )
@@ -65,10 +67,10 @@ Index("value_object", value_index.c.object_id)
 import_staging = Table(
     "import_staging",
     metadata,
-    Column("connector", String(100), nullable=False),
-    Column("anchor", String(400), nullable=False),
+    Column("connector", String(NAME_CHARS), nullable=False),
+    Column("anchor", String(ANCHOR_CHARS), nullable=False),
     Column("dn", Text, nullable=False),
-    Column("object_type", String(100), nullable=False),
+    Column("object_type", String(NAME_CHARS), nullable=False),
     Column("attributes", Text, nullable=False),
 )
 Index("staging_anchor", import_staging.c.connector, import_staging.c.anchor)
@@ -111,3 +113,12 @@ run_errors = Table(
     Column("message", Text, nullable=False),
 )
 Index("run_errors_run", run_errors.c.run_id)
+
+password_sync_state = Table(
+    "password_sync_state",
+    metadata,
+    Column("connector", String(NAME_CHARS), primary_key=True),
+    Column("watermark", Text),
+    Column("state", Text, nullable=False),
+)
+"""The PHS runner's state (store/password_sync.py): no secret in it."""

@@ -149,3 +149,21 @@ def test_upn_suffix_expression_is_ends_with_and_errors_without_upn() -> None:
     assert compiled.evaluate({"userPrincipalName": "a@partners.contoso.com.evil"}) == "Member"
     with pytest.raises(ExpressionUserError, match="UserPrincipalName is not present"):
         compiled.evaluate({})
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "In from HR - " + "x" * 400),
+        ("connector", "h" * 101),
+        ("target_object_type", "p" * 101),
+    ],
+)
+def test_a_name_longer_than_the_store_holds_is_a_configuration_error(
+    field: str, value: str
+) -> None:
+    original = {"name": "In from HR - Title", "connector": "hr", "target_object_type": "person"}
+    text = RULE.replace(f'{field} = "{original[field]}"', f'{field} = "{value}"', 1)
+    assert value in text
+    with pytest.raises(ConfigError, match=field):
+        load_rules([RuleSource("hr.toml", text)])

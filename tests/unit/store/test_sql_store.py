@@ -38,7 +38,7 @@ def test_migrations_are_recorded_and_reopening_applies_nothing(store_target: Sto
     store = store_target.open()
     assert store.dialect.name == store_target.backend
     names = [row.name for row in store.connection.execute(select(tables.schema_migrations))]
-    assert names == ["0001_initial", "0002_cs_connector_mv"]
+    assert names == ["0001_initial", "0002_cs_connector_mv", "0003_password_sync_state"]
     store.close()
     again = store_target.open()
     assert [r.name for r in again.connection.execute(select(tables.schema_migrations))] == names
