@@ -2,7 +2,7 @@
 
 The "DC" is a loopback TCP listener that takes every connection and never answers, so
 every stage that waits on it (the TLS handshake of ``ldaps://``, the StartTLS result of
-``ldap://``) must give up on its own. No Samba needed.
+``ldap://``) must give up on its own; and the session's Samba DC, suspended mid-use.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pytest
 from structlog.testing import capture_logs
 from tests.support.cloud_server import CloudServer, CloudTenant, serve_cloud
 from tests.support.hung_server import hung_server
+from tests.support.samba import USER_PASSWORD, SambaDC
 from tests.support.signin import msal_app, public_client, running_agent, sync_user
 
 from hybridsync.connectors.ad import ADSettings
@@ -29,6 +30,7 @@ ANCHOR = base64.b64encode(bytes(range(16))).decode()
 # However slow the machine, a check bounded at LIMIT_SECONDS per wait is long done by then;
 # a check without a bound never is.
 GIVE_UP_SECONDS = 60.0
+UPN = "wmoran@partners.contoso.com"  # a user of the Samba fixture's seed
 
 
 @pytest.fixture
@@ -112,3 +114,40 @@ def test_user_is_told_to_try_again_later(
     assert result.get("error") == "invalid_grant"
     assert result.get("error_codes") == [80001]
     assert "try again later" in result.get("error_description", "")
+
+
+@pytest.mark.samba
+def test_frozen_samba_dc_gives_unavailable_then_recovers(
+    samba_dc: SambaDC, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A real DC, hung with SIGSTOP: the lookup connection is already open (a search that
+    # never gets its result), and the bind as the user needs a fresh TLS handshake.
+    monkeypatch.setenv(PASSWORD_ENV, samba_dc.admin_password)
+    settings = ADSettings(
+        url=samba_dc.ldaps_url,
+        bind_user=samba_dc.admin_upn,
+        password_env=PASSWORD_ENV,
+        ca_file=samba_dc.ca_file,
+        password_check_timeout_seconds=LIMIT_SECONDS,
+    )
+    check = PasswordCheck(settings, settings.password())
+    found = samba_dc.search(
+        samba_dc.base_dn, f"(userPrincipalName={UPN})", scope=2, attributes=["objectGUID"]
+    )
+    anchor = base64.b64encode(found[0][1]["objectGUID"][0]).decode()
+    try:
+        before = check.check(anchor, USER_PASSWORD)
+        with samba_dc.frozen(), capture_logs() as logs:
+            outcomes: list[PasswordOutcome] = []
+            worker = threading.Thread(
+                target=lambda: outcomes.append(check.check(anchor, USER_PASSWORD)), daemon=True
+            )
+            worker.start()
+            worker.join(GIVE_UP_SECONDS)
+        after = check.check(anchor, USER_PASSWORD)
+    finally:
+        check.close()
+    assert before == PasswordOutcome.SUCCESS
+    assert outcomes == [PasswordOutcome.AD_UNAVAILABLE]
+    assert USER_PASSWORD not in repr(logs)
+    assert after == PasswordOutcome.SUCCESS
