@@ -3,8 +3,6 @@ and the default (``phs`` when a hash is stored, else ``pta``)."""
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import Any
 
 import pytest
@@ -13,6 +11,7 @@ from tests.support.cloud_server import CloudTenant
 from tests.support.signin import public_client
 
 from hybridsync.agent.runner import AgentRunner
+from hybridsync.cloud.signin import phs
 from hybridsync.cloud.signin.verify import method_for
 
 
@@ -33,13 +32,24 @@ def _sign_in(tenant: CloudTenant, upn: str, password: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def stored_hashes(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """A stand-in for password hash sync's module: user id -> the one password it accepts."""
+def hash_reads() -> list[str]:
+    """The user ids whose stored hash the sign-in read, in order."""
+    return []
+
+
+@pytest.fixture
+def stored_hashes(monkeypatch: pytest.MonkeyPatch, hash_reads: list[str]) -> dict[str, str]:
+    """Stand-ins for password hash sync's two functions: user id -> the one password it accepts."""
     hashes: dict[str, str] = {}
-    module = types.ModuleType("hybridsync.cloud.signin.phs")
-    module.stored_password_hash = lambda _s, _t, user_id: hashes.get(user_id)  # type: ignore[attr-defined]
-    module.verify_synced_password_hash = lambda wire, pw: wire == f"hash-of:{pw}"  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "hybridsync.cloud.signin.phs", module)
+
+    def stored(_service: object, _tenant: str, user_id: str) -> str | None:
+        hash_reads.append(user_id)
+        return hashes.get(user_id)
+
+    monkeypatch.setattr(phs, "stored_password_hash", stored)
+    monkeypatch.setattr(
+        phs, "verify_synced_password_hash", lambda wire, pw: wire == f"hash-of:{pw}"
+    )
     return hashes
 
 
@@ -77,3 +87,22 @@ def test_policy_rejects_unknown_methods(tenant: CloudTenant) -> None:
     assert _policy(tenant, {"somethingElse": 1}) == 400
     with tenant.client(tenant.app_token(tenant.admin_app)) as http:
         assert http.get("/v1.0/policies/signInPolicy").json()["syncedUserAuthentication"] is None
+
+
+def test_a_sign_in_reads_the_stored_hash_once_and_pta_not_at_all(
+    tenant: CloudTenant,
+    fake_ad: FakeAD,
+    agent: AgentRunner,
+    stored_hashes: dict[str, str],
+    hash_reads: list[str],
+) -> None:
+    user = synced_partner(tenant, fake_ad)
+    upn, user_id = str(user["userPrincipalName"]), str(user["id"])
+    stored_hashes[user_id] = "hash-of:Hash3d!Passw0rd"
+
+    assert "access_token" in _sign_in(tenant, upn, "Hash3d!Passw0rd")  # phs by default
+    assert hash_reads == [user_id]
+
+    assert _policy(tenant, {"syncedUserAuthentication": "pta"}) == 204
+    assert "access_token" in _sign_in(tenant, upn, PARTNER_PASSWORD)
+    assert hash_reads == [user_id]  # the tenant said pta: the hash does not matter

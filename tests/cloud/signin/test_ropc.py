@@ -131,6 +131,7 @@ def test_synced_partner_is_validated_by_the_agent(
         ("locked_out", 50053),
         ("password_expired", 50055),
         ("must_change", 50144),
+        ("ad_unavailable", 80001),  # the DC did not answer the agent in time
     ],
 )
 def test_agent_outcomes_become_their_errors(

@@ -10,6 +10,7 @@ style, as Entra's certificate credentials), checked against the certificate issu
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -94,7 +95,8 @@ class AgentRegistry:
         return Registration(agent_id, pem, ca_pem)
 
     def agents_of(self, tenant_id: str) -> list[Agent]:
-        return [self._agent(row) for row in self._store.agents_of(tenant_id)]
+        rows = self._store.agents_of(tenant_id)
+        return [_agent(row, certificate_of(row.certificate_pem)) for row in rows]
 
     def authenticate(self, assertion: str) -> Agent:
         """The agent that signed ``assertion``; 401 otherwise."""
@@ -105,8 +107,9 @@ class AgentRegistry:
         row = self._store.agent(str(unverified.get("iss", "")))
         if row is None:
             raise unauthenticated("Agent is not registered.")
-        agent = self._agent(row)
-        self._check_issued_by_us(row.certificate_pem)
+        certificate = certificate_of(row.certificate_pem)
+        self._check_issued_by_us(certificate)
+        agent = _agent(row, certificate)
         try:
             jwt.decode(
                 assertion,
@@ -119,8 +122,7 @@ class AgentRegistry:
             raise unauthenticated(f"Agent assertion rejected: {exc}") from exc
         return agent
 
-    def _check_issued_by_us(self, certificate_pem: str) -> None:
-        certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
+    def _check_issued_by_us(self, certificate: x509.Certificate) -> None:
         _, ca_cert = self._authority()
         try:
             certificate.verify_directly_issued_by(ca_cert)
@@ -128,12 +130,6 @@ class AgentRegistry:
             raise unauthenticated("Agent certificate was not issued by this service.") from exc
         if certificate.not_valid_after_utc <= utcnow():
             raise unauthenticated("Agent certificate has expired: register the agent again.")
-
-    def _agent(self, row: Any) -> Agent:
-        certificate = x509.load_pem_x509_certificate(row.certificate_pem.encode())
-        key = certificate.public_key()
-        assert isinstance(key, rsa.RSAPublicKey)
-        return Agent(row.id, row.tenant_id, row.machine_name, key)
 
     def _authority(self) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
         if self._ca is None:
@@ -154,6 +150,18 @@ class AgentRegistry:
                 assert isinstance(loaded, rsa.RSAPrivateKey)
                 self._ca = (loaded, x509.load_pem_x509_certificate(row.certificate_pem))
         return self._ca
+
+
+@functools.lru_cache(maxsize=4096)
+def certificate_of(pem: str) -> x509.Certificate:
+    """An agent's certificate, parsed once per process: every poll and every sign-in use it."""
+    return x509.load_pem_x509_certificate(pem.encode())
+
+
+def _agent(row: Any, certificate: x509.Certificate) -> Agent:
+    key = certificate.public_key()
+    assert isinstance(key, rsa.RSAPublicKey)  # the registration accepts RSA keys only
+    return Agent(row.id, row.tenant_id, row.machine_name, key)
 
 
 def encrypt_for(agent: Agent, password: str) -> bytes:

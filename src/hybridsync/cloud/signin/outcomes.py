@@ -16,6 +16,8 @@ class Outcome(StrEnum):
     MUST_CHANGE = "must_change"
     NO_AGENT = "no_agent"
     TIMEOUT = "timeout"
+    AD_UNAVAILABLE = "ad_unavailable"
+    """An agent answered that AD did not answer in time (or could not be reached)."""
 
 
 # Entra's AADSTS codes. The invalid-credentials text is the same whether or not the user
@@ -42,6 +44,11 @@ _ERRORS: dict[Outcome, tuple[int, str]] = {
         80002,
         "The authentication agent's password validation request timed out: no agent answered.",
     ),
+    Outcome.AD_UNAVAILABLE: (
+        80001,
+        "The authentication agent is unable to connect to Active Directory: the domain"
+        " controller did not answer in time. Please try again later.",
+    ),
 }
 
 
@@ -49,9 +56,10 @@ def message_of(outcome: Outcome) -> str:
     return _ERRORS[outcome][1]
 
 
-# No agent connected, or none answered in time: an agent (re)connecting fixes both within
-# seconds, so clients are told when to try again.
-TRANSIENT = frozenset({Outcome.NO_AGENT, Outcome.TIMEOUT})
+# No agent connected, none answered in time, or AD did not answer the agent: each passes
+# within seconds of an agent (re)connecting or the DC recovering, so clients are told when
+# to try again.
+TRANSIENT = frozenset({Outcome.NO_AGENT, Outcome.TIMEOUT, Outcome.AD_UNAVAILABLE})
 RETRY_AFTER_SECONDS = 1
 
 

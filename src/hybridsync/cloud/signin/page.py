@@ -10,9 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from html import escape
 
+from hybridsync.cloud.signin import csrf
 from hybridsync.cloud.signin.outcomes import Outcome, message_of
 
 WRONG_CREDENTIALS = "Your account or password is incorrect. Please try again."
+REJECTED = (
+    "This sign-in form has expired or was not sent by this site, so it was not accepted."
+    " Go back to the application and sign in again."
+)
 HEADERS = {
     "Cache-Control": "no-store",
     # The page takes a password: no framing (clickjacking), no scripts, no outside content.
@@ -21,7 +26,7 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 
-_PAGE = """<!DOCTYPE html>
+_HEAD = """<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Sign in</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -35,7 +40,10 @@ label, input, button {{ display: block; width: 100%; margin-top: .5rem; box-sizi
 <h1>Sign in</h1>
 <p>{tenant}</p>
 {error}
-<form method="post" action="{action}">
+"""
+_PAGE = (
+    _HEAD
+    + """<form method="post" action="{action}">
 {hidden}
 <label for="login">Email or username</label>
 <input id="login" name="login" type="email" autocomplete="username" required value="{login}">
@@ -45,6 +53,8 @@ label, input, button {{ display: block; width: 100%; margin-top: .5rem; box-sizi
 </form>
 </main></body></html>
 """
+)
+_REJECTED_PAGE = _HEAD + "</main></body></html>\n"
 
 
 def error_text(outcome: Outcome) -> str:
@@ -58,17 +68,28 @@ def render(
     tenant_name: str,
     action: str,
     params: Mapping[str, str],
+    csrf_token: str,
     login: str = "",
     error: str = "",
 ) -> str:
+    fields = {**params, csrf.FIELD: csrf_token}
     hidden = "\n".join(
         f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
-        for name, value in params.items()
+        for name, value in fields.items()
     )
     return _PAGE.format(
         tenant=escape(tenant_name),
-        error=f'<p class="error" role="alert" id="error">{escape(error)}</p>' if error else "",
+        error=_error(error),
         action=escape(action),
         hidden=hidden,
         login=escape(login),
     )
+
+
+def render_rejected(*, tenant_name: str) -> str:
+    """The page for a post without a valid CSRF token (no form: the flow starts again)."""
+    return _REJECTED_PAGE.format(tenant=escape(tenant_name), error=_error(REJECTED))
+
+
+def _error(text: str) -> str:
+    return f'<p class="error" role="alert" id="error">{escape(text)}</p>' if text else ""

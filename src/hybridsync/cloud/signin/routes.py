@@ -15,7 +15,7 @@ from hybridsync.cloud.api.deps import get_service, resolve_principal
 from hybridsync.cloud.errors import GraphError, OAuthError, unauthenticated
 from hybridsync.cloud.principal import Principal
 from hybridsync.cloud.service import CloudService
-from hybridsync.cloud.signin import page
+from hybridsync.cloud.signin import csrf, page
 from hybridsync.cloud.signin.agents import Agent
 from hybridsync.cloud.signin.codes import CodeGrant
 from hybridsync.cloud.signin.outcomes import Outcome
@@ -151,8 +151,16 @@ def authorize_page(
             "unsupported_response_type", 700054, "Only response_type=code is supported."
         )
     _check_flow(service, found, params)
-    html = page.render(tenant_name=found.display_name, action=str(request.url.path), params=params)
-    return HTMLResponse(html, headers=page.HEADERS)
+    secure = request.url.scheme == "https"
+    # A browser keeps its key across pages (two tabs signing in at once both work).
+    key = csrf.browser_key(request.cookies, secure) or csrf.new_key()
+    html = page.render(
+        tenant_name=found.display_name, action=str(request.url.path), params=params,
+        csrf_token=csrf.token_for(key, found.id, params),
+    )  # fmt: skip
+    response = HTMLResponse(html, headers=page.HEADERS)
+    csrf.set_key_cookie(response, key, secure)
+    return response
 
 
 @router.post("/{tenant}/oauth2/v2.0/authorize", response_class=HTMLResponse, response_model=None)
@@ -162,11 +170,19 @@ async def authorize_submit(tenant: str, request: Request, service: Service) -> R
     form = await request.form()
     params = {k: str(form[k]) for k in _FLOW_PARAMS if isinstance(form.get(k), str)}
     _check_flow(service, found, params)
+    key = csrf.browser_key(request.cookies, request.url.scheme == "https")
+    token = form.get(csrf.FIELD)
+    posted = token if isinstance(token, str) else ""
+    if key is None or not csrf.is_valid(key, found.id, params, posted):
+        # Checked before the password: a forged post neither signs in nor counts to lockout.
+        html = page.render_rejected(tenant_name=found.display_name)
+        return HTMLResponse(html, status_code=403, headers=page.HEADERS)
     login, password = str(form.get("login") or ""), str(form.get("passwd") or "")
     verdict = await run_in_threadpool(verify_password, service, found.id, login, password)
     if verdict.outcome is not Outcome.SUCCESS or verdict.user is None:
         html = page.render(
             tenant_name=found.display_name, action=str(request.url.path), params=params,
+            csrf_token=csrf.token_for(key, found.id, params),
             login=login, error=page.error_text(verdict.outcome),
         )  # fmt: skip
         return HTMLResponse(html, status_code=200, headers=page.HEADERS)

@@ -10,9 +10,7 @@ password and gets the same answer.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 import structlog
@@ -20,6 +18,7 @@ import structlog
 from hybridsync.cloud.errors import GraphError
 from hybridsync.cloud.passwords import hash_password, password_matches
 from hybridsync.cloud.service import CloudService
+from hybridsync.cloud.signin import phs
 from hybridsync.cloud.signin.outcomes import Outcome
 from hybridsync.cloud.signin.service import signin_of
 
@@ -47,8 +46,8 @@ def verify_password(service: CloudService, tenant_id: str, username: str, passwo
         return Verdict(Outcome.INVALID_CREDENTIALS, None, "none")
     if signin.lockout.is_locked(tenant_id, user["id"]):
         return _logged(Verdict(Outcome.LOCKED_OUT, user, "lockout"), tenant_id)
-    method = method_for(service, tenant_id, user)
-    outcome = _check(service, tenant_id, user, password, method)
+    method, stored_wire = _method_and_hash(service, tenant_id, user)
+    outcome = _check(service, tenant_id, user, password, method, stored_wire)
     if outcome is Outcome.SUCCESS and user.get("accountEnabled") is False:
         outcome = Outcome.DISABLED
     if outcome is Outcome.INVALID_CREDENTIALS:
@@ -59,26 +58,39 @@ def verify_password(service: CloudService, tenant_id: str, username: str, passwo
 
 
 def method_for(service: CloudService, tenant_id: str, user: dict[str, Any]) -> str:
+    return _method_and_hash(service, tenant_id, user)[0]
+
+
+def _method_and_hash(
+    service: CloudService, tenant_id: str, user: dict[str, Any]
+) -> tuple[str, str | None]:
+    """The method, and for ``phs`` the stored hash: read once, and only when it decides."""
     if not is_synced(user):
-        return "cloud"
+        return "cloud", None
     store = signin_of(service).store
     chosen = store.user_method(tenant_id, user["id"]) or store.tenant_method(tenant_id)
-    if chosen in METHODS:
-        return str(chosen)
-    return "phs" if _stored_hash(service, tenant_id, user["id"]) else "pta"
+    if chosen == "pta":
+        return "pta", None
+    stored_wire = _stored_hash(service, tenant_id, user["id"])
+    if chosen == "phs" or stored_wire is not None:
+        return "phs", stored_wire
+    return "pta", None
 
 
 def _check(
-    service: CloudService, tenant_id: str, user: dict[str, Any], password: str, method: str
+    service: CloudService,
+    tenant_id: str,
+    user: dict[str, Any],
+    password: str,
+    method: str,
+    stored_wire: str | None,
 ) -> Outcome:
     if method == "cloud":
         stored = service.users.password_hash(tenant_id, user["id"])
         matched = password_matches(stored or _DECOY_HASH, password) and stored is not None
         return Outcome.SUCCESS if matched else Outcome.INVALID_CREDENTIALS
     if method == "phs":
-        stored_wire = _stored_hash(service, tenant_id, user["id"])
-        phs = _phs_module()
-        if stored_wire is None or phs is None:
+        if stored_wire is None:
             return Outcome.INVALID_CREDENTIALS
         matched = bool(phs.verify_synced_password_hash(stored_wire, password))
         return Outcome.SUCCESS if matched else Outcome.INVALID_CREDENTIALS
@@ -99,19 +111,8 @@ def _find(service: CloudService, tenant_id: str, username: str) -> dict[str, Any
         return None
 
 
-def _phs_module() -> ModuleType | None:
-    # Password hash sync's verifier lives in its own module, which may not be installed yet:
-    # then no synced user has a usable hash and PTA applies.
-    try:
-        return importlib.import_module("hybridsync.cloud.signin.phs")
-    except ModuleNotFoundError:
-        return None
-
-
 def _stored_hash(service: CloudService, tenant_id: str, user_id: str) -> str | None:
-    phs = _phs_module()
-    if phs is None:
-        return None
+    # Called through the module so a test can stand in for password hash sync's functions.
     stored = phs.stored_password_hash(service, tenant_id, user_id)
     return str(stored) if stored else None
 

@@ -26,6 +26,7 @@ from hybridsync.connectors.ad.controls import (
 )
 from hybridsync.connectors.ad.errors import (
     NoSuchObjectError,
+    ServerTimeoutError,
     ServerUnreachableError,
     TLSFailureError,
     ldap_errors,
@@ -33,7 +34,7 @@ from hybridsync.connectors.ad.errors import (
 from hybridsync.connectors.ad.probe import diagnose_tls
 from hybridsync.connectors.ad.settings import ADSettings
 
-__all__ = ["Connection", "RawEntry"]
+__all__ = ["Connection", "RawEntry", "secured"]
 
 RawEntry = tuple[str, dict[str, list[bytes]]]
 log = structlog.get_logger(__name__)
@@ -50,6 +51,35 @@ def _entries(data: Sequence[Any]) -> Iterator[RawEntry]:
             yield dn, attrs
 
 
+def secured(settings: ADSettings, operation: str, *, always_verify: bool = False) -> LDAPObject:
+    """A new connection to ``settings.url``, TLS set up (StartTLS done), not yet bound.
+
+    Every wait is bounded by ``settings.timeout_seconds``: the TCP connect, the TLS
+    handshake (libldap bounds an ``ldaps://`` handshake only on an asynchronous connect)
+    and each result. ``always_verify`` demands a valid certificate and TLS whatever
+    ``verify_tls`` and ``start_tls`` say (a user's password never crosses anything less).
+    """
+    timeout = settings.timeout_seconds
+    with ldap_errors(settings.url, operation):
+        conn = ldap.initialize(settings.url)
+        conn.set_option(ldap.OPT_PROTOCOL_VERSION, 3)
+        conn.set_option(ldap.OPT_REFERRALS, 0)  # a referral is an error, never followed
+        conn.set_option(ldap.OPT_NETWORK_TIMEOUT, timeout)
+        conn.set_option(ldap.OPT_TIMEOUT, timeout)
+        conn.set_option(ldap.OPT_CONNECT_ASYNC, 1)
+        conn.timeout = timeout  # python-ldap's own wait for results
+        if settings.ca_file is not None:
+            conn.set_option(ldap.OPT_X_TLS_CACERTFILE, str(settings.ca_file))
+        verify = always_verify or settings.verify_tls
+        conn.set_option(
+            ldap.OPT_X_TLS_REQUIRE_CERT, ldap.OPT_X_TLS_DEMAND if verify else ldap.OPT_X_TLS_NEVER
+        )
+        conn.set_option(ldap.OPT_X_TLS_NEWCTX, 0)  # apply the options above to this connection
+        if settings.url.startswith("ldap://") and (always_verify or settings.start_tls):
+            conn.start_tls_s()
+    return conn
+
+
 class Connection:
     """A bound connection that reconnects when the server drops it."""
 
@@ -61,14 +91,6 @@ class Connection:
 
     # --- connecting --------------------------------------------------------------------
 
-    def _tls_options(self, conn: LDAPObject) -> None:
-        settings = self._settings
-        if settings.ca_file is not None:
-            conn.set_option(ldap.OPT_X_TLS_CACERTFILE, str(settings.ca_file))
-        demand = ldap.OPT_X_TLS_DEMAND if settings.verify_tls else ldap.OPT_X_TLS_NEVER
-        conn.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, demand)
-        conn.set_option(ldap.OPT_X_TLS_NEWCTX, 0)  # apply the options above to this connection
-
     def open(self) -> LDAPObject:
         """Connect, secure and bind (once); return the python-ldap object."""
         if self._conn is not None:
@@ -76,6 +98,8 @@ class Connection:
         settings = self._settings
         try:
             conn = self._bind()
+        except ServerTimeoutError:
+            raise  # a server that does not answer at all has no TLS problem to name
         except ServerUnreachableError as exc:
             problem = diagnose_tls(settings.url, settings.ca_file, settings.timeout_seconds)
             if problem is None:
@@ -88,16 +112,9 @@ class Connection:
 
     def _bind(self) -> LDAPObject:
         settings = self._settings
-        with ldap_errors(self.server, f"bind as {settings.bind_user}"):
-            conn = ldap.initialize(settings.url)
-            conn.set_option(ldap.OPT_PROTOCOL_VERSION, 3)
-            conn.set_option(ldap.OPT_REFERRALS, 0)  # a referral is an error, never followed
-            conn.set_option(ldap.OPT_NETWORK_TIMEOUT, settings.timeout_seconds)
-            conn.set_option(ldap.OPT_TIMEOUT, settings.timeout_seconds)
-            conn.timeout = settings.timeout_seconds  # python-ldap's own wait for results
-            self._tls_options(conn)
-            if settings.url.startswith("ldap://") and settings.start_tls:
-                conn.start_tls_s()
+        operation = f"bind as {settings.bind_user}"
+        conn = secured(settings, operation)
+        with ldap_errors(self.server, operation):
             conn.simple_bind_s(settings.bind_user, self._password.get_secret_value())
         return conn
 

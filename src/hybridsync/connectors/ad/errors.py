@@ -7,6 +7,7 @@ connector catches an ``ldap`` exception. The most specific translation wins.
 from __future__ import annotations
 
 import contextlib
+import errno
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from hybridsync.errors import ConnectorError, FatalConnectorError, TransientConn
 __all__ = [
     "InsufficientRightsError",
     "NoSuchObjectError",
+    "ServerTimeoutError",
     "ServerUnreachableError",
     "TLSFailureError",
     "UnwillingError",
@@ -26,6 +28,10 @@ __all__ = [
 
 class ServerUnreachableError(FatalConnectorError):
     """No connection to the server, or it dropped (the connector may reconnect)."""
+
+
+class ServerTimeoutError(ServerUnreachableError):
+    """The server took the connection but did not answer in time (a hung DC)."""
 
 
 class TLSFailureError(FatalConnectorError):
@@ -54,10 +60,19 @@ def _detail(exc: Any) -> str:
     return str(exc)
 
 
+def _errno(exc: Any) -> int | None:
+    if exc.args and isinstance(exc.args[0], dict):
+        found = exc.args[0].get("errno")
+        return found if isinstance(found, int) else None
+    return None
+
+
 def _translate(exc: ldap.LDAPError, server: str, operation: str) -> ConnectorError:
     detail = _detail(exc)
     where = f"{operation} on {server}"
     if isinstance(exc, ldap.SERVER_DOWN | ldap.CONNECT_ERROR):
+        if _errno(exc) == errno.ETIMEDOUT:
+            return ServerTimeoutError(f"the server did not answer in time ({where}): {detail}")
         if "certificate" in detail.lower() or "tls" in detail.lower():
             return TLSFailureError(f"TLS failure ({where}): {detail}")
         return ServerUnreachableError(f"server unreachable ({where}): {detail}")

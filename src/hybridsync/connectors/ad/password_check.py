@@ -2,28 +2,31 @@
 
 Used by the pass-through agent. The service account only reads the user's DN; the password is
 checked by a simple bind as that DN over TLS (LDAPS or StartTLS, certificates verified) on a
-connection of its own, closed right after. AD explains a refused bind with a "data" code in
-the error text (``... AcceptSecurityContext error, data 52e, v...``); those codes become the
-outcomes below. The password is handed to python-ldap and nowhere else: never logged, never
-part of an exception.
+connection of its own, closed right after. Both connections are set up by
+:func:`~hybridsync.connectors.ad.connection.secured`, every wait bounded. AD explains a
+refused bind with a "data" code in the error text (``... AcceptSecurityContext error, data
+52e, v...``); those codes become the outcomes below. The password is handed to python-ldap
+and nowhere else: never logged, never part of an exception.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import re
 import threading
 import uuid
 from enum import StrEnum
-from typing import Any
 
 import ldap
+import structlog
 from pydantic import SecretStr
 
-from hybridsync.connectors.ad.connection import Connection
-from hybridsync.connectors.ad.errors import ServerUnreachableError, ldap_errors
+from hybridsync.connectors.ad.connection import Connection, RawEntry, secured
+from hybridsync.connectors.ad.errors import ServerTimeoutError, ServerUnreachableError, ldap_errors
 from hybridsync.connectors.ad.settings import ADSettings
+from hybridsync.errors import ConnectorError
 
 __all__ = ["PasswordCheck", "PasswordOutcome", "outcome_of_bind_error"]
 
@@ -35,6 +38,8 @@ class PasswordOutcome(StrEnum):
     LOCKED_OUT = "locked_out"
     PASSWORD_EXPIRED = "password_expired"
     MUST_CHANGE = "must_change"
+    AD_UNAVAILABLE = "ad_unavailable"
+    """AD did not answer in time or could not be reached: try again later."""
 
 
 # Win32 error codes AD reports in a refused bind's diagnostic message.
@@ -49,6 +54,7 @@ _DATA_CODES = {
     "773": PasswordOutcome.MUST_CHANGE,  # must reset password (pwdLastSet = 0)
     "775": PasswordOutcome.LOCKED_OUT,
 }
+log = structlog.get_logger(__name__)
 _DATA = re.compile(r"\bdata ([0-9a-f]{3,8})\b", re.IGNORECASE)
 
 
@@ -69,31 +75,42 @@ def guid_of_anchor(anchor: str) -> uuid.UUID | None:
 
 
 class PasswordCheck:
-    """One service-account connection for lookups; a fresh connection per password bind."""
+    """One service-account connection for lookups; a fresh connection per password bind.
+
+    Every wait (TCP connect, TLS handshake, each LDAP result) is bounded by the settings'
+    ``password_check_timeout_seconds``. When AD cannot say (no answer in time, unreachable,
+    any LDAP failure) the outcome is ``AD_UNAVAILABLE``: never a success, and the user is
+    told to try again later. The reason is logged; the password never is.
+    """
 
     def __init__(self, settings: ADSettings, service_password: SecretStr) -> None:
-        self._settings = settings
-        self._lookup = Connection(settings, service_password)
+        # A sign-in waits for this check: the sync's long timeout does not apply here.
+        self._settings = settings.model_copy(
+            update={"timeout_seconds": settings.password_check_timeout_seconds}
+        )
+        self._lookup = Connection(self._settings, service_password)
         # One lookup connection for every worker thread: python-ldap objects are not shared
         # safely, so lookups take turns (they are short; the binds run in parallel).
         self._lookup_lock = threading.Lock()
 
     def check(self, anchor: str, password: str) -> PasswordOutcome:
-        dn = self.find_user(anchor)
-        if dn is None or not password:
-            return PasswordOutcome.INVALID_CREDENTIALS
-        return self._bind_as(dn, password)
+        try:
+            dn = self.find_user(anchor)
+            if dn is None or not password:
+                return PasswordOutcome.INVALID_CREDENTIALS
+            return self._bind_as(dn, password)
+        except ConnectorError as exc:
+            log.warning("agent.ad_unavailable", server=self._settings.url, anchor=anchor,
+                        error=type(exc).__name__, detail=str(exc))  # fmt: skip
+            return PasswordOutcome.AD_UNAVAILABLE
 
     def find_user(self, anchor: str) -> str | None:
+        """The user's DN, None if no user has this anchor; raises when AD cannot say."""
         guid = guid_of_anchor(anchor)
         if guid is None:
             return None
         with self._lookup_lock:
-            try:
-                entry = self._lookup.read_entry(f"<GUID={guid}>", ["distinguishedName"])
-            except ServerUnreachableError:
-                self._lookup.reconnect()
-                entry = self._lookup.read_entry(f"<GUID={guid}>", ["distinguishedName"])
+            entry = self._read_dn(f"<GUID={guid}>")
         if entry is None:
             return None
         return entry[0]
@@ -101,36 +118,44 @@ class PasswordCheck:
     def close(self) -> None:
         self._lookup.close()
 
+    def _read_dn(self, dn: str) -> RawEntry | None:
+        try:
+            return self._lookup.read_entry(dn, ["distinguishedName"])
+        except ServerTimeoutError:
+            self._drop_lookup()
+            raise
+        except ServerUnreachableError:
+            # The DC may have dropped an idle connection: one fresh try, no more (a sign-in
+            # is waiting).
+            self._drop_lookup()
+            try:
+                return self._lookup.read_entry(dn, ["distinguishedName"])
+            except ConnectorError:
+                self._drop_lookup()
+                raise
+        except ConnectorError:
+            # A result that timed out leaves the connection with a request in flight.
+            self._drop_lookup()
+            raise
+
+    def _drop_lookup(self) -> None:
+        with contextlib.suppress(ConnectorError):
+            self._lookup.close()
+
     def _bind_as(self, dn: str, password: str) -> PasswordOutcome:
-        settings = self._settings
-        conn = self._connect()
+        url = self._settings.url
+        conn = secured(self._settings, "connect for a password bind", always_verify=True)
         try:
             conn.simple_bind_s(dn, password)
         except ldap.INVALID_CREDENTIALS as exc:
             return outcome_of_bind_error(_info(exc))
         except ldap.LDAPError as exc:
-            with ldap_errors(settings.url, "password bind"):
+            with ldap_errors(url, "password bind"):
                 raise exc from None
         finally:
-            conn.unbind_s()
+            with contextlib.suppress(ldap.LDAPError):
+                conn.unbind_s()
         return PasswordOutcome.SUCCESS
-
-    def _connect(self) -> Any:
-        settings = self._settings
-        with ldap_errors(settings.url, "connect for a password bind"):
-            conn = ldap.initialize(settings.url)
-            conn.set_option(ldap.OPT_PROTOCOL_VERSION, 3)
-            conn.set_option(ldap.OPT_REFERRALS, 0)
-            conn.set_option(ldap.OPT_NETWORK_TIMEOUT, settings.timeout_seconds)
-            conn.set_option(ldap.OPT_TIMEOUT, settings.timeout_seconds)
-            if settings.ca_file is not None:
-                conn.set_option(ldap.OPT_X_TLS_CACERTFILE, str(settings.ca_file))
-            # A password never crosses an unverified channel, whatever verify_tls says.
-            conn.set_option(ldap.OPT_X_TLS_REQUIRE_CERT, ldap.OPT_X_TLS_DEMAND)
-            conn.set_option(ldap.OPT_X_TLS_NEWCTX, 0)
-            if settings.url.startswith("ldap://"):
-                conn.start_tls_s()
-        return conn
 
 
 def _info(exc: ldap.LDAPError) -> str:

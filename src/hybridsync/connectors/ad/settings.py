@@ -63,6 +63,10 @@ class ADSettings(BaseModel):
     start_tls: bool = True
     """For ``ldap://`` URLs: upgrade with StartTLS (plain binds are refused anyway)."""
     timeout_seconds: float = Field(default=30.0, gt=0)
+    password_check_timeout_seconds: float = Field(default=4.0, gt=0)
+    """The pass-through agent's limit on each wait of a password check (TCP connect, TLS
+    handshake, each LDAP result). Keep it well below the cloud's pass-through wait (10 s):
+    a DC that does not answer then gives the user a "try again later" answer, not a hang."""
     reconnect_attempts: int = Field(default=3, ge=0)
     page_size: int = Field(default=1000, ge=1, le=5000)
     base_dn: str | None = None
