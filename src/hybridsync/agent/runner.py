@@ -27,8 +27,8 @@ Checker = Callable[[str, str], str]
 log = structlog.get_logger(__name__)
 POLL_SECONDS = 20.0
 RETRY_SECONDS = 1.0
-ANSWER_SECONDS = 15.0
-"""How long a stop waits for the answers in flight (the cloud's own timeout is 20 s)."""
+ANSWER_SECONDS = 10.0
+"""How long a stop waits for the answers in flight (the cloud waits 10 s for an answer)."""
 
 
 class AgentRunner:
