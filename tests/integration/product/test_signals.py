@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,8 @@ from tests.support.daemon import Events
 from tests.support.signin import admin_token
 
 from hybridsync.agent.register import register_agent
+from hybridsync.agent.runner import AgentRunner
+from hybridsync.agent.state import load_state
 from hybridsync.cloud.signin.service import signin_of
 
 pytestmark = pytest.mark.slow
@@ -153,3 +156,44 @@ def test_sigterm_stops_the_agent_with_status_0_without_waiting_for_its_long_poll
     assert process.returncode == 0
     assert took < PROMPTLY
     assert [e["event"] for e in events.seen][-2:] == ["agent.stopping", "agent.stopped"]
+
+
+def test_an_agent_stopping_still_posts_the_answer_it_is_validating(
+    registered_agent: tuple[CloudTenant, Path, str],
+) -> None:
+    tenant, state_dir, _ = registered_agent
+    validating, release = threading.Event(), threading.Event()
+
+    def slow_checker(anchor: str, password: str) -> str:
+        validating.set()
+        release.wait(5)
+        return "success" if (anchor, password) == ("anchor-1", "Pa$$w0rd") else "invalid"
+
+    runner = AgentRunner(load_state(state_dir), slow_checker, workers=2, poll_seconds=20.0)
+    queue = signin_of(tenant.server.service).pta
+    runner.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not queue.connected_agents(tenant.id):
+            assert time.monotonic() < deadline, "the agent never polled"
+            time.sleep(0.02)
+        outcomes: list[str] = []
+        signin = threading.Thread(
+            target=lambda: outcomes.append(
+                queue.validate(tenant.id, "ann@contoso.com", "anchor-1", "Pa$$w0rd")
+            )
+        )
+        signin.start()
+        assert validating.wait(10)
+        stopping = threading.Thread(target=runner.stop, kwargs={"wait_for_polls": False})
+        stopping.start()
+        stopping.join(0.3)
+        assert stopping.is_alive()  # it waits for the answer being validated...
+        release.set()
+        stopping.join(10)
+        assert not stopping.is_alive()  # ...and no longer: the other worker is still polling
+        signin.join(10)
+    finally:
+        release.set()
+        runner.stop(wait_for_polls=False)  # the idle poll ends when the cloud closes
+    assert outcomes == ["success"]
