@@ -27,6 +27,8 @@ Checker = Callable[[str, str], str]
 log = structlog.get_logger(__name__)
 POLL_SECONDS = 20.0
 RETRY_SECONDS = 1.0
+ANSWER_SECONDS = 10.0
+"""How long a stop waits for the answers in flight (the cloud waits 10 s for an answer)."""
 
 
 class AgentRunner:
@@ -47,6 +49,8 @@ class AgentRunner:
         self._threads: list[threading.Thread] = []
         self.answered = 0
         self._count_lock = threading.Lock()
+        self._answering = 0
+        self._answers_done = threading.Condition(self._count_lock)
 
     def start(self) -> None:
         for number in range(self._workers):
@@ -54,8 +58,15 @@ class AgentRunner:
             thread.start()
             self._threads.append(thread)
 
-    def stop(self) -> None:
+    def stop(self, *, wait_for_polls: bool = True) -> None:
+        """Stop polling. ``wait_for_polls=False`` waits only for the answers in flight: a
+        worker idle in its long poll is a daemon thread that ends with the process (a
+        command that exits), instead of holding the stop for up to ``poll_seconds``."""
         self._stop.set()
+        if not wait_for_polls:
+            with self._answers_done:
+                self._answers_done.wait_for(lambda: self._answering == 0, ANSWER_SECONDS)
+            return
         for thread in self._threads:
             thread.join(timeout=self.poll_seconds + 5)
         self._threads.clear()
@@ -80,7 +91,18 @@ class AgentRunner:
             return
         if answer.status_code != 200:
             raise HybridsyncError(f"the cloud answered the poll with {answer.status_code}")
-        request = answer.json()
+        with self._count_lock:
+            self._answering += 1
+        try:
+            self._answer(http, base, answer.json(), headers)
+        finally:
+            with self._answers_done:
+                self._answering -= 1
+                self._answers_done.notify_all()
+
+    def _answer(
+        self, http: httpx.Client, base: str, request: dict[str, str], headers: dict[str, str]
+    ) -> None:
         started = time.monotonic()
         outcome = self._validate(request["onPremisesImmutableId"], request["encryptedPassword"])
         with self._count_lock:  # counted before the answer goes, so the sign-in sees it

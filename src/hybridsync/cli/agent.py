@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import threading
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import structlog
 import typer
 
 from hybridsync.agent.register import admin_token, register_agent
 from hybridsync.agent.runner import AgentRunner
 from hybridsync.agent.state import load_state
 from hybridsync.cli import app, exit_codes
+from hybridsync.cli.stopping import stopped_by_signals
 from hybridsync.errors import ConfigError, HybridsyncError
 
 if TYPE_CHECKING:
     from hybridsync.connectors.ad import ADSettings
 
+log = structlog.get_logger("hybridsync.agent")
 agent_app = typer.Typer(
     help="The pass-through authentication agent (outbound HTTPS only).", no_args_is_help=True
 )
@@ -71,7 +73,8 @@ def run(
     state_dir: StateDir = DEFAULT_STATE,
     workers: Annotated[int, typer.Option("--workers", min=1, max=32)] = 4,
 ) -> None:
-    """Long-poll the cloud and validate passwords against AD until interrupted."""
+    """Long-poll the cloud and validate passwords against AD until SIGTERM or Ctrl-C
+    (exit status 0; a second signal stops at once, exit status 2)."""
     from hybridsync.connectors.ad.password_check import PasswordCheck
 
     try:
@@ -83,13 +86,16 @@ def run(
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     runner = AgentRunner(state, lambda anchor, pw: str(check.check(anchor, pw)), workers=workers)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    runner.start()
-    typer.echo(f"agent {state.agent_id} polling {state.cloud_url}")
-    stop.wait()
-    runner.stop()
-    check.close()
+    try:
+        with stopped_by_signals(stop, name="agent"):
+            runner.start()
+            typer.echo(f"agent {state.agent_id} polling {state.cloud_url}")
+            stop.wait()
+            # Answers in flight are posted; idle long polls end with the process.
+            runner.stop(wait_for_polls=False)
+    finally:
+        check.close()
+    log.info("agent.stopped", agent=state.agent_id)
 
 
 def _ad_settings(path: Path) -> ADSettings:

@@ -9,6 +9,7 @@ import structlog
 import typer
 
 from hybridsync.cli import app, exit_codes
+from hybridsync.cli.stopping import stopped_by_signals
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, exit_code, print_json
 from hybridsync.engine.phs import PasswordSyncReport, run_forever
 from hybridsync.errors import ConfigError, HybridsyncError
@@ -57,15 +58,17 @@ def loop(
     ),
     runs: int | None = typer.Option(None, "--runs", help="Stop after this many runs."),
 ) -> None:
-    """Run PHS on its schedule until interrupted (or ``--runs`` runs); a failed run is retried."""
+    """Run PHS on its schedule until SIGTERM or Ctrl-C (or ``--runs`` runs); a failed run
+    is retried. A signal lets the run in progress finish, then the command exits 0."""
+    stop = threading.Event()
+    done = 0
+
     with engine_from(config) as built, password_sync_from(built) as phs:
         every = (
             interval
             if interval is not None
             else password_sync_config(built.config).interval_seconds
         )
-        stop = threading.Event()
-        done = 0
 
         def once() -> PasswordSyncReport:
             nonlocal done
@@ -78,10 +81,9 @@ def loop(
                 if runs is not None and done >= runs:
                     stop.set()
 
-        try:
+        with stopped_by_signals(stop, name="phs"):
             run_forever(once, interval_seconds=every, stop=stop)
-        except KeyboardInterrupt:
-            stop.set()
+    log.info("phs.stopped", runs=done)
 
 
 def start_phs_thread(

@@ -34,7 +34,7 @@ import typer
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.phs import start_phs_thread
 from hybridsync.cli.runlock import SyncInProgress, run_lock
-from hybridsync.cli.stopping import stop_on_signals
+from hybridsync.cli.stopping import stopped_by_signals
 from hybridsync.cli.sync import ConfigOption, config_path, exit_code
 from hybridsync.engine import CycleReport, Status
 from hybridsync.errors import HybridsyncError, StoreError
@@ -177,7 +177,7 @@ def scheduler(
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     runner = Scheduler(path, seconds, max_cycles)
-    with stop_on_signals(runner.stop, event="scheduler.stopping"):
+    with stopped_by_signals(runner.stop, name="scheduler"):
         phs = start_phs_thread(path, runner.stop)
         log.info(
             "scheduler.started",
@@ -185,12 +185,8 @@ def scheduler(
             interval_seconds=seconds,
             phs_enabled=phs is not None,
         )
-        try:
-            runner.run()
-            runner.stop.set()  # --max-cycles ran: password hash sync stops too
-            if phs is not None:
-                phs.join(PHS_STOP_SECONDS)
-        except KeyboardInterrupt:
-            log.warning("scheduler.interrupted")
-            raise typer.Exit(exit_codes.STOPPED) from None
+        runner.run()
+        runner.stop.set()  # --max-cycles ran: password hash sync stops too
+        if phs is not None:
+            phs.join(PHS_STOP_SECONDS)
     log.info("scheduler.stopped", cycles=len(runner.statuses))

@@ -4,6 +4,9 @@ The first signal only sets the stop event the engine checks after each committed
 (``RunControl``): the run in progress ends with ``stopped-by-request`` and the command
 exits. A second signal stops at once (``KeyboardInterrupt``); the batch in flight rolls
 back and the next run completes the work, as after a crash.
+
+The daemons (``scheduler``, ``phs loop``, ``agent run``) use ``stopped_by_signals``: after
+a requested stop they exit with status 0, after a second signal with 2 (``STOPPED``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from types import FrameType
 from typing import Any
 
 import structlog
+import typer
+
+from hybridsync.cli import exit_codes
 
 log = structlog.get_logger("hybridsync.stopping")
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -40,3 +46,16 @@ def stop_on_signals(stop: threading.Event, *, event: str = "stopping") -> Iterat
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+@contextmanager
+def stopped_by_signals(stop: threading.Event, *, name: str) -> Iterator[None]:
+    """``stop_on_signals`` for a daemon: the first signal sets ``stop`` (``<name>.stopping``)
+    and the block ends normally (exit status 0); a second one stops at once
+    (``<name>.interrupted``, exit status ``STOPPED``)."""
+    try:
+        with stop_on_signals(stop, event=f"{name}.stopping"):
+            yield
+    except KeyboardInterrupt:
+        log.warning(f"{name}.interrupted")
+        raise typer.Exit(exit_codes.STOPPED) from None

@@ -10,7 +10,7 @@ from hybridsync.core.convert import same_values
 from hybridsync.core.flowplan import plan_for
 from hybridsync.core.flows import FlowError
 from hybridsync.core.objects import CSObject, MVObject
-from hybridsync.core.rules import LinkType, SyncRule
+from hybridsync.core.rules import Direction, LinkType, RuleSet, SyncRule
 from hybridsync.core.scopegen import selector_for
 from hybridsync.core.values import Values
 
@@ -37,6 +37,23 @@ class TargetState:
     lineage: dict[str, str] = field(default_factory=dict)
     dn: str | None = None
     errors: list[FlowError] = field(default_factory=list)
+
+
+def outbound_rule_names(rules: RuleSet) -> frozenset[str]:
+    """The names of every outbound rule, disabled ones included (see ``is_target_object``)."""
+    return frozenset(rule.name for rule in rules.rules if rule.direction is Direction.OUTBOUND)
+
+
+def is_target_object(cs: CSObject, outbound_names: frozenset[str]) -> bool:
+    """Whether ``cs`` is a target object: linked by an outbound rule (provisioned or
+    reverse-joined), named in ``outbound_names`` (``outbound_rule_names``).
+
+    Sync and preview both decide with this. A target object's link belongs to the outbound
+    rules: its connector's inbound rules neither join nor disconnect it, and it adds no
+    values to its metaverse object. Any other linked object (joined by an inbound rule, or
+    by a rule no longer configured) is a source, decided by the inbound rules.
+    """
+    return cs.joined_by is not None and cs.joined_by in outbound_names
 
 
 def outbound_rules_in_scope(rules: Sequence[SyncRule], mv: MVObject) -> tuple[SyncRule, ...]:

@@ -15,8 +15,12 @@ from hybridsync.core.inbound import (
     rules_in_scope,
 )
 from hybridsync.core.objects import CSObject, MVObject
-from hybridsync.core.outbound import joined_source_state, target_state
-from hybridsync.core.rules import Direction
+from hybridsync.core.outbound import (
+    is_target_object,
+    joined_source_state,
+    outbound_rule_names,
+    target_state,
+)
 from hybridsync.core.values import Reference, Values
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.membership import GroupMembership
@@ -36,8 +40,7 @@ def find_object(context: EngineContext, connector: str, key: str) -> CSObject:
 def preview(context: EngineContext, connector: str, key: str) -> dict[str, Any]:
     cs = find_object(context, connector, key)
     membership = GroupMembership(context.store)
-    in_scope = rules_in_scope(context.inbound(connector), cs, membership.member_of(cs))
-    decision = decide_link(cs, in_scope, StoreJoinLookup(context))
+    outbound_names = outbound_rule_names(context.rules)
     result: dict[str, Any] = {
         "object": {
             "connector": connector,
@@ -46,29 +49,39 @@ def preview(context: EngineContext, connector: str, key: str) -> dict[str, Any]:
             "object_type": cs.object_type,
             "pending_import": cs.pending_import.value,
         },
-        "rules_in_scope": [rule.name for rule in in_scope],
-        "membership": _membership(context, cs, membership),
-        "join": {
+        "errors": [],
+    }
+    if is_target_object(cs, outbound_names):
+        # As sync: the inbound rules neither join nor disconnect a target object.
+        result["rules_in_scope"] = []
+        result["membership"] = _membership(context, cs, membership)
+        result["join"] = {
+            "action": LinkAction.KEEP.value,
+            "rule": cs.joined_by,
+            "metaverse_object": cs.mv_id,
+            "steps": [f"target object: linked by outbound rule {cs.joined_by!r}"],
+            "error": None,
+        }
+        mv_id, joined_by = cs.mv_id, cs.joined_by
+    else:
+        in_scope = rules_in_scope(context.inbound(connector), cs, membership.member_of(cs))
+        decision = decide_link(cs, in_scope, StoreJoinLookup(context))
+        result["rules_in_scope"] = [rule.name for rule in in_scope]
+        result["membership"] = _membership(context, cs, membership)
+        result["join"] = {
             "action": decision.action.value,
             "rule": decision.rule.name if decision.rule else None,
             "metaverse_object": decision.mv_id or cs.mv_id,
             "steps": list(decision.trace),
             "error": decision.error,
-        },
-        "errors": [],
-    }
-    if decision.error or decision.action in (LinkAction.STAY_DISJOINED, LinkAction.DISCONNECT):
-        return result
-    mv = _metaverse(
-        context,
-        membership,
-        cs,
-        decision.mv_id or cs.mv_id,
-        decision.rule.name if decision.rule else cs.joined_by,
-        result,
-    )
+        }
+        if decision.error or decision.action in (LinkAction.STAY_DISJOINED, LinkAction.DISCONNECT):
+            return result
+        mv_id = decision.mv_id or cs.mv_id
+        joined_by = decision.rule.name if decision.rule else cs.joined_by
+    mv = _metaverse(context, membership, cs, (mv_id, joined_by), result, outbound_names)
     if mv is not None:
-        result["targets"] = _targets(context, mv, cs)
+        result["targets"] = _targets(context, mv, cs, outbound_names)
     return result
 
 
@@ -93,11 +106,13 @@ def _metaverse(
     context: EngineContext,
     membership: GroupMembership,
     cs: CSObject,
-    mv_id: str | None,
-    joined_by: str | None,
+    link: tuple[str | None, str | None],
     result: dict[str, Any],
+    outbound_names: frozenset[str],
 ) -> MVObject | None:
+    """The metaverse object as sync would compute it; ``link`` is (MV id, joining rule)."""
     store = context.store
+    mv_id, joined_by = link
     previous = store.get_mv(mv_id) if mv_id else None
     linked = [
         other for other in (store.cs_linked_to(mv_id) if mv_id else []) if other.cs_id != cs.cs_id
@@ -110,7 +125,7 @@ def _metaverse(
             context.parameters(item.connector),
         )
         for item in [cs, *linked]
-        if context.inbound(item.connector)
+        if context.inbound(item.connector) and not is_target_object(item, outbound_names)
     ]
     values = metaverse_values(previous, sources, creating=previous is None)
     result["errors"].extend(
@@ -135,18 +150,23 @@ def _target_type(context: EngineContext, rule_name: str | None) -> str:
     return rule.target_object_type if rule else "person"
 
 
-def _targets(context: EngineContext, mv: MVObject, source: CSObject) -> dict[str, Any]:
+def _targets(
+    context: EngineContext, mv: MVObject, source: CSObject, outbound_names: frozenset[str]
+) -> dict[str, Any]:
     store = context.store
-    linked = (
-        {cs.connector: cs for cs in store.cs_linked_to(mv.mv_id)} if mv.mv_id != "(new)" else {}
-    )
-    linked.setdefault(source.connector, source)
+    linked = store.cs_linked_to(mv.mv_id) if mv.mv_id != "(new)" else []
+    if all(item.cs_id != source.cs_id for item in linked):
+        linked.append(source)  # linked by this preview's decision
+    # As sync (OutboundWriter.write): a connector's target object gets the outbound rules'
+    # decision; without one, a source it joined gets export flow only.
+    by_target = {cs.connector: cs for cs in linked if is_target_object(cs, outbound_names)}
+    by_source = {cs.connector: cs for cs in linked if not is_target_object(cs, outbound_names)}
     targets: dict[str, Any] = {}
     for name in context.targets():
-        current = linked.get(name)
+        current = by_target.get(name)
         args = (context.outbound(name), context.multi_valued(name), context.parameters(name))
-        if current is not None and (current is source or _joined_inbound(context, current)):
-            # the connector's own object, joined by its inbound rules: export flow only
+        if current is None and name in by_source:
+            current = by_source[name]
             state = joined_source_state(mv, *args)
         else:
             state = target_state(mv, current, *args)
@@ -166,11 +186,6 @@ def _targets(context: EngineContext, mv: MVObject, source: CSObject) -> dict[str
         entry["pending_export"] = _pending(current, state)
         targets[name] = entry
     return targets
-
-
-def _joined_inbound(context: EngineContext, cs: CSObject) -> bool:
-    rule = context.rules.by_name(cs.joined_by or "")
-    return rule is not None and rule.direction is Direction.INBOUND
 
 
 def _pending(current: CSObject | None, state: Any) -> dict[str, Any] | None:

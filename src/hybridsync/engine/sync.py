@@ -21,7 +21,8 @@ from hybridsync.core.inbound import (
     rules_in_scope,
 )
 from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingImport
-from hybridsync.core.rules import Direction, SyncRule
+from hybridsync.core.outbound import is_target_object, outbound_rule_names
+from hybridsync.core.rules import SyncRule
 from hybridsync.core.values import Values
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint
@@ -115,9 +116,7 @@ def synchronize(context: EngineContext, name: str, report: RunReport, *, full: b
 
 
 def _outbound_rule_names(context: EngineContext) -> frozenset[str]:
-    return frozenset(
-        rule.name for rule in context.rules.rules if rule.direction is Direction.OUTBOUND
-    )
+    return outbound_rule_names(context.rules)
 
 
 def _sync_batch(
@@ -223,7 +222,7 @@ class BatchSync:
         self.written[done.cs_id] = done
 
     def _linked_by_outbound(self, cs: CSObject) -> bool:
-        return cs.joined_by is not None and cs.joined_by in self._outbound_names
+        return is_target_object(cs, self._outbound_names)  # the one test, shared with preview
 
     def recompute(self) -> None:
         store = self.context.store

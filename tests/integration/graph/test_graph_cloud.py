@@ -19,10 +19,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from tests.support.cloud_server import CloudServer, CloudTenant, serve_cloud
 
+from hybridsync.cloud.signin.phs import stored_password_hash
 from hybridsync.cloud.tenancy import DEFAULT_SYNC_APP_ROLES
 from hybridsync.cloud.throttle import Quota, ThrottleSettings
 from hybridsync.cloud.tls import ensure_local_tls
 from hybridsync.connectors.graph import ExportProgress, GraphConfig, GraphConnector
+from hybridsync.connectors.graph.password_hashes import PasswordHashUploader
+from hybridsync.core.password_targets import HashUpload, UploadResult
 from hybridsync.core.ports import (
     AttributeChange,
     ExportChange,
@@ -242,6 +245,44 @@ def test_throttling_without_a_budget_is_absorbed_by_retry_after(tmp_path: Path) 
             results = list(connector.export(adds(tenant, 100)))
     assert {r.outcome for r in results} == {ExportOutcome.APPLIED}
     assert seen[-1].throttled > 0
+
+
+# The spec's DSInternals vector (sync-engine.md §4.1): password Pa$$w0rd.
+SPEC_WIRE = (
+    "v1;PPH1_MD4,181a3024085fcee2f70e,1000,"
+    "b39525c3bc72a1136fcf7c8a338e0c14313d0450d1a4c98ef0a6ddada3bc5b0a;"
+)
+
+
+def test_password_hash_uploads_wait_out_throttling_as_long_as_retry_after_says(
+    tmp_path: Path,
+) -> None:
+    # One write per 3 s: creating the user uses the window, so the upload is answered
+    # 429 with Retry-After: 3 (a guess without the header would wait 1 s).
+    throttle = ThrottleSettings(app_tenant_writes=Quota(requests=1, seconds=3))
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    with serve_cloud(tmp_path, throttle=throttle) as server:
+        tenant = server.new_tenant()
+        with tenant.client(tenant.app_token(tenant.sync_app)) as sync:
+            body = tenant.user_body("phsthrottled", onPremisesImmutableId="phs-throttled")
+            del body["passwordProfile"]
+            created = sync.post("/v1.0/users", json=body)
+            assert created.status_code == 201, created.text
+        user_id = str(created.json()["id"])
+        upload = HashUpload("phs-throttled", user_id, SPEC_WIRE)
+        config = graph_config(server, tenant, max_retry_delay=10.0)
+        with PasswordHashUploader(config, sleep=sleep) as uploader:
+            results = list(uploader.upload_password_hashes([upload]))
+        stored = stored_password_hash(server.service, tenant.id, user_id)
+    assert results == [UploadResult("phs-throttled")]
+    assert stored == SPEC_WIRE
+    assert waits, "the upload was never throttled"
+    assert 3.0 <= waits[0] <= 3.3  # Retry-After (3 s) plus at most a tenth of jitter
 
 
 def self_signed(tmp_path: Path) -> tuple[Path, str, str]:

@@ -106,14 +106,27 @@ class GraphClient:
             FatalConnectorError: still throttled or unreachable after the bounded retries,
                 or the token was refused twice.
         """
+        return self.send_repeatable("GET", url, headers=headers)
+
+    def send_repeatable(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """A request that may safely be sent twice (a read, or a write that replaces what
+        it writes), retried on throttling (429/503 with ``Retry-After``), server errors and
+        lost connections; returns the final answer, successful or not.
+
+        Raises:
+            FatalConnectorError: still throttled or unreachable after the bounded retries,
+                or the token was refused twice.
+        """
         url = self.url(url)
+        what = f"{method} {urlsplit(url).path}"
         for attempt in range(self.policy.max_retries + 1):
             try:
-                response = self._send("GET", url, headers=headers)
+                response = self._send(method, url, **kwargs)
             except (RequestNotSent, OutcomeUnknown) as exc:
                 last: str = str(exc)
                 hinted = None
             else:
+                # Classified as a read: resending a repeatable request is harmless.
                 verdict = classify(response.status_code, "GET")
                 if verdict not in (Verdict.RETRY, Verdict.UNKNOWN):
                     if verdict is Verdict.REAUTH:
@@ -124,7 +137,7 @@ class GraphClient:
             if attempt < self.policy.max_retries:
                 self.policy.wait(attempt, hinted)
         raise FatalConnectorError(
-            f"GET {urlsplit(url).path}: gave up after {self.policy.max_retries} retries: {last}"
+            f"{what}: gave up after {self.policy.max_retries} retries: {last}"
         )
 
     def get_json(self, url: str) -> JsonObject:

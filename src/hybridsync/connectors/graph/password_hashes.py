@@ -15,18 +15,12 @@ from typing import Any
 import httpx
 
 from hybridsync.connectors.graph.auth import BearerAuth, MsalTokenSource, TokenSource
-from hybridsync.connectors.graph.client import RetryPolicy
+from hybridsync.connectors.graph.client import GraphClient, RetryPolicy
 from hybridsync.connectors.graph.config import GraphConfig
 from hybridsync.connectors.graph.connector import _http_client
-from hybridsync.connectors.graph.errors import (
-    Verdict,
-    classify,
-    parse_error,
-    retry_after,
-    transport_errors,
-)
+from hybridsync.connectors.graph.errors import parse_error
 from hybridsync.core.password_targets import HashUpload, UploadResult
-from hybridsync.errors import ConfigError, FatalConnectorError, TransientConnectorError
+from hybridsync.errors import ConfigError, FatalConnectorError
 
 __all__ = ["PATH", "PasswordHashUploader"]
 
@@ -53,10 +47,10 @@ class PasswordHashUploader:
         self._config = config
         self._http = _http_client(config, transport)
         self._auth = BearerAuth(tokens or MsalTokenSource(config, self._http))
-        self._policy = RetryPolicy(
+        policy = RetryPolicy(
             max_retries=config.max_retries, max_delay=config.max_retry_delay, sleep=sleep
         )
-        self._url = f"{config.base_url.rstrip('/')}{PATH}"
+        self._client = GraphClient(self._http, config.base_url, self._auth, policy)
 
     def close(self) -> None:
         self._http.close()
@@ -74,24 +68,13 @@ class PasswordHashUploader:
             yield from _results(chunk, answer)
 
     def _post(self, items: list[dict[str, str]]) -> Any:
-        last = ""
-        for attempt in range(self._policy.max_retries + 1):
-            hinted: float | None = None
-            try:
-                with transport_errors(f"POST {PATH}"):
-                    response = self._http.post(self._url, json={"value": items}, auth=self._auth)
-            except TransientConnectorError as exc:
-                last = str(exc)
-            else:
-                if response.status_code == 200:
-                    return response.json()
-                error = parse_error(response.status_code, _json(response))
-                if classify(response.status_code, "PUT") not in (Verdict.RETRY, Verdict.UNKNOWN):
-                    raise FatalConnectorError(f"POST {PATH} refused: {error.describe()}")
-                last, hinted = error.describe(), retry_after(response.headers)
-            if attempt < self._policy.max_retries:
-                self._policy.wait(attempt, hinted)
-        raise FatalConnectorError(f"POST {PATH}: gave up after retries: {last}")
+        # An upload replaces the stored hashes: repeatable, so the client's retry loop
+        # (throttling with Retry-After, server errors, lost connections) applies as is.
+        response = self._client.send_repeatable("POST", PATH, json={"value": items})
+        if response.status_code != 200:
+            error = parse_error(response.status_code, _json(response))
+            raise FatalConnectorError(f"POST {PATH} refused: {error.describe()}")
+        return _json(response)
 
 
 def _json(response: httpx.Response) -> Any:
