@@ -195,5 +195,7 @@ def test_an_agent_stopping_still_posts_the_answer_it_is_validating(
         signin.join(10)
     finally:
         release.set()
-        runner.stop(wait_for_polls=False)  # the idle poll ends when the cloud closes
+        runner.stop(wait_for_polls=False)
+        queue.close()  # release the idle long poll now, so every worker ends in this test
+        runner.stop()
     assert outcomes == ["success"]
