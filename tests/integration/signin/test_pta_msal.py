@@ -38,9 +38,11 @@ def _synced_from_ad(
 
 @pytest.fixture
 def new_partner(
-    samba_dc: SambaDC, contoso: CloudTenant, request: pytest.FixtureRequest
+    samba_dc: SambaDC, contoso: CloudTenant, agent: AgentRunner, request: pytest.FixtureRequest
 ) -> Callable[[], tuple[str, str]]:
-    """An AD partner of this test, synced to the cloud: ``(dn, upn)``."""
+    """An AD partner of this test, synced to the cloud: ``(dn, upn)``. Its sign-ins go
+    through the pass-through agent, running whichever tests were selected."""
+    assert agent.state.tenant == contoso.id
     suffix = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:6]
     ou = samba_dc.add_ou(f"T-signin-{suffix}")
 
