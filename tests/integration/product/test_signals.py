@@ -16,6 +16,7 @@ import pytest
 from tests.integration.product.test_stop import HYBRIDSYNC
 from tests.support.cloud_server import CloudServer, CloudTenant, serve_cloud
 from tests.support.daemon import Events
+from tests.support.phs_config import PHS_SECTION, UNREACHABLE_CONNECTORS
 from tests.support.signin import admin_token
 
 from hybridsync.agent.register import register_agent
@@ -29,31 +30,11 @@ PROMPTLY = 10.0
 
 # Nothing listens on port 1: every PHS run fails at once and the loop retries it, the
 # way it waits out a DC outage.
-PHS_CONFIG = """store = "state.db"
-[[connectors]]
-type = "ad"
-name = "ad"
-url = "ldaps://127.0.0.1:1"
-bind_user = "svc@corp.contoso.com"
-password_env = "TEST_AD_PASSWORD"
-
-[[connectors]]
-type = "graph"
-name = "cloud"
-base_url = "https://127.0.0.1:1/v1.0"
-authority = "https://127.0.0.1:1/tenant"
-client_id = "client"
-client_secret = "not-a-real-secret"
-target = "hybridsync"
-
-[password_hash_sync]
-source = "ad"
-target = "cloud"
-dc_host = "127.0.0.1"
-domain = "corp.contoso.com"
-username = "svc-phs"
-password_env = "TEST_PHS_PASSWORD"
-"""
+PHS_CONFIG = (
+    'store = "state.db"\n'
+    + UNREACHABLE_CONNECTORS.format(target="hybridsync")
+    + PHS_SECTION.format(source="ad")
+)
 ENV = {
     **os.environ,
     "PYTHONUNBUFFERED": "1",

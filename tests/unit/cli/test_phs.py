@@ -11,37 +11,14 @@ from pathlib import Path
 import pytest
 import structlog
 import structlog.testing
+from tests.support.phs_config import PHS_SECTION, UNREACHABLE_CONNECTORS
 from typer.testing import CliRunner
 
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.phs import start_phs_thread
 
-CONNECTORS = """
-[[connectors]]
-type = "ad"
-name = "ad"
-url = "ldaps://127.0.0.1:1"
-bind_user = "svc@corp.contoso.com"
-password_env = "TEST_AD_PASSWORD"
-
-[[connectors]]
-type = "graph"
-name = "cloud"
-base_url = "https://127.0.0.1:1/v1.0"
-authority = "https://127.0.0.1:1/tenant"
-client_id = "client"
-client_secret = "not-a-real-secret"
-target = "{target}"
-"""
-PHS = """
-[password_hash_sync]
-source = "{source}"
-target = "cloud"
-dc_host = "127.0.0.1"
-domain = "corp.contoso.com"
-username = "svc-phs"
-password_env = "TEST_PHS_PASSWORD"
-"""
+CONNECTORS = UNREACHABLE_CONNECTORS
+PHS = PHS_SECTION
 
 
 @pytest.fixture(autouse=True)
