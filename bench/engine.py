@@ -70,6 +70,21 @@ def write_directory(path: Path, count: int, changed: dict[int, str]) -> None:
             out.write(entry + "\n")
 
 
+def bench_config(store: Any, root: Path, ldif: Path, count: int) -> Config:
+    """The benchmark's configuration: the LDIF source, the built-in rules with the userType
+    feature, and the recording target, with a deletion threshold that never stops it."""
+    return Config.model_validate({
+        "store": store,
+        "builtin_rules": {"source": "ad", "target": "cloud"},
+        "user_type": {"source": "attribute"},
+        "safety": {"deletion_threshold": count},
+        "connectors": [
+            {"type": "ldif", "name": "ad", "path": str(ldif)},
+            {"type": "recording", "name": "cloud", "path": str(root / "cloud.db")},
+        ],
+    })  # fmt: skip
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -132,17 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                 return sum(1 for _ in read_records(stream))
 
         baseline = timed("baseline: parse LDIF", parse, count)
-        config = Config.model_validate({
-            "store": str(root / "state.db"),
-            "builtin_rules": {"source": "ad", "target": "cloud"},
-            "user_type": {"source": "attribute"},
-            "safety": {"deletion_threshold": count},
-            "connectors": [
-                {"type": "ldif", "name": "ad", "path": str(ldif)},
-                {"type": "recording", "name": "cloud", "path": str(root / "cloud.db")},
-            ],
-        })  # fmt: skip
-        built = build(config)
+        built = build(bench_config(str(root / "state.db"), root, ldif, count))
         engine = built.engine
         measure_cpu(engine)
         try:

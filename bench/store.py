@@ -27,9 +27,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.support, bench
 
-from bench.engine import write_directory
+from bench.engine import bench_config, write_directory
 
-from hybridsync.config import Config
 from hybridsync.wiring import build
 
 STEPS = ("initial cycle", "settling delta cycle", "delta cycle, 1% changed")
@@ -39,17 +38,7 @@ def cycles(store: Any, root: Path, count: int) -> dict[str, float]:
     """Seconds per step, for one store (``store`` as the configuration's value)."""
     ldif = root / "ad.ldif"
     write_directory(ldif, count, {})
-    config = Config.model_validate({
-        "store": store,
-        "builtin_rules": {"source": "ad", "target": "cloud"},
-        "user_type": {"source": "attribute"},
-        "safety": {"deletion_threshold": count},
-        "connectors": [
-            {"type": "ldif", "name": "ad", "path": str(ldif)},
-            {"type": "recording", "name": "cloud", "path": str(root / "cloud.db")},
-        ],
-    })  # fmt: skip
-    built = build(config)
+    built = build(bench_config(store, root, ldif, count))
     seconds: dict[str, float] = {}
     try:
         for step in STEPS:

@@ -38,6 +38,7 @@ import subprocess
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import ldap
 import ldap.modlist
@@ -46,6 +47,9 @@ from ldap.ldapobject import LDAPObject
 from tests.support.directory import USER_PASSWORD, DirectoryEditor
 from tests.support.loopback import claim_loopback_address
 from tests.support.tls import issue_server_certificate
+
+from hybridsync.connectors.ad import ADSettings
+from hybridsync.connectors.ad.password_check import PasswordCheck
 
 __all__ = ["ADMIN_PASSWORD", "USER_PASSWORD", "SambaDC", "running_samba_dc"]
 
@@ -281,3 +285,16 @@ ca_file = "{dc.ca_file}"
 include_ous = {json.dumps(list(include))}
 exclude_ous = {json.dumps(list(exclude))}
 """
+
+
+def admin_password_check(dc: SambaDC, password_env: str, **settings: Any) -> PasswordCheck:
+    """A password check against ``dc`` over LDAPS as the domain Administrator, whose
+    password the caller has put in ``password_env``; ``settings`` add ADSettings fields."""
+    ad = ADSettings(
+        url=dc.ldaps_url,
+        bind_user=dc.admin_upn,
+        password_env=password_env,
+        ca_file=dc.ca_file,
+        **settings,
+    )
+    return PasswordCheck(ad, ad.password())

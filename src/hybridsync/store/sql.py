@@ -333,7 +333,7 @@ class SqlStore:
             column, keys = c.value_key, [value_key(v) for v in values]
         else:
             column, keys = c.value_key_ci, [value_key(v).lower() for v in values]
-        keys = [key for key in keys if indexable(key)]  # a longer one is never indexed
+        keys = _lookup_keys(keys)  # a longer one is never indexed
         if not keys:
             return set()
         query = select(c.object_id).where(
@@ -348,7 +348,7 @@ class SqlStore:
         c = T.value_index.c
         column = c.value_key if case_sensitive else c.value_key_ci
         keys = sorted({value_key(v) if case_sensitive else value_key(v).lower() for v in values})
-        keys = [key for key in keys if len(key) <= _SURE_FIT or indexable(key)]
+        keys = _lookup_keys(keys)
         found: dict[str, set[str]] = {}
         for start in range(0, len(keys), _CHUNK):
             part = keys[start : start + _CHUNK]
@@ -605,6 +605,11 @@ class SqlStore:
             ObjectError(r.connector, r.dn, r.message, r.anchor, r.rule, r.attribute, r.kind)
             for r in rows
         ]
+
+
+def _lookup_keys(keys: Iterable[str]) -> list[str]:
+    """The keys worth looking up: one the value index cannot hold is never in it."""
+    return [key for key in keys if len(key) <= _SURE_FIT or indexable(key)]
 
 
 def _indexable_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

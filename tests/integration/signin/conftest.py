@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 from tests.support.cloud_server import CloudServer, CloudTenant, serve_cloud
-from tests.support.samba import SambaDC
+from tests.support.samba import SambaDC, admin_password_check
 from tests.support.signin import running_agent
 
 from hybridsync.agent.runner import AgentRunner
-from hybridsync.connectors.ad import ADSettings
 from hybridsync.connectors.ad.password_check import PasswordCheck
 
 PASSWORD_ENV = "HYBRIDSYNC_TEST_AGENT_AD_PASSWORD"
@@ -38,13 +37,7 @@ def contoso(served: CloudServer) -> CloudTenant:
 def password_check(samba_dc: SambaDC) -> Iterator[PasswordCheck]:
     mp = pytest.MonkeyPatch()
     mp.setenv(PASSWORD_ENV, samba_dc.admin_password)
-    settings = ADSettings(
-        url=samba_dc.ldaps_url,
-        bind_user=samba_dc.admin_upn,
-        password_env=PASSWORD_ENV,
-        ca_file=samba_dc.ca_file,
-    )
-    check = PasswordCheck(settings, settings.password())
+    check = admin_password_check(samba_dc, PASSWORD_ENV)
     yield check
     check.close()
     mp.undo()

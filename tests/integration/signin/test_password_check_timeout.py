@@ -17,7 +17,7 @@ import pytest
 from structlog.testing import capture_logs
 from tests.support.cloud_server import CloudServer, CloudTenant, serve_cloud
 from tests.support.hung_server import hung_server
-from tests.support.samba import USER_PASSWORD, SambaDC
+from tests.support.samba import USER_PASSWORD, SambaDC, admin_password_check
 from tests.support.signin import msal_app, public_client, running_agent, sync_user
 
 from hybridsync.connectors.ad import ADSettings
@@ -123,14 +123,9 @@ def test_frozen_samba_dc_gives_unavailable_then_recovers(
     # A real DC, hung with SIGSTOP: the lookup connection is already open (a search that
     # never gets its result), and the bind as the user needs a fresh TLS handshake.
     monkeypatch.setenv(PASSWORD_ENV, samba_dc.admin_password)
-    settings = ADSettings(
-        url=samba_dc.ldaps_url,
-        bind_user=samba_dc.admin_upn,
-        password_env=PASSWORD_ENV,
-        ca_file=samba_dc.ca_file,
-        password_check_timeout_seconds=LIMIT_SECONDS,
+    check = admin_password_check(
+        samba_dc, PASSWORD_ENV, password_check_timeout_seconds=LIMIT_SECONDS
     )
-    check = PasswordCheck(settings, settings.password())
     found = samba_dc.search(
         samba_dc.base_dn, f"(userPrincipalName={UPN})", scope=2, attributes=["objectGUID"]
     )
