@@ -260,10 +260,7 @@ class BatchSync:
         sources = [
             LinkedSource(
                 cs,
-                self.scoped.get(cs.cs_id)
-                or rules_in_scope(
-                    self.context.inbound(cs.connector), cs, self.membership.member_of(cs)
-                ),
+                self._in_scope(cs),
                 self.context.multi_valued(cs.connector),
                 self.context.parameters(cs.connector),
             )
@@ -286,6 +283,13 @@ class BatchSync:
             if creating:
                 self.report.count("projected")
         self.outbound.write(mv, targets, inbound_linked)
+
+    def _in_scope(self, cs: CSObject) -> tuple[SyncRule, ...]:
+        """The object's in-scope inbound rules: as this batch found them, if it looked."""
+        found = self.scoped.get(cs.cs_id)
+        if found is not None:  # an empty tuple is an answer too
+            return found
+        return rules_in_scope(self.context.inbound(cs.connector), cs, self.membership.member_of(cs))
 
     def _projected_type(self, linked: list[CSObject]) -> str:
         for cs in linked:
