@@ -20,7 +20,7 @@ from hybridsync.cloud.api import (
     groups,
     invitations,
     oauth,
-    password_hashes,
+    password_hash_sync,
     policy,
     users,
 )
@@ -30,7 +30,7 @@ from hybridsync.cloud.service import CloudService, CloudSettings
 from hybridsync.cloud.signin import policy_routes as signin_policy
 from hybridsync.cloud.signin import routes as signin_routes
 
-_ROUTED = (oauth, delta, users, batch, invitations, deleted, groups, policy, password_hashes)
+_ROUTED = (oauth, delta, users, batch, invitations, deleted, groups, policy, password_hash_sync)
 _SIGN_IN = (signin_routes, signin_policy)
 ROUTERS = tuple(module.router for module in (*_ROUTED, *_SIGN_IN))
 _STATUS_CODES = {404: "BadRequest", 405: "Request_BadRequest", 415: "UnsupportedMediaType"}

@@ -11,7 +11,7 @@ from hybridsync.cloud.db import Database
 from hybridsync.cloud.directory import UserDirectory
 from hybridsync.cloud.groups import GroupDirectory
 from hybridsync.cloud.keys import SigningKeys
-from hybridsync.cloud.synced_passwords import SyncedPasswords
+from hybridsync.cloud.password_hash_sync import SyncedPasswords
 from hybridsync.cloud.tenancy import Tenancy
 from hybridsync.cloud.throttle import Throttle, ThrottleSettings
 from hybridsync.cloud.tokens import TokenIssuer

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hybridsync.config.password_sync import PasswordHashSyncConfig
+from hybridsync.config.password_hash_sync import PasswordHashSyncConfig
 from hybridsync.config.rules import RuleSource, load_rules
 from hybridsync.config.store import StoreConfig
 from hybridsync.config.user_type import UserTypeConfig, user_type_rules

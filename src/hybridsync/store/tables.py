@@ -121,4 +121,4 @@ password_sync_state = Table(
     Column("watermark", Text),
     Column("state", Text, nullable=False),
 )
-"""The PHS runner's state (store/password_sync.py): no secret in it."""
+"""The PHS runner's state (store/password_hash_sync.py): no secret in it."""

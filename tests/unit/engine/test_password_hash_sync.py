@@ -10,14 +10,22 @@ from tests.support.stores import StoreTarget
 from hybridsync.config.rules import load_rules
 from hybridsync.config.settings import builtin_rule_source
 from hybridsync.core.objects import CSObject, MVObject, PendingExport
-from hybridsync.core.password_hash import PasswordHash, nt_hash_of_password, verify_password
-from hybridsync.core.password_sync import NTHashRead, PasswordSyncState
-from hybridsync.core.password_targets import HashUpload, UploadResult, password_sync_targets
+from hybridsync.core.password_hash_sync.changes import NTHashRead, PasswordSyncState
+from hybridsync.core.password_hash_sync.hashes import (
+    PasswordHash,
+    nt_hash_of_password,
+    verify_password,
+)
+from hybridsync.core.password_hash_sync.targets import (
+    HashUpload,
+    UploadResult,
+    password_sync_targets,
+)
 from hybridsync.core.ports import ExportKind, ImportedObject, ImportKind, ImportPage
-from hybridsync.engine.phs import PasswordHashSync, PasswordSyncReport, run_forever
+from hybridsync.engine.password_hash_sync import PasswordHashSync, PasswordSyncReport, run_forever
 from hybridsync.errors import FatalConnectorError, HybridsyncError
 from hybridsync.store import SqlStore, open_sqlite
-from hybridsync.store.password_sync import SqlPasswordSyncStateStore
+from hybridsync.store.password_hash_sync import SqlPasswordSyncStateStore
 
 RULES = load_rules([builtin_rule_source("ad", "cloud")], [])
 ENABLED, DISABLED = ("512",), ("514",)

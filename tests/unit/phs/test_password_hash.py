@@ -9,7 +9,7 @@ from tests.unit.phs.vectors import (
     spec_text,
 )
 
-from hybridsync.core.password_hash import (
+from hybridsync.core.password_hash_sync.hashes import (
     ITERATIONS,
     SALT_BYTES,
     NTHash,

@@ -12,9 +12,9 @@ from tests.support.stores import StoreTarget
 
 from hybridsync.core.limits import INDEXED_BYTES
 from hybridsync.core.objects import CSObject
-from hybridsync.core.password_sync import PasswordSyncState
+from hybridsync.core.password_hash_sync.changes import PasswordSyncState
 from hybridsync.store import SqlStore, tables
-from hybridsync.store.password_sync import SqlPasswordSyncStateStore
+from hybridsync.store.password_hash_sync import SqlPasswordSyncStateStore
 
 MIGRATION = "0003_password_sync_state"
 

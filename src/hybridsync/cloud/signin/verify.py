@@ -15,10 +15,10 @@ from typing import Any
 
 import structlog
 
+from hybridsync.cloud import password_hash_sync
 from hybridsync.cloud.errors import GraphError
 from hybridsync.cloud.passwords import hash_password, password_matches
 from hybridsync.cloud.service import CloudService
-from hybridsync.cloud.signin import phs
 from hybridsync.cloud.signin.outcomes import Outcome
 from hybridsync.cloud.signin.service import signin_of
 
@@ -92,7 +92,7 @@ def _check(
     if method == "phs":
         if stored_wire is None:
             return Outcome.INVALID_CREDENTIALS
-        matched = bool(phs.verify_synced_password_hash(stored_wire, password))
+        matched = bool(password_hash_sync.verify_synced_password_hash(stored_wire, password))
         return Outcome.SUCCESS if matched else Outcome.INVALID_CREDENTIALS
     return signin_of(service).pta.validate(
         tenant_id,
@@ -113,7 +113,7 @@ def _find(service: CloudService, tenant_id: str, username: str) -> dict[str, Any
 
 def _stored_hash(service: CloudService, tenant_id: str, user_id: str) -> str | None:
     # Called through the module so a test can stand in for password hash sync's functions.
-    stored = phs.stored_password_hash(service, tenant_id, user_id)
+    stored = password_hash_sync.stored_password_hash(service, tenant_id, user_id)
     return str(stored) if stored else None
 
 

@@ -11,10 +11,10 @@ import typer
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.stopping import stopped_by_signals
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, exit_code, print_json
-from hybridsync.engine.phs import PasswordSyncReport, run_forever
+from hybridsync.engine.password_hash_sync import PasswordSyncReport, run_forever
 from hybridsync.errors import ConfigError, HybridsyncError
 from hybridsync.wiring import build_from_file
-from hybridsync.wiring.password_sync import password_sync_config, password_sync_from
+from hybridsync.wiring.password_hash_sync import password_sync_config, password_sync_from
 
 log = structlog.get_logger("hybridsync.phs")
 phs_app = typer.Typer(help="Password hash synchronization (every 2 minutes by default).")

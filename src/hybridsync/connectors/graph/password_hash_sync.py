@@ -19,7 +19,7 @@ from hybridsync.connectors.graph.client import GraphClient, RetryPolicy
 from hybridsync.connectors.graph.config import GraphConfig
 from hybridsync.connectors.graph.connector import _http_client
 from hybridsync.connectors.graph.errors import parse_error
-from hybridsync.core.password_targets import HashUpload, UploadResult
+from hybridsync.core.password_hash_sync.targets import HashUpload, UploadResult
 from hybridsync.errors import ConfigError, FatalConnectorError
 
 __all__ = ["PATH", "PasswordHashUploader"]

@@ -18,7 +18,7 @@ from hybridsync.cloud.api.deps import Ctx
 from hybridsync.cloud.api.wire import odata
 from hybridsync.cloud.authz import may_write_on_premises_properties
 from hybridsync.cloud.errors import GraphError, access_denied
-from hybridsync.cloud.synced_passwords import parse_wire
+from hybridsync.cloud.password_hash_sync import parse_wire
 
 router = APIRouter(prefix="/v1.0/hybridsync", tags=["password hash sync"])
 MAX_ITEMS = 100

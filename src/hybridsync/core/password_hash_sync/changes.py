@@ -24,7 +24,7 @@ from collections.abc import Collection, Container, Iterable, Iterator, Mapping, 
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from hybridsync.core.password_hash import NTHash
+from hybridsync.core.password_hash_sync.hashes import NTHash
 from hybridsync.core.ports import ImportedObject, ImportKind, ImportPage
 
 __all__ = [

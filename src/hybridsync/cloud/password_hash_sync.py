@@ -1,8 +1,14 @@
-"""Password hashes uploaded by password hash sync: stored, read back, verified.
+"""Password hashes uploaded by password hash sync: stored, read back, verified at sign-in.
 
 Only the derived wire text ``v1;PPH1_MD4,<salt hex>,<iterations>,<hash hex>;`` arrives
 and is stored (a salted PBKDF2 of the NT hash); never an NT hash, never a password. A
-sign-in recomputes the chain from the entered password (:func:`verify_wire`).
+sign-in recomputes the chain from the entered password
+(:func:`verify_synced_password_hash`).
+
+The seam with the sign-in dispatcher (``cloud/signin/verify.py``) is exactly
+:func:`stored_password_hash` and :func:`verify_synced_password_hash`. The cloud recomputes
+the chain locally (its own MD4: it imports nothing of the sync engine), so PHS users sign
+in while AD and the sync server are offline.
 """
 
 from __future__ import annotations
@@ -12,13 +18,23 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from hybridsync.cloud.db import Database, metadata, users
 from hybridsync.md4 import md4
 
-__all__ = ["ParsedWire", "SyncedPasswords", "parse_wire", "verify_wire"]
+if TYPE_CHECKING:  # the service owns a SyncedPasswords: a run-time import would be a cycle
+    from hybridsync.cloud.service import CloudService
+
+__all__ = [
+    "ParsedWire",
+    "SyncedPasswords",
+    "parse_wire",
+    "stored_password_hash",
+    "verify_synced_password_hash",
+]
 
 synced_password_hashes = sa.Table(
     "synced_password_hashes",
@@ -48,8 +64,12 @@ def parse_wire(text: str) -> ParsedWire | None:
     return ParsedWire(bytes.fromhex(match[1]), int(match[2]), bytes.fromhex(match[3]))
 
 
-def verify_wire(stored_wire: str, password: str) -> bool:
-    """NT hash -> uppercase hex -> UTF-16LE -> PBKDF2-HMAC-SHA256, compared in constant time."""
+def verify_synced_password_hash(stored_wire: str, password: str) -> bool:
+    """Whether ``password`` matches the uploaded hash (constant-time comparison).
+
+    NT hash (MD4 of UTF-16LE) -> uppercase hex -> UTF-16LE -> PBKDF2-HMAC-SHA256 with the
+    stored salt and iterations. A stored text that is not a wire-format hash never matches.
+    """
     parsed = parse_wire(stored_wire)
     if parsed is None:
         return False
@@ -99,3 +119,8 @@ class SyncedPasswords:
         with self._db.read() as conn:
             wire = conn.execute(query).scalar_one_or_none()
         return None if wire is None else str(wire)
+
+
+def stored_password_hash(service: CloudService, tenant_id: str, user_id: str) -> str | None:
+    """The wire-format hash password hash sync uploaded for the user, ``None`` without one."""
+    return service.synced_passwords.get(tenant_id, user_id)

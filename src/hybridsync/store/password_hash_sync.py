@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hybridsync.core.password_sync import PasswordChange, PasswordSyncState
+from hybridsync.core.password_hash_sync.changes import PasswordChange, PasswordSyncState
 from hybridsync.errors import StoreError
 from hybridsync.store.sql import SqlStore
 from hybridsync.store.tables import password_sync_state

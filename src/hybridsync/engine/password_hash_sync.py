@@ -4,7 +4,7 @@ Each run (``PasswordHashSync.run_once``):
 
 1. loads its state (watermark, synced and pending users) from the store,
 2. computes the target users from the connector spaces and metaverse
-   (:func:`~hybridsync.core.password_targets.password_sync_targets`),
+   (:func:`~hybridsync.core.password_hash_sync.targets.password_sync_targets`),
 3. asks the AD connector's :class:`PasswordChangeFeed` what changed since the watermark
    (every user on a first run) and plans with ``plan_password_sync``,
 4. reads the NT hashes over MS-DRSR (:class:`NTHashSource`), derives the PBKDF2 hash of
@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from hybridsync.core.password_hash import derive_password_hash
-from hybridsync.core.password_sync import (
+from hybridsync.core.password_hash_sync.changes import (
     NTHashRead,
     NTHashSource,
     PasswordChangeFeed,
@@ -33,7 +32,8 @@ from hybridsync.core.password_sync import (
     plan_password_sync,
     record_outcome,
 )
-from hybridsync.core.password_targets import (
+from hybridsync.core.password_hash_sync.hashes import derive_password_hash
+from hybridsync.core.password_hash_sync.targets import (
     HashUpload,
     PasswordHashTarget,
     PasswordSyncStateStore,

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 from hybridsync.config import Config
-from hybridsync.config.password_sync import PasswordHashSyncConfig
-from hybridsync.engine.phs import PasswordHashSync
+from hybridsync.config.password_hash_sync import PasswordHashSyncConfig
+from hybridsync.engine.password_hash_sync import PasswordHashSync
 from hybridsync.errors import ConfigError
 from hybridsync.wiring.build import Built, _with_paths
 from hybridsync.wiring.registry import connector_config
@@ -43,11 +43,11 @@ def _entry(config: Config, name: str, wanted: str) -> dict[str, object]:
 @contextmanager
 def password_sync_from(built: Built) -> Iterator[PasswordHashSync]:
     """The runner for a built engine; its connections close when the block ends."""
-    from hybridsync.connectors.ad.password_feed import ADPasswordChangeFeed
+    from hybridsync.connectors.ad.password_hash_sync import ADPasswordChangeFeed
     from hybridsync.connectors.ad.settings import ADSettings
     from hybridsync.connectors.drsr import DrsrHashReader, DrsrSettings, password_from
-    from hybridsync.connectors.graph.password_hashes import PasswordHashUploader
-    from hybridsync.store.password_sync import SqlPasswordSyncStateStore
+    from hybridsync.connectors.graph.password_hash_sync import PasswordHashUploader
+    from hybridsync.store.password_hash_sync import SqlPasswordSyncStateStore
 
     config = built.config
     phs = password_sync_config(config)

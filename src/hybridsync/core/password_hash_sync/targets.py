@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from hybridsync.core.objects import CSObject, MVObject, PendingImport
-from hybridsync.core.password_sync import PasswordSyncState
+from hybridsync.core.password_hash_sync.changes import PasswordSyncState
 from hybridsync.core.ports import ExportKind
 from hybridsync.core.rules import RuleSet
 from hybridsync.core.scope import MemberOf, in_scope
