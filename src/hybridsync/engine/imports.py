@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from hybridsync.core.confirm import apply_import
-from hybridsync.core.limits import storable_problem
 from hybridsync.core.objects import CSObject, ObjectError, PendingImport
 from hybridsync.core.ports import (
     ImportedObject,
@@ -25,6 +24,7 @@ from hybridsync.core.ports import (
     SupportsFullImport,
     UnreadableRecord,
 )
+from hybridsync.core.storage_limits import storable_problem
 from hybridsync.core.values import Values
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint

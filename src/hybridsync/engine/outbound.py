@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hybridsync.core.limits import storable_problem
 from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingExport
 from hybridsync.core.outbound import (
     TargetAction,
@@ -15,6 +14,7 @@ from hybridsync.core.outbound import (
 )
 from hybridsync.core.ports import ExportKind
 from hybridsync.core.rules import SyncRule
+from hybridsync.core.storage_limits import storable_problem
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.ids import new_id
 from hybridsync.engine.report import RunReport

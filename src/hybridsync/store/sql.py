@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, not_, select, update
 
 from hybridsync.core.convert import value_key
-from hybridsync.core.limits import INDEXED_BYTES, indexable
 from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingImport
 from hybridsync.core.ports import ExportKind, ImportedObject
 from hybridsync.core.storage import ConnectorState, RunRecord
+from hybridsync.core.storage_limits import INDEXED_BYTES, indexable
 from hybridsync.core.values import Values
 from hybridsync.errors import StoreError
 from hybridsync.store import tables

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import structlog
 
-from hybridsync.core.limits import INDEXED_BYTES
+from hybridsync.core.storage_limits import INDEXED_BYTES
 from hybridsync.engine import Status
 
 

@@ -10,9 +10,9 @@ import structlog
 from sqlalchemy import inspect, select
 from tests.support.stores import StoreTarget
 
-from hybridsync.core.limits import INDEXED_BYTES
 from hybridsync.core.objects import CSObject
 from hybridsync.core.password_hash_sync.changes import PasswordSyncState
+from hybridsync.core.storage_limits import INDEXED_BYTES
 from hybridsync.store import SqlStore, tables
 from hybridsync.store.password_hash_sync import SqlPasswordSyncStateStore
 

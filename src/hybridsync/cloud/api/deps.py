@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Body, Depends
 from starlette.requests import Request
 
 from hybridsync.cloud.authz import Action, authorize
@@ -13,6 +13,10 @@ from hybridsync.cloud.errors import GraphError, unauthenticated
 from hybridsync.cloud.principal import Principal, PrincipalKind
 from hybridsync.cloud.service import CloudService
 from hybridsync.cloud.tokens import GRAPH_APP_ID, GRAPH_RESOURCE
+from hybridsync.json_types import JsonObject
+
+JsonBody = Annotated[JsonObject, Body()]
+"""A request body that must be a JSON object (FastAPI answers 422 otherwise)."""
 
 
 def get_service(request: Request) -> CloudService:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query
+from fastapi import APIRouter, Header, Query
 from starlette.responses import PlainTextResponse, Response
 
 from hybridsync.cloud import odata
 from hybridsync.cloud import user_rules as rules
-from hybridsync.cloud.api.deps import Context, Ctx
+from hybridsync.cloud.api.deps import Context, Ctx, JsonBody
 from hybridsync.cloud.api.wire import (
     GRAPH_ROOT,
     decode_token,
@@ -39,7 +39,6 @@ Top = Annotated[int | None, Query(alias="$top")]
 Count = Annotated[bool | None, Query(alias="$count")]
 SkipToken = Annotated[str | None, Query(alias="$skiptoken")]
 Consistency = Annotated[str | None, Header(alias="ConsistencyLevel")]
-JsonObject = Annotated[dict[str, Any], Body()]
 
 DEFAULT_PAGE = 100
 
@@ -62,7 +61,7 @@ def context_url(select: tuple[str, ...] | None, entity: str = "users") -> str:
 
 
 @router.post("/users", status_code=201)
-def create_user(body: JsonObject, ctx: Ctx) -> Response:
+def create_user(body: JsonBody, ctx: Ctx) -> Response:
     body = without_annotations(body)
     ctx.authorize_write(Action.USER_WRITE)
     sync_writer = may_write_on_premises_properties(ctx.principal)
@@ -152,7 +151,7 @@ def get_user(user_ref: str, ctx: Ctx, select: Select = None) -> Response:
 
 
 @router.patch("/users/{user_ref}", status_code=204)
-def update_user(user_ref: str, body: JsonObject, ctx: Ctx) -> Response:
+def update_user(user_ref: str, body: JsonBody, ctx: Ctx) -> Response:
     body = without_annotations(body)
     ctx.authorize_write(Action.USER_WRITE)
     sync_writer = may_write_on_premises_properties(ctx.principal)

@@ -1,10 +1,13 @@
-"""What the store can hold: the lengths its columns and indexes accept, on every backend.
+"""The store's column and index limits: what it can hold, on every backend.
 
 PostgreSQL refuses a ``VARCHAR(n)`` value longer than ``n`` characters and any btree
 index row over about 2,700 bytes; SQLite refuses neither. The engine checks objects
 against these limits before it writes them, on both backends alike, so an object the
 store cannot hold becomes an object error naming it and the attribute while the rest of
 its batch lands (a failed ``executemany`` would have stopped the whole run).
+
+It sits beside the store's protocol (``core/storage.py``) rather than in ``store/``: the
+engine and the configuration check against it, and the engine may not import the store.
 """
 
 from __future__ import annotations
