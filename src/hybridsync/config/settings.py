@@ -7,13 +7,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hybridsync.config.password_hash_sync import PasswordHashSyncConfig
 from hybridsync.config.rules import RuleSource, load_rules
 from hybridsync.config.store import StoreConfig
 from hybridsync.config.user_type import UserTypeConfig, user_type_rules
 from hybridsync.core.rules import RuleSet
+from hybridsync.core.storage_limits import reserved_space_name
 from hybridsync.errors import ConfigError
 
 
@@ -53,6 +54,18 @@ class Config(BaseModel):
     """Validated by wiring against the connector registry (type name -> model)."""
 
     base_dir: Path = Path(".")
+
+    @field_validator("connectors")
+    @classmethod
+    def _no_reserved_name(cls, connectors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for index, entry in enumerate(connectors):
+            name = entry.get("name")
+            if isinstance(name, str) and reserved_space_name(name):
+                raise ValueError(
+                    f"connectors[{index}].name = {name!r} is reserved (the store keeps the "
+                    "metaverse under that name); give the connector another name"
+                )
+        return connectors
 
     def path(self, value: Path) -> Path:
         return value if value.is_absolute() else self.base_dir / value

@@ -15,9 +15,12 @@ from __future__ import annotations
 __all__ = [
     "ANCHOR_CHARS",
     "INDEXED_BYTES",
+    "METAVERSE_SPACE",
     "NAME_CHARS",
+    "RESERVED_SPACE_NAMES",
     "RULE_NAME_CHARS",
     "indexable",
+    "reserved_space_name",
     "storable_problem",
 ]
 
@@ -30,6 +33,17 @@ RULE_NAME_CHARS = 400
 INDEXED_BYTES = 2_000
 """The longest DN, and value kept in the value index, in UTF-8 bytes: with the connector
 or attribute name beside it, an index row stays under PostgreSQL's btree limit."""
+
+METAVERSE_SPACE = "mv"
+"""The space name under which the store keeps the metaverse's values (value index)."""
+RESERVED_SPACE_NAMES = frozenset({METAVERSE_SPACE})
+"""Names no connector may take: its connector space would share the metaverse's rows.
+Compared without case, so that no two spaces differ only by case."""
+
+
+def reserved_space_name(name: str) -> bool:
+    """Whether ``name`` is one the store uses for itself (any case)."""
+    return name.casefold() in RESERVED_SPACE_NAMES
 
 
 def indexable(text: str) -> bool:
