@@ -12,10 +12,7 @@ import base64
 import datetime as dt
 import json
 import secrets
-import uuid
 from typing import Any
-
-import jwt
 
 from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.service import CloudService
@@ -121,20 +118,7 @@ def _sign(
     claims: dict[str, Any],
     lifetime: dt.timedelta,
 ) -> str:
-    key = service.keys.active()
-    now = utcnow()
-    payload = {
-        **claims,
-        "iss": issuer_of(base_url, tenant_id),
-        "iat": int(now.timestamp()),
-        "nbf": int(now.timestamp()),
-        "exp": int((now + lifetime).timestamp()),
-        "ver": "2.0",
-        "uti": uuid.uuid4().hex,
-    }
-    return jwt.encode(
-        payload, key.private_key, algorithm="RS256", headers={"kid": key.kid, "x5t": key.kid}
-    )
+    return service.keys.sign(claims, issuer=issuer_of(base_url, tenant_id), lifetime=lifetime)
 
 
 def _b64url_json(value: dict[str, str]) -> str:
