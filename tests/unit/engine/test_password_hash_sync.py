@@ -17,7 +17,6 @@ from hybridsync.core.ports import ExportKind, ImportedObject, ImportKind, Import
 from hybridsync.engine.phs import PasswordHashSync, PasswordSyncReport, run_forever
 from hybridsync.errors import FatalConnectorError, HybridsyncError
 from hybridsync.store import SqlStore, open_sqlite
-from hybridsync.store.password_sync import SqlPasswordSyncStateStore
 
 RULES = load_rules([builtin_rule_source("ad", "cloud")], [])
 ENABLED, DISABLED = ("512",), ("514",)
@@ -95,7 +94,7 @@ def runner(store: SqlStore, cloud_target: Cloud, staging: bool = False) -> Passw
             store.put_cs(cloud(anchor, f"cloud-{anchor}"))
             store.put_mv(MVObject(f"mv-{anchor}", "person"))
     return PasswordHashSync(
-        "ad", "cloud", RULES, store, SqlPasswordSyncStateStore(store), Feed(), Hashes(),
+        "ad", "cloud", RULES, store, store, Feed(), Hashes(),
         cloud_target, staging_mode=staging,
     )  # fmt: skip
 
@@ -110,7 +109,7 @@ def test_a_run_uploads_derived_hashes_and_stores_its_state(store_target: StoreTa
     assert verify_password(PASSWORDS["ana"], PasswordHash.from_wire(target.stored["cloud-ana"]))
 
     reader = store_target.open()
-    state = SqlPasswordSyncStateStore(reader).load_password_sync_state("ad")
+    state = reader.load_password_sync_state("ad")
     reader.close()
     assert state.watermark == "w1"
     assert set(state.synced) == {"ana"}

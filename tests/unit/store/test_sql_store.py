@@ -212,7 +212,8 @@ def test_imported_objects_are_indexed_and_unchanged_ones_keep_their_index(
 
 def test_connector_state_and_runs_are_upserted_and_read_back(store: SqlStore) -> None:
     from hybridsync.core.objects import ObjectError
-    from hybridsync.core.storage import ConnectorState, RunRecord
+    from hybridsync.core.runs import RunRecord
+    from hybridsync.core.storage import ConnectorState
 
     with store.transaction():
         store.put_connector_state(ConnectorState("ad", "w1", "a", "r", True, False))
