@@ -176,3 +176,7 @@ class Store(
 ):
     """Persistence of connector spaces, metaverse, links, watermarks, runs and password
     sync state: every role at once, over one transaction."""
+
+    def close(self) -> None:
+        """Release the store's connection; the store is not used afterwards."""
+        ...

@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from hybridsync.core.convert import value_key
 from hybridsync.core.objects import CSObject
 from hybridsync.core.values import Values
 from hybridsync.store import tables
-from hybridsync.store.sql.rows import cs_object, lookup_keys
+from hybridsync.store.sql.rows import cs_object
 from hybridsync.store.sql.session import CHUNK, SqlSession
+from hybridsync.store.value_index import lookup_key, lookup_keys
 
 T = tables
 
@@ -47,11 +47,10 @@ class SqlLinks(SqlSession):
         self, space: str, attribute: str, values: Values, case_sensitive: bool
     ) -> set[str]:
         c = T.value_index.c
-        if case_sensitive:
-            column, keys = c.value_key, [value_key(v) for v in values]
-        else:
-            column, keys = c.value_key_ci, [value_key(v).lower() for v in values]
-        keys = lookup_keys(keys)  # a longer one is never indexed
+        column = c.value_key if case_sensitive else c.value_key_ci
+        keys = lookup_keys(
+            lookup_key(v, case_sensitive) for v in values
+        )  # a longer one is never indexed
         if not keys:
             return set()
         query = select(c.object_id).where(
@@ -65,8 +64,7 @@ class SqlLinks(SqlSession):
         """Ids per value key (lower-cased when not case-sensitive), for many values at once."""
         c = T.value_index.c
         column = c.value_key if case_sensitive else c.value_key_ci
-        keys = sorted({value_key(v) if case_sensitive else value_key(v).lower() for v in values})
-        keys = lookup_keys(keys)
+        keys = lookup_keys(sorted({lookup_key(v, case_sensitive) for v in values}))
         found: dict[str, set[str]] = {}
         for start in range(0, len(keys), CHUNK):
             part = keys[start : start + CHUNK]

@@ -3,47 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row
 
-from hybridsync.core.limits import INDEXED_BYTES, indexable
 from hybridsync.core.objects import CSObject, ObjectError, PendingImport
 from hybridsync.core.runs import ErrorKind, Profile, RunRecord, Status, error_dict, run_dict
 from hybridsync.core.values import Values
 from hybridsync.store.codec import dump_attributes, dump_pending, load_attributes, load_pending
-
-SURE_FIT = INDEXED_BYTES // 4
-"""A key of at most this many characters fits the value index whatever its characters."""
-
-
-def lookup_keys(keys: Iterable[str]) -> list[str]:
-    """The keys worth looking up: one the value index cannot hold is never in it."""
-    return [key for key in keys if len(key) <= SURE_FIT or indexable(key)]
-
-
-def indexable_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The value index rows PostgreSQL's btree can hold. A longer value is left out of the
-    index, with a warning: the object keeps it, only a join on that value cannot find it."""
-    import structlog  # here: rarely needed, and the store's import stays light
-
-    log = structlog.get_logger(__name__)
-    kept: list[dict[str, Any]] = []
-    for row in rows:
-        if indexable(row["value_key"]) and indexable(row["value_key_ci"]):
-            kept.append(row)
-            continue
-        log.warning(
-            "store.value_not_indexed",
-            space=row["space"],
-            object_id=row["object_id"],
-            attribute=row["attribute"],
-            bytes=len(row["value_key"].encode("utf-8")),
-            limit=INDEXED_BYTES,
-            note="the value is kept on the object; a join on it cannot find it",
-        )
-    return kept
 
 
 def run_row(record: RunRecord) -> dict[str, Any]:

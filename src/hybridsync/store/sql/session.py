@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
 
-from hybridsync.core.convert import value_key
 from hybridsync.core.objects import CSObject, MVObject
 from hybridsync.core.values import Values
 from hybridsync.errors import StoreError
@@ -21,7 +20,8 @@ from hybridsync.store import tables
 from hybridsync.store.bulk import BulkWriter
 from hybridsync.store.codec import dump_attributes, dump_lineage
 from hybridsync.store.dialect import Dialect, TableGrowth, dialect_of
-from hybridsync.store.sql.rows import PUT_LINKS, SURE_FIT, cs_row, indexable_rows, indexed_already
+from hybridsync.store.sql.rows import PUT_LINKS, cs_row, indexed_already
+from hybridsync.store.value_index import index_rows
 
 CHUNK = 500
 """Ids per ``IN (...)`` list."""
@@ -197,22 +197,8 @@ class SqlSession:
             self._connection.exec_driver_sql(sql, part)
 
     def _reindex(self, space: str, items: Sequence[tuple[str, Mapping[str, Values]]]) -> None:
-        wanted = self._indexed.get(space, frozenset())
         ids = [object_id for object_id, _ in items]
         self._delete_where_in(T.value_index.name, T.value_index.c.object_id.name, ids)
-        rows = [
-            {
-                "space": space,
-                "attribute": name,
-                "value_key": key,
-                "value_key_ci": key.lower(),
-                "object_id": object_id,
-            }
-            for object_id, attributes in items
-            for name in wanted
-            for key in map(value_key, attributes.get(name, ()))
-        ]
-        if any(len(row["value_key"]) > SURE_FIT for row in rows):
-            rows = indexable_rows(rows)
+        rows = index_rows(space, items, self._indexed.get(space, frozenset()))
         if rows:
             self._run(insert(T.value_index), rows)
