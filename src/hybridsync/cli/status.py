@@ -10,6 +10,7 @@ import typer
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, print_json
 from hybridsync.core.objects import ObjectError
+from hybridsync.core.runs import RunRecord, run_dict
 from hybridsync.engine.imports import attribute_hash
 
 
@@ -142,28 +143,10 @@ def history(
             typer.echo(f"    {error['text']}")
 
 
-def _run_entry(record: Any, errors: list[ObjectError], grep: str | None) -> dict[str, Any]:
+def _run_entry(record: RunRecord, errors: list[ObjectError], grep: str | None) -> dict[str, Any]:
     needle = (grep or "").lower()
     shown = [e for e in errors if needle in str(e).lower()]
-    return {
-        "run_id": record.run_id,
-        "connector": record.connector,
-        "profile": record.profile,
-        "status": record.status,
-        "started": record.started,
-        "ended": record.ended,
-        "counts": dict(record.counts),
-        "message": record.message,
-        "errors": [
-            {
-                "dn": e.dn,
-                "anchor": e.anchor,
-                "rule": e.rule,
-                "attribute": e.attribute,
-                "message": e.message,
-                "kind": e.kind,
-                "text": str(e),
-            }
-            for e in shown
-        ],
-    }
+    entry = run_dict(record, shown)
+    for error, data in zip(shown, entry["errors"], strict=True):
+        data["text"] = str(error)
+    return entry

@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from hybridsync.core.password_hash_sync.changes import PasswordChange, PasswordSyncState
 from hybridsync.errors import StoreError
-from hybridsync.store.sql import SqlStore
+from hybridsync.store.sql.session import SqlSession
 from hybridsync.store.tables import password_sync_state
 
-__all__ = ["SqlPasswordSyncStateStore"]
+__all__ = ["SqlPasswordSyncState"]
 
 
 def _dump(state: PasswordSyncState) -> str:
@@ -40,14 +40,11 @@ def _load(watermark: str | None, text: str, connector: str) -> PasswordSyncState
         raise StoreError(f"password sync state of connector {connector} is damaged: {exc}") from exc
 
 
-class SqlPasswordSyncStateStore:
-    """Implements ``PasswordSyncStateStore`` on the engine's ``SqlStore``."""
-
-    def __init__(self, store: SqlStore) -> None:
-        self._store = store
+class SqlPasswordSyncState(SqlSession):
+    """Implements :class:`hybridsync.core.password_hash_sync.targets.PasswordSyncStateStore`."""
 
     def load_password_sync_state(self, connector: str) -> PasswordSyncState:
-        row = self._store.connection.execute(
+        row = self.connection.execute(
             select(password_sync_state).where(password_sync_state.c.connector == connector)
         ).first()
         if row is None:
@@ -56,6 +53,6 @@ class SqlPasswordSyncStateStore:
 
     def save_password_sync_state(self, connector: str, state: PasswordSyncState) -> None:
         row = {"connector": connector, "watermark": state.watermark, "state": _dump(state)}
-        statement = self._store.dialect.upsert(password_sync_state, row)
-        with self._store.transaction():
-            self._store.connection.execute(statement)
+        statement = self.dialect.upsert(password_sync_state, row)
+        with self.transaction():
+            self.connection.execute(statement)

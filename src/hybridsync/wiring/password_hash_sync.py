@@ -47,7 +47,6 @@ def password_sync_from(built: Built) -> Iterator[PasswordHashSync]:
     from hybridsync.connectors.ad.settings import ADSettings
     from hybridsync.connectors.drsr import DrsrHashReader, DrsrSettings, password_from
     from hybridsync.connectors.graph.password_hash_sync import PasswordHashUploader
-    from hybridsync.store.password_hash_sync import SqlPasswordSyncStateStore
 
     config = built.config
     phs = password_sync_config(config)
@@ -76,7 +75,7 @@ def password_sync_from(built: Built) -> Iterator[PasswordHashSync]:
             target=phs.target,
             rules=built.engine.context.rules,
             store=built.store,
-            state_store=SqlPasswordSyncStateStore(built.store),
+            state_store=built.store,
             feed=feed,
             hashes=reader,
             upload=uploader,
