@@ -21,7 +21,7 @@ COMMAND_MODULES = {
     "expr": "expr",
     "history": "status",
     "init": "init",
-    "phs": "phs",
+    "phs": "password_hash_sync",
     "plan": "plan",
     "preview": "preview",
     "run": "run",
