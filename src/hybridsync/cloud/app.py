@@ -25,6 +25,7 @@ from hybridsync.cloud.api import (
     users,
 )
 from hybridsync.cloud.api.wire import graph_error_response, oauth_error_response
+from hybridsync.cloud.door import Door
 from hybridsync.cloud.errors import GraphError, OAuthError
 from hybridsync.cloud.service import CloudService, CloudSettings
 from hybridsync.cloud.signin import policy_routes as signin_policy
@@ -47,6 +48,7 @@ def create_app(settings: CloudSettings | CloudService) -> FastAPI:
     app.state.service = service
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(Door)  # inside _RequestIds: its refusals carry request ids too
     app.add_middleware(_RequestIds)
     app.add_exception_handler(GraphError, _graph_error)
     app.add_exception_handler(OAuthError, _oauth_error)
