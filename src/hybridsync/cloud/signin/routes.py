@@ -145,7 +145,11 @@ def _check_flow(service: CloudService, found: Tenant, params: dict[str, str]) ->
 def _loopback_redirect(uri: str) -> bool:
     # No redirect URIs are registered with applications here: only native-app loopback
     # redirects (RFC 8252) are allowed, so a code never leaves the machine that asked.
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+        _ = parts.port  # a malformed port or IPv6 literal raises here, not later
+    except ValueError:
+        return False  # answered like any refused redirect URI: 400, never a 500
     return parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"}
 
 
