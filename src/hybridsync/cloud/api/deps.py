@@ -100,6 +100,8 @@ def get_context(
     service: Annotated[CloudService, Depends(get_service)],
     principal: Annotated[Principal, Depends(resolve_principal)],
 ) -> Context:
+    if request.method == "GET":
+        service.limiter.charge_read(principal.tenant_id, principal.client_id)
     return Context(service, principal, service.base_url(request), request)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
+import anyio
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -87,13 +89,27 @@ AgentDep = Annotated[Agent, Depends(_agent)]
 
 
 @router.get("/{tenant}/pta/requests", response_model=None)
-def next_request(
+async def next_request(
+    request: Request,
     service: Service,
     agent: AgentDep,
     wait: Annotated[float, Query(ge=0, le=MAX_POLL_SECONDS)] = 20.0,
 ) -> dict[str, Any] | Response:
     """Long-poll: the next validation request for this agent, or 204 after ``wait`` seconds."""
-    taken = signin_of(service).pta.take(agent, wait)
+    queue = signin_of(service).pta
+    gone = threading.Event()
+
+    async def watch_disconnect() -> None:
+        # The poll ends the moment the agent goes away, so sign-ins stop counting on it.
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        gone.set()
+        queue.wake()
+
+    async with anyio.create_task_group() as watching:
+        watching.start_soon(watch_disconnect)
+        taken = await run_in_threadpool(queue.take, agent, wait, gone)
+        watching.cancel_scope.cancel()
     return Response(status_code=204) if taken is None else taken
 
 
@@ -129,7 +145,11 @@ def _check_flow(service: CloudService, found: Tenant, params: dict[str, str]) ->
 def _loopback_redirect(uri: str) -> bool:
     # No redirect URIs are registered with applications here: only native-app loopback
     # redirects (RFC 8252) are allowed, so a code never leaves the machine that asked.
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+        _ = parts.port  # a malformed port or IPv6 literal raises here, not later
+    except ValueError:
+        return False  # answered like any refused redirect URI: 400, never a 500
     return parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"}
 
 
