@@ -14,11 +14,14 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hybridsync.cloud.api import (
+    applications,
     batch,
     deleted,
     delta,
     groups,
     invitations,
+    managers,
+    membership,
     oauth,
     password_hashes,
     policy,
@@ -30,7 +33,10 @@ from hybridsync.cloud.service import CloudService, CloudSettings
 from hybridsync.cloud.signin import policy_routes as signin_policy
 from hybridsync.cloud.signin import routes as signin_routes
 
-_ROUTED = (oauth, delta, users, batch, invitations, deleted, groups, policy, password_hashes)
+_ROUTED = (
+    oauth, delta, users, batch, invitations, deleted, groups, membership, managers, policy,
+    password_hashes, applications,
+)  # fmt: skip
 _SIGN_IN = (signin_routes, signin_policy)
 ROUTERS = tuple(module.router for module in (*_ROUTED, *_SIGN_IN))
 _STATUS_CODES = {404: "BadRequest", 405: "Request_BadRequest", 415: "UnsupportedMediaType"}
