@@ -22,6 +22,7 @@ from hybridsync.cloud.api import (
     invitations,
     managers,
     membership,
+    membership_delta,
     oauth,
     password_hashes,
     policy,
@@ -34,8 +35,8 @@ from hybridsync.cloud.signin import policy_routes as signin_policy
 from hybridsync.cloud.signin import routes as signin_routes
 
 _ROUTED = (
-    oauth, delta, users, batch, invitations, deleted, groups, membership, managers, policy,
-    password_hashes, applications,
+    oauth, delta, membership_delta, users, batch, invitations, deleted, groups, membership,
+    managers, policy, password_hashes, applications,
 )  # fmt: skip
 _SIGN_IN = (signin_routes, signin_policy)
 ROUTERS = tuple(module.router for module in (*_ROUTED, *_SIGN_IN))

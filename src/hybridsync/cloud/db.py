@@ -102,6 +102,7 @@ groups = sa.Table(
     sa.Column("tenant_id", sa.ForeignKey("tenants.id"), nullable=False, index=True),
     sa.Column("data", sa.JSON, nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Index("groups_by_seq", "tenant_id", "seq"),
 )
 
 group_members = sa.Table(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,6 +49,15 @@ __all__ = [
     "check_group_body",
     "present_group",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Stamped:
+    """A group as of its last change (``data`` is ``None`` once the group is deleted)."""
+
+    id: str
+    seq: int
+    data: dict[str, Any] | None
 
 
 def _no_check(_group: dict[str, Any]) -> None:
@@ -196,6 +206,24 @@ class GroupDirectory:
             ).scalars()
             return [dict(data) for data in rows]
 
+    def changes(
+        self, tenant_id: str, *, since: int, upto: int, after: int, limit: int
+    ) -> list[Stamped]:
+        """Groups stamped, and groups deleted, in (max(since, after), upto], in stamp order.
+
+        About ``limit`` of them: one write may stamp several groups with one sequence
+        number, and a page never splits those (the next page starts after that number).
+        """
+        low = max(since, after)
+        with self._db.read() as conn:
+            found = _stamped(conn, tenant_id, low, upto, limit)[:limit]
+            if len(found) == limit:
+                last = found[-1].seq
+                found = [s for s in found if s.seq < last] + _stamped(
+                    conn, tenant_id, last - 1, last, None
+                )
+        return found
+
     def _data(self, conn: Connection, tenant_id: str, group_id: str) -> dict[str, Any]:
         data = conn.execute(
             sa.select(groups.c.data).where(groups.c.tenant_id == tenant_id, groups.c.id == group_id)
@@ -203,6 +231,30 @@ class GroupDirectory:
         if data is None:
             raise not_found(group_id)
         return dict(data)
+
+
+def _stamped(
+    conn: Connection, tenant_id: str, low: int, high: int, limit: int | None
+) -> list[Stamped]:
+    live = conn.execute(
+        sa.select(groups.c.id, groups.c.data, groups.c.seq)
+        .where(groups.c.tenant_id == tenant_id, groups.c.seq > low, groups.c.seq <= high)
+        .order_by(groups.c.seq)
+        .limit(limit)
+    ).all()
+    gone = conn.execute(
+        sa.select(removed_groups.c.id, removed_groups.c.seq)
+        .where(
+            removed_groups.c.tenant_id == tenant_id,
+            removed_groups.c.seq > low,
+            removed_groups.c.seq <= high,
+        )
+        .order_by(removed_groups.c.seq)
+        .limit(limit)
+    ).all()
+    stamped = [Stamped(r.id, r.seq, dict(r.data)) for r in live]
+    stamped += [Stamped(r.id, r.seq, None) for r in gone]
+    return sorted(stamped, key=lambda s: s.seq)
 
 
 def member_kind(conn: Connection, tenant_id: str, object_id: str) -> str:

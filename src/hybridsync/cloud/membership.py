@@ -71,9 +71,11 @@ class Memberships:
         with self._db.read() as conn:
             return _objects(conn, tenant_id, _walk(conn, object_id, _parents))
 
-    def direct_member_ids(self, tenant_id: str, group_ids: list[str]) -> dict[str, list[str]]:
-        """Each group's direct member ids (live users and groups), for delta pages."""
-        answer: dict[str, list[str]] = {group_id: [] for group_id in group_ids}
+    def direct_members_of(
+        self, tenant_id: str, group_ids: list[str]
+    ) -> dict[str, list[tuple[str, str]]]:
+        """Each group's direct members as (id, kind), live ones only (for delta pages)."""
+        answer: dict[str, list[tuple[str, str]]] = {group_id: [] for group_id in group_ids}
         with self._db.read() as conn:
             for chunk in _chunks(group_ids):
                 rows = conn.execute(
@@ -81,16 +83,11 @@ class Memberships:
                     .where(group_members.c.group_id.in_(chunk))
                     .order_by(group_members.c.member_id)
                 ).all()
-                listed = {row.member_id for row in rows}
-                live = {o.id for o in _objects(conn, tenant_id, listed)}
+                kinds = _kinds(conn, tenant_id, {row.member_id for row in rows})
                 for row in rows:
-                    if row.member_id in live:
-                        answer[row.group_id].append(row.member_id)
+                    if row.member_id in kinds:
+                        answer[row.group_id].append((row.member_id, kinds[row.member_id]))
         return answer
-
-    def member_types(self, tenant_id: str, ids: Iterable[str]) -> dict[str, str]:
-        with self._db.read() as conn:
-            return {o.id: o.kind for o in _objects(conn, tenant_id, set(ids))}
 
     def changes(
         self, tenant_id: str, group_ids: list[str], *, since: int, upto: int
@@ -142,6 +139,32 @@ def _parents(conn: Connection, member_ids: list[str]) -> set[str]:
             conn.execute(
                 sa.select(group_members.c.group_id).where(group_members.c.member_id.in_(chunk))
             ).scalars()
+        )
+    return found
+
+
+def _kinds(conn: Connection, tenant_id: str, ids: Iterable[str]) -> dict[str, str]:
+    """The kind of each live user or group among ``ids`` (ids only: no JSON decoded)."""
+    found: dict[str, str] = {}
+    for chunk in _chunks(ids):
+        found |= dict.fromkeys(
+            conn.execute(
+                sa.select(users.c.id).where(
+                    users.c.tenant_id == tenant_id,
+                    users.c.id.in_(chunk),
+                    users.c.deleted.is_(None),
+                    users.c.purged.is_(False),
+                )
+            ).scalars(),
+            USER,
+        )
+        found |= dict.fromkeys(
+            conn.execute(
+                sa.select(groups.c.id).where(
+                    groups.c.tenant_id == tenant_id, groups.c.id.in_(chunk)
+                )
+            ).scalars(),
+            GROUP,
         )
     return found
 
