@@ -160,3 +160,7 @@ def serve_command(
     with _service(data_dir, database_url, public_url=public_url, throttle=quotas) as service:
         typer.echo(f"serving https://{host}:{port}")
         serve(create_app(service), host, port, TlsConfig(certificate, key))
+
+
+# Registers ``cloud app groups-claim`` on ``apps_app`` (its own module, imported last).
+from hybridsync.cli import cloud_groups_claim  # noqa: E402, F401

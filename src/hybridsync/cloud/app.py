@@ -15,11 +15,15 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hybridsync.cloud.api import (
+    applications,
     batch,
     deleted,
     delta,
     groups,
     invitations,
+    managers,
+    membership,
+    membership_delta,
     oauth,
     password_hash_sync,
     policy,
@@ -32,7 +36,10 @@ from hybridsync.cloud.service import CloudService, CloudSettings
 from hybridsync.cloud.signin import policy_routes as signin_policy
 from hybridsync.cloud.signin import routes as signin_routes
 
-_ROUTED = (oauth, delta, users, batch, invitations, deleted, groups, policy, password_hash_sync)
+_ROUTED = (
+    oauth, delta, membership_delta, users, batch, invitations, deleted, groups, membership,
+    managers, policy, password_hash_sync, applications,
+)  # fmt: skip
 _SIGN_IN = (signin_routes, signin_policy)
 ROUTERS = tuple(module.router for module in (*_ROUTED, *_SIGN_IN))
 _STATUS_CODES = {404: "BadRequest", 405: "Request_BadRequest", 415: "UnsupportedMediaType"}

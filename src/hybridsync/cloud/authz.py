@@ -39,6 +39,8 @@ class Action(StrEnum):
     GROUP_WRITE = "group.write"
     POLICY_READ = "policy.read"
     POLICY_WRITE = "policy.write"
+    APPLICATION_READ = "application.read"
+    APPLICATION_WRITE = "application.write"
 
 
 class UserView(Enum):
@@ -71,6 +73,10 @@ GRANTING_PERMISSIONS: Mapping[Action, frozenset[str]] = {
         {"Policy.Read.All", "Policy.ReadWrite.Authorization", "Directory.Read.All"}
     ),
     Action.POLICY_WRITE: frozenset({"Policy.ReadWrite.Authorization"}),
+    Action.APPLICATION_READ: frozenset(
+        {"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All"}
+    ),
+    Action.APPLICATION_WRITE: frozenset({"Application.ReadWrite.All"}),
 }
 
 KNOWN_APP_ROLES = frozenset().union(*GRANTING_PERMISSIONS.values())

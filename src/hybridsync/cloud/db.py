@@ -51,6 +51,15 @@ applications = sa.Table(
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
 )
 
+# An application registration's token settings, in Graph's shape: ``groupMembershipClaims``
+# and ``optionalClaims`` (the groups claim and its format).
+application_claims = sa.Table(
+    "application_claims",
+    metadata,
+    sa.Column("client_id", sa.ForeignKey("applications.client_id"), primary_key=True),
+    sa.Column("settings", sa.JSON, nullable=False),
+)
+
 signing_keys = sa.Table(
     "signing_keys",
     metadata,
@@ -95,13 +104,46 @@ groups = sa.Table(
     sa.Column("tenant_id", sa.ForeignKey("tenants.id"), nullable=False, index=True),
     sa.Column("data", sa.JSON, nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Index("groups_by_seq", "tenant_id", "seq"),
 )
 
 group_members = sa.Table(
     "group_members",
     metadata,
     sa.Column("group_id", sa.ForeignKey("groups.id"), primary_key=True),
-    sa.Column("member_id", sa.String(36), primary_key=True),
+    sa.Column("member_id", sa.String(36), primary_key=True, index=True),
+)
+
+# Every membership change, stamped with the tenant's change sequence: groups delta reports
+# ``members@delta`` (added and removed) from it.
+membership_log = sa.Table(
+    "membership_log",
+    metadata,
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("group_id", sa.String(36), nullable=False),
+    sa.Column("member_id", sa.String(36), nullable=False),
+    sa.Column("member_type", sa.String(16), nullable=False),
+    sa.Column("added", sa.Boolean, nullable=False),
+    sa.Index("membership_log_by_seq", "tenant_id", "seq"),
+)
+
+# Deleted groups (security groups are not restorable): groups delta reports them as removed.
+removed_groups = sa.Table(
+    "removed_groups",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Index("removed_groups_by_seq", "tenant_id", "seq"),
+)
+
+managers = sa.Table(
+    "managers",
+    metadata,
+    sa.Column("user_id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("manager_id", sa.String(36), nullable=False, index=True),
 )
 
 invitations = sa.Table(

@@ -10,7 +10,10 @@ from starlette.requests import Request
 from hybridsync.cloud.db import Database
 from hybridsync.cloud.directory import UserDirectory
 from hybridsync.cloud.groups import GroupDirectory
+from hybridsync.cloud.groups_claim import ApplicationClaims
 from hybridsync.cloud.keys import SigningKeys
+from hybridsync.cloud.managers import ManagerDirectory
+from hybridsync.cloud.membership import Memberships
 from hybridsync.cloud.password_hash_sync import SyncedPasswords
 from hybridsync.cloud.tenancy import Tenancy
 from hybridsync.cloud.throttle import RateLimiter, RateLimits, Throttle, ThrottleSettings
@@ -48,6 +51,9 @@ class CloudService:
         self.issuer = TokenIssuer(self.keys, lifetime)
         self.users = UserDirectory(self.db)
         self.groups = GroupDirectory(self.db)
+        self.memberships = Memberships(self.db)
+        self.managers = ManagerDirectory(self.db)
+        self.app_claims = ApplicationClaims(self.db)
         self.synced_passwords = SyncedPasswords(self.db)
         self.throttle = Throttle(settings.throttle) if settings.throttle else None
         self.limiter = RateLimiter(settings.rate_limits)

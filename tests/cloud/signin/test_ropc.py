@@ -231,6 +231,7 @@ def test_a_resource_admits_a_partner_guest_by_group_membership(
     member, outsider = synced_partner(tenant, fake_ad), synced_partner(tenant, fake_ad)
     service.groups.add_member(tenant.id, partners["id"], str(member["id"]))
     client = public_client(tenant)
+    service.app_claims.update(tenant.id, client, {"groupMembershipClaims": "SecurityGroup"})
 
     def admitted(user: dict[str, Any]) -> bool:
         answer = _password(tenant, client, str(user["userPrincipalName"]), PARTNER_PASSWORD)

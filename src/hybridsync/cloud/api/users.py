@@ -178,15 +178,3 @@ def delete_user(user_ref: str, ctx: Ctx) -> Response:
 
     ctx.service.users.soft_delete(ctx.tenant_id, user_ref, check)
     return no_content()
-
-
-@router.get("/users/{user_ref}/memberOf")
-def member_of(user_ref: str, ctx: Ctx) -> Response:
-    ctx.authorize(Action.USER_READ)
-    user = ctx.service.users.get(ctx.tenant_id, user_ref)
-    user_view(ctx.principal, user["id"], ctx.policy())
-    found = ctx.service.groups.member_of(ctx.tenant_id, user["id"])
-    value = [{"@odata.type": "#microsoft.graph.group", **group} for group in found]
-    return odata_response(
-        {"@odata.context": f"{GRAPH_ROOT}/$metadata#directoryObjects", "value": value}
-    )

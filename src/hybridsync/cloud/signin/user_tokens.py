@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import secrets
 from typing import Any
 
+from hybridsync.cloud.groups_claim import groups_claims
 from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.service import CloudService
 from hybridsync.cloud.signin.service import signin_of
@@ -23,7 +25,6 @@ from hybridsync.cloud.tokens import GRAPH_RESOURCE, issuer_of
 OIDC_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
 DEFAULT_SCOPES = ("User.Read",)
 REFRESH_LIFETIME = dt.timedelta(days=90)
-GROUPS_CLAIM_LIMIT = 200
 
 
 def resource_scopes(requested: tuple[str, ...]) -> tuple[str, ...]:
@@ -50,12 +51,11 @@ def token_response(
 ) -> dict[str, Any]:
     scopes = resource_scopes(requested)
     lifetime = service.issuer.lifetime
-    identity = {
-        **_identity_claims(base_url, tenant_id, user),
-        **_group_claims(service, base_url, tenant_id, user["id"]),
-    }
+    identity = _identity_claims(base_url, tenant_id, user)
+    groups = functools.partial(_group_claims, service, base_url, tenant_id, client_id, user["id"])
     access = {
         **identity,
+        **groups("accessToken"),
         "aud": GRAPH_RESOURCE,
         "azp": client_id,
         "appid": client_id,
@@ -72,7 +72,12 @@ def token_response(
         "client_info": _b64url_json({"uid": user["id"], "utid": tenant_id}),
     }
     if "openid" in requested:
-        id_claims = {**identity, "aud": client_id, **({"nonce": nonce} if nonce else {})}
+        id_claims = {
+            **identity,
+            **groups("idToken"),
+            "aud": client_id,
+            **({"nonce": nonce} if nonce else {}),
+        }
         answer["id_token"] = _sign(service, base_url, tenant_id, id_claims, lifetime)
     if "offline_access" in requested:
         refresh = secrets.token_urlsafe(48)
@@ -97,18 +102,22 @@ def _identity_claims(base_url: str, tenant_id: str, user: dict[str, Any]) -> dic
 
 
 def _group_claims(
-    service: CloudService, base_url: str, tenant_id: str, user_id: str
+    service: CloudService,
+    base_url: str,
+    tenant_id: str,
+    client_id: str,
+    user_id: str,
+    token_kind: str,
 ) -> dict[str, Any]:
-    """``groups``: the ids of the user's groups, so a resource can admit members of a group
-    (partner guests included) without calling Graph. Past 200 groups, Entra's overage form:
-    the claim points at Graph's memberOf instead."""
-    ids = [str(group["id"]) for group in service.groups.member_of(tenant_id, user_id)]
-    if len(ids) <= GROUPS_CLAIM_LIMIT:
-        return {"groups": ids}
-    return {
-        "_claim_names": {"groups": "src1"},
-        "_claim_sources": {"src1": {"endpoint": f"{base_url}/v1.0/users/{user_id}/memberOf"}},
-    }
+    """``groups`` (or Entra's overage pointer) as the application's registration asks."""
+    return groups_claims(
+        service.memberships,
+        service.app_claims.settings(client_id),
+        tenant_id=tenant_id,
+        user_id=user_id,
+        token_kind=token_kind,
+        graph_url=base_url,
+    )
 
 
 def _sign(
