@@ -92,6 +92,11 @@ class PassThroughQueue:
             return Outcome.TIMEOUT
         return request.outcome
 
+    def waiting_polls(self, agent_id: str) -> int:
+        """How many of the agent's long polls are waiting here now (one per agent worker)."""
+        with self._cond:
+            return self._polling.get(agent_id, 0)
+
     # -- the agent side -----------------------------------------------------------------
 
     def take(self, agent: Agent, wait_seconds: float) -> dict[str, Any] | None:
