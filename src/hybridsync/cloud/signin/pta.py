@@ -127,6 +127,11 @@ class PassThroughQueue:
         if request.taken_by is not None and request.outcome is None:
             self._working[request.taken_by] -= 1  # the sign-in gave up on its answer
 
+    def waiting_polls(self, agent_id: str) -> int:
+        """How many of the agent's long polls are waiting here now (one per agent worker)."""
+        with self._cond:
+            return self._polling.get(agent_id, 0)
+
     # -- the agent side -----------------------------------------------------------------
 
     def take(

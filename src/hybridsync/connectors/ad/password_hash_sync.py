@@ -16,7 +16,7 @@ import structlog
 
 from hybridsync.connectors.ad.connection import Connection
 from hybridsync.connectors.ad.convert import anchor_of, plain_dn
-from hybridsync.connectors.ad.discovery import DomainInfo, discover, read_usn_state
+from hybridsync.connectors.ad.discovery import DomainSession, read_usn_state
 from hybridsync.connectors.ad.scope import OBJECT_FILTERS, Scope
 from hybridsync.connectors.ad.settings import ADSettings
 from hybridsync.connectors.ad.watermark import UsnWatermark, decode, encode
@@ -29,21 +29,11 @@ log = structlog.get_logger(__name__)
 ATTRIBUTES = ("objectGUID", "pwdLastSet")
 
 
-class ADPasswordChangeFeed:
+class ADPasswordChangeFeed(DomainSession):
     """Users whose ``pwdLastSet`` may have changed since a watermark, read over LDAPS."""
 
     def __init__(self, settings: ADSettings, *, connection: Connection | None = None) -> None:
-        self._settings = settings
-        self._conn = connection or Connection(settings, settings.password())
-        self._info: DomainInfo | None = None
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def _domain(self) -> DomainInfo:
-        if self._info is None:
-            self._info = discover(self._conn, self._settings.base_dn)
-        return self._info
+        super().__init__(settings, connection)
 
     def password_changes(self, watermark: str | None) -> Iterator[ImportPage]:
         info = self._domain()

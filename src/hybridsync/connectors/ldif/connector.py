@@ -68,10 +68,7 @@ class LdifSource:
         page: list[ImportedObject] = []
         unreadable: list[UnreadableRecord] = []
         for block_digest, line, raw in self._blocks():
-            entry = self._entry(line, raw)
-            if isinstance(entry, UnreadableRecord):
-                unreadable.append(entry)
-                continue
+            entry = self._entry(line, raw, unreadable)
             if entry is None:
                 continue
             anchor, record, kind = entry
@@ -97,10 +94,7 @@ class LdifSource:
                 blocks[block_digest] = known
                 seen.add(known)
                 continue
-            entry = self._entry(line, raw)
-            if isinstance(entry, UnreadableRecord):
-                unreadable.append(entry)
-                continue
+            entry = self._entry(line, raw, unreadable)
             if entry is None:
                 continue
             anchor, record, kind = entry
@@ -145,13 +139,16 @@ class LdifSource:
                 yield hashlib.blake2b(raw, digest_size=10).hexdigest(), line, raw
 
     def _entry(
-        self, line: int, raw: bytes
-    ) -> tuple[str, LdifRecord, str] | UnreadableRecord | None:
+        self, line: int, raw: bytes, unreadable: list[UnreadableRecord]
+    ) -> tuple[str, LdifRecord, str] | None:
+        """(anchor, record, object type) of a record to import; ``None`` for one left
+        out, and a broken one is added to ``unreadable``."""
         try:
             record = self._record(line, raw)
         except LdifSyntaxError as exc:
             self.skipped.append(str(exc))
-            return self._unreadable(line, raw, str(exc))
+            unreadable.append(self._unreadable(line, raw, str(exc)))
+            return None
         if record is None:
             return None
         kind = object_type(record)
