@@ -13,13 +13,13 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import contextmanager
 from dataclasses import replace
 from itertools import islice
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingImport
 from hybridsync.core.password_sync import PasswordSyncState
 from hybridsync.core.ports import ExportKind, ImportedObject
 from hybridsync.core.runs import RunRecord
-from hybridsync.core.storage import ConnectorState
+from hybridsync.core.storage import ConnectorState, Store
 from hybridsync.core.values import AttributeValue, Values
 from hybridsync.store.value_index import index_rows, lookup_key, lookup_keys
 
@@ -421,3 +421,7 @@ def _index_key(space: str, attribute: str, key: str, case_sensitive: bool) -> _I
 
 def _state_copy(state: PasswordSyncState) -> PasswordSyncState:
     return PasswordSyncState(dict(state.synced), dict(state.pending), state.watermark)
+
+
+if TYPE_CHECKING:  # mypy checks here that MemoryStore has every role of the Store
+    _A_STORE: Store = MemoryStore()
