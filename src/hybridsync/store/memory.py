@@ -27,6 +27,10 @@ __all__ = ["MemoryStore"]
 
 _MV_SPACE = "mv"
 _V = TypeVar("_V")
+_EXPORT_STATE = ("anchor", "dn", "pending_export", "unconfirmed", "export_in_flight")
+"""What an export writes of an object (``put_exported``)."""
+_LINK_STATE = ("mv_id", "joined_by", "keeps_mv", "pending_import")
+"""What a sync's link write writes of an object (``put_links``)."""
 _IndexKey = tuple[str, str, str, bool]
 """Space, attribute, value key (lower-cased when not case-sensitive), case-sensitive."""
 
@@ -220,17 +224,13 @@ class MemoryStore:
                 self._set_cs(cs_id, replace(cs, export_in_flight=True))
 
     def put_exported(self, objects: Sequence[CSObject]) -> None:
+        self._take(objects, _EXPORT_STATE)
+
+    def _take(self, objects: Sequence[CSObject], fields: tuple[str, ...]) -> None:
+        """Store these ``fields`` of objects already stored; the rest stays as stored."""
         for new in objects:
             if (cs := self._cs.get(new.cs_id)) is not None:
-                exported = replace(
-                    cs,
-                    anchor=new.anchor,
-                    dn=new.dn,
-                    pending_export=new.pending_export,
-                    unconfirmed=dict(new.unconfirmed),
-                    export_in_flight=new.export_in_flight,
-                )
-                self._set_cs(cs.cs_id, exported)
+                self._set_cs(cs.cs_id, replace(cs, **{f: getattr(new, f) for f in fields}))
 
     def put_cs(self, cs: CSObject) -> None:
         self.put_cs_many([cs])
@@ -315,16 +315,7 @@ class MemoryStore:
         return len(self._ids(connector, lambda cs: cs.mv_id is None))
 
     def put_links(self, objects: Sequence[CSObject]) -> None:
-        for new in objects:
-            if (cs := self._cs.get(new.cs_id)) is not None:
-                linked = replace(
-                    cs,
-                    mv_id=new.mv_id,
-                    joined_by=new.joined_by,
-                    keeps_mv=new.keeps_mv,
-                    pending_import=new.pending_import,
-                )
-                self._set_cs(cs.cs_id, linked)
+        self._take(objects, _LINK_STATE)
 
     def cs_ids_by_value(
         self, space: str, attribute: str, values: Values, case_sensitive: bool
