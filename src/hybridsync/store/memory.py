@@ -19,13 +19,12 @@ from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingImpo
 from hybridsync.core.password_sync import PasswordSyncState
 from hybridsync.core.ports import ExportKind, ImportedObject
 from hybridsync.core.runs import RunRecord
-from hybridsync.core.storage import ConnectorState, Store
+from hybridsync.core.storage import MV_SPACE, ConnectorState, Store
 from hybridsync.core.values import AttributeValue, Values
 from hybridsync.store.value_index import index_rows, lookup_key, lookup_keys
 
 __all__ = ["MemoryStore"]
 
-_MV_SPACE = "mv"
 _V = TypeVar("_V")
 _EXPORT_STATE = ("anchor", "dn", "pending_export", "unconfirmed", "export_in_flight")
 """What an export writes of an object (``put_exported``)."""
@@ -289,8 +288,8 @@ class MemoryStore:
     def put_mv(self, mv: MVObject) -> None:
         self._keep(self._mv, mv.mv_id)
         self._mv[mv.mv_id] = _mv_copy(mv)
-        if self._indexed.get(_MV_SPACE):
-            self._reindex(_MV_SPACE, mv.mv_id, mv.attributes)
+        if self._indexed.get(MV_SPACE):
+            self._reindex(MV_SPACE, mv.mv_id, mv.attributes)
 
     def delete_mv(self, mv_id: str) -> None:
         self._keep(self._mv, mv_id)
