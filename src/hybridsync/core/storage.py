@@ -21,6 +21,10 @@ from hybridsync.core.ports import ImportedObject
 from hybridsync.core.runs import RunRecord
 from hybridsync.core.values import AttributeValue, Values
 
+MV_SPACE = "mv"
+"""The metaverse's name where the store names spaces (the value index): a connector's
+space is its own name, so no connector may be named so."""
+
 
 @dataclass(frozen=True, slots=True)
 class ConnectorState:

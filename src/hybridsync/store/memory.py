@@ -13,20 +13,23 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import contextmanager
 from dataclasses import replace
 from itertools import islice
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingImport
 from hybridsync.core.password_hash_sync.changes import PasswordSyncState
 from hybridsync.core.ports import ExportKind, ImportedObject
 from hybridsync.core.runs import RunRecord
-from hybridsync.core.storage import ConnectorState
+from hybridsync.core.storage import MV_SPACE, ConnectorState, Store
 from hybridsync.core.values import AttributeValue, Values
 from hybridsync.store.value_index import index_rows, lookup_key, lookup_keys
 
 __all__ = ["MemoryStore"]
 
-_MV_SPACE = "mv"
 _V = TypeVar("_V")
+_EXPORT_STATE = ("anchor", "dn", "pending_export", "unconfirmed", "export_in_flight")
+"""What an export writes of an object (``put_exported``)."""
+_LINK_STATE = ("mv_id", "joined_by", "keeps_mv", "pending_import")
+"""What a sync's link write writes of an object (``put_links``)."""
 _IndexKey = tuple[str, str, str, bool]
 """Space, attribute, value key (lower-cased when not case-sensitive), case-sensitive."""
 
@@ -220,17 +223,13 @@ class MemoryStore:
                 self._set_cs(cs_id, replace(cs, export_in_flight=True))
 
     def put_exported(self, objects: Sequence[CSObject]) -> None:
+        self._take(objects, _EXPORT_STATE)
+
+    def _take(self, objects: Sequence[CSObject], fields: tuple[str, ...]) -> None:
+        """Store these ``fields`` of objects already stored; the rest stays as stored."""
         for new in objects:
             if (cs := self._cs.get(new.cs_id)) is not None:
-                exported = replace(
-                    cs,
-                    anchor=new.anchor,
-                    dn=new.dn,
-                    pending_export=new.pending_export,
-                    unconfirmed=dict(new.unconfirmed),
-                    export_in_flight=new.export_in_flight,
-                )
-                self._set_cs(cs.cs_id, exported)
+                self._set_cs(cs.cs_id, replace(cs, **{f: getattr(new, f) for f in fields}))
 
     def put_cs(self, cs: CSObject) -> None:
         self.put_cs_many([cs])
@@ -289,8 +288,8 @@ class MemoryStore:
     def put_mv(self, mv: MVObject) -> None:
         self._keep(self._mv, mv.mv_id)
         self._mv[mv.mv_id] = _mv_copy(mv)
-        if self._indexed.get(_MV_SPACE):
-            self._reindex(_MV_SPACE, mv.mv_id, mv.attributes)
+        if self._indexed.get(MV_SPACE):
+            self._reindex(MV_SPACE, mv.mv_id, mv.attributes)
 
     def delete_mv(self, mv_id: str) -> None:
         self._keep(self._mv, mv_id)
@@ -315,16 +314,7 @@ class MemoryStore:
         return len(self._ids(connector, lambda cs: cs.mv_id is None))
 
     def put_links(self, objects: Sequence[CSObject]) -> None:
-        for new in objects:
-            if (cs := self._cs.get(new.cs_id)) is not None:
-                linked = replace(
-                    cs,
-                    mv_id=new.mv_id,
-                    joined_by=new.joined_by,
-                    keeps_mv=new.keeps_mv,
-                    pending_import=new.pending_import,
-                )
-                self._set_cs(cs.cs_id, linked)
+        self._take(objects, _LINK_STATE)
 
     def cs_ids_by_value(
         self, space: str, attribute: str, values: Values, case_sensitive: bool
@@ -421,3 +411,7 @@ def _index_key(space: str, attribute: str, key: str, case_sensitive: bool) -> _I
 
 def _state_copy(state: PasswordSyncState) -> PasswordSyncState:
     return PasswordSyncState(dict(state.synced), dict(state.pending), state.watermark)
+
+
+if TYPE_CHECKING:  # mypy checks here that MemoryStore has every role of the Store
+    _A_STORE: Store = MemoryStore()

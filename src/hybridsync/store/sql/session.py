@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert
 
 from hybridsync.core.objects import CSObject, MVObject
+from hybridsync.core.storage import MV_SPACE
 from hybridsync.core.values import Values
 from hybridsync.errors import StoreError
 from hybridsync.store import tables
@@ -29,9 +30,6 @@ _FLUSH_AT = 5_000
 """Waiting writes that are flushed even inside a transaction."""
 
 T = tables
-
-MV_SPACE = "mv"
-"""The value index's space of metaverse objects (a connector's space is its name)."""
 
 
 class SqlSession:
