@@ -20,6 +20,7 @@ from hybridsync.connectors.ldif.config import LdifConfig
 from hybridsync.connectors.ldif.convert import (
     MULTI_VALUED,
     anchor_of,
+    anchor_problem,
     object_type,
     to_imported,
 )
@@ -154,6 +155,9 @@ class LdifSource:
         kind = object_type(record)
         if kind is None or kind.lower() not in self._wanted:
             return None
+        problem = anchor_problem(record, self._config.anchor_attribute)
+        if problem is not None:
+            return UnreadableRecord(f"line {line}", problem, record.dn)
         anchor = anchor_of(record, self._config.anchor_attribute)
         if anchor is None:
             self.skipped.append(f"{record.dn}: no {self._config.anchor_attribute}")
@@ -181,7 +185,8 @@ class LdifSource:
         record = parse_block(line, "\n".join(lines), on_error=lambda _: None) if lines else None
         if record is None:
             return UnreadableRecord(f"line {line}", message)
-        anchor = anchor_of(record, self._config.anchor_attribute)
+        problem = anchor_problem(record, self._config.anchor_attribute)
+        anchor = None if problem else anchor_of(record, self._config.anchor_attribute)
         return UnreadableRecord(f"line {line}", message, record.dn, anchor)
 
     def _records(self) -> Iterator[LdifRecord]:
