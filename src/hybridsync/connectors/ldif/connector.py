@@ -157,7 +157,8 @@ class LdifSource:
             return None
         problem = anchor_problem(record, self._config.anchor_attribute)
         if problem is not None:
-            return UnreadableRecord(f"line {line}", problem, record.dn)
+            unreadable.append(UnreadableRecord(f"line {line}", problem, record.dn))
+            return None
         anchor = anchor_of(record, self._config.anchor_attribute)
         if anchor is None:
             self.skipped.append(f"{record.dn}: no {self._config.anchor_attribute}")
