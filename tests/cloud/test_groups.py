@@ -187,3 +187,50 @@ def test_cloud_groups_stay_writable_by_any_group_writer(
     got = admin.get(f"/v1.0/groups/{group}").json()
     assert got["onPremisesSyncEnabled"] is None
     assert admin.patch(f"/v1.0/groups/{group}", json={"description": "x"}).status_code == 204
+
+
+@pytest.mark.parametrize(
+    "token", ["eyJvZmZzZXQiOiJhYmMifQ", "eyJvZmZzZXQiOi01fQ", "bm90IGpzb24", "W10"]
+)  # {"offset":"abc"}, {"offset":-5}, "not json", []
+def test_a_forged_skiptoken_is_a_bad_request(
+    tenant: CloudTenant, admin: httpx.Client, token: str
+) -> None:
+    group = new_group(admin, "Team")
+    answer = admin.get(f"/v1.0/groups/{group}/members", params={"$skiptoken": token})
+    assert error(answer)[:2] == (400, "Request_BadRequest")
+
+
+def test_groups_filter_on_their_on_premises_markers(
+    tenant: CloudTenant, admin: httpx.Client, sync: httpx.Client
+) -> None:
+    sid = "S-1-5-21-1004336348-1177238915-682003330-1106"
+    synced = sync.post(
+        "/v1.0/groups", json=group_body("AD group", onPremisesSecurityIdentifier=sid)
+    )
+    new_group(admin, "Cloud group")
+    found = admin.get(
+        "/v1.0/groups", params={"$filter": f"onPremisesSecurityIdentifier eq '{sid}'"}
+    )
+    assert ids(found) == [synced.json()["id"]]
+    found = admin.get("/v1.0/groups", params={"$filter": "onPremisesSyncEnabled eq true"})
+    assert ids(found) == [synced.json()["id"]]
+
+
+def test_references_to_another_tenants_objects_are_not_found(
+    tenant: CloudTenant, admin: httpx.Client
+) -> None:
+    other = tenant.server.new_tenant()
+    with other.client(other.app_token(other.admin_app)) as foreign:
+        stranger = new_user(foreign, other, "stranger")
+        their_group = new_group(foreign, "Theirs")
+    ours = new_group(admin, "Ours")
+    attempts = [
+        admin.post(f"/v1.0/groups/{ours}/members/$ref", json={"@odata.id": REF.format(stranger)}),
+        admin.post("/v1.0/groups", json=group_body("Bind", stranger)),
+        admin.get(f"/v1.0/groups/{their_group}/members"),
+        admin.post(
+            f"/v1.0/groups/{their_group}/members/$ref", json={"@odata.id": REF.format(ours)}
+        ),
+        admin.get(f"/v1.0/users/{stranger}/memberOf"),
+    ]
+    assert [error(answer)[0] for answer in attempts] == [404] * len(attempts)

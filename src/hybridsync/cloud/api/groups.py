@@ -31,7 +31,10 @@ _BIND = "members@odata.bind"
 MAX_BIND = 20
 GROUP_FILTERABLE = {
     "id": "id", "displayName": "displayName", "mailNickname": "mailNickname",
-    "securityEnabled": "securityEnabled", "mailEnabled": "mailEnabled", "__resource__": "Group",
+    "securityEnabled": "securityEnabled", "mailEnabled": "mailEnabled",
+    "onPremisesSyncEnabled": "onPremisesSyncEnabled",
+    "onPremisesSecurityIdentifier": "onPremisesSecurityIdentifier",
+    "onPremisesSamAccountName": "onPremisesSamAccountName", "__resource__": "Group",
 }  # fmt: skip
 GROUP_SELECTABLE = frozenset(GROUP_PROPERTIES)
 

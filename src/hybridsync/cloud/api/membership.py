@@ -31,7 +31,9 @@ _STRINGS = f"{GRAPH_ROOT}/$metadata#Collection(Edm.String)"
 def _page(ctx: Context, items: list[dict[str, Any]], top: int | None, skip: str | None) -> Response:
     """One page of a directoryObjects collection (``$top``, then ``@odata.nextLink``)."""
     size = check_top(top)
-    start = int(decode_token(skip, "$skiptoken").get("offset", 0)) if skip else 0
+    start = decode_token(skip, "$skiptoken").get("offset") if skip else 0
+    if not isinstance(start, int) or isinstance(start, bool) or start < 0:
+        raise bad_request("Invalid $skiptoken.")
     payload: dict[str, Any] = {"@odata.context": _OBJECTS}
     if start + size < len(items):
         token = encode_token({"offset": start + size})
