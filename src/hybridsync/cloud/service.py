@@ -7,10 +7,12 @@ import datetime as dt
 from pydantic import BaseModel, Field, SecretStr
 from starlette.requests import Request
 
+from hybridsync.cloud.consent import Clients
 from hybridsync.cloud.db import Database
 from hybridsync.cloud.directory import UserDirectory
 from hybridsync.cloud.groups import GroupDirectory
 from hybridsync.cloud.keys import SigningKeys
+from hybridsync.cloud.roles_store import RoleAssignments
 from hybridsync.cloud.synced_passwords import SyncedPasswords
 from hybridsync.cloud.tenancy import Tenancy
 from hybridsync.cloud.throttle import Throttle, ThrottleSettings
@@ -47,6 +49,8 @@ class CloudService:
         self.users = UserDirectory(self.db)
         self.groups = GroupDirectory(self.db)
         self.synced_passwords = SyncedPasswords(self.db)
+        self.role_assignments = RoleAssignments(self.db)
+        self.clients = Clients(self.db)
         self.throttle = Throttle(settings.throttle) if settings.throttle else None
 
     def base_url(self, request: Request) -> str:
