@@ -22,6 +22,7 @@ from hybridsync.cloud.api import (
     oauth,
     password_hashes,
     policy,
+    roles,
     users,
 )
 from hybridsync.cloud.api.wire import graph_error_response, oauth_error_response
@@ -30,7 +31,9 @@ from hybridsync.cloud.service import CloudService, CloudSettings
 from hybridsync.cloud.signin import policy_routes as signin_policy
 from hybridsync.cloud.signin import routes as signin_routes
 
-_ROUTED = (oauth, delta, users, batch, invitations, deleted, groups, policy, password_hashes)
+_ROUTED = (
+    oauth, delta, users, batch, invitations, deleted, groups, policy, password_hashes, roles,
+)  # fmt: skip
 _SIGN_IN = (signin_routes, signin_policy)
 ROUTERS = tuple(module.router for module in (*_ROUTED, *_SIGN_IN))
 _STATUS_CODES = {404: "BadRequest", 405: "Request_BadRequest", 415: "UnsupportedMediaType"}
