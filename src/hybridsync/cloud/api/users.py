@@ -11,6 +11,7 @@ from starlette.responses import PlainTextResponse, Response
 from hybridsync.cloud import odata
 from hybridsync.cloud import user_rules as rules
 from hybridsync.cloud.api.deps import Context, Ctx
+from hybridsync.cloud.api.roles import directory_roles_of
 from hybridsync.cloud.api.wire import (
     GRAPH_ROOT,
     decode_token,
@@ -207,6 +208,7 @@ def member_of(user_ref: str, ctx: Ctx) -> Response:
     user_view(ctx.principal, user["id"], ctx.policy())
     found = ctx.service.groups.member_of(ctx.tenant_id, user["id"])
     value = [{"@odata.type": "#microsoft.graph.group", **group} for group in found]
+    value += directory_roles_of(ctx, user["id"])
     return odata_response(
         {"@odata.context": f"{GRAPH_ROOT}/$metadata#directoryObjects", "value": value}
     )
