@@ -7,6 +7,9 @@ Policy.ReadWrite.Authorization, and used them to reset another user's password."
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,10 +17,15 @@ import httpx
 import jwt
 import msal
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from tests.support.cloud_server import GRAPH_SCOPE, CloudTenant
 from tests.support.sessions import closed_after_test
 from tests.support.signin import msal_app
 
+from hybridsync.cloud.api.oauth import ASSERTION_TYPE
 from hybridsync.cloud.roles import (
     GLOBAL_ADMINISTRATOR,
     GUEST_INVITER,
@@ -469,3 +477,85 @@ def test_msal_confidential_client_still_gets_app_tokens(
     assert sorted(claims["roles"]) == sorted(tenant.sync_app.application.roles)
     wrong = _confidential(tenant, "not-the-secret").acquire_token_for_client(scopes=[GRAPH_SCOPE])
     assert wrong.get("error") == "invalid_client"
+
+
+# -- client assertions (private_key_jwt) ---------------------------------------------------
+
+
+@pytest.fixture
+def certificate_app(tenant: CloudTenant) -> tuple[str, Any]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "assertion client")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    return tenant.add_app(["User.Read.All"], certificate_pem=pem).application.client_id, key
+
+
+def _assertion(tenant: CloudTenant, client_id: str, key: Any, lifetime: dt.timedelta) -> str:
+    now = int(time.time())
+    claims = {
+        "aud": f"{tenant.authority}/oauth2/v2.0/token", "iss": client_id, "sub": client_id,
+        "jti": str(uuid.uuid4()), "iat": now, "nbf": now,
+        "exp": now + int(lifetime.total_seconds()),
+    }  # fmt: skip
+    return jwt.encode(claims, key, algorithm="RS256")
+
+
+def _client_credentials(tenant: CloudTenant, client_id: str, assertion: str) -> httpx.Response:
+    with tenant.client() as http:
+        return http.post(
+            f"/{tenant.id}/oauth2/v2.0/token",
+            data={"grant_type": "client_credentials", "client_id": client_id,
+                  "scope": GRAPH_SCOPE, "client_assertion": assertion,
+                  "client_assertion_type": ASSERTION_TYPE},
+        )  # fmt: skip
+
+
+def test_a_replayed_client_assertion_is_refused(
+    tenant: CloudTenant, certificate_app: tuple[str, Any]
+) -> None:
+    client_id, key = certificate_app
+    assertion = _assertion(tenant, client_id, key, dt.timedelta(minutes=10))
+    first = _client_credentials(tenant, client_id, assertion)
+    replayed = _client_credentials(tenant, client_id, assertion)
+    fresh = _client_credentials(
+        tenant, client_id, _assertion(tenant, client_id, key, dt.timedelta(minutes=10))
+    )
+    assert first.status_code == 200, first.text
+    assert replayed.status_code == 401
+    assert "jti" in replayed.json()["error_description"]
+    assert fresh.status_code == 200
+
+
+def test_a_client_assertion_valid_for_more_than_an_hour_is_refused(
+    tenant: CloudTenant, certificate_app: tuple[str, Any]
+) -> None:
+    client_id, key = certificate_app
+    long_lived = _assertion(tenant, client_id, key, dt.timedelta(hours=1, minutes=1))
+    answer = _client_credentials(tenant, client_id, long_lived)
+    assert answer.status_code == 401
+    assert answer.json()["error"] == "invalid_client"
+    assert "more than an hour" in answer.json()["error_description"]
+
+
+def test_the_sign_in_page_accepts_only_registered_redirect_uris(
+    tenant: CloudTenant, reader_client: str
+) -> None:
+    with tenant.client() as http:
+
+        def page(uri: str) -> httpx.Response:
+            return http.get(
+                f"/{tenant.id}/oauth2/v2.0/authorize",
+                params={"client_id": reader_client, "redirect_uri": uri, "response_type": "code"},
+            )
+
+        assert page("http://localhost:53123/").status_code == 200  # loopback: any port
+        for uri in ("https://evil.example/", "http://localhost:53123/elsewhere", "http://[::1"):
+            refused = page(uri)
+            assert refused.status_code == 400, uri
+            assert "AADSTS50011" in refused.text
