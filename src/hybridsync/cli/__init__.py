@@ -1,8 +1,8 @@
 """The ``hybridsync`` command line.
 
-Exit statuses mean the same for every command:
+Exit statuses mean the same for every command (``hybridsync.cli.exit_codes``):
 0 success, 1 completed with object errors, 2 stopped (threshold, error limit, refused
-import), 3 configuration error.
+import), 3 configuration error, 4 not found, 5 unreachable.
 """
 
 from __future__ import annotations

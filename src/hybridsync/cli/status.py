@@ -117,8 +117,8 @@ def history(
             and (status_prefix is None or r.status.startswith(status_prefix))
         ]
         if run is not None and not records:
-            typer.echo(f"no run with id {run!r}", err=True)
-            raise typer.Exit(exit_codes.CONFIG_ERROR)
+            typer.echo(f"not found: no run with id {run!r}", err=True)
+            raise typer.Exit(exit_codes.NOT_FOUND)
         show_errors = errors or run is not None or grep is not None
         data = []
         for record in records:

@@ -14,7 +14,7 @@ import typer
 from hybridsync.cli import exit_codes
 from hybridsync.cli.runlock import SyncInProgress, run_lock
 from hybridsync.engine import CycleReport, RunReport
-from hybridsync.errors import ConfigError, HybridsyncError, StoreError
+from hybridsync.errors import ConfigError, HybridsyncError, NotFoundError, StoreError
 from hybridsync.wiring import Built, build_from_file
 
 CONFIG_HELP = "Configuration file (default: $HYBRIDSYNC_CONFIG, else ./hybridsync.toml)."
@@ -54,6 +54,9 @@ def engine_from(
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+    except NotFoundError as exc:
+        typer.echo(f"not found: {exc}", err=True)
+        raise typer.Exit(exit_codes.NOT_FOUND) from exc
     finally:
         built.close()
 
@@ -65,6 +68,8 @@ def _locked(built: Built, purpose: str | None) -> AbstractContextManager[None]:
 
 
 def exit_code(status: str) -> int:
+    if status == "stopped-unreachable":
+        return exit_codes.UNREACHABLE
     if status.startswith("stopped-"):
         return exit_codes.STOPPED
     if status.startswith("completed-") and status.endswith("errors"):
