@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from typer._click.globals import get_current_context
 
 from hybridsync.cli import exit_codes
 from hybridsync.cli.runlock import SyncInProgress, run_lock
+from hybridsync.config import ConfigProblems
 from hybridsync.engine import CycleReport, RunReport
 from hybridsync.errors import ConfigError, HybridsyncError, NotFoundError, StoreError
 from hybridsync.wiring import Built, build_from_file
@@ -40,8 +42,7 @@ def engine_from(
     try:
         built = build_from_file(config_path(config), staging_mode=staging)
     except HybridsyncError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+        raise config_failure(exc) from exc
     try:
         with _locked(built, lock):
             yield built
@@ -59,6 +60,32 @@ def engine_from(
         raise typer.Exit(exit_codes.NOT_FOUND) from exc
     finally:
         built.close()
+
+
+def config_failure(exc: HybridsyncError) -> typer.Exit:
+    """Report a configuration that cannot be used: on stderr, and as JSON on stdout when
+    the command was asked for JSON (a script reading stdout must see why it got nothing).
+    Returns the exit to raise."""
+    typer.echo(f"configuration error: {exc}", err=True)
+    if _json_requested():
+        print_json({"error": "configuration", "problems": problem_documents(exc)})
+    return typer.Exit(exit_codes.CONFIG_ERROR)
+
+
+def problem_documents(exc: HybridsyncError) -> list[dict[str, Any]]:
+    if isinstance(exc, ConfigProblems):
+        return [problem.as_dict() for problem in exc.problems]
+    source = getattr(exc, "source", None)
+    line = getattr(exc, "line", None)
+    message = getattr(exc, "message", str(exc))
+    return [{"file": source, "line": line, "column": None, "key": "", "message": message}]
+
+
+def _json_requested() -> bool:
+    # Every command names its --json parameter ``as_json``; typer keeps the running
+    # command's context (and its parsed parameters) in its own copy of click.
+    context = get_current_context(silent=True)
+    return bool(context is not None and context.params.get("as_json"))
 
 
 def _locked(built: Built, purpose: str | None) -> AbstractContextManager[None]:
