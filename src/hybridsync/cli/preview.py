@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from hybridsync.cli import app
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, print_json
 from hybridsync.errors import NotFoundError
-from hybridsync.wiring import Built
+
+if TYPE_CHECKING:
+    from hybridsync.wiring import Built
 
 
 @app.command("preview")

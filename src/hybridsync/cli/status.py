@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, print_json
-from hybridsync.core.objects import ObjectError
-from hybridsync.engine.imports import attribute_hash
+
+if TYPE_CHECKING:
+    from hybridsync.core.objects import ObjectError
 
 
 @app.command("status")
@@ -59,6 +60,8 @@ def status(config: Path | None = ConfigOption, as_json: bool = JsonOption) -> No
 
 
 def _connector_row(built: Any, name: str, last: Any) -> dict[str, Any]:
+    from hybridsync.engine.imports import attribute_hash
+
     store, context = built.store, built.engine.context
     state = store.connector_state(name)
     imported = state.watermark is not None

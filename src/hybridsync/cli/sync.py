@@ -7,17 +7,18 @@ import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer._click.globals import get_current_context
 
 from hybridsync.cli import exit_codes
 from hybridsync.cli.runlock import SyncInProgress, run_lock
-from hybridsync.config import ConfigProblems
-from hybridsync.engine import CycleReport, RunReport
 from hybridsync.errors import ConfigError, HybridsyncError, NotFoundError, StoreError
-from hybridsync.wiring import Built, build_from_file
+
+if TYPE_CHECKING:  # the engine is imported when a command runs, not for its --help
+    from hybridsync.engine import CycleReport, RunReport
+    from hybridsync.wiring import Built
 
 CONFIG_HELP = "Configuration file (default: $HYBRIDSYNC_CONFIG, else ./hybridsync.toml)."
 ConfigOption = typer.Option(None, "--config", "-c", help=CONFIG_HELP)
@@ -39,6 +40,8 @@ def engine_from(
     ``lock`` (what the command does) holds the store's sync lock for the block: a
     second sync on the same store stops with status 2 instead of overlapping.
     """
+    from hybridsync.wiring import build_from_file
+
     try:
         built = build_from_file(config_path(config), staging_mode=staging)
     except HybridsyncError as exc:
@@ -73,6 +76,8 @@ def config_failure(exc: HybridsyncError) -> typer.Exit:
 
 
 def problem_documents(exc: HybridsyncError) -> list[dict[str, Any]]:
+    from hybridsync.config import ConfigProblems
+
     if isinstance(exc, ConfigProblems):
         return [problem.as_dict() for problem in exc.problems]
     source = getattr(exc, "source", None)
