@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, print_json
-from hybridsync.core.objects import ObjectError
-from hybridsync.core.runs import RunRecord, run_dict
-from hybridsync.engine.imports import attribute_hash
+
+if TYPE_CHECKING:
+    from hybridsync.core.objects import ObjectError
+    from hybridsync.core.runs import RunRecord
 
 
 @app.command("status")
@@ -60,6 +61,8 @@ def status(config: Path | None = ConfigOption, as_json: bool = JsonOption) -> No
 
 
 def _connector_row(built: Any, name: str, last: Any) -> dict[str, Any]:
+    from hybridsync.engine.imports import attribute_hash
+
     store, context = built.store, built.engine.context
     state = store.connector_state(name)
     imported = state.watermark is not None
@@ -118,8 +121,8 @@ def history(
             and (status_prefix is None or r.status.startswith(status_prefix))
         ]
         if run is not None and not records:
-            typer.echo(f"no run with id {run!r}", err=True)
-            raise typer.Exit(exit_codes.CONFIG_ERROR)
+            typer.echo(f"not found: no run with id {run!r}", err=True)
+            raise typer.Exit(exit_codes.NOT_FOUND)
         show_errors = errors or run is not None or grep is not None
         data = []
         for record in records:
@@ -146,6 +149,8 @@ def history(
 def _run_entry(record: RunRecord, errors: list[ObjectError], grep: str | None) -> dict[str, Any]:
     needle = (grep or "").lower()
     shown = [e for e in errors if needle in str(e).lower()]
+    from hybridsync.core.runs import run_dict
+
     entry = run_dict(record, shown)
     for error, data in zip(shown, entry["errors"], strict=True):
         data["text"] = str(error)
