@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from hybridsync.cli import app, exit_codes
+from hybridsync.cli.runs_text import Row, note_lines, table, terminal_width
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, print_json
 from hybridsync.core.objects import ObjectError
 from hybridsync.engine.imports import attribute_hash
@@ -96,7 +98,9 @@ def history(
     config: Path | None = ConfigOption,
     as_json: bool = JsonOption,
     limit: int = typer.Option(20, "--limit", help="How many runs, newest first."),
-    errors: bool = typer.Option(False, "--errors", help="List each run's object errors."),
+    errors: bool = typer.Option(
+        False, "--errors", help="Only runs with object errors, and list their errors."
+    ),
     connector: str | None = typer.Option(None, "--connector", help="Only this connector's runs."),
     status_prefix: str | None = typer.Option(
         None, "--status", help="Only runs whose status starts so (stopped, completed, success)."
@@ -120,26 +124,56 @@ def history(
             typer.echo(f"no run with id {run!r}", err=True)
             raise typer.Exit(exit_codes.CONFIG_ERROR)
         show_errors = errors or run is not None or grep is not None
+        # --errors and --grep list only the runs that have (matching) object errors.
+        only_failing = errors or grep is not None
         data = []
         for record in records:
             entry = _run_entry(record, store.run_errors(record.run_id) if show_errors else [], grep)
-            if grep is None or entry["errors"]:
+            if not only_failing or entry["errors"]:
                 data.append(entry)
             if len(data) == limit:
                 break
     if as_json:
         print_json(data)
         return
-    for entry in data:
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(entry["counts"].items()))
-        typer.echo(
-            f"{entry['started'][:19]} {entry['run_id'][:8]} {entry['connector']:<10}"
-            f" {entry['profile']:<13} {entry['status']:<34} {counts}"
-        )
+    _print_history(data)
+
+
+def _print_history(data: list[dict[str, Any]]) -> None:
+    """The runs in the table ``run`` prints, each run's message and errors under it."""
+    if not data:
+        typer.echo("no runs")
+        return
+    width = terminal_width()
+    header, groups = table([_history_row(e) for e in data], ("run", "started"), width)
+    typer.echo(header)
+    for lines, entry in zip(groups, data, strict=True):
+        typer.echo("\n".join(lines))
         if entry["message"]:
-            typer.echo(f"    {entry['message']}")
+            typer.echo("\n".join(note_lines(entry["message"], width, indent="    ")))
         for error in entry["errors"]:
             typer.echo(f"    {error['text']}")
+
+
+def _history_row(entry: dict[str, Any]) -> Row:
+    # Month, day and minute (UTC) keep the row within 80 columns; --json has it all.
+    started = str(entry["started"])[5:16].replace("T", " ")
+    return Row(
+        entry["connector"],
+        entry["profile"],
+        entry["status"],
+        _seconds_between(entry["started"], entry["ended"]),
+        entry["counts"],
+        lead=(entry["run_id"][:8], started),
+    )
+
+
+def _seconds_between(started: Any, ended: Any) -> float | None:
+    try:
+        took = datetime.fromisoformat(str(ended)) - datetime.fromisoformat(str(started))
+    except (TypeError, ValueError):  # a run still in progress has no end
+        return None
+    return took.total_seconds()
 
 
 def _run_entry(record: Any, errors: list[ObjectError], grep: str | None) -> dict[str, Any]:
