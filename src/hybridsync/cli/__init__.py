@@ -13,6 +13,8 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from hybridsync.cli.helptext import HELP_OPTION_NAMES, PlainHelpContext, plain_help
+
 COMMAND_MODULES = {
     "agent": "agent",
     "apply": "plan",
@@ -60,6 +62,7 @@ class LazyCommands(TyperGroup):
     """The root group: lists every command, imports a command's module on first use."""
 
     _summarizing = False
+    context_class = PlainHelpContext
 
     def list_commands(self, ctx: Any) -> list[str]:
         return sorted(set(self.commands) | set(COMMAND_MODULES))
@@ -81,7 +84,7 @@ class LazyCommands(TyperGroup):
             loaded = typer.main.get_group(app).commands.get(cmd_name)
             if loaded is not None:
                 self.commands[cmd_name] = loaded
-        return self.commands.get(cmd_name)
+        return plain_help(self.commands.get(cmd_name))
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if args and args[0] not in self.commands and args[0] not in COMMAND_MODULES:
@@ -96,6 +99,8 @@ app = typer.Typer(
     help="Sync on-premises Active Directory into an Entra-compatible cloud directory.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": HELP_OPTION_NAMES},
 )
 
 

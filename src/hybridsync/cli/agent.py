@@ -71,7 +71,9 @@ def run(
         Path, typer.Option("--ad-config", help="TOML file with the AD connection ([ad] table).")
     ],
     state_dir: StateDir = DEFAULT_STATE,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=32)] = 4,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=32, help="Passwords checked at once.")
+    ] = 4,
 ) -> None:
     """Long-poll the cloud and validate passwords against AD until SIGTERM or Ctrl-C
     (exit status 0; a second signal stops at once, exit status 2)."""

@@ -28,7 +28,9 @@ def init(
     config: Path | None = ConfigOption,
     target: str = TargetOption,
     ad_url: str = typer.Option("ldaps://dc1.corp.contoso.com", "--ad-url", help="The DC."),
-    bind_user: str = typer.Option("svc-hybridsync@corp.contoso.com", "--bind-user"),
+    bind_user: str = typer.Option(
+        "svc-hybridsync@corp.contoso.com", "--bind-user", help="The account that reads AD."
+    ),
     ad_ca_file: str | None = typer.Option(None, "--ad-ca-file", help="CA of the DC's cert."),
     include_ou: list[str] = IncludeOuOption,
     partner_suffix: str = typer.Option(
@@ -37,10 +39,18 @@ def init(
     user_type_attribute: str | None = typer.Option(
         None, "--user-type-attribute", help="Or: an attribute holding Member or Guest."
     ),
-    cloud_url: str = typer.Option("https://cloud.contoso.com", "--cloud-url"),
+    cloud_url: str = typer.Option(
+        "https://cloud.contoso.com", "--cloud-url", help="The cloud directory's base URL."
+    ),
     tenant: str = typer.Option("contoso.com", "--tenant", help="Tenant id or domain."),
-    client_id: str = typer.Option("00000000-0000-0000-0000-000000000000", "--client-id"),
-    cloud_ca_file: str | None = typer.Option(None, "--cloud-ca-file"),
+    client_id: str = typer.Option(
+        "00000000-0000-0000-0000-000000000000",
+        "--client-id",
+        help="The sync engine's application (client) id.",
+    ),
+    cloud_ca_file: str | None = typer.Option(
+        None, "--cloud-ca-file", help="CA of the cloud's cert (else the system's)."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
     check: bool = typer.Option(False, "--check", help="Test the connection to both sides."),
     as_json: bool = JsonOption,

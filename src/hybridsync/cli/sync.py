@@ -14,6 +14,7 @@ from typer._click.globals import get_current_context
 
 from hybridsync.cli import exit_codes
 from hybridsync.cli.runlock import SyncInProgress, run_lock
+from hybridsync.cli.runs_text import Row, note_lines, table, terminal_width
 from hybridsync.errors import ConfigError, HybridsyncError, NotFoundError, StoreError
 
 if TYPE_CHECKING:  # the engine is imported when a command runs, not for its --help
@@ -23,6 +24,8 @@ if TYPE_CHECKING:  # the engine is imported when a command runs, not for its --h
 CONFIG_HELP = "Configuration file (default: $HYBRIDSYNC_CONFIG, else ./hybridsync.toml)."
 ConfigOption = typer.Option(None, "--config", "-c", help=CONFIG_HELP)
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
+SHOWN_ERRORS = 20
+"""Object errors listed under a run; ``hybridsync history --errors`` lists them all."""
 
 
 def config_path(given: Path | None) -> Path:
@@ -114,21 +117,50 @@ def print_json(data: Any) -> None:
 
 
 def print_run(report: RunReport) -> None:
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "no changes"
-    typer.echo(f"{report.connector:<12} {report.profile.value:<13} {report.status:<36} {counts}")
-    if report.message:
-        typer.echo(f"  {report.message}")
-    for note in report.notes:
-        typer.echo(f"  note: {note}")
-    for error in report.errors[:20]:
-        typer.echo(f"  error: {error}")
-    if len(report.errors) > 20:
-        typer.echo(f"  ... and {len(report.errors) - 20} more errors (hybridsync history --errors)")
+    """One run: the same table as a cycle's, with its message, notes and errors."""
+    _print_runs([report], terminal_width())
 
 
 def print_cycle(cycle: CycleReport) -> None:
-    for run in cycle.runs:
-        print_run(run)
+    """A cycle (or an apply): its status, one row per run, then errors and notes."""
+    width = terminal_width()
+    title = "apply" if cycle.kind == "apply" else f"cycle {cycle.kind}"
+    typer.echo(f"{title}: {cycle.status}")
+    _print_runs(cycle.runs, width)
     for note in cycle.notes:
-        typer.echo(f"note: {note}")
-    typer.echo(f"cycle {cycle.kind}: {cycle.status}")
+        _echo_lines(note_lines(f"note: {note}", width, indent=""))
+
+
+def run_row(report: RunReport) -> Row:
+    return Row(
+        report.connector,
+        report.profile.value,
+        report.status,
+        report.seconds,
+        report.counts,
+        len(report.errors),
+    )
+
+
+def _print_runs(runs: list[RunReport], width: int) -> None:
+    """The table first, then under it each run's message, notes and errors."""
+    if not runs:
+        return
+    header, groups = table([run_row(run) for run in runs], width=width)
+    _echo_lines([header, *(line for lines in groups for line in lines)])
+    for run in runs:
+        what = f"{run.connector} {run.profile.value}"
+        if run.message:
+            _echo_lines(note_lines(f"{what}: {run.message}", width))
+        for note in run.notes:
+            _echo_lines(note_lines(f"{what} note: {note}", width))
+        for error in run.errors[:SHOWN_ERRORS]:
+            typer.echo(f"  {run.connector} error: {error}")
+        if len(run.errors) > SHOWN_ERRORS:
+            more = len(run.errors) - SHOWN_ERRORS
+            typer.echo(f"  ... and {more} more errors: hybridsync history --errors")
+
+
+def _echo_lines(lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(line)

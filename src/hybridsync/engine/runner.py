@@ -155,6 +155,9 @@ class Engine:
             if context.settings.staging_mode:
                 cycle.notes.append(f"{name}: staging mode, export skipped")
                 continue
+            if name in failed:  # what the target holds now is unknown: export nothing
+                cycle.notes.append(f"{name}: export skipped because its import stopped")
+                continue
             cycle.runs.append(self.run(name, Profile.EXPORT, allow_deletes=allow_deletes))
         return cycle
 
@@ -189,6 +192,9 @@ class Engine:
         if kind is CycleKind.INITIAL:
             return Profile.FULL_SYNC
         state = self.context.store.connector_state(name)
+        if not state.rules_hash:  # a fresh store, or every full sync so far was cut short
+            cycle.notes.append(f"{name}: no full sync has completed yet, so one was run")
+            return Profile.FULL_SYNC
         if state.full_sync_required or state.rules_hash != self.context.rules.content_hash:
             cycle.notes.append(
                 f"{name}: the sync rules changed, a full sync is required and was run"
