@@ -163,7 +163,7 @@ def add_app(
     ] = None,
     delegated: Annotated[
         list[str] | None,
-        typer.Option("--delegated", help="A delegated permission it asks for (User.Read...)."),
+        typer.Option("--delegated", help="A delegated permission it asks for, such as User.Read."),
     ] = None,
     certificate: Annotated[
         Path | None, typer.Option("--certificate", help="PEM certificate instead of a secret.")
