@@ -7,12 +7,11 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from hybridsync.core.flowplan import plan_for
+from hybridsync.core.compiled import CompiledRules, compiled
 from hybridsync.core.flows import Contribution, FlowError, FlowOutcome, contributions, resolve
 from hybridsync.core.objects import CSObject, MVObject
 from hybridsync.core.rules import KEEPS_MV_LINK_TYPES, LinkType, SyncRule
 from hybridsync.core.scope import MemberOf
-from hybridsync.core.scopegen import selector_for
 from hybridsync.core.values import Values
 
 
@@ -48,12 +47,12 @@ class LinkDecision:
 
 
 def rules_in_scope(
-    rules: Sequence[SyncRule],
+    rules: Sequence[SyncRule] | CompiledRules,
     cs: CSObject,
     member_of: MemberOf | None = None,
 ) -> tuple[SyncRule, ...]:
-    """The rules that apply to the object's type and have it in scope (compiled once)."""
-    return selector_for(rules)(cs.object_type, cs.attributes, member_of)
+    """The rules that apply to the object's type and have it in scope."""
+    return compiled(rules).in_scope(cs.object_type, cs.attributes, member_of)
 
 
 def keeps_mv(in_scope_rules: Sequence[SyncRule], joined_by: str | None) -> bool:
@@ -153,6 +152,8 @@ class LinkedSource:
     rules: tuple[SyncRule, ...]
     multi_valued: Collection[str]
     parameters: Mapping[str, str]
+    compiled: CompiledRules | None = None
+    """The compiled rules of the object's connector, which keep its flow plans."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +177,8 @@ def metaverse_values(
     """The MV attributes from every joined source's in-scope rules, by precedence."""
     if len(sources) == 1:
         (source,) = sources
-        plan = plan_for(source.rules, creating=creating)
+        owner = source.compiled or CompiledRules(source.rules)
+        plan = owner.plan(source.rules, creating=creating)
         outcome = plan.outcome(with_dn(source.cs), source.multi_valued, source.parameters)
     else:
         outcome = _resolved(sources, creating=creating)

@@ -6,12 +6,11 @@ import enum
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from hybridsync.core.compiled import CompiledRules, compiled
 from hybridsync.core.convert import same_values
-from hybridsync.core.flowplan import plan_for
 from hybridsync.core.flows import FlowError
 from hybridsync.core.objects import CSObject, MVObject
 from hybridsync.core.rules import Direction, LinkType, RuleSet, SyncRule
-from hybridsync.core.scopegen import selector_for
 from hybridsync.core.values import Values
 
 DN_ATTRIBUTE = "dn"
@@ -56,21 +55,24 @@ def is_target_object(cs: CSObject, outbound_names: frozenset[str]) -> bool:
     return cs.joined_by is not None and cs.joined_by in outbound_names
 
 
-def outbound_rules_in_scope(rules: Sequence[SyncRule], mv: MVObject) -> tuple[SyncRule, ...]:
-    """The rules that apply to the MV object's type and have it in scope (compiled once)."""
-    return selector_for(rules)(mv.object_type, mv.attributes, None)
+def outbound_rules_in_scope(
+    rules: Sequence[SyncRule] | CompiledRules, mv: MVObject
+) -> tuple[SyncRule, ...]:
+    """The rules that apply to the MV object's type and have it in scope."""
+    return compiled(rules).in_scope(mv.object_type, mv.attributes, None)
 
 
 def target_state(
     mv: MVObject | None,
     linked: CSObject | None,
-    rules: Sequence[SyncRule],
+    rules: Sequence[SyncRule] | CompiledRules,
     multi_valued: Collection[str],
     parameters: Mapping[str, str],
 ) -> TargetState:
     """Decide provisioning and compute the desired attributes for one target connector."""
     if mv is None:
         return _without_mv(linked)
+    rules = compiled(rules)
     in_scope_rules = outbound_rules_in_scope(rules, mv)
     provisioning = next((r for r in in_scope_rules if r.link_type is LinkType.PROVISION), None)
     if linked is None:
@@ -79,6 +81,7 @@ def target_state(
         return _flow(
             TargetAction.PROVISION,
             mv,
+            rules,
             in_scope_rules,
             provisioning,
             multi_valued,
@@ -86,12 +89,13 @@ def target_state(
             creating=True,
         )
     if linked.joined_by is not None and linked.joined_by not in {r.name for r in in_scope_rules}:
-        return _leaving(linked, rules, in_scope_rules)
+        return _leaving(linked, rules.rules, in_scope_rules)
     if not any(rule.links for rule in in_scope_rules):
-        return _leaving(linked, rules, in_scope_rules)
+        return _leaving(linked, rules.rules, in_scope_rules)
     return _flow(
         TargetAction.FLOW,
         mv,
+        rules,
         in_scope_rules,
         provisioning,
         multi_valued,
@@ -102,7 +106,7 @@ def target_state(
 
 def joined_source_state(
     mv: MVObject,
-    rules: Sequence[SyncRule],
+    rules: Sequence[SyncRule] | CompiledRules,
     multi_valued: Collection[str],
     parameters: Mapping[str, str],
 ) -> TargetState:
@@ -112,12 +116,14 @@ def joined_source_state(
     The link belongs to the inbound side: outbound rules here only flow values; they
     never provision, deprovision or disconnect. Out of their scope nothing is wanted.
     """
+    rules = compiled(rules)
     in_scope_rules = tuple(
         rule for rule in outbound_rules_in_scope(rules, mv) if rule.flows_attributes
     )
     state = _flow(
-        TargetAction.FLOW, mv, in_scope_rules, None, multi_valued, parameters, creating=False
-    )
+        TargetAction.FLOW, mv, rules, in_scope_rules, None, multi_valued, parameters,
+        creating=False,
+    )  # fmt: skip
     return replace(state, dn=None)  # never a rename of an object the directory owns
 
 
@@ -139,6 +145,7 @@ def _leaving(
 def _flow(
     action: TargetAction,
     mv: MVObject,
+    rules: CompiledRules,
     in_scope_rules: tuple[SyncRule, ...],
     provisioning: SyncRule | None,
     multi_valued: Collection[str],
@@ -146,7 +153,7 @@ def _flow(
     *,
     creating: bool,
 ) -> TargetState:
-    plan = plan_for(in_scope_rules, creating=creating)
+    plan = rules.plan(in_scope_rules, creating=creating)
     # A target left as it is (IgnoreThisFlow, outcome.kept) is not in the values: the
     # target's value stays untouched; empty values clear it.
     attributes, lineage, _, errors = plan.outcome(mv.attributes, multi_valued, parameters)

@@ -170,29 +170,3 @@ def compile_rules(rules: Sequence[SyncRule]) -> RuleSelector:
         "    return tuple(_found)",
     ]
     return cast(RuleSelector, _build(source, lines, "select"))
-
-
-_SELECTORS: dict[tuple[int, ...], tuple[tuple[SyncRule, ...], RuleSelector]] = {}
-"""Selectors by the identity of their rules; each entry holds its rules, so ids stay unique."""
-_BY_TUPLE: dict[int, tuple[tuple[SyncRule, ...], RuleSelector]] = {}
-"""Selectors by the identity of the rule tuple itself (held, so its id stays unique): a
-sync passes the same tuple for every object, and a tuple cannot change."""
-
-
-def selector_for(rules: Sequence[SyncRule]) -> RuleSelector:
-    """The compiled selector of these rules (built on first use; a sync asks for a handful)."""
-    known = _BY_TUPLE.get(id(rules))
-    if known is not None and known[0] is rules:
-        return known[1]
-    key = tuple(map(id, rules))
-    entry = _SELECTORS.get(key)
-    if entry is None:
-        if len(_SELECTORS) >= 512:
-            _SELECTORS.clear()  # rule lists replaced many times over (tests): start afresh
-        held = tuple(rules)
-        entry = _SELECTORS[key] = (held, compile_rules(held))
-    if type(rules) is tuple:
-        if len(_BY_TUPLE) >= 512:
-            _BY_TUPLE.clear()  # new tuples of the same rules, made per call: start afresh
-        _BY_TUPLE[id(rules)] = (rules, entry[1])
-    return entry[1]

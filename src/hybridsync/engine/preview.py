@@ -123,6 +123,7 @@ def _metaverse(
             rules_in_scope(context.inbound(item.connector), item, membership.member_of(item)),
             context.multi_valued(item.connector),
             context.parameters(item.connector),
+            context.inbound(item.connector),
         )
         for item in [cs, *linked]
         if context.inbound(item.connector) and not is_target_object(item, outbound_names)

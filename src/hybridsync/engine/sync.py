@@ -129,7 +129,7 @@ def _sync_batch(
     batch = BatchSync(context, name, report, membership)
     objects = context.store.get_cs_many(ids)
     batch.lookup.prefetch(
-        [cs for cs in objects if cs.mv_id is None], tuple(r for r in batch.rules if r.joins)
+        [cs for cs in objects if cs.mv_id is None], tuple(r for r in batch.rules.rules if r.joins)
     )
     for cs in objects:
         batch.inbound(cs)
@@ -263,6 +263,7 @@ class BatchSync:
                 self._in_scope(cs),
                 self.context.multi_valued(cs.connector),
                 self.context.parameters(cs.connector),
+                self.context.inbound(cs.connector),
             )
             for cs in inbound_linked
         ]
