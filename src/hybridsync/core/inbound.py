@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from hybridsync.core.compiled import CompiledRules, compiled
 from hybridsync.core.flows import Contribution, FlowError, FlowOutcome, contributions, resolve
 from hybridsync.core.objects import CSObject, MVObject
-from hybridsync.core.rules import KEEPS_MV_LINK_TYPES, LinkType, SyncRule
+from hybridsync.core.rules import KEEPS_MV_LINK_TYPES, JoinGroup, LinkType, SyncRule
 from hybridsync.core.scope import MemberOf
 from hybridsync.core.values import Values
 
@@ -98,24 +98,37 @@ def _decide_linked(cs: CSObject, in_scope_rules: Sequence[SyncRule], keeping: bo
     return LinkDecision(LinkAction.KEEP, rule, cs.mv_id, keeping, trace=("already joined",))
 
 
+Candidates = Callable[[str, Values, bool], set[str]]
+"""Ids of the objects whose attribute holds one of the values (attribute, values, case)."""
+
+
+def group_candidates(
+    group: JoinGroup, attributes: Mapping[str, Values], candidates: Candidates
+) -> set[str]:
+    """The ids matching every clause of a join group (no value: no match).
+
+    The forward join asks the metaverse, the reverse join a target's connector space.
+    """
+    found: set[str] | None = None
+    for clause in group.clauses:
+        values = attributes.get(clause.source_attribute, ())
+        hits = (
+            candidates(clause.target_attribute, values, clause.case_sensitive) if values else set()
+        )
+        found = hits if found is None else found & hits
+    return found or set()
+
+
 def _try_join(
     cs: CSObject, rule: SyncRule, lookup: JoinLookup, trace: list[str], keeping: bool
 ) -> LinkDecision | None:
     for number, group in enumerate(rule.join, start=1):
-        found: set[str] | None = None
-        for clause in group.clauses:
-            values = cs.attributes.get(clause.source_attribute, ())
-            hits = (
-                lookup.candidates(clause.target_attribute, values, clause.case_sensitive)
-                if values
-                else set()
-            )
-            found = hits if found is None else found & hits
-        count = len(found or ())
+        found = group_candidates(group, cs.attributes, lookup.candidates)
+        count = len(found)
         trace.append(f"rule {rule.name!r} join group {number}: {count} candidate(s)")
         if count != 1:
             continue
-        (mv_id,) = found or set()
+        (mv_id,) = found
         if lookup.has_link(mv_id, cs.connector):
             return LinkDecision(
                 LinkAction.STAY_DISJOINED,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from hybridsync.core.compiled import CompiledRules, compiled
 from hybridsync.core.convert import same_values
 from hybridsync.core.flows import FlowError
+from hybridsync.core.inbound import group_candidates
 from hybridsync.core.objects import CSObject, MVObject
 from hybridsync.core.rules import Direction, LinkType, RuleSet, SyncRule
 from hybridsync.core.values import Values
@@ -160,6 +162,47 @@ def _flow(
     dn_values = attributes.pop(DN_ATTRIBUTE, ())
     dn = str(dn_values[0]) if dn_values else None
     return TargetState(action, in_scope_rules, provisioning, attributes, lineage, dn, errors)
+
+
+class TargetSpace(Protocol):
+    """What the reverse join needs to know about a target's connector space."""
+
+    def has_unlinked(self, connector: str) -> bool:
+        """Whether the space holds any object no MV object is linked to."""
+        ...
+
+    def by_dn(self, connector: str, dn: str) -> CSObject | None: ...
+
+    def ids_by_value(
+        self, connector: str, attribute: str, values: Values, case_sensitive: bool
+    ) -> set[str]:
+        """Ids of the objects whose ``attribute`` holds one of ``values``."""
+        ...
+
+    def objects(self, ids: list[str]) -> list[CSObject]: ...
+
+
+def reverse_join(
+    connector: str, mv: MVObject, state: TargetState, rule: SyncRule, space: TargetSpace
+) -> CSObject | None:
+    """The unlinked object of the target that a provisioning joins instead of creating one:
+    the object at the DN the rules want, else the one object a join group finds."""
+    if not space.has_unlinked(connector):
+        return None  # nothing unlinked in the target: nothing to join to
+    if state.dn:
+        existing = space.by_dn(connector, state.dn)
+        if existing is not None and existing.mv_id is None:
+            return existing
+
+    def candidates(attribute: str, values: Values, case_sensitive: bool) -> set[str]:
+        return space.ids_by_value(connector, attribute, values, case_sensitive)
+
+    for group in rule.join:
+        found = group_candidates(group, mv.attributes, candidates)
+        unlinked = [cs for cs in space.objects(sorted(found)) if cs.mv_id is None]
+        if len(unlinked) == 1:
+            return unlinked[0]
+    return None
 
 
 def attribute_changes(
