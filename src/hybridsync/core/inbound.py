@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from hybridsync.core.compiled import CompiledRules, compiled
@@ -66,8 +66,21 @@ def keeps_mv(in_scope_rules: Sequence[SyncRule], joined_by: str | None) -> bool:
 def decide_link(
     cs: CSObject, in_scope_rules: Sequence[SyncRule], lookup: JoinLookup
 ) -> LinkDecision:
-    """Join, project, keep or disconnect one CS object (spec §2.7)."""
+    """Join, project, keep or disconnect one CS object (spec §2.7).
+
+    ``keeps_mv`` is what the in-scope rules say whatever the action: sync stores it with
+    the object's link state.
+    """
     keeping = keeps_mv(in_scope_rules, cs.joined_by)
+    decision = _decide(cs, in_scope_rules, lookup, keeping)
+    if decision.keeps_mv is keeping:
+        return decision
+    return replace(decision, keeps_mv=keeping)
+
+
+def _decide(
+    cs: CSObject, in_scope_rules: Sequence[SyncRule], lookup: JoinLookup, keeping: bool
+) -> LinkDecision:
     if cs.mv_id is not None:
         return _decide_linked(cs, in_scope_rules, keeping)
     joining = [rule for rule in in_scope_rules if rule.joins]
