@@ -179,6 +179,17 @@ class MetaversePlan:
     mv: MVObject | None
     """The MV object after this step (None: deleted, or not computed after flow errors)."""
     targets: tuple[TargetPlan, ...]
+    scoped: tuple[tuple[CSObject, tuple[SyncRule, ...]], ...] = ()
+    """Each joined source with its in-scope inbound rules."""
+
+    def sources_of(self, attribute: str) -> tuple[CSObject, ...]:
+        """The joined objects whose rules gave ``attribute`` its values: lineage names
+        the rules (several, comma-separated, when values merge), this says from where."""
+        lineage = self.values.lineage.get(attribute) if self.values else None
+        if not lineage:
+            return ()
+        rules = set(lineage.split(", "))
+        return tuple(cs for cs, found in self.scoped if any(r.name in rules for r in found))
 
     @property
     def errors(self) -> list[FlowError]:
@@ -219,26 +230,28 @@ def plan_metaverse(
         planned = tuple(_target(name, None, targets, (), rules, space) for name in rules.targets())
         return MetaversePlan(mv_id, previous, sources, targets, creating, True, None, None, planned)
     compiled = rules.compiled
-    values = metaverse_values(
-        previous,
-        [
-            LinkedSource(
-                cs,
-                in_scope_of(cs),
-                rules.multi_valued(cs.connector),
-                rules.parameters(cs.connector),
-                compiled.inbound(cs.connector),
-            )
-            for cs in sources
-        ],
-        creating=creating,
-    )
+    linked_sources = [
+        LinkedSource(
+            cs,
+            in_scope_of(cs),
+            rules.multi_valued(cs.connector),
+            rules.parameters(cs.connector),
+            compiled.inbound(cs.connector),
+        )
+        for cs in sources
+    ]
+    scoped = tuple((source.cs, source.rules) for source in linked_sources)
+    values = metaverse_values(previous, linked_sources, creating=creating)
     if values.errors:
-        return MetaversePlan(mv_id, previous, sources, targets, creating, False, values, None, ())
+        return MetaversePlan(
+            mv_id, previous, sources, targets, creating, False, values, None, (), scoped
+        )
     object_type = previous.object_type if previous else projected_type(sources, compiled)
     mv = MVObject(mv_id, object_type, values.attributes, values.lineage)
     planned = tuple(_target(name, mv, targets, sources, rules, space) for name in rules.targets())
-    return MetaversePlan(mv_id, previous, sources, targets, creating, False, values, mv, planned)
+    return MetaversePlan(
+        mv_id, previous, sources, targets, creating, False, values, mv, planned, scoped
+    )
 
 
 def projected_type(sources: Sequence[CSObject], compiled: CompiledRuleSet) -> str:

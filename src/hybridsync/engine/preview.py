@@ -118,6 +118,9 @@ def _metaverse(plan: MetaversePlan, result: dict[str, Any]) -> None:
         }
         for name, vals in sorted(shown.items())
     }
+    result["metaverse_sources"] = {
+        name: [f"{cs.connector}: {cs.dn}" for cs in plan.sources_of(name)] for name in sorted(shown)
+    }
     if plan.deleted:
         result["metaverse_deleted"] = True
     if plan.mv is not None or plan.deleted:

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import event as hypothesis_event
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 from tests.unit.engine.writable_directory import WritableDirectory
 
 from hybridsync.connectors.recording import RecordingConfig, RecordingTarget
@@ -158,6 +160,12 @@ def add(directory: WritableDirectory, number: int, user: dict[str, str | None]) 
     return anchor
 
 
+def event(text: str) -> None:
+    """Count what the examples covered (``--hypothesis-show-statistics``)."""
+    if currently_in_test_context():
+        hypothesis_event(text)
+
+
 def shown_values(attributes: Any) -> dict[str, list[Any]]:
     return {name: _show(values) for name, values in attributes.items() if values}
 
@@ -166,6 +174,23 @@ def shown_values(attributes: Any) -> dict[str, list[Any]]:
 @given(scenarios)
 @example(JOINING)
 def test_preview_predicts_what_the_next_sync_does_to_the_object(scenario: Scenario) -> None:
+    predict_then_sync(scenario)
+
+
+def test_preview_names_the_source_of_each_metaverse_value() -> None:
+    shown = predict_then_sync(JOINING)
+    assert shown is not None
+    assert shown["join"]["action"] == "join"
+    assert shown["metaverse_sources"] == {
+        "department": ["ad: CN=u1,OU=Staff,DC=contoso,DC=com"],
+        "displayName": ["ad: CN=u1,OU=Staff,DC=contoso,DC=com"],  # precedence 5 beats 9
+        "mail": ["hr: CN=u100,OU=Staff,DC=contoso,DC=com"],
+    }
+    assert shown["targets"]["cloud"]["action"] == "flow"
+
+
+def predict_then_sync(scenario: Scenario) -> dict[str, Any] | None:
+    """Preview the changed object, sync, compare; the preview (None: not one object alone)."""
     with tempfile.TemporaryDirectory(prefix="hybridsync-property-") as tmp:
         store = open_sqlite(Path(tmp) / "state.db")
         cloud = RecordingTarget(RecordingConfig(name="cloud"))
@@ -188,13 +213,14 @@ def test_preview_predicts_what_the_next_sync_does_to_the_object(scenario: Scenar
             if [cs for cs in store.get_cs_many(store.cs_ids("ad", pending_only=True))
                     if cs.cs_id != before.cs_id]:  # fmt: skip
                 event("skipped: another object is pending")
-                return  # an earlier object is still pending (an error): not one object alone
+                return None  # an earlier object is still pending (an error): not one object alone
             shown = engine.preview("ad", anchor)
             targets_before = _targets(store, before.mv_id)
             engine.run("ad", Profile.DELTA_SYNC)
             after = store.get_cs(before.cs_id)
             assert after is not None
             _compare(store, shown, before, after, targets_before)
+            return shown
         finally:
             store.close()
             cloud.close()
@@ -237,6 +263,10 @@ def _compare(
         assert shown_values(mv.attributes) == expected
         lineage = {name: item["rule"] for name, item in shown["metaverse"].items()}
         assert {name: mv.lineage.get(name) for name in mv.attributes} == lineage
+        for name, rule in lineage.items():  # a value's source: a connector of its rules
+            connectors = {"hr" if r == "hr-in" else "ad" for r in (rule or "").split(", ")}
+            shown_sources = shown["metaverse_sources"][name]
+            assert {source.split(":")[0] for source in shown_sources} <= connectors
     for name, predicted in shown.get("targets", {}).items():
         _compare_target(store, name, predicted, mv.mv_id if mv else None, targets_before)
 
