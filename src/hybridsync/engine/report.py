@@ -30,6 +30,8 @@ class Status:
     STOPPED_FULL_SYNC_REQUIRED = "stopped-full-sync-required"
     STOPPED_FULL_IMPORT_REQUIRED = "stopped-full-import-required"
     STOPPED_CONNECTOR = "stopped-connectivity"
+    STOPPED_UNREACHABLE = "stopped-unreachable"
+    """A server could not be reached at all (name, refused connection, TLS): no retry."""
     STOPPED_STORE = "stopped-store-error"
     """The store failed (its database unreachable, the connection lost): the transaction
     in progress was rolled back, everything committed before is kept."""

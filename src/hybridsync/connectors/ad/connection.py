@@ -25,6 +25,7 @@ from hybridsync.connectors.ad.controls import (
     ShowDeleted,
 )
 from hybridsync.connectors.ad.errors import (
+    FirstContactError,
     NoSuchObjectError,
     ServerTimeoutError,
     ServerUnreachableError,
@@ -88,6 +89,8 @@ class Connection:
         self._password = password
         self._conn: LDAPObject | None = None
         self.server = settings.url
+        self._reached = False
+        """Whether a bind ever succeeded: reconnecting after that is worth retrying."""
 
     # --- connecting --------------------------------------------------------------------
 
@@ -102,12 +105,15 @@ class Connection:
             raise  # a server that does not answer at all has no TLS problem to name
         except ServerUnreachableError as exc:
             problem = diagnose_tls(settings.url, settings.ca_file, settings.timeout_seconds)
-            if problem is None:
-                raise
-            raise TLSFailureError(
-                f"TLS failure (bind as {settings.bind_user} on {self.server}): {problem}"
-            ) from exc
+            if problem is not None:
+                raise TLSFailureError(
+                    f"TLS failure (bind as {settings.bind_user} on {self.server}): {problem}"
+                ) from exc
+            if not self._reached:
+                raise FirstContactError(str(exc)) from exc
+            raise
         self._conn = conn
+        self._reached = True
         return conn
 
     def _bind(self) -> LDAPObject:
