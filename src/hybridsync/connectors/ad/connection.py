@@ -84,9 +84,11 @@ def secured(settings: ADSettings, operation: str, *, always_verify: bool = False
 class Connection:
     """A bound connection that reconnects when the server drops it."""
 
-    def __init__(self, settings: ADSettings, password: SecretStr) -> None:
+    def __init__(self, settings: ADSettings, password: SecretStr | None = None) -> None:
         self._settings = settings
         self._password = password
+        """``None``: read from the configured variable or file when first binding, so that
+        commands that never connect (status, history) need no secret."""
         self._conn: LDAPObject | None = None
         self.server = settings.url
         self._reached = False
@@ -119,10 +121,16 @@ class Connection:
     def _bind(self) -> LDAPObject:
         settings = self._settings
         operation = f"bind as {settings.bind_user}"
+        password = self._bind_password()
         conn = secured(settings, operation)
         with ldap_errors(self.server, operation):
-            conn.simple_bind_s(settings.bind_user, self._password.get_secret_value())
+            conn.simple_bind_s(settings.bind_user, password.get_secret_value())
         return conn
+
+    def _bind_password(self) -> SecretStr:
+        if self._password is None:
+            self._password = self._settings.password()
+        return self._password
 
     def close(self) -> None:
         conn, self._conn = self._conn, None

@@ -48,7 +48,7 @@ class ADConnector:
     def __init__(self, name: str, settings: ADSettings, *, connection: Connection | None = None):
         self._name = name
         self._settings = settings
-        self._conn = connection or Connection(settings, settings.password())
+        self._conn = connection or Connection(settings)
         self._info: DomainInfo | None = None
         self._reader: Reader | None = None
 
