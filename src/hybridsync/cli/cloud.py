@@ -14,7 +14,7 @@ from hybridsync.cli import app, exit_codes
 from hybridsync.cloud import CloudService, ThrottleSettings, create_app
 from hybridsync.cloud.errors import CloudSetupError
 from hybridsync.cloud.local import initialize, settings_for
-from hybridsync.cloud.server import TlsConfig, serve
+from hybridsync.cloud.server import TlsConfig, listening_socket, serve
 from hybridsync.cloud.tenancy import DEFAULT_SYNC_APP_ROLES, NewApplication, Tenant
 from hybridsync.cloud.tls import ensure_local_tls
 
@@ -158,5 +158,6 @@ def serve_command(
         typer.echo(f"clients must trust this CA: {files.ca_certificate}")
     quotas = ThrottleSettings.graph_preset() if throttle else None
     with _service(data_dir, database_url, public_url=public_url, throttle=quotas) as service:
+        sock = listening_socket(host, port)
         typer.echo(f"serving https://{host}:{port}")
-        serve(create_app(service), host, port, TlsConfig(certificate, key))
+        serve(create_app(service), sock, TlsConfig(certificate, key))
