@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
+from typer._click.core import ParameterSource
 
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.init_template import (
+    OPTIONS,
     PLACEHOLDER,
     InitAnswers,
     Placeholder,
@@ -34,6 +36,7 @@ IncludeOuOption = typer.Option(
 
 @app.command("init")
 def init(
+    context: typer.Context,
     config: Path | None = ConfigOption,
     target: str = TargetOption,
     ad_url: str = typer.Option("ldaps://dc1.corp.contoso.com", "--ad-url", help="The DC."),
@@ -71,12 +74,22 @@ def init(
         answers = InitAnswers(
             target, ad_url, bind_user, ad_ca_file, tuple(include_ou), partner_suffix,
             user_type_attribute, cloud_url, tenant, client_id, cloud_ca_file,
+            examples=_not_given(context),
         )  # fmt: skip
         path.write_text(render(answers), encoding="utf-8")
         if not check:
             _written(path, as_json)
             return
     _check(path, as_json)
+
+
+def _not_given(context: typer.Context) -> frozenset[str]:
+    """The options left at their example value (a value given equal to it is meant)."""
+    return frozenset(
+        name
+        for name in OPTIONS
+        if context.get_parameter_source(name) in (None, ParameterSource.DEFAULT)
+    )
 
 
 def _written(path: Path, as_json: bool) -> None:

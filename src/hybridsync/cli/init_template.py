@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from string import Template
 
 PLACEHOLDER = "# placeholder:"
@@ -38,10 +38,8 @@ class InitAnswers:
     client_id: str = "00000000-0000-0000-0000-000000000000"
     cloud_ca_file: str | None = None
 
-    def examples(self) -> set[str]:
-        """The answers still at their example value (not given)."""
-        defaults = {f.name: f.default for f in fields(self)}
-        return {name for name in OPTIONS if getattr(self, name) == defaults[name]}
+    examples: frozenset[str] = frozenset(OPTIONS)
+    """The answers nobody gave: their value is the example (all of them by default)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +188,7 @@ def _value(text: str, example: bool, *options: str) -> str:
 
 def render(answers: InitAnswers) -> str:
     """The configuration text for ``answers``; example values are marked placeholders."""
-    examples = answers.examples()
+    examples = answers.examples
     if answers.user_type_attribute:
         user_type = Template(USER_TYPE_ATTRIBUTE).substitute(
             attribute=_q(answers.user_type_attribute)

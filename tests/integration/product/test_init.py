@@ -135,3 +135,17 @@ def test_init_json_prints_what_it_wrote_and_the_placeholders(tmp_path: Path) -> 
     assert checked.exit_code == exit_codes.CONFIG_ERROR
     problems = json.loads(checked.stdout)["problems"]
     assert {problem["key"] for problem in problems} == keys
+
+
+def test_a_value_given_equal_to_the_example_is_not_a_placeholder(tmp_path: Path) -> None:
+    path = tmp_path / "hybridsync.toml"
+    code, output = invoke(
+        "init", "-c", str(path), "--ad-url", "ldaps://dc1.corp.contoso.com",
+        "--bind-user", "Administrator@corp.contoso.com",
+        "--partner-suffix", "@partners.contoso.com",
+        "--cloud-url", "https://127.0.0.1:8443", "--tenant", "contoso.com",
+        "--client-id", "11111111-2222-3333-4444-555555555555",
+    )  # fmt: skip
+    assert code == 0, output
+    assert "example values" not in output
+    assert "# placeholder:" not in path.read_text("utf-8").split("\n[builtin_rules]")[1]
