@@ -6,8 +6,9 @@ import json
 import re
 from pathlib import Path
 
-from hybridsync.engine.plan import fingerprint
 from tests.integration.product.conftest import invoke
+
+from hybridsync.engine.plan import fingerprint
 
 
 def test_plan_names_objects_by_display_name_and_upn(workspace: Path) -> None:
@@ -33,6 +34,7 @@ def test_names_do_not_change_what_a_plan_signs(workspace: Path) -> None:
     added still applies."""
     c = ("-c", str(workspace))
     code, output = invoke("plan", *c, "--json")
+    assert code == 0, output
     plan = json.loads(output)
     assert plan["summary"] == {"add": 20}
     bare = [
