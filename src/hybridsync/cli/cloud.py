@@ -69,9 +69,14 @@ def _print(document: dict[str, Any], as_json: bool) -> None:
         if isinstance(value, dict):
             typer.echo(f"{key}:")
             for inner, inner_value in value.items():
-                typer.echo(f"  {inner}: {inner_value}")
+                typer.echo(f"  {inner}: {_text(inner_value)}")
         else:
-            typer.echo(f"{key}: {value}")
+            typer.echo(f"{key}: {_text(value)}")
+
+
+def _text(value: Any) -> str:
+    """A list as its items separated by commas (never Python's ``['a', 'b']``)."""
+    return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
 
 
 @cloud_app.command("init")

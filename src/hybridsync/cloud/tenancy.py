@@ -139,7 +139,10 @@ class Tenancy:
         roles = tuple(dict.fromkeys(roles))
         unknown = sorted(set(roles) - KNOWN_APP_ROLES)
         if unknown:
-            raise CloudSetupError(f"unknown application role(s) {unknown}")
+            raise CloudSetupError(
+                f"unknown application role {', '.join(unknown)}; "
+                f"the roles are {', '.join(sorted(KNOWN_APP_ROLES))}"
+            )
         secret = None if certificate_pem else secrets.token_urlsafe(32)
         if certificate_pem:
             x509.load_pem_x509_certificate(certificate_pem.encode())

@@ -14,7 +14,7 @@ from hybridsync.config.rules import RuleSource, load_rules
 from hybridsync.config.store import StoreConfig
 from hybridsync.config.user_type import UserTypeConfig, user_type_rules
 from hybridsync.core.rules import RuleSet
-from hybridsync.errors import ConfigError
+from hybridsync.errors import ConfigError, os_error_reason
 
 
 class BuiltinRules(BaseModel):
@@ -116,7 +116,9 @@ def load_config(path: Path) -> Config:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot read the configuration: {exc}", source=str(path)) from exc
+        raise ConfigError(
+            f"cannot read the configuration: {os_error_reason(exc)}", source=str(path)
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", source=str(path)) from exc
     data.setdefault("base_dir", str(path.resolve().parent))
