@@ -4,6 +4,7 @@
 
     HybridsyncError
     ├── ConfigError                 bad configuration or rule files (exit status 3)
+    ├── NotFoundError               the object, run or application asked for does not exist
     ├── ExpressionError
     │   ├── ExpressionSyntaxError   the text does not compile (line, column, excerpt)
     │   └── ExpressionEvalError     evaluation failed for one object
@@ -15,6 +16,7 @@
     │   ├── TransientConnectorError retry later: the remote side may succeed next time
     │   ├── ObjectRejectedError     this object was refused; record it and go on
     │   └── FatalConnectorError     stop the run: nothing more can succeed
+    │       └── UnreachableError    the server cannot be reached (name, connection, TLS)
     └── StoreError
         ├── ConflictError           another writer changed what we read
         └── MigrationError          the database schema cannot be brought up to date
@@ -47,6 +49,10 @@ class ConfigError(HybridsyncError):
             where = f"{source}:{line}"
         super().__init__(f"{where}: {message}" if where else message)
         self.message = message
+
+
+class NotFoundError(HybridsyncError):
+    """What a command was asked about (an object, a run, an application) does not exist."""
 
 
 class ExpressionError(HybridsyncError):
@@ -135,6 +141,11 @@ class ObjectRejectedError(ConnectorError):
 
 class FatalConnectorError(ConnectorError):
     """Nothing more can succeed in this run (bad credentials, TLS failure, unreachable)."""
+
+
+class UnreachableError(FatalConnectorError):
+    """The server cannot be reached at all: its name does not resolve, it refuses the
+    connection, or its TLS certificate is not trusted. Retrying for minutes would not help."""
 
 
 class StoreError(HybridsyncError):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from hybridsync.cli import app
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, print_json
-from hybridsync.wiring import Built
+from hybridsync.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from hybridsync.wiring import Built
 
 
 @app.command("preview")
@@ -24,11 +27,29 @@ def preview(
     """Preview one object: rules in scope, join, metaverse and target values with lineage."""
     with engine_from(config) as built:
         name = connector or built.engine.context.sources()[0]
-        result = built.engine.preview(name, _dn_of_upn(built, name, key) or key)
+        result = built.engine.preview(name, _dn_of_key(built, name, key))
     if as_json:
         print_json(result)
         return
     _print(result)
+
+
+def _dn_of_key(built: Built, connector: str, key: str) -> str:
+    """The DN or anchor to preview: ``key`` itself, or the DN of the user whose UPN it is.
+
+    Raises:
+        NotFoundError: ``key`` is a UPN no object in the connector space holds.
+    """
+    if not _looks_like_upn(key):
+        return key
+    found = _dn_of_upn(built, connector, key)
+    if found is None:
+        raise NotFoundError(f"connector {connector!r} holds no object with UPN {key!r}")
+    return found
+
+
+def _looks_like_upn(key: str) -> bool:
+    return "@" in key and "=" not in key
 
 
 def _dn_of_upn(built: Built, connector: str, key: str) -> str | None:
@@ -37,8 +58,6 @@ def _dn_of_upn(built: Built, connector: str, key: str) -> str | None:
     The connector space indexes DNs and anchors only, so a UPN is found by a scan: fine
     for one interactive lookup.
     """
-    if "@" not in key or "=" in key:
-        return None
     store, wanted = built.store, key.casefold()
     ids = store.cs_ids(connector)
     for start in range(0, len(ids), 1000):

@@ -32,7 +32,7 @@ import structlog
 import typer
 
 from hybridsync.cli import app, exit_codes
-from hybridsync.cli.phs import start_phs_thread
+from hybridsync.cli.password_hash_sync import start_phs_thread
 from hybridsync.cli.runlock import SyncInProgress, run_lock
 from hybridsync.cli.stopping import stopped_by_signals
 from hybridsync.cli.sync import ConfigOption, config_path, exit_code

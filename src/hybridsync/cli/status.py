@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.runs_text import Row, note_lines, table, terminal_width
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, print_json
-from hybridsync.core.objects import ObjectError
-from hybridsync.engine.imports import attribute_hash
+
+if TYPE_CHECKING:
+    from hybridsync.core.objects import ObjectError
+    from hybridsync.core.runs import RunRecord
 
 SYNC_PROFILES = ("full-sync", "delta-sync")
 CHUNK = 1000
@@ -98,6 +100,8 @@ def _facts(facts: list[tuple[str, str]], indent: str) -> None:
 
 
 def _connector_row(built: Any, name: str, records: list[Any]) -> dict[str, Any]:
+    from hybridsync.engine.imports import attribute_hash
+
     store, context = built.store, built.engine.context
     state = store.connector_state(name)
     imported = state.watermark is not None
@@ -192,8 +196,8 @@ def history(
             and (status_prefix is None or r.status.startswith(status_prefix))
         ]
         if run is not None and not records:
-            typer.echo(f"no run with id {run!r}", err=True)
-            raise typer.Exit(exit_codes.CONFIG_ERROR)
+            typer.echo(f"not found: no run with id {run!r}", err=True)
+            raise typer.Exit(exit_codes.NOT_FOUND)
         show_errors = errors or run is not None or grep is not None
         # --errors and --grep list only the runs that have (matching) object errors.
         only_failing = errors or grep is not None
@@ -247,28 +251,12 @@ def _seconds_between(started: Any, ended: Any) -> float | None:
     return took.total_seconds()
 
 
-def _run_entry(record: Any, errors: list[ObjectError], grep: str | None) -> dict[str, Any]:
+def _run_entry(record: RunRecord, errors: list[ObjectError], grep: str | None) -> dict[str, Any]:
     needle = (grep or "").lower()
     shown = [e for e in errors if needle in str(e).lower()]
-    return {
-        "run_id": record.run_id,
-        "connector": record.connector,
-        "profile": record.profile,
-        "status": record.status,
-        "started": record.started,
-        "ended": record.ended,
-        "counts": dict(record.counts),
-        "message": record.message,
-        "errors": [
-            {
-                "dn": e.dn,
-                "anchor": e.anchor,
-                "rule": e.rule,
-                "attribute": e.attribute,
-                "message": e.message,
-                "kind": e.kind,
-                "text": str(e),
-            }
-            for e in shown
-        ],
-    }
+    from hybridsync.core.runs import run_dict
+
+    entry = run_dict(record, shown)
+    for error, data in zip(shown, entry["errors"], strict=True):
+        data["text"] = str(error)
+    return entry

@@ -7,16 +7,19 @@ import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+from typer._click.globals import get_current_context
 
 from hybridsync.cli import exit_codes
 from hybridsync.cli.runlock import SyncInProgress, run_lock
 from hybridsync.cli.runs_text import Row, note_lines, table, terminal_width
-from hybridsync.engine import CycleReport, RunReport
-from hybridsync.errors import ConfigError, HybridsyncError, StoreError
-from hybridsync.wiring import Built, build_from_file
+from hybridsync.errors import ConfigError, HybridsyncError, NotFoundError, StoreError
+
+if TYPE_CHECKING:  # the engine is imported when a command runs, not for its --help
+    from hybridsync.engine import CycleReport, RunReport
+    from hybridsync.wiring import Built
 
 CONFIG_HELP = "Configuration file (default: $HYBRIDSYNC_CONFIG, else ./hybridsync.toml)."
 ConfigOption = typer.Option(None, "--config", "-c", help=CONFIG_HELP)
@@ -40,11 +43,12 @@ def engine_from(
     ``lock`` (what the command does) holds the store's sync lock for the block: a
     second sync on the same store stops with status 2 instead of overlapping.
     """
+    from hybridsync.wiring import build_from_file
+
     try:
         built = build_from_file(config_path(config), staging_mode=staging)
     except HybridsyncError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+        raise config_failure(exc) from exc
     try:
         with _locked(built, lock):
             yield built
@@ -57,8 +61,39 @@ def engine_from(
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+    except NotFoundError as exc:
+        typer.echo(f"not found: {exc}", err=True)
+        raise typer.Exit(exit_codes.NOT_FOUND) from exc
     finally:
         built.close()
+
+
+def config_failure(exc: HybridsyncError) -> typer.Exit:
+    """Report a configuration that cannot be used: on stderr, and as JSON on stdout when
+    the command was asked for JSON (a script reading stdout must see why it got nothing).
+    Returns the exit to raise."""
+    typer.echo(f"configuration error: {exc}", err=True)
+    if _json_requested():
+        print_json({"error": "configuration", "problems": problem_documents(exc)})
+    return typer.Exit(exit_codes.CONFIG_ERROR)
+
+
+def problem_documents(exc: HybridsyncError) -> list[dict[str, Any]]:
+    from hybridsync.config import ConfigProblems
+
+    if isinstance(exc, ConfigProblems):
+        return [problem.as_dict() for problem in exc.problems]
+    source = getattr(exc, "source", None)
+    line = getattr(exc, "line", None)
+    message = getattr(exc, "message", str(exc))
+    return [{"file": source, "line": line, "column": None, "key": "", "message": message}]
+
+
+def _json_requested() -> bool:
+    # Every command names its --json parameter ``as_json``; typer keeps the running
+    # command's context (and its parsed parameters) in its own copy of click.
+    context = get_current_context(silent=True)
+    return bool(context is not None and context.params.get("as_json"))
 
 
 def _locked(built: Built, purpose: str | None) -> AbstractContextManager[None]:
@@ -68,6 +103,8 @@ def _locked(built: Built, purpose: str | None) -> AbstractContextManager[None]:
 
 
 def exit_code(status: str) -> int:
+    if status == "stopped-unreachable":
+        return exit_codes.UNREACHABLE
     if status.startswith("stopped-"):
         return exit_codes.STOPPED
     if status.startswith("completed-") and status.endswith("errors"):

@@ -6,13 +6,15 @@ per-tenant ``change_seq`` counter orders every write; delta queries read it.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 
 metadata = sa.MetaData()
 
@@ -47,6 +49,15 @@ applications = sa.Table(
     sa.Column("certificate_pem", sa.Text),
     sa.Column("roles", sa.JSON, nullable=False),
     sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+)
+
+# An application registration's token settings, in Graph's shape: ``groupMembershipClaims``
+# and ``optionalClaims`` (the groups claim and its format).
+application_claims = sa.Table(
+    "application_claims",
+    metadata,
+    sa.Column("client_id", sa.ForeignKey("applications.client_id"), primary_key=True),
+    sa.Column("settings", sa.JSON, nullable=False),
 )
 
 signing_keys = sa.Table(
@@ -93,13 +104,46 @@ groups = sa.Table(
     sa.Column("tenant_id", sa.ForeignKey("tenants.id"), nullable=False, index=True),
     sa.Column("data", sa.JSON, nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Index("groups_by_seq", "tenant_id", "seq"),
 )
 
 group_members = sa.Table(
     "group_members",
     metadata,
     sa.Column("group_id", sa.ForeignKey("groups.id"), primary_key=True),
-    sa.Column("member_id", sa.String(36), primary_key=True),
+    sa.Column("member_id", sa.String(36), primary_key=True, index=True),
+)
+
+# Every membership change, stamped with the tenant's change sequence: groups delta reports
+# ``members@delta`` (added and removed) from it.
+membership_log = sa.Table(
+    "membership_log",
+    metadata,
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("group_id", sa.String(36), nullable=False),
+    sa.Column("member_id", sa.String(36), nullable=False),
+    sa.Column("member_type", sa.String(16), nullable=False),
+    sa.Column("added", sa.Boolean, nullable=False),
+    sa.Index("membership_log_by_seq", "tenant_id", "seq"),
+)
+
+# Deleted groups (security groups are not restorable): groups delta reports them as removed.
+removed_groups = sa.Table(
+    "removed_groups",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Index("removed_groups_by_seq", "tenant_id", "seq"),
+)
+
+managers = sa.Table(
+    "managers",
+    metadata,
+    sa.Column("user_id", sa.String(36), primary_key=True),
+    sa.Column("tenant_id", sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("manager_id", sa.String(36), nullable=False, index=True),
 )
 
 invitations = sa.Table(
@@ -133,6 +177,8 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        if url.startswith("sqlite"):
+            _owner_only_database_file(url)
         self.engine: Engine = sa.create_engine(url, connect_args=_connect_args(url))
         if url.startswith("sqlite"):
             sa.event.listen(self.engine, "connect", _enable_wal)
@@ -151,6 +197,23 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _owner_only_database_file(url: str) -> None:
+    """Create the SQLite file readable by its owner only (0600) before SQLite opens it.
+
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's permissions, so they
+    are owner-only too. The file holds password hashes and the encrypted signing keys.
+    A directory created for it is 0700.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    os.chmod(path, 0o600)
 
 
 def _connect_args(url: str) -> dict[str, Any]:

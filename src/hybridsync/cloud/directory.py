@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from hybridsync.cloud import proxies
+from hybridsync.cloud import groups, managers, proxies
 from hybridsync.cloud import user_rules as rules
-from hybridsync.cloud.db import Database, domains, group_members, next_seq, users
+from hybridsync.cloud.db import Database, domains, next_seq, users
 from hybridsync.cloud.errors import GraphError, conflict, not_found
 from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.passwords import hash_password
@@ -164,13 +164,13 @@ class UserDirectory:
         return len(expired)
 
     def _purge_row(self, conn: Connection, tenant_id: str, user_id: str) -> None:
-        conn.execute(sa.delete(group_members).where(group_members.c.member_id == user_id))
+        seq = next_seq(conn, tenant_id)
+        groups.log_removals(conn, tenant_id, user_id, seq)
+        managers.forget(conn, user_id)
         conn.execute(
             sa.update(users)
             .where(users.c.id == user_id)
-            .values(
-                data={"id": user_id}, purged=True, password_hash=None, seq=next_seq(conn, tenant_id)
-            )
+            .values(data={"id": user_id}, purged=True, password_hash=None, seq=seq)
         )
 
     # -- reads ----------------------------------------------------------------------------

@@ -1,110 +1,201 @@
-"""Groups and their direct members (enough for group-based access)."""
+"""Groups and their direct members (users and nested groups) in the store.
+
+Every write advances the tenant's change sequence and stamps the group with it; each
+membership change is also written to ``membership_log`` so that groups delta can report
+``members@delta`` as the changes themselves, never as the whole member list.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hybridsync.cloud.db import Database, group_members, groups, next_seq, users
-from hybridsync.cloud.errors import (
-    ErrorDetail,
-    GraphError,
-    bad_request,
-    invalid_value,
-    invalid_values,
-    not_found,
-    read_only,
-    required_missing,
+from hybridsync.cloud.db import (
+    Database,
+    group_members,
+    groups,
+    membership_log,
+    next_seq,
+    removed_groups,
+    users,
+)
+from hybridsync.cloud.errors import ErrorDetail, bad_request, not_found
+from hybridsync.cloud.group_rules import (
+    GROUP_PROPERTIES,
+    GROUP_WRITABLE,
+    check_group_body,
+    present_group,
 )
 from hybridsync.cloud.keys import utcnow
-from hybridsync.cloud.user_rules import check_mail_nickname
 
-GROUP_WRITABLE: dict[str, type] = {
-    "displayName": str,
-    "description": str,
-    "mailEnabled": bool,
-    "mailNickname": str,
-    "securityEnabled": bool,
-    "groupTypes": list,
-    "visibility": str,
-}
-GROUP_READ_ONLY = frozenset({"id", "createdDateTime", "deletedDateTime", "mail"})
-GROUP_REQUIRED = ("displayName", "mailEnabled", "mailNickname", "securityEnabled")
-GROUP_PROPERTIES = ("id", "createdDateTime", "mail", *GROUP_WRITABLE)
+Check = Callable[[dict[str, Any]], None]
+USER, GROUP = "user", "group"
+ALREADY_MEMBER = (
+    "One or more added object references already exist for the following modified"
+    " properties: 'members'."
+)
+
+__all__ = [
+    "GROUP",
+    "GROUP_PROPERTIES",
+    "GROUP_WRITABLE",
+    "USER",
+    "GroupDirectory",
+    "check_group_body",
+    "present_group",
+]
 
 
-def check_group_body(body: dict[str, Any], *, creating: bool) -> None:
-    for name, value in body.items():
-        if name in GROUP_READ_ONLY:
-            raise read_only(name)
-        expected = GROUP_WRITABLE.get(name)
-        if expected is None:
-            raise bad_request(
-                f"Property '{name}' does not exist as a declared property or extension property."
-            )
-        if value is not None and (
-            not isinstance(value, expected) or (expected is str and isinstance(value, bool))
-        ):
-            raise invalid_values(name)
-    if creating:
-        for name in GROUP_REQUIRED:
-            if body.get(name) is None or body.get(name) == "":
-                raise required_missing(name)
-    if "mailNickname" in body:
-        try:
-            check_mail_nickname(body["mailNickname"])
-        except GraphError:
-            raise invalid_value("mailNickname", "Group") from None
-    display_name = body.get("displayName")
-    if display_name is not None and (len(display_name) > 256 or not display_name.strip()):
-        raise invalid_value("displayName", "Group")
-    if any(not isinstance(kind, str) for kind in body.get("groupTypes") or []):
-        raise invalid_values("groupTypes")
+@dataclass(frozen=True, slots=True)
+class Stamped:
+    """A group as of its last change (``data`` is ``None`` once the group is deleted)."""
+
+    id: str
+    seq: int
+    data: dict[str, Any] | None
+
+
+def _no_check(_group: dict[str, Any]) -> None:
+    return None
+
+
+def _now() -> str:
+    return utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class GroupDirectory:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def create(self, tenant_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    # -- writes ---------------------------------------------------------------------------
+
+    def create(
+        self,
+        tenant_id: str,
+        body: dict[str, Any],
+        *,
+        synced: bool = False,
+        member_ids: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """Insert a validated group and its first members (all or nothing)."""
         group = {
             "id": str(uuid.uuid4()),
-            "createdDateTime": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "createdDateTime": _now(),
             "groupTypes": [],
             "description": None,
             "mail": None,
             "visibility": None,
             **body,
         }
+        if synced:
+            group |= {"onPremisesSyncEnabled": True, "onPremisesLastSyncDateTime": _now()}
         with self._db.write() as conn:
+            seq = next_seq(conn, tenant_id)
             conn.execute(
-                sa.insert(groups).values(
-                    id=group["id"], tenant_id=tenant_id, data=group, seq=next_seq(conn, tenant_id)
-                )
+                sa.insert(groups).values(id=group["id"], tenant_id=tenant_id, data=group, seq=seq)
             )
+            for member_id in dict.fromkeys(member_ids):
+                self._add(conn, tenant_id, group["id"], member_id, seq)
         return group
 
     def get(self, tenant_id: str, group_id: str) -> dict[str, Any]:
         with self._db.read() as conn:
             return self._data(conn, tenant_id, group_id)
 
-    def update(self, tenant_id: str, group_id: str, changes: dict[str, Any]) -> None:
+    def update(
+        self,
+        tenant_id: str,
+        group_id: str,
+        changes: dict[str, Any],
+        *,
+        check: Check = _no_check,
+        synced: bool = False,
+        member_ids: Iterable[str] = (),
+    ) -> None:
+        """Apply ``changes`` and add ``member_ids`` after ``check(existing)`` accepted them."""
         with self._db.write() as conn:
-            group = self._data(conn, tenant_id, group_id) | changes
-            conn.execute(
-                sa.update(groups)
-                .where(groups.c.id == group_id)
-                .values(data=group, seq=next_seq(conn, tenant_id))
-            )
+            existing = self._data(conn, tenant_id, group_id)
+            check(existing)
+            seq = next_seq(conn, tenant_id)
+            group = existing | changes
+            if synced:
+                group |= {"onPremisesSyncEnabled": True, "onPremisesLastSyncDateTime": _now()}
+            conn.execute(sa.update(groups).where(groups.c.id == group_id).values(data=group))
+            self._stamp(conn, group_id, seq)
+            for member_id in dict.fromkeys(member_ids):
+                self._add(conn, tenant_id, group_id, member_id, seq)
 
-    def delete(self, tenant_id: str, group_id: str) -> None:
+    def delete(self, tenant_id: str, group_id: str, *, check: Check = _no_check) -> None:
+        """Delete a group; it leaves every group it was a member of (both changes logged)."""
         with self._db.write() as conn:
-            self._data(conn, tenant_id, group_id)
+            check(self._data(conn, tenant_id, group_id))
+            seq = next_seq(conn, tenant_id)
+            parents = conn.execute(
+                sa.select(group_members.c.group_id).where(group_members.c.member_id == group_id)
+            ).scalars()
+            for parent in list(parents):
+                self._remove(conn, tenant_id, parent, group_id, seq)
             conn.execute(sa.delete(group_members).where(group_members.c.group_id == group_id))
             conn.execute(sa.delete(groups).where(groups.c.id == group_id))
+            conn.execute(
+                sa.insert(removed_groups).values(id=group_id, tenant_id=tenant_id, seq=seq)
+            )
+
+    def add_member(
+        self, tenant_id: str, group_id: str, member_id: str, *, check: Check = _no_check
+    ) -> None:
+        with self._db.write() as conn:
+            check(self._data(conn, tenant_id, group_id))
+            seq = next_seq(conn, tenant_id)
+            self._add(conn, tenant_id, group_id, member_id, seq)
+            self._stamp(conn, group_id, seq)
+
+    def remove_member(
+        self, tenant_id: str, group_id: str, member_id: str, *, check: Check = _no_check
+    ) -> None:
+        with self._db.write() as conn:
+            check(self._data(conn, tenant_id, group_id))
+            if not _is_member(conn, group_id, member_id):
+                raise not_found(member_id)
+            seq = next_seq(conn, tenant_id)
+            self._remove(conn, tenant_id, group_id, member_id, seq)
+            self._stamp(conn, group_id, seq)
+
+    def _add(
+        self, conn: Connection, tenant_id: str, group_id: str, member_id: str, seq: int
+    ) -> None:
+        if member_id == group_id:
+            raise bad_request("A group cannot be a member of itself.")
+        kind = member_kind(conn, tenant_id, member_id)
+        if _is_member(conn, group_id, member_id):
+            raise bad_request(
+                ALREADY_MEMBER, ErrorDetail("ObjectConflict", ALREADY_MEMBER, "members")
+            )
+        conn.execute(sa.insert(group_members).values(group_id=group_id, member_id=member_id))
+        _log(conn, tenant_id, seq, group_id, member_id, kind, added=True)
+
+    def _remove(
+        self, conn: Connection, tenant_id: str, group_id: str, member_id: str, seq: int
+    ) -> None:
+        kind = GROUP if _group_exists(conn, tenant_id, member_id) else USER
+        conn.execute(
+            sa.delete(group_members).where(
+                group_members.c.group_id == group_id, group_members.c.member_id == member_id
+            )
+        )
+        _log(conn, tenant_id, seq, group_id, member_id, kind, added=False)
+        self._stamp(conn, group_id, seq)
+
+    @staticmethod
+    def _stamp(conn: Connection, group_id: str, seq: int) -> None:
+        conn.execute(sa.update(groups).where(groups.c.id == group_id).values(seq=seq))
+
+    # -- reads ----------------------------------------------------------------------------
 
     def all_groups(self, tenant_id: str) -> list[dict[str, Any]]:
         with self._db.read() as conn:
@@ -115,51 +206,23 @@ class GroupDirectory:
             ).scalars()
             return [dict(data) for data in rows]
 
-    def add_member(self, tenant_id: str, group_id: str, member_id: str) -> None:
-        with self._db.write() as conn:
-            self._data(conn, tenant_id, group_id)
-            if not _live_user(conn, tenant_id, member_id):
-                raise not_found(member_id)
-            if self._is_member(conn, group_id, member_id):
-                message = (
-                    "One or more added object references already exist for the following"
-                    " modified properties: 'members'."
-                )
-                raise bad_request(message, ErrorDetail("ObjectConflict", message, "members"))
-            conn.execute(sa.insert(group_members).values(group_id=group_id, member_id=member_id))
+    def changes(
+        self, tenant_id: str, *, since: int, upto: int, after: int, limit: int
+    ) -> list[Stamped]:
+        """Groups stamped, and groups deleted, in (max(since, after), upto], in stamp order.
 
-    def remove_member(self, tenant_id: str, group_id: str, member_id: str) -> None:
-        with self._db.write() as conn:
-            self._data(conn, tenant_id, group_id)
-            if not self._is_member(conn, group_id, member_id):
-                raise not_found(member_id)
-            conn.execute(
-                sa.delete(group_members).where(
-                    group_members.c.group_id == group_id, group_members.c.member_id == member_id
-                )
-            )
-
-    def members(self, tenant_id: str, group_id: str) -> list[dict[str, Any]]:
-        """Live user members (soft-deleted users keep their membership but are hidden)."""
+        About ``limit`` of them: one write may stamp several groups with one sequence
+        number, and a page never splits those (the next page starts after that number).
+        """
+        low = max(since, after)
         with self._db.read() as conn:
-            self._data(conn, tenant_id, group_id)
-            rows = conn.execute(
-                sa.select(users.c.data)
-                .join(group_members, group_members.c.member_id == users.c.id)
-                .where(group_members.c.group_id == group_id, users.c.deleted.is_(None))
-                .order_by(users.c.id)
-            ).scalars()
-            return [dict(data) for data in rows]
-
-    def member_of(self, tenant_id: str, user_id: str) -> list[dict[str, Any]]:
-        with self._db.read() as conn:
-            rows = conn.execute(
-                sa.select(groups.c.data)
-                .join(group_members, group_members.c.group_id == groups.c.id)
-                .where(groups.c.tenant_id == tenant_id, group_members.c.member_id == user_id)
-                .order_by(groups.c.id)
-            ).scalars()
-            return [dict(data) for data in rows]
+            found = _stamped(conn, tenant_id, low, upto, limit)[:limit]
+            if len(found) == limit:
+                last = found[-1].seq
+                found = [s for s in found if s.seq < last] + _stamped(
+                    conn, tenant_id, last - 1, last, None
+                )
+        return found
 
     def _data(self, conn: Connection, tenant_id: str, group_id: str) -> dict[str, Any]:
         data = conn.execute(
@@ -169,23 +232,95 @@ class GroupDirectory:
             raise not_found(group_id)
         return dict(data)
 
-    def _is_member(self, conn: Connection, group_id: str, member_id: str) -> bool:
-        return (
-            conn.execute(
-                sa.select(group_members.c.member_id).where(
-                    group_members.c.group_id == group_id, group_members.c.member_id == member_id
-                )
-            ).first()
-            is not None
+
+def _stamped(
+    conn: Connection, tenant_id: str, low: int, high: int, limit: int | None
+) -> list[Stamped]:
+    live = conn.execute(
+        sa.select(groups.c.id, groups.c.data, groups.c.seq)
+        .where(groups.c.tenant_id == tenant_id, groups.c.seq > low, groups.c.seq <= high)
+        .order_by(groups.c.seq)
+        .limit(limit)
+    ).all()
+    gone = conn.execute(
+        sa.select(removed_groups.c.id, removed_groups.c.seq)
+        .where(
+            removed_groups.c.tenant_id == tenant_id,
+            removed_groups.c.seq > low,
+            removed_groups.c.seq <= high,
         )
+        .order_by(removed_groups.c.seq)
+        .limit(limit)
+    ).all()
+    stamped = [Stamped(r.id, r.seq, dict(r.data)) for r in live]
+    stamped += [Stamped(r.id, r.seq, None) for r in gone]
+    return sorted(stamped, key=lambda s: s.seq)
+
+
+def member_kind(conn: Connection, tenant_id: str, object_id: str) -> str:
+    """``user`` or ``group`` for a live object of the tenant; 404 otherwise."""
+    if _live_user(conn, tenant_id, object_id):
+        return USER
+    if _group_exists(conn, tenant_id, object_id):
+        return GROUP
+    raise not_found(object_id)
+
+
+def _log(
+    conn: Connection,
+    tenant_id: str,
+    seq: int,
+    group_id: str,
+    member_id: str,
+    kind: str,
+    *,
+    added: bool,
+) -> None:
+    conn.execute(
+        sa.insert(membership_log).values(
+            tenant_id=tenant_id,
+            seq=seq,
+            group_id=group_id,
+            member_id=member_id,
+            member_type=kind,
+            added=added,
+        )
+    )
+
+
+def log_removals(conn: Connection, tenant_id: str, member_id: str, seq: int) -> None:
+    """``member_id`` is gone for good: it leaves every group, and each group hears of it."""
+    parents = list(
+        conn.execute(
+            sa.select(group_members.c.group_id).where(group_members.c.member_id == member_id)
+        ).scalars()
+    )
+    for parent in parents:
+        _log(conn, tenant_id, seq, parent, member_id, USER, added=False)
+        conn.execute(sa.update(groups).where(groups.c.id == parent).values(seq=seq))
+    conn.execute(sa.delete(group_members).where(group_members.c.member_id == member_id))
+
+
+def _is_member(conn: Connection, group_id: str, member_id: str) -> bool:
+    found = conn.execute(
+        sa.select(group_members.c.member_id).where(
+            group_members.c.group_id == group_id, group_members.c.member_id == member_id
+        )
+    ).first()
+    return found is not None
+
+
+def _group_exists(conn: Connection, tenant_id: str, group_id: str) -> bool:
+    found = conn.execute(
+        sa.select(groups.c.id).where(groups.c.tenant_id == tenant_id, groups.c.id == group_id)
+    ).first()
+    return found is not None
 
 
 def _live_user(conn: Connection, tenant_id: str, user_id: str) -> bool:
-    return (
-        conn.execute(
-            sa.select(users.c.id).where(
-                users.c.tenant_id == tenant_id, users.c.id == user_id, users.c.deleted.is_(None)
-            )
-        ).first()
-        is not None
-    )
+    found = conn.execute(
+        sa.select(users.c.id).where(
+            users.c.tenant_id == tenant_id, users.c.id == user_id, users.c.deleted.is_(None)
+        )
+    ).first()
+    return found is not None

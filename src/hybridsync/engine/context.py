@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hybridsync.core.limits import NAME_CHARS
 from hybridsync.core.ports import Connector
 from hybridsync.core.rules import Direction, RuleSet, SyncRule
 from hybridsync.core.schema import PERSON
 from hybridsync.core.storage import Store
+from hybridsync.core.storage_limits import NAME_CHARS
 from hybridsync.engine.control import RunControl
 from hybridsync.engine.settings import EngineSettings
 from hybridsync.errors import ConfigError

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from hybridsync.core.confirm import apply_import
-from hybridsync.core.limits import storable_problem
 from hybridsync.core.objects import CSObject, ObjectError, PendingImport
 from hybridsync.core.ports import (
     ImportedObject,
@@ -25,6 +24,8 @@ from hybridsync.core.ports import (
     SupportsFullImport,
     UnreadableRecord,
 )
+from hybridsync.core.runs import ErrorKind
+from hybridsync.core.storage_limits import storable_problem
 from hybridsync.core.values import Values
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint
@@ -224,7 +225,7 @@ def _storable(
         dn = imported.dn if attribute != "dn" else f"{imported.dn[:200]}..."
         anchor = imported.anchor if attribute != "anchor" else None
         message = f"cannot be stored, the stored object is kept: {reason}"
-        errors.append(ObjectError(name, dn, message, anchor, None, attribute, "import"))
+        errors.append(ObjectError(name, dn, message, anchor, None, attribute, ErrorKind.IMPORT))
         refused.add(imported.anchor)
     if not errors:
         return objects
@@ -253,7 +254,7 @@ def _report_unreadable(
         unknown = unknown or (not record.anchor and not record.dn)
         where = f"{record.dn} ({record.where})" if record.dn else record.where
         message = f"unreadable record, the stored object is kept: {record.message}"
-        errors.append(ObjectError(name, where, message, anchor, kind="import"))
+        errors.append(ObjectError(name, where, message, anchor, kind=ErrorKind.IMPORT))
     if errors:
         with context.store.transaction():
             context.store.record_errors(report.run_id, errors)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hybridsync.core.limits import storable_problem
 from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingExport
 from hybridsync.core.outbound import (
     TargetAction,
@@ -15,6 +14,8 @@ from hybridsync.core.outbound import (
 )
 from hybridsync.core.ports import ExportKind
 from hybridsync.core.rules import SyncRule
+from hybridsync.core.runs import ErrorKind
+from hybridsync.core.storage_limits import storable_problem
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.ids import new_id
 from hybridsync.engine.report import RunReport
@@ -77,7 +78,9 @@ class OutboundWriter:
     def _record(self, name: str, dn: str, state: TargetState) -> None:
         for error in state.errors:
             self.errors.append(
-                ObjectError(name, dn, error.message, None, error.rule, error.attribute, "outbound")
+                ObjectError(
+                    name, dn, error.message, None, error.rule, error.attribute, ErrorKind.OUTBOUND
+                )
             )
 
     def _apply(
@@ -115,7 +118,7 @@ class OutboundWriter:
             shown = dn if attribute != "dn" else f"{dn[:200]}..."
             message = f"cannot be provisioned: {reason}"
             self.errors.append(
-                ObjectError(name, shown, message, None, rule.name, attribute, "outbound")
+                ObjectError(name, shown, message, None, rule.name, attribute, ErrorKind.OUTBOUND)
             )
             return
         attributes = {k: v for k, v in state.attributes.items() if v}

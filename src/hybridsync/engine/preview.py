@@ -26,14 +26,14 @@ from hybridsync.engine.context import EngineContext
 from hybridsync.engine.membership import GroupMembership
 from hybridsync.engine.outbound import with_pending
 from hybridsync.engine.sync import StoreJoinLookup
-from hybridsync.errors import ConfigError
+from hybridsync.errors import NotFoundError
 
 
 def find_object(context: EngineContext, connector: str, key: str) -> CSObject:
     store = context.store
     found = store.cs_by_dn(connector, key) or store.cs_by_anchor(connector, key)
     if found is None:
-        raise ConfigError(f"connector {connector!r} holds no object with DN or anchor {key!r}")
+        raise NotFoundError(f"connector {connector!r} holds no object with DN or anchor {key!r}")
     return found
 
 

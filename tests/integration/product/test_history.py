@@ -8,6 +8,8 @@ from pathlib import Path
 
 from tests.integration.product.conftest import invoke
 
+from hybridsync.cli import exit_codes
+
 
 def runs(*args: str) -> list[dict[str, object]]:
     code, output = invoke("history", *args, "--json")
@@ -40,7 +42,7 @@ def test_filters_by_connector_status_run_and_error_text(workspace: Path) -> None
     assert len(runs(*c, "--grep", "moran", "--limit", "100")) == 2
     assert runs(*c, "--grep", "nobody at all") == []
     code, output = invoke("history", "deadbeef", *c)
-    assert code == 3
+    assert code == exit_codes.NOT_FOUND
     assert "no run with id" in output
     code, output = invoke("history", *c, "--errors", "--limit", "3")
     assert "UserPrincipalName is not present" in output

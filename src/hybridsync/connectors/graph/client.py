@@ -27,8 +27,7 @@ from hybridsync.connectors.graph.errors import (
     transport_errors,
 )
 from hybridsync.errors import FatalConnectorError, TransientConnectorError
-
-JsonObject = dict[str, Any]
+from hybridsync.json_types import JsonObject
 
 
 @dataclass(frozen=True, slots=True)

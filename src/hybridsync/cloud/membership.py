@@ -1,0 +1,210 @@
+"""Reading memberships: direct and transitive, in both directions.
+
+Nested groups make membership a graph, possibly with cycles (two groups may hold each other):
+every walk keeps the set of objects already seen, so it ends. Soft-deleted users keep their
+memberships (a restore brings them back) but are never listed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from hybridsync.cloud.db import Database, group_members, groups, membership_log, users
+from hybridsync.cloud.errors import not_found
+from hybridsync.cloud.groups import GROUP, USER
+
+_CHUNK = 500  # ids per IN (...) clause: well under every database's parameter limit
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryObject:
+    """A user or a group as stored, with its kind (``user`` or ``group``)."""
+
+    kind: str
+    data: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.data["id"])
+
+
+@dataclass(frozen=True, slots=True)
+class MemberChange:
+    group_id: str
+    member_id: str
+    member_type: str
+    added: bool
+
+
+class Memberships:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def object(self, tenant_id: str, object_id: str) -> DirectoryObject:
+        """The live user or group ``object_id`` (404 otherwise)."""
+        with self._db.read() as conn:
+            found = _groups_by_id(conn, tenant_id, [object_id]) or _users_by_id(
+                conn, tenant_id, [object_id]
+            )
+        if not found:
+            raise not_found(object_id)
+        return found[0]
+
+    def members(self, tenant_id: str, group_id: str) -> list[DirectoryObject]:
+        with self._db.read() as conn:
+            return _objects(conn, tenant_id, _children(conn, [group_id]))
+
+    def transitive_members(self, tenant_id: str, group_id: str) -> list[DirectoryObject]:
+        with self._db.read() as conn:
+            return _objects(conn, tenant_id, _walk(conn, group_id, _children))
+
+    def member_of(self, tenant_id: str, object_id: str) -> list[DirectoryObject]:
+        with self._db.read() as conn:
+            return _objects(conn, tenant_id, _parents(conn, [object_id]))
+
+    def transitive_member_of(self, tenant_id: str, object_id: str) -> list[DirectoryObject]:
+        with self._db.read() as conn:
+            return _objects(conn, tenant_id, _walk(conn, object_id, _parents))
+
+    def direct_members_of(
+        self, tenant_id: str, group_ids: list[str]
+    ) -> dict[str, list[tuple[str, str]]]:
+        """Each group's direct members as (id, kind), live ones only (for delta pages)."""
+        answer: dict[str, list[tuple[str, str]]] = {group_id: [] for group_id in group_ids}
+        with self._db.read() as conn:
+            for chunk in _chunks(group_ids):
+                rows = conn.execute(
+                    sa.select(group_members.c.group_id, group_members.c.member_id)
+                    .where(group_members.c.group_id.in_(chunk))
+                    .order_by(group_members.c.member_id)
+                ).all()
+                kinds = _kinds(conn, tenant_id, {row.member_id for row in rows})
+                for row in rows:
+                    if row.member_id in kinds:
+                        answer[row.group_id].append((row.member_id, kinds[row.member_id]))
+        return answer
+
+    def changes(
+        self, tenant_id: str, group_ids: list[str], *, since: int, upto: int
+    ) -> list[MemberChange]:
+        """Membership changes of ``group_ids`` stamped in (since, upto], oldest first."""
+        found: list[MemberChange] = []
+        with self._db.read() as conn:
+            for chunk in _chunks(group_ids):
+                rows = conn.execute(
+                    sa.select(membership_log)
+                    .where(
+                        membership_log.c.tenant_id == tenant_id,
+                        membership_log.c.group_id.in_(chunk),
+                        membership_log.c.seq > since,
+                        membership_log.c.seq <= upto,
+                    )
+                    .order_by(membership_log.c.seq)
+                ).all()
+                found += [
+                    MemberChange(r.group_id, r.member_id, r.member_type, r.added) for r in rows
+                ]
+        return found
+
+
+def _walk(conn: Connection, start: str, step: Any) -> set[str]:
+    seen: set[str] = set()
+    frontier = [start]
+    while frontier:
+        frontier = [found for found in step(conn, frontier) if found not in seen and found != start]
+        seen.update(frontier)
+    return seen
+
+
+def _children(conn: Connection, group_ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(group_ids):
+        found.update(
+            conn.execute(
+                sa.select(group_members.c.member_id).where(group_members.c.group_id.in_(chunk))
+            ).scalars()
+        )
+    return found
+
+
+def _parents(conn: Connection, member_ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(member_ids):
+        found.update(
+            conn.execute(
+                sa.select(group_members.c.group_id).where(group_members.c.member_id.in_(chunk))
+            ).scalars()
+        )
+    return found
+
+
+def _kinds(conn: Connection, tenant_id: str, ids: Iterable[str]) -> dict[str, str]:
+    """The kind of each live user or group among ``ids`` (ids only: no JSON decoded)."""
+    found: dict[str, str] = {}
+    for chunk in _chunks(ids):
+        found |= dict.fromkeys(
+            conn.execute(
+                sa.select(users.c.id).where(
+                    users.c.tenant_id == tenant_id,
+                    users.c.id.in_(chunk),
+                    users.c.deleted.is_(None),
+                    users.c.purged.is_(False),
+                )
+            ).scalars(),
+            USER,
+        )
+        found |= dict.fromkeys(
+            conn.execute(
+                sa.select(groups.c.id).where(
+                    groups.c.tenant_id == tenant_id, groups.c.id.in_(chunk)
+                )
+            ).scalars(),
+            GROUP,
+        )
+    return found
+
+
+def _objects(conn: Connection, tenant_id: str, ids: Iterable[str]) -> list[DirectoryObject]:
+    """The live users and groups among ``ids``: users first, each kind in id order."""
+    wanted = sorted(set(ids))
+    return _users_by_id(conn, tenant_id, wanted) + _groups_by_id(conn, tenant_id, wanted)
+
+
+def _users_by_id(conn: Connection, tenant_id: str, ids: list[str]) -> list[DirectoryObject]:
+    found: list[DirectoryObject] = []
+    for chunk in _chunks(ids):
+        rows = conn.execute(
+            sa.select(users.c.data)
+            .where(
+                users.c.tenant_id == tenant_id,
+                users.c.id.in_(chunk),
+                users.c.deleted.is_(None),
+                users.c.purged.is_(False),
+            )
+            .order_by(users.c.id)
+        ).scalars()
+        found += [DirectoryObject(USER, dict(data)) for data in rows]
+    return found
+
+
+def _groups_by_id(conn: Connection, tenant_id: str, ids: list[str]) -> list[DirectoryObject]:
+    found: list[DirectoryObject] = []
+    for chunk in _chunks(ids):
+        rows = conn.execute(
+            sa.select(groups.c.data)
+            .where(groups.c.tenant_id == tenant_id, groups.c.id.in_(chunk))
+            .order_by(groups.c.id)
+        ).scalars()
+        found += [DirectoryObject(GROUP, dict(data)) for data in rows]
+    return found
+
+
+def _chunks(ids: Iterable[str]) -> Iterator[list[str]]:
+    items = list(ids)
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
