@@ -158,3 +158,19 @@ class ConflictError(StoreError):
 
 class MigrationError(StoreError):
     """The store's schema cannot be migrated to the version this code needs."""
+
+
+def os_error_reason(exc: OSError) -> str:
+    """Why a file could not be used, in words (``no such file or directory``): never
+    Python's ``[Errno 2] No such file or directory: 'x'`` (the caller names the file)."""
+    reason = exc.strerror or exc.__class__.__name__
+    return reason[:1].lower() + reason[1:]
+
+
+def error_text(exc: BaseException) -> str:
+    """An exception as a message for a person: an OSError names its file and the reason
+    in words; any other exception is its own message."""
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return where + os_error_reason(exc)
+    return str(exc)

@@ -79,11 +79,16 @@ def _print(document: dict[str, Any], as_json: bool) -> None:
         if isinstance(value, dict):
             typer.echo(f"{key}:")
             for inner, inner_value in value.items():
-                typer.echo(f"  {inner}: {inner_value}")
-        elif isinstance(value, list):
-            typer.echo(f"{key}: {', '.join(map(str, value)) or '(none)'}")
+                typer.echo(f"  {inner}: {_text(inner_value)}")
         else:
-            typer.echo(f"{key}: {value}")
+            typer.echo(f"{key}: {_text(value)}")
+
+
+def _text(value: Any) -> str:
+    """A list as its items separated by commas (never Python's ``['a', 'b']``)."""
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "(none)"
+    return str(value)
 
 
 @cloud_app.command("init")
@@ -163,7 +168,7 @@ def add_app(
     ] = None,
     delegated: Annotated[
         list[str] | None,
-        typer.Option("--delegated", help="A delegated permission it asks for, such as User.Read."),
+        typer.Option("--delegated", help="A delegated permission it asks for, e.g. User.Read."),
     ] = None,
     certificate: Annotated[
         Path | None, typer.Option("--certificate", help="PEM certificate instead of a secret.")

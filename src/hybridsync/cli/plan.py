@@ -18,6 +18,7 @@ from hybridsync.cli.sync import (
     print_json,
 )
 from hybridsync.cli.values import object_label, values_text
+from hybridsync.errors import os_error_reason
 
 OutOption = typer.Option(None, "--out", "-o", help="Save the plan (JSON) for apply.")
 PlanArgument = typer.Argument(..., help="A plan saved with: hybridsync plan --out FILE")
@@ -60,8 +61,11 @@ def apply(
     """Export exactly a saved plan; refuse it if the pending changes differ now."""
     try:
         saved = json.loads(plan_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        typer.echo(f"cannot read the plan {plan_file}: {exc}", err=True)
+    except OSError as exc:
+        typer.echo(f"cannot read the plan {plan_file}: {os_error_reason(exc)}", err=True)
+        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+    except ValueError as exc:
+        typer.echo(f"{plan_file} is not a plan saved with hybridsync plan --out: {exc}", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     with engine_from(config, lock="apply") as built:
         cycle = built.engine.apply(saved, allow_deletes=allow_deletes)

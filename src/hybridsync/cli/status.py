@@ -239,6 +239,7 @@ def _history_row(entry: dict[str, Any]) -> Row:
         entry["status"],
         _seconds_between(entry["started"], entry["ended"]),
         entry["counts"],
+        len(entry["errors"]),  # listed with --errors, a run id or --grep
         lead=(entry["run_id"][:8], started),
     )
 

@@ -146,7 +146,10 @@ class Tenancy:
         roles = tuple(dict.fromkeys(roles))
         unknown = sorted(set(roles) - KNOWN_APP_ROLES)
         if unknown:
-            raise CloudSetupError(f"unknown application role(s) {unknown}")
+            raise CloudSetupError(
+                f"unknown application role {', '.join(unknown)}; "
+                f"the roles are {', '.join(sorted(KNOWN_APP_ROLES))}"
+            )
         if public_client and (roles or certificate_pem):
             raise CloudSetupError(
                 "a public client has no credential, so no application permission (--role)"
