@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from hybridsync.cloud.db import Database, group_members, groups, membership_log, users
 from hybridsync.cloud.errors import not_found
-from hybridsync.cloud.groups import GROUP, USER
+from hybridsync.cloud.groups import GROUP, USER, kinds_of
 
 _CHUNK = 500  # ids per IN (...) clause: well under every database's parameter limit
 
@@ -83,7 +83,7 @@ class Memberships:
                     .where(group_members.c.group_id.in_(chunk))
                     .order_by(group_members.c.member_id)
                 ).all()
-                kinds = _kinds(conn, tenant_id, {row.member_id for row in rows})
+                kinds = kinds_of(conn, tenant_id, {row.member_id for row in rows})
                 for row in rows:
                     if row.member_id in kinds:
                         answer[row.group_id].append((row.member_id, kinds[row.member_id]))
@@ -139,32 +139,6 @@ def _parents(conn: Connection, member_ids: list[str]) -> set[str]:
             conn.execute(
                 sa.select(group_members.c.group_id).where(group_members.c.member_id.in_(chunk))
             ).scalars()
-        )
-    return found
-
-
-def _kinds(conn: Connection, tenant_id: str, ids: Iterable[str]) -> dict[str, str]:
-    """The kind of each live user or group among ``ids`` (ids only: no JSON decoded)."""
-    found: dict[str, str] = {}
-    for chunk in _chunks(ids):
-        found |= dict.fromkeys(
-            conn.execute(
-                sa.select(users.c.id).where(
-                    users.c.tenant_id == tenant_id,
-                    users.c.id.in_(chunk),
-                    users.c.deleted.is_(None),
-                    users.c.purged.is_(False),
-                )
-            ).scalars(),
-            USER,
-        )
-        found |= dict.fromkeys(
-            conn.execute(
-                sa.select(groups.c.id).where(
-                    groups.c.tenant_id == tenant_id, groups.c.id.in_(chunk)
-                )
-            ).scalars(),
-            GROUP,
         )
     return found
 
