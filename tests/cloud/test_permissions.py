@@ -559,3 +559,14 @@ def test_the_sign_in_page_accepts_only_registered_redirect_uris(
             refused = page(uri)
             assert refused.status_code == 400, uri
             assert "AADSTS50011" in refused.text
+
+
+def test_every_action_has_permissions_and_role_definition_actions() -> None:
+    """A new action must be granted by some permission and shown in role definitions,
+    or reading roleDefinitions fails for the roles that hold it."""
+    from hybridsync.cloud.actions import Action
+    from hybridsync.cloud.api.roles import _RESOURCE_ACTIONS
+    from hybridsync.cloud.authz import GRANTING_PERMISSIONS
+
+    assert set(GRANTING_PERMISSIONS) == set(Action)
+    assert set(_RESOURCE_ACTIONS) == set(Action)

@@ -21,6 +21,7 @@ from hybridsync.cloud.authz import (
     GUEST_RESTRICTED,
     LIMITED_USER_PROPERTIES,
     Action,
+    Target,
     UserView,
     guest_level,
     user_view,
@@ -46,7 +47,8 @@ def me(ctx: Context) -> str:
 
 def user_groups_view(ctx: Context, user_id: str) -> GroupView:
     """How much of a user's groups the caller sees (403 when nothing)."""
-    ctx.authorize(Action.USER_READ)
+    # About the target user: a token with only User.Read still reads its own memberships.
+    ctx.authorize(Action.USER_READ, Target(user_id))
     principal = ctx.principal
     if principal.is_app or not principal.is_guest:
         return GroupView.FULL
@@ -65,7 +67,7 @@ def authorize_group_relations(ctx: Context) -> None:
 
 def authorize_managers(ctx: Context, user_id: str) -> None:
     """Managers and direct reports: users' relationships, not for restricted guests."""
-    ctx.authorize(Action.USER_READ)
+    ctx.authorize(Action.USER_READ, Target(user_id))
     principal = ctx.principal
     if principal.is_guest and guest_level(ctx.policy()) == GUEST_RESTRICTED:
         raise access_denied()
