@@ -16,7 +16,7 @@ from hybridsync.cloud import CloudService, ThrottleSettings, create_app
 from hybridsync.cloud.errors import CloudSetupError
 from hybridsync.cloud.local import initialize, settings_for
 from hybridsync.cloud.roles_admin import add_client, create_global_admin
-from hybridsync.cloud.server import TlsConfig, serve
+from hybridsync.cloud.server import TlsConfig, listening_socket, serve
 from hybridsync.cloud.tenancy import DEFAULT_SYNC_APP_ROLES, NewApplication, Tenant
 from hybridsync.cloud.tls import ensure_local_tls
 
@@ -225,8 +225,9 @@ def serve_command(
         typer.echo(f"clients must trust this CA: {files.ca_certificate}")
     quotas = ThrottleSettings.graph_preset() if throttle else None
     with _service(data_dir, database_url, public_url=public_url, throttle=quotas) as service:
+        sock = listening_socket(host, port)
         typer.echo(f"serving https://{host}:{port}")
-        serve(create_app(service), host, port, TlsConfig(certificate, key))
+        serve(create_app(service), sock, TlsConfig(certificate, key))
 
 
 # The role, consent and groups-claim commands live in their own modules and register

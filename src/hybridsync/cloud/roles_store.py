@@ -54,22 +54,20 @@ class RoleAssignments:
         found = RoleAssignment(
             str(uuid.uuid4()), tenant_id, principal_id, role_definition_id, TENANT_SCOPE, utcnow()
         )
-        with self._db.write() as conn:
-            if conn.execute(_select(tenant_id, principal_id, role_definition_id)).first():
-                raise GraphError(
-                    409,
-                    "Request_BadRequest",
-                    f"A conflicting object with one or more of the specified property values"
-                    f" is present in the directory: principal '{principal_id}' already holds"
-                    f" role '{role_definition_id}'.",
-                )
-            conn.execute(
-                sa.insert(role_assignments).values(
-                    id=found.id, tenant_id=tenant_id, principal_id=principal_id,
-                    role_definition_id=role_definition_id, directory_scope_id=TENANT_SCOPE,
-                    created=found.created,
-                )
-            )  # fmt: skip
+        try:
+            with self._db.write() as conn:
+                if conn.execute(_select(tenant_id, principal_id, role_definition_id)).first():
+                    raise _already_held(principal_id, role_definition_id)
+                conn.execute(
+                    sa.insert(role_assignments).values(
+                        id=found.id, tenant_id=tenant_id, principal_id=principal_id,
+                        role_definition_id=role_definition_id, directory_scope_id=TENANT_SCOPE,
+                        created=found.created,
+                    )
+                )  # fmt: skip
+        except sa.exc.IntegrityError as exc:
+            # What two workers assigning the same role at once meet: the unique key.
+            raise _already_held(principal_id, role_definition_id) from exc
         return found
 
     def remove(self, tenant_id: str, assignment_id: str) -> bool:
@@ -119,6 +117,16 @@ class RoleAssignments:
         )
         with self._db.read() as conn:
             return frozenset(conn.execute(query).scalars())
+
+
+def _already_held(principal_id: str, role_definition_id: str) -> GraphError:
+    return GraphError(
+        409,
+        "Request_BadRequest",
+        f"A conflicting object with one or more of the specified property values is present"
+        f" in the directory: principal '{principal_id}' already holds role"
+        f" '{role_definition_id}'.",
+    )
 
 
 def _select(tenant_id: str, principal_id: str, role_definition_id: str) -> sa.Select[tuple[str]]:

@@ -12,10 +12,11 @@ engine and the configuration check against it, and the engine may not import the
 
 from __future__ import annotations
 
+from hybridsync.core.storage import MV_SPACE
+
 __all__ = [
     "ANCHOR_CHARS",
     "INDEXED_BYTES",
-    "METAVERSE_SPACE",
     "NAME_CHARS",
     "RESERVED_SPACE_NAMES",
     "RULE_NAME_CHARS",
@@ -34,9 +35,7 @@ INDEXED_BYTES = 2_000
 """The longest DN, and value kept in the value index, in UTF-8 bytes: with the connector
 or attribute name beside it, an index row stays under PostgreSQL's btree limit."""
 
-METAVERSE_SPACE = "mv"
-"""The space name under which the store keeps the metaverse's values (value index)."""
-RESERVED_SPACE_NAMES = frozenset({METAVERSE_SPACE})
+RESERVED_SPACE_NAMES = frozenset({MV_SPACE})
 """Names no connector may take: its connector space would share the metaverse's rows.
 Compared without case, so that no two spaces differ only by case."""
 

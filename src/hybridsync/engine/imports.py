@@ -272,11 +272,7 @@ def _apply_staging(
         updated: list[CSObject] = []
         changes: list[tuple[CSObject | None, CSObject | None]] = []
         for imported, current in chunk:
-            result = _merge(name, imported, current)
-            if result is not None:
-                updated.append(result)
-                changes.append((current, result))
-                report.count("added" if current is None else "updated")
+            _merge_into(updated, changes, name, imported, current, report)
         store.put_cs_many(updated)
         _mark_members(context, name, groups, changes, report)
     if held is None:
@@ -325,13 +321,26 @@ def _apply_objects(
             imported = ImportedObject(
                 imported.anchor, imported.dn, imported.object_type or current.object_type, merged
             )
-        result = _merge(name, imported, current)
-        if result is not None:
-            updated.append(result)
-            changes.append((current, result))
-            report.count("added" if current is None else "updated")
+        _merge_into(updated, changes, name, imported, current, report)
     store.put_cs_many(updated)
     _mark_members(context, name, context.membership_groups(name), changes, report)
+
+
+def _merge_into(
+    updated: list[CSObject],
+    changes: list[tuple[CSObject | None, CSObject | None]],
+    name: str,
+    imported: ImportedObject,
+    current: CSObject | None,
+    report: RunReport,
+) -> None:
+    """Add the imported record, merged with the stored object, to the batch to write (and
+    to the changes group membership looks at); an unchanged object adds nothing."""
+    result = _merge(name, imported, current)
+    if result is not None:
+        updated.append(result)
+        changes.append((current, result))
+        report.count("added" if current is None else "updated")
 
 
 def _adoptable(cs: CSObject | None) -> CSObject | None:

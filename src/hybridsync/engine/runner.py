@@ -17,7 +17,13 @@ from hybridsync.engine.plan import make_plan
 from hybridsync.engine.preview import preview
 from hybridsync.engine.report import CycleReport, Profile, RunReport, Status
 from hybridsync.engine.sync import synchronize
-from hybridsync.errors import FatalConnectorError, RunStopped, StoreError, TransientConnectorError
+from hybridsync.errors import (
+    FatalConnectorError,
+    RunStopped,
+    StoreError,
+    TransientConnectorError,
+    UnreachableError,
+)
 
 
 def _now() -> str:
@@ -50,6 +56,8 @@ class Engine:
                 self._dispatch(connector, profile, report, allow_deletes, allow_shrink)
         except RunStopped as exc:
             report.status, report.message = Status(exc.status), str(exc)
+        except UnreachableError as exc:
+            report.status, report.message = Status.STOPPED_UNREACHABLE, str(exc)
         except (FatalConnectorError, TransientConnectorError) as exc:
             report.status, report.message = Status.STOPPED_CONNECTOR, str(exc)
         except StoreError as exc:

@@ -30,6 +30,7 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 CACHE_A_DAY = {"Cache-Control": "max-age=86400, private"}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MAX_ASSERTION_LIFETIME = dt.timedelta(hours=1)
+MAX_JTI_LENGTH = 256  # the replay store's column
 
 
 def _tenant(service: CloudService, tenant: str) -> Tenant:
@@ -279,7 +280,10 @@ def _check_assertion(
     if claims["iss"] != app.client_id or claims["sub"] != app.client_id:
         raise _invalid_client(700027, "Client assertion issuer and subject must be the client id.")
     expires = _assertion_expiry(claims)
-    if not service.clients.first_use_of_assertion(app.client_id, str(claims["jti"]), expires):
+    jti = str(claims["jti"])
+    if not 0 < len(jti) <= MAX_JTI_LENGTH:
+        raise _invalid_client(700027, "The client assertion's jti is empty or too long.")
+    if not service.clients.first_use_of_assertion(app.client_id, jti, expires):
         # A captured assertion replayed within its lifetime is worth nothing.
         raise _invalid_client(700027, "The client assertion's jti has already been used.")
 
