@@ -13,7 +13,7 @@ import typer
 
 from hybridsync.cli import exit_codes
 from hybridsync.cli.runlock import SyncInProgress, run_lock
-from hybridsync.engine import CycleReport, RunReport
+from hybridsync.engine import CycleReport, RunReport, Status
 from hybridsync.errors import ConfigError, HybridsyncError, StoreError
 from hybridsync.wiring import Built, build_from_file
 
@@ -64,10 +64,10 @@ def _locked(built: Built, purpose: str | None) -> AbstractContextManager[None]:
     return run_lock(built, purpose)
 
 
-def exit_code(status: str) -> int:
-    if status.startswith("stopped-"):
+def exit_code(status: Status) -> int:
+    if status.stopped:
         return exit_codes.STOPPED
-    if status.startswith("completed-") and status.endswith("errors"):
+    if status.with_errors:
         return exit_codes.OBJECT_ERRORS
     return exit_codes.SUCCESS
 
