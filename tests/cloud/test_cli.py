@@ -141,3 +141,67 @@ def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path: Path) -> None:
     assert "serving" not in done.stdout
     errors = done.stderr.strip().splitlines()
     assert errors == [f"error: cannot listen on 127.0.0.1:{port}: Address already in use"]
+
+
+def _signin_policy(data_dir: Path, *args: str) -> dict[str, object]:
+    result = runner.invoke(
+        app, ["cloud", "signin-policy", *args, "--data-dir", str(data_dir), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    document: dict[str, object] = json.loads(result.stdout)
+    return document
+
+
+def test_signin_policy_sets_the_tenant_method_and_a_user_override(tmp_path: Path) -> None:
+    from hybridsync.cloud import CloudService
+    from hybridsync.cloud.local import settings_for
+    from hybridsync.cloud.signin.service import signin_of
+
+    tenant_id = str(init(tmp_path)["tenant_id"])
+    assert _signin_policy(tmp_path, "show")["synced_user_authentication"] == "default"
+    assert _signin_policy(tmp_path, "set", "pta")["synced_user_authentication"] == "pta"
+    service = CloudService(settings_for(tmp_path))
+    try:
+        user = service.users.create(
+            tenant_id,
+            {"userPrincipalName": "ann@partners.contoso.com", "displayName": "Ann",
+             "accountEnabled": True, "mailNickname": "ann"},
+            synced=True, extra={},
+        )  # fmt: skip
+    finally:
+        service.close()
+    shown = _signin_policy(tmp_path, "set", "phs", "--user", "ann@partners.contoso.com")
+    assert shown == {
+        "tenant_id": tenant_id,
+        "synced_user_authentication": "pta",
+        "user": "ann@partners.contoso.com",
+        "user_override": "phs",
+        "effective": "phs",
+    }
+    service = CloudService(settings_for(tmp_path))
+    try:  # what sign-ins read
+        store = signin_of(service).store
+        assert store.tenant_method(tenant_id) == "pta"
+        assert store.user_method(tenant_id, user["id"]) == "phs"
+    finally:
+        service.close()
+    _signin_policy(tmp_path, "set", "default", "--user", "ann@partners.contoso.com")
+    assert _signin_policy(tmp_path, "show", "--user", "ann@partners.contoso.com")["effective"] == (
+        "pta"
+    )
+
+
+def test_signin_policy_refuses_an_unknown_method_or_user(tmp_path: Path) -> None:
+    init(tmp_path)
+    wrong = runner.invoke(
+        app, ["cloud", "signin-policy", "set", "ntlm", "--data-dir", str(tmp_path)]
+    )
+    assert wrong.exit_code == exit_codes.CONFIG_ERROR
+    assert "pta, phs, default" in wrong.output
+    nobody = runner.invoke(
+        app,
+        ["cloud", "signin-policy", "set", "pta", "--user", "nobody@contoso.com",
+         "--data-dir", str(tmp_path)],
+    )  # fmt: skip
+    assert nobody.exit_code == exit_codes.NOT_FOUND
+    assert "no user 'nobody@contoso.com'" in nobody.output

@@ -161,3 +161,7 @@ def serve_command(
         sock = listening_socket(host, port)
         typer.echo(f"serving https://{host}:{port}")
         serve(create_app(service), sock, TlsConfig(certificate, key))
+
+
+# Further ``cloud`` commands, each in its own module (they register on ``cloud_app``).
+import hybridsync.cli.cloud_signin  # noqa: E402, F401
