@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+from tests.support.cloud_server import CloudServer
 from typer.testing import CliRunner
 
 from hybridsync.cli import app, exit_codes
@@ -205,3 +206,47 @@ def test_signin_policy_refuses_an_unknown_method_or_user(tmp_path: Path) -> None
     )  # fmt: skip
     assert nobody.exit_code == exit_codes.NOT_FOUND
     assert "no user 'nobody@contoso.com'" in nobody.output
+
+
+def test_token_for_an_application_whose_credentials_you_hold(
+    tmp_path: Path, cloud_server: CloudServer
+) -> None:
+    tenant = cloud_server.new_tenant()
+    app_file = tmp_path / "app.json"
+    credentials = {
+        "tenant_id": tenant.id,
+        "application": {
+            "client_id": tenant.sync_app.application.client_id,
+            "client_secret": tenant.sync_app.client_secret,
+        },
+    }  # the shape `cloud init --json` prints
+    app_file.write_text(json.dumps(credentials), encoding="utf-8")
+    result = runner.invoke(
+        app,
+        ["cloud", "token", "--app-file", str(app_file), "--url", cloud_server.base_url,
+         "--ca-file", str(cloud_server.ca_path)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip()
+    with httpx.Client(verify=cloud_server.ssl_context()) as http:
+        users = http.get(
+            f"{cloud_server.base_url}/v1.0/users", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert users.status_code == 200
+    assert users.json()["value"] == []
+
+
+def test_token_with_a_wrong_secret_or_no_server(tmp_path: Path, cloud_server: CloudServer) -> None:
+    tenant = cloud_server.new_tenant()
+    app_file = tmp_path / "app.json"
+    wrong = {"tenant_id": tenant.id, "client_id": tenant.sync_app.application.client_id,
+             "client_secret": "wrong"}  # fmt: skip
+    app_file.write_text(json.dumps(wrong), encoding="utf-8")
+    common = ["cloud", "token", "--app-file", str(app_file), "--ca-file", str(cloud_server.ca_path)]
+    refused = runner.invoke(app, [*common, "--url", cloud_server.base_url])
+    assert refused.exit_code == exit_codes.CONFIG_ERROR
+    assert "invalid_client" in refused.output
+    assert "wrong" not in refused.output
+    nothing = runner.invoke(app, [*common, "--url", f"https://127.0.0.1:{_free_port()}"])
+    assert nothing.exit_code == exit_codes.UNREACHABLE
+    assert "cannot connect to https://127.0.0.1:" in nothing.output

@@ -164,4 +164,5 @@ def serve_command(
 
 
 # Further ``cloud`` commands, each in its own module (they register on ``cloud_app``).
-import hybridsync.cli.cloud_signin  # noqa: E402, F401
+import hybridsync.cli.cloud_signin  # noqa: E402
+import hybridsync.cli.cloud_token  # noqa: E402, F401
