@@ -29,7 +29,7 @@ from hybridsync.cloud.authz import (
     may_write_on_premises_properties,
     user_view,
 )
-from hybridsync.cloud.errors import GraphError, bad_request
+from hybridsync.cloud.errors import GraphError, access_denied, bad_request
 
 router = APIRouter(prefix="/v1.0", tags=["users"])
 
@@ -136,6 +136,42 @@ def get_me(ctx: Ctx, select: Select = None) -> Response:
             400, "BadRequest", "/me request is only valid with delegated authentication flow."
         )
     return get_user(ctx.principal.object_id, ctx, select)
+
+
+SELF_WRITABLE = frozenset({"businessPhones", "mobilePhone", "officeLocation", "preferredLanguage"})
+"""What a signed-in user may change on their own profile, as in Graph: contact details and
+preferences, never identity (displayName, userPrincipalName), type (userType), status
+(accountEnabled) or anything an administrator or the sync owns."""
+SELF_WRITE_SCOPES = frozenset(
+    {"User.ReadWrite", "User.ReadWrite.All", "Directory.AccessAsUser.All"}
+)
+"""Delegated permissions that let a user's token write the user's own profile."""
+
+
+@router.patch("/me", status_code=204)
+def update_me(body: JsonObject, ctx: Ctx) -> Response:
+    """The signed-in user changes their own profile (``User.ReadWrite``)."""
+    principal = ctx.principal
+    if principal.is_app:
+        raise GraphError(
+            400, "BadRequest", "/me request is only valid with delegated authentication flow."
+        )
+    body = without_annotations(body)
+    if not principal.scopes & SELF_WRITE_SCOPES:
+        raise access_denied()
+    rules.check_property_names(body, sync_writer=False)
+    if set(body) - SELF_WRITABLE:
+        raise access_denied()
+    rules.check_types(body)
+    rules.check_values(body)
+
+    def check(existing: dict[str, Any]) -> None:
+        rules.check_not_mastered_on_premises(existing, set(body))
+
+    if ctx.service.throttle is not None:
+        ctx.service.throttle.charge_write(ctx.tenant_id, principal.client_id)
+    ctx.service.users.update(ctx.tenant_id, principal.object_id, body, check, synced=False)
+    return no_content()
 
 
 @router.get("/users/{user_ref}")
