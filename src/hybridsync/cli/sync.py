@@ -105,7 +105,7 @@ def _locked(built: Built, purpose: str | None) -> AbstractContextManager[None]:
 
 def exit_code(status: Status) -> int:
     # Unreachable is a stop of its own kind: scripts retry it later, not fix the data.
-    if status is Status.STOPPED_UNREACHABLE:
+    if status == Status.STOPPED_UNREACHABLE:
         return exit_codes.UNREACHABLE
     if status.stopped:
         return exit_codes.STOPPED
