@@ -44,9 +44,27 @@ class Memberships:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def members(self, tenant_id: str, group_id: str) -> list[DirectoryObject]:
+    def members(
+        self, tenant_id: str, group_id: str, *, after: str = "", limit: int | None = None
+    ) -> tuple[list[DirectoryObject], str | None]:
+        """Direct members in member-id order after ``after``, and where the next page starts.
+
+        Read a page at a time from the database, so that listing a 50,000-member group
+        costs each page its own size.
+        """
         with self._db.read() as conn:
-            return _objects(conn, tenant_id, _children(conn, [group_id]))
+            ids = list(
+                conn.execute(
+                    sa.select(group_members.c.member_id)
+                    .where(group_members.c.group_id == group_id, group_members.c.member_id > after)
+                    .order_by(group_members.c.member_id)
+                    .limit(None if limit is None else limit + 1)
+                ).scalars()
+            )
+            more = limit is not None and len(ids) > limit
+            page = ids[:limit] if limit is not None else ids
+            found = {o.id: o for o in _objects(conn, tenant_id, page)}
+        return [found[i] for i in page if i in found], page[-1] if more else None
 
     def transitive_members(self, tenant_id: str, group_id: str) -> list[DirectoryObject]:
         with self._db.read() as conn:

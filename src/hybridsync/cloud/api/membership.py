@@ -115,6 +115,7 @@ def my_get_member_groups(body: JsonObject, ctx: Ctx) -> Response:
 
 
 def _group_relations(ctx: Context, group_id: str, found: list[DirectoryObject]) -> list[Any]:
+    """The objects as the caller may see them (other users limited for limited guests)."""
     return [access.shown(ctx, item) for item in found]
 
 
@@ -122,8 +123,18 @@ def _group_relations(ctx: Context, group_id: str, found: list[DirectoryObject]) 
 def group_members(group_id: str, ctx: Ctx, top: Top = None, skip: SkipToken = None) -> Response:
     access.authorize_group_relations(ctx)
     ctx.service.groups.get(ctx.tenant_id, group_id)
-    found = ctx.service.memberships.members(ctx.tenant_id, group_id)
-    return _page(ctx, _group_relations(ctx, group_id, found), top, skip)
+    after = decode_token(skip, "$skiptoken").get("after") if skip else ""
+    if not isinstance(after, str):
+        raise bad_request("Invalid $skiptoken.")
+    found, next_after = ctx.service.memberships.members(
+        ctx.tenant_id, group_id, after=after, limit=check_top(top)
+    )
+    payload: dict[str, Any] = {"@odata.context": _OBJECTS}
+    if next_after is not None:
+        token = encode_token({"after": next_after})
+        payload["@odata.nextLink"] = link_with(ctx.request, ctx.base_url, **{"$skiptoken": token})
+    payload["value"] = _group_relations(ctx, group_id, found)
+    return odata(payload)
 
 
 @router.get("/groups/{group_id}/transitiveMembers")
