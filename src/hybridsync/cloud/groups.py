@@ -25,12 +25,6 @@ from hybridsync.cloud.db import (
     users,
 )
 from hybridsync.cloud.errors import ErrorDetail, bad_request, not_found
-from hybridsync.cloud.group_rules import (
-    GROUP_PROPERTIES,
-    GROUP_WRITABLE,
-    check_group_body,
-    present_group,
-)
 from hybridsync.cloud.keys import utcnow
 
 Check = Callable[[dict[str, Any]], None]
@@ -41,15 +35,7 @@ ALREADY_MEMBER = (
     " properties: 'members'."
 )
 
-__all__ = [
-    "GROUP",
-    "GROUP_PROPERTIES",
-    "GROUP_WRITABLE",
-    "USER",
-    "GroupDirectory",
-    "check_group_body",
-    "present_group",
-]
+__all__ = ["GROUP", "USER", "GroupDirectory", "Stamped", "kinds_of", "log_removals"]
 
 
 @dataclass(frozen=True, slots=True)

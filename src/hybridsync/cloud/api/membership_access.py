@@ -63,7 +63,7 @@ def authorize_group_relations(ctx: Context) -> None:
     ctx.authorize(Action.GROUP_READ)
 
 
-def authorize_managers(ctx: Context, user_id: str) -> None:
+def authorize_managers(ctx: Context) -> None:
     """Managers and direct reports: users' relationships, not for restricted guests."""
     ctx.authorize(Action.USER_READ)
     principal = ctx.principal
