@@ -25,7 +25,7 @@ from typing import Any
 
 import structlog
 
-from hybridsync.core.password_hash import derive_password_hash, nt_hash_of_password
+from hybridsync.core.password_hash_sync.hashes import derive_password_hash, nt_hash_of_password
 from hybridsync.md4 import md4
 
 

@@ -15,7 +15,8 @@ import pytest
 import structlog
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED = REPO_ROOT.parent / "shared"
+DATA = REPO_ROOT / "tests" / "data"
+"""Every file a test reads that is not code: copies of published documents (README.md)."""
 
 
 def running_in_ci() -> bool:

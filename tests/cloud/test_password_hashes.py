@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from tests.support.cloud_server import CloudTenant
 
-from hybridsync.cloud.signin.phs import stored_password_hash, verify_synced_password_hash
+from hybridsync.cloud.password_hash_sync import stored_password_hash, verify_synced_password_hash
 
 # The spec's DSInternals vector (sync-engine.md §4.1): password Pa$$w0rd.
 SPEC_WIRE = (

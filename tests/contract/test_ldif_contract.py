@@ -8,7 +8,7 @@ from tests.contract.suites import SourceSuite
 
 from hybridsync.connectors.ldif import LdifConfig, LdifSource
 
-SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "contoso-20.ldif"
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "contoso-20.ldif"
 
 
 @pytest.fixture

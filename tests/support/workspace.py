@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from hybridsync.cli import app
 
-SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "contoso-20.ldif"
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "contoso-20.ldif"
 CONFIG = """
 store = "state.db"
 [builtin_rules]

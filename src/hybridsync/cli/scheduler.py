@@ -32,7 +32,7 @@ import structlog
 import typer
 
 from hybridsync.cli import app, exit_codes
-from hybridsync.cli.phs import start_phs_thread
+from hybridsync.cli.password_hash_sync import start_phs_thread
 from hybridsync.cli.runlock import SyncInProgress, run_lock
 from hybridsync.cli.stopping import stopped_by_signals
 from hybridsync.cli.sync import ConfigOption, config_path, exit_code
@@ -146,7 +146,7 @@ IntervalOption = typer.Option(
     "30m",
     "--interval",
     envvar="HYBRIDSYNC_SCHEDULER_INTERVAL",
-    help="Time between cycle starts: 30m (default), 1h, 1h30m, 90s... at least 1 minute.",
+    help="Time between cycle starts, at least 1 minute: 30m (default), 1h, 1h30m, 90s.",
 )
 MaxCyclesOption = typer.Option(
     None, "--max-cycles", min=1, help="Exit after this many cycles (default: run until stopped)."

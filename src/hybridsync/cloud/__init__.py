@@ -11,7 +11,7 @@ from hybridsync.cloud.app import create_app
 from hybridsync.cloud.authz import SYNC_ROLE
 from hybridsync.cloud.principal import Principal, PrincipalKind
 from hybridsync.cloud.service import CloudService, CloudSettings
-from hybridsync.cloud.throttle import Quota, ThrottleSettings
+from hybridsync.cloud.throttle import Quota, RateLimits, ThrottleSettings
 
 __all__ = [
     "SYNC_ROLE",
@@ -20,6 +20,7 @@ __all__ = [
     "Principal",
     "PrincipalKind",
     "Quota",
+    "RateLimits",
     "ThrottleSettings",
     "create_app",
 ]

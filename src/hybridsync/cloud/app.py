@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -24,11 +25,13 @@ from hybridsync.cloud.api import (
     membership,
     membership_delta,
     oauth,
-    password_hashes,
+    password_hash_sync,
     policy,
+    roles,
     users,
 )
 from hybridsync.cloud.api.wire import graph_error_response, oauth_error_response
+from hybridsync.cloud.door import Door
 from hybridsync.cloud.errors import GraphError, OAuthError
 from hybridsync.cloud.service import CloudService, CloudSettings
 from hybridsync.cloud.signin import policy_routes as signin_policy
@@ -36,7 +39,7 @@ from hybridsync.cloud.signin import routes as signin_routes
 
 _ROUTED = (
     oauth, delta, membership_delta, users, batch, invitations, deleted, groups, membership,
-    managers, policy, password_hashes, applications,
+    managers, policy, password_hash_sync, applications, roles,
 )  # fmt: skip
 _SIGN_IN = (signin_routes, signin_policy)
 ROUTERS = tuple(module.router for module in (*_ROUTED, *_SIGN_IN))
@@ -54,6 +57,8 @@ def create_app(settings: CloudSettings | CloudService) -> FastAPI:
     app.state.service = service
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(Door)  # inside _RequestIds: its refusals carry request ids too
+    app.add_middleware(_SignInRateLimit, service=service)  # before any body is read
     app.add_middleware(_RequestIds)
     app.add_exception_handler(GraphError, _graph_error)
     app.add_exception_handler(OAuthError, _oauth_error)
@@ -90,6 +95,39 @@ class _RequestIds:
             await send(message)
 
         await self.app(scope, receive, send_with_ids)
+
+
+_SIGN_IN_PATH = re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/(?:token|authorize)$")
+
+
+class _SignInRateLimit:
+    """429 with ``Retry-After`` for token and sign-in posts over the rate limits.
+
+    Counted per client address and per tenant before the request is read or any password
+    checked, so a flood costs the service almost nothing.
+    """
+
+    def __init__(self, app: ASGIApp, service: CloudService) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = _SIGN_IN_PATH.match(str(scope.get("path", "")))
+        if scope["type"] != "http" or scope.get("method") != "POST" or found is None:
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        address = str(client[0]) if client else ""
+        wait = self.service.limiter.sign_in_wait(found["tenant"], address)
+        if wait is None:
+            await self.app(scope, receive, send)
+            return
+        err = OAuthError(
+            "temporarily_unavailable", 90055,
+            "There are too many incoming requests. Please try again later.",
+            status=429, retry_after=wait,
+        )  # fmt: skip
+        await oauth_error_response(Request(scope), err)(scope, receive, send)
 
 
 async def _graph_error(request: Request, exc: Exception) -> Response:

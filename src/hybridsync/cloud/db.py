@@ -6,13 +6,15 @@ per-tenant ``change_seq`` counter orders every write; delta queries read it.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 
 metadata = sa.MetaData()
 
@@ -177,6 +179,8 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        if url.startswith("sqlite"):
+            _owner_only_database_file(url)
         self.engine: Engine = sa.create_engine(url, connect_args=_connect_args(url))
         if url.startswith("sqlite"):
             sa.event.listen(self.engine, "connect", _enable_wal)
@@ -195,6 +199,23 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _owner_only_database_file(url: str) -> None:
+    """Create the SQLite file readable by its owner only (0600) before SQLite opens it.
+
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's permissions, so they
+    are owner-only too. The file holds password hashes and the encrypted signing keys.
+    A directory created for it is 0700.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    os.chmod(path, 0o600)
 
 
 def _connect_args(url: str) -> dict[str, Any]:

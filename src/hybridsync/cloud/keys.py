@@ -9,9 +9,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import jwt
 import sqlalchemy as sa
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -19,7 +22,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
+from hybridsync.cloud.certificates import self_signed
 from hybridsync.cloud.db import Database, signing_keys
+
+_TOKEN_SIGNING = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hybridsync token signing")])
 
 
 def b64url(data: bytes) -> str:
@@ -66,7 +72,7 @@ class SigningKeys:
     def rotate(self) -> SigningKey:
         """Create a new active key; the previous one is retired but still published."""
         private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        certificate = _self_signed(private_key)
+        certificate = self_signed(private_key, _TOKEN_SIGNING)
         kid = b64url(certificate.fingerprint(hashes.SHA1()))
         encrypted = private_key.private_bytes(
             serialization.Encoding.PEM,
@@ -88,6 +94,27 @@ class SigningKeys:
             )
         self._cache = None
         return SigningKey(kid, private_key, certificate, now, None)
+
+    def sign(self, claims: Mapping[str, Any], *, issuer: str, lifetime: dt.timedelta) -> str:
+        """``claims`` as a JWT signed (RS256) by the active key.
+
+        Adds what every token of this service carries: the issuer, issued-at, not-before
+        and expiry, ``ver`` 2.0 and a unique token id (``uti``). The key id goes in both
+        ``kid`` and ``x5t`` (the certificate thumbprint), as Entra ID's tokens have it.
+        """
+        key = self.active()
+        now = utcnow()
+        payload = {
+            **claims,
+            "iss": issuer,
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
+            "exp": int((now + lifetime).timestamp()),
+            "ver": "2.0",
+            "uti": uuid.uuid4().hex,
+        }
+        headers = {"kid": key.kid, "x5t": key.kid}
+        return jwt.encode(payload, key.private_key, algorithm="RS256", headers=headers)
 
     def find(self, kid: str) -> SigningKey | None:
         return next((key for key in self.published() if key.kid == kid), None)
@@ -112,21 +139,6 @@ class SigningKeys:
 def _aware(value: dt.datetime) -> dt.datetime:
     # SQLite hands datetimes back naive; every stored time is UTC.
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def _self_signed(private_key: rsa.RSAPrivateKey) -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hybridsync token signing")])
-    now = utcnow()
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(private_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=3650))
-        .sign(private_key, hashes.SHA256())
-    )
 
 
 def _jwk(key: SigningKey, issuer: str) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 ::
 
-    <data-dir>/cloud.db        SQLite database (WAL)
+    <data-dir>/                owner-only (0700)
+    <data-dir>/cloud.db        SQLite database (WAL), owner-only (0600) like its -wal/-shm files
     <data-dir>/master.key      encrypts token-signing keys (owner-only permissions)
     <data-dir>/tls/            local CA and server certificate, generated on first serve
 """
@@ -24,11 +25,12 @@ DATABASE = "cloud.db"
 
 
 def initialize(data_dir: Path) -> None:
-    """Create the data directory and its master key (refuses to overwrite an existing one)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    """Create the data directory (0700) and its master key (0600); never overwrites one."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key_path = data_dir / MASTER_KEY
     if key_path.exists():
         raise CloudSetupError(f"{data_dir} already holds a cloud directory")
+    data_dir.chmod(0o700)  # also when it existed (empty) before: it will hold secrets
     descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(secrets.token_urlsafe(32))

@@ -9,13 +9,17 @@ Grammar (lowest precedence first)::
              | prop 'in' '(' literals ')'
     op      := eq | ne | ge | le | gt | lt
 
-String comparisons ignore case, as the directory's do.
+String comparisons ignore case, as the directory's do. A filter is bounded before it is
+evaluated: at most :data:`MAX_FILTER_TERMS` comparisons and :data:`MAX_FILTER_DEPTH` levels of
+parentheses or ``not``, so no filter costs more than a few microseconds per object or runs
+the parser out of stack.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +72,10 @@ _TOKEN = re.compile(
 )
 _COMPARE_OPS = {"eq", "ne", "ge", "le", "gt", "lt"}
 _FUNCS = {"startswith": "startsWith", "endswith": "endsWith"}
+MAX_FILTER_TERMS = 100
+MAX_FILTER_DEPTH = 16
+MAX_FILTER_LENGTH = 8192
+MAX_NUMBER_DIGITS = 18  # within a 64-bit integer
 ADVANCED_ENDSWITH = frozenset({"mail", "otherMails", "userPrincipalName", "proxyAddresses"})
 
 
@@ -90,11 +98,19 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
     return tokens
 
 
+def _too_complex(what: str) -> GraphError:
+    return bad_request(f"Invalid filter clause: the filter is too complex ({what}).")
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
+        if len(text) > MAX_FILTER_LENGTH:
+            raise _too_complex(f"more than {MAX_FILTER_LENGTH} characters")
         self.text = text
         self.tokens = _tokenize(text)
         self.pos = 0
+        self.depth = 0
+        self.terms = 0
 
     def parse(self) -> Node:
         node = self._or()
@@ -133,13 +149,26 @@ class _Parser:
     def _unary(self) -> Node:
         if self._peek_word() == "not":
             self.pos += 1
-            return Not(self._unary())
+            with self._nested():
+                return Not(self._unary())
         if self.pos < len(self.tokens) and self.tokens[self.pos] == ("punct", "("):
             self.pos += 1
-            node = self._or()
+            with self._nested():
+                node = self._or()
             self._take("punct", ")")
             return node
+        self.terms += 1
+        if self.terms > MAX_FILTER_TERMS:
+            raise _too_complex(f"more than {MAX_FILTER_TERMS} terms")
         return self._primary()
+
+    @contextmanager
+    def _nested(self) -> Iterator[None]:
+        self.depth += 1
+        if self.depth > MAX_FILTER_DEPTH:
+            raise _too_complex(f"nested deeper than {MAX_FILTER_DEPTH} levels")
+        yield
+        self.depth -= 1
 
     def _primary(self) -> Node:
         word = self._take("word")
@@ -165,6 +194,8 @@ class _Parser:
         while self.tokens[self.pos : self.pos + 1] == [("punct", ",")]:
             self.pos += 1
             values.append(self._literal())
+            if len(values) > MAX_FILTER_TERMS:
+                raise _too_complex(f"more than {MAX_FILTER_TERMS} values in a list")
         self._take("punct", ")")
         return tuple(values)
 
@@ -176,6 +207,8 @@ class _Parser:
         if kind == "str":
             return raw[1:-1].replace("''", "'")
         if kind == "num":
+            if len(raw.lstrip("-")) > MAX_NUMBER_DIGITS:
+                raise bad_request(f"Invalid filter clause: the number {raw[:24]}... is too large.")
             return int(raw)
         words: dict[str, Literal] = {"true": True, "false": False, "null": None}
         if kind == "word" and raw.lower() in words:

@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, Field, SecretStr
 from starlette.requests import Request
 
+from hybridsync.cloud.consent import Clients
 from hybridsync.cloud.db import Database
 from hybridsync.cloud.directory import UserDirectory
 from hybridsync.cloud.groups import GroupDirectory
@@ -14,9 +15,10 @@ from hybridsync.cloud.groups_claim import ApplicationClaims
 from hybridsync.cloud.keys import SigningKeys
 from hybridsync.cloud.managers import ManagerDirectory
 from hybridsync.cloud.membership import Memberships
-from hybridsync.cloud.synced_passwords import SyncedPasswords
+from hybridsync.cloud.password_hash_sync import SyncedPasswords
+from hybridsync.cloud.roles_store import RoleAssignments
 from hybridsync.cloud.tenancy import Tenancy
-from hybridsync.cloud.throttle import Throttle, ThrottleSettings
+from hybridsync.cloud.throttle import RateLimiter, RateLimits, Throttle, ThrottleSettings
 from hybridsync.cloud.tokens import TokenIssuer
 
 
@@ -30,6 +32,7 @@ class CloudSettings(BaseModel):
             request's own base URL is used, which suits loopback and tests.
         token_lifetime_seconds: access-token lifetime (Entra: about an hour).
         throttle: write quotas answered with 429; ``None`` disables throttling.
+        rate_limits: token-endpoint and read rates answered with 429 (on by default).
     """
 
     database_url: str
@@ -37,6 +40,7 @@ class CloudSettings(BaseModel):
     public_url: str | None = None
     token_lifetime_seconds: int = Field(default=3599, ge=60, le=86400)
     throttle: ThrottleSettings | None = None
+    rate_limits: RateLimits = RateLimits()
 
 
 class CloudService:
@@ -53,7 +57,10 @@ class CloudService:
         self.managers = ManagerDirectory(self.db)
         self.app_claims = ApplicationClaims(self.db)
         self.synced_passwords = SyncedPasswords(self.db)
+        self.role_assignments = RoleAssignments(self.db)
+        self.clients = Clients(self.db)
         self.throttle = Throttle(settings.throttle) if settings.throttle else None
+        self.limiter = RateLimiter(settings.rate_limits)
 
     def base_url(self, request: Request) -> str:
         if self.settings.public_url:

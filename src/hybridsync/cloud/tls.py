@@ -6,7 +6,6 @@ and reuses them afterwards, so clients can trust the CA file once.
 
 from __future__ import annotations
 
-import datetime as dt
 import ipaddress
 import os
 from collections.abc import Sequence
@@ -18,7 +17,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from hybridsync.cloud.certificates import certificate_builder, self_signed_authority
+
 DEFAULT_HOSTS = ("localhost", "127.0.0.1", "::1")
+SERVER_DAYS = 825  # the longest lifetime browsers accept for a server certificate
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,34 +71,7 @@ def _name(common_name: str) -> x509.Name:
 
 
 def _ca_certificate(key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
-    now = dt.datetime.now(dt.UTC)
-    name = _name("hybridsync local CA")
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    return self_signed_authority(key, _name("hybridsync local CA"))
 
 
 def _server_certificate(
@@ -105,7 +80,6 @@ def _server_certificate(
     ca_cert: x509.Certificate,
     hosts: Sequence[str],
 ) -> x509.Certificate:
-    now = dt.datetime.now(dt.UTC)
     names: list[x509.GeneralName] = []
     for host in hosts:
         try:
@@ -113,13 +87,7 @@ def _server_certificate(
         except ValueError:
             names.append(x509.DNSName(host))
     return (
-        x509.CertificateBuilder()
-        .subject_name(_name(hosts[0]))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=825))
+        certificate_builder(_name(hosts[0]), ca_cert.subject, key.public_key(), SERVER_DAYS)
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)

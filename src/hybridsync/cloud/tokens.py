@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
 from hybridsync.cloud.errors import unauthenticated
-from hybridsync.cloud.keys import SigningKeys, utcnow
+from hybridsync.cloud.keys import SigningKeys
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
@@ -89,21 +88,8 @@ class TokenIssuer:
         claims: dict[str, Any],
         lifetime: dt.timedelta | None = None,
     ) -> IssuedToken:
-        key = self._keys.active()
-        now = utcnow()
         lifetime = self.lifetime if lifetime is None else lifetime
-        payload = {
-            **claims,
-            "iss": issuer_of(base_url, tenant_id),
-            "iat": int(now.timestamp()),
-            "nbf": int(now.timestamp()),
-            "exp": int((now + lifetime).timestamp()),
-            "ver": "2.0",
-            "uti": uuid.uuid4().hex,
-        }
-        token = jwt.encode(
-            payload, key.private_key, algorithm="RS256", headers={"kid": key.kid, "x5t": key.kid}
-        )
+        token = self._keys.sign(claims, issuer=issuer_of(base_url, tenant_id), lifetime=lifetime)
         return IssuedToken(token, int(lifetime.total_seconds()))
 
     def validate(self, token: str, *, base_url: str, audiences: set[str]) -> dict[str, Any]:

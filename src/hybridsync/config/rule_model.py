@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hybridsync.core.limits import NAME_CHARS, RULE_NAME_CHARS
 from hybridsync.core.rules import FlowType, LinkType, MergeType, ScopeOperator
+from hybridsync.core.storage_limits import NAME_CHARS, RULE_NAME_CHARS
 
 _STRICT = ConfigDict(extra="forbid", populate_by_name=True)
 

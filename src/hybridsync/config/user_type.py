@@ -53,61 +53,49 @@ def user_type_rules(config: UserTypeConfig, source: str, target: str) -> list[Ru
 
 def _inbound(config: UserTypeConfig, connector: str) -> RuleModel:
     if config.source == "attribute":
-        flow = FlowModel(
-            target="userType",
-            type=FlowType.EXPRESSION,
-            expression=attribute_expression(config.attribute),
-            allowed_values=USER_TYPES,
-        )
+        expression = attribute_expression(config.attribute)
     else:
-        flow = FlowModel(
-            target="userType",
-            type=FlowType.EXPRESSION,
-            expression=config.expression or upn_suffix_expression(config.suffixes),
-            allowed_values=USER_TYPES,
-        )
-    return RuleModel(
-        name=INBOUND_NAME,
-        description="userType from " + (config.source or "an expression"),
-        direction="inbound",
-        connector=connector,
-        source_object_type="user",
-        target_object_type="person",
-        link_type=LinkType.JOIN,
-        precedence=config.precedence,
-        scope=[
-            ScopeGroupModel(
-                clauses=[
-                    ScopeClauseModel(
-                        attribute="adminDescription", operator="NOTSTARTSWITH", value="User_"
-                    )
-                ]
-            )
-        ],
-        flow=[flow],
+        expression = config.expression or upn_suffix_expression(config.suffixes)
+    flow = FlowModel(
+        target="userType",
+        type=FlowType.EXPRESSION,
+        expression=expression,
+        allowed_values=USER_TYPES,
     )
+    # Shadow accounts of cloud guests (adminDescription User_...) never sync up again.
+    shadow = ScopeClauseModel(attribute="adminDescription", operator="NOTSTARTSWITH", value="User_")
+    description = "userType from " + (config.source or "an expression")
+    return _join_rule(INBOUND_NAME, description, "inbound", connector, ("user", "person"),
+                      config.precedence, [shadow], flow)  # fmt: skip
 
 
 def _outbound(config: UserTypeConfig, connector: str) -> RuleModel:
-    return RuleModel(
-        name=OUTBOUND_NAME,
-        description="userType to the cloud",
-        direction="outbound",
-        connector=connector,
-        source_object_type="person",
-        target_object_type="user",
-        link_type=LinkType.JOIN,
-        precedence=config.precedence,
-        scope=[
-            ScopeGroupModel(
-                clauses=[
-                    ScopeClauseModel(attribute="sourceObjectType", operator="EQUAL", value="User"),
-                    ScopeClauseModel(attribute="cloudMastered", operator="NOTEQUAL", value="True"),
-                ]
-            )
-        ],
-        flow=[FlowModel(target="userType", type=FlowType.DIRECT, source="userType")],
-    )
+    clauses = [
+        ScopeClauseModel(attribute="sourceObjectType", operator="EQUAL", value="User"),
+        ScopeClauseModel(attribute="cloudMastered", operator="NOTEQUAL", value="True"),
+    ]
+    flow = FlowModel(target="userType", type=FlowType.DIRECT, source="userType")
+    return _join_rule(OUTBOUND_NAME, "userType to the cloud", "outbound", connector,
+                      ("person", "user"), config.precedence, clauses, flow)  # fmt: skip
+
+
+def _join_rule(
+    name: str,
+    description: str,
+    direction: Literal["inbound", "outbound"],
+    connector: str,
+    object_types: tuple[str, str],
+    precedence: int,
+    clauses: list[ScopeClauseModel],
+    flow: FlowModel,
+) -> RuleModel:
+    """A join rule with one scoping group and one flow (the two userType rules)."""
+    source_type, target_type = object_types
+    return RuleModel(name=name, description=description, direction=direction,
+                     connector=connector, source_object_type=source_type,
+                     target_object_type=target_type, link_type=LinkType.JOIN,
+                     precedence=precedence, scope=[ScopeGroupModel(clauses=clauses)],
+                     flow=[flow])  # fmt: skip
 
 
 def attribute_expression(attribute: str) -> str:

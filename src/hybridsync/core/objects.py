@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from hybridsync.core.ports import ExportKind
+from hybridsync.core.runs import ErrorKind
 from hybridsync.core.values import Values
 
 
@@ -120,7 +121,7 @@ class ObjectError:
     anchor: str | None = None
     rule: str | None = None
     attribute: str | None = None
-    kind: str = "sync"
+    kind: ErrorKind = ErrorKind.SYNC
 
     def __str__(self) -> str:
         where = [self.dn]

@@ -20,6 +20,7 @@ from hybridsync.core.ports import (
     ExportResult,
     SupportsExport,
 )
+from hybridsync.core.runs import ErrorKind
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint
 from hybridsync.engine.report import RunReport, Status
@@ -145,7 +146,9 @@ def _settle(
         if result.outcome is ExportOutcome.REJECTED:
             exported.append(replace(cs, export_in_flight=False))
             errors.append(
-                ObjectError(name, cs.dn, result.message or "rejected", cs.anchor, kind="export")
+                ObjectError(
+                    name, cs.dn, result.message or "rejected", cs.anchor, kind=ErrorKind.EXPORT
+                )
             )
             report.count("rejected")
             continue

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from hybridsync.core.confirm import apply_import
-from hybridsync.core.limits import storable_problem
 from hybridsync.core.objects import CSObject, ObjectError, PendingImport
 from hybridsync.core.ports import (
     ImportedObject,
@@ -25,6 +24,8 @@ from hybridsync.core.ports import (
     SupportsFullImport,
     UnreadableRecord,
 )
+from hybridsync.core.runs import ErrorKind
+from hybridsync.core.storage_limits import storable_problem
 from hybridsync.core.values import Values
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint
@@ -120,7 +121,7 @@ def delta_import(
     store = context.store
     state = store.connector_state(name)
     if not isinstance(connector, SupportsDeltaImport) or state.watermark is None:
-        report.notes.append("no delta watermark yet: ran a full import instead")
+        report.notes.append("no import has completed yet, so a full import was run")
         full_import(context, name, report, allow_shrink=allow_shrink)
         return
     if state.full_import_required or state.attribute_hash != attribute_hash(connector):
@@ -224,7 +225,7 @@ def _storable(
         dn = imported.dn if attribute != "dn" else f"{imported.dn[:200]}..."
         anchor = imported.anchor if attribute != "anchor" else None
         message = f"cannot be stored, the stored object is kept: {reason}"
-        errors.append(ObjectError(name, dn, message, anchor, None, attribute, "import"))
+        errors.append(ObjectError(name, dn, message, anchor, None, attribute, ErrorKind.IMPORT))
         refused.add(imported.anchor)
     if not errors:
         return objects
@@ -253,7 +254,7 @@ def _report_unreadable(
         unknown = unknown or (not record.anchor and not record.dn)
         where = f"{record.dn} ({record.where})" if record.dn else record.where
         message = f"unreadable record, the stored object is kept: {record.message}"
-        errors.append(ObjectError(name, where, message, anchor, kind="import"))
+        errors.append(ObjectError(name, where, message, anchor, kind=ErrorKind.IMPORT))
     if errors:
         with context.store.transaction():
             context.store.record_errors(report.run_id, errors)
@@ -271,11 +272,7 @@ def _apply_staging(
         updated: list[CSObject] = []
         changes: list[tuple[CSObject | None, CSObject | None]] = []
         for imported, current in chunk:
-            result = _merge(name, imported, current)
-            if result is not None:
-                updated.append(result)
-                changes.append((current, result))
-                report.count("added" if current is None else "updated")
+            _merge_into(updated, changes, name, imported, current, report)
         store.put_cs_many(updated)
         _mark_members(context, name, groups, changes, report)
     if held is None:
@@ -324,13 +321,26 @@ def _apply_objects(
             imported = ImportedObject(
                 imported.anchor, imported.dn, imported.object_type or current.object_type, merged
             )
-        result = _merge(name, imported, current)
-        if result is not None:
-            updated.append(result)
-            changes.append((current, result))
-            report.count("added" if current is None else "updated")
+        _merge_into(updated, changes, name, imported, current, report)
     store.put_cs_many(updated)
     _mark_members(context, name, context.membership_groups(name), changes, report)
+
+
+def _merge_into(
+    updated: list[CSObject],
+    changes: list[tuple[CSObject | None, CSObject | None]],
+    name: str,
+    imported: ImportedObject,
+    current: CSObject | None,
+    report: RunReport,
+) -> None:
+    """Add the imported record, merged with the stored object, to the batch to write (and
+    to the changes group membership looks at); an unchanged object adds nothing."""
+    result = _merge(name, imported, current)
+    if result is not None:
+        updated.append(result)
+        changes.append((current, result))
+        report.count("added" if current is None else "updated")
 
 
 def _adoptable(cs: CSObject | None) -> CSObject | None:

@@ -18,7 +18,7 @@ from dataclasses import replace
 from hybridsync.core.objects import CSObject, PendingImport
 from hybridsync.core.rules import MEMBER_ATTRIBUTE
 from hybridsync.core.scope import MemberOf
-from hybridsync.core.storage import Store
+from hybridsync.core.storage import ConnectorSpaceStore
 from hybridsync.core.values import Values
 
 
@@ -37,7 +37,7 @@ class GroupMembership:
     sync (only imports change them), so the answers stay valid for the whole run.
     """
 
-    def __init__(self, store: Store, notes: list[str] | None = None) -> None:
+    def __init__(self, store: ConnectorSpaceStore, notes: list[str] | None = None) -> None:
         self._store = store
         self._notes = notes
         self._groups: dict[tuple[str, str], frozenset[str] | None] = {}
@@ -95,7 +95,7 @@ def _named_members(cs: CSObject | None, groups: frozenset[str]) -> dict[str, str
 
 
 def mark_members(
-    store: Store,
+    store: ConnectorSpaceStore,
     connector: str,
     groups: frozenset[str],
     changes: Iterable[tuple[CSObject | None, CSObject | None]],

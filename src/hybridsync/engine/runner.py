@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from hybridsync.core.storage import RunRecord
+from hybridsync.core.runs import CycleKind
 from hybridsync.engine.collection import fewer_collections
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.export import export
@@ -17,7 +17,13 @@ from hybridsync.engine.plan import make_plan
 from hybridsync.engine.preview import preview
 from hybridsync.engine.report import CycleReport, Profile, RunReport, Status
 from hybridsync.engine.sync import synchronize
-from hybridsync.errors import FatalConnectorError, RunStopped, StoreError, TransientConnectorError
+from hybridsync.errors import (
+    FatalConnectorError,
+    RunStopped,
+    StoreError,
+    TransientConnectorError,
+    UnreachableError,
+)
 
 
 def _now() -> str:
@@ -39,18 +45,19 @@ class Engine:
         allow_shrink: bool = False,
     ) -> RunReport:
         self.context.connector(connector)
-        report = RunReport(connector, profile, run_id=str(uuid.uuid4()))
+        report = RunReport(connector, profile, run_id=str(uuid.uuid4()), started=_now())
         store = self.context.store
-        record = RunRecord(report.run_id, connector, profile.value, Status.IN_PROGRESS, _now())
         with store.transaction():
-            store.start_run(record)
+            store.start_run(replace(report.record(), status=Status.IN_PROGRESS))
         started = time.perf_counter()
         self.context.control.begin(report)
         try:
             with fewer_collections():
                 self._dispatch(connector, profile, report, allow_deletes, allow_shrink)
         except RunStopped as exc:
-            report.status, report.message = exc.status, str(exc)
+            report.status, report.message = Status(exc.status), str(exc)
+        except UnreachableError as exc:
+            report.status, report.message = Status.STOPPED_UNREACHABLE, str(exc)
         except (FatalConnectorError, TransientConnectorError) as exc:
             report.status, report.message = Status.STOPPED_CONNECTOR, str(exc)
         except StoreError as exc:
@@ -58,24 +65,18 @@ class Engine:
         else:
             report.status = _completed_status(report)
         report.seconds = time.perf_counter() - started
-        self._finish(record, report)
+        self._finish(report)
         self.context.control.end(report)
         return report
 
-    def _finish(self, record: RunRecord, report: RunReport) -> None:
+    def _finish(self, report: RunReport) -> None:
         """Record how the run ended; after a store failure, if the store can (the run
         stays ``in-progress`` in the history when it cannot, and the report says so)."""
         store = self.context.store
-        ended = replace(
-            record,
-            status=report.status,
-            ended=_now(),
-            counts=report.counts,
-            message=report.message,
-        )
+        report.ended = _now()
         try:
             with store.transaction():
-                store.finish_run(ended)
+                store.finish_run(report.record())
         except StoreError as exc:
             if report.status != Status.STOPPED_STORE:
                 raise
@@ -111,7 +112,7 @@ class Engine:
 
     def apply(self, saved: dict[str, Any], *, allow_deletes: bool = False) -> CycleReport:
         """Export exactly a saved plan; refuse it when the pending exports changed since."""
-        cycle = CycleReport("apply")
+        cycle = CycleReport(CycleKind.APPLY)
         current = make_plan(self.context)
         if current["fingerprint"] != saved.get("fingerprint"):
             report = RunReport("*", Profile.EXPORT, status=Status.STOPPED_PLAN_MISMATCH)
@@ -137,19 +138,17 @@ class Engine:
         targets, export targets. ``initial`` uses full runs, ``delta`` delta runs; a
         delta cycle upgrades a connector to a full run when its rules or attribute list
         changed, and says so. A stopped import skips that connector's sync."""
-        if kind not in {"initial", "delta"}:
-            raise ValueError(f"unknown cycle {kind!r}: use 'initial' or 'delta'")
-        cycle = CycleReport(kind)
+        cycle = CycleReport(_cycle_kind(kind))
         context = self.context
         order = list(context.run_order())
         failed: set[str] = set()
         for name in order:
             if self._stopping(cycle):
                 return cycle
-            profile = self._import_profile(kind, name, cycle)
+            profile = self._import_profile(cycle.kind, name, cycle)
             report = self.run(name, profile, allow_shrink=allow_shrink)
             cycle.runs.append(report)
-            if report.status.startswith("stopped-"):
+            if report.status.stopped:
                 failed.add(name)
         for name in order:
             if self._stopping(cycle):
@@ -157,12 +156,15 @@ class Engine:
             if name in failed:
                 cycle.notes.append(f"{name}: sync skipped because its import stopped")
                 continue
-            cycle.runs.append(self.run(name, self._sync_profile(kind, name, cycle)))
+            cycle.runs.append(self.run(name, self._sync_profile(cycle.kind, name, cycle)))
         for name in context.targets() if export else ():
             if self._stopping(cycle):
                 return cycle
             if context.settings.staging_mode:
                 cycle.notes.append(f"{name}: staging mode, export skipped")
+                continue
+            if name in failed:  # what the target holds now is unknown: export nothing
+                cycle.notes.append(f"{name}: export skipped because its import stopped")
                 continue
             cycle.runs.append(self.run(name, Profile.EXPORT, allow_deletes=allow_deletes))
         return cycle
@@ -179,8 +181,8 @@ class Engine:
         cycle.notes.append("stopped by request: the next cycle runs the rest")
         return True
 
-    def _import_profile(self, kind: str, name: str, cycle: CycleReport) -> Profile:
-        if kind == "initial":
+    def _import_profile(self, kind: CycleKind, name: str, cycle: CycleReport) -> Profile:
+        if kind is CycleKind.INITIAL:
             return Profile.FULL_IMPORT
         state = self.context.store.connector_state(name)
         connector = self.context.connector(name)
@@ -194,10 +196,13 @@ class Engine:
             return Profile.FULL_IMPORT
         return Profile.DELTA_IMPORT
 
-    def _sync_profile(self, kind: str, name: str, cycle: CycleReport) -> Profile:
-        if kind == "initial":
+    def _sync_profile(self, kind: CycleKind, name: str, cycle: CycleReport) -> Profile:
+        if kind is CycleKind.INITIAL:
             return Profile.FULL_SYNC
         state = self.context.store.connector_state(name)
+        if not state.rules_hash:  # a fresh store, or every full sync so far was cut short
+            cycle.notes.append(f"{name}: no full sync has completed yet, so one was run")
+            return Profile.FULL_SYNC
         if state.full_sync_required or state.rules_hash != self.context.rules.content_hash:
             cycle.notes.append(
                 f"{name}: the sync rules changed, a full sync is required and was run"
@@ -206,7 +211,14 @@ class Engine:
         return Profile.DELTA_SYNC
 
 
-def _completed_status(report: RunReport) -> str:
+def _cycle_kind(kind: str) -> CycleKind:
+    """The cycle asked for: ``initial`` or ``delta`` (``apply`` is :meth:`Engine.apply`)."""
+    if kind in (CycleKind.INITIAL, CycleKind.DELTA):
+        return CycleKind(kind)
+    raise ValueError(f"unknown cycle {kind!r}: use 'initial' or 'delta'")
+
+
+def _completed_status(report: RunReport) -> Status:
     if not report.errors:
         return Status.SUCCESS
     if report.profile is Profile.EXPORT:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
-from hybridsync.core.limits import ANCHOR_CHARS, NAME_CHARS, RULE_NAME_CHARS
+from hybridsync.core.storage_limits import ANCHOR_CHARS, NAME_CHARS, RULE_NAME_CHARS
 
 metadata = MetaData()
 
@@ -121,4 +121,4 @@ password_sync_state = Table(
     Column("watermark", Text),
     Column("state", Text, nullable=False),
 )
-"""The PHS runner's state (store/password_sync.py): no secret in it."""
+"""The PHS runner's state (store/password_hash_sync.py): no secret in it."""

@@ -11,16 +11,17 @@ from pydantic import BaseModel
 from hybridsync.config import Config, StoreConfig, load_config
 from hybridsync.core.ports import Connector
 from hybridsync.core.rules import RuleSet
+from hybridsync.core.storage import Store
 from hybridsync.engine import Engine, EngineContext, EngineSettings
 from hybridsync.store import SqlStore, open_sqlite
 from hybridsync.store.postgres import open_postgresql
-from hybridsync.wiring.registry import build_connector, connector_config
+from hybridsync.wiring.registry import CONNECTOR_MODELS, build_connector, connector_config
 
 
 @dataclass(slots=True)
 class Built:
     engine: Engine
-    store: SqlStore
+    store: Store
     connectors: dict[str, Connector]
     config: Config
 
@@ -79,14 +80,16 @@ def open_store(config: Config) -> SqlStore:
     return open_postgresql(settings.url, password=settings.password(), ca_file=settings.ca_file)
 
 
-def build(config: Config, *, staging_mode: bool | None = None) -> Built:
+def build(config: Config, *, staging_mode: bool | None = None, store: Store | None = None) -> Built:
+    """The engine of ``config``, on ``store`` when given (then ``config.store`` is unused;
+    tests give a :class:`~hybridsync.store.MemoryStore`), else on the configured store."""
     rules = config.rule_set()
     connectors: dict[str, Connector] = {}
     for entry in config.connectors:
         model = _with_rule_attributes(_with_paths(config, connector_config(entry)), rules)
         connectors[str(model.model_dump()["name"])] = build_connector(model)
     try:
-        store = open_store(config)
+        store = store if store is not None else open_store(config)
     except BaseException:
         Built.close_connectors(connectors)
         raise
@@ -97,5 +100,11 @@ def build(config: Config, *, staging_mode: bool | None = None) -> Built:
     return Built(Engine(context), store, connectors, config)
 
 
+def load_config_file(path: Path) -> Config:
+    """The configuration file, with every connector entry checked against its type:
+    one error lists every problem of the file."""
+    return load_config(path, CONNECTOR_MODELS)
+
+
 def build_from_file(path: Path, *, staging_mode: bool | None = None) -> Built:
-    return build(load_config(path), staging_mode=staging_mode)
+    return build(load_config_file(path), staging_mode=staging_mode)

@@ -11,7 +11,7 @@ from tests.support.cloud_server import CloudTenant
 from tests.support.signin import public_client
 
 from hybridsync.agent.runner import AgentRunner
-from hybridsync.cloud.signin import phs
+from hybridsync.cloud import password_hash_sync
 from hybridsync.cloud.signin.verify import method_for
 
 
@@ -46,9 +46,9 @@ def stored_hashes(monkeypatch: pytest.MonkeyPatch, hash_reads: list[str]) -> dic
         hash_reads.append(user_id)
         return hashes.get(user_id)
 
-    monkeypatch.setattr(phs, "stored_password_hash", stored)
+    monkeypatch.setattr(password_hash_sync, "stored_password_hash", stored)
     monkeypatch.setattr(
-        phs, "verify_synced_password_hash", lambda wire, pw: wire == f"hash-of:{pw}"
+        password_hash_sync, "verify_synced_password_hash", lambda wire, pw: wire == f"hash-of:{pw}"
     )
     return hashes
 

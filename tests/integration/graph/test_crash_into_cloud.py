@@ -69,18 +69,18 @@ write_quotas = [{{ requests = 6, per_seconds = 0.5 }}]
 
 
 def killed_run(config: Path, cycle: str, progress: Callable[[], int], rng: random.Random) -> int:
-    """Start a run and kill it just after its export has written something (or at once
-    if it finishes first); returns the progress seen when it was killed."""
+    """Start a run and kill it once its export has written a random few users (or at
+    once if it finishes first); returns the progress seen when it was killed."""
     before = progress()
+    wanted = before + rng.randint(1, 4)  # the moment is a count the cloud shows, not a time
     process = subprocess.Popen(
         [sys.executable, "-c", RUN, "run", cycle, "-c", str(config)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
-    while process.poll() is None and progress() == before and time.monotonic() < deadline:
+    while process.poll() is None and progress() < wanted and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(rng.uniform(0, 0.3))
     process.kill()
     process.wait(30)
     return progress()

@@ -15,7 +15,7 @@ from tests.support.cloud_server import CloudServer, CloudTenant, graph_connector
 from hybridsync.engine import Profile
 from hybridsync.wiring import build_from_file
 
-SAMPLE = REPO_ROOT / "tests" / "samples" / "contoso-20.ldif"
+SAMPLE = REPO_ROOT / "tests" / "data" / "contoso-20.ldif"
 
 
 @pytest.fixture

@@ -19,13 +19,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from tests.support.cloud_server import CloudServer, CloudTenant, serve_cloud
 
-from hybridsync.cloud.signin.phs import stored_password_hash
+from hybridsync.cloud.password_hash_sync import stored_password_hash
 from hybridsync.cloud.tenancy import DEFAULT_SYNC_APP_ROLES
 from hybridsync.cloud.throttle import Quota, ThrottleSettings
 from hybridsync.cloud.tls import ensure_local_tls
 from hybridsync.connectors.graph import ExportProgress, GraphConfig, GraphConnector
-from hybridsync.connectors.graph.password_hashes import PasswordHashUploader
-from hybridsync.core.password_targets import HashUpload, UploadResult
+from hybridsync.connectors.graph.password_hash_sync import PasswordHashUploader
+from hybridsync.core.password_hash_sync.targets import HashUpload, UploadResult
 from hybridsync.core.ports import (
     AttributeChange,
     ExportChange,

@@ -21,7 +21,11 @@ from hybridsync.connectors.drsr import (
     ReplicationAccessDeniedError,
     UserNotReadableError,
 )
-from hybridsync.core.password_hash import derive_password_hash, nt_hash_of_password, verify_password
+from hybridsync.core.password_hash_sync.hashes import (
+    derive_password_hash,
+    nt_hash_of_password,
+    verify_password,
+)
 
 pytestmark = pytest.mark.samba
 

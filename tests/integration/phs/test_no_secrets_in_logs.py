@@ -18,8 +18,8 @@ from hybridsync.connectors.drsr import (
     DrsrHashReader,
     ReplicationAccessDeniedError,
 )
-from hybridsync.core.password_hash import derive_password_hash, nt_hash_of_password
-from hybridsync.core.password_sync import PasswordSyncState, plan_password_sync
+from hybridsync.core.password_hash_sync.changes import PasswordSyncState, plan_password_sync
+from hybridsync.core.password_hash_sync.hashes import derive_password_hash, nt_hash_of_password
 
 pytestmark = pytest.mark.samba
 

@@ -19,13 +19,17 @@ from tests.integration.phs.usn_feed import UsnPasswordFeed
 from tests.support.samba import SambaDC
 
 from hybridsync.connectors.drsr import DomainControllerUnreachableError, DrsrHashReader
-from hybridsync.core.password_hash import PasswordHash, derive_password_hash, verify_password
-from hybridsync.core.password_sync import (
+from hybridsync.core.password_hash_sync.changes import (
     NTHashSource,
     PasswordChangeFeed,
     PasswordSyncState,
     plan_password_sync,
     record_outcome,
+)
+from hybridsync.core.password_hash_sync.hashes import (
+    PasswordHash,
+    derive_password_hash,
+    verify_password,
 )
 
 pytestmark = pytest.mark.samba

@@ -24,7 +24,7 @@ from tests.support.cloud_server import CloudServer, CloudTenant, graph_connector
 from tests.support.samba import SambaDC, ad_connector_toml
 from tests.support.signin import GRAPH_USER_READ, msal_app, public_client
 
-from hybridsync.cloud.signin.phs import stored_password_hash, verify_synced_password_hash
+from hybridsync.cloud.password_hash_sync import stored_password_hash, verify_synced_password_hash
 from hybridsync.md4 import md4
 
 pytestmark = [

@@ -15,7 +15,7 @@ from tests.support.phs_config import PHS_SECTION, UNREACHABLE_CONNECTORS
 from typer.testing import CliRunner
 
 from hybridsync.cli import app, exit_codes
-from hybridsync.cli.phs import start_phs_thread
+from hybridsync.cli.password_hash_sync import start_phs_thread
 
 CONNECTORS = UNREACHABLE_CONNECTORS
 PHS = PHS_SECTION

@@ -1,6 +1,7 @@
 """A small directory world for engine tests: LDIF users in, a recording target out.
 
-The world's store is ``store_target``: every engine test runs on SQLite and on PostgreSQL.
+The world's store is ``store_target``, here the in-memory store (``HYBRIDSYNC_TEST_STORES``
+runs the engine tests on SQLite and PostgreSQL too; the integration suite always does).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.stores import StoreTarget
+from tests.support.stores import StoreTarget, engine_backends, memory_target, target_of
 
 from hybridsync.config import Config
 from hybridsync.connectors.recording import RecordingTarget
@@ -84,12 +85,17 @@ class World:
             "base_dir": str(self.tmp),
         }
         data.update(overrides)
-        built = build(Config.model_validate(data))
+        memory = self.store.memory
+        built = build(Config.model_validate(data), store=memory)
         self.built.append(built)
         return built
 
     def clear_store(self) -> None:
-        """Start the store afresh (SQLite: remove its file; PostgreSQL: delete every row)."""
+        """Start the store afresh (memory: a new one; SQLite: remove its file; PostgreSQL:
+        delete every row)."""
+        if self.store.memory is not None:
+            self.store = memory_target()
+            return
         if isinstance(self.store.config, str):
             Path(self.store.config).unlink(missing_ok=True)
             return
@@ -115,6 +121,13 @@ class World:
     @staticmethod
     def by_upn(built: Built) -> dict[str, dict[str, Any]]:
         return by_upn(built)
+
+
+@pytest.fixture(params=engine_backends())
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreTarget]:
+    """An empty store for an engine test: in memory unless told otherwise."""
+    with target_of(request.param, request, tmp_path) as target:
+        yield target
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from tests.unit.engine.writable_directory import CONSISTENCY_GUID, WritableDirec
 from hybridsync.config import Config
 from hybridsync.connectors.recording import RecordingConfig, RecordingTarget
 from hybridsync.engine import Engine, EngineContext, Profile, Status
-from hybridsync.store import open_sqlite
+from hybridsync.store import MemoryStore
 
 RULE = "Out to AD - User ImmutableId"
 
@@ -27,7 +27,8 @@ class Setup:
         self.tmp = tmp_path
         self.ad = WritableDirectory()
         self.cloud = RecordingTarget(RecordingConfig(name="cloud"))
-        self.stores: list[Any] = []
+        self.store = MemoryStore()
+        """One store for every engine built, as one state file would be."""
 
     def engine(self, *, write_back: bool = True) -> Engine:
         self.ad.write_back = write_back
@@ -40,10 +41,8 @@ class Setup:
                 ],
             }
         )
-        store = open_sqlite(self.tmp / "state.db")
-        self.stores.append(store)
         connectors: dict[str, Any] = {"ad": self.ad, "cloud": self.cloud}
-        return Engine(EngineContext(store, config.rule_set(), connectors))
+        return Engine(EngineContext(self.store, config.rule_set(), connectors))
 
     def immutable_ids(self) -> dict[str, str]:
         return {
@@ -56,8 +55,6 @@ class Setup:
 def setup(tmp_path: Path) -> Iterator[Setup]:
     made = Setup(tmp_path)
     yield made
-    for store in made.stores:
-        store.close()
     made.cloud.close()
 
 

@@ -15,7 +15,7 @@ from hybridsync.cli import app
 from hybridsync.config.rules import RuleSource, load_rules
 from hybridsync.config.settings import builtin_rule_source
 from hybridsync.core.objects import CSObject, MVObject
-from hybridsync.core.password_targets import password_sync_targets
+from hybridsync.core.password_hash_sync.targets import password_sync_targets
 from hybridsync.engine import Profile, Status
 from hybridsync.errors import ConfigError
 from hybridsync.wiring import Built

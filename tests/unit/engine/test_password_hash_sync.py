@@ -10,14 +10,22 @@ from tests.support.stores import StoreTarget
 from hybridsync.config.rules import load_rules
 from hybridsync.config.settings import builtin_rule_source
 from hybridsync.core.objects import CSObject, MVObject, PendingExport
-from hybridsync.core.password_hash import PasswordHash, nt_hash_of_password, verify_password
-from hybridsync.core.password_sync import NTHashRead, PasswordSyncState
-from hybridsync.core.password_targets import HashUpload, UploadResult, password_sync_targets
+from hybridsync.core.password_hash_sync.changes import NTHashRead, PasswordSyncState
+from hybridsync.core.password_hash_sync.hashes import (
+    PasswordHash,
+    nt_hash_of_password,
+    verify_password,
+)
+from hybridsync.core.password_hash_sync.targets import (
+    HashUpload,
+    UploadResult,
+    password_sync_targets,
+)
 from hybridsync.core.ports import ExportKind, ImportedObject, ImportKind, ImportPage
-from hybridsync.engine.phs import PasswordHashSync, PasswordSyncReport, run_forever
+from hybridsync.core.storage import Store
+from hybridsync.engine.password_hash_sync import PasswordHashSync, PasswordSyncReport, run_forever
 from hybridsync.errors import FatalConnectorError, HybridsyncError
-from hybridsync.store import SqlStore, open_sqlite
-from hybridsync.store.password_sync import SqlPasswordSyncStateStore
+from hybridsync.store import MemoryStore
 
 RULES = load_rules([builtin_rule_source("ad", "cloud")], [])
 ENABLED, DISABLED = ("512",), ("514",)
@@ -88,29 +96,29 @@ class Cloud:
                 yield UploadResult(upload.anchor)
 
 
-def runner(store: SqlStore, cloud_target: Cloud, staging: bool = False) -> PasswordHashSync:
+def runner(store: Store, cloud_target: Cloud, staging: bool = False) -> PasswordHashSync:
     with store.transaction():
         for anchor in ("ana", "ben"):
             store.put_cs(ad(anchor))
             store.put_cs(cloud(anchor, f"cloud-{anchor}"))
             store.put_mv(MVObject(f"mv-{anchor}", "person"))
     return PasswordHashSync(
-        "ad", "cloud", RULES, store, SqlPasswordSyncStateStore(store), Feed(), Hashes(),
+        "ad", "cloud", RULES, store, store, Feed(), Hashes(),
         cloud_target, staging_mode=staging,
     )  # fmt: skip
 
 
 def test_a_run_uploads_derived_hashes_and_stores_its_state(store_target: StoreTarget) -> None:
     target = Cloud(refuse={"cloud-ben"})
-    store = store_target.open()
+    store = store_target.open_store()
     phs = runner(store, target)
     report = phs.run_once()
     assert (report.synced, report.targets, report.status) == (1, 2, "completed-errors")
     assert report.errors == [("ben", "refused")]
     assert verify_password(PASSWORDS["ana"], PasswordHash.from_wire(target.stored["cloud-ana"]))
 
-    reader = store_target.open()
-    state = SqlPasswordSyncStateStore(reader).load_password_sync_state("ad")
+    reader = store_target.open_store()  # a second connection to a SQL store
+    state = reader.load_password_sync_state("ad")
     reader.close()
     assert state.watermark == "w1"
     assert set(state.synced) == {"ana"}
@@ -122,9 +130,9 @@ def test_a_run_uploads_derived_hashes_and_stores_its_state(store_target: StoreTa
     store.close()
 
 
-def test_staging_mode_reads_and_uploads_nothing(tmp_path: object) -> None:
+def test_staging_mode_reads_and_uploads_nothing() -> None:
     target = Cloud(refuse=set())
-    phs = runner(open_sqlite(f"{tmp_path}/state.db"), target, staging=True)
+    phs = runner(MemoryStore(), target, staging=True)
     assert phs.run_once().status == "stopped-staging-mode"
     assert target.stored == {}
     assert phs.state_store.load_password_sync_state("ad") == PasswordSyncState()

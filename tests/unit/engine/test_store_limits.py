@@ -1,20 +1,31 @@
 """An object the store cannot hold is an object error; the rest of its batch lands.
 
-Runs on SQLite and PostgreSQL (``world``): PostgreSQL refuses an index row over about
-2,700 bytes, so without the engine's checks a long DN failed the whole batch there.
+Runs on every store, SQLite and PostgreSQL included: PostgreSQL refuses an index row
+over about 2,700 bytes, so without the engine's checks a long DN failed the whole batch
+there.
 """
 
 from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import structlog
+from tests.support.stores import ALL_BACKENDS, StoreTarget, target_of
 
-from hybridsync.core.limits import INDEXED_BYTES
+from hybridsync.core.storage_limits import INDEXED_BYTES
 from hybridsync.engine import Status
+
+
+@pytest.fixture(params=ALL_BACKENDS)
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreTarget]:
+    """The limits are the SQL backends' own: this test runs on them whatever the default."""
+    with target_of(request.param, request, tmp_path) as target:
+        yield target
 
 
 def _long_ou() -> str:

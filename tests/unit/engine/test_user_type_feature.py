@@ -10,7 +10,7 @@ import pytest
 
 from hybridsync.engine import Status
 
-SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "contoso-20.ldif"
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "contoso-20.ldif"
 EMPLOYEES = {
     "wmoran",
     "aturner",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import SHARED
+from tests.conftest import DATA
 
 from hybridsync.expressions.registry import FUNCTIONS, suggest
 
 
 def _reference_functions() -> set[str]:
-    spec = (SHARED / "reference" / "sync-engine.md").read_text(encoding="utf-8")
+    spec = (DATA / "reference" / "sync-engine.md").read_text(encoding="utf-8")
     section = spec.split("### 3.5")[1].split("### 3.6")[0]
     names = set(re.findall(r"^\| ([A-Z]\w+) \| ", section, flags=re.MULTILINE))
     return names - {"Function"}

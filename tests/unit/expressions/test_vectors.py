@@ -1,4 +1,4 @@
-"""Every vector of the shared expression vectors, loaded from the file itself."""
+"""Every expression vector (tests/data/vectors/expressions.json), loaded from the file itself."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from tests.conftest import SHARED
+from tests.conftest import DATA
 
 from hybridsync.errors import ExpressionEvalError
 from hybridsync.expressions import IGNORE_THIS_FLOW, MultiValue, compile_expression
 from hybridsync.expressions.datetimes import iso
 
 VECTORS: list[dict[str, Any]] = json.loads(
-    (SHARED / "vectors" / "expressions.json").read_text(encoding="utf-8")
+    (DATA / "vectors" / "expressions.json").read_text(encoding="utf-8")
 )
 
 

@@ -12,7 +12,7 @@ from Cryptodome.Cipher import ARC4, DES
 from impacket.dcerpc.v5 import drsuapi
 
 from hybridsync.connectors.drsr import crypto
-from hybridsync.core.password_hash import nt_hash_of_password
+from hybridsync.core.password_hash_sync.hashes import nt_hash_of_password
 
 SESSION_KEY = bytes(range(16))
 SALT = bytes(range(100, 116))

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from hybridsync.core.password_hash import nt_hash_of_password
-from hybridsync.core.password_sync import (
+from hybridsync.core.password_hash_sync.changes import (
     NTHashRead,
     PasswordChange,
     PasswordSyncState,
     plan_password_sync,
     record_outcome,
 )
+from hybridsync.core.password_hash_sync.hashes import nt_hash_of_password
 from hybridsync.core.ports import ImportedObject, ImportKind, ImportPage
 from hybridsync.core.values import Values
 

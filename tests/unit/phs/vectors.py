@@ -1,16 +1,14 @@
-"""Test vectors read from the documents they come from (tests/samples/README.md)."""
+"""Test vectors read from the documents they come from (tests/data/README.md)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from tests.conftest import REPO_ROOT, SHARED
+from tests.conftest import DATA
 
-SAMPLES = REPO_ROOT / "tests" / "samples"
-SPEC = SHARED / "reference" / "sync-engine.md"
-SPEC_EXCERPT = SAMPLES / "sync-engine-4.1-dsinternals-vectors.md"
-RFC1320_SUITE = SAMPLES / "rfc1320-md4-test-suite.txt"
+SPEC = DATA / "reference" / "sync-engine.md"
+RFC1320_SUITE = DATA / "rfc1320-md4-test-suite.txt"
 
 
 @dataclass(frozen=True)
@@ -37,8 +35,8 @@ _OLD = re.compile(
 
 
 def spec_text() -> str:
-    """§4.1 of the spec when the shared reference is present, else our verbatim copy."""
-    return SPEC.read_text(encoding="utf-8") if SPEC.exists() else SPEC_EXCERPT.read_text("utf-8")
+    """The spec, whose §4.1 lists the vectors."""
+    return SPEC.read_text(encoding="utf-8")
 
 
 def orgid_hash_vectors(text: str) -> list[OrgIdHashVector]:

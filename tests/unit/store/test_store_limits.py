@@ -10,11 +10,10 @@ import structlog
 from sqlalchemy import inspect, select
 from tests.support.stores import StoreTarget
 
-from hybridsync.core.limits import INDEXED_BYTES
 from hybridsync.core.objects import CSObject
-from hybridsync.core.password_sync import PasswordSyncState
+from hybridsync.core.password_hash_sync.changes import PasswordSyncState
+from hybridsync.core.storage_limits import INDEXED_BYTES
 from hybridsync.store import SqlStore, tables
-from hybridsync.store.password_sync import SqlPasswordSyncStateStore
 
 MIGRATION = "0003_password_sync_state"
 
@@ -69,7 +68,7 @@ def test_a_store_from_before_the_password_sync_migration_migrates_cleanly(
     store = store_target.open()
     state = PasswordSyncState({"ana": 133_000_000_000_000_000}, {}, "w7")
     if had_table:  # created on first use, as hybridsync did before the migration
-        SqlPasswordSyncStateStore(store).save_password_sync_state("ad", state)
+        store.save_password_sync_state("ad", state)
     _forget_migration(store, drop_table=not had_table)
     assert MIGRATION not in _migrations(store)
     store.close()
@@ -77,7 +76,7 @@ def test_a_store_from_before_the_password_sync_migration_migrates_cleanly(
     again = store_target.open()
     assert MIGRATION in _migrations(again)
     assert "password_sync_state" in inspect(again.connection).get_table_names()
-    states = SqlPasswordSyncStateStore(again)
+    states = again
     expected = state if had_table else PasswordSyncState()
     assert states.load_password_sync_state("ad") == expected
     states.save_password_sync_state("ad", PasswordSyncState({}, {}, "w8"))

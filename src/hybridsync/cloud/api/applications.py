@@ -6,18 +6,15 @@ is the application's object id, as in Graph (its client id is accepted too).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 from starlette.responses import Response
 
-from hybridsync.cloud.api.deps import Ctx
+from hybridsync.cloud.api.deps import Ctx, JsonBody
 from hybridsync.cloud.api.wire import GRAPH_ROOT, no_content, odata, without_annotations
 from hybridsync.cloud.authz import Action
 from hybridsync.cloud.groups_claim import check_changes
 
 router = APIRouter(prefix="/v1.0", tags=["applications"])
-JsonObject = Annotated[dict[str, Any], Body()]
 _SHOWN = ("id", "appId", "displayName", "groupMembershipClaims", "optionalClaims")
 
 
@@ -30,7 +27,7 @@ def get_application(ref: str, ctx: Ctx) -> Response:
 
 
 @router.patch("/applications/{ref}", status_code=204)
-def update_application(ref: str, body: JsonObject, ctx: Ctx) -> Response:
+def update_application(ref: str, body: JsonBody, ctx: Ctx) -> Response:
     ctx.authorize_write(Action.APPLICATION_WRITE)
     changes = check_changes(without_annotations(body))
     ctx.service.app_claims.update(ctx.tenant_id, ref, changes)

@@ -8,8 +8,9 @@ whose ``dependsOn`` names a failed item answers 424 without running.
 from __future__ import annotations
 
 import json
+import posixpath
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 from fastapi import APIRouter, Body
@@ -93,8 +94,8 @@ def _check_item(item: Any, seen: set[str]) -> None:
         item["url"] = _relative(item["url"])
     except ValueError as exc:
         raise bad_request(f"Invalid url in batch request '{item['id']}'.") from exc
-    if item["url"].startswith("/$batch"):
-        raise bad_request(f"Invalid url in batch request '{item['id']}'.")
+    if _names_batch(item["url"]):
+        raise bad_request(f"Invalid url in batch request '{item['id']}': batches do not nest.")
     if "dependsOn" not in item and "depends_on" in item:  # msgraph-core writes snake case
         item["dependsOn"] = item.pop("depends_on")
     depends = item.get("dependsOn") or []
@@ -113,6 +114,23 @@ def _relative(url: str) -> str:
     path = parts.path if parts.scheme else url.split("?")[0]
     path = "/" + path.lstrip("/").removeprefix("v1.0/").removeprefix("v1.0")
     return f"{path}?{parts.query}" if parts.query else path
+
+
+def _names_batch(url: str) -> bool:
+    """Whether the item's path reaches ``$batch`` once decoded and dot segments resolved.
+
+    Checked on the path as the server will route it (``/./$batch``, ``/%24batch`` and
+    ``/users/../$batch`` all arrive at ``/$batch``), decoded until stable so that no
+    encoding hides it, and compared without regard to case.
+    """
+    path = url.split("?", 1)[0]
+    for _ in range(4):
+        decoded = unquote(path)
+        if decoded == path:
+            break
+        path = decoded
+    resolved = posixpath.normpath("/" + path.replace("\\", "/"))
+    return "$batch" in resolved.casefold().split("/")
 
 
 async def _run(

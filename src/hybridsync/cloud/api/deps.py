@@ -5,14 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Body, Depends
 from starlette.requests import Request
 
-from hybridsync.cloud.authz import Action, authorize
+from hybridsync.cloud.authz import Action, Target, authorize
 from hybridsync.cloud.errors import GraphError, unauthenticated
 from hybridsync.cloud.principal import Principal, PrincipalKind
 from hybridsync.cloud.service import CloudService
 from hybridsync.cloud.tokens import GRAPH_APP_ID, GRAPH_RESOURCE
+from hybridsync.json_types import JsonObject
+
+JsonBody = Annotated[JsonObject, Body()]
+"""A request body that must be a JSON object (FastAPI answers 422 otherwise)."""
 
 
 def get_service(request: Request) -> CloudService:
@@ -62,6 +66,7 @@ def _user_principal(service: CloudService, claims: dict[str, Any], tenant_id: st
         str(claims.get("azp", "")),
         scopes=frozenset(str(claims.get("scp", "")).split()),
         is_guest=user.get("userType") == "Guest",
+        directory_roles=service.role_assignments.roles_of(tenant_id, user["id"]),
     )
 
 
@@ -81,14 +86,21 @@ class Context:
     def policy(self) -> dict[str, Any]:
         return self.service.tenancy.authorization_policy(self.tenant_id)
 
-    def authorize(self, action: Action) -> None:
-        authorize(self.principal, action, self.policy())
+    def authorize(self, action: Action, target: Target | None = None) -> None:
+        authorize(self.principal, action, self.policy(), target)
 
-    def authorize_write(self, action: Action) -> None:
+    def authorize_write(self, action: Action, target: Target | None = None) -> None:
         """Authorize, then charge the write quotas (a refused call costs nothing)."""
-        self.authorize(action)
+        self.authorize(action, target)
         if self.service.throttle is not None:
             self.service.throttle.charge_write(self.tenant_id, self.principal.client_id)
+
+    def target_user(
+        self, user_id: str, properties: frozenset[str] = frozenset(), *, deleting: bool = False
+    ) -> Target:
+        """The user a request is about, with the directory roles that protect them."""
+        roles = self.service.role_assignments.roles_of(self.tenant_id, user_id)
+        return Target(user_id, roles, properties, deleting)
 
 
 def get_context(
@@ -96,6 +108,8 @@ def get_context(
     service: Annotated[CloudService, Depends(get_service)],
     principal: Annotated[Principal, Depends(resolve_principal)],
 ) -> Context:
+    if request.method == "GET":
+        service.limiter.charge_read(principal.tenant_id, principal.client_id)
     return Context(service, principal, service.base_url(request), request)
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 from starlette.responses import Response
 
 from hybridsync.cloud import odata as filters
 from hybridsync.cloud import user_rules as rules
-from hybridsync.cloud.api.deps import Ctx
+from hybridsync.cloud.api.deps import Ctx, JsonBody
 from hybridsync.cloud.api.users import Filter, Select
 from hybridsync.cloud.api.wire import GRAPH_ROOT, no_content, odata
 from hybridsync.cloud.authz import Action, may_write_on_premises_properties
@@ -25,7 +25,6 @@ from hybridsync.cloud.group_rules import (
 )
 
 router = APIRouter(prefix="/v1.0/groups", tags=["groups"])
-JsonObject = Annotated[dict[str, Any], Body()]
 Check = Callable[[dict[str, Any]], None]
 _REF = re.compile(r"/(?:directoryObjects|users|groups)/([0-9a-fA-F-]{36})$")
 _BIND = "members@odata.bind"
@@ -63,7 +62,7 @@ def _accept(_group: dict[str, Any]) -> None:
 
 
 @router.post("", status_code=201)
-def create_group(body: JsonObject, ctx: Ctx) -> Response:
+def create_group(body: JsonBody, ctx: Ctx) -> Response:
     body = {k: v for k, v in body.items() if k == _BIND or not k.startswith("@odata.")}
     ctx.authorize_write(Action.GROUP_WRITE)
     sync_writer, _check = _writer(ctx)
@@ -113,7 +112,7 @@ def get_group(group_id: str, ctx: Ctx, select: Select = None) -> Response:
 
 
 @router.patch("/{group_id}", status_code=204)
-def update_group(group_id: str, body: JsonObject, ctx: Ctx) -> Response:
+def update_group(group_id: str, body: JsonBody, ctx: Ctx) -> Response:
     body = {k: v for k, v in body.items() if k == _BIND or not k.startswith("@odata.")}
     ctx.authorize_write(Action.GROUP_WRITE)
     sync_writer, check = _writer(ctx)
@@ -133,7 +132,7 @@ def delete_group(group_id: str, ctx: Ctx) -> Response:
 
 
 @router.post("/{group_id}/members/$ref", status_code=204)
-def add_member(group_id: str, body: JsonObject, ctx: Ctx) -> Response:
+def add_member(group_id: str, body: JsonBody, ctx: Ctx) -> Response:
     ctx.authorize_write(Action.GROUP_WRITE)
     if "@odata.id" not in body:
         raise GraphError(400, "Request_BadRequest", "The '@odata.id' property is required.")

@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 from starlette.responses import Response
 
 from hybridsync.cloud.api import membership_access as access
-from hybridsync.cloud.api.deps import Context, Ctx
+from hybridsync.cloud.api.deps import Context, Ctx, JsonBody
 from hybridsync.cloud.api.wire import GRAPH_ROOT, no_content, odata
 from hybridsync.cloud.authz import Action, may_write_on_premises_properties
 from hybridsync.cloud.errors import GraphError, bad_request
 from hybridsync.cloud.group_rules import check_not_mastered_on_premises
 
 router = APIRouter(prefix="/v1.0", tags=["managers"])
-JsonObject = Annotated[dict[str, Any], Body()]
 _OBJECT_ID = re.compile(r"/(?:directoryObjects|users)/([0-9a-fA-F-]{36})$")
 
 
@@ -75,7 +74,7 @@ def get_my_direct_reports(ctx: Ctx) -> Response:
 
 
 @router.put("/users/{user_ref}/manager/$ref", status_code=204)
-def set_manager(user_ref: str, body: JsonObject, ctx: Ctx) -> Response:
+def set_manager(user_ref: str, body: JsonBody, ctx: Ctx) -> Response:
     ctx.authorize_write(Action.USER_WRITE)
     manager_id = _referenced_id(body)
     user = ctx.service.users.get(ctx.tenant_id, user_ref)

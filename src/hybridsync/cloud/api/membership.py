@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from hybridsync.cloud.api import membership_access as access
-from hybridsync.cloud.api.deps import Context, Ctx
+from hybridsync.cloud.api.deps import Context, Ctx, JsonBody
+from hybridsync.cloud.api.roles import directory_roles_of
 from hybridsync.cloud.api.users import check_top
 from hybridsync.cloud.api.wire import GRAPH_ROOT, decode_token, encode_token, link_with, odata
 from hybridsync.cloud.errors import bad_request
 from hybridsync.cloud.membership import DirectoryObject
 
 router = APIRouter(prefix="/v1.0", tags=["memberships"])
-JsonObject = Annotated[dict[str, Any], Body()]
 Top = Annotated[int | None, Query(alias="$top")]
 SkipToken = Annotated[str | None, Query(alias="$skiptoken")]
 MAX_CHECKED_GROUPS = 20
@@ -57,15 +57,20 @@ def _user_groups(ctx: Context, user_id: str, *, transitive: bool) -> list[dict[s
     return [access.shown_group(group.data, view) for group in found]
 
 
+def _groups_and_roles(ctx: Context, user_id: str) -> list[dict[str, Any]]:
+    # Graph's memberOf lists directory roles beside groups (both are directoryObjects).
+    return _user_groups(ctx, user_id, transitive=False) + directory_roles_of(ctx, user_id)
+
+
 @router.get("/users/{user_ref}/memberOf")
 def user_member_of(user_ref: str, ctx: Ctx, top: Top = None, skip: SkipToken = None) -> Response:
     user_id = _user_id(ctx, user_ref)
-    return _page(ctx, _user_groups(ctx, user_id, transitive=False), top, skip)
+    return _page(ctx, _groups_and_roles(ctx, user_id), top, skip)
 
 
 @router.get("/me/memberOf")
 def my_member_of(ctx: Ctx, top: Top = None, skip: SkipToken = None) -> Response:
-    return _page(ctx, _user_groups(ctx, access.me(ctx), transitive=False), top, skip)
+    return _page(ctx, _groups_and_roles(ctx, access.me(ctx)), top, skip)
 
 
 @router.get("/users/{user_ref}/transitiveMemberOf")
@@ -82,14 +87,14 @@ def my_transitive_member_of(ctx: Ctx, top: Top = None, skip: SkipToken = None) -
 
 
 @router.post("/users/{user_ref}/checkMemberGroups")
-def user_check_member_groups(user_ref: str, body: JsonObject, ctx: Ctx) -> Response:
+def user_check_member_groups(user_ref: str, body: JsonBody, ctx: Ctx) -> Response:
     user_id = _user_id(ctx, user_ref)
     access.user_groups_view(ctx, user_id)
     return _check_member_groups(ctx, user_id, body)
 
 
 @router.post("/me/checkMemberGroups")
-def my_check_member_groups(body: JsonObject, ctx: Ctx) -> Response:
+def my_check_member_groups(body: JsonBody, ctx: Ctx) -> Response:
     user_id = access.me(ctx)
     access.user_groups_view(ctx, user_id)
     return _check_member_groups(ctx, user_id, body)
@@ -97,7 +102,7 @@ def my_check_member_groups(body: JsonObject, ctx: Ctx) -> Response:
 
 @router.post("/users/{user_ref}/getMemberGroups")
 @router.post("/users/{user_ref}/getMemberObjects", operation_id="user_get_member_objects")
-def user_get_member_groups(user_ref: str, body: JsonObject, ctx: Ctx) -> Response:
+def user_get_member_groups(user_ref: str, body: JsonBody, ctx: Ctx) -> Response:
     user_id = _user_id(ctx, user_ref)
     access.user_groups_view(ctx, user_id)
     return _get_member_groups(ctx, user_id, body)
@@ -105,7 +110,7 @@ def user_get_member_groups(user_ref: str, body: JsonObject, ctx: Ctx) -> Respons
 
 @router.post("/me/getMemberGroups")
 @router.post("/me/getMemberObjects", operation_id="me_get_member_objects")
-def my_get_member_groups(body: JsonObject, ctx: Ctx) -> Response:
+def my_get_member_groups(body: JsonBody, ctx: Ctx) -> Response:
     user_id = access.me(ctx)
     access.user_groups_view(ctx, user_id)
     return _get_member_groups(ctx, user_id, body)
@@ -166,7 +171,7 @@ def group_transitive_member_of(
 
 
 @router.post("/groups/{group_id}/checkMemberGroups")
-def group_check_member_groups(group_id: str, body: JsonObject, ctx: Ctx) -> Response:
+def group_check_member_groups(group_id: str, body: JsonBody, ctx: Ctx) -> Response:
     access.authorize_group_relations(ctx)
     ctx.service.groups.get(ctx.tenant_id, group_id)
     return _check_member_groups(ctx, group_id, body)
@@ -174,7 +179,7 @@ def group_check_member_groups(group_id: str, body: JsonObject, ctx: Ctx) -> Resp
 
 @router.post("/groups/{group_id}/getMemberGroups")
 @router.post("/groups/{group_id}/getMemberObjects", operation_id="group_get_member_objects")
-def group_get_member_groups(group_id: str, body: JsonObject, ctx: Ctx) -> Response:
+def group_get_member_groups(group_id: str, body: JsonBody, ctx: Ctx) -> Response:
     access.authorize_group_relations(ctx)
     ctx.service.groups.get(ctx.tenant_id, group_id)
     return _get_member_groups(ctx, group_id, body)

@@ -70,6 +70,7 @@ def oauth_error_response(request: Request, err: OAuthError) -> Response:
         "timestamp": now,
         "trace_id": request_id,
         "correlation_id": request.headers.get("client-request-id", request_id),
+        **({"suberror": err.suberror} if err.suberror else {}),
     }
     # Without Retry-After, MSAL keeps an HTTP 400 for 60 s and answers the same request
     # from that cache: a transient failure would outlive its cause by a minute.
@@ -82,15 +83,41 @@ def encode_token(state: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
+MAX_TOKEN_LENGTH = 16384
+MAX_TOKEN_NUMBER = 2**53  # every number a token of ours holds (sequences, times) is below it
+
+
 def decode_token(token: str, what: str) -> dict[str, Any]:
+    """A token of ours back to its state; 400 for anything we could not have issued."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise bad_request(f"Invalid {what}.")
     try:
         padded = token + "=" * (-len(token) % 4)
-        state = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (binascii.Error, ValueError, UnicodeError) as exc:
+        state = json.loads(
+            base64.urlsafe_b64decode(padded.encode("ascii")), parse_constant=_no_constant
+        )
+    except (binascii.Error, ValueError, UnicodeError, RecursionError) as exc:
         raise bad_request(f"Invalid {what}.") from exc
-    if not isinstance(state, dict):
+    if not isinstance(state, dict) or not all(_sane(value) for value in state.values()):
         raise bad_request(f"Invalid {what}.")
     return state
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _sane(value: Any) -> bool:
+    """Numbers in range, strings storable; one level of lists (the shapes we issue)."""
+    if isinstance(value, list):
+        return all(not isinstance(item, list | dict) and _sane(item) for item in value)
+    if isinstance(value, float | dict):
+        return False
+    if isinstance(value, int) and not isinstance(value, bool):
+        return 0 <= value < MAX_TOKEN_NUMBER
+    if isinstance(value, str):
+        return value.isprintable() and not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+    return True
 
 
 def link_with(request: Request, base_url: str, **params: str) -> str:

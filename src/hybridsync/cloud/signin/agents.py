@@ -9,7 +9,6 @@ style, as Entra's certificate credentials), checked against the certificate issu
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import uuid
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
+from hybridsync.cloud.certificates import certificate_builder, self_signed_authority
 from hybridsync.cloud.errors import GraphError, unauthenticated
 from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.signin.store import SignInStore
@@ -71,21 +71,14 @@ class AgentRegistry:
         agent_id = str(uuid.uuid4())
         ca_key, ca_cert = self._authority()
         now = utcnow()
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, agent_id),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, tenant_id),
+            ]
+        )
         certificate = (
-            x509.CertificateBuilder()
-            .subject_name(
-                x509.Name(
-                    [
-                        x509.NameAttribute(NameOID.COMMON_NAME, agent_id),
-                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, tenant_id),
-                    ]
-                )
-            )
-            .issuer_name(ca_cert.subject)
-            .public_key(key)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=CERTIFICATE_DAYS))
+            certificate_builder(subject, ca_cert.subject, key, CERTIFICATE_DAYS)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .sign(ca_key, hashes.SHA256())
         )
@@ -176,16 +169,4 @@ def oaep() -> padding.OAEP:
 def _new_authority() -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hybridsync agent CA")])
-    now = utcnow()
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return key, certificate
+    return key, self_signed_authority(key, name)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
+import anyio
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -12,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from hybridsync.cloud.api.deps import get_service, resolve_principal
+from hybridsync.cloud.consent import redirect_allowed
 from hybridsync.cloud.errors import GraphError, OAuthError, unauthenticated
 from hybridsync.cloud.principal import Principal
 from hybridsync.cloud.service import CloudService
@@ -87,13 +90,27 @@ AgentDep = Annotated[Agent, Depends(_agent)]
 
 
 @router.get("/{tenant}/pta/requests", response_model=None)
-def next_request(
+async def next_request(
+    request: Request,
     service: Service,
     agent: AgentDep,
     wait: Annotated[float, Query(ge=0, le=MAX_POLL_SECONDS)] = 20.0,
 ) -> dict[str, Any] | Response:
     """Long-poll: the next validation request for this agent, or 204 after ``wait`` seconds."""
-    taken = signin_of(service).pta.take(agent, wait)
+    queue = signin_of(service).pta
+    gone = threading.Event()
+
+    async def watch_disconnect() -> None:
+        # The poll ends the moment the agent goes away, so sign-ins stop counting on it.
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        gone.set()
+        queue.wake()
+
+    async with anyio.create_task_group() as watching:
+        watching.start_soon(watch_disconnect)
+        taken = await run_in_threadpool(queue.take, agent, wait, gone)
+        watching.cancel_scope.cancel()
     return Response(status_code=204) if taken is None else taken
 
 
@@ -116,21 +133,16 @@ def _check_flow(service: CloudService, found: Tenant, params: dict[str, str]) ->
         raise OAuthError(
             "unauthorized_client", 700016, "The application was not found in the directory."
         )
-    if not _loopback_redirect(params.get("redirect_uri", "")):
+    uri = params.get("redirect_uri", "")
+    if not redirect_allowed(service.clients.registration(app), uri):
         raise OAuthError(
             "invalid_request",
             50011,
-            "The redirect URI must be a loopback address (http://localhost or 127.0.0.1).",
+            f"The redirect URI '{uri[:200]}' specified in the request does not match the"
+            f" redirect URIs configured for the application '{app.client_id}'.",
         )
     if params.get("code_challenge_method", "S256") not in {"S256", "plain"}:
         raise OAuthError("invalid_request", 501491, "Unsupported code_challenge_method.")
-
-
-def _loopback_redirect(uri: str) -> bool:
-    # No redirect URIs are registered with applications here: only native-app loopback
-    # redirects (RFC 8252) are allowed, so a code never leaves the machine that asked.
-    parts = urlsplit(uri)
-    return parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"}
 
 
 @router.get("/{tenant}/oauth2/v2.0/authorize", response_class=HTMLResponse)

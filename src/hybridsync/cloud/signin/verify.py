@@ -4,8 +4,9 @@ It decides by the user and the tenant: cloud-only users have a cloud password (a
 synced users use the tenant's ``synced_user_authentication`` (``"pta"`` or ``"phs"``, a
 per-user override winning). Without a setting a synced user with a stored hash uses
 ``phs`` (as Entra does) and one without uses ``pta``. Lockout and the disabled-account check
-happen here for every method. A missing user costs the same argon2 work as a wrong
-password and gets the same answer.
+happen here for every method. Every path (no such user, cloud, password hash sync,
+pass-through) does exactly one argon2 verification and answers a wrong password with the
+same words, so neither the answer nor its timing tells which names exist.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from typing import Any
 
 import structlog
 
+from hybridsync.cloud import password_hash_sync
 from hybridsync.cloud.errors import GraphError
 from hybridsync.cloud.passwords import hash_password, password_matches
 from hybridsync.cloud.service import CloudService
-from hybridsync.cloud.signin import phs
+from hybridsync.cloud.signin.lockout import REQUEST_SOURCE
 from hybridsync.cloud.signin.outcomes import Outcome
 from hybridsync.cloud.signin.service import signin_of
 
@@ -41,20 +43,42 @@ def is_synced(user: dict[str, Any]) -> bool:
 def verify_password(service: CloudService, tenant_id: str, username: str, password: str) -> Verdict:
     signin = signin_of(service)
     user = _find(service, tenant_id, username)
+    account = user["id"] if user is not None else _unknown_account(username)
+    attempt = signin.lockout.begin(tenant_id, account, REQUEST_SOURCE.get(), password)
+    if not attempt.admitted:
+        # Unknown names are counted too: a locked answer never tells a real name apart.
+        return _logged(Verdict(Outcome.LOCKED_OUT, user, "lockout"), tenant_id)
+    outcome = Outcome.INVALID_CREDENTIALS
+    try:
+        verdict = _verify_admitted(service, tenant_id, user, password)
+        outcome = verdict.outcome
+    finally:
+        signin.lockout.finish(
+            attempt,
+            succeeded=outcome is Outcome.SUCCESS,
+            failed=outcome is Outcome.INVALID_CREDENTIALS,
+        )
+    return _logged(verdict, tenant_id)
+
+
+def _verify_admitted(
+    service: CloudService, tenant_id: str, user: dict[str, Any] | None, password: str
+) -> Verdict:
+    """Exactly one argon2 verification on every path (the same work whoever the name is)."""
     if user is None or not password:
         password_matches(_DECOY_HASH, password)
         return Verdict(Outcome.INVALID_CREDENTIALS, None, "none")
-    if signin.lockout.is_locked(tenant_id, user["id"]):
-        return _logged(Verdict(Outcome.LOCKED_OUT, user, "lockout"), tenant_id)
     method, stored_wire = _method_and_hash(service, tenant_id, user)
+    if method != "cloud":
+        password_matches(_DECOY_HASH, password)
     outcome = _check(service, tenant_id, user, password, method, stored_wire)
     if outcome is Outcome.SUCCESS and user.get("accountEnabled") is False:
         outcome = Outcome.DISABLED
-    if outcome is Outcome.INVALID_CREDENTIALS:
-        signin.lockout.failed(tenant_id, user["id"])
-    elif outcome is Outcome.SUCCESS:
-        signin.lockout.succeeded(tenant_id, user["id"])
-    return _logged(Verdict(outcome, user, method), tenant_id)
+    return Verdict(outcome, user, method)
+
+
+def _unknown_account(username: str) -> str:
+    return "unknown:" + username.strip().casefold()
 
 
 def method_for(service: CloudService, tenant_id: str, user: dict[str, Any]) -> str:
@@ -92,7 +116,7 @@ def _check(
     if method == "phs":
         if stored_wire is None:
             return Outcome.INVALID_CREDENTIALS
-        matched = bool(phs.verify_synced_password_hash(stored_wire, password))
+        matched = bool(password_hash_sync.verify_synced_password_hash(stored_wire, password))
         return Outcome.SUCCESS if matched else Outcome.INVALID_CREDENTIALS
     return signin_of(service).pta.validate(
         tenant_id,
@@ -113,7 +137,7 @@ def _find(service: CloudService, tenant_id: str, username: str) -> dict[str, Any
 
 def _stored_hash(service: CloudService, tenant_id: str, user_id: str) -> str | None:
     # Called through the module so a test can stand in for password hash sync's functions.
-    stored = phs.stored_password_hash(service, tenant_id, user_id)
+    stored = password_hash_sync.stored_password_hash(service, tenant_id, user_id)
     return str(stored) if stored else None
 
 

@@ -8,7 +8,7 @@ import structlog
 
 from hybridsync.connectors.ad import dirsync, usn
 from hybridsync.connectors.ad.connection import Connection
-from hybridsync.connectors.ad.discovery import DomainInfo, discover
+from hybridsync.connectors.ad.discovery import DomainSession
 from hybridsync.connectors.ad.errors import InsufficientRightsError
 from hybridsync.connectors.ad.reader import Reader
 from hybridsync.connectors.ad.scope import Scope
@@ -38,7 +38,7 @@ MULTI_VALUED = frozenset(
 )
 
 
-class ADConnector:
+class ADConnector(DomainSession):
     """Imports users and groups from one AD domain over LDAPS.
 
     Implements ``Connector``, ``SupportsFullImport``, ``SupportsDeltaImport`` and, when
@@ -46,10 +46,8 @@ class ADConnector:
     """
 
     def __init__(self, name: str, settings: ADSettings, *, connection: Connection | None = None):
+        super().__init__(settings, connection)
         self._name = name
-        self._settings = settings
-        self._conn = connection or Connection(settings, settings.password())
-        self._info: DomainInfo | None = None
         self._reader: Reader | None = None
 
     @property
@@ -75,15 +73,7 @@ class ADConnector:
     def parameters(self) -> Mapping[str, str]:
         return self._domain().parameters()
 
-    def close(self) -> None:
-        self._conn.close()
-
     # --- plumbing ----------------------------------------------------------------------
-
-    def _domain(self) -> DomainInfo:
-        if self._info is None:
-            self._info = discover(self._conn, self._settings.base_dn)
-        return self._info
 
     def _read(self) -> Reader:
         if self._reader is None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from hybridsync.connectors.ad.connection import Connection, RawEntry
 from hybridsync.connectors.ad.convert import anchor_of
+from hybridsync.connectors.ad.settings import ADSettings
 from hybridsync.errors import FatalConnectorError
 
 __all__ = ["DomainInfo", "UsnState", "discover", "read_usn_state"]
@@ -100,3 +101,24 @@ def read_usn_state(conn: Connection, ds_service_name: str) -> UsnState:
     if settings is None or not settings[1].get("invocationId"):
         raise FatalConnectorError(f"cannot read invocationId of {ds_service_name}")
     return UsnState(anchor_of(settings[1]["invocationId"][0]), usn)
+
+
+class DomainSession:
+    """One LDAP connection to a domain, and what discovery found there (read once).
+
+    The base of the AD connector and of password hash sync's change feed: both close
+    their own connection and discover the domain on first use.
+    """
+
+    def __init__(self, settings: ADSettings, connection: Connection | None = None) -> None:
+        self._settings = settings
+        self._conn = connection or Connection(settings)
+        self._info: DomainInfo | None = None
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _domain(self) -> DomainInfo:
+        if self._info is None:
+            self._info = discover(self._conn, self._settings.base_dn)
+        return self._info

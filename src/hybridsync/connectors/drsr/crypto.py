@@ -15,7 +15,7 @@ from struct import unpack
 from Cryptodome.Cipher import ARC4
 from impacket.dcerpc.v5 import drsuapi
 
-from hybridsync.core.password_hash import NT_HASH_BYTES, NTHash
+from hybridsync.core.password_hash_sync.hashes import NT_HASH_BYTES, NTHash
 
 __all__ = ["decrypt_nt_hash", "decrypt_secret"]
 

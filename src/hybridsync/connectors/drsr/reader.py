@@ -29,8 +29,8 @@ from hybridsync.connectors.drsr.errors import (
     win32_name,
 )
 from hybridsync.connectors.drsr.settings import DrsrSettings, ExtendedOperation
-from hybridsync.core.password_hash import NTHash
-from hybridsync.core.password_sync import NTHashRead
+from hybridsync.core.password_hash_sync.changes import NTHashRead
+from hybridsync.core.password_hash_sync.hashes import NTHash
 from hybridsync.errors import FatalConnectorError
 
 __all__ = ["DrsrHashReader"]
@@ -48,7 +48,7 @@ _RIGHTS_HINT = (
 
 
 class DrsrHashReader:
-    """An :class:`~hybridsync.core.password_sync.NTHashSource` over MS-DRSR.
+    """An :class:`~hybridsync.core.password_hash_sync.changes.NTHashSource` over MS-DRSR.
 
     Use it as a context manager to keep one session for many reads::
 

@@ -18,8 +18,7 @@ from typing import Any
 
 from hybridsync.core.values import Attributes, AttributeValue, Values
 from hybridsync.errors import ObjectRejectedError
-
-JsonObject = dict[str, Any]
+from hybridsync.json_types import JsonObject
 
 STRING_PROPERTIES = (
     "displayName",

@@ -16,8 +16,7 @@ from hybridsync.connectors.graph.client import BatchItemResponse
 from hybridsync.connectors.graph.errors import Verdict, classify
 from hybridsync.core.ports import ExportChange, ExportKind, ExportOutcome, ExportResult
 from hybridsync.errors import ObjectRejectedError
-
-JsonObject = dict[str, Any]
+from hybridsync.json_types import JsonObject
 
 
 @dataclass(frozen=True, slots=True)

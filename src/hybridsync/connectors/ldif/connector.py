@@ -20,6 +20,7 @@ from hybridsync.connectors.ldif.config import LdifConfig
 from hybridsync.connectors.ldif.convert import (
     MULTI_VALUED,
     anchor_of,
+    anchor_problem,
     object_type,
     to_imported,
 )
@@ -31,7 +32,7 @@ from hybridsync.core.ports import (
     ImportPage,
     UnreadableRecord,
 )
-from hybridsync.errors import FatalConnectorError
+from hybridsync.errors import FatalConnectorError, os_error_reason
 
 
 class LdifSource:
@@ -68,10 +69,7 @@ class LdifSource:
         page: list[ImportedObject] = []
         unreadable: list[UnreadableRecord] = []
         for block_digest, line, raw in self._blocks():
-            entry = self._entry(line, raw)
-            if isinstance(entry, UnreadableRecord):
-                unreadable.append(entry)
-                continue
+            entry = self._entry(line, raw, unreadable)
             if entry is None:
                 continue
             anchor, record, kind = entry
@@ -97,10 +95,7 @@ class LdifSource:
                 blocks[block_digest] = known
                 seen.add(known)
                 continue
-            entry = self._entry(line, raw)
-            if isinstance(entry, UnreadableRecord):
-                unreadable.append(entry)
-                continue
+            entry = self._entry(line, raw, unreadable)
             if entry is None:
                 continue
             anchor, record, kind = entry
@@ -138,24 +133,31 @@ class LdifSource:
             stream = path.open("rb")
         except OSError as exc:
             raise FatalConnectorError(
-                f"connector {self.name!r}: cannot read {path}: {exc}"
+                f"connector {self.name!r}: cannot read {path}: {os_error_reason(exc)}"
             ) from exc
         with stream:
             for line, raw in raw_blocks(stream):
                 yield hashlib.blake2b(raw, digest_size=10).hexdigest(), line, raw
 
     def _entry(
-        self, line: int, raw: bytes
-    ) -> tuple[str, LdifRecord, str] | UnreadableRecord | None:
+        self, line: int, raw: bytes, unreadable: list[UnreadableRecord]
+    ) -> tuple[str, LdifRecord, str] | None:
+        """(anchor, record, object type) of a record to import; ``None`` for one left
+        out, and a broken one is added to ``unreadable``."""
         try:
             record = self._record(line, raw)
         except LdifSyntaxError as exc:
             self.skipped.append(str(exc))
-            return self._unreadable(line, raw, str(exc))
+            unreadable.append(self._unreadable(line, raw, str(exc)))
+            return None
         if record is None:
             return None
         kind = object_type(record)
         if kind is None or kind.lower() not in self._wanted:
+            return None
+        problem = anchor_problem(record, self._config.anchor_attribute)
+        if problem is not None:
+            unreadable.append(UnreadableRecord(f"line {line}", problem, record.dn))
             return None
         anchor = anchor_of(record, self._config.anchor_attribute)
         if anchor is None:
@@ -184,7 +186,8 @@ class LdifSource:
         record = parse_block(line, "\n".join(lines), on_error=lambda _: None) if lines else None
         if record is None:
             return UnreadableRecord(f"line {line}", message)
-        anchor = anchor_of(record, self._config.anchor_attribute)
+        problem = anchor_problem(record, self._config.anchor_attribute)
+        anchor = None if problem else anchor_of(record, self._config.anchor_attribute)
         return UnreadableRecord(f"line {line}", message, record.dn, anchor)
 
     def _records(self) -> Iterator[LdifRecord]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 
 from hybridsync.connectors.ldif.parser import BINARY_ATTRIBUTES, LdifRecord
 from hybridsync.core.ports import ImportedObject, ImportKind
@@ -34,6 +35,36 @@ def object_type(record: LdifRecord) -> str | None:
     return next((kind for kind in OBJECT_TYPES if kind.lower() in classes), None)
 
 
+GUID_ANCHORS = frozenset({"objectguid", "ms-ds-consistencyguid"})
+"""Anchor attributes that always hold a GUID: 16 bytes (or its canonical text)."""
+
+
+def anchor_problem(record: LdifRecord, anchor_attribute: str) -> str | None:
+    """Why the record's anchor is not a GUID when its attribute always holds one, else None.
+
+    An anchor in another form would read as a new object under the same DN: the stored
+    object would be deleted and a new one added (its cloud user replaced, its group
+    memberships lost). Such a record is reported instead, and its stored object kept.
+    """
+    if anchor_attribute.lower() not in GUID_ANCHORS:
+        return None
+    values = _get(record, anchor_attribute)
+    if not values:
+        return None
+    value = values[0]
+    if isinstance(value, bytes):
+        if len(value) == 16:
+            return None
+        found = f"{len(value)} bytes"
+    else:
+        try:
+            uuid.UUID(value)
+            return None
+        except ValueError:
+            found = f"the text {value[:40]!r}"
+    return f"attribute {anchor_attribute} holds {found}, not a 16-byte GUID"
+
+
 def anchor_of(record: LdifRecord, anchor_attribute: str) -> str | None:
     values = _get(record, anchor_attribute)
     if not values:
@@ -41,6 +72,8 @@ def anchor_of(record: LdifRecord, anchor_attribute: str) -> str | None:
     value = values[0]
     if isinstance(value, bytes):
         return _guid_text(value) if len(value) == 16 else value.hex()
+    if anchor_attribute.lower() in GUID_ANCHORS:
+        return str(uuid.UUID(value))  # one form whichever way the file spells the GUID
     return value
 
 

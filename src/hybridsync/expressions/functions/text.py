@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from functools import lru_cache
 
 from hybridsync.expressions.coerce import fail, per_value, to_enum, to_number, to_text
@@ -12,40 +13,23 @@ from hybridsync.expressions.signatures import FunctionSpec, function
 _COMPARE = ("vbBinaryCompare", "vbTextCompare")
 
 
-def lcase(value: object) -> object:
-    if type(value) is str:
-        return value.lower()
-    return per_value(lcase, value)
+def _on_each_string(operation: Callable[[str], object]) -> Callable[[object], object]:
+    """``operation`` on a string; on a multi-valued value, on each of its values."""
+
+    def apply(value: object) -> object:
+        if type(value) is str:
+            return operation(value)
+        return per_value(apply, value)
+
+    return apply
 
 
-def ucase(value: object) -> object:
-    if type(value) is str:
-        return value.upper()
-    return per_value(ucase, value)
-
-
-def trim(value: object) -> object:
-    if type(value) is str:
-        return value.strip()
-    return per_value(trim, value)
-
-
-def ltrim(value: object) -> object:
-    if type(value) is str:
-        return value.lstrip()
-    return per_value(ltrim, value)
-
-
-def rtrim(value: object) -> object:
-    if type(value) is str:
-        return value.rstrip()
-    return per_value(rtrim, value)
-
-
-def length(value: object) -> object:
-    if type(value) is str:
-        return len(value)
-    return per_value(length, value)
+lcase = _on_each_string(str.lower)
+ucase = _on_each_string(str.upper)
+trim = _on_each_string(str.strip)
+ltrim = _on_each_string(str.lstrip)
+rtrim = _on_each_string(str.rstrip)
+length = _on_each_string(len)
 
 
 def _find(check: str, match: str, start: int, text_compare: bool, reverse: bool) -> int:

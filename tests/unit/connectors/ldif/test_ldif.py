@@ -13,7 +13,7 @@ from hybridsync.connectors.ldif.convert import anchor_of
 from hybridsync.connectors.ldif.parser import LdifRecord
 from hybridsync.errors import FatalConnectorError
 
-SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "contoso-20.ldif"
+SAMPLE = Path(__file__).resolve().parents[3] / "data" / "contoso-20.ldif"
 GUID = uuid.UUID("6f9619ff-8b86-d011-b42d-00c04fc964ff")
 
 

@@ -1,0 +1,124 @@
+"""``hybridsync phs run`` and ``hybridsync phs loop``: password hash sync on its own schedule."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import structlog
+import typer
+
+from hybridsync.cli import app, exit_codes
+from hybridsync.cli.stopping import stopped_by_signals
+from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, exit_code, print_json
+from hybridsync.engine.password_hash_sync import PasswordSyncReport, run_forever
+from hybridsync.errors import ConfigError, HybridsyncError
+from hybridsync.wiring import build_from_file
+from hybridsync.wiring.password_hash_sync import password_sync_config, password_sync_from
+
+log = structlog.get_logger("hybridsync.phs")
+phs_app = typer.Typer(help="Password hash synchronization (every 2 minutes by default).")
+app.add_typer(phs_app, name="phs")
+
+
+def _print(report: PasswordSyncReport, as_json: bool) -> None:
+    if as_json:
+        print_json(report.as_dict())
+        return
+    typer.echo(
+        f"{report.connector}: {report.status}; {report.synced} synced, "
+        f"{report.unchanged} unchanged, {report.targets} users in scope"
+    )
+    for anchor, message in report.errors:
+        typer.echo(f"  {anchor}: {message}", err=True)
+
+
+@phs_app.command("run")
+def run(config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
+    """One PHS run: changed passwords since the last run (every user on the first)."""
+    try:
+        with engine_from(config) as built, password_sync_from(built) as phs:
+            report = phs.run_once()
+    except ConfigError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+    except HybridsyncError as exc:  # DC or cloud unreachable: nothing was recorded
+        typer.echo(f"stopped: {exc}", err=True)
+        raise typer.Exit(exit_codes.STOPPED) from exc
+    _print(report, as_json)
+    raise typer.Exit(exit_code(report.status))
+
+
+@phs_app.command("loop")
+def loop(
+    config: Path | None = ConfigOption,
+    as_json: bool = JsonOption,
+    interval: float | None = typer.Option(
+        None, "--interval", help="Seconds between runs (default: the configuration's, 120)."
+    ),
+    runs: int | None = typer.Option(None, "--runs", help="Stop after this many runs."),
+) -> None:
+    """Run PHS on its schedule until stopped; a failed run is retried.
+
+    SIGTERM or Ctrl-C (or reaching --runs) lets the run in progress finish, then the
+    command exits 0.
+    """
+    stop = threading.Event()
+    done = 0
+
+    with engine_from(config) as built, password_sync_from(built) as phs:
+        every = (
+            interval
+            if interval is not None
+            else password_sync_config(built.config).interval_seconds
+        )
+
+        def once() -> PasswordSyncReport:
+            nonlocal done
+            try:
+                report = phs.run_once()
+                _print(report, as_json)
+                return report
+            finally:
+                done += 1
+                if runs is not None and done >= runs:
+                    stop.set()
+
+        with stopped_by_signals(stop, name="phs"):
+            run_forever(once, interval_seconds=every, stop=stop)
+    log.info("phs.stopped", runs=done)
+
+
+def start_phs_thread(
+    config: Path, stop: threading.Event, *, interval: float | None = None
+) -> threading.Thread | None:
+    """PHS on its own schedule in a daemon thread, for the scheduler to run beside its cycles.
+
+    Returns ``None`` when the configuration has no enabled ``[password_hash_sync]``. The
+    thread builds its own engine objects (its own store connection) and ends when ``stop``
+    is set, after the run in progress; a stopped run (DC or cloud unreachable) is retried
+    at the next interval, and so is a setup that failed (a secret not readable yet).
+    """
+    built = build_from_file(config)
+    phs_config = built.config.password_hash_sync
+    if phs_config is None or not phs_config.enabled:
+        built.close()
+        return None
+    every = interval if interval is not None else phs_config.interval_seconds
+
+    def schedule() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    with password_sync_from(built) as phs:
+                        run_forever(phs.run_once, interval_seconds=every, stop=stop)
+                except HybridsyncError as exc:
+                    log.error("phs.setup_failed", error=str(exc), retry_in_seconds=every)
+                    stop.wait(every)
+        finally:
+            built.close()
+            log.info("phs.stopped")
+
+    thread = threading.Thread(target=schedule, name="password-hash-sync", daemon=True)
+    thread.start()
+    return thread
