@@ -26,17 +26,19 @@ _OBJECT_ID = re.compile(r"/(?:directoryObjects|users)/([0-9a-fA-F-]{36})$")
 
 def _manager(ctx: Context, user_ref: str) -> Response:
     user = ctx.service.users.get(ctx.tenant_id, user_ref)
-    access.authorize_managers(ctx)
+    access.authorize_managers(ctx, user["id"])
     manager = ctx.service.managers.manager(ctx.tenant_id, user["id"])
-    shown = access.shown_user(ctx, manager)
+    mine = user["id"] == ctx.principal.object_id
+    shown = access.shown_user(ctx, manager, related_to_caller=mine)
     return odata({"@odata.context": f"{GRAPH_ROOT}/$metadata#directoryObjects/$entity", **shown})
 
 
 def _reports(ctx: Context, user_ref: str) -> Response:
     user = ctx.service.users.get(ctx.tenant_id, user_ref)
-    access.authorize_managers(ctx)
+    access.authorize_managers(ctx, user["id"])
     reports = ctx.service.managers.direct_reports(ctx.tenant_id, user["id"])
-    value = [access.shown_user(ctx, report) for report in reports]
+    mine = user["id"] == ctx.principal.object_id
+    value = [access.shown_user(ctx, report, related_to_caller=mine) for report in reports]
     return odata({"@odata.context": f"{GRAPH_ROOT}/$metadata#directoryObjects", "value": value})
 
 
@@ -53,7 +55,7 @@ def get_my_manager(ctx: Ctx) -> Response:
 @router.get("/users/{user_ref}/manager/$ref")
 def get_manager_ref(user_ref: str, ctx: Ctx) -> Response:
     user = ctx.service.users.get(ctx.tenant_id, user_ref)
-    access.authorize_managers(ctx)
+    access.authorize_managers(ctx, user["id"])
     manager = ctx.service.managers.manager(ctx.tenant_id, user["id"])
     return odata(
         {
