@@ -190,13 +190,20 @@ def test_cloud_groups_stay_writable_by_any_group_writer(
 
 
 @pytest.mark.parametrize(
-    "token", ["eyJvZmZzZXQiOiJhYmMifQ", "eyJvZmZzZXQiOi01fQ", "bm90IGpzb24", "W10"]
-)  # {"offset":"abc"}, {"offset":-5}, "not json", []
+    ("relation", "token"),
+    [
+        ("transitiveMembers", "eyJvZmZzZXQiOiJhYmMifQ"),  # {"offset":"abc"}
+        ("transitiveMembers", "eyJvZmZzZXQiOi01fQ"),  # {"offset":-5}
+        ("members", "eyJhZnRlciI6NX0"),  # {"after":5}
+        ("members", "bm90IGpzb24"),  # not json
+        ("members", "W10"),  # []
+    ],
+)
 def test_a_forged_skiptoken_is_a_bad_request(
-    tenant: CloudTenant, admin: httpx.Client, token: str
+    tenant: CloudTenant, admin: httpx.Client, relation: str, token: str
 ) -> None:
     group = new_group(admin, "Team")
-    answer = admin.get(f"/v1.0/groups/{group}/members", params={"$skiptoken": token})
+    answer = admin.get(f"/v1.0/groups/{group}/{relation}", params={"$skiptoken": token})
     assert error(answer)[:2] == (400, "Request_BadRequest")
 
 

@@ -32,8 +32,11 @@ def test_set_read_and_remove_a_manager(tenant: CloudTenant, admin: httpx.Client)
     ref = admin.get(f"/v1.0/users/{ann}/manager/$ref").json()
     assert ref["@odata.id"].endswith(f"/directoryObjects/{boss}")
     assert ids(admin.get(f"/v1.0/users/{boss}/directReports")) == sorted([ann, bob])
-    with tenant.client(tenant.mint_user_token(ann)) as me:
+    with tenant.client(tenant.mint_user_token(ann, scopes=("User.Read",))) as me:
+        # User.Read is enough for her own manager and groups, not for anybody else's.
         assert me.get("/v1.0/me/manager").json()["id"] == boss
+        assert me.get("/v1.0/me/memberOf").status_code == 200
+        assert me.get(f"/v1.0/users/{bob}/manager").status_code == 403
     with tenant.client(tenant.mint_user_token(boss)) as me:
         assert ids(me.get("/v1.0/me/directReports")) == sorted([ann, bob])
 

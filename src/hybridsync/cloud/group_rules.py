@@ -92,7 +92,8 @@ def _check_values(body: Mapping[str, Any]) -> None:
 
 
 def check_not_mastered_on_premises(group: Mapping[str, Any]) -> None:
-    """A group synced from AD is changed in AD only: its properties, members and existence."""
+    """An object synced from AD changes in AD only: a group's properties, members and
+    existence, a user's manager (the synchronization role is not checked)."""
     if group.get("onPremisesSyncEnabled"):
         raise bad_request(ON_PREMISES_MASTERED)
 

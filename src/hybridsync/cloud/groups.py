@@ -25,12 +25,6 @@ from hybridsync.cloud.db import (
     users,
 )
 from hybridsync.cloud.errors import ErrorDetail, bad_request, not_found
-from hybridsync.cloud.group_rules import (
-    GROUP_PROPERTIES,
-    GROUP_WRITABLE,
-    check_group_body,
-    present_group,
-)
 from hybridsync.cloud.keys import utcnow
 
 Check = Callable[[dict[str, Any]], None]
@@ -41,15 +35,7 @@ ALREADY_MEMBER = (
     " properties: 'members'."
 )
 
-__all__ = [
-    "GROUP",
-    "GROUP_PROPERTIES",
-    "GROUP_WRITABLE",
-    "USER",
-    "GroupDirectory",
-    "check_group_body",
-    "present_group",
-]
+__all__ = ["GROUP", "USER", "GroupDirectory", "Stamped", "kinds_of", "log_removals"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,22 +259,21 @@ def _stamped(
 
 
 def kinds_of(conn: Connection, tenant_id: str, ids: Iterable[str]) -> dict[str, str]:
-    """``user`` or ``group`` for each live object of the tenant among ``ids``."""
+    """``user`` or ``group`` for each live object of the tenant among ``ids``.
+
+    Looked up by primary key, the tenant checked on the rows found: with the tenant in
+    the WHERE clause, SQLite chose the tenant index and read every object of the tenant.
+    """
     found: dict[str, str] = {}
     items = list(dict.fromkeys(ids))
     for start in range(0, len(items), _CHUNK):
         chunk = items[start : start + _CHUNK]
-        live_users = sa.select(users.c.id).where(
-            users.c.tenant_id == tenant_id,
-            users.c.id.in_(chunk),
-            users.c.deleted.is_(None),
-            users.c.purged.is_(False),
+        live_users = sa.select(users.c.id, users.c.tenant_id).where(
+            users.c.id.in_(chunk), users.c.deleted.is_(None), users.c.purged.is_(False)
         )
-        found |= dict.fromkeys(conn.execute(live_users).scalars(), USER)
-        in_tenant = sa.select(groups.c.id).where(
-            groups.c.tenant_id == tenant_id, groups.c.id.in_(chunk)
-        )
-        found |= dict.fromkeys(conn.execute(in_tenant).scalars(), GROUP)
+        in_groups = sa.select(groups.c.id, groups.c.tenant_id).where(groups.c.id.in_(chunk))
+        for query, kind in ((live_users, USER), (in_groups, GROUP)):
+            found |= {row.id: kind for row in conn.execute(query) if row.tenant_id == tenant_id}
     return found
 
 

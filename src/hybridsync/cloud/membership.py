@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hybridsync.cloud.db import Database, group_members, groups, membership_log, users
-from hybridsync.cloud.groups import GROUP, USER
+from hybridsync.cloud.groups import GROUP, USER, kinds_of
 
 _CHUNK = 500  # ids per IN (...) clause: well under every database's parameter limit
 
@@ -44,9 +44,27 @@ class Memberships:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def members(self, tenant_id: str, group_id: str) -> list[DirectoryObject]:
+    def members(
+        self, tenant_id: str, group_id: str, *, after: str = "", limit: int | None = None
+    ) -> tuple[list[DirectoryObject], str | None]:
+        """Direct members in member-id order after ``after``, and where the next page starts.
+
+        Read a page at a time from the database, so that listing a 50,000-member group
+        costs each page its own size.
+        """
         with self._db.read() as conn:
-            return _objects(conn, tenant_id, _children(conn, [group_id]))
+            ids = list(
+                conn.execute(
+                    sa.select(group_members.c.member_id)
+                    .where(group_members.c.group_id == group_id, group_members.c.member_id > after)
+                    .order_by(group_members.c.member_id)
+                    .limit(None if limit is None else limit + 1)
+                ).scalars()
+            )
+            more = limit is not None and len(ids) > limit
+            page = ids[:limit] if limit is not None else ids
+            found = {o.id: o for o in _objects(conn, tenant_id, page)}
+        return [found[i] for i in page if i in found], page[-1] if more else None
 
     def transitive_members(self, tenant_id: str, group_id: str) -> list[DirectoryObject]:
         with self._db.read() as conn:
@@ -63,24 +81,23 @@ class Memberships:
     def direct_members_of(
         self, tenant_id: str, group_ids: list[str]
     ) -> dict[str, list[tuple[str, str]]]:
-        """Each group's direct members as (id, kind), live ones only (for delta pages)."""
+        """Each group's direct members as (id, kind), live ones only (for delta pages).
+
+        Driven from the membership rows, then primary-key lookups: a join let SQLite scan
+        every user of the tenant for each page.
+        """
         answer: dict[str, list[tuple[str, str]]] = {group_id: [] for group_id in group_ids}
-        live_user = sa.and_(users.c.deleted.is_(None), users.c.purged.is_(False))
         with self._db.read() as conn:
             for chunk in _chunks(group_ids):
-                for kind, table, live in ((USER, users, live_user), (GROUP, groups, sa.true())):
-                    rows = conn.execute(
-                        sa.select(group_members.c.group_id, group_members.c.member_id)
-                        .join(table, table.c.id == group_members.c.member_id)
-                        .where(
-                            group_members.c.group_id.in_(chunk),
-                            table.c.tenant_id == tenant_id,
-                            live,
-                        )
-                        .order_by(group_members.c.member_id)
-                    ).all()
-                    for row in rows:
-                        answer[row.group_id].append((row.member_id, kind))
+                rows = conn.execute(
+                    sa.select(group_members.c.group_id, group_members.c.member_id)
+                    .where(group_members.c.group_id.in_(chunk))
+                    .order_by(group_members.c.member_id)
+                ).all()
+                kinds = kinds_of(conn, tenant_id, (row.member_id for row in rows))
+                for row in rows:
+                    if row.member_id in kinds:
+                        answer[row.group_id].append((row.member_id, kinds[row.member_id]))
         return answer
 
     def changes(
@@ -144,19 +161,15 @@ def _objects(conn: Connection, tenant_id: str, ids: Iterable[str]) -> list[Direc
 
 
 def _users_by_id(conn: Connection, tenant_id: str, ids: list[str]) -> list[DirectoryObject]:
+    # By primary key, the tenant checked on the rows (see ``kinds_of``).
     found: list[DirectoryObject] = []
     for chunk in _chunks(ids):
         rows = conn.execute(
-            sa.select(users.c.data)
-            .where(
-                users.c.tenant_id == tenant_id,
-                users.c.id.in_(chunk),
-                users.c.deleted.is_(None),
-                users.c.purged.is_(False),
-            )
+            sa.select(users.c.data, users.c.tenant_id)
+            .where(users.c.id.in_(chunk), users.c.deleted.is_(None), users.c.purged.is_(False))
             .order_by(users.c.id)
-        ).scalars()
-        found += [DirectoryObject(USER, dict(data)) for data in rows]
+        ).all()
+        found += [DirectoryObject(USER, dict(r.data)) for r in rows if r.tenant_id == tenant_id]
     return found
 
 
@@ -164,11 +177,11 @@ def _groups_by_id(conn: Connection, tenant_id: str, ids: list[str]) -> list[Dire
     found: list[DirectoryObject] = []
     for chunk in _chunks(ids):
         rows = conn.execute(
-            sa.select(groups.c.data)
-            .where(groups.c.tenant_id == tenant_id, groups.c.id.in_(chunk))
+            sa.select(groups.c.data, groups.c.tenant_id)
+            .where(groups.c.id.in_(chunk))
             .order_by(groups.c.id)
-        ).scalars()
-        found += [DirectoryObject(GROUP, dict(data)) for data in rows]
+        ).all()
+        found += [DirectoryObject(GROUP, dict(r.data)) for r in rows if r.tenant_id == tenant_id]
     return found
 
 

@@ -183,3 +183,14 @@ def test_a_partner_group_reaches_the_token_through_membership_changes(
     )
     groups = sign_in(tenant, client, partner["user"])["id_token_claims"]["groups"]
     assert partner["project"] in groups
+
+
+def test_application_groups_are_the_assigned_ones_the_user_belongs_to(
+    tenant: CloudTenant, partner: dict[str, Any]
+) -> None:
+    client = public_client(tenant)
+    settings = {"groupMembershipClaims": "ApplicationGroup", "assignedGroups": [partner["project"]]}
+    tenant.server.service.app_claims.update(tenant.id, client, settings)  # as the CLI does
+    result = sign_in(tenant, client, partner["user"])
+    # Assigned and held through the nested group; her other groups are not the app's.
+    assert result["id_token_claims"]["groups"] == [partner["project"]]

@@ -28,7 +28,8 @@ def _manager(ctx: Context, user_ref: str) -> Response:
     user = ctx.service.users.get(ctx.tenant_id, user_ref)
     access.authorize_managers(ctx, user["id"])
     manager = ctx.service.managers.manager(ctx.tenant_id, user["id"])
-    shown = access.shown_user(ctx, manager)
+    mine = user["id"] == ctx.principal.object_id
+    shown = access.shown_user(ctx, manager, related_to_caller=mine)
     return odata({"@odata.context": f"{GRAPH_ROOT}/$metadata#directoryObjects/$entity", **shown})
 
 
@@ -36,7 +37,8 @@ def _reports(ctx: Context, user_ref: str) -> Response:
     user = ctx.service.users.get(ctx.tenant_id, user_ref)
     access.authorize_managers(ctx, user["id"])
     reports = ctx.service.managers.direct_reports(ctx.tenant_id, user["id"])
-    value = [access.shown_user(ctx, report) for report in reports]
+    mine = user["id"] == ctx.principal.object_id
+    value = [access.shown_user(ctx, report, related_to_caller=mine) for report in reports]
     return odata({"@odata.context": f"{GRAPH_ROOT}/$metadata#directoryObjects", "value": value})
 
 

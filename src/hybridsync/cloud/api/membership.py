@@ -119,7 +119,8 @@ def my_get_member_groups(body: JsonBody, ctx: Ctx) -> Response:
 # -- a group's members and groups -----------------------------------------------------------
 
 
-def _group_relations(ctx: Context, group_id: str, found: list[DirectoryObject]) -> list[Any]:
+def _shown(ctx: Context, found: list[DirectoryObject]) -> list[Any]:
+    """The objects as the caller may see them (other users limited for limited guests)."""
     return [access.shown(ctx, item) for item in found]
 
 
@@ -127,8 +128,18 @@ def _group_relations(ctx: Context, group_id: str, found: list[DirectoryObject]) 
 def group_members(group_id: str, ctx: Ctx, top: Top = None, skip: SkipToken = None) -> Response:
     access.authorize_group_relations(ctx)
     ctx.service.groups.get(ctx.tenant_id, group_id)
-    found = ctx.service.memberships.members(ctx.tenant_id, group_id)
-    return _page(ctx, _group_relations(ctx, group_id, found), top, skip)
+    after = decode_token(skip, "$skiptoken").get("after") if skip else ""
+    if not isinstance(after, str):
+        raise bad_request("Invalid $skiptoken.")
+    found, next_after = ctx.service.memberships.members(
+        ctx.tenant_id, group_id, after=after, limit=check_top(top)
+    )
+    payload: dict[str, Any] = {"@odata.context": _OBJECTS}
+    if next_after is not None:
+        token = encode_token({"after": next_after})
+        payload["@odata.nextLink"] = link_with(ctx.request, ctx.base_url, **{"$skiptoken": token})
+    payload["value"] = _shown(ctx, found)
+    return odata(payload)
 
 
 @router.get("/groups/{group_id}/transitiveMembers")
@@ -138,7 +149,7 @@ def group_transitive_members(
     access.authorize_group_relations(ctx)
     ctx.service.groups.get(ctx.tenant_id, group_id)
     found = ctx.service.memberships.transitive_members(ctx.tenant_id, group_id)
-    return _page(ctx, _group_relations(ctx, group_id, found), top, skip)
+    return _page(ctx, _shown(ctx, found), top, skip)
 
 
 @router.get("/groups/{group_id}/memberOf")
@@ -146,7 +157,7 @@ def group_member_of(group_id: str, ctx: Ctx, top: Top = None, skip: SkipToken = 
     access.authorize_group_relations(ctx)
     ctx.service.groups.get(ctx.tenant_id, group_id)
     found = ctx.service.memberships.member_of(ctx.tenant_id, group_id)
-    return _page(ctx, _group_relations(ctx, group_id, found), top, skip)
+    return _page(ctx, _shown(ctx, found), top, skip)
 
 
 @router.get("/groups/{group_id}/transitiveMemberOf")
@@ -156,7 +167,7 @@ def group_transitive_member_of(
     access.authorize_group_relations(ctx)
     ctx.service.groups.get(ctx.tenant_id, group_id)
     found = ctx.service.memberships.transitive_member_of(ctx.tenant_id, group_id)
-    return _page(ctx, _group_relations(ctx, group_id, found), top, skip)
+    return _page(ctx, _shown(ctx, found), top, skip)
 
 
 @router.post("/groups/{group_id}/checkMemberGroups")

@@ -18,10 +18,10 @@ from typing import Any
 from hybridsync.cloud import user_rules as rules
 from hybridsync.cloud.api.deps import Context
 from hybridsync.cloud.authz import (
+    GUEST_LIMITED,
     GUEST_RESTRICTED,
     LIMITED_USER_PROPERTIES,
     Action,
-    Target,
     UserView,
     guest_level,
     user_view,
@@ -46,9 +46,11 @@ def me(ctx: Context) -> str:
 
 
 def user_groups_view(ctx: Context, user_id: str) -> GroupView:
-    """How much of a user's groups the caller sees (403 when nothing)."""
-    # About the target user: a token with only User.Read still reads its own memberships.
-    ctx.authorize(Action.USER_READ, Target(user_id))
+    """How much of a user's groups the caller sees (403 when nothing).
+
+    The user is the target: a user's own memberships need only ``User.Read``, as in Graph.
+    """
+    ctx.authorize(Action.USER_READ, ctx.target_user(user_id))
     principal = ctx.principal
     if principal.is_app or not principal.is_guest:
         return GroupView.FULL
@@ -66,18 +68,30 @@ def authorize_group_relations(ctx: Context) -> None:
 
 
 def authorize_managers(ctx: Context, user_id: str) -> None:
-    """Managers and direct reports: users' relationships, not for restricted guests."""
-    ctx.authorize(Action.USER_READ, Target(user_id))
+    """Managers and direct reports: users' relationships, not for restricted guests (the
+    user's own with ``User.Read``, as in Graph)."""
+    ctx.authorize(Action.USER_READ, ctx.target_user(user_id))
     principal = ctx.principal
     if principal.is_guest and guest_level(ctx.policy()) == GUEST_RESTRICTED:
         raise access_denied()
 
 
-def shown_user(ctx: Context, user: dict[str, Any]) -> dict[str, Any]:
+def shown_user(
+    ctx: Context, user: dict[str, Any], *, related_to_caller: bool = False
+) -> dict[str, Any]:
+    """A user as the caller may see them. ``related_to_caller``: the caller's own manager or
+    direct report, which ``User.Read`` shows (as in Graph) without reading other users."""
     shown = rules.present(user, None)
-    if user_view(ctx.principal, user["id"], ctx.policy()) is UserView.LIMITED:
+    if _view(ctx, user["id"], related_to_caller=related_to_caller) is UserView.LIMITED:
         shown = {k: v for k, v in shown.items() if k in LIMITED_USER_PROPERTIES}
     return {"@odata.type": "#microsoft.graph.user", **shown}
+
+
+def _view(ctx: Context, user_id: str, *, related_to_caller: bool) -> UserView:
+    if not related_to_caller:
+        return user_view(ctx.principal, user_id, ctx.policy())
+    limited = ctx.principal.is_guest and guest_level(ctx.policy()) == GUEST_LIMITED
+    return UserView.LIMITED if limited else UserView.FULL
 
 
 def shown_group(group: dict[str, Any], view: GroupView = GroupView.FULL) -> dict[str, Any]:
