@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
 from hybridsync.cloud import odata
@@ -35,22 +35,10 @@ DEFAULT_PAGE = 100
 
 @router.get("/users/delta")
 @router.get("/users/delta()", operation_id="users_delta_function_form")
-def users_delta(
-    ctx: Ctx,
-    select: Select = None,
-    filter_: Filter = None,
-    skiptoken: Annotated[str | None, Query(alias="$skiptoken")] = None,
-    deltatoken: Annotated[str | None, Query(alias="$deltatoken")] = None,
-    prefer: Annotated[str | None, Header(alias="Prefer")] = None,
-) -> Response:
+def users_delta(ctx: Ctx, options: DeltaQuery, prefer: Prefer = None) -> Response:
     ctx.authorize(Action.USER_LIST)
-    state = delta_state(
-        ctx,
-        DeltaOptions(select, filter_, skiptoken, deltatoken),
-        rules.SELECTABLE,
-        "users",
-    )
-    if deltatoken == "latest":
+    state = delta_state(ctx, options, rules.SELECTABLE, "users")
+    if options.deltatoken == "latest":
         return odata_response(_page_payload(ctx, state, [], done=True))
     rows = ctx.service.users.changes(
         ctx.tenant_id, since=state["since"], upto=state["upto"], after=state["after"],
@@ -73,6 +61,20 @@ class DeltaOptions:
     filter_: str | None
     skiptoken: str | None
     deltatoken: str | None
+
+
+def delta_options(
+    select: Select = None,
+    filter_: Filter = None,
+    skiptoken: Annotated[str | None, Query(alias="$skiptoken")] = None,
+    deltatoken: Annotated[str | None, Query(alias="$deltatoken")] = None,
+) -> DeltaOptions:
+    """The query options every delta endpoint takes, read once for all of them."""
+    return DeltaOptions(select, filter_, skiptoken, deltatoken)
+
+
+DeltaQuery = Annotated[DeltaOptions, Depends(delta_options)]
+Prefer = Annotated[str | None, Header(alias="Prefer")]
 
 
 def delta_state(

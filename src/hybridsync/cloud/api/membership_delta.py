@@ -9,14 +9,14 @@ adding one member to a large group costs one entry. Deleted groups come back as
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter
 from starlette.responses import Response
 
-from hybridsync.cloud.api.delta import DeltaOptions, delta_state, page_size
+from hybridsync.cloud.api.delta import DeltaQuery, Prefer, delta_state, page_size
 from hybridsync.cloud.api.deps import Ctx
-from hybridsync.cloud.api.users import Filter, Select, context_url
+from hybridsync.cloud.api.users import context_url
 from hybridsync.cloud.api.wire import encode_token, odata
 from hybridsync.cloud.authz import Action
 from hybridsync.cloud.group_rules import GROUP_PROPERTIES, present_group
@@ -31,18 +31,10 @@ _TYPES = {"user": "#microsoft.graph.user", "group": "#microsoft.graph.group"}
 
 @router.get("/groups/delta")
 @router.get("/groups/delta()", operation_id="groups_delta_function_form")
-def groups_delta(
-    ctx: Ctx,
-    select: Select = None,
-    filter_: Filter = None,
-    skiptoken: Annotated[str | None, Query(alias="$skiptoken")] = None,
-    deltatoken: Annotated[str | None, Query(alias="$deltatoken")] = None,
-    prefer: Annotated[str | None, Header(alias="Prefer")] = None,
-) -> Response:
+def groups_delta(ctx: Ctx, options: DeltaQuery, prefer: Prefer = None) -> Response:
     ctx.authorize(Action.GROUP_LIST)
-    options = DeltaOptions(select, filter_, skiptoken, deltatoken)
     state = delta_state(ctx, options, SELECTABLE, "groups")
-    if deltatoken == "latest":
+    if options.deltatoken == "latest":
         return odata(_payload(ctx, state, [], done=True))
     size = page_size(prefer)
     stamped = ctx.service.groups.changes(
