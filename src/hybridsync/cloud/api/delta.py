@@ -39,7 +39,7 @@ def users_delta(ctx: Ctx, options: DeltaQuery, prefer: Prefer = None) -> Respons
     ctx.authorize(Action.USER_LIST)
     state = delta_state(ctx, options, rules.SELECTABLE, "users")
     if options.deltatoken == "latest":
-        return odata_response(_page_payload(ctx, state, [], done=True))
+        return odata_response(delta_page(ctx, "users", state, [], done=True))
     rows = ctx.service.users.changes(
         ctx.tenant_id, since=state["since"], upto=state["upto"], after=state["after"],
         limit=page_size(prefer),
@@ -50,7 +50,7 @@ def users_delta(ctx: Ctx, options: DeltaQuery, prefer: Prefer = None) -> Respons
     if rows:
         state["after"] = rows[-1].seq
     done = len(rows) < page_size(prefer)
-    return odata_response(_page_payload(ctx, state, items, done=done))
+    return odata_response(delta_page(ctx, "users", state, items, done=done))
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,12 +186,14 @@ def _item(row: Any, state: dict[str, Any]) -> dict[str, Any] | None:
     return rules.present(dict(row.data), select)
 
 
-def _page_payload(
-    ctx: Ctx, state: dict[str, Any], items: list[Any], *, done: bool
+def delta_page(
+    ctx: Ctx, entity: str, state: dict[str, Any], items: list[Any], *, done: bool
 ) -> dict[str, Any]:
+    """One page of ``entity``'s delta: the items, and the link to the next page or (when
+    ``done``) the delta link for the next round, each carrying the encoded state."""
     select = tuple(state["select"]) if state.get("select") else None
-    payload: dict[str, Any] = {"@odata.context": context_url(select)}
-    link = f"{ctx.base_url}/v1.0/users/delta"
+    payload: dict[str, Any] = {"@odata.context": context_url(select, entity)}
+    link = f"{ctx.base_url}/v1.0/{entity}/delta"
     if done:
         payload["@odata.deltaLink"] = f"{link}?$deltatoken={encode_token(state)}"
     else:
