@@ -20,7 +20,7 @@ from starlette.responses import Response
 from hybridsync.cloud import odata
 from hybridsync.cloud import user_rules as rules
 from hybridsync.cloud.api.deps import Ctx
-from hybridsync.cloud.api.users import Filter, Select, context_url
+from hybridsync.cloud.api.users import Filter, Select, SkipToken, context_url
 from hybridsync.cloud.api.wire import decode_token, encode_token
 from hybridsync.cloud.api.wire import odata as odata_response
 from hybridsync.cloud.authz import Action
@@ -66,7 +66,7 @@ class DeltaOptions:
 def delta_options(
     select: Select = None,
     filter_: Filter = None,
-    skiptoken: Annotated[str | None, Query(alias="$skiptoken")] = None,
+    skiptoken: SkipToken = None,
     deltatoken: Annotated[str | None, Query(alias="$deltatoken")] = None,
 ) -> DeltaOptions:
     """The query options every delta endpoint takes, read once for all of them."""
