@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from hybridsync.config.rules import load_rules
 from hybridsync.config.settings import builtin_rule_source
+from hybridsync.core.compiled import CompiledRules
 from hybridsync.core.inbound import rules_in_scope
 from hybridsync.core.objects import CSObject, MVObject
 from hybridsync.core.outbound import outbound_rules_in_scope
@@ -96,15 +97,19 @@ def main(argv: list[str] | None = None) -> int:
     gc.collect()
     gc.freeze()  # the objects stay: collections measure the benchmark's lists, not scoping
     print(f"{count:,} users; {len(inbound)} inbound and {len(outbound)} outbound built-in rules")
+    compiled_inbound, compiled_outbound = CompiledRules(inbound), CompiledRules(outbound)
     same = [
         compare(
-            "inbound", users, lambda o: reference(inbound, o), lambda o: rules_in_scope(inbound, o)
+            "inbound",
+            users,
+            lambda o: reference(inbound, o),
+            lambda o: rules_in_scope(compiled_inbound, o),
         ),
         compare(
             "outbound",
             people,
             lambda o: reference(outbound, o),
-            lambda o: outbound_rules_in_scope(outbound, o),
+            lambda o: outbound_rules_in_scope(compiled_outbound, o),
         ),
     ]
     return 0 if all(same) else 1

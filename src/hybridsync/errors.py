@@ -4,6 +4,7 @@
 
     HybridsyncError
     ├── ConfigError                 bad configuration or rule files (exit status 3)
+    ├── NotFoundError               the object, run or application asked for does not exist
     ├── ExpressionError
     │   ├── ExpressionSyntaxError   the text does not compile (line, column, excerpt)
     │   └── ExpressionEvalError     evaluation failed for one object
@@ -15,6 +16,7 @@
     │   ├── TransientConnectorError retry later: the remote side may succeed next time
     │   ├── ObjectRejectedError     this object was refused; record it and go on
     │   └── FatalConnectorError     stop the run: nothing more can succeed
+    │       └── UnreachableError    the server cannot be reached (name, connection, TLS)
     └── StoreError
         ├── ConflictError           another writer changed what we read
         └── MigrationError          the database schema cannot be brought up to date
@@ -47,6 +49,10 @@ class ConfigError(HybridsyncError):
             where = f"{source}:{line}"
         super().__init__(f"{where}: {message}" if where else message)
         self.message = message
+
+
+class NotFoundError(HybridsyncError):
+    """What a command was asked about (an object, a run, an application) does not exist."""
 
 
 class ExpressionError(HybridsyncError):
@@ -137,6 +143,11 @@ class FatalConnectorError(ConnectorError):
     """Nothing more can succeed in this run (bad credentials, TLS failure, unreachable)."""
 
 
+class UnreachableError(FatalConnectorError):
+    """The server cannot be reached at all: its name does not resolve, it refuses the
+    connection, or its TLS certificate is not trusted. Retrying for minutes would not help."""
+
+
 class StoreError(HybridsyncError):
     """The store failed."""
 
@@ -147,3 +158,19 @@ class ConflictError(StoreError):
 
 class MigrationError(StoreError):
     """The store's schema cannot be migrated to the version this code needs."""
+
+
+def os_error_reason(exc: OSError) -> str:
+    """Why a file could not be used, in words (``no such file or directory``): never
+    Python's ``[Errno 2] No such file or directory: 'x'`` (the caller names the file)."""
+    reason = exc.strerror or exc.__class__.__name__
+    return reason[:1].lower() + reason[1:]
+
+
+def error_text(exc: BaseException) -> str:
+    """An exception as a message for a person: an OSError names its file and the reason
+    in words; any other exception is its own message."""
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return where + os_error_reason(exc)
+    return str(exc)

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 from typer.testing import CliRunner
 
-from hybridsync.cli import app
+from hybridsync.cli import app, exit_codes
 
 runner = CliRunner()
 
@@ -126,3 +126,18 @@ def _post_when_up(url: str, form: dict[str, object], context: ssl.SSLContext) ->
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path: Path) -> None:
+    init(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-c", "from hybridsync.cli import main; main()", "cloud",
+                   "serve", "--data-dir", str(tmp_path), "--port", str(port)]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == exit_codes.CONFIG_ERROR
+    assert "serving" not in done.stdout
+    errors = done.stderr.strip().splitlines()
+    assert errors == [f"error: cannot listen on 127.0.0.1:{port}: Address already in use"]

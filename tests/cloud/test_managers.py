@@ -87,3 +87,26 @@ def test_writing_a_manager_needs_the_user_write_permission(
     with tenant.client(tenant.mint_user_token(ann)) as me:  # a member, without a write scope
         answer = me.put(f"/v1.0/users/{ann}/manager/$ref", json={"@odata.id": REF.format(boss)})
         assert answer.status_code == 403
+
+
+def test_users_delta_reports_manager_changes_when_selected(
+    tenant: CloudTenant, admin: httpx.Client
+) -> None:
+    boss, ann, bob = (new_user(admin, tenant, alias) for alias in ("boss", "ann", "bob"))
+    admin.put(f"/v1.0/users/{ann}/manager/$ref", json={"@odata.id": REF.format(boss)})
+    first = admin.get("/v1.0/users/delta", params={"$select": "displayName,manager"}).json()
+    by_id = {item["id"]: item for item in first["value"]}
+    assert by_id[ann]["manager@delta"] == [{"@odata.type": "#microsoft.graph.user", "id": boss}]
+    assert "manager@delta" not in by_id[bob]
+    assert set(by_id[bob]) == {"id", "displayName"}
+
+    admin.delete(f"/v1.0/users/{ann}/manager/$ref")
+    later = admin.get(first["@odata.deltaLink"]).json()["value"]
+    removed = {
+        "@odata.type": "#microsoft.graph.user",
+        "id": boss,
+        "@removed": {"reason": "deleted"},
+    }
+    assert later == [{"id": ann, "displayName": "Ann", "manager@delta": [removed]}]
+    plain = admin.get("/v1.0/users/delta").json()["value"]
+    assert all("manager@delta" not in item for item in plain)  # only when selected

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from tests.support.workspace import invoke, write_workspace
 
+from hybridsync.cli import exit_codes
+
 SAFETY = "[safety]\ndeletion_threshold = 5"
 
 
@@ -69,8 +71,18 @@ def test_preview_shows_lineage(config: Path) -> None:
     assert "userType = Guest   <- In from AD - User UserType" in output
     assert "pending export: none" in output
     code, output = invoke("preview", "CN=nobody", "--connector", "ad", "-c", str(config))
-    assert code == 3
+    assert code == exit_codes.NOT_FOUND
     assert "no object with DN or anchor 'CN=nobody'" in output
+
+
+def test_preview_of_an_unknown_upn_is_not_found_and_says_upn(config: Path) -> None:
+    invoke("run", "initial", "-c", str(config))
+    code, output = invoke("preview", "nobody@contoso.com", "-c", str(config))
+    assert code == exit_codes.NOT_FOUND
+    assert "no object with UPN 'nobody@contoso.com'" in output
+    assert "DN or anchor" not in output
+    code, output = invoke("preview", "MSullivan@Partners.Contoso.com", "-c", str(config))
+    assert code == 0, output
 
 
 def test_plan_then_apply_and_a_stale_plan_is_refused(config: Path, tmp_path: Path) -> None:

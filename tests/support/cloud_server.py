@@ -9,8 +9,9 @@ Reusable by any test (end-to-end tests included)::
             http.post("/v1.0/users", json={...})
 
 ``server.ca_path`` is the CA file (pass it as ``verify=`` to httpx/requests/msal);
-``tenant.authority`` is the msal authority URL. Users' delegated tokens are minted with
-``tenant.mint_user_token(user_id)`` until the sign-in grants exist (test helper only).
+``tenant.authority`` is the msal authority URL. ``tenant.add_public_client()`` registers a
+sign-in client with consented scopes; ``tenant.mint_user_token(user_id)`` mints a delegated
+token without a sign-in (test helper only).
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ ADMIN_ROLES = (
     "User.Invite.All",
     "Policy.ReadWrite.Authorization",
 )
+READ_SCOPES = ("User.Read", "Directory.Read.All")
+"""Delegated scopes for reading the directory as the signed-in user may."""
+SIGN_IN_SCOPES = ("User.Read", "User.ReadBasic.All", "Group.Read.All")
+"""What the test public clients ask for, and are consented."""
 
 
 @dataclass
@@ -135,6 +140,20 @@ class CloudTenant:
             self.tenant.id, "test app", roles, certificate_pem=certificate_pem
         )
 
+    def add_public_client(
+        self,
+        scopes: Sequence[str] = SIGN_IN_SCOPES,
+        redirect_uris: Sequence[str] = ("http://localhost",),
+    ) -> NewApplication:
+        """A public client (no secret) asking for ``scopes``, all admin-consented."""
+        service = self.server.service
+        new = service.tenancy.add_application(
+            self.tenant.id, "public client", (), public_client=True
+        )
+        service.clients.register(new.application, redirect_uris=redirect_uris, delegated=scopes)
+        service.clients.consent(new.application, scopes)
+        return new
+
     def app_token(self, app: NewApplication, scope: str = GRAPH_SCOPE) -> str:
         """A client-credentials token, obtained over HTTPS from the token endpoint."""
         answer = httpx.post(
@@ -150,8 +169,9 @@ class CloudTenant:
         answer.raise_for_status()
         return str(answer.json()["access_token"])
 
-    def mint_user_token(self, user_id: str, scopes: Sequence[str] = ("User.Read",)) -> str:
-        """TEST ONLY: a delegated token for a user, without any sign-in grant."""
+    def mint_user_token(self, user_id: str, scopes: Sequence[str] = READ_SCOPES) -> str:
+        """TEST ONLY: a delegated token for a user, without any sign-in grant (the scopes
+        as if consented; what the user may do still depends on who the user is)."""
         service = self.server.service
         user = service.users.get(self.tenant.id, user_id)
         issued = service.issuer.issue_user_token(

@@ -29,8 +29,8 @@ GRAPH_USER_READ = "https://graph.microsoft.com/User.Read"
 
 
 def public_client(tenant: CloudTenant) -> str:
-    """The client id of a new public client application (no secret) in the tenant."""
-    return tenant.add_app(()).application.client_id
+    """The client id of a new public client application (no secret, consented scopes)."""
+    return tenant.add_public_client().application.client_id
 
 
 def msal_app(tenant: CloudTenant, client_id: str) -> msal.PublicClientApplication:

@@ -1,8 +1,8 @@
 """The ``hybridsync`` command line.
 
-Exit statuses mean the same for every command:
+Exit statuses mean the same for every command (``hybridsync.cli.exit_codes``):
 0 success, 1 completed with object errors, 2 stopped (threshold, error limit, refused
-import), 3 configuration error.
+import), 3 configuration error, 4 not found, 5 unreachable.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import importlib
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
+
+from hybridsync.cli.helptext import HELP_OPTION_NAMES, PlainHelpContext, plain_help
 
 COMMAND_MODULES = {
     "agent": "agent",
@@ -33,20 +35,56 @@ is imported only when that command runs: ``hybridsync run`` need not load the cl
 directory's web application, nor ``hybridsync cloud serve`` the sync engine."""
 
 
+COMMAND_SUMMARIES = {
+    "agent": "The pass-through authentication agent (outbound HTTPS only).",
+    "apply": "Export exactly a saved plan; refuse it if the pending changes differ now.",
+    "cloud": "The Entra-compatible cloud directory.",
+    "demo": "Sync a sample organization into a local cloud directory: no server, no setup.",
+    "expr": "Compile and evaluate sync-rule expressions.",
+    "history": "The latest runs: profile, status, counts; a run's object errors, filterable.",
+    "init": "Write a commented hybridsync.toml (AD to the cloud directory or Entra ID).",
+    "phs": "Password hash synchronization (every 2 minutes by default).",
+    "plan": "Every add, update and delete the next export would make, attribute by attribute.",
+    "preview": (
+        "Preview one object: rules in scope, join, metaverse and target values with lineage."
+    ),
+    "run": "Run a sync cycle, or one run profile of one connector.",
+    "scheduler": "Run a delta cycle every interval until SIGTERM; full runs when rules changed.",
+    "status": (
+        "Connectors, their last runs, pending exports, staging mode, thresholds, due full runs."
+    ),
+}
+"""Each command's one-line summary, as its module defines it (a test keeps them equal):
+``hybridsync --help`` lists them without importing every command's module."""
+
+
 class LazyCommands(TyperGroup):
     """The root group: lists every command, imports a command's module on first use."""
+
+    _summarizing = False
+    context_class = PlainHelpContext
 
     def list_commands(self, ctx: Any) -> list[str]:
         return sorted(set(self.commands) | set(COMMAND_MODULES))
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._summarizing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._summarizing = False
+
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if self._summarizing and cmd_name not in self.commands and cmd_name in COMMAND_SUMMARIES:
+            # Listed in the root help only: a summary stands in for the whole command.
+            return TyperCommand(cmd_name, help=COMMAND_SUMMARIES[cmd_name])
         if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
             importlib.import_module(f"hybridsync.cli.{COMMAND_MODULES[cmd_name]}")
             # typer builds click commands from what is registered on ``app`` by now.
             loaded = typer.main.get_group(app).commands.get(cmd_name)
             if loaded is not None:
                 self.commands[cmd_name] = loaded
-        return self.commands.get(cmd_name)
+        return plain_help(self.commands.get(cmd_name))
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         if args and args[0] not in self.commands and args[0] not in COMMAND_MODULES:
@@ -61,6 +99,8 @@ app = typer.Typer(
     help="Sync on-premises Active Directory into an Entra-compatible cloud directory.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": HELP_OPTION_NAMES},
 )
 
 
@@ -115,4 +155,11 @@ def main() -> None:
     app()
 
 
-__all__ = ["COMMAND_MODULES", "LazyCommands", "app", "load_all_commands", "main"]
+__all__ = [
+    "COMMAND_MODULES",
+    "COMMAND_SUMMARIES",
+    "LazyCommands",
+    "app",
+    "load_all_commands",
+    "main",
+]

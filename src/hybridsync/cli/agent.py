@@ -17,7 +17,7 @@ from hybridsync.agent.runner import AgentRunner
 from hybridsync.agent.state import load_state
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.stopping import stopped_by_signals
-from hybridsync.errors import ConfigError, HybridsyncError
+from hybridsync.errors import ConfigError, HybridsyncError, error_text
 
 if TYPE_CHECKING:
     from hybridsync.connectors.ad import ADSettings
@@ -59,7 +59,7 @@ def register(
             state_dir, cloud_url=cloud_url.rstrip("/"), tenant=tenant, token=token, ca_file=ca_file
         )
     except (HybridsyncError, OSError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {error_text(exc)}", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     document = {"agent_id": state.agent_id, "tenant": tenant, "state_dir": str(state_dir)}
     typer.echo(json.dumps(document) if as_json else f"registered agent {state.agent_id}")
@@ -71,7 +71,9 @@ def run(
         Path, typer.Option("--ad-config", help="TOML file with the AD connection ([ad] table).")
     ],
     state_dir: StateDir = DEFAULT_STATE,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=32)] = 4,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=32, help="Passwords checked at once.")
+    ] = 4,
 ) -> None:
     """Long-poll the cloud and validate passwords against AD until SIGTERM or Ctrl-C
     (exit status 0; a second signal stops at once, exit status 2)."""
@@ -82,7 +84,7 @@ def run(
         settings = _ad_settings(ad_config)
         check = PasswordCheck(settings, settings.password())
     except (HybridsyncError, OSError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {error_text(exc)}", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     runner = AgentRunner(state, lambda anchor, pw: str(check.check(anchor, pw)), workers=workers)
     stop = threading.Event()

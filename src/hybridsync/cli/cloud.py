@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +15,8 @@ from hybridsync.cli import app, exit_codes
 from hybridsync.cloud import CloudService, ThrottleSettings, create_app
 from hybridsync.cloud.errors import CloudSetupError
 from hybridsync.cloud.local import initialize, settings_for
-from hybridsync.cloud.server import TlsConfig, serve
+from hybridsync.cloud.roles_admin import add_client, create_global_admin
+from hybridsync.cloud.server import TlsConfig, listening_socket, serve
 from hybridsync.cloud.tenancy import DEFAULT_SYNC_APP_ROLES, NewApplication, Tenant
 from hybridsync.cloud.tls import ensure_local_tls
 
@@ -30,7 +32,9 @@ DatabaseUrl = Annotated[
     str | None, typer.Option("--database-url", help="SQLAlchemy URL (default: SQLite in data dir).")
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+TenantRef = Annotated[str | None, typer.Option("--tenant", help="Tenant id or domain.")]
 DEFAULT_DIR = Path("cloud-data")
+ADMIN_PASSWORD_ENV = "HYBRIDSYNC_ADMIN_PASSWORD"
 
 
 @contextmanager
@@ -49,12 +53,18 @@ def _service(data_dir: Path, database_url: str | None, **settings: Any) -> Itera
         service.close()
 
 
+def _credential_kind(new: NewApplication) -> str:
+    if new.application.is_public_client:
+        return "none (public client)"
+    return "certificate" if new.client_secret is None else "secret"
+
+
 def _app_document(new: NewApplication) -> dict[str, Any]:
     document: dict[str, Any] = {
         "client_id": new.application.client_id,
         "display_name": new.application.display_name,
         "roles": list(new.application.roles),
-        "credential": "certificate" if new.client_secret is None else "secret",
+        "credential": _credential_kind(new),
     }
     if new.client_secret is not None:
         document["client_secret"] = new.client_secret
@@ -69,9 +79,16 @@ def _print(document: dict[str, Any], as_json: bool) -> None:
         if isinstance(value, dict):
             typer.echo(f"{key}:")
             for inner, inner_value in value.items():
-                typer.echo(f"  {inner}: {inner_value}")
+                typer.echo(f"  {inner}: {_text(inner_value)}")
         else:
-            typer.echo(f"{key}: {value}")
+            typer.echo(f"{key}: {_text(value)}")
+
+
+def _text(value: Any) -> str:
+    """A list as its items separated by commas (never Python's ``['a', 'b']``)."""
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "(none)"
+    return str(value)
 
 
 @cloud_app.command("init")
@@ -83,11 +100,20 @@ def init(
     role: Annotated[
         list[str] | None, typer.Option("--role", help="Roles of the sync engine's app.")
     ] = None,
+    admin: Annotated[
+        str | None,
+        typer.Option(
+            "--admin",
+            help=f"Create this user as the first Global Administrator (password from"
+            f" ${ADMIN_PASSWORD_ENV}, else asked for).",
+        ),
+    ] = None,
     data_dir: DataDir = DEFAULT_DIR,
     database_url: DatabaseUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Create a tenant and print the credentials of an application for the sync engine."""
+    admin_password = _admin_password() if admin else None
     try:
         initialize(data_dir)
     except CloudSetupError as exc:
@@ -98,7 +124,19 @@ def init(
         roles = role or list(DEFAULT_SYNC_APP_ROLES)
         new = service.tenancy.add_application(tenant.id, "hybridsync sync engine", roles)
         service.keys.active()
-        _print(_tenant_document(tenant) | {"application": _app_document(new)}, as_json)
+        document = _tenant_document(tenant) | {"application": _app_document(new)}
+        if admin and admin_password is not None:
+            user = create_global_admin(service, tenant.id, admin, admin_password)
+            document["global_administrator"] = {"id": user["id"], "upn": admin}
+        _print(document, as_json)
+
+
+def _admin_password() -> str:
+    """From the environment, or asked for (never an argument: it would show in ``ps``)."""
+    password = os.environ.get(ADMIN_PASSWORD_ENV)
+    if password:
+        return password
+    return str(typer.prompt("Administrator password", hide_input=True, confirmation_prompt=True))
 
 
 def _tenant_document(tenant: Tenant) -> dict[str, Any]:
@@ -111,22 +149,51 @@ def _tenant_document(tenant: Tenant) -> dict[str, Any]:
 
 @apps_app.command("add")
 def add_app(
-    role: Annotated[list[str], typer.Option("--role", help="An application permission.")],
+    role: Annotated[
+        list[str] | None,
+        typer.Option("--role", help="An application permission (client credentials)."),
+    ] = None,
     name: Annotated[str, typer.Option("--name", help="Display name.")] = "application",
+    public_client: Annotated[
+        bool,
+        typer.Option(
+            "--public-client", help="No credential: a native or command-line app signing users in."
+        ),
+    ] = False,
+    redirect_uri: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--redirect-uri", help="Where sign-in may return (http://localhost: any port)."
+        ),
+    ] = None,
+    delegated: Annotated[
+        list[str] | None,
+        typer.Option("--delegated", help="A delegated permission it asks for, e.g. User.Read."),
+    ] = None,
     certificate: Annotated[
         Path | None, typer.Option("--certificate", help="PEM certificate instead of a secret.")
     ] = None,
-    tenant: Annotated[str | None, typer.Option("--tenant", help="Tenant id or domain.")] = None,
+    tenant: TenantRef = None,
     data_dir: DataDir = DEFAULT_DIR,
     database_url: DatabaseUrl = None,
     as_json: AsJson = False,
 ) -> None:
-    """Register an application with a client secret (or a certificate)."""
+    """Register an application: confidential (a secret, or a certificate) or public.
+
+    Delegated permissions are only asked for: grant them with `cloud app consent`.
+    """
     with _service(data_dir, database_url) as service:
         found = service.tenancy.tenant(tenant) if tenant else service.tenancy.only_tenant()
         pem = certificate.read_text() if certificate else None
-        new = service.tenancy.add_application(found.id, name, role, certificate_pem=pem)
-        _print(_app_document(new), as_json)
+        new, registration = add_client(
+            service, found.id, name, roles=role or [], public_client=public_client,
+            certificate_pem=pem, redirect_uris=redirect_uri or [], delegated=delegated or [],
+        )  # fmt: skip
+        document = _app_document(new) | {
+            "redirect_uris": list(registration.redirect_uris),
+            "delegated": sorted(registration.delegated),
+        }
+        _print(document, as_json)
 
 
 @keys_app.command("rotate")
@@ -158,9 +225,11 @@ def serve_command(
         typer.echo(f"clients must trust this CA: {files.ca_certificate}")
     quotas = ThrottleSettings.graph_preset() if throttle else None
     with _service(data_dir, database_url, public_url=public_url, throttle=quotas) as service:
+        sock = listening_socket(host, port)
         typer.echo(f"serving https://{host}:{port}")
-        serve(create_app(service), host, port, TlsConfig(certificate, key))
+        serve(create_app(service), sock, TlsConfig(certificate, key))
 
 
-# Registers ``cloud app groups-claim`` on ``apps_app`` (its own module, imported last).
-from hybridsync.cli import cloud_groups_claim  # noqa: E402, F401
+# The role, consent and groups-claim commands live in their own modules and register
+# themselves on the command groups defined here, so they are imported last.
+from hybridsync.cli import cloud_groups_claim, cloud_roles  # noqa: E402, F401

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.sync import exit_code, print_json
@@ -23,6 +22,7 @@ DataDirOption = typer.Option(
     help="Where the demo keeps its sample, store and cloud directory.",
 )
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
+PAST = {"add": "added", "update": "updated", "delete": "deleted"}
 
 
 @app.command("demo")
@@ -76,10 +76,11 @@ def _print(result: DemoResult) -> None:
         console.print(f"[bold]Synced the Contoso sample into a cloud directory[/] ({where})")
     else:
         console.print(f"[bold]Synced the Contoso sample again[/] ({where})")
-    changes = ", ".join(f"{n} {kind}" for kind, n in exported.items() if n) or "nothing"
+    changes = ", ".join(f"{n} {PAST.get(kind, kind)}" for kind, n in exported.items() if n)
+    changes = changes or "nothing"
     console.print(f"exported to the cloud directory: {changes}")
-    console.print(_users_table(f"Members ({len(result.members)})", result.members))
-    console.print(_users_table(f"Guests ({len(result.guests)})", result.guests))
+    console.print(_users_table(f"Members ({len(result.members)})", result.members), markup=False)
+    console.print(_users_table(f"Guests ({len(result.guests)})", result.guests), markup=False)
     errors = [e for run in result.cycle.runs for e in run.errors]
     for error in errors:
         console.print(f"[yellow]object error[/] {error.dn}: {error.message}", soft_wrap=True)
@@ -88,18 +89,17 @@ def _print(result: DemoResult) -> None:
     _next_steps(console, result.config, result.data_dir)
 
 
-def _users_table(title: str, users: list[dict[str, Any]]) -> Table:
-    table = Table(title=title, title_justify="left", show_edge=False)
-    table.add_column("userPrincipalName")
-    table.add_column("displayName")
-    table.add_column("accountEnabled")
-    for u in users:
-        table.add_row(
-            str(u.get("userPrincipalName")),
-            str(u.get("displayName")),
-            "yes" if u.get("accountEnabled") else "no",
-        )
-    return table
+def _users_table(title: str, users: list[dict[str, Any]]) -> str:
+    """Plain columns, like every other table the commands print."""
+    rows = [("userPrincipalName", "displayName", "enabled")]
+    rows += [
+        (str(u.get("userPrincipalName")), str(u.get("displayName")),
+         "yes" if u.get("accountEnabled") else "no")
+        for u in users
+    ]  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(2)]
+    lines = [f"  {a:<{widths[0]}}  {b:<{widths[1]}}  {c}" for a, b, c in rows]
+    return "\n".join([title, *lines])
 
 
 def _next_steps(console: Console, config: Path, data_dir: Path) -> None:

@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from string import Template
+
+PLACEHOLDER = "# placeholder:"
+"""Ends every line ``init`` filled in with an example value nobody gave it;
+``init --check`` refuses a file that still has one."""
+
+OPTIONS = {
+    "ad_url": "--ad-url",
+    "bind_user": "--bind-user",
+    "partner_suffix": "--partner-suffix",
+    "cloud_url": "--cloud-url",
+    "tenant": "--tenant",
+    "client_id": "--client-id",
+}
+"""The answers whose default is only an example (Contoso's), and the option giving each."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,11 +38,44 @@ class InitAnswers:
     client_id: str = "00000000-0000-0000-0000-000000000000"
     cloud_ca_file: str | None = None
 
+    examples: frozenset[str] = frozenset(OPTIONS)
+    """The answers nobody gave: their value is the example (all of them by default)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Placeholder:
+    """A line of the file that still holds an example value."""
+
+    line: int
+    key: str
+    value: str
+    hint: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"line": self.line, "key": self.key, "value": self.value, "hint": self.hint}
+
+
+_PLACEHOLDER_LINE = re.compile(
+    r"^\s*([A-Za-z_]+)\s*=\s*(.*?)\s*" + re.escape(PLACEHOLDER) + r"\s*(.*)$"
+)
+
+
+def placeholders(text: str) -> list[Placeholder]:
+    """Every line of a configuration text still marked as a placeholder."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _PLACEHOLDER_LINE.match(line)
+        if match is not None:
+            found.append(Placeholder(number, match.group(1), match.group(2), match.group(3)))
+    return found
+
 
 HEADER = """\
 # hybridsync configuration: on-premises Active Directory -> $target_title.
 # Written by `hybridsync init`; every key is described in docs/configuration.md.
 # Check both connections with:  hybridsync init --check --config <this file>
+# Lines ending in "# placeholder:" hold an example value: replace each (and remove the
+# mark); --check refuses the file while one is left.
 
 # The sync engine's state (connector spaces, metaverse, run history): one SQLite file,
 # or a PostgreSQL database: store = "postgresql+psycopg://hybridsync@db.example.com/hybridsync"
@@ -78,7 +126,7 @@ USER_TYPE_SUFFIX = """\
 # Member or Guest), or expression = '...' for any rule of your own.
 [user_type]
 source = "upn-suffix"
-suffixes = [$suffix]
+suffixes = [$suffix
 """
 
 USER_TYPE_ATTRIBUTE = """\
@@ -131,34 +179,52 @@ def _optional(key: str, value: str | None, example: str) -> str:
     return f"# {key} = {_q(example)}   # the CA to trust; the system's when unset"
 
 
+def _value(text: str, example: bool, *options: str) -> str:
+    """A TOML value, marked as a placeholder when it is only an example."""
+    if not example:
+        return _q(text)
+    return f"{_q(text)}  {PLACEHOLDER} replace it (or give {' and '.join(options)})"
+
+
 def render(answers: InitAnswers) -> str:
-    """The configuration text for ``answers``."""
+    """The configuration text for ``answers``; example values are marked placeholders."""
+    examples = answers.examples
     if answers.user_type_attribute:
         user_type = Template(USER_TYPE_ATTRIBUTE).substitute(
             attribute=_q(answers.user_type_attribute)
         )
     else:
-        user_type = Template(USER_TYPE_SUFFIX).substitute(
-            suffix=_q(answers.partner_suffix or "@partners.contoso.com")
-        )
+        suffix = _q(answers.partner_suffix or "@partners.contoso.com")
+        if "partner_suffix" in examples:
+            suffix += f"]  {PLACEHOLDER} replace it (or give --partner-suffix)"
+        else:
+            suffix += "]"
+        user_type = Template(USER_TYPE_SUFFIX).substitute(suffix=suffix)
     entra = answers.target == "entra"
     text = Template(HEADER).substitute(
         target_title="Microsoft Entra ID" if entra else "the hybridsync cloud directory",
         user_type=user_type,
-        ad_url=_q(answers.ad_url),
-        bind_user=_q(answers.bind_user),
+        ad_url=_value(answers.ad_url, "ad_url" in examples, OPTIONS["ad_url"]),
+        bind_user=_value(answers.bind_user, "bind_user" in examples, OPTIONS["bind_user"]),
         ad_ca_file=_optional("ca_file", answers.ad_ca_file, "/etc/hybridsync/ad-ca.pem"),
         include_ous="[" + ", ".join(_q(ou) for ou in answers.include_ous) + "]",
     )
     if entra:
         authority = f"https://login.microsoftonline.com/{answers.tenant}"
         return text + Template(ENTRA_TARGET).substitute(
-            authority=_q(authority), client_id=_q(answers.client_id)
+            authority=_value(authority, "tenant" in examples, "--tenant"),
+            client_id=_value(answers.client_id, "client_id" in examples, "--client-id"),
         )
     base = answers.cloud_url.rstrip("/")
+    example_url = "cloud_url" in examples
     return text + Template(CLOUD_TARGET).substitute(
-        base_url=_q(f"{base}/v1.0"),
-        authority=_q(f"{base}/{answers.tenant}"),
-        client_id=_q(answers.client_id),
+        base_url=_value(f"{base}/v1.0", example_url, "--cloud-url"),
+        authority=_value(
+            f"{base}/{answers.tenant}",
+            example_url or "tenant" in examples,
+            "--cloud-url",
+            "--tenant",
+        ),
+        client_id=_value(answers.client_id, "client_id" in examples, "--client-id"),
         ca_file=_optional("ca_file", answers.cloud_ca_file, "/etc/hybridsync/cloud-ca.pem") + "\n",
     )

@@ -58,8 +58,11 @@ def loop(
     ),
     runs: int | None = typer.Option(None, "--runs", help="Stop after this many runs."),
 ) -> None:
-    """Run PHS on its schedule until SIGTERM or Ctrl-C (or ``--runs`` runs); a failed run
-    is retried. A signal lets the run in progress finish, then the command exits 0."""
+    """Run PHS on its schedule until stopped; a failed run is retried.
+
+    SIGTERM or Ctrl-C (or reaching --runs) lets the run in progress finish, then the
+    command exits 0.
+    """
     stop = threading.Event()
     done = 0
 

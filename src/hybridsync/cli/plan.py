@@ -17,6 +17,8 @@ from hybridsync.cli.sync import (
     print_cycle,
     print_json,
 )
+from hybridsync.cli.values import object_label, values_text
+from hybridsync.errors import os_error_reason
 
 OutOption = typer.Option(None, "--out", "-o", help="Save the plan (JSON) for apply.")
 PlanArgument = typer.Argument(..., help="A plan saved with: hybridsync plan --out FILE")
@@ -59,8 +61,11 @@ def apply(
     """Export exactly a saved plan; refuse it if the pending changes differ now."""
     try:
         saved = json.loads(plan_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        typer.echo(f"cannot read the plan {plan_file}: {exc}", err=True)
+    except OSError as exc:
+        typer.echo(f"cannot read the plan {plan_file}: {os_error_reason(exc)}", err=True)
+        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+    except ValueError as exc:
+        typer.echo(f"{plan_file} is not a plan saved with hybridsync plan --out: {exc}", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     with engine_from(config, lock="apply") as built:
         cycle = built.engine.apply(saved, allow_deletes=allow_deletes)
@@ -69,11 +74,19 @@ def apply(
 
 
 def _print(result: dict[str, Any]) -> None:
+    """Each object by its name and UPN (the DN is in --json), then its attribute changes."""
     summary = ", ".join(f"{kind} {count}" for kind, count in sorted(result["summary"].items()))
     typer.echo(f"plan {result['fingerprint'][:12]}: {summary or 'no changes'}")
-    for change in result["changes"]:
-        typer.echo(f"{change['kind']:<7} {change['connector']}: {change['dn']}")
+    for change in sorted(result["changes"], key=_review_order):
+        label = object_label(
+            change.get("display_name"), change.get("user_principal_name"), change["dn"]
+        )
+        typer.echo(f"{change['kind']:<7} {change['connector']}: {label}")
         for item in change["attributes"]:
-            before = ", ".join(map(str, item["before"])) or "(none)"
-            after = ", ".join(map(str, item["after"])) or "(none)"
+            before, after = values_text(item["before"]), values_text(item["after"])
             typer.echo(f"    {item['name']}: {before} -> {after}")
+
+
+def _review_order(change: dict[str, Any]) -> tuple[str, ...]:
+    name = change.get("display_name") or change.get("user_principal_name") or change["dn"]
+    return change["connector"], change["kind"], str(name).casefold()

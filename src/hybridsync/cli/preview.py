@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from hybridsync.cli import app
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, print_json
-from hybridsync.wiring import Built
+from hybridsync.cli.values import object_label, values_text
+from hybridsync.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from hybridsync.wiring import Built
 
 
 @app.command("preview")
@@ -24,11 +28,29 @@ def preview(
     """Preview one object: rules in scope, join, metaverse and target values with lineage."""
     with engine_from(config) as built:
         name = connector or built.engine.context.sources()[0]
-        result = built.engine.preview(name, _dn_of_upn(built, name, key) or key)
+        result = built.engine.preview(name, _dn_of_key(built, name, key))
     if as_json:
         print_json(result)
         return
     _print(result)
+
+
+def _dn_of_key(built: Built, connector: str, key: str) -> str:
+    """The DN or anchor to preview: ``key`` itself, or the DN of the user whose UPN it is.
+
+    Raises:
+        NotFoundError: ``key`` is a UPN no object in the connector space holds.
+    """
+    if not _looks_like_upn(key):
+        return key
+    found = _dn_of_upn(built, connector, key)
+    if found is None:
+        raise NotFoundError(f"connector {connector!r} holds no object with UPN {key!r}")
+    return found
+
+
+def _looks_like_upn(key: str) -> bool:
+    return "@" in key and "=" not in key
 
 
 def _dn_of_upn(built: Built, connector: str, key: str) -> str | None:
@@ -37,8 +59,6 @@ def _dn_of_upn(built: Built, connector: str, key: str) -> str | None:
     The connector space indexes DNs and anchors only, so a UPN is found by a scan: fine
     for one interactive lookup.
     """
-    if "@" not in key or "=" in key:
-        return None
     store, wanted = built.store, key.casefold()
     ids = store.cs_ids(connector)
     for start in range(0, len(ids), 1000):
@@ -59,28 +79,40 @@ def _print(result: dict[str, Any]) -> None:
             answer += " (no such group in the connector space)"
         typer.echo(f"member of {item['group']}: {answer}")
     join = result["join"]
-    typer.echo(f"join: {join['action']}" + (f" by {join['rule']!r}" if join["rule"] else ""))
+    typer.echo(f"join: {join['action']}" + (f" by rule '{join['rule']}'" if join["rule"] else ""))
     for step in join["steps"]:
         typer.echo(f"  {step}")
     if join["error"]:
         typer.echo(f"  error: {join['error']}")
     for error in result["errors"]:
         typer.echo(
-            f"error: rule {error['rule']!r}, attribute {error['attribute']!r}: {error['message']}"
+            f"error: rule '{error['rule']}', attribute {error['attribute']}: {error['message']}"
         )
     if "metaverse" in result:
         typer.echo("metaverse:")
-        for name, item in result["metaverse"].items():
-            typer.echo(f"  {name} = {_values(item['values'])}   <- {item['rule']}")
+        _print_attributes(result["metaverse"])
     for target, entry in result.get("targets", {}).items():
-        typer.echo(f"target {target}: {entry['action']} {entry['dn'] or ''}")
-        for name, item in entry["attributes"].items():
-            typer.echo(f"  {name} = {_values(item['values'])}   <- {item['rule']}")
+        typer.echo(f"target {target}: {entry['action']} {_target_label(entry)}".rstrip())
+        _print_attributes(entry["attributes"])
         pending = entry["pending_export"]
         typer.echo(f"  pending export: {pending['kind'] if pending else 'none'}")
         for name, values in (pending or {}).get("changes", {}).items():
-            typer.echo(f"    {name}: {_values(values)}")
+            typer.echo(f"    {name}: {values_text(values)}")
 
 
-def _values(values: list[Any]) -> str:
-    return ", ".join(str(v) for v in values) if values else "(none)"
+def _print_attributes(attributes: dict[str, Any]) -> None:
+    """``name = values   <- rule``: each value with the rule that set it."""
+    for name, item in attributes.items():
+        source = f"<- {item['rule']}" if item["rule"] else "(no rule sets it)"
+        typer.echo(f"  {name} = {values_text(item['values'])}   {source}")
+
+
+def _target_label(entry: dict[str, Any]) -> str:
+    """The target object by displayName and UPN (its DN, often an anchor, is in --json)."""
+    attributes = entry["attributes"]
+
+    def first(name: str) -> str | None:
+        values = attributes.get(name, {}).get("values") or []
+        return str(values[0]) if values else None
+
+    return object_label(first("displayName"), first("userPrincipalName"), entry["dn"] or "")

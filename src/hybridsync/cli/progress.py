@@ -1,4 +1,4 @@
-"""Progress of a run on the terminal: one bar per run, then a summary table.
+"""Progress of a run on the terminal: one bar per run (the summary follows on stdout).
 
 The engine drives the bars: it sends a progress event (``RunProgress``) when a run
 starts, when it knows how many objects it will process, after every committed batch and
@@ -22,9 +22,8 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 
-from hybridsync.engine import CycleReport, RunControl, RunProgress
+from hybridsync.engine import RunControl, RunProgress
 
 
 class ProgressBars:
@@ -69,18 +68,3 @@ class ProgressBars:
                 yield
         finally:
             control.progress = None
-
-
-def summary_table(cycle: CycleReport) -> Table:
-    """One row per run: what it did, how it ended, how long it took."""
-    table = Table(title=f"cycle {cycle.kind}: {cycle.status}", title_justify="left")
-    for column in ("connector", "profile", "status", "changes", "errors", "seconds"):
-        right = column in {"errors", "seconds"}
-        table.add_column(column, no_wrap=column != "changes", justify="right" if right else "left")
-    for run in cycle.runs:
-        counts = ", ".join(f"{k} {v}" for k, v in sorted(run.counts.items())) or "no changes"
-        table.add_row(
-            run.connector, run.profile.value, run.status, counts, str(len(run.errors)),
-            f"{run.seconds:.1f}",
-        )  # fmt: skip
-    return table

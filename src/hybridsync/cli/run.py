@@ -6,7 +6,6 @@ exit status 2); a second one stops at once. Either way the next run completes th
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,17 +14,18 @@ import typer
 from rich.console import Console
 
 from hybridsync.cli import app, exit_codes
-from hybridsync.cli.progress import ProgressBars, summary_table
+from hybridsync.cli.progress import ProgressBars
 from hybridsync.cli.stopping import stop_on_signals
 from hybridsync.cli.sync import (
     ConfigOption,
     JsonOption,
     engine_from,
     exit_code,
+    print_cycle,
     print_json,
     print_run,
 )
-from hybridsync.engine import CycleReport, Profile
+from hybridsync.engine import Profile
 from hybridsync.wiring import Built
 
 CYCLES = ("initial", "delta")
@@ -71,7 +71,7 @@ def run(
                 cycle = built.engine.cycle(
                     what, allow_deletes=allow_deletes, allow_shrink=allow_shrink
                 )
-            print_json(cycle.as_dict()) if as_json else print_cycle_table(cycle)
+            print_json(cycle.as_dict()) if as_json else print_cycle(cycle)
             raise typer.Exit(exit_code(cycle.status))
         try:
             profile = Profile(what)
@@ -106,18 +106,3 @@ def _watched(built: Built, wanted: bool | None, as_json: bool) -> Iterator[None]
     except KeyboardInterrupt:
         typer.echo("stopped at once: the next run completes the interrupted work", err=True)
         raise typer.Exit(exit_codes.STOPPED) from None
-
-
-def print_cycle_table(cycle: CycleReport) -> None:
-    """The summary table, then object errors and notes (see ``print_cycle`` for plain)."""
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-    console.print(summary_table(cycle))
-    for run in cycle.runs:
-        for error in run.errors[:20]:
-            console.print(f"  {run.connector} error: {error}", soft_wrap=True)
-        if len(run.errors) > 20:
-            console.print(f"  ... and {len(run.errors) - 20} more (hybridsync history --errors)")
-        if run.message:
-            console.print(f"  {run.connector} {run.profile.value}: {run.message}", soft_wrap=True)
-    for note in cycle.notes:
-        console.print(f"note: {note}", soft_wrap=True)

@@ -19,12 +19,13 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from hybridsync.errors import HybridsyncError
-from hybridsync.store import SqlStore
-from hybridsync.store.postgres import SyncLockHeld, database_sync_lock
-from hybridsync.wiring import Built
+
+if TYPE_CHECKING:  # the store is imported when a lock is taken, not for a command's --help
+    from hybridsync.store import SqlStore
+    from hybridsync.wiring import Built
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
@@ -75,6 +76,8 @@ def run_lock(built: Built, purpose: str) -> contextlib.AbstractContextManager[No
 
 @contextlib.contextmanager
 def _database_lock(store: SqlStore, purpose: str) -> Iterator[None]:
+    from hybridsync.store.postgres import SyncLockHeld, database_sync_lock
+
     try:
         with database_sync_lock(store, purpose):
             yield

@@ -146,7 +146,7 @@ IntervalOption = typer.Option(
     "30m",
     "--interval",
     envvar="HYBRIDSYNC_SCHEDULER_INTERVAL",
-    help="Time between cycle starts: 30m (default), 1h, 1h30m, 90s... at least 1 minute.",
+    help="Time between cycle starts, at least 1 minute: 30m (default), 1h, 1h30m, 90s.",
 )
 MaxCyclesOption = typer.Option(
     None, "--max-cycles", min=1, help="Exit after this many cycles (default: run until stopped)."

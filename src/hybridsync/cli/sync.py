@@ -7,19 +7,25 @@ import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+from typer._click.globals import get_current_context
 
 from hybridsync.cli import exit_codes
 from hybridsync.cli.runlock import SyncInProgress, run_lock
-from hybridsync.engine import CycleReport, RunReport
-from hybridsync.errors import ConfigError, HybridsyncError, StoreError
-from hybridsync.wiring import Built, build_from_file
+from hybridsync.cli.runs_text import Row, note_lines, table, terminal_width
+from hybridsync.errors import ConfigError, HybridsyncError, NotFoundError, StoreError
+
+if TYPE_CHECKING:  # the engine is imported when a command runs, not for its --help
+    from hybridsync.engine import CycleReport, RunReport
+    from hybridsync.wiring import Built
 
 CONFIG_HELP = "Configuration file (default: $HYBRIDSYNC_CONFIG, else ./hybridsync.toml)."
 ConfigOption = typer.Option(None, "--config", "-c", help=CONFIG_HELP)
 JsonOption = typer.Option(False, "--json", help="Print the result as JSON.")
+SHOWN_ERRORS = 20
+"""Object errors listed under a run; ``hybridsync history --errors`` lists them all."""
 
 
 def config_path(given: Path | None) -> Path:
@@ -37,11 +43,12 @@ def engine_from(
     ``lock`` (what the command does) holds the store's sync lock for the block: a
     second sync on the same store stops with status 2 instead of overlapping.
     """
+    from hybridsync.wiring import build_from_file
+
     try:
         built = build_from_file(config_path(config), staging_mode=staging)
     except HybridsyncError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+        raise config_failure(exc) from exc
     try:
         with _locked(built, lock):
             yield built
@@ -54,8 +61,39 @@ def engine_from(
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+    except NotFoundError as exc:
+        typer.echo(f"not found: {exc}", err=True)
+        raise typer.Exit(exit_codes.NOT_FOUND) from exc
     finally:
         built.close()
+
+
+def config_failure(exc: HybridsyncError) -> typer.Exit:
+    """Report a configuration that cannot be used: on stderr, and as JSON on stdout when
+    the command was asked for JSON (a script reading stdout must see why it got nothing).
+    Returns the exit to raise."""
+    typer.echo(f"configuration error: {exc}", err=True)
+    if _json_requested():
+        print_json({"error": "configuration", "problems": problem_documents(exc)})
+    return typer.Exit(exit_codes.CONFIG_ERROR)
+
+
+def problem_documents(exc: HybridsyncError) -> list[dict[str, Any]]:
+    from hybridsync.config import ConfigProblems
+
+    if isinstance(exc, ConfigProblems):
+        return [problem.as_dict() for problem in exc.problems]
+    source = getattr(exc, "source", None)
+    line = getattr(exc, "line", None)
+    message = getattr(exc, "message", str(exc))
+    return [{"file": source, "line": line, "column": None, "key": "", "message": message}]
+
+
+def _json_requested() -> bool:
+    # Every command names its --json parameter ``as_json``; typer keeps the running
+    # command's context (and its parsed parameters) in its own copy of click.
+    context = get_current_context(silent=True)
+    return bool(context is not None and context.params.get("as_json"))
 
 
 def _locked(built: Built, purpose: str | None) -> AbstractContextManager[None]:
@@ -65,6 +103,8 @@ def _locked(built: Built, purpose: str | None) -> AbstractContextManager[None]:
 
 
 def exit_code(status: str) -> int:
+    if status == "stopped-unreachable":
+        return exit_codes.UNREACHABLE
     if status.startswith("stopped-"):
         return exit_codes.STOPPED
     if status.startswith("completed-") and status.endswith("errors"):
@@ -77,21 +117,50 @@ def print_json(data: Any) -> None:
 
 
 def print_run(report: RunReport) -> None:
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "no changes"
-    typer.echo(f"{report.connector:<12} {report.profile.value:<13} {report.status:<36} {counts}")
-    if report.message:
-        typer.echo(f"  {report.message}")
-    for note in report.notes:
-        typer.echo(f"  note: {note}")
-    for error in report.errors[:20]:
-        typer.echo(f"  error: {error}")
-    if len(report.errors) > 20:
-        typer.echo(f"  ... and {len(report.errors) - 20} more errors (hybridsync history --errors)")
+    """One run: the same table as a cycle's, with its message, notes and errors."""
+    _print_runs([report], terminal_width())
 
 
 def print_cycle(cycle: CycleReport) -> None:
-    for run in cycle.runs:
-        print_run(run)
+    """A cycle (or an apply): its status, one row per run, then errors and notes."""
+    width = terminal_width()
+    title = "apply" if cycle.kind == "apply" else f"cycle {cycle.kind}"
+    typer.echo(f"{title}: {cycle.status}")
+    _print_runs(cycle.runs, width)
     for note in cycle.notes:
-        typer.echo(f"note: {note}")
-    typer.echo(f"cycle {cycle.kind}: {cycle.status}")
+        _echo_lines(note_lines(f"note: {note}", width, indent=""))
+
+
+def run_row(report: RunReport) -> Row:
+    return Row(
+        report.connector,
+        report.profile.value,
+        report.status,
+        report.seconds,
+        report.counts,
+        len(report.errors),
+    )
+
+
+def _print_runs(runs: list[RunReport], width: int) -> None:
+    """The table first, then under it each run's message, notes and errors."""
+    if not runs:
+        return
+    header, groups = table([run_row(run) for run in runs], width=width)
+    _echo_lines([header, *(line for lines in groups for line in lines)])
+    for run in runs:
+        what = f"{run.connector} {run.profile.value}"
+        if run.message:
+            _echo_lines(note_lines(f"{what}: {run.message}", width))
+        for note in run.notes:
+            _echo_lines(note_lines(f"{what} note: {note}", width))
+        for error in run.errors[:SHOWN_ERRORS]:
+            typer.echo(f"  {run.connector} error: {error}")
+        if len(run.errors) > SHOWN_ERRORS:
+            more = len(run.errors) - SHOWN_ERRORS
+            typer.echo(f"  ... and {more} more errors: hybridsync history --errors")
+
+
+def _echo_lines(lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(line)

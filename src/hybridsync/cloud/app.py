@@ -27,6 +27,7 @@ from hybridsync.cloud.api import (
     oauth,
     password_hash_sync,
     policy,
+    roles,
     users,
 )
 from hybridsync.cloud.api.wire import graph_error_response, oauth_error_response
@@ -38,7 +39,7 @@ from hybridsync.cloud.signin import routes as signin_routes
 
 _ROUTED = (
     oauth, delta, membership_delta, users, batch, invitations, deleted, groups, membership,
-    managers, policy, password_hash_sync, applications,
+    managers, policy, password_hash_sync, applications, roles,
 )  # fmt: skip
 _SIGN_IN = (signin_routes, signin_policy)
 ROUTERS = tuple(module.router for module in (*_ROUTED, *_SIGN_IN))

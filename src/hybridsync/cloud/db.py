@@ -143,7 +143,9 @@ managers = sa.Table(
     metadata,
     sa.Column("user_id", sa.String(36), primary_key=True),
     sa.Column("tenant_id", sa.ForeignKey("tenants.id"), nullable=False),
-    sa.Column("manager_id", sa.String(36), nullable=False, index=True),
+    # NULL once removed; ``previous_id`` keeps the removed manager for users delta.
+    sa.Column("manager_id", sa.String(36), index=True),
+    sa.Column("previous_id", sa.String(36)),
 )
 
 invitations = sa.Table(

@@ -64,8 +64,11 @@ class OAuthError(CloudError):
         *,
         status: int = 400,
         retry_after: int | None = None,
+        suberror: str | None = None,
     ) -> None:
         super().__init__(f"AADSTS{aadsts}: {description}")
+        self.suberror = suberror
+        """Entra's finer reason (``consent_required``), when it gives one."""
         self.error = error
         self.aadsts = aadsts
         self.description = description

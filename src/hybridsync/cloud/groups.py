@@ -35,6 +35,7 @@ from hybridsync.cloud.keys import utcnow
 
 Check = Callable[[dict[str, Any]], None]
 USER, GROUP = "user", "group"
+_CHUNK = 500  # ids per IN (...) clause: well under every database's parameter limit
 ALREADY_MEMBER = (
     "One or more added object references already exist for the following modified"
     " properties: 'members'."
@@ -99,8 +100,8 @@ class GroupDirectory:
             conn.execute(
                 sa.insert(groups).values(id=group["id"], tenant_id=tenant_id, data=group, seq=seq)
             )
-            for member_id in dict.fromkeys(member_ids):
-                self._add(conn, tenant_id, group["id"], member_id, seq)
+            if member_ids:
+                self._add(conn, tenant_id, group["id"], list(dict.fromkeys(member_ids)), seq)
         return group
 
     def get(self, tenant_id: str, group_id: str) -> dict[str, Any]:
@@ -127,8 +128,8 @@ class GroupDirectory:
                 group |= {"onPremisesSyncEnabled": True, "onPremisesLastSyncDateTime": _now()}
             conn.execute(sa.update(groups).where(groups.c.id == group_id).values(data=group))
             self._stamp(conn, group_id, seq)
-            for member_id in dict.fromkeys(member_ids):
-                self._add(conn, tenant_id, group_id, member_id, seq)
+            if member_ids:
+                self._add(conn, tenant_id, group_id, list(dict.fromkeys(member_ids)), seq)
 
     def delete(self, tenant_id: str, group_id: str, *, check: Check = _no_check) -> None:
         """Delete a group; it leaves every group it was a member of (both changes logged)."""
@@ -152,7 +153,7 @@ class GroupDirectory:
         with self._db.write() as conn:
             check(self._data(conn, tenant_id, group_id))
             seq = next_seq(conn, tenant_id)
-            self._add(conn, tenant_id, group_id, member_id, seq)
+            self._add(conn, tenant_id, group_id, [member_id], seq)
             self._stamp(conn, group_id, seq)
 
     def remove_member(
@@ -167,17 +168,31 @@ class GroupDirectory:
             self._stamp(conn, group_id, seq)
 
     def _add(
-        self, conn: Connection, tenant_id: str, group_id: str, member_id: str, seq: int
+        self, conn: Connection, tenant_id: str, group_id: str, member_ids: list[str], seq: int
     ) -> None:
-        if member_id == group_id:
+        """Add members in a few statements, whatever their number (all checked first)."""
+        if group_id in member_ids:
             raise bad_request("A group cannot be a member of itself.")
-        kind = member_kind(conn, tenant_id, member_id)
-        if _is_member(conn, group_id, member_id):
+        kinds = kinds_of(conn, tenant_id, member_ids)
+        for member_id in member_ids:
+            if member_id not in kinds:
+                raise not_found(member_id)
+        if _existing_members(conn, group_id, member_ids):
             raise bad_request(
                 ALREADY_MEMBER, ErrorDetail("ObjectConflict", ALREADY_MEMBER, "members")
             )
-        conn.execute(sa.insert(group_members).values(group_id=group_id, member_id=member_id))
-        _log(conn, tenant_id, seq, group_id, member_id, kind, added=True)
+        conn.execute(
+            sa.insert(group_members),
+            [{"group_id": group_id, "member_id": member_id} for member_id in member_ids],
+        )
+        conn.execute(
+            sa.insert(membership_log),
+            [
+                {"tenant_id": tenant_id, "seq": seq, "group_id": group_id,
+                 "member_id": member_id, "member_type": kinds[member_id], "added": True}
+                for member_id in member_ids
+            ],
+        )  # fmt: skip
 
     def _remove(
         self, conn: Connection, tenant_id: str, group_id: str, member_id: str, seq: int
@@ -257,13 +272,33 @@ def _stamped(
     return sorted(stamped, key=lambda s: s.seq)
 
 
-def member_kind(conn: Connection, tenant_id: str, object_id: str) -> str:
-    """``user`` or ``group`` for a live object of the tenant; 404 otherwise."""
-    if _live_user(conn, tenant_id, object_id):
-        return USER
-    if _group_exists(conn, tenant_id, object_id):
-        return GROUP
-    raise not_found(object_id)
+def kinds_of(conn: Connection, tenant_id: str, ids: Iterable[str]) -> dict[str, str]:
+    """``user`` or ``group`` for each live object of the tenant among ``ids``."""
+    found: dict[str, str] = {}
+    items = list(dict.fromkeys(ids))
+    for start in range(0, len(items), _CHUNK):
+        chunk = items[start : start + _CHUNK]
+        live_users = sa.select(users.c.id).where(
+            users.c.tenant_id == tenant_id,
+            users.c.id.in_(chunk),
+            users.c.deleted.is_(None),
+            users.c.purged.is_(False),
+        )
+        found |= dict.fromkeys(conn.execute(live_users).scalars(), USER)
+        in_tenant = sa.select(groups.c.id).where(
+            groups.c.tenant_id == tenant_id, groups.c.id.in_(chunk)
+        )
+        found |= dict.fromkeys(conn.execute(in_tenant).scalars(), GROUP)
+    return found
+
+
+def _existing_members(conn: Connection, group_id: str, member_ids: list[str]) -> bool:
+    found = conn.execute(
+        sa.select(group_members.c.member_id).where(
+            group_members.c.group_id == group_id, group_members.c.member_id.in_(member_ids)
+        )
+    ).first()
+    return found is not None
 
 
 def _log(
@@ -313,14 +348,5 @@ def _is_member(conn: Connection, group_id: str, member_id: str) -> bool:
 def _group_exists(conn: Connection, tenant_id: str, group_id: str) -> bool:
     found = conn.execute(
         sa.select(groups.c.id).where(groups.c.tenant_id == tenant_id, groups.c.id == group_id)
-    ).first()
-    return found is not None
-
-
-def _live_user(conn: Connection, tenant_id: str, user_id: str) -> bool:
-    found = conn.execute(
-        sa.select(users.c.id).where(
-            users.c.tenant_id == tenant_id, users.c.id == user_id, users.c.deleted.is_(None)
-        )
     ).first()
     return found is not None

@@ -1,7 +1,7 @@
 """Users' managers (``/users/{id}/manager``) and direct reports.
 
 Setting or removing a manager stamps the user with a new change sequence, so the user
-reappears in users delta.
+reappears in users delta (with ``manager@delta`` when ``manager`` is selected).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class ManagerDirectory:
             conn.execute(sa.delete(managers).where(managers.c.user_id == user_id))
             conn.execute(
                 sa.insert(managers).values(
-                    user_id=user_id, tenant_id=tenant_id, manager_id=manager_id
+                    user_id=user_id, tenant_id=tenant_id, manager_id=manager_id, previous_id=None
                 )
             )
             _stamp(conn, tenant_id, user_id)
@@ -39,19 +39,20 @@ class ManagerDirectory:
     def remove(self, tenant_id: str, user_id: str, check: Check) -> None:
         with self._db.write() as conn:
             check(_live(conn, tenant_id, user_id))
-            gone = conn.execute(sa.delete(managers).where(managers.c.user_id == user_id))
-            if gone.rowcount == 0:
+            current = _manager_id(conn, tenant_id, user_id)
+            if current is None:
                 raise not_found("manager")
+            conn.execute(
+                sa.update(managers)
+                .where(managers.c.user_id == user_id)
+                .values(manager_id=None, previous_id=current)
+            )
             _stamp(conn, tenant_id, user_id)
 
     def manager(self, tenant_id: str, user_id: str) -> dict[str, Any]:
         """The user's manager (404 when none is set, or when the manager is deleted)."""
         with self._db.read() as conn:
-            manager_id = conn.execute(
-                sa.select(managers.c.manager_id).where(
-                    managers.c.tenant_id == tenant_id, managers.c.user_id == user_id
-                )
-            ).scalar()
+            manager_id = _manager_id(conn, tenant_id, user_id)
             if manager_id is None:
                 raise not_found("manager")
             return _live(conn, tenant_id, manager_id)
@@ -70,14 +71,42 @@ class ManagerDirectory:
             ).scalars()
             return [dict(data) for data in rows]
 
+    def for_delta(self, tenant_id: str, user_ids: list[str]) -> dict[str, tuple[str, bool]]:
+        """Each user's manager id and whether it was removed (users without one: absent)."""
+        found: dict[str, tuple[str, bool]] = {}
+        with self._db.read() as conn:
+            for start in range(0, len(user_ids), 500):
+                rows = conn.execute(
+                    sa.select(managers).where(
+                        managers.c.tenant_id == tenant_id,
+                        managers.c.user_id.in_(user_ids[start : start + 500]),
+                    )
+                ).all()
+                for row in rows:
+                    if row.manager_id is not None:
+                        found[row.user_id] = (row.manager_id, False)
+                    elif row.previous_id is not None:
+                        found[row.user_id] = (row.previous_id, True)
+        return found
+
 
 def forget(conn: Connection, user_id: str) -> None:
     """A purged user has no manager and manages nobody."""
+    conn.execute(sa.delete(managers).where(managers.c.user_id == user_id))
     conn.execute(
-        sa.delete(managers).where(
-            sa.or_(managers.c.user_id == user_id, managers.c.manager_id == user_id)
-        )
+        sa.update(managers)
+        .where(managers.c.manager_id == user_id)
+        .values(manager_id=None, previous_id=user_id)
     )
+
+
+def _manager_id(conn: Connection, tenant_id: str, user_id: str) -> str | None:
+    found = conn.execute(
+        sa.select(managers.c.manager_id).where(
+            managers.c.tenant_id == tenant_id, managers.c.user_id == user_id
+        )
+    ).scalar()
+    return None if found is None else str(found)
 
 
 def _live(conn: Connection, tenant_id: str, user_id: str) -> dict[str, Any]:

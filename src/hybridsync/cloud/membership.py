@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hybridsync.cloud.db import Database, group_members, groups, membership_log, users
-from hybridsync.cloud.errors import not_found
 from hybridsync.cloud.groups import GROUP, USER
 
 _CHUNK = 500  # ids per IN (...) clause: well under every database's parameter limit
@@ -45,16 +44,6 @@ class Memberships:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def object(self, tenant_id: str, object_id: str) -> DirectoryObject:
-        """The live user or group ``object_id`` (404 otherwise)."""
-        with self._db.read() as conn:
-            found = _groups_by_id(conn, tenant_id, [object_id]) or _users_by_id(
-                conn, tenant_id, [object_id]
-            )
-        if not found:
-            raise not_found(object_id)
-        return found[0]
-
     def members(self, tenant_id: str, group_id: str) -> list[DirectoryObject]:
         with self._db.read() as conn:
             return _objects(conn, tenant_id, _children(conn, [group_id]))
@@ -76,17 +65,22 @@ class Memberships:
     ) -> dict[str, list[tuple[str, str]]]:
         """Each group's direct members as (id, kind), live ones only (for delta pages)."""
         answer: dict[str, list[tuple[str, str]]] = {group_id: [] for group_id in group_ids}
+        live_user = sa.and_(users.c.deleted.is_(None), users.c.purged.is_(False))
         with self._db.read() as conn:
             for chunk in _chunks(group_ids):
-                rows = conn.execute(
-                    sa.select(group_members.c.group_id, group_members.c.member_id)
-                    .where(group_members.c.group_id.in_(chunk))
-                    .order_by(group_members.c.member_id)
-                ).all()
-                kinds = _kinds(conn, tenant_id, {row.member_id for row in rows})
-                for row in rows:
-                    if row.member_id in kinds:
-                        answer[row.group_id].append((row.member_id, kinds[row.member_id]))
+                for kind, table, live in ((USER, users, live_user), (GROUP, groups, sa.true())):
+                    rows = conn.execute(
+                        sa.select(group_members.c.group_id, group_members.c.member_id)
+                        .join(table, table.c.id == group_members.c.member_id)
+                        .where(
+                            group_members.c.group_id.in_(chunk),
+                            table.c.tenant_id == tenant_id,
+                            live,
+                        )
+                        .order_by(group_members.c.member_id)
+                    ).all()
+                    for row in rows:
+                        answer[row.group_id].append((row.member_id, kind))
         return answer
 
     def changes(
@@ -139,32 +133,6 @@ def _parents(conn: Connection, member_ids: list[str]) -> set[str]:
             conn.execute(
                 sa.select(group_members.c.group_id).where(group_members.c.member_id.in_(chunk))
             ).scalars()
-        )
-    return found
-
-
-def _kinds(conn: Connection, tenant_id: str, ids: Iterable[str]) -> dict[str, str]:
-    """The kind of each live user or group among ``ids`` (ids only: no JSON decoded)."""
-    found: dict[str, str] = {}
-    for chunk in _chunks(ids):
-        found |= dict.fromkeys(
-            conn.execute(
-                sa.select(users.c.id).where(
-                    users.c.tenant_id == tenant_id,
-                    users.c.id.in_(chunk),
-                    users.c.deleted.is_(None),
-                    users.c.purged.is_(False),
-                )
-            ).scalars(),
-            USER,
-        )
-        found |= dict.fromkeys(
-            conn.execute(
-                sa.select(groups.c.id).where(
-                    groups.c.tenant_id == tenant_id, groups.c.id.in_(chunk)
-                )
-            ).scalars(),
-            GROUP,
         )
     return found
 

@@ -23,6 +23,8 @@ class Principal:
         roles: application permissions (``roles`` claim).
         scopes: delegated permissions (``scp`` claim, space separated on the wire).
         is_guest: a user whose ``userType`` is ``Guest`` (read from the directory, not the token).
+        directory_roles: a user's directory roles (template ids), read from the directory
+            on every request so that removing a role takes effect at once.
     """
 
     kind: PrincipalKind
@@ -32,6 +34,7 @@ class Principal:
     roles: frozenset[str] = frozenset()
     scopes: frozenset[str] = frozenset()
     is_guest: bool = False
+    directory_roles: frozenset[str] = frozenset()
 
     @property
     def is_app(self) -> bool:

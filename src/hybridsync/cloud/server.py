@@ -12,6 +12,7 @@ from types import TracebackType
 import uvicorn
 from fastapi import FastAPI
 
+from hybridsync.cloud.errors import CloudSetupError
 from hybridsync.errors import HybridsyncError
 
 
@@ -44,13 +45,21 @@ def listening_socket(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        reason = exc.strerror or str(exc)
+        raise CloudSetupError(f"cannot listen on {host}:{port}: {reason}") from None
     return sock
 
 
-def serve(app: FastAPI, host: str, port: int, tls: TlsConfig) -> None:
-    """Serve until interrupted (``hybridsync cloud serve``)."""
-    with listening_socket(host, port) as sock:
+def serve(app: FastAPI, sock: socket.socket, tls: TlsConfig) -> None:
+    """Serve on a socket from :func:`listening_socket` until interrupted, then close it
+    (``hybridsync cloud serve`` binds first, so that a busy port fails before it says
+    it is serving)."""
+    host, port = sock.getsockname()[:2]
+    with sock:
         uvicorn.Server(uvicorn_config(app, host, port, tls)).run(sockets=[sock])
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, Field, SecretStr
 from starlette.requests import Request
 
+from hybridsync.cloud.consent import Clients
 from hybridsync.cloud.db import Database
 from hybridsync.cloud.directory import UserDirectory
 from hybridsync.cloud.groups import GroupDirectory
@@ -15,6 +16,7 @@ from hybridsync.cloud.keys import SigningKeys
 from hybridsync.cloud.managers import ManagerDirectory
 from hybridsync.cloud.membership import Memberships
 from hybridsync.cloud.password_hash_sync import SyncedPasswords
+from hybridsync.cloud.roles_store import RoleAssignments
 from hybridsync.cloud.tenancy import Tenancy
 from hybridsync.cloud.throttle import RateLimiter, RateLimits, Throttle, ThrottleSettings
 from hybridsync.cloud.tokens import TokenIssuer
@@ -55,6 +57,8 @@ class CloudService:
         self.managers = ManagerDirectory(self.db)
         self.app_claims = ApplicationClaims(self.db)
         self.synced_passwords = SyncedPasswords(self.db)
+        self.role_assignments = RoleAssignments(self.db)
+        self.clients = Clients(self.db)
         self.throttle = Throttle(settings.throttle) if settings.throttle else None
         self.limiter = RateLimiter(settings.rate_limits)
 

@@ -64,6 +64,11 @@ class Application:
     secret_hash: str | None
     certificate_pem: str | None
 
+    @property
+    def is_public_client(self) -> bool:
+        """No credential: a native or command-line app (it cannot keep a secret)."""
+        return self.secret_hash is None and self.certificate_pem is None
+
 
 @dataclass(frozen=True, slots=True)
 class NewApplication:
@@ -134,13 +139,23 @@ class Tenancy:
         roles: Iterable[str],
         *,
         certificate_pem: str | None = None,
+        public_client: bool = False,
     ) -> NewApplication:
-        """Register an application with a client secret, or with a certificate if given."""
+        """Register an application with a client secret, or with a certificate if given;
+        a public client (a native or command-line app signing users in) gets neither."""
         roles = tuple(dict.fromkeys(roles))
         unknown = sorted(set(roles) - KNOWN_APP_ROLES)
         if unknown:
-            raise CloudSetupError(f"unknown application role(s) {unknown}")
-        secret = None if certificate_pem else secrets.token_urlsafe(32)
+            raise CloudSetupError(
+                f"unknown application role {', '.join(unknown)}; "
+                f"the roles are {', '.join(sorted(KNOWN_APP_ROLES))}"
+            )
+        if public_client and (roles or certificate_pem):
+            raise CloudSetupError(
+                "a public client has no credential, so no application permission (--role)"
+                " and no certificate"
+            )
+        secret = None if certificate_pem or public_client else secrets.token_urlsafe(32)
         if certificate_pem:
             x509.load_pem_x509_certificate(certificate_pem.encode())
         app = Application(
@@ -172,17 +187,16 @@ class Tenancy:
             row = conn.execute(
                 sa.select(applications).where(applications.c.client_id == client_id)
             ).one_or_none()
-        if row is None:
-            return None
-        return Application(
-            row.client_id,
-            row.tenant_id,
-            row.object_id,
-            row.display_name,
-            tuple(row.roles),
-            row.secret_hash,
-            row.certificate_pem,
-        )
+        return None if row is None else _application(row)
+
+    def applications(self, tenant_id: str) -> list[Application]:
+        with self._db.read() as conn:
+            rows = conn.execute(
+                sa.select(applications)
+                .where(applications.c.tenant_id == tenant_id)
+                .order_by(applications.c.created)
+            ).all()
+        return [_application(row) for row in rows]
 
     def authorization_policy(self, tenant_id: str) -> dict[str, Any]:
         with self._db.read() as conn:
@@ -207,6 +221,18 @@ class Tenancy:
                 )
             ).scalars()
         )
+
+
+def _application(row: Any) -> Application:
+    return Application(
+        row.client_id,
+        row.tenant_id,
+        row.object_id,
+        row.display_name,
+        tuple(row.roles),
+        row.secret_hash,
+        row.certificate_pem,
+    )
 
 
 def secret_matches(app: Application, secret: str) -> bool:

@@ -30,7 +30,7 @@ from hybridsync.core.rules import (
     ScopeOperator,
     SyncRule,
 )
-from hybridsync.errors import ConfigError, ExpressionSyntaxError
+from hybridsync.errors import ConfigError, ExpressionSyntaxError, os_error_reason
 from hybridsync.expressions import compile_expression
 
 
@@ -46,7 +46,9 @@ class RuleSource:
         try:
             return cls(str(path), path.read_text(encoding="utf-8"))
         except OSError as exc:
-            raise ConfigError(f"cannot read rule file: {exc}", source=str(path)) from exc
+            raise ConfigError(
+                f"cannot read rule file: {os_error_reason(exc)}", source=str(path)
+            ) from exc
 
 
 def load_rules(sources: Sequence[RuleSource], extra: Iterable[RuleModel] = ()) -> RuleSet:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hybridsync.config.password_hash_sync import PasswordHashSyncConfig
+from hybridsync.config.problems import (
+    ConfigProblem,
+    ConfigProblems,
+    TomlPositions,
+    dotted,
+    nearest,
+    problems_of,
+)
 from hybridsync.config.rules import RuleSource, load_rules
 from hybridsync.config.store import StoreConfig
 from hybridsync.config.user_type import UserTypeConfig, user_type_rules
@@ -124,18 +133,83 @@ def consistency_guid_rule_source(source: str) -> RuleSource:
     return RuleSource("builtin:ad-consistency-guid.toml", text.replace("{source}", source))
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate a configuration file; relative paths are relative to it."""
+ConnectorModels = Mapping[str, Callable[[], type[BaseModel]]]
+"""A connector type's name -> what loads its config model. The registry lives above
+this layer (wiring), so it is passed in."""
+
+
+def load_config(path: Path, connector_models: ConnectorModels | None = None) -> Config:
+    """Read and validate a configuration file; relative paths are relative to it.
+
+    With ``connector_models``, every ``[[connectors]]`` entry is validated too, so that
+    one error lists every problem of the file.
+
+    Raises:
+        ConfigError: the file cannot be read or is not TOML.
+        ConfigProblems: every problem found, each with its line and column.
+    """
+    source = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read the configuration: {exc}", source=str(path)) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", source=str(path)) from exc
-    data.setdefault("base_dir", str(path.resolve().parent))
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"cannot read the configuration: {reason}", source=source) from None
     try:
-        return Config.model_validate(data)
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", source=source) from None
+    positions = TomlPositions(text)
+    problems: list[ConfigProblem] = []
+    config: Config | None = None
+    try:
+        config = Config.model_validate({**data, "base_dir": str(path.resolve().parent)})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"field {field}: {first['msg']}", source=str(path)) from exc
+        problems += problems_of(exc, Config, source=source, data=data, positions=positions)
+    if connector_models is not None:
+        problems += connector_problems(data, connector_models, source, positions)
+    if problems or config is None:
+        raise ConfigProblems(problems)
+    return config
+
+
+def connector_problems(
+    data: dict[str, Any], models: ConnectorModels, source: str, positions: TomlPositions
+) -> list[ConfigProblem]:
+    """The problems of every ``[[connectors]]`` entry, validated against its type's model."""
+    entries = data.get("connectors")
+    if not isinstance(entries, list):
+        return []
+    problems: list[ConfigProblem] = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        prefix: tuple[str | int, ...] = ("connectors", index)
+        kind = str(entry.get("type", ""))
+        if kind not in models:
+            problems.append(_unknown_type(kind, sorted(models), source, positions, prefix))
+            continue
+        model = models[kind]()
+        try:
+            model.model_validate(entry)
+        except ValidationError as exc:
+            problems += problems_of(
+                exc, model, source=source, data=entry, positions=positions, prefix=prefix
+            )
+    return problems
+
+
+def _unknown_type(
+    kind: str,
+    known: list[str],
+    source: str,
+    positions: TomlPositions,
+    prefix: tuple[str | int, ...],
+) -> ConfigProblem:
+    message = f"unknown connector type {kind!r}"
+    suggestion = nearest(kind, known)
+    if suggestion:
+        message += f": did you mean `{suggestion}`?"
+    message += f" (known: {', '.join(known)})"
+    at = positions.find((*prefix, "type"))
+    line, column = at if at is not None else (None, None)
+    return ConfigProblem(source, dotted((*prefix, "type")), message, line, column)

@@ -10,14 +10,14 @@ targets fed by several flows, or merged, go through :func:`resolve_target`, the 
 behind :meth:`FlowPlan.run <hybridsync.core.flowplan.FlowPlan.run>`.
 
 Attribute and rule names are data: the source text never contains them. Every value the
-code needs is a closure variable ``_cN`` of a factory, bound from a tuple of constants,
-as the expression compiler binds its constants through a names dict.
+code needs is a global ``_kN`` (:mod:`hybridsync.expressions.generated`, shared with the
+expression compiler and the scope generator).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from hybridsync.core.convert import as_values, expression_input
 from hybridsync.core.flows import (
@@ -33,12 +33,13 @@ from hybridsync.core.rules import AttributeFlow, FlowType, SyncRule
 from hybridsync.core.values import Values
 from hybridsync.errors import ExpressionEvalError, SyncError
 from hybridsync.expressions import AUTHORITATIVE_NULL, IGNORE_THIS_FLOW
+from hybridsync.expressions.generated import Constants, define
 
 Step = tuple[SyncRule, AttributeFlow, str | None, bool]
 """A flow to run: its rule, the flow, its first source, whether it is a plain copy."""
 RunPlan = Callable[[Mapping[str, Values], Collection[str], Mapping[str, str]], FlowOutcome]
 """A compiled plan: ``(attributes, multi_valued, parameters) -> FlowOutcome``."""
-FILENAME = "<hybridsync flow plan>"
+KIND = "flow plan"
 
 
 class Target(NamedTuple):
@@ -153,10 +154,8 @@ def compile_plan(
     writer = _Writer()
     writer.body(steps, targets, needs_input=needs_input)
     source = writer.source()
-    namespace = dict(_RUNTIME)
-    exec(compile(source, FILENAME, "exec"), namespace)
-    factory: Callable[[tuple[object, ...]], RunPlan] = namespace["_factory"]  # type: ignore[assignment]
-    return factory(tuple(writer.constants)), source
+    run = define(source, "run", kind=KIND, runtime=_RUNTIME, constants=writer.constants)
+    return cast(RunPlan, run), source
 
 
 class _Writer:
@@ -164,26 +163,18 @@ class _Writer:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self.constants: list[object] = []
-        self._numbered: dict[int, str] = {}
+        self.constants = Constants()
 
     def const(self, value: object) -> str:
-        """The closure variable holding ``value`` (user data never enters the source)."""
-        name = self._numbered.get(id(value))
-        if name is None:
-            name = self._numbered[id(value)] = f"_c{len(self.constants)}"
-            self.constants.append(value)
-        return name
+        """The global holding ``value`` (user data never enters the source)."""
+        return self.constants.name(value)
 
     def emit(self, indent: int, *lines: str) -> None:
         self.lines.extend("    " * indent + line for line in lines)
 
     def source(self) -> str:
-        names = "".join(f"_c{number}, " for number in range(len(self.constants)))
-        head = ["def _factory(_K):", f"    ({names}) = _K" if names else "    pass"]
-        head.append("    def run(_A, _M, _P):")
-        tail = ["    return run", ""]
-        return "\n".join([*head, *self.lines, *tail])
+        # The body is written two levels in (``emit(2, ...)``): the function's own level.
+        return "\n".join(["def run(_A, _M, _P):", *(line[4:] for line in self.lines), ""])
 
     def body(self, steps: Sequence[Step], targets: Sequence[Target], *, needs_input: bool) -> None:
         simple = {target.numbers[0]: target for target in targets if target.simple}

@@ -13,12 +13,23 @@ of ``resolve(contributions(...))`` (``tests/unit/core/test_flowplan.py`` compare
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
+from functools import partial
 from typing import Any
 
 from hybridsync.core.convert import expression_input
 from hybridsync.core.flowgen import RunPlan, Step, Target, compile_plan, in_order, resolve_target
-from hybridsync.core.flows import FlowError, Kind, Resolved, flow_value, merge_family
+from hybridsync.core.flows import (
+    Contribution,
+    FlowError,
+    FlowOutcome,
+    Kind,
+    Resolved,
+    contributions,
+    flow_value,
+    merge_family,
+    resolve,
+)
 from hybridsync.core.rules import FlowType, MergeType, SyncRule
 from hybridsync.core.values import Values
 from hybridsync.errors import ExpressionEvalError
@@ -35,7 +46,9 @@ class FlowPlan:
     source: str
     """The generated function's Python source."""
 
-    def __init__(self, rules: tuple[SyncRule, ...], *, creating: bool) -> None:
+    def __init__(
+        self, rules: tuple[SyncRule, ...], *, creating: bool, reference: bool = False
+    ) -> None:
         self.rules = rules
         steps: list[Step] = [
             (
@@ -65,9 +78,12 @@ class FlowPlan:
         self._targets = tuple(targets)
         self._steps = tuple(steps)
         self._needs_input = any(step[1].flow_type is FlowType.EXPRESSION for step in steps)
-        self.outcome, self.source = compile_plan(
-            self._steps, self._targets, needs_input=self._needs_input
-        )
+        if reference:
+            self.outcome, self.source = partial(_reference_outcome, rules, creating), ""
+        else:
+            self.outcome, self.source = compile_plan(
+                self._steps, self._targets, needs_input=self._needs_input
+            )
 
     def run(
         self,
@@ -120,16 +136,20 @@ class FlowPlan:
         return kinds, values, errors
 
 
-_PLANS: dict[tuple[tuple[int, ...], bool], FlowPlan] = {}
-"""Plans by the identity of their rules: a plan holds its rules, so ids stay unique."""
-
-
-def plan_for(rules: Sequence[SyncRule], *, creating: bool) -> FlowPlan:
-    """The plan of these rules (built on first use; a sync asks for a handful)."""
-    key = (tuple(map(id, rules)), creating)
-    plan = _PLANS.get(key)
-    if plan is None:
-        if len(_PLANS) >= 512:
-            _PLANS.clear()  # rule sets replaced many times over (tests): start afresh
-        plan = _PLANS[key] = FlowPlan(tuple(rules), creating=creating)
-    return plan
+def _reference_outcome(
+    rules: tuple[SyncRule, ...],
+    creating: bool,
+    attributes: Mapping[str, Values],
+    multi_valued: Collection[str],
+    parameters: Mapping[str, str],
+) -> FlowOutcome:
+    """What the reference statement of the semantics gives: every rule's contributions,
+    resolved together (``resolve(contributions(...))``)."""
+    found: list[Contribution] = []
+    errors: list[FlowError] = []
+    for rule in rules:
+        items, failed = contributions(rule, attributes, multi_valued, parameters, creating=creating)
+        found.extend(items)
+        errors.extend(failed)
+    resolved, conflicts = resolve(found)
+    return FlowOutcome.of(resolved, [*errors, *conflicts])

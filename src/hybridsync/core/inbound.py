@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from hybridsync.core.flowplan import plan_for
+from hybridsync.core.compiled import CompiledRules, compiled
 from hybridsync.core.flows import Contribution, FlowError, FlowOutcome, contributions, resolve
 from hybridsync.core.objects import CSObject, MVObject
-from hybridsync.core.rules import KEEPS_MV_LINK_TYPES, LinkType, SyncRule
+from hybridsync.core.rules import KEEPS_MV_LINK_TYPES, JoinGroup, LinkType, SyncRule
 from hybridsync.core.scope import MemberOf
-from hybridsync.core.scopegen import selector_for
 from hybridsync.core.values import Values
 
 
@@ -48,12 +47,12 @@ class LinkDecision:
 
 
 def rules_in_scope(
-    rules: Sequence[SyncRule],
+    rules: Sequence[SyncRule] | CompiledRules,
     cs: CSObject,
     member_of: MemberOf | None = None,
 ) -> tuple[SyncRule, ...]:
-    """The rules that apply to the object's type and have it in scope (compiled once)."""
-    return selector_for(rules)(cs.object_type, cs.attributes, member_of)
+    """The rules that apply to the object's type and have it in scope."""
+    return compiled(rules).in_scope(cs.object_type, cs.attributes, member_of)
 
 
 def keeps_mv(in_scope_rules: Sequence[SyncRule], joined_by: str | None) -> bool:
@@ -67,8 +66,21 @@ def keeps_mv(in_scope_rules: Sequence[SyncRule], joined_by: str | None) -> bool:
 def decide_link(
     cs: CSObject, in_scope_rules: Sequence[SyncRule], lookup: JoinLookup
 ) -> LinkDecision:
-    """Join, project, keep or disconnect one CS object (spec §2.7)."""
+    """Join, project, keep or disconnect one CS object (spec §2.7).
+
+    ``keeps_mv`` is what the in-scope rules say whatever the action: sync stores it with
+    the object's link state.
+    """
     keeping = keeps_mv(in_scope_rules, cs.joined_by)
+    decision = _decide(cs, in_scope_rules, lookup, keeping)
+    if decision.keeps_mv is keeping:
+        return decision
+    return replace(decision, keeps_mv=keeping)
+
+
+def _decide(
+    cs: CSObject, in_scope_rules: Sequence[SyncRule], lookup: JoinLookup, keeping: bool
+) -> LinkDecision:
     if cs.mv_id is not None:
         return _decide_linked(cs, in_scope_rules, keeping)
     joining = [rule for rule in in_scope_rules if rule.joins]
@@ -99,24 +111,37 @@ def _decide_linked(cs: CSObject, in_scope_rules: Sequence[SyncRule], keeping: bo
     return LinkDecision(LinkAction.KEEP, rule, cs.mv_id, keeping, trace=("already joined",))
 
 
+Candidates = Callable[[str, Values, bool], set[str]]
+"""Ids of the objects whose attribute holds one of the values (attribute, values, case)."""
+
+
+def group_candidates(
+    group: JoinGroup, attributes: Mapping[str, Values], candidates: Candidates
+) -> set[str]:
+    """The ids matching every clause of a join group (no value: no match).
+
+    The forward join asks the metaverse, the reverse join a target's connector space.
+    """
+    found: set[str] | None = None
+    for clause in group.clauses:
+        values = attributes.get(clause.source_attribute, ())
+        hits = (
+            candidates(clause.target_attribute, values, clause.case_sensitive) if values else set()
+        )
+        found = hits if found is None else found & hits
+    return found or set()
+
+
 def _try_join(
     cs: CSObject, rule: SyncRule, lookup: JoinLookup, trace: list[str], keeping: bool
 ) -> LinkDecision | None:
     for number, group in enumerate(rule.join, start=1):
-        found: set[str] | None = None
-        for clause in group.clauses:
-            values = cs.attributes.get(clause.source_attribute, ())
-            hits = (
-                lookup.candidates(clause.target_attribute, values, clause.case_sensitive)
-                if values
-                else set()
-            )
-            found = hits if found is None else found & hits
-        count = len(found or ())
+        found = group_candidates(group, cs.attributes, lookup.candidates)
+        count = len(found)
         trace.append(f"rule {rule.name!r} join group {number}: {count} candidate(s)")
         if count != 1:
             continue
-        (mv_id,) = found or set()
+        (mv_id,) = found
         if lookup.has_link(mv_id, cs.connector):
             return LinkDecision(
                 LinkAction.STAY_DISJOINED,
@@ -153,6 +178,8 @@ class LinkedSource:
     rules: tuple[SyncRule, ...]
     multi_valued: Collection[str]
     parameters: Mapping[str, str]
+    compiled: CompiledRules | None = None
+    """The compiled rules of the object's connector, which keep its flow plans."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +203,8 @@ def metaverse_values(
     """The MV attributes from every joined source's in-scope rules, by precedence."""
     if len(sources) == 1:
         (source,) = sources
-        plan = plan_for(source.rules, creating=creating)
+        owner = source.compiled or CompiledRules(source.rules)
+        plan = owner.plan(source.rules, creating=creating)
         outcome = plan.outcome(with_dn(source.cs), source.multi_valued, source.parameters)
     else:
         outcome = _resolved(sources, creating=creating)

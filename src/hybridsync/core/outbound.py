@@ -5,13 +5,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
+from hybridsync.core.compiled import CompiledRules, compiled
 from hybridsync.core.convert import same_values
-from hybridsync.core.flowplan import plan_for
 from hybridsync.core.flows import FlowError
+from hybridsync.core.inbound import group_candidates
 from hybridsync.core.objects import CSObject, MVObject
 from hybridsync.core.rules import Direction, LinkType, RuleSet, SyncRule
-from hybridsync.core.scopegen import selector_for
 from hybridsync.core.values import Values
 
 DN_ATTRIBUTE = "dn"
@@ -56,21 +57,24 @@ def is_target_object(cs: CSObject, outbound_names: frozenset[str]) -> bool:
     return cs.joined_by is not None and cs.joined_by in outbound_names
 
 
-def outbound_rules_in_scope(rules: Sequence[SyncRule], mv: MVObject) -> tuple[SyncRule, ...]:
-    """The rules that apply to the MV object's type and have it in scope (compiled once)."""
-    return selector_for(rules)(mv.object_type, mv.attributes, None)
+def outbound_rules_in_scope(
+    rules: Sequence[SyncRule] | CompiledRules, mv: MVObject
+) -> tuple[SyncRule, ...]:
+    """The rules that apply to the MV object's type and have it in scope."""
+    return compiled(rules).in_scope(mv.object_type, mv.attributes, None)
 
 
 def target_state(
     mv: MVObject | None,
     linked: CSObject | None,
-    rules: Sequence[SyncRule],
+    rules: Sequence[SyncRule] | CompiledRules,
     multi_valued: Collection[str],
     parameters: Mapping[str, str],
 ) -> TargetState:
     """Decide provisioning and compute the desired attributes for one target connector."""
     if mv is None:
         return _without_mv(linked)
+    rules = compiled(rules)
     in_scope_rules = outbound_rules_in_scope(rules, mv)
     provisioning = next((r for r in in_scope_rules if r.link_type is LinkType.PROVISION), None)
     if linked is None:
@@ -79,6 +83,7 @@ def target_state(
         return _flow(
             TargetAction.PROVISION,
             mv,
+            rules,
             in_scope_rules,
             provisioning,
             multi_valued,
@@ -86,12 +91,13 @@ def target_state(
             creating=True,
         )
     if linked.joined_by is not None and linked.joined_by not in {r.name for r in in_scope_rules}:
-        return _leaving(linked, rules, in_scope_rules)
+        return _leaving(linked, rules.rules, in_scope_rules)
     if not any(rule.links for rule in in_scope_rules):
-        return _leaving(linked, rules, in_scope_rules)
+        return _leaving(linked, rules.rules, in_scope_rules)
     return _flow(
         TargetAction.FLOW,
         mv,
+        rules,
         in_scope_rules,
         provisioning,
         multi_valued,
@@ -102,7 +108,7 @@ def target_state(
 
 def joined_source_state(
     mv: MVObject,
-    rules: Sequence[SyncRule],
+    rules: Sequence[SyncRule] | CompiledRules,
     multi_valued: Collection[str],
     parameters: Mapping[str, str],
 ) -> TargetState:
@@ -112,12 +118,14 @@ def joined_source_state(
     The link belongs to the inbound side: outbound rules here only flow values; they
     never provision, deprovision or disconnect. Out of their scope nothing is wanted.
     """
+    rules = compiled(rules)
     in_scope_rules = tuple(
         rule for rule in outbound_rules_in_scope(rules, mv) if rule.flows_attributes
     )
     state = _flow(
-        TargetAction.FLOW, mv, in_scope_rules, None, multi_valued, parameters, creating=False
-    )
+        TargetAction.FLOW, mv, rules, in_scope_rules, None, multi_valued, parameters,
+        creating=False,
+    )  # fmt: skip
     return replace(state, dn=None)  # never a rename of an object the directory owns
 
 
@@ -139,6 +147,7 @@ def _leaving(
 def _flow(
     action: TargetAction,
     mv: MVObject,
+    rules: CompiledRules,
     in_scope_rules: tuple[SyncRule, ...],
     provisioning: SyncRule | None,
     multi_valued: Collection[str],
@@ -146,13 +155,54 @@ def _flow(
     *,
     creating: bool,
 ) -> TargetState:
-    plan = plan_for(in_scope_rules, creating=creating)
+    plan = rules.plan(in_scope_rules, creating=creating)
     # A target left as it is (IgnoreThisFlow, outcome.kept) is not in the values: the
     # target's value stays untouched; empty values clear it.
     attributes, lineage, _, errors = plan.outcome(mv.attributes, multi_valued, parameters)
     dn_values = attributes.pop(DN_ATTRIBUTE, ())
     dn = str(dn_values[0]) if dn_values else None
     return TargetState(action, in_scope_rules, provisioning, attributes, lineage, dn, errors)
+
+
+class TargetSpace(Protocol):
+    """What the reverse join needs to know about a target's connector space."""
+
+    def has_unlinked(self, connector: str) -> bool:
+        """Whether the space holds any object no MV object is linked to."""
+        ...
+
+    def by_dn(self, connector: str, dn: str) -> CSObject | None: ...
+
+    def ids_by_value(
+        self, connector: str, attribute: str, values: Values, case_sensitive: bool
+    ) -> set[str]:
+        """Ids of the objects whose ``attribute`` holds one of ``values``."""
+        ...
+
+    def objects(self, ids: list[str]) -> list[CSObject]: ...
+
+
+def reverse_join(
+    connector: str, mv: MVObject, state: TargetState, rule: SyncRule, space: TargetSpace
+) -> CSObject | None:
+    """The unlinked object of the target that a provisioning joins instead of creating one:
+    the object at the DN the rules want, else the one object a join group finds."""
+    if not space.has_unlinked(connector):
+        return None  # nothing unlinked in the target: nothing to join to
+    if state.dn:
+        existing = space.by_dn(connector, state.dn)
+        if existing is not None and existing.mv_id is None:
+            return existing
+
+    def candidates(attribute: str, values: Values, case_sensitive: bool) -> set[str]:
+        return space.ids_by_value(connector, attribute, values, case_sensitive)
+
+    for group in rule.join:
+        found = group_candidates(group, mv.attributes, candidates)
+        unlinked = [cs for cs in space.objects(sorted(found)) if cs.mv_id is None]
+        if len(unlinked) == 1:
+            return unlinked[0]
+    return None
 
 
 def attribute_changes(

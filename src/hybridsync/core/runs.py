@@ -46,6 +46,8 @@ class Status(enum.StrEnum):
     STOPPED_FULL_SYNC_REQUIRED = "stopped-full-sync-required"
     STOPPED_FULL_IMPORT_REQUIRED = "stopped-full-import-required"
     STOPPED_CONNECTOR = "stopped-connectivity"
+    STOPPED_UNREACHABLE = "stopped-unreachable"
+    """A server could not be reached at all (name, refused connection, TLS): no retry."""
     STOPPED_STORE = "stopped-store-error"
     """The store failed (its database unreachable, the connection lost): the transaction
     in progress was rolled back, everything committed before is kept."""
@@ -84,6 +86,7 @@ _STOPPED = frozenset(
         Status.STOPPED_FULL_SYNC_REQUIRED,
         Status.STOPPED_FULL_IMPORT_REQUIRED,
         Status.STOPPED_CONNECTOR,
+        Status.STOPPED_UNREACHABLE,
         Status.STOPPED_STORE,
         Status.STOPPED_PLAN_MISMATCH,
         Status.STOPPED_BY_REQUEST,

@@ -27,6 +27,7 @@ from typing import cast
 from hybridsync.core.rules import ScopeClause, ScopeGroup, ScopeOperator, SyncRule
 from hybridsync.core.scope import NEGATIONS, MemberOf, integer_value, positive_holds
 from hybridsync.core.values import Values
+from hybridsync.expressions.generated import Constants, define
 
 ScopeFilter = Callable[[Mapping[str, Values], MemberOf | None], bool]
 """One rule's scope, compiled: whether an object (attributes, membership) is in scope."""
@@ -34,6 +35,7 @@ RuleSelector = Callable[[str, Mapping[str, Values], MemberOf | None], tuple[Sync
 """A rule list, compiled: the rules that apply to an object type and have the object
 in scope, in list order."""
 
+KIND = "scope filter"
 _ORDERINGS = {
     ScopeOperator.LESSTHAN: "<",
     ScopeOperator.LESSTHAN_OR_EQUAL: "<=",
@@ -54,14 +56,12 @@ class _Source:
     """The constants and the clause tests of one generated function."""
 
     def __init__(self) -> None:
-        self.namespace: dict[str, object] = {}
+        self.constants = Constants()
         self.clauses = 0
 
     def constant(self, value: object) -> str:
         """A name in the generated function's namespace standing for ``value``."""
-        name = f"_k{len(self.namespace)}"
-        self.namespace[name] = value
-        return name
+        return self.constants.name(value)
 
     def scope(self, groups: tuple[ScopeGroup, ...]) -> str:
         """An expression, true when the object is in scope: groups ORed, clauses ANDed."""
@@ -132,9 +132,8 @@ class _Source:
 
 def _build(source: _Source, lines: list[str], name: str) -> object:
     """The function ``name`` defined by ``lines`` (made-up names only, see above)."""
-    namespace = dict(source.namespace)
-    exec(compile("\n".join(lines) + "\n", f"<scope filter {name}>", "exec"), namespace)
-    return namespace[name]
+    text = "\n".join(lines) + "\n"
+    return define(text, name, kind=KIND, runtime={}, constants=source.constants)
 
 
 @lru_cache(maxsize=512)
@@ -170,29 +169,3 @@ def compile_rules(rules: Sequence[SyncRule]) -> RuleSelector:
         "    return tuple(_found)",
     ]
     return cast(RuleSelector, _build(source, lines, "select"))
-
-
-_SELECTORS: dict[tuple[int, ...], tuple[tuple[SyncRule, ...], RuleSelector]] = {}
-"""Selectors by the identity of their rules; each entry holds its rules, so ids stay unique."""
-_BY_TUPLE: dict[int, tuple[tuple[SyncRule, ...], RuleSelector]] = {}
-"""Selectors by the identity of the rule tuple itself (held, so its id stays unique): a
-sync passes the same tuple for every object, and a tuple cannot change."""
-
-
-def selector_for(rules: Sequence[SyncRule]) -> RuleSelector:
-    """The compiled selector of these rules (built on first use; a sync asks for a handful)."""
-    known = _BY_TUPLE.get(id(rules))
-    if known is not None and known[0] is rules:
-        return known[1]
-    key = tuple(map(id, rules))
-    entry = _SELECTORS.get(key)
-    if entry is None:
-        if len(_SELECTORS) >= 512:
-            _SELECTORS.clear()  # rule lists replaced many times over (tests): start afresh
-        held = tuple(rules)
-        entry = _SELECTORS[key] = (held, compile_rules(held))
-    if type(rules) is tuple:
-        if len(_BY_TUPLE) >= 512:
-            _BY_TUPLE.clear()  # new tuples of the same rules, made per call: start afresh
-        _BY_TUPLE[id(rules)] = (rules, entry[1])
-    return entry[1]

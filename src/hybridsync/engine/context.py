@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hybridsync.core.compiled import CompiledRules, CompiledRuleSet
 from hybridsync.core.ports import Connector
-from hybridsync.core.rules import Direction, RuleSet, SyncRule
+from hybridsync.core.rules import Direction, RuleSet
 from hybridsync.core.schema import PERSON
 from hybridsync.core.storage import Store
 from hybridsync.core.storage_limits import NAME_CHARS
@@ -24,6 +25,8 @@ class EngineContext:
     settings: EngineSettings = field(default_factory=EngineSettings)
     control: RunControl = field(default_factory=RunControl)
     """Stop requests and progress callbacks, honoured at batch boundaries."""
+    compiled: CompiledRuleSet = field(init=False)
+    """The rules compiled once (scope selectors, flow plans), for every run of this engine."""
     _parameters: dict[str, Mapping[str, str]] = field(default_factory=dict)
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
     """Rules per connector, targets, multi-valued sets: asked for once per object."""
@@ -42,6 +45,7 @@ class EngineContext:
             for group in rule.join
             for clause in group.clauses
         }
+        self.compiled = CompiledRuleSet(self.rules, reference=self.settings.reference_evaluation)
         self.store.set_indexed_attributes("mv", inbound_mv)
         for name in self.connectors:
             self.store.set_indexed_attributes(
@@ -72,19 +76,13 @@ class EngineContext:
         found: frozenset[str] = self._cache[key]
         return found
 
-    def inbound(self, name: str) -> tuple[SyncRule, ...]:
-        key = ("inbound", name)
-        if key not in self._cache:
-            self._cache[key] = self.rules.inbound(name)
-        found: tuple[SyncRule, ...] = self._cache[key]
-        return found
+    def inbound(self, name: str) -> CompiledRules:
+        """``name``'s enabled inbound rules, compiled."""
+        return self.compiled.inbound(name)
 
-    def outbound(self, name: str) -> tuple[SyncRule, ...]:
-        key = ("outbound", name)
-        if key not in self._cache:
-            self._cache[key] = self.rules.outbound(name)
-        found: tuple[SyncRule, ...] = self._cache[key]
-        return found
+    def outbound(self, name: str) -> CompiledRules:
+        """``name``'s enabled outbound rules, compiled."""
+        return self.compiled.outbound(name)
 
     def membership_groups(self, name: str) -> frozenset[str]:
         """Lower-cased DNs of the groups ``name``'s inbound rules test membership of."""

@@ -121,7 +121,7 @@ def delta_import(
     store = context.store
     state = store.connector_state(name)
     if not isinstance(connector, SupportsDeltaImport) or state.watermark is None:
-        report.notes.append("no delta watermark yet: ran a full import instead")
+        report.notes.append("no import has completed yet, so a full import was run")
         full_import(context, name, report, allow_shrink=allow_shrink)
         return
     if state.full_import_required or state.attribute_hash != attribute_hash(connector):

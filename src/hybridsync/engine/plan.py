@@ -22,8 +22,10 @@ def make_plan(context: EngineContext) -> dict[str, Any]:
         for cs in store.get_cs_many(store.cs_ids_to_export(name)):
             change = change_for(cs)
             before = cs.effective_attributes() if cs.anchor else {}
+            after = {**before, **{item.name: item.values for item in change.changes}}
             changes.append(
                 {
+                    "names": _names(after),
                     "connector": name,
                     "kind": change.kind.value,
                     "dn": change.dn,
@@ -42,7 +44,23 @@ def make_plan(context: EngineContext) -> dict[str, Any]:
     summary: dict[str, int] = {}
     for entry in changes:
         summary[entry["kind"]] = summary.get(entry["kind"], 0) + 1
-    return {"fingerprint": fingerprint(changes), "summary": summary, "changes": changes}
+    # The names only help a reviewer: the fingerprint covers what would be exported.
+    named = [(entry, entry.pop("names")) for entry in changes]
+    signed = fingerprint(changes)
+    for entry, names in named:
+        entry.update(names)
+    return {"fingerprint": signed, "summary": summary, "changes": changes}
+
+
+def _names(values: dict[str, Any]) -> dict[str, str | None]:
+    """The object's displayName and userPrincipalName, as the export leaves them."""
+    return {
+        key: str(values[attribute][0]) if values.get(attribute) else None
+        for key, attribute in (
+            ("display_name", "displayName"),
+            ("user_principal_name", "userPrincipalName"),
+        )
+    }
 
 
 def fingerprint(changes: list[dict[str, Any]]) -> str:

@@ -7,40 +7,61 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from hybridsync.core.inbound import (
-    LinkAction,
-    LinkedSource,
-    decide_link,
-    metaverse_values,
-    rules_in_scope,
-)
 from hybridsync.core.objects import CSObject, MVObject
-from hybridsync.core.outbound import (
-    is_target_object,
-    joined_source_state,
-    outbound_rule_names,
-    target_state,
-)
+from hybridsync.core.plan import MetaversePlan, ObjectPlan, TargetPlan, plan_object
+from hybridsync.core.scope import MemberOf
 from hybridsync.core.values import Reference, Values
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.membership import GroupMembership
-from hybridsync.engine.outbound import with_pending
+from hybridsync.engine.outbound import StoreTargetSpace
 from hybridsync.engine.sync import StoreJoinLookup
-from hybridsync.errors import ConfigError
+from hybridsync.errors import NotFoundError
 
 
 def find_object(context: EngineContext, connector: str, key: str) -> CSObject:
     store = context.store
     found = store.cs_by_dn(connector, key) or store.cs_by_anchor(connector, key)
     if found is None:
-        raise ConfigError(f"connector {connector!r} holds no object with DN or anchor {key!r}")
+        raise NotFoundError(f"connector {connector!r} holds no object with DN or anchor {key!r}")
     return found
+
+
+class StoreMetaverseView:
+    """What planning one object reads, through the store."""
+
+    def __init__(self, context: EngineContext, membership: GroupMembership) -> None:
+        self._store = context.store
+        self._membership = membership
+
+    def mv(self, mv_id: str) -> MVObject | None:
+        return self._store.get_mv(mv_id)
+
+    def linked_to(self, mv_id: str) -> list[CSObject]:
+        return self._store.cs_linked_to(mv_id)
+
+    def member_of(self, cs: CSObject) -> MemberOf | None:
+        return self._membership.member_of(cs)
+
+
+def plan_of(
+    context: EngineContext, cs: CSObject, membership: GroupMembership | None = None
+) -> ObjectPlan:
+    """The plan a sync of ``cs``'s connector would follow for it now."""
+    membership = membership or GroupMembership(context.store)
+    return plan_object(
+        cs,
+        context,
+        StoreMetaverseView(context, membership),
+        StoreJoinLookup(context),
+        StoreTargetSpace(context.store),
+    )
 
 
 def preview(context: EngineContext, connector: str, key: str) -> dict[str, Any]:
     cs = find_object(context, connector, key)
     membership = GroupMembership(context.store)
-    outbound_names = outbound_rule_names(context.rules)
+    plan = plan_of(context, cs, membership)
+    link, decision = plan.link, plan.link.decision
     result: dict[str, Any] = {
         "object": {
             "connector": connector,
@@ -50,38 +71,18 @@ def preview(context: EngineContext, connector: str, key: str) -> dict[str, Any]:
             "pending_import": cs.pending_import.value,
         },
         "errors": [],
-    }
-    if is_target_object(cs, outbound_names):
-        # As sync: the inbound rules neither join nor disconnect a target object.
-        result["rules_in_scope"] = []
-        result["membership"] = _membership(context, cs, membership)
-        result["join"] = {
-            "action": LinkAction.KEEP.value,
-            "rule": cs.joined_by,
-            "metaverse_object": cs.mv_id,
-            "steps": [f"target object: linked by outbound rule {cs.joined_by!r}"],
-            "error": None,
-        }
-        mv_id, joined_by = cs.mv_id, cs.joined_by
-    else:
-        in_scope = rules_in_scope(context.inbound(connector), cs, membership.member_of(cs))
-        decision = decide_link(cs, in_scope, StoreJoinLookup(context))
-        result["rules_in_scope"] = [rule.name for rule in in_scope]
-        result["membership"] = _membership(context, cs, membership)
-        result["join"] = {
+        "rules_in_scope": [rule.name for rule in link.rules_in_scope],
+        "membership": _membership(context, cs, membership),
+        "join": {
             "action": decision.action.value,
-            "rule": decision.rule.name if decision.rule else None,
-            "metaverse_object": decision.mv_id or cs.mv_id,
+            "rule": link.rule_name,
+            "metaverse_object": link.mv_id,
             "steps": list(decision.trace),
             "error": decision.error,
-        }
-        if decision.error or decision.action in (LinkAction.STAY_DISJOINED, LinkAction.DISCONNECT):
-            return result
-        mv_id = decision.mv_id or cs.mv_id
-        joined_by = decision.rule.name if decision.rule else cs.joined_by
-    mv = _metaverse(context, membership, cs, (mv_id, joined_by), result, outbound_names)
-    if mv is not None:
-        result["targets"] = _targets(context, mv, cs, outbound_names)
+        },
+    }
+    if plan.metaverse is not None:
+        _metaverse(plan.metaverse, result)
     return result
 
 
@@ -102,110 +103,50 @@ def _membership(
     return shown
 
 
-def _metaverse(
-    context: EngineContext,
-    membership: GroupMembership,
-    cs: CSObject,
-    link: tuple[str | None, str | None],
-    result: dict[str, Any],
-    outbound_names: frozenset[str],
-) -> MVObject | None:
-    """The metaverse object as sync would compute it; ``link`` is (MV id, joining rule)."""
-    store = context.store
-    mv_id, joined_by = link
-    previous = store.get_mv(mv_id) if mv_id else None
-    linked = [
-        other for other in (store.cs_linked_to(mv_id) if mv_id else []) if other.cs_id != cs.cs_id
-    ]
-    sources = [
-        LinkedSource(
-            item,
-            rules_in_scope(context.inbound(item.connector), item, membership.member_of(item)),
-            context.multi_valued(item.connector),
-            context.parameters(item.connector),
-        )
-        for item in [cs, *linked]
-        if context.inbound(item.connector) and not is_target_object(item, outbound_names)
-    ]
-    values = metaverse_values(previous, sources, creating=previous is None)
+def _metaverse(plan: MetaversePlan, result: dict[str, Any]) -> None:
+    """The metaverse object's values and its targets, as the plan has them."""
+    previous, values = plan.previous, plan.values
     result["errors"].extend(
-        {"rule": e.rule, "attribute": e.attribute, "message": e.message} for e in values.errors
+        {"rule": e.rule, "attribute": e.attribute, "message": e.message} for e in plan.errors
     )
+    shown = values.attributes if values else {}
     result["metaverse"] = {
         name: {
             "values": _show(vals),
-            "rule": values.lineage.get(name),
+            "rule": values.lineage.get(name) if values else None,
             "before": _show(previous.attributes.get(name, ())) if previous else None,
         }
-        for name, vals in sorted(values.attributes.items())
+        for name, vals in sorted(shown.items())
     }
-    if values.errors:
-        return None
-    object_type = previous.object_type if previous else _target_type(context, joined_by)
-    return MVObject(mv_id or "(new)", object_type, values.attributes, values.lineage)
+    result["metaverse_sources"] = {
+        name: [f"{cs.connector}: {cs.dn}" for cs in plan.sources_of(name)] for name in sorted(shown)
+    }
+    if plan.deleted:
+        result["metaverse_deleted"] = True
+    if plan.mv is not None or plan.deleted:
+        result["targets"] = {target.connector: _target(target) for target in plan.targets}
 
 
-def _target_type(context: EngineContext, rule_name: str | None) -> str:
-    rule = context.rules.by_name(rule_name or "")
-    return rule.target_object_type if rule else "person"
-
-
-def _targets(
-    context: EngineContext, mv: MVObject, source: CSObject, outbound_names: frozenset[str]
-) -> dict[str, Any]:
-    store = context.store
-    linked = store.cs_linked_to(mv.mv_id) if mv.mv_id != "(new)" else []
-    if all(item.cs_id != source.cs_id for item in linked):
-        linked.append(source)  # linked by this preview's decision
-    # As sync (OutboundWriter.write): a connector's target object gets the outbound rules'
-    # decision; without one, a source it joined gets export flow only.
-    by_target = {cs.connector: cs for cs in linked if is_target_object(cs, outbound_names)}
-    by_source = {cs.connector: cs for cs in linked if not is_target_object(cs, outbound_names)}
-    targets: dict[str, Any] = {}
-    for name in context.targets():
-        current = by_target.get(name)
-        args = (context.outbound(name), context.multi_valued(name), context.parameters(name))
-        if current is None and name in by_source:
-            current = by_source[name]
-            state = joined_source_state(mv, *args)
-        else:
-            state = target_state(mv, current, *args)
-        entry: dict[str, Any] = {
-            "action": state.action.value,
-            "dn": state.dn or (current.dn if current else None),
-            "rules_in_scope": [rule.name for rule in state.rules],
-            "attributes": {
-                attr: {"values": _show(vals), "rule": state.lineage.get(attr)}
-                for attr, vals in sorted(state.attributes.items())
-            },
-            "errors": [
-                {"rule": e.rule, "attribute": e.attribute, "message": e.message}
-                for e in state.errors
-            ],
-        }
-        entry["pending_export"] = _pending(current, state)
-        targets[name] = entry
-    return targets
-
-
-def _pending(current: CSObject | None, state: Any) -> dict[str, Any] | None:
-    if state.errors:
-        return None
-    if current is None:
-        if state.action.value != "provision":
-            return None
-        return {
-            "kind": "add",
-            "changes": {k: _show(v) for k, v in sorted(state.attributes.items()) if v},
-        }
-    if state.action.value == "deprovision":
-        return {"kind": "delete", "changes": {}}
-    pending = with_pending(current, state).pending_export
-    if pending is None:
-        return None
+def _target(plan: TargetPlan) -> dict[str, Any]:
+    state = plan.state
+    pending = plan.pending_export
     return {
-        "kind": pending.kind.value,
-        "changes": {k: _show(v) for k, v in sorted(pending.changes.items())},
+        "action": state.action.value,
+        "dn": plan.dn,
+        "rules_in_scope": [rule.name for rule in state.rules],
+        "attributes": {
+            attr: {"values": _show(vals), "rule": state.lineage.get(attr)}
+            for attr, vals in sorted(state.attributes.items())
+        },
+        "errors": [
+            {"rule": e.rule, "attribute": e.attribute, "message": e.message} for e in state.errors
+        ],
+        "pending_export": None
+        if pending is None
+        else {
+            "kind": pending.kind.value,
+            "changes": {k: _show(v) for k, v in sorted(pending.changes.items())},
+        },
     }
 
 

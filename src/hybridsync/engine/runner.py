@@ -17,7 +17,13 @@ from hybridsync.engine.plan import make_plan
 from hybridsync.engine.preview import preview
 from hybridsync.engine.report import CycleReport, Profile, RunReport, Status
 from hybridsync.engine.sync import synchronize
-from hybridsync.errors import FatalConnectorError, RunStopped, StoreError, TransientConnectorError
+from hybridsync.errors import (
+    FatalConnectorError,
+    RunStopped,
+    StoreError,
+    TransientConnectorError,
+    UnreachableError,
+)
 
 
 def _now() -> str:
@@ -50,6 +56,8 @@ class Engine:
                 self._dispatch(connector, profile, report, allow_deletes, allow_shrink)
         except RunStopped as exc:
             report.status, report.message = Status(exc.status), str(exc)
+        except UnreachableError as exc:
+            report.status, report.message = Status.STOPPED_UNREACHABLE, str(exc)
         except (FatalConnectorError, TransientConnectorError) as exc:
             report.status, report.message = Status.STOPPED_CONNECTOR, str(exc)
         except StoreError as exc:
@@ -155,6 +163,9 @@ class Engine:
             if context.settings.staging_mode:
                 cycle.notes.append(f"{name}: staging mode, export skipped")
                 continue
+            if name in failed:  # what the target holds now is unknown: export nothing
+                cycle.notes.append(f"{name}: export skipped because its import stopped")
+                continue
             cycle.runs.append(self.run(name, Profile.EXPORT, allow_deletes=allow_deletes))
         return cycle
 
@@ -189,6 +200,9 @@ class Engine:
         if kind is CycleKind.INITIAL:
             return Profile.FULL_SYNC
         state = self.context.store.connector_state(name)
+        if not state.rules_hash:  # a fresh store, or every full sync so far was cut short
+            cycle.notes.append(f"{name}: no full sync has completed yet, so one was run")
+            return Profile.FULL_SYNC
         if state.full_sync_required or state.rules_hash != self.context.rules.content_hash:
             cycle.notes.append(
                 f"{name}: the sync rules changed, a full sync is required and was run"

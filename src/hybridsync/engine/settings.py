@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
+
+REFERENCE_ENV = "HYBRIDSYNC_REFERENCE_EVAL"
+"""Set to ``1`` to run the reference implementations of scope and attribute flow
+instead of generated code (to confirm or rule out a code-generation bug)."""
+
+
+def reference_from_env() -> bool:
+    """Whether the environment asks for the reference implementations."""
+    return os.environ.get(REFERENCE_ENV, "").strip() == "1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +28,9 @@ class EngineSettings:
     staging_mode: import and sync run, export never does.
     error_limit: a run stops (``stopped-error-limit``) beyond this many object errors.
     batch_size: objects per atomic batch.
+    reference_evaluation: scope and attribute flow run the reference implementations
+        instead of generated code (slower; the same answers). The environment variable
+        ``HYBRIDSYNC_REFERENCE_EVAL=1`` sets it.
     """
 
     deletion_threshold: int | None = 500
@@ -27,3 +40,4 @@ class EngineSettings:
     staging_mode: bool = False
     error_limit: int = 5000
     batch_size: int = 1000
+    reference_evaluation: bool = field(default_factory=reference_from_env)

@@ -12,16 +12,10 @@ from dataclasses import replace
 
 from hybridsync.core.convert import value_key
 from hybridsync.core.flows import FlowError
-from hybridsync.core.inbound import (
-    LinkAction,
-    LinkedSource,
-    decide_link,
-    keeps_mv,
-    metaverse_values,
-    rules_in_scope,
-)
+from hybridsync.core.inbound import LinkAction, LinkDecision, rules_in_scope
 from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingImport
-from hybridsync.core.outbound import is_target_object, outbound_rule_names
+from hybridsync.core.outbound import is_target_object
+from hybridsync.core.plan import MetaversePlan, plan_link, plan_metaverse
 from hybridsync.core.rules import SyncRule
 from hybridsync.core.values import Values
 from hybridsync.engine.context import EngineContext
@@ -85,7 +79,7 @@ def synchronize(context: EngineContext, name: str, report: RunReport, *, full: b
     if full:
         # Objects provisioned by outbound rules have nothing to sync until an import
         # brings them new values (BatchSync.inbound skips them): not even read.
-        ids = store.cs_ids_to_sync(name, _outbound_rule_names(context))
+        ids = store.cs_ids_to_sync(name, context.compiled.outbound_names)
     else:
         ids = store.cs_ids(name, pending_only=True)
     size = context.settings.batch_size
@@ -115,10 +109,6 @@ def synchronize(context: EngineContext, name: str, report: RunReport, *, full: b
             )
 
 
-def _outbound_rule_names(context: EngineContext) -> frozenset[str]:
-    return outbound_rule_names(context.rules)
-
-
 def _sync_batch(
     context: EngineContext,
     name: str,
@@ -129,7 +119,7 @@ def _sync_batch(
     batch = BatchSync(context, name, report, membership)
     objects = context.store.get_cs_many(ids)
     batch.lookup.prefetch(
-        [cs for cs in objects if cs.mv_id is None], tuple(r for r in batch.rules if r.joins)
+        [cs for cs in objects if cs.mv_id is None], tuple(r for r in batch.rules.rules if r.joins)
     )
     for cs in objects:
         batch.inbound(cs)
@@ -154,7 +144,7 @@ class BatchSync:
         self.errors: list[ObjectError] = []
         self.scoped: dict[str, tuple[SyncRule, ...]] = {}
         """In-scope inbound rules of the objects this batch looked at (attributes unchanged)."""
-        self._outbound_names = _outbound_rule_names(context)
+        self._outbound_names = context.compiled.outbound_names
         self.written: dict[str, CSObject] = {}
         """CS objects this batch wrote, by id (the store has them too)."""
         self.affected: dict[str, bool] = {}
@@ -180,24 +170,20 @@ class BatchSync:
                 store.put_links([done])
                 self.written[done.cs_id] = done
             return
-        in_scope = rules_in_scope(self.rules, cs, self.membership.member_of(cs))
-        self.scoped[cs.cs_id] = in_scope
-        decision = decide_link(cs, in_scope, self.lookup)
+        plan = plan_link(
+            cs, self.rules, self.membership.member_of(cs), self.lookup, self._outbound_names
+        )
+        self.scoped[cs.cs_id] = plan.rules_in_scope
+        decision = plan.decision
         if decision.error:
             self._error(cs, decision.error, decision.rule.name if decision.rule else None)
             return
-        self._apply_link(
-            cs,
-            decision.action,
-            decision.rule.name if decision.rule else None,
-            decision.mv_id,
-            keeps_mv(in_scope, cs.joined_by),
-        )
+        self._apply_link(cs, decision)
 
-    def _apply_link(
-        self, cs: CSObject, action: LinkAction, rule: str | None, mv_id: str | None, keeping: bool
-    ) -> None:
+    def _apply_link(self, cs: CSObject, decision: LinkDecision) -> None:
         store = self.context.store
+        action, mv_id, keeping = decision.action, decision.mv_id, decision.keeps_mv
+        rule = decision.rule.name if decision.rule else None
         if action is LinkAction.PROJECT:
             assert rule is not None
             mv_id = new_id()
@@ -246,43 +232,35 @@ class BatchSync:
             self._recompute_one(mv_id, previous.get(mv_id), linked)
 
     def _recompute_one(self, mv_id: str, previous: MVObject | None, linked: list[CSObject]) -> None:
+        plan = plan_metaverse(
+            mv_id,
+            previous,
+            linked,
+            creating=self.affected.get(mv_id, False) and previous is None,
+            rules=self.context,
+            in_scope_of=self._in_scope,
+            space=self.outbound.space,
+        )
+        self._apply_metaverse(plan)
+
+    def _apply_metaverse(self, plan: MetaversePlan) -> None:
         store = self.context.store
-        inbound_linked = [cs for cs in linked if not self._linked_by_outbound(cs)]
-        targets = [cs for cs in linked if self._linked_by_outbound(cs)]
-        if not any(cs.keeps_mv for cs in inbound_linked):
-            if previous is not None:
-                store.delete_mv(mv_id)
+        if plan.deleted:
+            if plan.previous is not None:
+                store.delete_mv(plan.mv_id)
                 self.report.count("mv-deleted")
-            for cs in inbound_linked:
+            for cs in plan.sources:
                 store.put_cs(replace(cs, mv_id=None, joined_by=None, keeps_mv=False))
-            self.outbound.write(None, targets)
+        elif plan.mv is None:
+            self._flow_errors(list(plan.sources), plan.errors, plan.creating)
             return
-        sources = [
-            LinkedSource(
-                cs,
-                self._in_scope(cs),
-                self.context.multi_valued(cs.connector),
-                self.context.parameters(cs.connector),
-            )
-            for cs in inbound_linked
-        ]
-        creating = self.affected.get(mv_id, False) and previous is None
-        values = metaverse_values(previous, sources, creating=creating)
-        if values.errors:
-            self._flow_errors(inbound_linked, values.errors, creating)
-            return
-        object_type = previous.object_type if previous else self._projected_type(inbound_linked)
-        mv = MVObject(mv_id, object_type, values.attributes, values.lineage)
-        if (
-            previous is None
-            or previous.attributes != mv.attributes
-            or previous.lineage != mv.lineage
-        ):
-            store.put_mv(mv)
-            self.report.count("mv-updated" if previous else "mv-added")
-            if creating:
+        elif plan.changed:
+            store.put_mv(plan.mv)
+            self.report.count("mv-updated" if plan.previous else "mv-added")
+            if plan.creating:
                 self.report.count("projected")
-        self.outbound.write(mv, targets, inbound_linked)
+        for target in plan.targets:
+            self.outbound.apply(plan.mv, target)
 
     def _in_scope(self, cs: CSObject) -> tuple[SyncRule, ...]:
         """The object's in-scope inbound rules: as this batch found them, if it looked."""
@@ -290,13 +268,6 @@ class BatchSync:
         if found is not None:  # an empty tuple is an answer too
             return found
         return rules_in_scope(self.context.inbound(cs.connector), cs, self.membership.member_of(cs))
-
-    def _projected_type(self, linked: list[CSObject]) -> str:
-        for cs in linked:
-            rule = self.context.rules.by_name(cs.joined_by or "")
-            if rule is not None:
-                return rule.target_object_type
-        return "person"
 
     def _flow_errors(self, linked: list[CSObject], errors: list[FlowError], creating: bool) -> None:
         # The object is not processed further: the metaverse keeps its previous state and

@@ -15,6 +15,7 @@ from functools import partial
 from hybridsync.expressions import nodes, operators
 from hybridsync.expressions.coerce import fail, multi, values_of
 from hybridsync.expressions.functions.flow import choose_per_value, value_count
+from hybridsync.expressions.generated import Constants
 from hybridsync.expressions.registry import FUNCTIONS
 from hybridsync.expressions.values import (
     AUTHORITATIVE_NULL,
@@ -100,7 +101,7 @@ class Generator:
 
     lines: list[str] = field(default_factory=list)
     line_sites: list[Site | None] = field(default_factory=list)
-    constants: dict[str, object] = field(default_factory=dict)
+    constants: Constants = field(default_factory=Constants)
     attributes: dict[str, str] = field(default_factory=dict)
     indent: int = 2
     counter: int = 0
@@ -149,8 +150,8 @@ class Generator:
         self.indent -= 1
 
 
-def generate(root: nodes.Node) -> tuple[str, dict[int, Site], dict[str, object]]:
-    """The Python source of ``root``, its line-to-position map and its extra globals."""
+def generate(root: nodes.Node) -> tuple[str, dict[int, Site], Constants]:
+    """The Python source of ``root``, its line-to-position map and its constants."""
     generator = Generator()
     result = _Compiler(generator).operand(root, {})
     source, sites = generator.source(result)
@@ -168,8 +169,7 @@ class _Compiler:
         if isinstance(node, nodes.Constant):
             if node.name in ("IgnoreThisFlow", "AuthoritativeNull"):
                 return f"_{node.name}"
-            self.out.constants[f"_k_{node.name}"] = EnumConstant(node.name)
-            return f"_k_{node.name}"
+            return self.out.constants.name(EnumConstant(node.name))
         if isinstance(node, nodes.Variable):
             return scope[node.name]
         if isinstance(node, nodes.Attribute):

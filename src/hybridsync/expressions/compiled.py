@@ -8,9 +8,11 @@ from types import MappingProxyType
 from hybridsync.errors import ExpressionEvalError
 from hybridsync.expressions.codegen import Site
 from hybridsync.expressions.coerce import multi
+from hybridsync.expressions.generated import filename
 from hybridsync.expressions.values import EnumConstant
 
-FILENAME = "<hybridsync expression>"
+KIND = "expression"
+FILENAME = filename(KIND)
 INTERNAL = "internal error while evaluating"
 """The start of the message of an unexpected failure: a bug to report, never data's fault."""
 _NO_PARAMETERS: Mapping[str, str] = MappingProxyType({})

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import warnings
 from functools import lru_cache
 
 from hybridsync.errors import ExpressionSyntaxError
 from hybridsync.expressions import nodes
 from hybridsync.expressions.checker import find_problems
 from hybridsync.expressions.codegen import generate, runtime_namespace
-from hybridsync.expressions.compiled import FILENAME, CompiledExpression, runtime_support
+from hybridsync.expressions.compiled import KIND, CompiledExpression, runtime_support
+from hybridsync.expressions.generated import GeneratedCodeError, define
 from hybridsync.expressions.parser import parse, syntax_error
 
 _NAMESPACE = {**runtime_namespace(), **runtime_support()}
@@ -36,18 +36,16 @@ def compile_expression(text: str) -> CompiledExpression:
     if problems:
         raise problems[0]
     source, sites, constants = generate(root)
-    namespace = {**_NAMESPACE, **constants, "_sites": sites}
+    runtime = {**_NAMESPACE, "_sites": sites}
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SyntaxWarning)
-            exec(compile(source, FILENAME, "exec"), namespace)
-    except (SyntaxError, RecursionError, MemoryError) as error:
+        evaluate = define(source, "evaluate", kind=KIND, runtime=runtime, constants=constants)
+    except GeneratedCodeError as error:
         raise syntax_error(
-            text, f"the expression is too complex to compile ({error})", 1, 1
+            text, f"the expression is too complex to compile ({error.reason})", 1, 1
         ) from None
     return CompiledExpression(
         text,
-        namespace["evaluate"],  # type: ignore[arg-type]
+        evaluate,
         source,
         _names(root, (nodes.Attribute,)) | _quoted_names(root),
         _names(root, (nodes.Parameter,)),

@@ -15,7 +15,7 @@ from hybridsync.core.storage import Store
 from hybridsync.engine import Engine, EngineContext, EngineSettings
 from hybridsync.store import SqlStore, open_sqlite
 from hybridsync.store.postgres import open_postgresql
-from hybridsync.wiring.registry import build_connector, connector_config
+from hybridsync.wiring.registry import CONNECTOR_MODELS, build_connector, connector_config
 
 
 @dataclass(slots=True)
@@ -100,5 +100,11 @@ def build(config: Config, *, staging_mode: bool | None = None, store: Store | No
     return Built(Engine(context), store, connectors, config)
 
 
+def load_config_file(path: Path) -> Config:
+    """The configuration file, with every connector entry checked against its type:
+    one error lists every problem of the file."""
+    return load_config(path, CONNECTOR_MODELS)
+
+
 def build_from_file(path: Path, *, staging_mode: bool | None = None) -> Built:
-    return build(load_config(path), staging_mode=staging_mode)
+    return build(load_config_file(path), staging_mode=staging_mode)

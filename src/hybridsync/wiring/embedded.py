@@ -26,7 +26,7 @@ from hybridsync.cloud import CloudService, create_app
 from hybridsync.cloud.local import MASTER_KEY, initialize, settings_for
 from hybridsync.cloud.tenancy import DEFAULT_SYNC_APP_ROLES, Tenant
 from hybridsync.connectors.graph import GraphConfig, GraphConnector
-from hybridsync.errors import ConfigError, HybridsyncError
+from hybridsync.errors import ConfigError, HybridsyncError, os_error_reason
 from hybridsync.wiring.asgi import InProcessTransport
 
 BASE_URL = "https://embedded-cloud.invalid"
@@ -74,7 +74,7 @@ class EmbeddedCloud:
             service = CloudService(settings_for(data_dir))
         except OSError as exc:
             raise ConfigError(
-                f"cannot use the cloud data folder: {exc}", source=str(data_dir)
+                f"cannot use the cloud data folder: {os_error_reason(exc)}", source=str(data_dir)
             ) from exc
         try:
             found = service.tenancy.find_tenant(tenant)

@@ -56,6 +56,10 @@ CONNECTOR_TYPES: dict[str, ConnectorType] = {
 }
 
 
+CONNECTOR_MODELS = {name: kind.model for name, kind in CONNECTOR_TYPES.items()}
+"""Each type's config model loader, for checking a whole configuration file at once."""
+
+
 def _load(path: str) -> Any:
     module, _, attribute = path.partition(":")
     return getattr(importlib.import_module(module), attribute)

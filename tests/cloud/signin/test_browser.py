@@ -108,7 +108,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     tls = ensure_local_tls(data / "tls")
     service = CloudService(settings_for(data))
     tenant = service.tenancy.create_tenant("contoso.com", ["partners.contoso.com"])
-    client_id = service.tenancy.add_application(tenant.id, "native app", ()).application.client_id
+    native = service.tenancy.add_application(tenant.id, "native app", (), public_client=True)
+    service.clients.register(
+        native.application, redirect_uris=["http://localhost"], delegated=["User.Read"]
+    )
+    service.clients.consent(native.application, ["User.Read"])
+    client_id = native.application.client_id
     service.users.create(
         tenant.id,
         {"accountEnabled": True, "displayName": "Browser User", "mailNickname": "browser",

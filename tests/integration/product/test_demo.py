@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -55,6 +56,10 @@ def test_the_suggested_commands_work_on_the_demo_folder(tmp_path: Path) -> None:
     assert code == 0, output
     assert "Guests (7)" in output
     assert "Members (19)" in output
+    assert "exported to the cloud directory: 26 added\n" in output
+    # plain columns, as every command prints its tables
+    assert re.search(r"\n  msullivan@partners\.contoso\.com +Michael Sullivan +yes\n", output)
+    assert not re.search("[┃━│]", output)
     config = str(data_dir / "hybridsync.toml")
     assert f"hybridsync plan --config {config}" in output
     assert f"hybridsync preview msullivan@partners.contoso.com --config {config}" in output

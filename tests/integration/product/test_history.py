@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.integration.product.conftest import invoke
+
+from hybridsync.cli import exit_codes
 
 
 def runs(*args: str) -> list[dict[str, object]]:
@@ -39,10 +42,17 @@ def test_filters_by_connector_status_run_and_error_text(workspace: Path) -> None
     assert len(runs(*c, "--grep", "moran", "--limit", "100")) == 2
     assert runs(*c, "--grep", "nobody at all") == []
     code, output = invoke("history", "deadbeef", *c)
-    assert code == 3
+    assert code == exit_codes.NOT_FOUND
     assert "no run with id" in output
     code, output = invoke("history", *c, "--errors", "--limit", "3")
     assert "UserPrincipalName is not present" in output
+    # --errors lists only the runs that have object errors (10 runs, 2 with errors)
+    with_errors = runs(*c, "--errors", "--limit", "100")
+    assert [(r["connector"], r["profile"]) for r in with_errors] == [
+        ("ad", "delta-sync"),
+        ("ad", "full-sync"),
+    ]
+    assert all(r["errors"] for r in with_errors)
 
 
 def test_status_shows_last_runs_thresholds_and_due_full_runs(workspace: Path) -> None:
@@ -62,5 +72,5 @@ def test_status_shows_last_runs_thresholds_and_due_full_runs(workspace: Path) ->
     text = workspace.read_text("utf-8")
     workspace.write_text(text.replace('"@partners.contoso.com"', '"@fabrikam.com"'), "utf-8")
     code, output = invoke("status", "-c", str(workspace))
-    assert "FULL SYNC REQUIRED" in output
+    assert re.search(r"\n  due: +full sync \(the next delta cycle runs it\)\n", output), output
     assert "deletion threshold: 500" in output

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from tests.integration.product.conftest import invoke
 from tests.support.cloud_server import serve_cloud
+from typer.testing import CliRunner
 
+from hybridsync.cli import app, exit_codes
 from hybridsync.config import load_config
 from hybridsync.wiring import build
 
@@ -81,6 +83,7 @@ def test_check_reaches_the_served_cloud_and_reports_an_unreachable_dc(
         path = tmp_path / "hybridsync.toml"
         code, _ = invoke(
             "init", "-c", str(path), "--ad-url", "ldaps://127.0.0.1:1",
+            "--bind-user", "svc@corp.fabrikam.com", "--partner-suffix", "@partners.fabrikam.com",
             "--cloud-url", server.base_url, "--tenant", tenant.id,
             "--client-id", tenant.sync_app.application.client_id,
             "--cloud-ca-file", str(server.ca_path),
@@ -89,12 +92,60 @@ def test_check_reaches_the_served_cloud_and_reports_an_unreachable_dc(
         monkeypatch.setenv("HYBRIDSYNC_AD_PASSWORD", "irrelevant")
         monkeypatch.setenv("HYBRIDSYNC_CLOUD_SECRET", tenant.sync_app.client_secret or "")
         code, output = invoke("init", "-c", str(path), "--check", "--json")
-        assert code == 3  # one side failed
+        assert code == exit_codes.UNREACHABLE  # the DC is down: nothing else failed
         results = {r["connector"]: r for r in json.loads(output)}
         assert results["cloud"]["ok"] is True
         assert results["ad"]["ok"] is False
+        assert results["ad"]["unreachable"] is True
         assert "ldaps://127.0.0.1:1" in results["ad"]["detail"]
         monkeypatch.setenv("HYBRIDSYNC_CLOUD_SECRET", "wrong")
         code, output = invoke("init", "-c", str(path), "--check")
-        assert code == 3
+        assert code == exit_codes.CONFIG_ERROR  # a refused secret is not "unreachable"
         assert "cloud        FAILED" in output
+
+
+def test_example_values_are_marked_listed_and_refused_by_check(tmp_path: Path) -> None:
+    path = tmp_path / "hybridsync.toml"
+    code, output = invoke("init", "-c", str(path), "--ad-url", "ldaps://dc1.corp.fabrikam.com")
+    assert code == 0, output
+    assert "5 example values to replace" in output
+    assert 'suffixes = ["@partners.contoso.com"]: replace it (or give --partner-suffix)' in output
+    assert "--ad-url" not in output  # given: not a placeholder
+    lines = path.read_text("utf-8").splitlines()
+    marked = [line for line in lines if "# placeholder:" in line and not line.startswith("#")]
+    assert len(marked) == 5
+    assert all("= " in line for line in marked)
+    code, output = invoke("init", "-c", str(path), "--check")
+    assert code == exit_codes.CONFIG_ERROR
+    assert "still holds example values" in output
+    assert f"{path}:" in output
+    assert "client_id" in output
+
+
+def test_init_json_prints_what_it_wrote_and_the_placeholders(tmp_path: Path) -> None:
+    path = tmp_path / "hybridsync.toml"
+    code, output = invoke("init", "-c", str(path), "--json", "--target", "entra")
+    assert code == 0, output
+    document = json.loads(output)
+    assert document["written"] == str(path)
+    keys = {item["key"] for item in document["placeholders"]}
+    assert keys == {"suffixes", "url", "bind_user", "authority", "client_id"}
+    assert all(isinstance(item["line"], int) for item in document["placeholders"])
+    checked = CliRunner().invoke(app, ["init", "-c", str(path), "--check", "--json"])
+    assert checked.exit_code == exit_codes.CONFIG_ERROR
+    problems = json.loads(checked.stdout)["problems"]
+    assert {problem["key"] for problem in problems} == keys
+
+
+def test_a_value_given_equal_to_the_example_is_not_a_placeholder(tmp_path: Path) -> None:
+    path = tmp_path / "hybridsync.toml"
+    code, output = invoke(
+        "init", "-c", str(path), "--ad-url", "ldaps://dc1.corp.contoso.com",
+        "--bind-user", "Administrator@corp.contoso.com",
+        "--partner-suffix", "@partners.contoso.com",
+        "--cloud-url", "https://127.0.0.1:8443", "--tenant", "contoso.com",
+        "--client-id", "11111111-2222-3333-4444-555555555555",
+    )  # fmt: skip
+    assert code == 0, output
+    assert "example values" not in output
+    assert "# placeholder:" not in path.read_text("utf-8").split("\n[builtin_rules]")[1]

@@ -27,14 +27,68 @@ def test_progress_bars_count_the_objects_of_each_phase(workspace: Path) -> None:
     }  # fmt: skip
 
 
+HEADER = re.compile(r"^connector +profile +status +time +changes$", re.MULTILINE)
+
+
+def table_rows(output: str) -> list[list[str]]:
+    """The cells of each row of the runs table in ``output`` (continuation lines apart)."""
+    header = HEADER.search(output)
+    assert header is not None, output
+    rows = []
+    for line in output[header.end() :].splitlines()[1:]:
+        if not line or line.startswith(" "):
+            if rows and line.startswith(" " * 10):
+                rows[-1][-1] += " " + line.strip()  # the changes, wrapped
+                continue
+            break
+        rows.append(re.split(r"  +", line))
+    return rows
+
+
 def test_summary_table_lists_every_run(workspace: Path) -> None:
     code, output = invoke("run", "initial", "-c", str(workspace), "--no-progress")
     assert code == 0
     assert "━━" not in output.split("cycle initial")[0]  # no bars when asked not to
     assert "cycle initial: success" in output
-    rows = [line for line in output.splitlines() if line.startswith("│")]
-    assert [row.split("│")[1].strip() for row in rows] == ["ad", "cloud", "ad", "cloud", "cloud"]
-    assert "add 20" in rows[-1]
+    rows = table_rows(output)
+    assert [row[0] for row in rows] == ["ad", "cloud", "ad", "cloud", "cloud"]
+    assert rows[-1][1:3] == ["export", "success"]
+    assert rows[-1][-1] == "add 20"
+    assert rows[3][-1] == "no changes"  # the target's sync found nothing to do
+
+
+def test_every_command_prints_runs_in_one_table_within_80_columns(workspace: Path) -> None:
+    """A cycle, a single run profile, an apply and the history: the same table, and no
+    line wider than 80 columns (a row's changes wrap between items, never in one)."""
+    ldif = workspace.parent / "ad.ldif"
+    c = ("-c", str(workspace))
+    outputs = [invoke("run", "initial", *c)[1]]
+    outputs.append(invoke("run", "full-import", "--connector", "ad", *c)[1])
+    text = ldif.read_text("utf-8")
+    ldif.write_text(text.replace("department: Sales", "department: Sales EMEA"), "utf-8")
+    plan_file = workspace.parent / "plan.json"
+    assert invoke("plan", *c, "--out", str(plan_file))[0] == 0
+    code, applied = invoke("apply", str(plan_file), *c)
+    assert code == 0, applied
+    outputs.append(applied)
+    for output in outputs:
+        assert all(len(line) <= 80 for line in output.splitlines()), output
+        assert table_rows(output), output
+    assert applied.startswith("apply: success\n")
+    assert [row[:3] for row in table_rows(applied)] == [["cloud", "export", "success"]]
+    assert re.fullmatch(r"update \d+", table_rows(applied)[0][-1])
+    wide = next(row for row in table_rows(outputs[0]) if row[1] == "full-sync")
+    assert wide[-1] == "mv-added 22, projected 22, provisioned 20"  # whole, in one cell
+
+
+def test_history_says_no_changes_where_run_does(workspace: Path) -> None:
+    code, output = invoke("run", "initial", "-c", str(workspace))
+    assert code == 0
+    assert table_rows(output)[3][-1] == "no changes"
+    code, history = invoke("history", "-c", str(workspace))
+    assert code == 0
+    assert re.search(r"cloud +full-sync +success .*\n +no changes\n", history), history
+    assert all(len(line) <= 80 for line in history.splitlines()), history
 
 
 def test_delta_and_profile_aliases(workspace: Path) -> None:

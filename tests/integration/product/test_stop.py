@@ -138,5 +138,5 @@ def test_sigterm_mid_run_stops_after_the_batch_and_the_next_run_completes(
     )  # fmt: skip
     assert follow.returncode == 0, follow.stdout + follow.stderr
     notes = json.loads(follow.stdout)["notes"]
-    assert "ad: the sync rules changed, a full sync is required and was run" in notes
+    assert "ad: no full sync has completed yet, so one was run" in notes
     assert target(root) == uninterrupted

@@ -8,11 +8,12 @@ import pkgutil
 import subprocess
 import sys
 
+import pytest
 import typer.main
 from typer.testing import CliRunner
 
 import hybridsync.cli
-from hybridsync.cli import COMMAND_MODULES, app
+from hybridsync.cli import COMMAND_MODULES, COMMAND_SUMMARIES, app
 
 
 def test_the_map_names_exactly_the_commands_the_modules_register() -> None:
@@ -68,7 +69,8 @@ def test_the_root_help_lists_every_command() -> None:
         capture_output=True, text=True, check=False, env={**os.environ, "COLUMNS": "200"},
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    listed = {line.split()[1] for line in done.stdout.splitlines() if line.startswith("│ ")}
+    commands = done.stdout.split("\nCommands:\n")[1]
+    listed = {line.split()[0] for line in commands.splitlines() if line[2:3].isalpha()}
     assert set(COMMAND_MODULES) <= listed
 
 
@@ -76,3 +78,37 @@ def test_a_mistyped_command_still_gets_a_suggestion() -> None:
     result = CliRunner().invoke(app, ["rnu"])
     assert result.exit_code == 2
     assert "Did you mean 'run'?" in result.output
+
+
+HEAVY = {"sqlalchemy", "httpx", "ldap", "fastapi", "lark"}
+"""Libraries that take a noticeable part of a second to import."""
+
+
+def test_importing_the_cli_root_imports_no_heavy_library() -> None:
+    script = "import sys, hybridsync.cli; print('\\n'.join(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert not HEAVY & set(done.stdout.split())
+
+
+def test_the_root_help_imports_no_command_module() -> None:
+    modules = _modules_after("--help")
+    commands = {f"hybridsync.cli.{module}" for module in COMMAND_MODULES.values()}
+    assert not commands & modules
+    assert not HEAVY & modules
+
+
+@pytest.mark.parametrize("command", ["status", "history", "preview", "plan", "apply"])
+def test_a_store_command_help_imports_no_heavy_library(command: str) -> None:
+    modules = _modules_after(command, "--help")
+    assert f"hybridsync.cli.{COMMAND_MODULES[command]}" in modules
+    assert not HEAVY & modules
+
+
+def test_each_summary_in_the_root_help_is_the_command_s_own() -> None:
+    hybridsync.cli.load_all_commands()
+    group = typer.main.get_group(app)
+    for name, command in group.commands.items():
+        assert COMMAND_SUMMARIES[name] == command.get_short_help_str(limit=200), name

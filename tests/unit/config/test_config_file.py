@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from hybridsync.config import load_config
+from hybridsync.config import ConfigProblems, load_config
 from hybridsync.errors import ConfigError
-from hybridsync.wiring import CONNECTOR_TYPES, build_from_file
+from hybridsync.wiring import CONNECTOR_TYPES, build_from_file, load_config_file
 
 CONFIG = """
 store = "state.db"
@@ -44,9 +44,12 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     [
         (
             CONFIG.replace('type = "recording"', 'type = "carrier-pigeon"'),
-            "unknown type 'carrier-pigeon'",
+            "unknown connector type 'carrier-pigeon'",
         ),
-        (CONFIG.replace('source = "attribute"', 'source = "zodiac"'), "field user_type.source"),
+        (
+            CONFIG.replace('source = "attribute"', 'source = "zodiac"'),
+            "user_type.source: must be one of 'attribute' or 'upn-suffix' \\(got 'zodiac'\\)",
+        ),
         (CONFIG.replace('source = "attribute"', 'source = "upn-suffix"'), "needs suffixes"),
         (
             CONFIG.replace("deletion_threshold = 10", "deletion_threshold = -1"),
@@ -54,7 +57,7 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
         ),
         (
             CONFIG.replace('path = "ad.ldif"', 'path = "ad.ldif"\nport = 1'),
-            "connector 'ad': field port",
+            r"connectors\[0\].port: unknown key `port`",
         ),
     ],
 )
@@ -73,3 +76,59 @@ def test_the_registry_maps_type_names_to_model_and_factory() -> None:
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "nope.toml")
+
+
+TWO_TYPOS = """\
+[builtin_rules]
+source = "ad"
+target = "cloud"
+[user_type]
+source = "upn-suffix"
+  suffixs = ["@partners.contoso.com"]
+[[connectors]]
+type = "ldif"
+name = "ad"
+pth = "ad.ldif"
+[[connectors]]
+type = "recordin"
+name = "cloud"
+"""
+
+
+def test_every_problem_is_reported_at_once_with_line_column_and_a_suggestion(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "hybridsync.toml"
+    path.write_text(TWO_TYPOS, encoding="utf-8")
+    with pytest.raises(ConfigProblems) as raised:
+        load_config_file(path)
+    found = [(p.line, p.column, p.key, p.message) for p in raised.value.problems]
+    assert found == [
+        (6, 3, "user_type.suffixs", "unknown key `suffixs`: did you mean `suffixes`?"),
+        (7, 1, "connectors[0].path", "is required but missing"),
+        (10, 1, "connectors[0].pth", "unknown key `pth`: did you mean `path`?"),
+        (
+            12,
+            1,
+            "connectors[1].type",
+            "unknown connector type 'recordin': did you mean `recording`? "
+            "(known: ad, embedded-cloud, graph, ldif, recording)",
+        ),
+    ]
+    text = str(raised.value)
+    assert f"{path}:6:3: user_type.suffixs" in text
+    assert "Extra inputs" not in text
+    assert "Field required" not in text
+
+
+def test_a_secret_value_is_never_repeated_in_a_message(tmp_path: Path) -> None:
+    path = tmp_path / "hybridsync.toml"
+    path.write_text(
+        CONFIG + '[[connectors]]\ntype = "graph"\nname = "g"\nauthority = "https://a"\n'
+        'client_id = "x"\nclient_secret = 12345678\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigProblems) as raised:
+        load_config_file(path)
+    assert "12345678" not in str(raised.value)
+    assert "connectors[2].client_secret" in str(raised.value)

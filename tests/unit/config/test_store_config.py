@@ -60,7 +60,7 @@ def test_bad_store_settings_are_configuration_errors(
 ) -> None:
     with pytest.raises(ConfigError, match=message) as failed:
         _config(tmp_path, f"store = {store}\n")
-    assert "field store" in str(failed.value)
+    assert "hybridsync.toml:1:1: store: " in str(failed.value)
     assert ":pw@" not in str(failed.value)
 
 

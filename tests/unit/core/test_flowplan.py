@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hybridsync.core.flowplan import plan_for
+from hybridsync.core.compiled import CompiledRules
+from hybridsync.core.flowplan import FlowPlan
 from hybridsync.core.flows import FlowError, FlowOutcome, Resolved, contributions, resolve
 from hybridsync.core.inbound import LinkedSource, metaverse_values
 from hybridsync.core.objects import CSObject, MVObject
@@ -109,11 +110,13 @@ def test_a_plan_resolves_as_contributions_and_resolve_do(
     in_scope: list[SyncRule], attributes: dict[str, Values], creating: bool
 ) -> None:
     resolved, errors = expected(in_scope, attributes, creating=creating)
-    plan = plan_for(tuple(in_scope), creating=creating)
+    plan = FlowPlan(tuple(in_scope), creating=creating)
     walked = plan.run(attributes, MULTI, PARAMETERS)
     assert walked == (resolved, errors)
     outcome = plan.outcome(attributes, MULTI, PARAMETERS)
     assert outcome == FlowOutcome.of(resolved, errors)  # errors in the same order, too
+    reference = FlowPlan(tuple(in_scope), creating=creating, reference=True)
+    assert reference.outcome(attributes, MULTI, PARAMETERS) == outcome
     in_plan_order = FlowOutcome.of(*walked)  # targets by their first flow, failed or not
     assert list(outcome.values) == list(in_plan_order.values)
     assert list(outcome.lineage) == list(in_plan_order.lineage)
@@ -198,7 +201,7 @@ def test_every_mix_of_update_flows_into_one_target_resolves_as_resolve_does(
         inbound("middle", 20, flow(second)),
     ]
     resolved, errors = expected(in_scope, {}, creating=False)
-    assert plan_for(tuple(in_scope), creating=False).outcome({}, MULTI, {}) == FlowOutcome.of(
+    assert FlowPlan(tuple(in_scope), creating=False).outcome({}, MULTI, {}) == FlowOutcome.of(
         resolved, errors
     )
 
@@ -210,7 +213,7 @@ def test_targets_fed_by_several_interleaved_flows_keep_their_order() -> None:
     ignore = COMPILED["IgnoreThisFlow"]
     second = inbound("r2", 10, AttributeFlow("a", FlowType.CONSTANT, constant="early"),
                      AttributeFlow("c", FlowType.EXPRESSION, expression=ignore))  # fmt: skip
-    outcome = plan_for((first, second), creating=False).outcome({"s1": ("x",)}, MULTI, {})
+    outcome = FlowPlan((first, second), creating=False).outcome({"s1": ("x",)}, MULTI, {})
     assert list(outcome.values.items()) == [("a", ("early",)), ("b", ("k",))]
     assert list(outcome.lineage.items()) == [("a", "r2"), ("b", "r1")]
     assert outcome.kept == ["c"]
@@ -220,7 +223,7 @@ def test_names_are_data_never_source_text() -> None:
     odd = COMPILED["[q\"'\\n}]"]
     rule = inbound(RULE_NAMES[4], 10, AttributeFlow(TARGETS[3], FlowType.DIRECT, (ODD,)),
                    AttributeFlow(ODD, FlowType.EXPRESSION, expression=odd))  # fmt: skip
-    plan = plan_for((rule,), creating=False)
+    plan = FlowPlan((rule,), creating=False)
     for name in (RULE_NAMES[4], TARGETS[3], ODD, '[q"'):
         assert name not in plan.source
     outcome = plan.outcome({ODD: ("v",)}, MULTI, {})
@@ -231,7 +234,7 @@ def test_names_are_data_never_source_text() -> None:
 def test_a_failing_flow_reports_its_rule_and_target_and_counts_as_absent() -> None:
     failing = AttributeFlow("a", FlowType.EXPRESSION, expression=COMPILED["CNum([s1])"])
     rule = inbound("r1", 10, failing, AttributeFlow("b", FlowType.DIRECT, ("s1",)))
-    outcome = plan_for((rule,), creating=False).outcome({"s1": ("x",)}, MULTI, {})
+    outcome = FlowPlan((rule,), creating=False).outcome({"s1": ("x",)}, MULTI, {})
     assert outcome.values == {"b": ("x",)}
     assert [(error.rule, error.attribute) for error in outcome.errors] == [("r1", "a")]
     assert outcome.kept == []
@@ -239,5 +242,11 @@ def test_a_failing_flow_reports_its_rule_and_target_and_counts_as_absent() -> No
 
 def test_plans_are_reused_for_the_same_rules_and_told_apart_by_creating() -> None:
     rule = SyncRule("r", Direction.INBOUND, "ad", "user", "person", LinkType.JOIN, 1)
-    assert plan_for((rule,), creating=False) is plan_for((rule,), creating=False)
-    assert plan_for((rule,), creating=True) is not plan_for((rule,), creating=False)
+    other = SyncRule("o", Direction.INBOUND, "ad", "user", "person", LinkType.JOIN, 2)
+    rules = CompiledRules((rule, other))
+    assert rules.plan((rule,), creating=False) is rules.plan([rule], creating=False)
+    assert rules.plan((rule,), creating=True) is not rules.plan((rule,), creating=False)
+    assert rules.plan((rule,), creating=False) is not rules.plan((rule, other), creating=False)
+    assert CompiledRules((rule,)).plan((rule,), creating=False) is not rules.plan(
+        (rule,), creating=False
+    )  # kept by the compiled rules that made them, never shared through a global

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from hybridsync.core.compiled import CompiledRules
 from hybridsync.core.inbound import rules_in_scope
 from hybridsync.core.objects import CSObject
 from hybridsync.core.rules import (
@@ -20,7 +21,7 @@ from hybridsync.core.rules import (
     SyncRule,
 )
 from hybridsync.core.scope import MemberOf, clause_holds, in_scope
-from hybridsync.core.scopegen import compile_rules, compile_scope, selector_for
+from hybridsync.core.scopegen import compile_rules, compile_scope
 from hybridsync.core.values import AttributeValue, Reference, Values
 
 NAMES = ["a", "b", "member", 'x") or True or ("']
@@ -135,15 +136,16 @@ def test_membership_is_asked_only_while_the_answer_is_open() -> None:
     assert compile_scope(scope[1:])({}, None)
 
 
-def test_rules_in_scope_uses_one_compiled_selector_per_rule_list() -> None:
+@pytest.mark.parametrize("reference", [False, True])
+def test_rules_in_scope_answers_from_compiled_rules_or_a_plain_list(reference: bool) -> None:
     enabled = ScopeGroup((ScopeClause("userAccountControl", ScopeOperator.ISNOTBITSET, "2"),))
     rules = (rule("enabled", "user", (enabled,)), rule("all", "*", ()))
+    compiled = CompiledRules(rules, reference=reference)
     cs = CSObject("1", "ad", "a1", "CN=a", "User", {"userAccountControl": (512,)})
-    assert rules_in_scope(rules, cs) == rules
+    assert rules_in_scope(rules, cs) == rules_in_scope(compiled, cs) == rules
     disabled = CSObject("2", "ad", "a2", "CN=b", "user", {"userAccountControl": (514,)})
-    assert rules_in_scope(list(rules), disabled) == (rules[1],)
-    assert selector_for(rules) is selector_for(list(rules))
-    assert selector_for(rules) is not selector_for(rules[:1])
+    assert rules_in_scope(list(rules), disabled) == rules_in_scope(compiled, disabled)
+    assert rules_in_scope(compiled, disabled) == (rules[1],)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -31,13 +31,15 @@ router = APIRouter(prefix="/v1.0", tags=["users"])
 TOKEN_LIFETIME_SECONDS = 7 * 24 * 3600
 MAX_FILTER_IDS = 50
 DEFAULT_PAGE = 100
+MANAGER = "manager"
+USERS_SELECTABLE = rules.SELECTABLE | {MANAGER}
 
 
 @router.get("/users/delta")
 @router.get("/users/delta()", operation_id="users_delta_function_form")
 def users_delta(ctx: Ctx, options: DeltaQuery, prefer: Prefer = None) -> Response:
     ctx.authorize(Action.USER_LIST)
-    state = delta_state(ctx, options, rules.SELECTABLE, "users")
+    state = delta_state(ctx, options, USERS_SELECTABLE, "users")
     if options.deltatoken == "latest":
         return odata_response(delta_page(ctx, "users", state, [], done=True))
     rows = ctx.service.users.changes(
@@ -45,8 +47,10 @@ def users_delta(ctx: Ctx, options: DeltaQuery, prefer: Prefer = None) -> Respons
         limit=page_size(prefer),
     )  # fmt: skip
     ids = set(state.get("ids") or ())
-    items = [_item(row, state) for row in rows if not ids or row.id in ids]
-    items = [item for item in items if item is not None]
+    found = [_item(row, state) for row in rows if not ids or row.id in ids]
+    items = [item for item in found if item is not None]
+    if MANAGER in (state.get("select") or ()):
+        _add_managers(ctx, items)
     if rows:
         state["after"] = rows[-1].seq
     done = len(rows) < page_size(prefer)
@@ -183,7 +187,22 @@ def _item(row: Any, state: dict[str, Any]) -> dict[str, Any] | None:
         reason = "deleted" if row.purged else "changed"
         return {"id": row.id, "@removed": {"reason": reason}}
     select = tuple(state["select"]) if state.get("select") else None
+    if select and MANAGER in select:
+        select = tuple(name for name in select if name != MANAGER) or ("id",)
     return rules.present(dict(row.data), select)
+
+
+def _add_managers(ctx: Ctx, items: list[dict[str, Any]]) -> None:
+    """``manager@delta``: the user's manager, or the one just removed (``@removed``)."""
+    live = [item for item in items if "@removed" not in item]
+    found = ctx.service.managers.for_delta(ctx.tenant_id, [item["id"] for item in live])
+    for item in live:
+        if item["id"] in found:
+            manager_id, removed = found[item["id"]]
+            entry: dict[str, Any] = {"@odata.type": "#microsoft.graph.user", "id": manager_id}
+            if removed:
+                entry["@removed"] = {"reason": "deleted"}
+            item["manager@delta"] = [entry]
 
 
 def delta_page(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Body, Depends
 from starlette.requests import Request
 
-from hybridsync.cloud.authz import Action, authorize
+from hybridsync.cloud.authz import Action, Target, authorize
 from hybridsync.cloud.errors import GraphError, unauthenticated
 from hybridsync.cloud.principal import Principal, PrincipalKind
 from hybridsync.cloud.service import CloudService
@@ -66,6 +66,7 @@ def _user_principal(service: CloudService, claims: dict[str, Any], tenant_id: st
         str(claims.get("azp", "")),
         scopes=frozenset(str(claims.get("scp", "")).split()),
         is_guest=user.get("userType") == "Guest",
+        directory_roles=service.role_assignments.roles_of(tenant_id, user["id"]),
     )
 
 
@@ -85,14 +86,21 @@ class Context:
     def policy(self) -> dict[str, Any]:
         return self.service.tenancy.authorization_policy(self.tenant_id)
 
-    def authorize(self, action: Action) -> None:
-        authorize(self.principal, action, self.policy())
+    def authorize(self, action: Action, target: Target | None = None) -> None:
+        authorize(self.principal, action, self.policy(), target)
 
-    def authorize_write(self, action: Action) -> None:
+    def authorize_write(self, action: Action, target: Target | None = None) -> None:
         """Authorize, then charge the write quotas (a refused call costs nothing)."""
-        self.authorize(action)
+        self.authorize(action, target)
         if self.service.throttle is not None:
             self.service.throttle.charge_write(self.tenant_id, self.principal.client_id)
+
+    def target_user(
+        self, user_id: str, properties: frozenset[str] = frozenset(), *, deleting: bool = False
+    ) -> Target:
+        """The user a request is about, with the directory roles that protect them."""
+        roles = self.service.role_assignments.roles_of(self.tenant_id, user_id)
+        return Target(user_id, roles, properties, deleting)
 
 
 def get_context(

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from hybridsync.cloud.api import membership_access as access
 from hybridsync.cloud.api.deps import Context, Ctx, JsonBody
+from hybridsync.cloud.api.roles import directory_roles_of
 from hybridsync.cloud.api.users import SkipToken, Top, check_top
 from hybridsync.cloud.api.wire import GRAPH_ROOT, decode_token, encode_token, link_with, odata
 from hybridsync.cloud.errors import bad_request
@@ -54,15 +55,20 @@ def _user_groups(ctx: Context, user_id: str, *, transitive: bool) -> list[dict[s
     return [access.shown_group(group.data, view) for group in found]
 
 
+def _groups_and_roles(ctx: Context, user_id: str) -> list[dict[str, Any]]:
+    # Graph's memberOf lists directory roles beside groups (both are directoryObjects).
+    return _user_groups(ctx, user_id, transitive=False) + directory_roles_of(ctx, user_id)
+
+
 @router.get("/users/{user_ref}/memberOf")
 def user_member_of(user_ref: str, ctx: Ctx, top: Top = None, skip: SkipToken = None) -> Response:
     user_id = _user_id(ctx, user_ref)
-    return _page(ctx, _user_groups(ctx, user_id, transitive=False), top, skip)
+    return _page(ctx, _groups_and_roles(ctx, user_id), top, skip)
 
 
 @router.get("/me/memberOf")
 def my_member_of(ctx: Ctx, top: Top = None, skip: SkipToken = None) -> Response:
-    return _page(ctx, _user_groups(ctx, access.me(ctx), transitive=False), top, skip)
+    return _page(ctx, _groups_and_roles(ctx, access.me(ctx)), top, skip)
 
 
 @router.get("/users/{user_ref}/transitiveMemberOf")

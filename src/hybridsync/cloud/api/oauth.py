@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import unquote
 
@@ -16,6 +18,7 @@ from starlette.responses import JSONResponse
 
 from hybridsync.cloud.api.deps import get_service
 from hybridsync.cloud.errors import OAuthError
+from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.service import CloudService
 from hybridsync.cloud.signin.grants import USER_GRANTS, GrantRequest, user_grant
 from hybridsync.cloud.tenancy import Application, Tenant, secret_matches
@@ -26,6 +29,8 @@ Service = Annotated[CloudService, Depends(get_service)]
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 CACHE_A_DAY = {"Cache-Control": "max-age=86400, private"}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+MAX_ASSERTION_LIFETIME = dt.timedelta(hours=1)
+MAX_JTI_LENGTH = 256  # the replay store's column
 
 
 def _tenant(service: CloudService, tenant: str) -> Tenant:
@@ -130,32 +135,22 @@ def token(
             "The request body must contain the following parameter: 'client_id'.",
         )
     app = _application(service, found, client_id)
+    credential = ClientCredential(
+        client_secret or basic_secret, client_assertion_type, client_assertion
+    )
     if grant_type in USER_GRANTS:
-        # Public clients send no credential; a confidential one must send a valid one.
-        if client_secret or basic_secret or client_assertion:
-            _authenticate(
-                app, client_secret or basic_secret, client_assertion_type, client_assertion,
-                request, base, found,
-            )  # fmt: skip
+        _authenticate_any(service, app, credential, request, base, found)
         grant = GrantRequest(
             grant_type, found.id, app.client_id, base, scope=scope, username=username,
             password=password, code=code, code_verifier=code_verifier,
             redirect_uri=redirect_uri, refresh_token=refresh_token,
         )  # fmt: skip
-        return JSONResponse(user_grant(service, grant), headers=NO_STORE)
+        return JSONResponse(user_grant(service, app, grant), headers=NO_STORE)
     if grant_type != "client_credentials":
         raise OAuthError(
             "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
         )
-    kind = _authenticate(
-        app,
-        client_secret or basic_secret,
-        client_assertion_type,
-        client_assertion,
-        request,
-        base,
-        found,
-    )
+    kind = _authenticate(service, app, credential, request, base, found)
     issued = service.issuer.issue_app_token(
         base_url=base,
         tenant_id=found.id,
@@ -200,37 +195,75 @@ def _basic_credentials(request: Request) -> tuple[str, str]:
     return unquote(user), unquote(password)
 
 
-def _authenticate(
+@dataclass(frozen=True, slots=True)
+class ClientCredential:
+    """What a client sent to prove who it is: a secret, or a signed assertion."""
+
+    secret: str
+    assertion_type: str
+    assertion: str
+
+    @property
+    def present(self) -> bool:
+        return bool(self.secret or self.assertion)
+
+
+def _authenticate_any(
+    service: CloudService,
     app: Application,
-    secret: str,
-    assertion_type: str,
-    assertion: str,
+    credential: ClientCredential,
+    request: Request,
+    base: str,
+    tenant: Tenant,
+) -> None:
+    """A user grant: a public client proves nothing (and must not pretend to); a
+    confidential client authenticates on every grant, as with client credentials."""
+    if not app.is_public_client:
+        _authenticate(service, app, credential, request, base, tenant)
+    elif credential.present:
+        raise OAuthError(
+            "invalid_client",
+            700025,
+            "Client is public so neither 'client_assertion' nor 'client_secret' should be"
+            " presented.",
+            status=401,
+        )
+
+
+def _authenticate(
+    service: CloudService,
+    app: Application,
+    credential: ClientCredential,
     request: Request,
     base: str,
     tenant: Tenant,
 ) -> str:
     """Check the client credential; returns ``azpacr`` (1 secret, 2 certificate)."""
-    if assertion:
-        if assertion_type != ASSERTION_TYPE or not app.certificate_pem:
-            raise _invalid_client("The client assertion is not valid for this application.")
+    if credential.assertion:
+        if credential.assertion_type != ASSERTION_TYPE or not app.certificate_pem:
+            raise _invalid_client(700027, "The client assertion is not valid for this application.")
         audiences = [str(request.url).split("?")[0], f"{base}/{tenant.id}/oauth2/v2.0/token"]
-        _check_assertion(app, assertion, audiences)
+        _check_assertion(service, app, credential.assertion, audiences)
         return "2"
-    if secret and secret_matches(app, secret):
-        return "1"
-    if not secret:
+    if not credential.secret:
         raise _invalid_client(
+            7000218,
             "The request body must contain the following parameter: 'client_assertion' or"
-            " 'client_secret'."
+            " 'client_secret'.",
         )
+    if secret_matches(app, credential.secret):
+        return "1"
     raise _invalid_client(
+        7000215,
         f"Invalid client secret provided. Ensure the secret being sent in the request is the"
         f" client secret value, not the client secret ID, for a secret added to app"
-        f" '{app.client_id}'."
+        f" '{app.client_id}'.",
     )
 
 
-def _check_assertion(app: Application, assertion: str, audiences: list[str]) -> None:
+def _check_assertion(
+    service: CloudService, app: Application, assertion: str, audiences: list[str]
+) -> None:
     certificate = x509.load_pem_x509_certificate(str(app.certificate_pem).encode())
     try:
         claims: dict[str, Any] = jwt.decode(
@@ -238,18 +271,44 @@ def _check_assertion(app: Application, assertion: str, audiences: list[str]) -> 
             certificate.public_key(),  # type: ignore[arg-type]
             algorithms=["RS256", "PS256"],
             audience=audiences,
-            options={"require": ["exp", "iss", "sub", "aud"]},
+            options={"require": ["exp", "iss", "sub", "aud", "jti"]},
         )
     except jwt.PyJWTError as exc:
         raise _invalid_client(
-            f"Client assertion failed signature or claim validation: {exc}"
+            700027, f"Client assertion failed signature or claim validation: {exc}"
         ) from exc
     if claims["iss"] != app.client_id or claims["sub"] != app.client_id:
-        raise _invalid_client("Client assertion issuer and subject must be the client id.")
+        raise _invalid_client(700027, "Client assertion issuer and subject must be the client id.")
+    expires = _assertion_expiry(claims)
+    jti = str(claims["jti"])
+    if not 0 < len(jti) <= MAX_JTI_LENGTH:
+        raise _invalid_client(700027, "The client assertion's jti is empty or too long.")
+    if not service.clients.first_use_of_assertion(app.client_id, jti, expires):
+        # A captured assertion replayed within its lifetime is worth nothing.
+        raise _invalid_client(700027, "The client assertion's jti has already been used.")
 
 
-def _invalid_client(description: str) -> OAuthError:
-    code = 7000215 if "secret" in description else 700027
+def _assertion_expiry(claims: dict[str, Any]) -> dt.datetime:
+    """The assertion's expiry; one valid for more than an hour is refused (Entra's limit),
+    so that a leaked one is short-lived and the replay store stays small."""
+    now = utcnow()
+    try:
+        expires = dt.datetime.fromtimestamp(float(claims["exp"]), dt.UTC)
+        start = claims.get("nbf", claims.get("iat"))
+        starts = now if start is None else dt.datetime.fromtimestamp(float(start), dt.UTC)
+    except (TypeError, ValueError, OverflowError, OSError) as exc:
+        raise _invalid_client(700027, "The client assertion has an invalid lifetime.") from exc
+    if (
+        expires - min(starts, now) > MAX_ASSERTION_LIFETIME
+        or expires - now > MAX_ASSERTION_LIFETIME
+    ):
+        raise _invalid_client(
+            700027, "The client assertion is valid for more than an hour: request a new one."
+        )
+    return expires
+
+
+def _invalid_client(code: int, description: str) -> OAuthError:
     return OAuthError("invalid_client", code, description, status=401)
 
 

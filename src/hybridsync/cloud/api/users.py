@@ -25,7 +25,9 @@ from hybridsync.cloud.api.wire import (
 from hybridsync.cloud.authz import (
     LIMITED_USER_PROPERTIES,
     Action,
+    Target,
     UserView,
+    action_for_update,
     may_write_on_premises_properties,
     user_view,
 )
@@ -140,8 +142,7 @@ def get_me(ctx: Ctx, select: Select = None) -> Response:
 @router.get("/users/{user_ref}")
 def get_user(user_ref: str, ctx: Ctx, select: Select = None) -> Response:
     names = rules.parse_select(select)
-    ctx.authorize(Action.USER_READ)
-    user = ctx.service.users.get(ctx.tenant_id, user_ref)
+    user = _target_of(ctx, user_ref, Action.USER_READ)
     if user_view(ctx.principal, user["id"], ctx.policy()) is UserView.LIMITED:
         names = tuple(
             n for n in (names or rules.DEFAULT_PROPERTIES) if n in LIMITED_USER_PROPERTIES
@@ -153,7 +154,10 @@ def get_user(user_ref: str, ctx: Ctx, select: Select = None) -> Response:
 @router.patch("/users/{user_ref}", status_code=204)
 def update_user(user_ref: str, body: JsonBody, ctx: Ctx) -> Response:
     body = without_annotations(body)
-    ctx.authorize_write(Action.USER_WRITE)
+    properties = frozenset(body)
+    action = action_for_update(properties)
+    user = _target_of(ctx, user_ref, action, properties)
+    ctx.authorize_write(action, ctx.target_user(user["id"], properties))
     sync_writer = may_write_on_premises_properties(ctx.principal)
     rules.check_property_names(body, sync_writer=sync_writer)
     rules.check_types(body)
@@ -163,18 +167,34 @@ def update_user(user_ref: str, body: JsonBody, ctx: Ctx) -> Response:
         if not sync_writer:
             rules.check_not_mastered_on_premises(existing, set(body))
 
-    ctx.service.users.update(ctx.tenant_id, user_ref, body, check, synced=sync_writer)
+    ctx.service.users.update(ctx.tenant_id, user["id"], body, check, synced=sync_writer)
     return no_content()
 
 
 @router.delete("/users/{user_ref}", status_code=204)
 def delete_user(user_ref: str, ctx: Ctx) -> Response:
-    ctx.authorize_write(Action.USER_WRITE)
+    user = _target_of(ctx, user_ref, Action.USER_WRITE, deleting=True)
+    ctx.authorize_write(Action.USER_WRITE, ctx.target_user(user["id"], deleting=True))
     sync_writer = may_write_on_premises_properties(ctx.principal)
 
     def check(existing: dict[str, Any]) -> None:
         if not sync_writer:
             rules.check_not_mastered_on_premises(existing, {"deletedDateTime"})
 
-    ctx.service.users.soft_delete(ctx.tenant_id, user_ref, check)
+    ctx.service.users.soft_delete(ctx.tenant_id, user["id"], check)
     return no_content()
+
+
+def _target_of(
+    ctx: Context,
+    user_ref: str,
+    action: Action,
+    properties: frozenset[str] = frozenset(),
+    *,
+    deleting: bool = False,
+) -> dict[str, Any]:
+    """The user a request names. Unless it is the caller, the caller must first be allowed
+    the action on an ordinary user: who may not gets 403, never a hint that the user exists."""
+    if user_ref != ctx.principal.object_id:
+        ctx.authorize(action, Target("", properties=properties, deleting=deleting))
+    return ctx.service.users.get(ctx.tenant_id, user_ref)

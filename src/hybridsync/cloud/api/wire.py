@@ -70,6 +70,7 @@ def oauth_error_response(request: Request, err: OAuthError) -> Response:
         "timestamp": now,
         "trace_id": request_id,
         "correlation_id": request.headers.get("client-request-id", request_id),
+        **({"suberror": err.suberror} if err.suberror else {}),
     }
     # Without Retry-After, MSAL keeps an HTTP 400 for 60 s and answers the same request
     # from that cache: a transient failure would outlive its cause by a minute.

@@ -1,10 +1,16 @@
-"""The user grants of the token endpoint: password (ROPC), authorization code, refresh token."""
+"""The user grants of the token endpoint: password (ROPC), authorization code, refresh token.
+
+Each grant issues the Graph scopes it asked for only when the tenant consented to them for
+that application (``hybridsync.cloud.consent.granted_scopes``); a refresh token never yields
+more than its original grant.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from hybridsync.cloud.consent import GrantedScopes, granted_scopes
 from hybridsync.cloud.errors import GraphError, OAuthError
 from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.service import CloudService
@@ -13,6 +19,7 @@ from hybridsync.cloud.signin.outcomes import Outcome, oauth_error
 from hybridsync.cloud.signin.service import signin_of
 from hybridsync.cloud.signin.user_tokens import token_response
 from hybridsync.cloud.signin.verify import verify_password
+from hybridsync.cloud.tenancy import Application
 
 USER_GRANTS = frozenset({"password", "authorization_code", "refresh_token"})
 
@@ -32,21 +39,35 @@ class GrantRequest:
     refresh_token: str = ""
 
 
-def user_grant(service: CloudService, grant: GrantRequest) -> dict[str, Any]:
+def user_grant(service: CloudService, app: Application, grant: GrantRequest) -> dict[str, Any]:
+    """The token response of a user grant by ``app`` (its client already authenticated)."""
     if grant.grant_type == "password":
-        return _password(service, grant)
+        return _password(service, app, grant)
     if grant.grant_type == "authorization_code":
-        return _code(service, grant)
-    return _refresh(service, grant)
+        return _code(service, app, grant)
+    return _refresh(service, app, grant)
 
 
-def _password(service: CloudService, grant: GrantRequest) -> dict[str, Any]:
+def _scopes(
+    service: CloudService,
+    app: Application,
+    requested: tuple[str, ...],
+    within: frozenset[str] | None = None,
+) -> GrantedScopes:
+    registration = service.clients.registration(app)
+    return granted_scopes(app, registration, requested, within=within)
+
+
+def _password(service: CloudService, app: Application, grant: GrantRequest) -> dict[str, Any]:
     if not grant.username or not grant.password:
         raise OAuthError(
             "invalid_request",
             900144,
             "The request body must contain the following parameters: 'username', 'password'.",
         )
+    # Consent is checked before the password: a refused scope costs no password check
+    # and counts to no lockout.
+    scopes = _scopes(service, app, tuple(grant.scope.split()))
     verdict = verify_password(service, grant.tenant_id, grant.username, grant.password)
     if verdict.outcome is not Outcome.SUCCESS or verdict.user is None:
         raise oauth_error(verdict.outcome)
@@ -56,11 +77,11 @@ def _password(service: CloudService, grant: GrantRequest) -> dict[str, Any]:
         tenant_id=grant.tenant_id,
         client_id=grant.client_id,
         user=verdict.user,
-        requested=tuple(grant.scope.split()),
+        scopes=scopes,
     )
 
 
-def _code(service: CloudService, grant: GrantRequest) -> dict[str, Any]:
+def _code(service: CloudService, app: Application, grant: GrantRequest) -> dict[str, Any]:
     found = signin_of(service).codes.redeem(grant.code)
     if (
         found is None
@@ -78,6 +99,7 @@ def _code(service: CloudService, grant: GrantRequest) -> dict[str, Any]:
         raise OAuthError(
             "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge."
         )
+    scopes = _scopes(service, app, found.scopes)
     user = _current_user(service, grant.tenant_id, found.user_id)
     return token_response(
         service,
@@ -85,12 +107,12 @@ def _code(service: CloudService, grant: GrantRequest) -> dict[str, Any]:
         tenant_id=grant.tenant_id,
         client_id=grant.client_id,
         user=user,
-        requested=found.scopes,
+        scopes=scopes,
         nonce=found.nonce,
     )
 
 
-def _refresh(service: CloudService, grant: GrantRequest) -> dict[str, Any]:
+def _refresh(service: CloudService, app: Application, grant: GrantRequest) -> dict[str, Any]:
     found = signin_of(service).store.redeem_refresh(grant.refresh_token, utcnow())
     if found is None or found.tenant_id != grant.tenant_id or found.client_id != grant.client_id:
         raise OAuthError(
@@ -99,17 +121,19 @@ def _refresh(service: CloudService, grant: GrantRequest) -> dict[str, Any]:
             "The provided authorization code or refresh token has expired, was already"
             " redeemed, or was issued for another client.",
         )
-    user = _current_user(service, grant.tenant_id, found.user_id)
+    original = _scopes(service, app, found.scopes)
     requested = tuple(grant.scope.split()) or found.scopes
     if "offline_access" not in requested:
         requested = (*requested, "offline_access")
+    scopes = _scopes(service, app, requested, within=frozenset(original.graph))
+    user = _current_user(service, grant.tenant_id, found.user_id)
     return token_response(
         service,
         base_url=grant.base_url,
         tenant_id=grant.tenant_id,
         client_id=grant.client_id,
         user=user,
-        requested=requested,
+        scopes=scopes,
     )
 
 

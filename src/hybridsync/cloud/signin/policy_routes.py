@@ -32,7 +32,7 @@ def get_signin_policy(ctx: Ctx) -> Response:
 
 @router.patch("/signInPolicy", status_code=204)
 def update_signin_policy(body: Annotated[dict[str, Any], Body()], ctx: Ctx) -> Response:
-    ctx.authorize_write(Action.POLICY_WRITE)
+    ctx.authorize_write(Action.SIGNIN_POLICY_WRITE)
     store = signin_of(ctx.service).store
     unknown = set(body) - {"syncedUserAuthentication", "userOverrides"}
     if unknown:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import anyio
 from fastapi import APIRouter, Depends, Query
@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from hybridsync.cloud.api.deps import get_service, resolve_principal
+from hybridsync.cloud.consent import redirect_allowed
 from hybridsync.cloud.errors import GraphError, OAuthError, unauthenticated
 from hybridsync.cloud.principal import Principal
 from hybridsync.cloud.service import CloudService
@@ -132,25 +133,16 @@ def _check_flow(service: CloudService, found: Tenant, params: dict[str, str]) ->
         raise OAuthError(
             "unauthorized_client", 700016, "The application was not found in the directory."
         )
-    if not _loopback_redirect(params.get("redirect_uri", "")):
+    uri = params.get("redirect_uri", "")
+    if not redirect_allowed(service.clients.registration(app), uri):
         raise OAuthError(
             "invalid_request",
             50011,
-            "The redirect URI must be a loopback address (http://localhost or 127.0.0.1).",
+            f"The redirect URI '{uri[:200]}' specified in the request does not match the"
+            f" redirect URIs configured for the application '{app.client_id}'.",
         )
     if params.get("code_challenge_method", "S256") not in {"S256", "plain"}:
         raise OAuthError("invalid_request", 501491, "Unsupported code_challenge_method.")
-
-
-def _loopback_redirect(uri: str) -> bool:
-    # No redirect URIs are registered with applications here: only native-app loopback
-    # redirects (RFC 8252) are allowed, so a code never leaves the machine that asked.
-    try:
-        parts = urlsplit(uri)
-        _ = parts.port  # a malformed port or IPv6 literal raises here, not later
-    except ValueError:
-        return False  # answered like any refused redirect URI: 400, never a 500
-    return parts.scheme == "http" and parts.hostname in {"localhost", "127.0.0.1", "::1"}
 
 
 @router.get("/{tenant}/oauth2/v2.0/authorize", response_class=HTMLResponse)

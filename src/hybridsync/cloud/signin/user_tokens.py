@@ -3,7 +3,8 @@
 Both tokens are signed with the service's signing keys, so the Graph routes validate the
 access token as any other. Claims follow Entra v2: ``oid``, ``tid``, ``upn``,
 ``preferred_username``, ``name``, ``idp`` (the issuer: these users authenticate here),
-``acct`` (0 member, 1 guest), ``groups``, ``scp`` and ``roles``.
+``acct`` (0 member, 1 guest), ``groups``, ``wids`` (the user's directory roles), ``scp``
+(the consented scopes the grant decided) and ``roles``.
 """
 
 from __future__ import annotations
@@ -15,28 +16,15 @@ import json
 import secrets
 from typing import Any
 
+from hybridsync.cloud.consent import GRAPH_RESOURCE, GrantedScopes
 from hybridsync.cloud.groups_claim import groups_claims
 from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.service import CloudService
 from hybridsync.cloud.signin.service import signin_of
 from hybridsync.cloud.signin.store import RefreshGrant
-from hybridsync.cloud.tokens import GRAPH_RESOURCE, issuer_of
+from hybridsync.cloud.tokens import issuer_of
 
-OIDC_SCOPES = frozenset({"openid", "profile", "offline_access", "email"})
-DEFAULT_SCOPES = ("User.Read",)
 REFRESH_LIFETIME = dt.timedelta(days=90)
-
-
-def resource_scopes(requested: tuple[str, ...]) -> tuple[str, ...]:
-    """Graph's delegated scopes from a request (``https://graph.microsoft.com/X`` → ``X``)."""
-    names = []
-    for scope in requested:
-        if scope.lower() in OIDC_SCOPES:
-            continue
-        name = scope.rsplit("/", 1)[-1] if scope.startswith("https://") else scope
-        if name != ".default" and name not in names:
-            names.append(name)
-    return tuple(names) or DEFAULT_SCOPES
 
 
 def token_response(
@@ -46,10 +34,9 @@ def token_response(
     tenant_id: str,
     client_id: str,
     user: dict[str, Any],
-    requested: tuple[str, ...],
+    scopes: GrantedScopes,
     nonce: str | None = None,
 ) -> dict[str, Any]:
-    scopes = resource_scopes(requested)
     lifetime = service.issuer.lifetime
     identity = _identity_claims(base_url, tenant_id, user)
     groups = functools.partial(_group_claims, service, base_url, tenant_id, client_id, user["id"])
@@ -60,18 +47,19 @@ def token_response(
         "azp": client_id,
         "appid": client_id,
         "idtyp": "user",
-        "scp": " ".join(scopes),
+        "scp": " ".join(scopes.graph),
         "roles": [],
+        "wids": sorted(service.role_assignments.roles_of(tenant_id, user["id"])),
     }
     answer: dict[str, Any] = {
         "token_type": "Bearer",
-        "scope": " ".join(f"{GRAPH_RESOURCE}/{s}" for s in scopes),
+        "scope": " ".join(f"{GRAPH_RESOURCE}/{s}" for s in scopes.graph),
         "expires_in": int(lifetime.total_seconds()),
         "ext_expires_in": int(lifetime.total_seconds()),
         "access_token": _sign(service, base_url, tenant_id, access, lifetime),
         "client_info": _b64url_json({"uid": user["id"], "utid": tenant_id}),
     }
-    if "openid" in requested:
+    if "openid" in scopes.oidc:
         id_claims = {
             **identity,
             **groups("idToken"),
@@ -79,9 +67,9 @@ def token_response(
             **({"nonce": nonce} if nonce else {}),
         }
         answer["id_token"] = _sign(service, base_url, tenant_id, id_claims, lifetime)
-    if "offline_access" in requested:
+    if "offline_access" in scopes.oidc:
         refresh = secrets.token_urlsafe(48)
-        grant = RefreshGrant(tenant_id, user["id"], client_id, requested)
+        grant = RefreshGrant(tenant_id, user["id"], client_id, scopes.all)
         signin_of(service).store.save_refresh(refresh, grant, utcnow() + REFRESH_LIFETIME)
         answer["refresh_token"] = refresh
     return answer

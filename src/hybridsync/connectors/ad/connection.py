@@ -25,6 +25,7 @@ from hybridsync.connectors.ad.controls import (
     ShowDeleted,
 )
 from hybridsync.connectors.ad.errors import (
+    FirstContactError,
     NoSuchObjectError,
     ServerTimeoutError,
     ServerUnreachableError,
@@ -83,11 +84,15 @@ def secured(settings: ADSettings, operation: str, *, always_verify: bool = False
 class Connection:
     """A bound connection that reconnects when the server drops it."""
 
-    def __init__(self, settings: ADSettings, password: SecretStr) -> None:
+    def __init__(self, settings: ADSettings, password: SecretStr | None = None) -> None:
         self._settings = settings
         self._password = password
+        """``None``: read from the configured variable or file when first binding, so that
+        commands that never connect (status, history) need no secret."""
         self._conn: LDAPObject | None = None
         self.server = settings.url
+        self._reached = False
+        """Whether a bind ever succeeded: reconnecting after that is worth retrying."""
 
     # --- connecting --------------------------------------------------------------------
 
@@ -102,21 +107,30 @@ class Connection:
             raise  # a server that does not answer at all has no TLS problem to name
         except ServerUnreachableError as exc:
             problem = diagnose_tls(settings.url, settings.ca_file, settings.timeout_seconds)
-            if problem is None:
-                raise
-            raise TLSFailureError(
-                f"TLS failure (bind as {settings.bind_user} on {self.server}): {problem}"
-            ) from exc
+            if problem is not None:
+                raise TLSFailureError(
+                    f"TLS failure (bind as {settings.bind_user} on {self.server}): {problem}"
+                ) from exc
+            if not self._reached:
+                raise FirstContactError(str(exc)) from exc
+            raise
         self._conn = conn
+        self._reached = True
         return conn
 
     def _bind(self) -> LDAPObject:
         settings = self._settings
         operation = f"bind as {settings.bind_user}"
+        password = self._bind_password()
         conn = secured(settings, operation)
         with ldap_errors(self.server, operation):
-            conn.simple_bind_s(settings.bind_user, self._password.get_secret_value())
+            conn.simple_bind_s(settings.bind_user, password.get_secret_value())
         return conn
+
+    def _bind_password(self) -> SecretStr:
+        if self._password is None:
+            self._password = self._settings.password()
+        return self._password
 
     def close(self) -> None:
         conn, self._conn = self._conn, None

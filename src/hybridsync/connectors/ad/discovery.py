@@ -112,7 +112,7 @@ class DomainSession:
 
     def __init__(self, settings: ADSettings, connection: Connection | None = None) -> None:
         self._settings = settings
-        self._conn = connection or Connection(settings, settings.password())
+        self._conn = connection or Connection(settings)
         self._info: DomainInfo | None = None
 
     def close(self) -> None:

@@ -13,9 +13,15 @@ from typing import Any
 
 import ldap
 
-from hybridsync.errors import ConnectorError, FatalConnectorError, TransientConnectorError
+from hybridsync.errors import (
+    ConnectorError,
+    FatalConnectorError,
+    TransientConnectorError,
+    UnreachableError,
+)
 
 __all__ = [
+    "FirstContactError",
     "InsufficientRightsError",
     "NoSuchObjectError",
     "ServerTimeoutError",
@@ -34,7 +40,12 @@ class ServerTimeoutError(ServerUnreachableError):
     """The server took the connection but did not answer in time (a hung DC)."""
 
 
-class TLSFailureError(FatalConnectorError):
+class FirstContactError(ServerUnreachableError, UnreachableError):
+    """The server could not be reached the first time it was asked: a wrong name or
+    address, or nothing listening. Not worth retrying for minutes."""
+
+
+class TLSFailureError(UnreachableError):
     """The TLS handshake failed: certificate not trusted, wrong name, protocol."""
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import structlog
 
 from hybridsync.connectors.graph.errors import (
     SERVER_ERRORS,
@@ -26,18 +27,34 @@ from hybridsync.connectors.graph.errors import (
     retry_after,
     transport_errors,
 )
-from hybridsync.errors import FatalConnectorError, TransientConnectorError
+from hybridsync.errors import FatalConnectorError, TransientConnectorError, UnreachableError
 from hybridsync.json_types import JsonObject
+
+log = structlog.get_logger(__name__)
+
+
+def _log_wait(line: str) -> None:
+    log.warning(line)
 
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Bounded retries honouring ``Retry-After``, with jitter so workers do not align."""
+    """Bounded retries honouring ``Retry-After``, with jitter so workers do not align.
+
+    A request is retried at most ``max_retries`` times and for at most ``time_limit``
+    seconds in all; each wait is announced through ``notify`` (a warning on stderr) with
+    what failed, which retry comes and when.
+    """
 
     max_retries: int = 8
     max_delay: float = 120.0
     base_delay: float = 1.0
+    time_limit: float = 300.0
+    label: str = ""
+    """Who is waiting (the connector's name), at the start of every announced wait."""
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    notify: Callable[[str], None] = _log_wait
     jitter: Callable[[float], float] = field(default=lambda delay: random.uniform(0, delay / 10))
 
     def delay(self, attempt: int, hinted: float | None) -> float:
@@ -46,8 +63,33 @@ class RetryPolicy:
         base = min(base, self.max_delay)
         return base + self.jitter(base)
 
-    def wait(self, attempt: int, hinted: float | None) -> None:
-        self.sleep(self.delay(attempt, hinted))
+    def wait(self, attempt: int, hinted: float | None, failure: str = "") -> None:
+        """Announce and wait out the pause before retry ``attempt + 1``."""
+        delay = self.delay(attempt, hinted)
+        if failure:
+            who = f"{self.label}: " if self.label else ""
+            self.notify(
+                f"{who}{failure}; retry {attempt + 1} of {self.max_retries}, "
+                f"next try in {delay:.1f} s"
+            )
+        self.sleep(delay)
+
+    def may_retry(self, attempt: int, started: float, hinted: float | None) -> bool:
+        """Whether retry ``attempt + 1`` is allowed: under the count and, waiting the
+        shortest possible delay, within the time limit."""
+        if attempt >= self.max_retries:
+            return False
+        shortest = min(
+            hinted if hinted is not None else self.base_delay * 2**attempt, self.max_delay
+        )
+        return self.clock() - started + shortest <= self.time_limit
+
+    def gave_up(self, attempts: int, started: float, last: str) -> str:
+        """The message of a request that is not retried any more (``last``: its failure)."""
+        if attempts == 0:
+            return last
+        seconds = self.clock() - started
+        return f"{last} (gave up after {attempts} retries in {seconds:.0f} s)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +124,9 @@ class GraphClient:
         self.base_url = base_url.rstrip("/")
         self._auth = auth
         self.policy = policy
+        self._reached = False
+        """Whether the service ever answered: before it has, failing to connect means a
+        wrong name or address, not a passing outage, and is not retried."""
 
     def url(self, path: str) -> str:
         return path if path.startswith("https://") else f"{self.base_url}{path}"
@@ -95,8 +140,15 @@ class GraphClient:
         )
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        with transport_errors(f"{method} {urlsplit(url).path}"):
-            return self._http.request(method, url, auth=self._auth, **kwargs)
+        try:
+            with transport_errors(f"{method} {urlsplit(url).path}"):
+                response = self._http.request(method, url, auth=self._auth, **kwargs)
+        except RequestNotSent as exc:
+            if not self._reached:
+                raise UnreachableError(str(exc)) from exc
+            raise
+        self._reached = True
+        return response
 
     def get(self, url: str, headers: Mapping[str, str] | None = None) -> httpx.Response:
         """GET with retries; returns the final answer, successful or not.
@@ -118,7 +170,9 @@ class GraphClient:
         """
         url = self.url(url)
         what = f"{method} {urlsplit(url).path}"
-        for attempt in range(self.policy.max_retries + 1):
+        started = self.policy.clock()
+        attempt = 0
+        while True:
             try:
                 response = self._send(method, url, **kwargs)
             except (RequestNotSent, OutcomeUnknown) as exc:
@@ -131,13 +185,12 @@ class GraphClient:
                     if verdict is Verdict.REAUTH:
                         raise FatalConnectorError(self._refused(response))
                     return response
-                last = parse_error(response.status_code, _json(response)).describe()
+                last = f"{what}: {parse_error(response.status_code, _json(response)).describe()}"
                 hinted = retry_after(response.headers)
-            if attempt < self.policy.max_retries:
-                self.policy.wait(attempt, hinted)
-        raise FatalConnectorError(
-            f"{what}: gave up after {self.policy.max_retries} retries: {last}"
-        )
+            if not self.policy.may_retry(attempt, started, hinted):
+                raise FatalConnectorError(self.policy.gave_up(attempt, started, last))
+            self.policy.wait(attempt, hinted, last)
+            attempt += 1
 
     def get_json(self, url: str) -> JsonObject:
         """GET that must succeed.
@@ -169,7 +222,9 @@ class GraphClient:
         """
         body = {"requests": list(requests)}
         unreachable = False
-        for attempt in range(self.policy.max_retries + 1):
+        started = self.policy.clock()
+        attempt = 0
+        while True:
             try:
                 response = self._send("POST", self.url("/$batch"), json=body)
             except RequestNotSent as exc:
@@ -185,12 +240,15 @@ class GraphClient:
                 error = parse_error(response.status_code, _json(response))
                 if verdict is not Verdict.RETRY:
                     raise FatalConnectorError(f"POST /$batch refused: {error.describe()}")
-                last, hinted = error.describe(), retry_after(response.headers)
-            if attempt < self.policy.max_retries:
-                self.policy.wait(attempt, hinted)
+                last, hinted = f"POST /$batch: {error.describe()}", retry_after(response.headers)
+            if not self.policy.may_retry(attempt, started, hinted):
+                break
+            self.policy.wait(attempt, hinted, last)
+            attempt += 1
+        message = self.policy.gave_up(attempt, started, last)
         if unreachable:
-            raise FatalConnectorError(f"POST /$batch: gave up after retries: {last}")
-        raise TransientConnectorError(f"POST /$batch: gave up after retries: {last}")
+            raise FatalConnectorError(message)
+        raise TransientConnectorError(message)
 
     @staticmethod
     def _batch_items(response: httpx.Response) -> list[BatchItemResponse]:

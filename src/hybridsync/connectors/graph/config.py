@@ -94,6 +94,12 @@ class GraphConfig(BaseModel):
     concurrency: int = Field(default=4, ge=1, le=32)
     max_retries: int = Field(default=8, ge=0)
     max_retry_delay: float = Field(default=120.0, gt=0)
+    retry_time_limit: float = Field(
+        default=300.0,
+        gt=0,
+        description="seconds one request is retried for at most (all its waits together) "
+        "before the run stops",
+    )
     timeout: float = Field(default=60.0, gt=0)
     page_size: int = Field(default=999, ge=1, le=999)
 

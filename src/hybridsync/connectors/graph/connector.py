@@ -84,7 +84,12 @@ class GraphConnector:
         self._http = _http_client(config, transport)
         self._tokens = tokens or MsalTokenSource(config, self._http)
         self._policy = RetryPolicy(
-            max_retries=config.max_retries, max_delay=config.max_retry_delay, sleep=sleep
+            max_retries=config.max_retries,
+            max_delay=config.max_retry_delay,
+            time_limit=config.retry_time_limit,
+            label=config.name,
+            sleep=sleep,
+            clock=clock,
         )
         self._client = GraphClient(
             self._http, config.base_url, BearerAuth(self._tokens), self._policy

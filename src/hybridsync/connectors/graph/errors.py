@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from hybridsync.errors import FatalConnectorError, TransientConnectorError
+from hybridsync.errors import FatalConnectorError, TransientConnectorError, UnreachableError
 
 
 class RequestNotSent(TransientConnectorError):
@@ -37,21 +37,30 @@ def _is_tls_failure(exc: BaseException) -> bool:
     return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
+def _host(exc: httpx.RequestError) -> str:
+    try:
+        return exc.request.url.netloc.decode("ascii")
+    except RuntimeError:  # raised outside a request: no URL to name
+        return "the service"
+
+
 @contextmanager
 def transport_errors(what: str) -> Iterator[None]:
     """Translate httpx's exceptions raised while doing ``what``.
 
     Raises:
-        FatalConnectorError: TLS failure or a request that can never be sent.
+        UnreachableError: TLS failure (the certificate is not trusted, the name differs).
+        FatalConnectorError: a request that can never be sent.
         RequestNotSent: no connection could be made (safe to send again).
         OutcomeUnknown: the request went out and the answer did not come back.
     """
     try:
         yield
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        host = _host(exc)
         if _is_tls_failure(exc):
-            raise FatalConnectorError(f"{what}: TLS verification failed: {exc}") from exc
-        raise RequestNotSent(f"{what}: cannot connect: {exc}") from exc
+            raise UnreachableError(f"{what}: TLS verification of {host} failed: {exc}") from exc
+        raise RequestNotSent(f"{what}: cannot connect to {host}: {exc}") from exc
     except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
         # The most specific classes come first: a connect failure is safe to retry,
         # anything after the connection was made may have reached the service.

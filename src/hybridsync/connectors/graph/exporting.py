@@ -137,21 +137,21 @@ class BatchSender:
         value is taken go there (by change id) instead, for the caller to match."""
         pending = {str(index): op for index, op in enumerate(operations)}
         results: list[ExportResult] = []
-        last_error = ""
-        for attempt in range(self._policy.max_retries + 1):
-            if not pending:
-                break
+        started, attempt = self._policy.clock(), 0
+        while pending:
             hinted, throttled, last_error = self._round(pending, results, conflicts)
             self.meter.advance(0, throttled)
-            if pending and attempt < self._policy.max_retries:
-                self._policy.wait(attempt, hinted)
+            if not pending or not self._policy.may_retry(attempt, started, hinted):
+                break
+            self._policy.wait(attempt, hinted, f"{len(pending)} writes refused ({last_error})")
+            attempt += 1
         for op in pending.values():
             results.append(
                 ExportResult(
                     op.change.change_id,
                     ExportOutcome.REJECTED,
-                    message=f"not written: the service still refused after "
-                    f"{self._policy.max_retries} retries ({last_error}); retried next run",
+                    message=f"not written: {self._policy.gave_up(attempt, started, last_error)}; "
+                    "retried next run",
                 )
             )
         return results

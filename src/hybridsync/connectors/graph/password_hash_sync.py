@@ -48,7 +48,11 @@ class PasswordHashUploader:
         self._http = _http_client(config, transport)
         self._auth = BearerAuth(tokens or MsalTokenSource(config, self._http))
         policy = RetryPolicy(
-            max_retries=config.max_retries, max_delay=config.max_retry_delay, sleep=sleep
+            max_retries=config.max_retries,
+            max_delay=config.max_retry_delay,
+            time_limit=config.retry_time_limit,
+            label=config.name,
+            sleep=sleep,
         )
         self._client = GraphClient(self._http, config.base_url, self._auth, policy)
 

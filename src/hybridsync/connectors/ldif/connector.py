@@ -32,7 +32,7 @@ from hybridsync.core.ports import (
     ImportPage,
     UnreadableRecord,
 )
-from hybridsync.errors import FatalConnectorError
+from hybridsync.errors import FatalConnectorError, os_error_reason
 
 
 class LdifSource:
@@ -133,7 +133,7 @@ class LdifSource:
             stream = path.open("rb")
         except OSError as exc:
             raise FatalConnectorError(
-                f"connector {self.name!r}: cannot read {path}: {exc}"
+                f"connector {self.name!r}: cannot read {path}: {os_error_reason(exc)}"
             ) from exc
         with stream:
             for line, raw in raw_blocks(stream):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
+from structlog.testing import capture_logs
 from tests.unit.connectors.graph.conftest import ConnectorFactory
 from tests.unit.connectors.graph.fake_graph import FakeGraph, error
 from tests.unit.connectors.graph.support import FakeTokens, Sleeps, add, delete, update
 
 from hybridsync.connectors.graph import ExportProgress
 from hybridsync.core.ports import ExportOutcome, ExportResult
-from hybridsync.errors import FatalConnectorError
+from hybridsync.errors import FatalConnectorError, UnreachableError
 
 
 def by_id(results: list[ExportResult]) -> dict[str, ExportResult]:
@@ -413,15 +416,64 @@ def test_a_token_refused_twice_stops_the_run(
         list(make_connector(handler).export([add("c1", "A1", "u@contoso.com")]))
 
 
-def test_an_unreachable_service_stops_the_run_after_bounded_retries(
+def test_a_service_that_never_answered_is_unreachable_at_once(
     make_connector: ConnectorFactory, sleeps: Sleeps
 ) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    with pytest.raises(FatalConnectorError, match="cannot connect"):
+    with pytest.raises(
+        UnreachableError, match=r"cannot connect to graph\.test: connection refused"
+    ):
         list(make_connector(handler, max_retries=2).export([add("c1", "A1", "u@contoso.com")]))
+    assert sleeps.delays == []
+
+
+def _lost_after_first_answer(graph: FakeGraph) -> Callable[[httpx.Request], httpx.Response]:
+    answered: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if answered:
+            raise httpx.ConnectError("connection refused", request=request)
+        answered.append(request)
+        return graph(request)
+
+    return handler
+
+
+def test_a_service_lost_later_is_retried_with_a_line_per_wait(
+    graph: FakeGraph, make_connector: ConnectorFactory, sleeps: Sleeps
+) -> None:
+    connector = make_connector(
+        _lost_after_first_answer(graph), max_retries=2, batch_size=1, concurrency=1
+    )
+    changes = [add("c1", "A1", "u1@contoso.com"), add("c2", "A2", "u2@contoso.com")]
+    with capture_logs() as logs, pytest.raises(FatalConnectorError) as raised:
+        list(connector.export(changes))
+    assert not isinstance(raised.value, UnreachableError)
+    assert "gave up after 2 retries" in str(raised.value)
     assert len(sleeps.delays) == 2
+    lines = [entry["event"] for entry in logs if entry["log_level"] == "warning"]
+    assert len(lines) == 2
+    assert lines[0].startswith("cloud: POST /v1.0/$batch: cannot connect to graph.test")
+    assert "retry 1 of 2, next try in 1." in lines[0]
+    assert "retry 2 of 2, next try in 2." in lines[1]
+
+
+def test_retries_stop_at_the_time_limit(
+    graph: FakeGraph, make_connector: ConnectorFactory, sleeps: Sleeps
+) -> None:
+    connector = make_connector(
+        _lost_after_first_answer(graph),
+        max_retries=8,
+        retry_time_limit=5,
+        batch_size=1,
+        concurrency=1,
+    )
+    changes = [add("c1", "A1", "u1@contoso.com"), add("c2", "A2", "u2@contoso.com")]
+    with pytest.raises(FatalConnectorError, match="gave up after 2 retries in 3 s"):
+        list(connector.export(changes))
+    assert sum(sleeps.delays) <= 5  # a third wait (4 s more) would have passed 5 s
 
 
 def test_write_quota_paces_batches_and_progress_reports_an_eta(

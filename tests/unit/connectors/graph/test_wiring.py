@@ -64,7 +64,8 @@ def test_a_bad_graph_entry_is_a_configuration_error(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     (tmp_path / "ad.ldif").write_text("version: 1\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="connector 'cloud'"):
+    expected = r"hybridsync.toml:10:1: connectors\[1\]: base_url must be an https URL"
+    with pytest.raises(ConfigError, match=expected):
         build_from_file(tmp_path / "hybridsync.toml")
 
 
