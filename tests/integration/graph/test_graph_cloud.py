@@ -7,11 +7,13 @@ against the test CA, real $batch, delta and throttling.
 from __future__ import annotations
 
 import datetime
+import ssl
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -24,6 +26,7 @@ from hybridsync.cloud.tenancy import DEFAULT_SYNC_APP_ROLES
 from hybridsync.cloud.throttle import Quota, ThrottleSettings
 from hybridsync.cloud.tls import ensure_local_tls
 from hybridsync.connectors.graph import ExportProgress, GraphConfig, GraphConnector
+from hybridsync.connectors.graph.auth import MsalTokenSource
 from hybridsync.connectors.graph.password_hash_sync import PasswordHashUploader
 from hybridsync.core.password_hash_sync.targets import HashUpload, UploadResult
 from hybridsync.core.ports import (
@@ -330,3 +333,24 @@ def test_a_certificate_credential_gets_tokens_through_msal(
     with GraphConnector(config) as connector:
         (result,) = connector.export(adds(tenant, 1))
     assert result.outcome is ExportOutcome.APPLIED
+
+
+def test_a_certificate_credential_refreshes_with_a_new_assertion(
+    cloud_server: CloudServer, tenant: CloudTenant, tmp_path: Path
+) -> None:
+    """The directory refuses a client assertion whose jti it has seen: the token taken
+    again after a 401 must come with a new assertion, not msal's cached one."""
+    key_file, pem, thumbprint = self_signed(tmp_path)
+    app = tenant.add_app(list(DEFAULT_SYNC_APP_ROLES), certificate_pem=pem)
+    config = graph_config(
+        cloud_server,
+        tenant,
+        app=app,
+        client_secret=None,
+        certificate={"private_key_file": key_file, "thumbprint": thumbprint},
+    )
+    trust = ssl.create_default_context(cafile=str(cloud_server.ca_path))
+    with httpx.Client(verify=trust) as http:
+        tokens = MsalTokenSource(config, http)
+        for refresh in (False, True, True):  # each a new grant: none refused as a replay
+            assert tokens.token(refresh=refresh).count(".") == 2

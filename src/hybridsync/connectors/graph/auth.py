@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 import httpx
 import msal
+from msal.application import extract_certs
+from msal.oauth2cli.assertion import JwtAssertionCreator
 
 from hybridsync.connectors.graph.config import GraphConfig
 from hybridsync.connectors.graph.errors import OutcomeUnknown, RequestNotSent, transport_errors
@@ -91,15 +93,27 @@ class MsalTokenSource:
             return secret.get_secret_value()
         certificate = self._config.certificate
         assert certificate is not None  # the config model guarantees one credential
-        credential = {
-            "private_key": certificate.private_key_file.read_text(encoding="utf-8"),
-            "thumbprint": certificate.thumbprint,
-        }
+        headers: dict[str, Any] = {}
         if certificate.public_certificate_file is not None:
-            credential["public_certificate"] = certificate.public_certificate_file.read_text(
-                encoding="utf-8"
-            )
-        return credential
+            pem = certificate.public_certificate_file.read_text(encoding="utf-8")
+            headers["x5c"] = extract_certs(pem)
+        creator = JwtAssertionCreator(
+            certificate.private_key_file.read_text(encoding="utf-8"),
+            algorithm="RS256",
+            sha1_thumbprint=certificate.thumbprint,
+            headers=headers,
+        )
+        audience = f"{self._config.authority.rstrip('/')}/oauth2/v2.0/token"
+        client_id = self._config.client_id
+
+        def fresh_assertion() -> str:
+            # A new assertion (new jti) for every token request: msal's own would be
+            # reused for minutes, and a directory that refuses replayed assertions (as
+            # hybridsync's does) would then refuse the refresh that follows a 401.
+            signed = creator.create_normal_assertion(audience=audience, issuer=client_id)
+            return signed.decode() if isinstance(signed, bytes) else str(signed)
+
+        return {"client_assertion": fresh_assertion}
 
     def _application(self) -> Any:
         if self._app is None:
