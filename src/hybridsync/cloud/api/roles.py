@@ -42,6 +42,8 @@ _RESOURCE_ACTIONS: dict[Action, tuple[str, ...]] = {
     Action.SIGNIN_POLICY_WRITE: ("microsoft.directory/onPremisesSynchronization/standard/update",),
     Action.ROLE_READ: ("microsoft.directory/roleAssignments/standard/read",),
     Action.ROLE_ASSIGN: ("microsoft.directory/roleAssignments/allProperties/allTasks",),
+    Action.APPLICATION_READ: ("microsoft.directory/applications/standard/read",),
+    Action.APPLICATION_WRITE: ("microsoft.directory/applications/allProperties/update",),
 }  # fmt: skip
 
 
