@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+from tests.support.cloud_server import CloudServer
 from typer.testing import CliRunner
 
 from hybridsync.cli import app, exit_codes
@@ -141,3 +142,111 @@ def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path: Path) -> None:
     assert "serving" not in done.stdout
     errors = done.stderr.strip().splitlines()
     assert errors == [f"error: cannot listen on 127.0.0.1:{port}: Address already in use"]
+
+
+def _signin_policy(data_dir: Path, *args: str) -> dict[str, object]:
+    result = runner.invoke(
+        app, ["cloud", "signin-policy", *args, "--data-dir", str(data_dir), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    document: dict[str, object] = json.loads(result.stdout)
+    return document
+
+
+def test_signin_policy_sets_the_tenant_method_and_a_user_override(tmp_path: Path) -> None:
+    from hybridsync.cloud import CloudService
+    from hybridsync.cloud.local import settings_for
+    from hybridsync.cloud.signin.service import signin_of
+
+    tenant_id = str(init(tmp_path)["tenant_id"])
+    assert _signin_policy(tmp_path, "show")["synced_user_authentication"] == "default"
+    assert _signin_policy(tmp_path, "set", "pta")["synced_user_authentication"] == "pta"
+    service = CloudService(settings_for(tmp_path))
+    try:
+        user = service.users.create(
+            tenant_id,
+            {"userPrincipalName": "ann@partners.contoso.com", "displayName": "Ann",
+             "accountEnabled": True, "mailNickname": "ann"},
+            synced=True, extra={},
+        )  # fmt: skip
+    finally:
+        service.close()
+    shown = _signin_policy(tmp_path, "set", "phs", "--user", "ann@partners.contoso.com")
+    assert shown == {
+        "tenant_id": tenant_id,
+        "synced_user_authentication": "pta",
+        "user": "ann@partners.contoso.com",
+        "user_override": "phs",
+        "effective": "phs",
+    }
+    service = CloudService(settings_for(tmp_path))
+    try:  # what sign-ins read
+        store = signin_of(service).store
+        assert store.tenant_method(tenant_id) == "pta"
+        assert store.user_method(tenant_id, user["id"]) == "phs"
+    finally:
+        service.close()
+    _signin_policy(tmp_path, "set", "default", "--user", "ann@partners.contoso.com")
+    assert _signin_policy(tmp_path, "show", "--user", "ann@partners.contoso.com")["effective"] == (
+        "pta"
+    )
+
+
+def test_signin_policy_refuses_an_unknown_method_or_user(tmp_path: Path) -> None:
+    init(tmp_path)
+    wrong = runner.invoke(
+        app, ["cloud", "signin-policy", "set", "ntlm", "--data-dir", str(tmp_path)]
+    )
+    assert wrong.exit_code == exit_codes.CONFIG_ERROR
+    assert "pta, phs, default" in wrong.output
+    nobody = runner.invoke(
+        app,
+        ["cloud", "signin-policy", "set", "pta", "--user", "nobody@contoso.com",
+         "--data-dir", str(tmp_path)],
+    )  # fmt: skip
+    assert nobody.exit_code == exit_codes.NOT_FOUND
+    assert "no user 'nobody@contoso.com'" in nobody.output
+
+
+def test_token_for_an_application_whose_credentials_you_hold(
+    tmp_path: Path, cloud_server: CloudServer
+) -> None:
+    tenant = cloud_server.new_tenant()
+    app_file = tmp_path / "app.json"
+    credentials = {
+        "tenant_id": tenant.id,
+        "application": {
+            "client_id": tenant.sync_app.application.client_id,
+            "client_secret": tenant.sync_app.client_secret,
+        },
+    }  # the shape `cloud init --json` prints
+    app_file.write_text(json.dumps(credentials), encoding="utf-8")
+    result = runner.invoke(
+        app,
+        ["cloud", "token", "--app-file", str(app_file), "--url", cloud_server.base_url,
+         "--ca-file", str(cloud_server.ca_path)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip()
+    with httpx.Client(verify=cloud_server.ssl_context()) as http:
+        users = http.get(
+            f"{cloud_server.base_url}/v1.0/users", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert users.status_code == 200
+    assert users.json()["value"] == []
+
+
+def test_token_with_a_wrong_secret_or_no_server(tmp_path: Path, cloud_server: CloudServer) -> None:
+    tenant = cloud_server.new_tenant()
+    app_file = tmp_path / "app.json"
+    wrong = {"tenant_id": tenant.id, "client_id": tenant.sync_app.application.client_id,
+             "client_secret": "wrong"}  # fmt: skip
+    app_file.write_text(json.dumps(wrong), encoding="utf-8")
+    common = ["cloud", "token", "--app-file", str(app_file), "--ca-file", str(cloud_server.ca_path)]
+    refused = runner.invoke(app, [*common, "--url", cloud_server.base_url])
+    assert refused.exit_code == exit_codes.CONFIG_ERROR
+    assert "invalid_client" in refused.output
+    assert "wrong" not in refused.output
+    nothing = runner.invoke(app, [*common, "--url", f"https://127.0.0.1:{_free_port()}"])
+    assert nothing.exit_code == exit_codes.UNREACHABLE
+    assert "cannot connect to https://127.0.0.1:" in nothing.output

@@ -204,7 +204,7 @@ def test_a_member_with_admin_scopes_still_cannot_take_over(
                   "directoryScopeId": "/"},
         )  # fmt: skip
         rename = alice.patch(f"/v1.0/users/{victim['id']}", json={"jobTitle": "Gone"})
-        mine = alice.patch(f"/v1.0/users/{people['alice']['id']}", json={"jobTitle": "Engineer"})
+        mine = alice.patch(f"/v1.0/users/{people['alice']['id']}", json={"officeLocation": "B2"})
         readable = alice.get("/v1.0/users")
     for refused in (reset, policy, created, assign, rename):
         assert refused.status_code == 403, refused.text
@@ -559,3 +559,14 @@ def test_the_sign_in_page_accepts_only_registered_redirect_uris(
             refused = page(uri)
             assert refused.status_code == 400, uri
             assert "AADSTS50011" in refused.text
+
+
+def test_every_action_has_permissions_and_role_definition_actions() -> None:
+    """A new action must be granted by some permission and shown in role definitions,
+    or reading roleDefinitions fails for the roles that hold it."""
+    from hybridsync.cloud.actions import Action
+    from hybridsync.cloud.api.roles import _RESOURCE_ACTIONS
+    from hybridsync.cloud.authz import GRANTING_PERMISSIONS
+
+    assert set(GRANTING_PERMISSIONS) == set(Action)
+    assert set(_RESOURCE_ACTIONS) == set(Action)

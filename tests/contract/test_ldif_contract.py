@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import base64
+import re
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,10 +35,10 @@ def mutate(ldif_path: Path) -> Callable[[], tuple[str, str, str]]:
             e.replace("title: Engineer", "title: Lead") if "wmoran" in e else e for e in entries
         ]
         new = next(e for e in entries if "sAMAccountName: kmeyer" in e)
-        new = (
-            new.replace("kmeyer", "knew")
-            .replace("Karl Meyer", "Karl New")
-            .replace("objectGUID:: ", "objectGUID:: AAAA")
+        new = re.sub(  # a new object: a new, well-formed (16-byte) objectGUID
+            r"objectGUID:: \S+",
+            "objectGUID:: " + base64.b64encode(uuid.uuid4().bytes).decode(),
+            new.replace("kmeyer", "knew").replace("Karl Meyer", "Karl New"),
         )
         ldif_path.write_text("\n\n".join([*entries, new]), encoding="utf-8")
         return (

@@ -50,7 +50,8 @@ class StoreTarget:
     backend: str
     config: str | dict[str, str]
     memory: MemoryStore | None = field(default=None, compare=False)
-    """The memory backend's one store: every ``open`` returns it, with what it holds."""
+    """The memory backend's one store: every ``open_store`` returns it, with what it
+    holds (``config`` is then unused: there is no file or database to name)."""
 
     def open(self) -> SqlStore:
         """The SQL store (a new connection to it): for tests about SQL itself."""
@@ -67,6 +68,7 @@ class StoreTarget:
 
     def toml(self) -> str:
         """The ``store = ...`` line of a configuration file (an inline table for a server)."""
+        assert self.memory is None, "a memory store is not reachable from a configuration file"
         if isinstance(self.config, str):
             return f"store = {json.dumps(self.config)}\n"
         items = ", ".join(f"{key} = {json.dumps(value)}" for key, value in self.config.items())

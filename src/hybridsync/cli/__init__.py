@@ -58,6 +58,10 @@ COMMAND_SUMMARIES = {
 ``hybridsync --help`` lists them without importing every command's module."""
 
 
+ARGUMENTS = "hybridsync.arguments"
+"""``ctx.meta`` key: the command line after the root's own options."""
+
+
 class LazyCommands(TyperGroup):
     """The root group: lists every command, imports a command's module on first use."""
 
@@ -66,6 +70,11 @@ class LazyCommands(TyperGroup):
 
     def list_commands(self, ctx: Any) -> list[str]:
         return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def invoke(self, ctx: Any) -> Any:
+        # The root callback runs after the group consumed the command line: keep it.
+        ctx.meta[ARGUMENTS] = [*getattr(ctx, "_protected_args", ()), *ctx.args]
+        return super().invoke(ctx)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         self._summarizing = True
@@ -123,8 +132,18 @@ LogLevelOption = typer.Option(
 )
 
 
+HELP_FLAGS = frozenset({"--help", "-h"})
+
+
+def _asks_for_help(context: typer.Context) -> bool:
+    """Whether the command line asks for a help screen, which logs nothing: logging's
+    set-up (structlog and its renderers) is then skipped, a good part of the start-up."""
+    return bool(HELP_FLAGS & set(context.meta.get(ARGUMENTS, ())))
+
+
 @app.callback()
 def _root(
+    context: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_show_version, is_eager=True, help="Print the version."
     ),
@@ -132,6 +151,8 @@ def _root(
     log_level: str = LogLevelOption,
 ) -> None:
     """Sync on-premises Active Directory into an Entra-compatible cloud directory."""
+    if _asks_for_help(context):
+        return
     from hybridsync.cli.logging import configure_logging
 
     if log_format not in ("text", "json"):

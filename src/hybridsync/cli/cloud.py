@@ -230,6 +230,11 @@ def serve_command(
         serve(create_app(service), sock, TlsConfig(certificate, key))
 
 
-# The role, consent and groups-claim commands live in their own modules and register
-# themselves on the command groups defined here, so they are imported last.
-from hybridsync.cli import cloud_groups_claim, cloud_roles  # noqa: E402, F401
+# Further ``cloud`` commands, each in its own module: they register themselves on the
+# command groups defined here, so they are imported last.
+from hybridsync.cli import (  # noqa: E402, F401
+    cloud_groups_claim,
+    cloud_roles,
+    cloud_signin,
+    cloud_token,
+)

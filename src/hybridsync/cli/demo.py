@@ -104,6 +104,7 @@ def _users_table(title: str, users: list[dict[str, Any]]) -> str:
 
 def _next_steps(console: Console, config: Path, data_dir: Path) -> None:
     c = shlex.quote(str(config))
+    cloud = shlex.quote(str(data_dir / "cloud"))
     steps = [
         ("every change the next export would make", f"hybridsync plan --config {c}"),
         (
@@ -114,9 +115,22 @@ def _next_steps(console: Console, config: Path, data_dir: Path) -> None:
             f"edit {data_dir / 'contoso.ldif'}, then sync the change",
             f"hybridsync run --config {c}",
         ),
-        ("browse the cloud directory", f"hybridsync cloud serve --data-dir {data_dir / 'cloud'}"),
+        (
+            "serve the cloud directory (keep it running)",
+            f"hybridsync cloud serve --data-dir {cloud}",
+        ),
+        (
+            "in another terminal: a token for the sync app, then Graph's users",
+            f"TOKEN=$(hybridsync cloud token --app-file {cloud}/sync-app.json)",
+        ),
+        (
+            "",
+            f'curl --cacert {cloud}/tls/ca.pem -H "Authorization: Bearer $TOKEN" '
+            "https://127.0.0.1:8443/v1.0/users",
+        ),
     ]
     console.print("\n[bold]Try next[/]")
     for why, command in steps:
-        console.print(f"  [dim]# {why}[/]", soft_wrap=True)
+        if why:
+            console.print(f"  [dim]# {why}[/]", soft_wrap=True)
         console.print(f"  {command}", soft_wrap=True)

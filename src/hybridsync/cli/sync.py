@@ -15,6 +15,7 @@ from typer._click.globals import get_current_context
 from hybridsync.cli import exit_codes
 from hybridsync.cli.runlock import SyncInProgress, run_lock
 from hybridsync.cli.runs_text import Row, note_lines, table, terminal_width
+from hybridsync.core.runs import Status
 from hybridsync.errors import ConfigError, HybridsyncError, NotFoundError, StoreError
 
 if TYPE_CHECKING:  # the engine is imported when a command runs, not for its --help
@@ -102,12 +103,13 @@ def _locked(built: Built, purpose: str | None) -> AbstractContextManager[None]:
     return run_lock(built, purpose)
 
 
-def exit_code(status: str) -> int:
-    if status == "stopped-unreachable":
+def exit_code(status: Status) -> int:
+    # Unreachable is a stop of its own kind: scripts retry it later, not fix the data.
+    if status == Status.STOPPED_UNREACHABLE:
         return exit_codes.UNREACHABLE
-    if status.startswith("stopped-"):
+    if status.stopped:
         return exit_codes.STOPPED
-    if status.startswith("completed-") and status.endswith("errors"):
+    if status.with_errors:
         return exit_codes.OBJECT_ERRORS
     return exit_codes.SUCCESS
 

@@ -46,8 +46,10 @@ SENSITIVE_PROPERTIES = frozenset(
 )  # fmt: skip
 # A password reset may set these too (self-service password reset needs them).
 RESET_PROPERTIES = frozenset({"passwordProfile", "businessPhones", "mobilePhone", "otherMails"})
-# What nobody changes on their own account (an administrator does it).
-NOT_SELF_SERVICE = SENSITIVE_PROPERTIES | {"userType", "passwordPolicies"}
+SELF_WRITABLE = frozenset({"businessPhones", "mobilePhone", "officeLocation", "preferredLanguage"})
+"""What a signed-in user may change on their own profile, as in Graph: contact details and
+preferences, never identity (displayName, userPrincipalName), type (userType), status
+(accountEnabled) or anything an administrator or the sync owns."""
 
 
 class UserView(Enum):
@@ -121,6 +123,7 @@ GRANTING_PERMISSIONS: Mapping[Action, frozenset[str]] = {
 _SELF_SCOPES: Mapping[Action, frozenset[str]] = {
     Action.USER_READ: frozenset({"User.Read", "User.ReadWrite"}),
     Action.USER_WRITE: frozenset({"User.ReadWrite"}),
+    Action.USER_RESET_PASSWORD: frozenset({"User.ReadWrite"}),
 }
 
 KNOWN_APP_ROLES = frozenset().union(*GRANTING_PERMISSIONS.values())
@@ -192,13 +195,16 @@ def _user_may(
 
 
 def _self_service(action: Action, target: Target) -> bool:
-    """Everyone reads their own account and edits its non-sensitive properties."""
+    """Everyone reads their own account and edits its contact details and preferences."""
     if action is Action.USER_READ:
         return True
+    # A PATCH of phones alone counts as a reset action (see action_for_update); for
+    # oneself it is a profile edit all the same.
     return (
-        action is Action.USER_WRITE
+        action in (Action.USER_WRITE, Action.USER_RESET_PASSWORD)
         and not target.deleting
-        and not (target.properties & NOT_SELF_SERVICE)
+        and bool(target.properties)
+        and target.properties <= SELF_WRITABLE
     )
 
 

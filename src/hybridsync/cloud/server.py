@@ -51,6 +51,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
         sock.close()
         reason = exc.strerror or str(exc)
         raise CloudSetupError(f"cannot listen on {host}:{port}: {reason}") from None
+    # Listening now (uvicorn listens again, harmlessly): a client that connects as soon
+    # as ``cloud serve`` says "serving" waits in the backlog instead of being refused.
+    sock.listen(2048)
     return sock
 
 

@@ -100,11 +100,14 @@ class LinkPlan:
             LinkAction.PROJECT,
         )
 
-    def linked(self, mv_id: str) -> CSObject:
-        """The object as this step leaves it, linked to ``mv_id``."""
+    def after(self, mv_id: str | None) -> CSObject:
+        """The object as this step leaves it (``mv_id``: the MV object a projection made)."""
         if self.target_object:
             return self.cs
-        return self.cs.with_link(mv_id, self.rule_name or self.cs.joined_by, self.decision.keeps_mv)
+        if self.decision.action is LinkAction.DISCONNECT:
+            return self.cs.with_link(None, None, False)
+        rule = self.rule_name or self.cs.joined_by
+        return self.cs.with_link(mv_id, rule, self.decision.keeps_mv)
 
 
 def plan_link(
@@ -364,7 +367,7 @@ def plan_object(
     previous = view.mv(mv_id) if link.mv_id else None
     already = view.linked_to(mv_id) if link.mv_id else []
     others = [other for other in already if other.cs_id != cs.cs_id]
-    linked = [link.linked(mv_id), *others]
+    linked = [link.after(mv_id), *others]
     scoped = {cs.cs_id: link.rules_in_scope}
 
     def in_scope_of(item: CSObject) -> tuple[SyncRule, ...]:

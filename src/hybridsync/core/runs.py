@@ -38,6 +38,8 @@ class Status(enum.StrEnum):
     SUCCESS = "success"
     COMPLETED_ERRORS = "completed-sync-errors"
     COMPLETED_EXPORT_ERRORS = "completed-export-errors"
+    COMPLETED_PASSWORD_ERRORS = "completed-errors"
+    """A password hash sync run: some users' hashes could not be read or uploaded."""
     COMPLETED_WARNINGS = "completed-warnings"
     STOPPED_ERROR_LIMIT = "stopped-error-limit"
     STOPPED_DELETION_THRESHOLD = "stopped-deletion-threshold-exceeded"
@@ -92,7 +94,9 @@ _STOPPED = frozenset(
         Status.STOPPED_BY_REQUEST,
     }
 )
-_COMPLETED_WITH_ERRORS = frozenset({Status.COMPLETED_ERRORS, Status.COMPLETED_EXPORT_ERRORS})
+_COMPLETED_WITH_ERRORS = frozenset(
+    {Status.COMPLETED_ERRORS, Status.COMPLETED_EXPORT_ERRORS, Status.COMPLETED_PASSWORD_ERRORS}
+)
 
 
 class CycleKind(enum.StrEnum):

@@ -40,6 +40,7 @@ from hybridsync.core.password_hash_sync.targets import (
     password_sync_targets,
 )
 from hybridsync.core.rules import RuleSet
+from hybridsync.core.runs import Status
 from hybridsync.core.storage import Store
 from hybridsync.engine.membership import GroupMembership
 from hybridsync.errors import HybridsyncError
@@ -56,7 +57,7 @@ class PasswordSyncReport:
     """What one PHS run did (no secret in it)."""
 
     connector: str
-    status: str = "success"
+    status: Status = Status.SUCCESS
     synced: int = 0
     unchanged: int = 0
     targets: int = 0
@@ -105,7 +106,7 @@ class PasswordHashSync:
     def run_once(self) -> PasswordSyncReport:
         report = PasswordSyncReport(self.source)
         if self.staging_mode:
-            report.status = "stopped-staging-mode"
+            report.status = Status.STOPPED_STAGING
             log.info("phs.run.skipped", connector=self.source, reason="staging mode")
             return report
         state = self.state_store.load_password_sync_state(self.source)
@@ -118,7 +119,7 @@ class PasswordHashSync:
         )
         report.synced = len(succeeded)
         if report.errors:
-            report.status = "completed-errors"
+            report.status = Status.COMPLETED_PASSWORD_ERRORS
         log.info(
             "phs.run.done",
             connector=self.source,

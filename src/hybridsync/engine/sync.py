@@ -12,10 +12,10 @@ from dataclasses import replace
 
 from hybridsync.core.convert import value_key
 from hybridsync.core.flows import FlowError
-from hybridsync.core.inbound import LinkAction, LinkDecision, rules_in_scope
+from hybridsync.core.inbound import LinkAction, rules_in_scope
 from hybridsync.core.objects import CSObject, MVObject, ObjectError, PendingImport
 from hybridsync.core.outbound import is_target_object
-from hybridsync.core.plan import MetaversePlan, plan_link, plan_metaverse
+from hybridsync.core.plan import LinkPlan, MetaversePlan, plan_link, plan_metaverse
 from hybridsync.core.rules import SyncRule
 from hybridsync.core.values import Values
 from hybridsync.engine.context import EngineContext
@@ -178,33 +178,27 @@ class BatchSync:
         if decision.error:
             self._error(cs, decision.error, decision.rule.name if decision.rule else None)
             return
-        self._apply_link(cs, decision)
+        self._apply_link(plan)
 
-    def _apply_link(self, cs: CSObject, decision: LinkDecision) -> None:
-        store = self.context.store
-        action, mv_id, keeping = decision.action, decision.mv_id, decision.keeps_mv
-        rule = decision.rule.name if decision.rule else None
+    def _apply_link(self, plan: LinkPlan) -> None:
+        action, cs = plan.decision.action, plan.cs
+        mv_id = plan.decision.mv_id or cs.mv_id
         if action is LinkAction.PROJECT:
-            assert rule is not None
             mv_id = new_id()
-            done = cs.with_link(mv_id, rule, keeping)
             self.affected[mv_id] = True  # counted as projected once its flows succeed
         elif action is LinkAction.JOIN:
-            done = cs.with_link(mv_id, rule, keeping)
             assert mv_id is not None
             self.affected.setdefault(mv_id, False)
             self.report.count("joined")
         elif action is LinkAction.DISCONNECT:
             assert cs.mv_id is not None
             self.affected.setdefault(cs.mv_id, False)
-            done = cs.with_link(None, None, False)
             self.report.count("disconnected")
-        else:
-            if action is LinkAction.KEEP:
-                assert cs.mv_id is not None
-                self.affected.setdefault(cs.mv_id, False)
-            done = cs.with_link(cs.mv_id, cs.joined_by, keeping)
-        store.put_links([done])
+        elif action is LinkAction.KEEP:
+            assert cs.mv_id is not None
+            self.affected.setdefault(cs.mv_id, False)
+        done = plan.after(mv_id)
+        self.context.store.put_links([done])
         self.written[done.cs_id] = done
 
     def _linked_by_outbound(self, cs: CSObject) -> bool:

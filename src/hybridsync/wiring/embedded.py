@@ -114,9 +114,8 @@ def _sync_app(data_dir: Path, service: CloudService, tenant: Tenant) -> tuple[st
             return str(saved["client_id"]), str(saved["client_secret"])
     new = service.tenancy.add_application(tenant.id, SYNC_APP_NAME, DEFAULT_SYNC_APP_ROLES)
     secret = new.client_secret or ""
-    _write_private(
-        path, json.dumps({"client_id": new.application.client_id, "client_secret": secret})
-    )
+    saved = {"tenant_id": tenant.id, "client_id": new.application.client_id}
+    _write_private(path, json.dumps(saved | {"client_secret": secret}))
     return new.application.client_id, secret
 
 

@@ -12,7 +12,12 @@ from tests.support.tls import issue_server_certificate
 
 from hybridsync.connectors.ad import ADConnector
 from hybridsync.connectors.ad.watermark import DirSyncWatermark, decode, encode
-from hybridsync.errors import ConfigError, FatalConnectorError, TransientConnectorError
+from hybridsync.errors import (
+    ConfigError,
+    FatalConnectorError,
+    TransientConnectorError,
+    UnreachableError,
+)
 
 pytestmark = pytest.mark.samba
 
@@ -48,6 +53,7 @@ def test_system_store_does_not_trust_the_test_ca(
 def test_unreachable_server(make_connector: Callable[..., ADConnector]) -> None:
     error = _fails(make_connector(url="ldaps://127.0.0.1:1", reconnect_attempts=0), "unreachable")
     assert "127.0.0.1:1" in str(error)
+    assert isinstance(error, UnreachableError)  # never reached: not worth retrying
 
 
 def test_plain_ldap_without_tls_is_refused_by_the_dc(
@@ -70,8 +76,9 @@ def test_an_ou_outside_the_domain_is_a_config_error(
 def test_missing_password_variable_is_a_config_error(
     make_connector: Callable[..., ADConnector],
 ) -> None:
+    connector = make_connector(password_env="NOT_SET_ANYWHERE")  # read when binding
     with pytest.raises(ConfigError, match="NOT_SET_ANYWHERE"):
-        make_connector(password_env="NOT_SET_ANYWHERE")
+        list(connector.full_import())
 
 
 def test_an_invalid_dirsync_cookie_asks_for_a_full_import(

@@ -147,3 +147,43 @@ def test_cloud_serve_browses_the_demo_directory_over_https(tmp_path: Path) -> No
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+def test_the_demo_s_cloud_directory_can_be_browsed_with_a_token(tmp_path: Path) -> None:
+    data_dir = tmp_path / "demo"
+    code, output = invoke("demo", "--data-dir", str(data_dir))
+    assert code == 0, output
+    cloud = data_dir / "cloud"
+    assert f"TOKEN=$(hybridsync cloud token --app-file {cloud}/sync-app.json)" in output
+    assert f"curl --cacert {cloud}/tls/ca.pem" in output
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-c", "from hybridsync.cli import main; main()", "cloud", "serve",
+               "--data-dir", str(cloud), "--port", str(port)]  # fmt: skip
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert server.stdout is not None
+        lines = [server.stdout.readline(), server.stdout.readline()]
+        assert lines[1].startswith(f"serving https://127.0.0.1:{port}"), lines
+        url = f"https://127.0.0.1:{port}"
+        result = CliRunner().invoke(
+            app, ["cloud", "token", "--app-file", str(cloud / "sync-app.json"), "--url", url]
+        )  # the CA that serve generated next to the app file is trusted by default
+        assert result.exit_code == 0, result.output
+        answer = _get_users(
+            f"{url}/v1.0/users?$top=999", result.stdout.strip(), cloud / "tls" / "ca.pem"
+        )
+        assert answer.status_code == 200
+        assert len(answer.json()["value"]) == 26
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if server.stdout is not None:
+            server.stdout.close()
+
+
+def _get_users(url: str, token: str, ca: Path) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(verify=ssl.create_default_context(cafile=str(ca))) as http:
+        return http.get(url, headers=headers)

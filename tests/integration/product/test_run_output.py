@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from tests.integration.product.conftest import invoke
 
 
@@ -57,9 +58,12 @@ def test_summary_table_lists_every_run(workspace: Path) -> None:
     assert rows[3][-1] == "no changes"  # the target's sync found nothing to do
 
 
-def test_every_command_prints_runs_in_one_table_within_80_columns(workspace: Path) -> None:
+def test_every_command_prints_runs_in_one_table_within_80_columns(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A cycle, a single run profile, an apply and the history: the same table, and no
     line wider than 80 columns (a row's changes wrap between items, never in one)."""
+    monkeypatch.setenv("COLUMNS", "80")
     ldif = workspace.parent / "ad.ldif"
     c = ("-c", str(workspace))
     outputs = [invoke("run", "initial", *c)[1]]
@@ -81,7 +85,10 @@ def test_every_command_prints_runs_in_one_table_within_80_columns(workspace: Pat
     assert wide[-1] == "mv-added 22, projected 22, provisioned 20"  # whole, in one cell
 
 
-def test_history_says_no_changes_where_run_does(workspace: Path) -> None:
+def test_history_says_no_changes_where_run_does(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
     code, output = invoke("run", "initial", "-c", str(workspace))
     assert code == 0
     assert table_rows(output)[3][-1] == "no changes"

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.integration.product.conftest import invoke
 
 
@@ -18,8 +19,9 @@ def status(workspace: Path) -> dict[str, dict[str, Any]]:
 
 
 def test_after_an_export_values_await_confirmation_and_errors_are_errors(
-    workspace: Path,
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
     ldif = workspace.parent / "ad.ldif"
     text = ldif.read_text("utf-8")
     ldif.write_text(text.replace("userPrincipalName: wmoran@contoso.com\n", ""), "utf-8")

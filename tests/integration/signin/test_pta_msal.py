@@ -149,14 +149,18 @@ def test_must_change_password_fails_with_its_reason(
     assert "AADSTS50144" in result["error_description"]
 
 
+GRAPH_READ_USERS = "https://graph.microsoft.com/User.ReadBasic.All"
+
+
 def test_employee_gets_member_tokens_and_reads_the_directory(
     samba_dc: SambaDC, contoso: CloudTenant, agent: AgentRunner
 ) -> None:
     _synced_from_ad(samba_dc, contoso, "avance@contoso.com", guest=False)
     app = msal_app(contoso, public_client(contoso))
 
+    # Reading other users takes a scope beyond User.Read (which reaches only oneself).
     result = app.acquire_token_by_username_password(
-        "avance@contoso.com", USER_PASSWORD, scopes=[GRAPH_USER_READ]
+        "avance@contoso.com", USER_PASSWORD, scopes=[GRAPH_USER_READ, GRAPH_READ_USERS]
     )
 
     assert _claims(result)["acct"] == 0

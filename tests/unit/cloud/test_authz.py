@@ -114,9 +114,9 @@ def test_scopes_and_the_user_must_both_allow() -> None:
 def test_self_service_stops_at_sensitive_properties() -> None:
     me = user(scopes=frozenset({"User.ReadWrite"}))
     assert is_allowed(
-        me, Action.USER_WRITE, POLICY, Target("me", properties=frozenset({"jobTitle"}))
+        me, Action.USER_WRITE, POLICY, Target("me", properties=frozenset({"mobilePhone"}))
     )
-    for name in ("userType", "accountEnabled", "passwordProfile"):
+    for name in ("userType", "accountEnabled", "passwordProfile", "jobTitle", "displayName"):
         target = Target("me", properties=frozenset({name}))
         assert not is_allowed(me, Action.USER_WRITE, POLICY, target), name
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
 from hybridsync.cloud import odata
 from hybridsync.cloud import user_rules as rules
 from hybridsync.cloud.api.deps import Ctx
-from hybridsync.cloud.api.users import Filter, Select, context_url
+from hybridsync.cloud.api.users import Filter, Select, SkipToken, context_url
 from hybridsync.cloud.api.wire import decode_token, encode_token
 from hybridsync.cloud.api.wire import odata as odata_response
 from hybridsync.cloud.authz import Action
@@ -37,23 +37,11 @@ USERS_SELECTABLE = rules.SELECTABLE | {MANAGER}
 
 @router.get("/users/delta")
 @router.get("/users/delta()", operation_id="users_delta_function_form")
-def users_delta(
-    ctx: Ctx,
-    select: Select = None,
-    filter_: Filter = None,
-    skiptoken: Annotated[str | None, Query(alias="$skiptoken")] = None,
-    deltatoken: Annotated[str | None, Query(alias="$deltatoken")] = None,
-    prefer: Annotated[str | None, Header(alias="Prefer")] = None,
-) -> Response:
+def users_delta(ctx: Ctx, options: DeltaQuery, prefer: Prefer = None) -> Response:
     ctx.authorize(Action.USER_LIST)
-    state = delta_state(
-        ctx,
-        DeltaOptions(select, filter_, skiptoken, deltatoken),
-        USERS_SELECTABLE,
-        "users",
-    )
-    if deltatoken == "latest":
-        return odata_response(_page_payload(ctx, state, [], done=True))
+    state = delta_state(ctx, options, USERS_SELECTABLE, "users")
+    if options.deltatoken == "latest":
+        return odata_response(delta_page(ctx, "users", state, [], done=True))
     rows = ctx.service.users.changes(
         ctx.tenant_id, since=state["since"], upto=state["upto"], after=state["after"],
         limit=page_size(prefer),
@@ -66,7 +54,7 @@ def users_delta(
     if rows:
         state["after"] = rows[-1].seq
     done = len(rows) < page_size(prefer)
-    return odata_response(_page_payload(ctx, state, items, done=done))
+    return odata_response(delta_page(ctx, "users", state, items, done=done))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +65,20 @@ class DeltaOptions:
     filter_: str | None
     skiptoken: str | None
     deltatoken: str | None
+
+
+def delta_options(
+    select: Select = None,
+    filter_: Filter = None,
+    skiptoken: SkipToken = None,
+    deltatoken: Annotated[str | None, Query(alias="$deltatoken")] = None,
+) -> DeltaOptions:
+    """The query options every delta endpoint takes, read once for all of them."""
+    return DeltaOptions(select, filter_, skiptoken, deltatoken)
+
+
+DeltaQuery = Annotated[DeltaOptions, Depends(delta_options)]
+Prefer = Annotated[str | None, Header(alias="Prefer")]
 
 
 def delta_state(
@@ -203,12 +205,14 @@ def _add_managers(ctx: Ctx, items: list[dict[str, Any]]) -> None:
             item["manager@delta"] = [entry]
 
 
-def _page_payload(
-    ctx: Ctx, state: dict[str, Any], items: list[Any], *, done: bool
+def delta_page(
+    ctx: Ctx, entity: str, state: dict[str, Any], items: list[Any], *, done: bool
 ) -> dict[str, Any]:
+    """One page of ``entity``'s delta: the items, and the link to the next page or (when
+    ``done``) the delta link for the next round, each carrying the encoded state."""
     select = tuple(state["select"]) if state.get("select") else None
-    payload: dict[str, Any] = {"@odata.context": context_url(select)}
-    link = f"{ctx.base_url}/v1.0/users/delta"
+    payload: dict[str, Any] = {"@odata.context": context_url(select, entity)}
+    link = f"{ctx.base_url}/v1.0/{entity}/delta"
     if done:
         payload["@odata.deltaLink"] = f"{link}?$deltatoken={encode_token(state)}"
     else:

@@ -8,22 +8,20 @@ given groups it belongs to, nesting included), ``getMemberGroups`` and ``getMemb
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from starlette.responses import Response
 
 from hybridsync.cloud.api import membership_access as access
 from hybridsync.cloud.api.deps import Context, Ctx, JsonBody
 from hybridsync.cloud.api.roles import directory_roles_of
-from hybridsync.cloud.api.users import check_top
+from hybridsync.cloud.api.users import SkipToken, Top, check_top
 from hybridsync.cloud.api.wire import GRAPH_ROOT, decode_token, encode_token, link_with, odata
 from hybridsync.cloud.errors import bad_request
 from hybridsync.cloud.membership import DirectoryObject
 
 router = APIRouter(prefix="/v1.0", tags=["memberships"])
-Top = Annotated[int | None, Query(alias="$top")]
-SkipToken = Annotated[str | None, Query(alias="$skiptoken")]
 MAX_CHECKED_GROUPS = 20
 _OBJECTS = f"{GRAPH_ROOT}/$metadata#directoryObjects"
 _STRINGS = f"{GRAPH_ROOT}/$metadata#Collection(Edm.String)"

@@ -9,15 +9,14 @@ adding one member to a large group costs one entry. Deleted groups come back as
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter
 from starlette.responses import Response
 
-from hybridsync.cloud.api.delta import DeltaOptions, delta_state, page_size
+from hybridsync.cloud.api.delta import DeltaQuery, Prefer, delta_page, delta_state, page_size
 from hybridsync.cloud.api.deps import Ctx
-from hybridsync.cloud.api.users import Filter, Select, context_url
-from hybridsync.cloud.api.wire import encode_token, odata
+from hybridsync.cloud.api.wire import odata
 from hybridsync.cloud.authz import Action
 from hybridsync.cloud.group_rules import GROUP_PROPERTIES, present_group
 from hybridsync.cloud.groups import Stamped
@@ -31,19 +30,11 @@ _TYPES = {"user": "#microsoft.graph.user", "group": "#microsoft.graph.group"}
 
 @router.get("/groups/delta")
 @router.get("/groups/delta()", operation_id="groups_delta_function_form")
-def groups_delta(
-    ctx: Ctx,
-    select: Select = None,
-    filter_: Filter = None,
-    skiptoken: Annotated[str | None, Query(alias="$skiptoken")] = None,
-    deltatoken: Annotated[str | None, Query(alias="$deltatoken")] = None,
-    prefer: Annotated[str | None, Header(alias="Prefer")] = None,
-) -> Response:
+def groups_delta(ctx: Ctx, options: DeltaQuery, prefer: Prefer = None) -> Response:
     ctx.authorize(Action.GROUP_LIST)
-    options = DeltaOptions(select, filter_, skiptoken, deltatoken)
     state = delta_state(ctx, options, SELECTABLE, "groups")
-    if deltatoken == "latest":
-        return odata(_payload(ctx, state, [], done=True))
+    if options.deltatoken == "latest":
+        return odata(delta_page(ctx, "groups", state, [], done=True))
     size = page_size(prefer)
     stamped = ctx.service.groups.changes(
         ctx.tenant_id, since=state["since"], upto=state["upto"], after=state["after"], limit=size
@@ -53,7 +44,7 @@ def groups_delta(
     items = _items(ctx, state, shown)
     if stamped:
         state["after"] = stamped[-1].seq
-    return odata(_payload(ctx, state, items, done=len(stamped) < size))
+    return odata(delta_page(ctx, "groups", state, items, done=len(stamped) < size))
 
 
 def _items(ctx: Ctx, state: dict[str, Any], stamped: list[Stamped]) -> list[dict[str, Any]]:
@@ -103,15 +94,3 @@ def _net_changes(changes: list[MemberChange]) -> dict[str, list[dict[str, Any]]]
             entry["@removed"] = {"reason": "deleted"}
         answer.setdefault(group_id, []).append(entry)
     return answer
-
-
-def _payload(ctx: Ctx, state: dict[str, Any], items: list[Any], *, done: bool) -> dict[str, Any]:
-    select = tuple(state["select"]) if state.get("select") else None
-    payload: dict[str, Any] = {"@odata.context": context_url(select, "groups")}
-    link = f"{ctx.base_url}/v1.0/groups/delta"
-    if done:
-        payload["@odata.deltaLink"] = f"{link}?$deltatoken={encode_token(state)}"
-    else:
-        payload["@odata.nextLink"] = f"{link}?$skiptoken={encode_token(state)}"
-    payload["value"] = items
-    return payload

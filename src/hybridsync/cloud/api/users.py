@@ -139,6 +139,28 @@ def get_me(ctx: Ctx, select: Select = None) -> Response:
     return get_user(ctx.principal.object_id, ctx, select)
 
 
+@router.patch("/me", status_code=204)
+def update_me(body: JsonBody, ctx: Ctx) -> Response:
+    """The signed-in user changes their own profile (``User.ReadWrite``; what may change is
+    decided with every other authorization, in ``authz``)."""
+    principal = ctx.principal
+    if principal.is_app:
+        raise GraphError(
+            400, "BadRequest", "/me request is only valid with delegated authentication flow."
+        )
+    body = without_annotations(body)
+    rules.check_property_names(body, sync_writer=False)
+    ctx.authorize_write(Action.USER_WRITE, ctx.target_user(principal.object_id, frozenset(body)))
+    rules.check_types(body)
+    rules.check_values(body)
+
+    def check(existing: dict[str, Any]) -> None:
+        rules.check_not_mastered_on_premises(existing, set(body))
+
+    ctx.service.users.update(ctx.tenant_id, principal.object_id, body, check, synced=False)
+    return no_content()
+
+
 @router.get("/users/{user_ref}")
 def get_user(user_ref: str, ctx: Ctx, select: Select = None) -> Response:
     names = rules.parse_select(select)

@@ -106,19 +106,24 @@ class ADConnector(DomainSession):
         seen again by the next delta import rather than lost.
         """
         watermark = self._current_watermark()
-        for records in self._read().full():
-            yield ImportPage(records)
+        reader = self._read()
+        reader.take_unreadable()  # none may linger from an import that was cut short
+        for records in reader.full():
+            yield ImportPage(records, unreadable=reader.take_unreadable())
         yield ImportPage((), encode(watermark))
 
     def delta_import(self, watermark: str) -> Iterator[ImportPage]:
         state = decode(watermark)
+        reader = self._read()
+        reader.take_unreadable()
         if isinstance(state, DirSyncWatermark):
-            for records, after in dirsync.dirsync_changes(self._read(), state):
-                yield ImportPage(records, encode(after))
+            for records, after in dirsync.dirsync_changes(reader, state):
+                yield ImportPage(records, encode(after), reader.take_unreadable())
             return
         assert isinstance(state, UsnWatermark)
-        for page, end in usn.usn_changes(self._read(), self._domain(), state):
-            yield ImportPage(page, encode(end) if end is not None else None)
+        for page, end in usn.usn_changes(reader, self._domain(), state):
+            end_mark = encode(end) if end is not None else None
+            yield ImportPage(page, end_mark, reader.take_unreadable())
 
     # --- export: the ms-DS-ConsistencyGuid write-back --------------------------------
 

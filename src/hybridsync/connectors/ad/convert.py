@@ -10,7 +10,19 @@ from collections.abc import Callable, Iterable, Mapping
 from hybridsync.core.ports import ImportedObject, ImportKind
 from hybridsync.core.values import AttributeValue, Reference, Values
 
-__all__ = ["Converter", "anchor_of", "converter_for", "plain_dn"]
+__all__ = ["Converter", "MalformedAnchor", "anchor_of", "checked_anchor", "converter_for",
+           "plain_dn"]  # fmt: skip
+GUID_BYTES = 16
+
+
+class MalformedAnchor(ValueError):
+    """An entry's objectGUID is not a GUID: the entry cannot be matched to its object."""
+
+    def __init__(self, dn: str, message: str) -> None:
+        super().__init__(f"{dn}: {message}")
+        self.dn = dn
+        self.message = message
+
 
 BINARY = frozenset(
     {"objectguid", "objectsid", "ms-ds-consistencyguid", "sidhistory", "usercertificate",
@@ -39,6 +51,20 @@ def plain_dn(dn: str) -> str:
 def anchor_of(guid: bytes) -> str:
     """objectGUID (16 bytes, little-endian fields) as AD writes it: ``xxxxxxxx-xxxx-...``."""
     return str(uuid.UUID(bytes_le=guid))
+
+
+def checked_anchor(dn: str, raw: Mapping[str, list[bytes]]) -> str:
+    """The anchor of an entry, or :class:`MalformedAnchor` when its objectGUID is not one.
+
+    An anchor in another form would read as a new object under the same DN: the stored
+    object would be deleted and a new one added (its cloud user replaced, its group
+    memberships lost). The engine reports such an entry instead and keeps the object.
+    """
+    values = raw.get("objectGUID") or [b""]
+    if len(values[0]) != GUID_BYTES:
+        found = f"{len(values[0])} bytes"
+        raise MalformedAnchor(dn, f"attribute objectGUID holds {found}, not a 16-byte GUID")
+    return anchor_of(values[0])
 
 
 def _text(raw: bytes) -> AttributeValue:
@@ -116,7 +142,7 @@ class Converter:
             # rules can read, present on every record (DirSync sends it for moves only).
             attributes[self._dn_column] = (plain,)
         return ImportedObject(
-            anchor=anchor_of(raw["objectGUID"][0]),
+            anchor=checked_anchor(plain, raw),
             dn=plain,
             object_type=object_type,
             attributes=attributes,

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 import structlog
 
 from hybridsync.connectors.ad.connection import Connection, RawEntry
-from hybridsync.connectors.ad.convert import Converter, anchor_of, plain_dn
+from hybridsync.connectors.ad.convert import Converter, MalformedAnchor, checked_anchor, plain_dn
 from hybridsync.connectors.ad.scope import OBJECT_FILTERS, Scope, object_type_of
-from hybridsync.core.ports import ImportedObject, ImportKind
+from hybridsync.core.ports import ImportedObject, ImportKind, UnreadableRecord
 
 __all__ = ["Reader", "guid_filter"]
 
@@ -35,19 +35,38 @@ class Reader:
     attributes: tuple[str, ...]
     object_types: tuple[str, ...]
     _converter: Converter = field(init=False)
+    _unreadable: list[UnreadableRecord] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self._converter = Converter(self.attributes)
 
     # --- records -----------------------------------------------------------------------
 
-    def record(self, entry: RawEntry, object_type: str, kind: ImportKind) -> ImportedObject:
-        return self._converter.record(entry[0], self._complete_ranges(entry), object_type, kind)
+    def record(self, entry: RawEntry, object_type: str, kind: ImportKind) -> ImportedObject | None:
+        """The entry's record; ``None`` (and an unreadable record) when its anchor is bad."""
+        try:
+            return self._converter.record(entry[0], self._complete_ranges(entry), object_type, kind)
+        except MalformedAnchor as bad:
+            self._unreadable_entry(bad)
+            return None
 
-    def deletion(self, entry: RawEntry, object_type: str) -> ImportedObject:
-        guid = entry[1]["objectGUID"][0]
-        return ImportedObject(anchor_of(guid), plain_dn(entry[0]), object_type, {},
-                              ImportKind.DELETE)  # fmt: skip
+    def deletion(self, entry: RawEntry, object_type: str) -> ImportedObject | None:
+        dn = plain_dn(entry[0])
+        try:
+            anchor = checked_anchor(dn, entry[1])
+        except MalformedAnchor as bad:
+            self._unreadable_entry(bad)
+            return None
+        return ImportedObject(anchor, dn, object_type, {}, ImportKind.DELETE)
+
+    def take_unreadable(self) -> list[UnreadableRecord]:
+        """The entries read since the last call that could not become records."""
+        taken, self._unreadable = self._unreadable, []
+        return taken
+
+    def _unreadable_entry(self, bad: MalformedAnchor) -> None:
+        log.warning("ad.malformed_anchor", dn=bad.dn, problem=bad.message)
+        self._unreadable.append(UnreadableRecord("the directory's answer", bad.message, bad.dn))
 
     def _complete_ranges(self, entry: RawEntry) -> dict[str, list[bytes]]:
         """Fetch the rest of attributes AD returned in ranges (``member;range=0-1499``)."""
@@ -93,11 +112,12 @@ class Reader:
                 # The search base already is an included OU: only exclusions need a look.
                 check = self.scope.contains if self.scope.exclude else None
                 for page in pages:
-                    yield [
+                    records = (
                         self.record(entry, object_type, ImportKind.PRESENT)
                         for entry in page
                         if check is None or check(plain_dn(entry[0]))
-                    ]
+                    )
+                    yield [record for record in records if record is not None]
 
     def reread(self, guids: list[bytes], object_type: str) -> list[ImportedObject]:
         """Whole objects by GUID, as REPLACE records (those gone meanwhile are skipped)."""
@@ -106,10 +126,11 @@ class Reader:
         for start in range(0, len(guids), GUID_BATCH):
             filterstr = f"(&{type_filter}{guid_filter(guids[start : start + GUID_BATCH])})"
             for page in self.conn.resuming_search(self.scope.domain_dn, filterstr, self.attributes):
-                records.extend(self._in_scope_or_deleted(entry, object_type) for entry in page)
+                found = (self._in_scope_or_deleted(entry, object_type) for entry in page)
+                records.extend(record for record in found if record is not None)
         return records
 
-    def _in_scope_or_deleted(self, entry: RawEntry, object_type: str) -> ImportedObject:
+    def _in_scope_or_deleted(self, entry: RawEntry, object_type: str) -> ImportedObject | None:
         if self.scope.contains(plain_dn(entry[0])):
             return self.record(entry, object_type, ImportKind.REPLACE)
         return self.deletion(entry, object_type)

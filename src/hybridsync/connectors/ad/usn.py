@@ -46,7 +46,7 @@ def _changed(reader: Reader, object_type: str, since: int) -> Iterator[list[Impo
                 # It may have left the scope. One created since the watermark was never
                 # imported, so it is skipped rather than reported as a delete.
                 records.append(reader.deletion(entry, object_type))
-        yield records
+        yield [record for record in records if record is not None]
 
 
 def _deleted(reader: Reader, since: int) -> Iterator[list[ImportedObject]]:
@@ -60,7 +60,7 @@ def _deleted(reader: Reader, since: int) -> Iterator[list[ImportedObject]]:
             if object_type in reader.object_types:
                 records.append(reader.deletion(entry, object_type))
         found += len(page)
-        yield records
+        yield [record for record in records if record is not None]
     if not found and not reader.conn.any_tombstone_visible(base):
         # Only a full import can notice these deletions (the engine removes what it no
         # longer reads); say so on every delta rather than pretend nothing was deleted.
