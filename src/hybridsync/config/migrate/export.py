@@ -39,6 +39,8 @@ class Mapping:
     expression: str | None
     merge_type: str
     execute_once: bool = False
+    constant: str | None = None
+    """The value of a constant flow (``<src>value</src>``, no attribute)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,12 +223,15 @@ def read_rule(path: Path) -> ConnectRule:
 
 def _mapping(element: ET.Element) -> Mapping:
     expression = element.findtext("expression")
+    source = element.find("src")
+    is_constant = source is not None and not list(source) and bool(_clean(source.text))
     return Mapping(
         target=_text(element, "dest"),
         sources=tuple((a.text or "").strip() for a in element.findall("src/attr")),
         expression=expression.strip() if expression is not None else None,
         merge_type=_text(element, "valueMergeType") or "Update",
         execute_once=_text(element, "executeOnce").lower() == "true",
+        constant=_clean(source.text) if is_constant and source is not None else None,
     )
 
 
