@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hybridsync.config.migrate.defaults import default_fingerprint, fingerprint
@@ -101,12 +102,38 @@ def _ad_parameters(connector: Connector) -> dict[str, str]:
     return values
 
 
-def migrate_rules(export: ServerExport, report: MigrationReport) -> dict[str, str]:
+def editor_connector_names(rules: Sequence[ConnectRule], report: MigrationReport) -> ConnectorNames:
+    """An editor export names connectors by id only: Connect's rule names tell them apart.
+
+    A connector whose rules all say "AAD" in their name ("In from AAD - ...") is the
+    Entra connector; the others are AD connectors.
+    """
+    by_connector: dict[str, list[str]] = defaultdict(list)
+    for rule in rules:
+        by_connector[rule.connector.lower()].append(rule.name)
+    names: dict[str, str] = {}
+    ad_ids = [
+        c for c, rule_names in by_connector.items() if not all("AAD" in n for n in rule_names)
+    ]
+    for connector_id in sorted(by_connector):
+        if connector_id not in ad_ids:
+            names[connector_id] = "cloud"
+        else:
+            names[connector_id] = "ad" if len(ad_ids) == 1 else f"ad-{connector_id.strip('{}')[:8]}"
+        report.notes.append(
+            f"connector {connector_id} is {names[connector_id]!r} "
+            f"({'its rules name AAD' if names[connector_id] == 'cloud' else 'an AD connector'})"
+        )
+    return ConnectorNames(names, {c: {"Connector.ID": c} for c in by_connector})
+
+
+def migrate_rules(
+    rules: Sequence[ConnectRule], names: ConnectorNames, report: MigrationReport
+) -> dict[str, str]:
     """Every rule into a file per direction and object type, or into the report."""
-    names = connector_names(export)
     per_file: dict[str, list[str]] = defaultdict(list)
     used_names: set[str] = set()
-    for rule in sorted(export.rules, key=lambda r: (r.precedence, r.name)):
+    for rule in sorted(rules, key=lambda r: (r.precedence, r.name)):
         _note_customization(rule, report)
         try:
             table, changes = convert_rule(rule, names)

@@ -7,8 +7,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from hybridsync.config.migrate.convert import Migration, connector_names, migrate_rules
+from hybridsync.config.migrate.convert import (
+    Migration,
+    connector_names,
+    editor_connector_names,
+    migrate_rules,
+)
 from hybridsync.config.migrate.export import read_server_export
+from hybridsync.config.migrate.powershell import read_editor_export
 from hybridsync.config.migrate.report import MigrationReport
 from hybridsync.config.migrate.settings import connector_tables
 from hybridsync.config.migrate.tomlout import document_toml
@@ -17,10 +23,15 @@ from hybridsync.errors import ConfigError, os_error_reason
 
 
 def migrate_export(path: Path) -> Migration:
-    """Convert a server configuration export; every written rule file is loaded once."""
+    """Convert an export: a server configuration folder, or an editor export script.
+
+    Every rule file is loaded with the rule loader before anything is written.
+    """
+    if path.is_file():
+        return _migrate_editor_export(path)
     export = read_server_export(path)
     report = MigrationReport(str(path))
-    rule_files = migrate_rules(export, report)
+    rule_files = migrate_rules(export.rules, connector_names(export), report)
     load_rules([RuleSource(name, text) for name, text in rule_files.items()])
     names = connector_names(export).by_id
     settings = {
@@ -37,6 +48,19 @@ def migrate_export(path: Path) -> Migration:
     files = dict(rule_files)
     files["hybridsync.toml"] = header + document_toml(settings)
     return Migration(files, report)
+
+
+def _migrate_editor_export(path: Path) -> Migration:
+    """Rules only: an editor export has no connector settings to build a hybridsync.toml."""
+    rules = read_editor_export(path)
+    report = MigrationReport(str(path))
+    rule_files = migrate_rules(rules, editor_connector_names(rules, report), report)
+    load_rules([RuleSource(name, text) for name, text in rule_files.items()])
+    report.notes.append(
+        "no hybridsync.toml: an editor export holds rules only; list the rule files under "
+        "rules = [...] of your hybridsync.toml"
+    )
+    return Migration(rule_files, report)
 
 
 def write_migration(migration: Migration, out: Path, *, force: bool) -> None:
