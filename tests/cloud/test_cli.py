@@ -88,7 +88,8 @@ def test_serve_over_https_with_a_generated_ca(tmp_path: Path) -> None:
     assert isinstance(application, dict)
     port = _free_port()
     command = [sys.executable, "-c", "from hybridsync.cli import main; main()", "cloud", "serve",
-               "--data-dir", str(tmp_path), "--port", str(port)]  # fmt: skip
+               "--data-dir", str(tmp_path), "--port", str(port),
+               "--rate-limit", "token_per_client=2/600"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert process.stdout is not None
@@ -111,11 +112,26 @@ def test_serve_over_https_with_a_generated_ca(tmp_path: Path) -> None:
                 headers={"Authorization": f"Bearer {answer.json()['access_token']}"},
             )
         assert users.json()["value"] == []
+        # --rate-limit took effect: the third token request within the window is throttled.
+        assert httpx.post(url, data=form, verify=context).status_code == 200
+        throttled = httpx.post(url, data=form, verify=context)
+        assert throttled.status_code == 429
+        assert int(throttled.headers["Retry-After"]) > 0
     finally:
         process.terminate()
         process.wait(timeout=10)
         if process.stdout:
             process.stdout.close()
+
+
+def test_serve_refuses_a_malformed_rate_limit(tmp_path: Path) -> None:
+    init(tmp_path)
+    for spec in ("token_per_client=fast", "tokens=2/10", "reads_per_app=0/10"):
+        result = CliRunner().invoke(
+            app, ["cloud", "serve", "--data-dir", str(tmp_path), "--rate-limit", spec]
+        )
+        assert result.exit_code == exit_codes.CONFIG_ERROR, result.output
+        assert "rate limit" in result.output
 
 
 def _post_when_up(url: str, form: dict[str, object], context: ssl.SSLContext) -> httpx.Response:

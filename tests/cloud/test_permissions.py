@@ -570,3 +570,23 @@ def test_every_action_has_permissions_and_role_definition_actions() -> None:
 
     assert set(GRANTING_PERMISSIONS) == set(Action)
     assert set(_RESOURCE_ACTIONS) == set(Action)
+
+
+def test_a_deleted_global_administrator_is_still_out_of_a_user_administrators_reach(
+    tenant: CloudTenant, people: dict[str, dict[str, Any]], broad_client: str
+) -> None:
+    """Restoring or purging a deleted user is a sensitive action while it holds a role."""
+    give_role(tenant, people["admin"], GLOBAL_ADMINISTRATOR)
+    give_role(tenant, people["alice"], USER_ADMINISTRATOR)
+    with tenant.client(tenant.app_token(tenant.admin_app)) as app:
+        assert app.delete(f"/v1.0/users/{people['admin']['id']}").status_code == 204
+    token = token_of(tenant, broad_client, people["alice"], ADMIN_SCOPES)
+    deleted = f"/v1.0/directory/deletedItems/{people['admin']['id']}"
+    with tenant.client(token) as alice:
+        assert alice.post(f"{deleted}/restore").status_code == 403
+        assert alice.delete(deleted).status_code == 403
+        # An ordinary deleted member is hers to restore.
+        with tenant.client(tenant.app_token(tenant.admin_app)) as app:
+            assert app.delete(f"/v1.0/users/{people['victim']['id']}").status_code == 204
+        restored = alice.post(f"/v1.0/directory/deletedItems/{people['victim']['id']}/restore")
+        assert restored.status_code == 200, restored.text

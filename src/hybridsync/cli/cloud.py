@@ -18,6 +18,7 @@ from hybridsync.cloud.local import initialize, settings_for
 from hybridsync.cloud.roles_admin import add_client, create_global_admin
 from hybridsync.cloud.server import TlsConfig, listening_socket, serve
 from hybridsync.cloud.tenancy import DEFAULT_SYNC_APP_ROLES, NewApplication, Tenant
+from hybridsync.cloud.throttle import RateLimits
 from hybridsync.cloud.tls import ensure_local_tls
 
 cloud_app = typer.Typer(help="The Entra-compatible cloud directory.", no_args_is_help=True)
@@ -213,6 +214,15 @@ def serve_command(
     key: Annotated[Path | None, typer.Option(help="Server private key (PEM).")] = None,
     public_url: Annotated[str | None, typer.Option(help="Base URL clients use.")] = None,
     throttle: Annotated[bool, typer.Option(help="Apply Graph's published write quotas.")] = False,
+    rate_limit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rate-limit",
+            metavar="NAME=N/SECONDS",
+            help="Change a request rate limit, or turn it off with NAME=off: token_per_client, "
+            "token_per_tenant, reads_per_app, reads_per_tenant (see docs/security.md).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the directory over HTTPS (a local CA is generated when no certificate is given)."""
     if (certificate is None) != (key is None):
@@ -224,7 +234,13 @@ def serve_command(
         certificate, key = files.certificate, files.private_key
         typer.echo(f"clients must trust this CA: {files.ca_certificate}")
     quotas = ThrottleSettings.graph_preset() if throttle else None
-    with _service(data_dir, database_url, public_url=public_url, throttle=quotas) as service:
+    try:
+        limits = RateLimits().with_overrides(rate_limit or [])
+    except CloudSetupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+    settings = {"public_url": public_url, "throttle": quotas, "rate_limits": limits}
+    with _service(data_dir, database_url, **settings) as service:
         sock = listening_socket(host, port)
         typer.echo(f"serving https://{host}:{port}")
         serve(create_app(service), sock, TlsConfig(certificate, key))

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from hybridsync.cloud.errors import CloudSetupError
 from hybridsync.cloud.service import CloudSettings
-from hybridsync.cloud.throttle import ThrottleSettings
+from hybridsync.cloud.throttle import RateLimits, ThrottleSettings
 
 MASTER_KEY = "master.key"
 DATABASE = "cloud.db"
@@ -42,6 +42,7 @@ def settings_for(
     database_url: str | None = None,
     public_url: str | None = None,
     throttle: ThrottleSettings | None = None,
+    rate_limits: RateLimits | None = None,
 ) -> CloudSettings:
     key_path = data_dir / MASTER_KEY
     if not key_path.exists():
@@ -52,5 +53,6 @@ def settings_for(
         database_url=database_url or f"sqlite:///{data_dir / DATABASE}",
         master_key=SecretStr(key_path.read_text().strip()),
         public_url=public_url,
+        rate_limits=rate_limits or RateLimits(),
         throttle=throttle,
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from hybridsync.cloud.errors import GraphError
+from hybridsync.cloud.errors import CloudSetupError, GraphError
 
 
 class Quota(BaseModel):
@@ -58,6 +58,34 @@ class RateLimits(BaseModel):
     token_per_tenant: Quota | None = Quota(requests=2000, seconds=10)
     reads_per_app: Quota | None = Quota(requests=3500, seconds=10)
     reads_per_tenant: Quota | None = Quota(requests=20000, seconds=10)
+
+    def with_overrides(self, specs: list[str]) -> RateLimits:
+        """These limits with ``NAME=REQUESTS/SECONDS`` or ``NAME=off`` applied (the
+        ``--rate-limit`` option of ``cloud serve``)."""
+        changes: dict[str, Quota | None] = {}
+        for spec in specs:
+            name, _, value = spec.partition("=")
+            name = name.strip().replace("-", "_")
+            if name not in RateLimits.model_fields:
+                known = ", ".join(RateLimits.model_fields)
+                raise CloudSetupError(f"unknown rate limit {name!r} (known: {known})")
+            changes[name] = _quota(name, value.strip())
+        return self.model_copy(update=changes)
+
+
+def _quota(name: str, value: str) -> Quota | None:
+    if value.lower() == "off":
+        return None
+    requests, _, seconds = value.partition("/")
+    try:
+        quota = Quota(requests=int(requests), seconds=float(seconds))
+    except ValueError:
+        quota = None
+    if quota is None or quota.requests < 1 or not 0 < quota.seconds <= 86400:
+        raise CloudSetupError(
+            f"rate limit {name}: {value!r} is not REQUESTS/SECONDS (e.g. 200/10) or off"
+        )
+    return quota
 
 
 @dataclass(slots=True)

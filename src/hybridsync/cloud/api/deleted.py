@@ -68,7 +68,8 @@ def get_deleted(object_id: str, ctx: Ctx, select: Select = None) -> Response:
 
 @router.delete("/{object_id}", status_code=204)
 def purge_deleted(object_id: str, ctx: Ctx) -> Response:
-    ctx.authorize_write(Action.USER_WRITE)
+    # A deleted user keeps its roles until purged: the sensitive-action rules still apply.
+    ctx.authorize_write(Action.USER_WRITE, ctx.target_user(object_id, deleting=True))
     ctx.service.users.purge(ctx.tenant_id, object_id)
     return no_content()
 
@@ -77,7 +78,7 @@ def purge_deleted(object_id: str, ctx: Ctx) -> Response:
 def restore_deleted(
     object_id: str, ctx: Ctx, body: Annotated[dict[str, Any] | None, Body()] = None
 ) -> Response:
-    ctx.authorize_write(Action.USER_WRITE)
+    ctx.authorize_write(Action.USER_WRITE, ctx.target_user(object_id, deleting=True))
     body = body or {}
     ctx.service.users.purge_expired(ctx.tenant_id)
     new_upn = body.get("newUserPrincipalName")
