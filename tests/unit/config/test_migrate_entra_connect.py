@@ -245,3 +245,16 @@ def test_a_parameter_without_a_single_value_is_reported(tmp_path: Path) -> None:
     common = next(r for r in report.rules if r.name == "In from AD - User Common")
     assert common.outcome is Outcome.NOT_CARRIED_OVER
     assert "%Domain.FQDN% has no single value" in common.reasons[0]
+
+
+def test_text_report_lists_the_four_groups_and_the_placeholders(tmp_path: Path) -> None:
+    code, output = _migrate(tmp_path / "out")
+    assert code == exit_codes.SUCCESS
+    counts = {
+        title: int(re.search(rf"^{title} \((\d+)\):$", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
+        for title in ("Unchanged", "Changed", "Not carried over")
+    }
+    assert sum(counts.values()) == 62
+    assert "Customizations (0):" in output
+    assert "In from AAD - User NGCKey" in output.split("Not carried over")[1]
+    assert "HYBRIDSYNC_GRAPH_CLIENT_SECRET" in output.split("To fill in:")[1]
