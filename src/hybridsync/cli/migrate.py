@@ -1,7 +1,8 @@
 """``hybridsync migrate``: move an Entra Connect Sync configuration to hybridsync.
 
 ``migrate entra-connect PATH --out DIR`` reads a server configuration export (the
-folder ``Get-ADSyncServerConfiguration`` writes) and writes rule files, a
+folder ``Get-ADSyncServerConfiguration`` writes) or a Synchronization Rules Editor
+export (a PowerShell script, parsed as data) and writes rule files, a
 ``hybridsync.toml`` and a report. Nothing is written unless the whole migration works.
 """
 
@@ -25,10 +26,19 @@ app.add_typer(migrate_app, name="migrate")
 
 @migrate_app.command("entra-connect")
 def entra_connect(
-    path: Annotated[Path, typer.Argument(help="The folder Get-ADSyncServerConfiguration wrote.")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="The folder Get-ADSyncServerConfiguration wrote, or a Synchronization "
+            "Rules Editor export (.ps1, read as data, never run)."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="The folder to write (must not exist).")],
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON on stdout.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace --out when it is an earlier migration's folder."),
+    ] = False,
 ) -> None:
     """Write rule files, a hybridsync.toml and a report from a Connect export.
 

@@ -12,10 +12,13 @@ import pytest
 from typer.testing import CliRunner
 
 from hybridsync.cli import app, exit_codes
+from hybridsync.config.migrate.convert import ConnectorNames, connector_names, convert_rule
+from hybridsync.config.migrate.export import read_server_export
 from hybridsync.config.migrate.migration import migrate_export
 from hybridsync.config.migrate.report import Outcome
 from hybridsync.config.rules import RuleSource, load_rules
 from hybridsync.config.settings import load_config
+from hybridsync.expressions import compile_expression
 
 SAMPLE = Path(__file__).parents[2] / "data" / "entra-connect-export"
 RUNNER = CliRunner()
@@ -211,3 +214,47 @@ def test_nothing_is_written_when_the_export_is_broken(tmp_path: Path) -> None:
     assert "malformed XML" in result.output
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["export"]
+
+
+def test_a_parameter_value_cannot_break_out_of_its_string() -> None:
+    export = read_server_export(SAMPLE)
+    rule = next(r for r in export.rules if r.name == "In from AD - User Common")
+    names = connector_names(export)
+    hostile = dict(names.parameters[rule.connector.lower()])
+    hostile["Domain.FQDN"] = 'x" & Error("injected") & "\\'
+    table, changes = convert_rule(
+        rule, ConnectorNames(names.by_id, {rule.connector.lower(): hostile})
+    )
+    flows = {f["target"]: f for f in table["flow"]}  # type: ignore[attr-defined]
+    upn = flows["userPrincipalName"]
+    compiled = compile_expression(upn["expression"])
+    assert "injected" not in " ".join(sorted(compiled.referenced_attributes))
+    assert '\\"' in upn["expression"]
+    assert flows["domainFQDN"]["type"] == "Expression"  # a literal with escapes stays one
+    assert any("Domain.FQDN" in change for change in changes)
+
+
+def test_a_parameter_without_a_single_value_is_reported(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(SAMPLE, export)
+    ad = next(
+        p for p in (export / "Connectors").glob("*.xml") if "<category>AD<" in p.read_text("utf-8")
+    )
+    ad.write_text(ad.read_text("utf-8").replace('name="Domain.FQDN"', 'name="x"'), "utf-8")
+    report = migrate_export(export).report
+    common = next(r for r in report.rules if r.name == "In from AD - User Common")
+    assert common.outcome is Outcome.NOT_CARRIED_OVER
+    assert "%Domain.FQDN% has no single value" in common.reasons[0]
+
+
+def test_text_report_lists_the_four_groups_and_the_placeholders(tmp_path: Path) -> None:
+    code, output = _migrate(tmp_path / "out")
+    assert code == exit_codes.SUCCESS
+    counts = {
+        title: int(re.search(rf"^{title} \((\d+)\):$", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
+        for title in ("Unchanged", "Changed", "Not carried over")
+    }
+    assert sum(counts.values()) == 62
+    assert "Customizations (0):" in output
+    assert "In from AAD - User NGCKey" in output.split("Not carried over")[1]
+    assert "HYBRIDSYNC_GRAPH_CLIENT_SECRET" in output.split("To fill in:")[1]

@@ -32,7 +32,7 @@ _PARAMETER = re.compile(
     r"%(Connector\.ID|Domain\.FQDN|Domain\.Netbios|Domain\.LDAP|"
     r"Forest\.FQDN|Forest\.Netbios|Forest\.LDAP)%"
 )
-_STRING_LITERAL = re.compile(r'^"([^"]*)"$')
+_STRING_LITERAL = re.compile(r'^"([^"\\]*)"$')
 
 
 class NotCarried(Exception):
@@ -309,6 +309,7 @@ def _substitute(
             )
         value = parameters[name]
         changes.append(f"flow to {target!r}: %{name}% replaced by its value {value!r}")
-        return '"' + value.replace('"', '""') + '"'
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
 
     return _PARAMETER.sub(replace, expression)

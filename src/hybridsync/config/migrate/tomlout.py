@@ -12,8 +12,9 @@ def value_toml(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        if "\n" in value and "'''" not in value and "\r" not in value:
-            return "'''\n" + value + "'''" if value.endswith("\n") else "'''\n" + value + "\n'''"
+        if _literal_block(value):
+            # TOML drops the newline right after the opening quotes: the value stays exact.
+            return "'''\n" + value + "'''"
         # JSON strings are valid TOML basic strings (same escapes, \\uXXXX included).
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, Mapping):
@@ -22,6 +23,12 @@ def value_toml(value: object) -> str:
     if isinstance(value, Sequence):
         return "[" + ", ".join(value_toml(v) for v in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def _literal_block(value: str) -> bool:
+    """A multi-line value that a ''' literal string holds exactly (it has no escapes)."""
+    printable = all(ch in "\n\t" or (ch >= " " and ch != "\x7f") for ch in value)
+    return "\n" in value and "'''" not in value and not value.endswith("'") and printable
 
 
 def _key(key: str) -> str:
