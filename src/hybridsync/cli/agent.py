@@ -7,14 +7,10 @@ import os
 import threading
 import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import structlog
 import typer
 
-from hybridsync.agent.register import admin_token, register_agent
-from hybridsync.agent.runner import AgentRunner
-from hybridsync.agent.state import load_state
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.stopping import stopped_by_signals
 from hybridsync.errors import ConfigError, HybridsyncError, error_text
@@ -22,7 +18,14 @@ from hybridsync.errors import ConfigError, HybridsyncError, error_text
 if TYPE_CHECKING:
     from hybridsync.connectors.ad import ADSettings
 
-log = structlog.get_logger("hybridsync.agent")
+
+def _log() -> Any:
+    """The logger, imported when something is logged (structlog is slow to import)."""
+    import structlog
+
+    return structlog.get_logger("hybridsync.agent")
+
+
 agent_app = typer.Typer(
     help="The pass-through authentication agent (outbound HTTPS only).", no_args_is_help=True
 )
@@ -50,6 +53,8 @@ def register(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Make a key pair, get a client certificate from the cloud with an admin credential."""
+    from hybridsync.agent.register import admin_token, register_agent
+
     secret = os.environ.get(secret_env, "")
     try:
         if not secret:
@@ -77,6 +82,8 @@ def run(
 ) -> None:
     """Long-poll the cloud and validate passwords against AD until SIGTERM or Ctrl-C
     (exit status 0; a second signal stops at once, exit status 2)."""
+    from hybridsync.agent.runner import AgentRunner
+    from hybridsync.agent.state import load_state
     from hybridsync.connectors.ad.password_check import PasswordCheck
 
     try:
@@ -97,7 +104,7 @@ def run(
             runner.stop(wait_for_polls=False)
     finally:
         check.close()
-    log.info("agent.stopped", agent=state.agent_id)
+    _log().info("agent.stopped", agent=state.agent_id)
 
 
 def _ad_settings(path: Path) -> ADSettings:

@@ -7,19 +7,17 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hybridsync.cli import app, exit_codes
-from hybridsync.cloud import CloudService, ThrottleSettings, create_app
-from hybridsync.cloud.errors import CloudSetupError
-from hybridsync.cloud.local import initialize, settings_for
-from hybridsync.cloud.roles_admin import add_client, create_global_admin
-from hybridsync.cloud.server import TlsConfig, listening_socket, serve
-from hybridsync.cloud.tenancy import DEFAULT_SYNC_APP_ROLES, NewApplication, Tenant
-from hybridsync.cloud.throttle import RateLimits
-from hybridsync.cloud.tls import ensure_local_tls
+
+if TYPE_CHECKING:
+    # The cloud directory (FastAPI, SQLAlchemy) is imported by the commands that use it,
+    # never for a help screen (any ``hybridsync.cloud`` module loads the web application).
+    from hybridsync.cloud import CloudService
+    from hybridsync.cloud.tenancy import NewApplication, Tenant
 
 cloud_app = typer.Typer(help="The Entra-compatible cloud directory.", no_args_is_help=True)
 apps_app = typer.Typer(help="Applications (clients) of the cloud directory.", no_args_is_help=True)
@@ -40,6 +38,10 @@ ADMIN_PASSWORD_ENV = "HYBRIDSYNC_ADMIN_PASSWORD"
 
 @contextmanager
 def _service(data_dir: Path, database_url: str | None, **settings: Any) -> Iterator[CloudService]:
+    from hybridsync.cloud import CloudService
+    from hybridsync.cloud.errors import CloudSetupError
+    from hybridsync.cloud.local import settings_for
+
     try:
         service = CloudService(settings_for(data_dir, database_url=database_url, **settings))
     except CloudSetupError as exc:
@@ -114,6 +116,11 @@ def init(
     as_json: AsJson = False,
 ) -> None:
     """Create a tenant and print the credentials of an application for the sync engine."""
+    from hybridsync.cloud.errors import CloudSetupError
+    from hybridsync.cloud.local import initialize
+    from hybridsync.cloud.roles_admin import create_global_admin
+    from hybridsync.cloud.tenancy import DEFAULT_SYNC_APP_ROLES
+
     admin_password = _admin_password() if admin else None
     try:
         initialize(data_dir)
@@ -183,6 +190,8 @@ def add_app(
 
     Delegated permissions are only asked for: grant them with `cloud app consent`.
     """
+    from hybridsync.cloud.roles_admin import add_client
+
     with _service(data_dir, database_url) as service:
         found = service.tenancy.tenant(tenant) if tenant else service.tenancy.only_tenant()
         pem = certificate.read_text() if certificate else None
@@ -225,6 +234,12 @@ def serve_command(
     ] = None,
 ) -> None:
     """Serve the directory over HTTPS (a local CA is generated when no certificate is given)."""
+    from hybridsync.cloud import ThrottleSettings, create_app
+    from hybridsync.cloud.errors import CloudSetupError
+    from hybridsync.cloud.server import TlsConfig, listening_socket, serve
+    from hybridsync.cloud.throttle import RateLimits
+    from hybridsync.cloud.tls import ensure_local_tls
+
     if (certificate is None) != (key is None):
         typer.echo("error: give both --certificate and --key, or neither", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,14 +16,11 @@ from hybridsync.cli.cloud import (
     _service,
     apps_app,
 )
-from hybridsync.cloud import CloudService
 from hybridsync.cloud.errors import GraphError
-from hybridsync.cloud.groups_claim import (
-    GROUP_FORMATS,
-    MEMBERSHIP_CLAIMS,
-    check_changes,
-    group_formats,
-)
+from hybridsync.cloud.groups_claim_names import GROUP_FORMATS, MEMBERSHIP_CLAIMS
+
+if TYPE_CHECKING:
+    from hybridsync.cloud import CloudService
 
 TOKENS = ("idToken", "accessToken")
 
@@ -103,6 +100,8 @@ def _changes(groups: str | None, formats: list[str] | None) -> dict[str, Any]:
             )
         claim = {"name": "groups", "essential": False, "additionalProperties": formats}
         changes["optionalClaims"] = {token: [claim] for token in TOKENS}
+    from hybridsync.cloud.groups_claim import check_changes
+
     return check_changes(changes)
 
 
@@ -113,6 +112,8 @@ def _checked_groups(service: CloudService, tenant_id: str, group_ids: list[str])
 
 
 def _document(client_id: str, settings: dict[str, Any]) -> dict[str, Any]:
+    from hybridsync.cloud.groups_claim import group_formats
+
     formats = {token: group_formats(settings, token) for token in TOKENS}
     return {
         "client_id": client_id,

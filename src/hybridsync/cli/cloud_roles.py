@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -19,15 +19,11 @@ from hybridsync.cli.cloud import (
     apps_app,
     cloud_app,
 )
-from hybridsync.cloud.roles_admin import (
-    HeldRole,
-    assign_role,
-    find_application,
-    list_roles,
-    remove_role,
-)
-from hybridsync.cloud.service import CloudService
-from hybridsync.cloud.tenancy import Tenant
+
+if TYPE_CHECKING:
+    from hybridsync.cloud.roles_admin import HeldRole
+    from hybridsync.cloud.service import CloudService
+    from hybridsync.cloud.tenancy import Tenant
 
 roles_app = typer.Typer(
     help="Directory roles of the cloud directory's users.", no_args_is_help=True
@@ -58,6 +54,8 @@ def assign(
     as_json: AsJson = False,
 ) -> None:
     """Give a user a directory role."""
+    from hybridsync.cloud.roles_admin import assign_role
+
     with _service(data_dir, database_url) as service:
         held = assign_role(service, _tenant(service, tenant).id, user, role)
         _print(_held_document(held), as_json)
@@ -73,6 +71,8 @@ def remove(
     as_json: AsJson = False,
 ) -> None:
     """Take a directory role away from a user."""
+    from hybridsync.cloud.roles_admin import remove_role
+
     with _service(data_dir, database_url) as service:
         held = remove_role(service, _tenant(service, tenant).id, user, role)
         _print(_held_document(held), as_json)
@@ -89,6 +89,8 @@ def list_command(
     as_json: AsJson = False,
 ) -> None:
     """List role assignments (all of the tenant, or one user's)."""
+    from hybridsync.cloud.roles_admin import list_roles
+
     with _service(data_dir, database_url) as service:
         found = list_roles(service, _tenant(service, tenant).id, user)
     if as_json:
@@ -112,6 +114,8 @@ def consent(
     as_json: AsJson = False,
 ) -> None:
     """Grant admin consent, for the whole tenant, to delegated permissions an app asks for."""
+    from hybridsync.cloud.roles_admin import find_application
+
     with _service(data_dir, database_url) as service:
         found = find_application(service, _tenant(service, tenant).id, application)
         registration = service.clients.consent(found, delegated)

@@ -17,14 +17,6 @@ import typer
 
 from hybridsync.cli import app, exit_codes
 from hybridsync.errors import ExpressionEvalError, ExpressionSyntaxError, ExpressionUserError
-from hybridsync.expressions import (
-    MultiValue,
-    Reference,
-    Sentinel,
-    check_expression,
-    compile_expression,
-)
-from hybridsync.expressions.datetimes import iso
 
 expr_app = typer.Typer(help="Compile and evaluate sync-rule expressions.", no_args_is_help=True)
 app.add_typer(expr_app, name="expr")
@@ -50,6 +42,9 @@ def _binary(text: str) -> bytes:
 
 def type_name(value: object) -> str:
     """The language's name for the kind of a result."""
+    # The expressions package loads its parser (lark): imported when an expression is used.
+    from hybridsync.expressions import MultiValue, Reference, Sentinel
+
     if value is None:
         return "null"
     if isinstance(value, Sentinel):
@@ -65,6 +60,9 @@ def type_name(value: object) -> str:
 
 def plain(value: object) -> object:
     """A JSON-ready form of a result: binary as base64, dates as ISO-8601 UTC."""
+    from hybridsync.expressions import MultiValue, Reference, Sentinel
+    from hybridsync.expressions.datetimes import iso
+
     if isinstance(value, MultiValue):
         return [plain(item) for item in value]
     if isinstance(value, bytes):
@@ -132,6 +130,8 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Evaluate EXPRESSION against the given attributes and print its value and type."""
+    from hybridsync.expressions import compile_expression
+
     given: dict[str, list[object]] = {
         name: list(texts) for name, texts in _pairs(attr or [], "--attr").items()
     }
@@ -182,6 +182,8 @@ def check(
     In a file, blank lines and lines starting with # are skipped; line numbers are the
     file's. The exit status is 3 when any expression fails to compile.
     """
+    from hybridsync.expressions import check_expression
+
     problems: list[dict[str, object]] = []
     entries = _expressions(expression, file)
     for number, text in entries:

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import structlog
 import typer
 
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.stopping import stopped_by_signals
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, exit_code, print_json
-from hybridsync.engine.password_hash_sync import PasswordSyncReport, run_forever
 from hybridsync.errors import ConfigError, HybridsyncError
-from hybridsync.wiring import build_from_file
-from hybridsync.wiring.password_hash_sync import password_sync_config, password_sync_from
 
-log = structlog.get_logger("hybridsync.phs")
+if TYPE_CHECKING:
+    # The engine and its wiring (SQLAlchemy, the connectors) load when a run starts.
+    from hybridsync.engine.password_hash_sync import PasswordSyncReport
+
+
+def _log() -> Any:
+    """The logger, imported when something is logged (structlog is slow to import)."""
+    import structlog
+
+    return structlog.get_logger("hybridsync.phs")
+
+
 phs_app = typer.Typer(help="Password hash synchronization (every 2 minutes by default).")
 app.add_typer(phs_app, name="phs")
 
@@ -36,6 +44,8 @@ def _print(report: PasswordSyncReport, as_json: bool) -> None:
 @phs_app.command("run")
 def run(config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
     """One PHS run: changed passwords since the last run (every user on the first)."""
+    from hybridsync.wiring.password_hash_sync import password_sync_from
+
     try:
         with engine_from(config) as built, password_sync_from(built) as phs:
             report = phs.run_once()
@@ -63,6 +73,9 @@ def loop(
     SIGTERM or Ctrl-C (or reaching --runs) lets the run in progress finish, then the
     command exits 0.
     """
+    from hybridsync.engine.password_hash_sync import run_forever
+    from hybridsync.wiring.password_hash_sync import password_sync_config, password_sync_from
+
     stop = threading.Event()
     done = 0
 
@@ -86,7 +99,7 @@ def loop(
 
         with stopped_by_signals(stop, name="phs"):
             run_forever(once, interval_seconds=every, stop=stop)
-    log.info("phs.stopped", runs=done)
+    _log().info("phs.stopped", runs=done)
 
 
 def start_phs_thread(
@@ -99,6 +112,10 @@ def start_phs_thread(
     is set, after the run in progress; a stopped run (DC or cloud unreachable) is retried
     at the next interval, and so is a setup that failed (a secret not readable yet).
     """
+    from hybridsync.engine.password_hash_sync import run_forever
+    from hybridsync.wiring import build_from_file
+    from hybridsync.wiring.password_hash_sync import password_sync_from
+
     built = build_from_file(config)
     phs_config = built.config.password_hash_sync
     if phs_config is None or not phs_config.enabled:
@@ -113,11 +130,11 @@ def start_phs_thread(
                     with password_sync_from(built) as phs:
                         run_forever(phs.run_once, interval_seconds=every, stop=stop)
                 except HybridsyncError as exc:
-                    log.error("phs.setup_failed", error=str(exc), retry_in_seconds=every)
+                    _log().error("phs.setup_failed", error=str(exc), retry_in_seconds=every)
                     stop.wait(every)
         finally:
             built.close()
-            log.info("phs.stopped")
+            _log().info("phs.stopped")
 
     thread = threading.Thread(target=schedule, name="password-hash-sync", daemon=True)
     thread.start()

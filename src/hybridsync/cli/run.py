@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from hybridsync.cli import app, exit_codes
-from hybridsync.cli.progress import ProgressBars
 from hybridsync.cli.stopping import stop_on_signals
 from hybridsync.cli.sync import (
     ConfigOption,
@@ -25,8 +25,11 @@ from hybridsync.cli.sync import (
     print_json,
     print_run,
 )
-from hybridsync.engine import Profile
-from hybridsync.wiring import Built
+from hybridsync.core.runs import Profile
+
+if TYPE_CHECKING:
+    # The engine and its wiring (SQLAlchemy, the connectors) load when a run starts.
+    from hybridsync.wiring import Built
 
 CYCLES = ("initial", "delta")
 WHAT_HELP = "initial | delta (a whole cycle), or a profile: " + " | ".join(p.value for p in Profile)
@@ -93,6 +96,8 @@ def run(
 def _watched(built: Built, wanted: bool | None, as_json: bool) -> Iterator[None]:
     """Signals stop the run after its batch; bars on stderr when wanted (default: on a
     terminal, never with ``--json`` unless forced)."""
+    from hybridsync.cli.progress import ProgressBars
+
     console = Console(stderr=True)
     show = wanted if wanted is not None else (console.is_terminal and not as_json)
     control = built.engine.context.control

@@ -26,9 +26,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import structlog
 import typer
 
 from hybridsync.cli import app, exit_codes
@@ -36,11 +35,21 @@ from hybridsync.cli.password_hash_sync import start_phs_thread
 from hybridsync.cli.runlock import SyncInProgress, run_lock
 from hybridsync.cli.stopping import stopped_by_signals
 from hybridsync.cli.sync import ConfigOption, config_path, exit_code
-from hybridsync.engine import CycleReport, Status
+from hybridsync.core.runs import Status
 from hybridsync.errors import HybridsyncError, StoreError
-from hybridsync.wiring import Built, build_from_file
 
-log = structlog.get_logger("hybridsync.scheduler")
+if TYPE_CHECKING:
+    # The engine and its wiring (SQLAlchemy, the connectors) load when the scheduler starts.
+    from hybridsync.engine import CycleReport
+    from hybridsync.wiring import Built
+
+
+def _log() -> Any:
+    """The logger, imported when something is logged (structlog is slow to import)."""
+    import structlog
+
+    return structlog.get_logger("hybridsync.scheduler")
+
 
 DEFAULT_INTERVAL = 30 * 60.0
 MINIMUM_INTERVAL = 60.0
@@ -86,29 +95,29 @@ class Scheduler:
             if self.max_cycles is not None and len(self.statuses) >= self.max_cycles:
                 return
             delay = max(0.0, self.interval - (time.monotonic() - started))
-            log.info("scheduler.sleeping", next_cycle_in_seconds=round(delay, 1))
+            _log().info("scheduler.sleeping", next_cycle_in_seconds=round(delay, 1))
             if wait(delay):
                 return
 
     def tick(self) -> str:
         """One cycle: its status, ``skipped`` (lock held) or ``configuration-error``."""
         try:
-            built = build_from_file(self.config)
+            built = _build_from_file(self.config)
         except HybridsyncError as exc:
-            log.error("scheduler.configuration_error", error=str(exc), config=str(self.config))
+            _log().error("scheduler.configuration_error", error=str(exc), config=str(self.config))
             return "configuration-error"
         try:
             with run_lock(built, "scheduler"):
                 kind = _cycle_kind(built)
-                log.info("scheduler.cycle_started", cycle=kind)
+                _log().info("scheduler.cycle_started", cycle=kind)
                 # A stop ends the run in progress after its batch, and the cycle.
                 built.engine.context.control.stop = self.stop
                 cycle = built.engine.cycle(kind)
         except SyncInProgress as exc:
-            log.warning("scheduler.cycle_skipped", reason=str(exc))
+            _log().warning("scheduler.cycle_skipped", reason=str(exc))
             return "skipped"
         except StoreError as exc:  # the store failed outside a run: the next cycle retries
-            log.error("scheduler.store_error", error=str(exc))
+            _log().error("scheduler.store_error", error=str(exc))
             return Status.STOPPED_STORE
         finally:
             built.close()
@@ -135,10 +144,10 @@ def _log_cycle(cycle: CycleReport) -> None:
         }
         if run.message:
             event["message"] = run.message
-        log.info("scheduler.run", **event)
+        _log().info("scheduler.run", **event)
     for note in cycle.notes:
-        log.info("scheduler.note", note=note)
-    level = log.info if exit_code(cycle.status) == exit_codes.SUCCESS else log.warning
+        _log().info("scheduler.note", note=note)
+    level = _log().info if exit_code(cycle.status) == exit_codes.SUCCESS else _log().warning
     level("scheduler.cycle_finished", cycle=cycle.kind, status=cycle.status)
 
 
@@ -169,17 +178,17 @@ def scheduler(
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     seconds = effective_interval(wanted)
     if seconds != wanted:
-        log.warning("scheduler.interval_raised", wanted_seconds=wanted, seconds=seconds)
+        _log().warning("scheduler.interval_raised", wanted_seconds=wanted, seconds=seconds)
     path = config_path(config)
     try:
-        build_from_file(path).close()  # a broken configuration fails now, not at 3 a.m.
+        _build_from_file(path).close()  # a broken configuration fails now, not at 3 a.m.
     except HybridsyncError as exc:
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     runner = Scheduler(path, seconds, max_cycles)
     with stopped_by_signals(runner.stop, name="scheduler"):
         phs = start_phs_thread(path, runner.stop)
-        log.info(
+        _log().info(
             "scheduler.started",
             config=str(path),
             interval_seconds=seconds,
@@ -189,4 +198,12 @@ def scheduler(
         runner.stop.set()  # --max-cycles ran: password hash sync stops too
         if phs is not None:
             phs.join(PHS_STOP_SECONDS)
-    log.info("scheduler.stopped", cycles=len(runner.statuses))
+    _log().info("scheduler.stopped", cycles=len(runner.statuses))
+
+
+def _build_from_file(path: Path) -> Built:
+    """The engine's objects from the configuration (the wiring, imported here: a help
+    screen need not load SQLAlchemy and the connectors)."""
+    from hybridsync.wiring import build_from_file
+
+    return build_from_file(path)

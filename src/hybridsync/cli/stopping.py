@@ -18,12 +18,18 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-import structlog
 import typer
 
 from hybridsync.cli import exit_codes
 
-log = structlog.get_logger("hybridsync.stopping")
+
+def _log() -> Any:
+    """The logger, imported when something is logged (structlog is slow to import)."""
+    import structlog
+
+    return structlog.get_logger("hybridsync.stopping")
+
+
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -37,7 +43,7 @@ def stop_on_signals(stop: threading.Event, *, event: str = "stopping") -> Iterat
     def handle(signum: int, frame: FrameType | None) -> None:
         if stop.is_set():
             raise KeyboardInterrupt
-        log.info(event, signal=signal.Signals(signum).name)
+        _log().info(event, signal=signal.Signals(signum).name)
         stop.set()
 
     previous: dict[int, Any] = {number: signal.signal(number, handle) for number in SIGNALS}
@@ -57,5 +63,5 @@ def stopped_by_signals(stop: threading.Event, *, name: str) -> Iterator[None]:
         with stop_on_signals(stop, event=f"{name}.stopping"):
             yield
     except KeyboardInterrupt:
-        log.warning(f"{name}.interrupted")
+        _log().warning(f"{name}.interrupted")
         raise typer.Exit(exit_codes.STOPPED) from None

@@ -7,11 +7,37 @@ nothing of the sync engine.
 
 from __future__ import annotations
 
-from hybridsync.cloud.app import create_app
-from hybridsync.cloud.authz import SYNC_ROLE
-from hybridsync.cloud.principal import Principal, PrincipalKind
-from hybridsync.cloud.service import CloudService, CloudSettings
-from hybridsync.cloud.throttle import Quota, RateLimits, ThrottleSettings
+import importlib
+import typing
+
+if typing.TYPE_CHECKING:
+    from hybridsync.cloud.app import create_app
+    from hybridsync.cloud.authz import SYNC_ROLE
+    from hybridsync.cloud.principal import Principal, PrincipalKind
+    from hybridsync.cloud.service import CloudService, CloudSettings
+    from hybridsync.cloud.throttle import Quota, RateLimits, ThrottleSettings
+
+_HOMES = {
+    "create_app": "app",
+    "SYNC_ROLE": "authz",
+    "Principal": "principal",
+    "PrincipalKind": "principal",
+    "CloudService": "service",
+    "CloudSettings": "service",
+    "Quota": "throttle",
+    "RateLimits": "throttle",
+    "ThrottleSettings": "throttle",
+}
+"""Each name the package exports and its module, imported on first use: a light module
+of the package (its errors, its setting names) must not load the web application."""
+
+
+def __getattr__(name: str) -> typing.Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+
 
 __all__ = [
     "SYNC_ROLE",

@@ -22,15 +22,9 @@ import sqlalchemy as sa
 
 from hybridsync.cloud.db import Database, application_claims, applications
 from hybridsync.cloud.errors import bad_request, invalid_value, not_found
+from hybridsync.cloud.groups_claim_names import GROUP_FORMATS, MEMBERSHIP_CLAIMS, SAM_FORMATS
 from hybridsync.cloud.membership import DirectoryObject, Memberships
 
-MEMBERSHIP_CLAIMS = ("None", "SecurityGroup", "All", "ApplicationGroup")
-SAM_FORMATS = (
-    "sam_account_name",
-    "dns_domain_and_sam_account_name",
-    "netbios_domain_and_sam_account_name",
-)
-GROUP_FORMATS = (*SAM_FORMATS, "cloud_displayname")
 TOKEN_KINDS = ("idToken", "accessToken", "saml2Token")
 OVERAGE_LIMIT = 200
 SETTINGS = ("groupMembershipClaims", "optionalClaims")
