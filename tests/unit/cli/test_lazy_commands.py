@@ -142,7 +142,8 @@ def test_no_help_screen_of_a_command_or_its_subcommands_loads_a_heavy_library(
     command: str,
 ) -> None:
     done = subprocess.run(
-        [sys.executable, "-c", _HELP_OF_EVERY_SUBCOMMAND, json.dumps(sorted(HELP_NEVER_LOADS)), command],
+        [sys.executable, "-c", _HELP_OF_EVERY_SUBCOMMAND,
+         json.dumps(sorted(HELP_NEVER_LOADS)), command],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
