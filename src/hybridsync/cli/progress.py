@@ -88,6 +88,10 @@ class ProgressBars:
         speed = self._progress.tasks[task].speed
         self._progress.update(task, rate=f"{speed:,.0f}/s" if speed else "")
 
+    def __rich__(self) -> RenderableType:
+        """What the display shows now: the bars, and the waits under them."""
+        return self._progress.get_renderable()
+
     def _show_wait(self, task: TaskID, line: str | None) -> None:
         waits = self._progress.waits
         if waits.get(task) == line:
