@@ -76,6 +76,8 @@ class RunControl:
 
     def begin(self, report: RunReport) -> None:
         self._done, self._total = 0, None
+        with self._lock:
+            self._waits.clear()
         self._emit(report)
 
     def expect(self, report: RunReport, total: int | None) -> None:
@@ -103,12 +105,14 @@ class RunControl:
         """The listener a connector tells of its retry waits during ``report``'s run."""
         return _RunWaits(self, report)
 
-    def _waiting(self, report: RunReport, wait: RetryWait) -> None:
+    def wait_started(self, report: RunReport, wait: RetryWait) -> None:
+        """``report``'s connector waits before a retry: the progress callback learns why."""
         with self._lock:
             self._waits.append(wait)
         self._emit(report)
 
-    def _waited(self, report: RunReport, wait: RetryWait) -> None:
+    def wait_ended(self, report: RunReport, wait: RetryWait) -> None:
+        """That wait is over (the run shows the wait still under way, if any)."""
         with self._lock:
             if wait in self._waits:
                 self._waits.remove(wait)
@@ -141,7 +145,7 @@ class _RunWaits:
     report: RunReport
 
     def waiting(self, wait: RetryWait) -> None:
-        self.control._waiting(self.report, wait)
+        self.control.wait_started(self.report, wait)
 
     def waited(self, wait: RetryWait) -> None:
-        self.control._waited(self.report, wait)
+        self.control.wait_ended(self.report, wait)
