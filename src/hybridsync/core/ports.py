@@ -213,3 +213,35 @@ class SupportsExport(Protocol):
     def read_back(self, change: ExportChange) -> ImportedObject | None:
         """Read the object a change with an unknown outcome was about, if it exists."""
         ...
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RetryWait:
+    """A connector waiting out a failure before it retries a request.
+
+    Compared by identity: two waits announced with the same words are still two waits.
+    """
+
+    failure: str
+    """What failed, e.g. ``POST /v1.0/$batch: cannot connect to graph.contoso.com``."""
+    retry: int
+    """The retry that follows the wait (1 for the first)."""
+    retries: int
+    """The most retries the request gets."""
+    seconds: float
+    """How long the wait lasts."""
+
+
+class WaitListener(Protocol):
+    """Told when a connector starts and ends a wait; called from any of its threads."""
+
+    def waiting(self, wait: RetryWait, /) -> None: ...
+
+    def waited(self, wait: RetryWait, /) -> None: ...
+
+
+@runtime_checkable
+class AnnouncesWaits(Protocol):
+    def announce_waits(self, listener: WaitListener | None) -> None:
+        """Tell ``listener`` of every retry wait from now on (``None``: tell no one)."""
+        ...

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from hybridsync.core.ports import RetryWait, WaitListener
 from hybridsync.engine.report import RunReport, Status
 from hybridsync.errors import RunStopped
 
@@ -30,6 +31,8 @@ class RunProgress:
             export; for a full import the connector space's size, an estimate; ``None``
             for a delta import and a first import.
         finished: the last event of the run (``done`` is then final).
+        waiting: the retry wait the run is in, if any: its connector waits out a failure
+            (the latest of its waits when several overlap); ``None`` once every wait ended.
     """
 
     run_id: str
@@ -38,6 +41,7 @@ class RunProgress:
     done: int
     total: int | None
     finished: bool = False
+    waiting: RetryWait | None = None
 
 
 class ProgressCallback(Protocol):
@@ -58,6 +62,9 @@ class RunControl:
     progress: ProgressCallback | None = None
     _done: int = 0
     _total: int | None = None
+    _waits: list[RetryWait] = field(default_factory=list)
+    """The retry waits under way in the current run, oldest first."""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def stopping(self) -> bool:
@@ -69,6 +76,8 @@ class RunControl:
 
     def begin(self, report: RunReport) -> None:
         self._done, self._total = 0, None
+        with self._lock:
+            self._waits.clear()
         self._emit(report)
 
     def expect(self, report: RunReport, total: int | None) -> None:
@@ -88,11 +97,33 @@ class RunControl:
             )
 
     def end(self, report: RunReport) -> None:
+        with self._lock:
+            self._waits.clear()
         self._emit(report, finished=True)
+
+    def waits_of(self, report: RunReport) -> WaitListener:
+        """The listener a connector tells of its retry waits during ``report``'s run."""
+        return _RunWaits(self, report)
+
+    def wait_started(self, report: RunReport, wait: RetryWait) -> None:
+        """``report``'s connector waits before a retry: the progress callback learns why."""
+        with self._lock:
+            self._waits.append(wait)
+        self._emit(report)
+
+    def wait_ended(self, report: RunReport, wait: RetryWait) -> None:
+        """That wait is over (the run shows the wait still under way, if any)."""
+        with self._lock:
+            if wait in self._waits:
+                self._waits.remove(wait)
+        self._emit(report)
 
     def _emit(self, report: RunReport, *, finished: bool = False) -> None:
         if self.progress is None:
             return
+        with self._lock:
+            # Export workers may wait side by side: the latest wait is the one shown.
+            waiting = self._waits[-1] if self._waits else None
         self.progress(
             RunProgress(
                 report.run_id,
@@ -101,5 +132,20 @@ class RunControl:
                 self._done,
                 self._total,
                 finished,
+                waiting,
             )
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _RunWaits:
+    """A ``WaitListener`` bound to one run."""
+
+    control: RunControl
+    report: RunReport
+
+    def waiting(self, wait: RetryWait) -> None:
+        self.control.wait_started(self.report, wait)
+
+    def waited(self, wait: RetryWait) -> None:
+        self.control.wait_ended(self.report, wait)

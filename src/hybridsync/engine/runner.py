@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from hybridsync.core.ports import AnnouncesWaits
 from hybridsync.core.runs import CycleKind
 from hybridsync.engine.collection import fewer_collections
 from hybridsync.engine.context import EngineContext
@@ -52,7 +55,7 @@ class Engine:
         started = time.perf_counter()
         self.context.control.begin(report)
         try:
-            with fewer_collections():
+            with fewer_collections(), self._waits_announced(connector, report):
                 self._dispatch(connector, profile, report, allow_deletes, allow_shrink)
         except RunStopped as exc:
             report.status, report.message = Status(exc.status), str(exc)
@@ -68,6 +71,19 @@ class Engine:
         self._finish(report)
         self.context.control.end(report)
         return report
+
+    @contextmanager
+    def _waits_announced(self, name: str, report: RunReport) -> Iterator[None]:
+        """While the run lasts, its connector's retry waits reach the progress callback."""
+        connector = self.context.connector(name)
+        if not isinstance(connector, AnnouncesWaits):
+            yield
+            return
+        connector.announce_waits(self.context.control.waits_of(report))
+        try:
+            yield
+        finally:
+            connector.announce_waits(None)
 
     def _finish(self, report: RunReport) -> None:
         """Record how the run ended; after a store failure, if the store can (the run

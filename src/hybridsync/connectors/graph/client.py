@@ -27,6 +27,7 @@ from hybridsync.connectors.graph.errors import (
     retry_after,
     transport_errors,
 )
+from hybridsync.core.ports import RetryWait, WaitListener
 from hybridsync.errors import FatalConnectorError, TransientConnectorError, UnreachableError
 from hybridsync.json_types import JsonObject
 
@@ -35,6 +36,23 @@ log = structlog.get_logger(__name__)
 
 def _log_wait(line: str) -> None:
     log.warning(line)
+
+
+class WaitRelay:
+    """Passes retry waits on to whoever listens at the moment (the engine, during a run)."""
+
+    def __init__(self) -> None:
+        self.listener: WaitListener | None = None
+
+    def waiting(self, wait: RetryWait) -> None:
+        listener = self.listener
+        if listener is not None:
+            listener.waiting(wait)
+
+    def waited(self, wait: RetryWait) -> None:
+        listener = self.listener
+        if listener is not None:
+            listener.waited(wait)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +73,8 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     notify: Callable[[str], None] = _log_wait
+    waits: WaitListener | None = None
+    """Told when each wait starts and ends (the progress display shows it meanwhile)."""
     jitter: Callable[[float], float] = field(default=lambda delay: random.uniform(0, delay / 10))
 
     def delay(self, attempt: int, hinted: float | None) -> float:
@@ -72,7 +92,15 @@ class RetryPolicy:
                 f"{who}{failure}; retry {attempt + 1} of {self.max_retries}, "
                 f"next try in {delay:.1f} s"
             )
-        self.sleep(delay)
+        if self.waits is None:
+            self.sleep(delay)
+            return
+        wait = RetryWait(failure, attempt + 1, self.max_retries, delay)
+        self.waits.waiting(wait)
+        try:
+            self.sleep(delay)
+        finally:
+            self.waits.waited(wait)
 
     def may_retry(self, attempt: int, started: float, hinted: float | None) -> bool:
         """Whether retry ``attempt + 1`` is allowed: under the count and, waiting the

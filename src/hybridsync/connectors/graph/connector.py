@@ -17,7 +17,7 @@ import httpx
 from hybridsync.connectors.graph import mapping
 from hybridsync.connectors.graph.auth import BearerAuth, MsalTokenSource, TokenSource
 from hybridsync.connectors.graph.budget import ExportProgress, ProgressMeter, WriteBudget
-from hybridsync.connectors.graph.client import GraphClient, RetryPolicy
+from hybridsync.connectors.graph.client import GraphClient, RetryPolicy, WaitRelay
 from hybridsync.connectors.graph.config import GraphConfig
 from hybridsync.connectors.graph.errors import parse_error
 from hybridsync.connectors.graph.exporting import BatchSender, Matcher
@@ -32,6 +32,7 @@ from hybridsync.core.ports import (
     ImportedObject,
     ImportKind,
     ImportPage,
+    WaitListener,
 )
 from hybridsync.errors import ConfigError, FatalConnectorError, ObjectRejectedError
 
@@ -83,6 +84,7 @@ class GraphConnector:
         self.config = config
         self._http = _http_client(config, transport)
         self._tokens = tokens or MsalTokenSource(config, self._http)
+        self._waits = WaitRelay()
         self._policy = RetryPolicy(
             max_retries=config.max_retries,
             max_delay=config.max_retry_delay,
@@ -90,6 +92,7 @@ class GraphConnector:
             label=config.name,
             sleep=sleep,
             clock=clock,
+            waits=self._waits,
         )
         self._client = GraphClient(
             self._http, config.base_url, BearerAuth(self._tokens), self._policy
@@ -122,6 +125,9 @@ class GraphConnector:
 
     def parameters(self) -> Mapping[str, str]:
         return {"Cloud.BaseUrl": self.config.base_url, "Cloud.Target": self.config.target}
+
+    def announce_waits(self, listener: WaitListener | None) -> None:
+        self._waits.listener = listener
 
     def close(self) -> None:
         self._http.close()
