@@ -16,7 +16,7 @@ from tests.support.workspace import invoke
 
 from hybridsync.cli import exit_codes
 
-SAMPLE = REPO_ROOT / "tests" / "samples" / "contoso-20.ldif"
+SAMPLE = REPO_ROOT / "tests" / "data" / "contoso-20.ldif"
 SOURCE = """
 store = "state.db"
 [builtin_rules]
