@@ -147,6 +147,15 @@ def test_secrets_are_placeholders_named_in_the_report(migrated: Path) -> None:
     assert "HYBRIDSYNC_GRAPH_CLIENT_SECRET" in placeholders
 
 
+def test_every_command_the_written_configuration_names_exists(migrated: Path) -> None:
+    text = (migrated / "hybridsync.toml").read_text(encoding="utf-8")
+    commands = re.findall(r"`hybridsync ([a-z -]+)`", text)
+    assert commands
+    for command in commands:
+        result = RUNNER.invoke(app, [*command.split(), "--help"])
+        assert result.exit_code == 0, f"hybridsync {command}: {result.output}"
+
+
 def test_no_default_rule_of_the_sample_is_a_customization() -> None:
     assert migrate_export(SAMPLE).report.customizations == []
 

@@ -42,8 +42,8 @@ def migrate_export(path: Path) -> Migration:
     }
     header = (
         "# Migrated from an Entra Connect server configuration export.\n"
-        "# staging_mode: nothing is exported until `hybridsync migrate verify` shows no\n"
-        "# changes and you set it to false.\n"
+        "# staging_mode: nothing is exported; once `hybridsync plan` shows no changes,\n"
+        "# set it to false (see docs/migrate.md).\n"
     )
     files = dict(rule_files)
     files["hybridsync.toml"] = header + document_toml(settings)
