@@ -132,6 +132,7 @@ def test_serve_refuses_a_malformed_rate_limit(tmp_path: Path) -> None:
         )
         assert result.exit_code == exit_codes.CONFIG_ERROR, result.output
         assert "rate limit" in result.output
+        assert not (tmp_path / "tls").exists()  # refused before anything was written
 
 
 def _post_when_up(url: str, form: dict[str, object], context: ssl.SSLContext) -> httpx.Response:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from hybridsync.cli import app
+from hybridsync.cli import app, exit_codes
 from hybridsync.cloud import CloudService, create_app
 from hybridsync.cloud.local import settings_for
 from hybridsync.cloud.server import ThreadedServer, TlsConfig
@@ -168,7 +168,6 @@ def test_bad_role_and_consent_requests_are_configuration_errors(data: Path) -> N
     undeclared = run("app", "consent", "hybridsync sync engine", "--delegated", "User.Read")
     for result, words in [
         (unknown_role, "unknown directory role 'Janitor'"),
-        (unknown_user, "no user 'ghost@contoso.com'"),
         (twice, "already holds Global Administrator"),
         (bad_scope, "unknown delegated permission 'Everything.All'"),
         (bad_uri, "invalid redirect URI"),
@@ -176,6 +175,16 @@ def test_bad_role_and_consent_requests_are_configuration_errors(data: Path) -> N
         (undeclared, "does not ask for User.Read"),
     ]:
         assert result.exit_code == 3, result.output
+        assert words in result.output
+    # A user or application the tenant does not hold is "not found", not a configuration error.
+    no_app = run("app", "consent", "nosuch", "--delegated", "User.Read")
+    no_user_roles = run("role", "list", "--user", "nobody@contoso.com")
+    for result, words in [
+        (unknown_user, "no user 'ghost@contoso.com'"),
+        (no_app, "no application 'nosuch'"),
+        (no_user_roles, "no user 'nobody@contoso.com'"),
+    ]:
+        assert result.exit_code == exit_codes.NOT_FOUND, result.output
         assert words in result.output
     names = [a["display_name"] for a in json.loads(run("app", "list", "--json").output)]
     assert names == ["hybridsync sync engine"]  # nothing half-registered

@@ -39,7 +39,7 @@ ADMIN_PASSWORD_ENV = "HYBRIDSYNC_ADMIN_PASSWORD"
 @contextmanager
 def _service(data_dir: Path, database_url: str | None, **settings: Any) -> Iterator[CloudService]:
     from hybridsync.cloud import CloudService
-    from hybridsync.cloud.errors import CloudSetupError
+    from hybridsync.cloud.errors import CloudNotFoundError, CloudSetupError
     from hybridsync.cloud.local import settings_for
 
     try:
@@ -49,6 +49,9 @@ def _service(data_dir: Path, database_url: str | None, **settings: Any) -> Itera
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     try:
         yield service
+    except CloudNotFoundError as exc:
+        typer.echo(f"not found: {exc}", err=True)
+        raise typer.Exit(exit_codes.NOT_FOUND) from exc
     except CloudSetupError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
@@ -243,17 +246,17 @@ def serve_command(
     if (certificate is None) != (key is None):
         typer.echo("error: give both --certificate and --key, or neither", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR)
+    try:  # every option is checked before anything is written
+        limits = RateLimits().with_overrides(rate_limit or [])
+    except CloudSetupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     if certificate is None or key is None:
         hosts = tuple(dict.fromkeys((host, "localhost", "127.0.0.1")))
         files = ensure_local_tls(data_dir / "tls", hosts)
         certificate, key = files.certificate, files.private_key
         typer.echo(f"clients must trust this CA: {files.ca_certificate}")
     quotas = ThrottleSettings.graph_preset() if throttle else None
-    try:
-        limits = RateLimits().with_overrides(rate_limit or [])
-    except CloudSetupError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     settings = {"public_url": public_url, "throttle": quotas, "rate_limits": limits}
     with _service(data_dir, database_url, **settings) as service:
         sock = listening_socket(host, port)

@@ -11,7 +11,7 @@ import typer
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.stopping import stopped_by_signals
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, exit_code, print_json
-from hybridsync.errors import ConfigError, HybridsyncError
+from hybridsync.errors import ConfigError, HybridsyncError, UnreachableError
 
 if TYPE_CHECKING:
     # The engine and its wiring (SQLAlchemy, the connectors) load when a run starts.
@@ -52,7 +52,10 @@ def run(config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
     except ConfigError as exc:
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
-    except HybridsyncError as exc:  # DC or cloud unreachable: nothing was recorded
+    except UnreachableError as exc:  # DC or cloud not reached at all: nothing was recorded
+        typer.echo(f"unreachable: {exc}", err=True)
+        raise typer.Exit(exit_codes.UNREACHABLE) from exc
+    except HybridsyncError as exc:  # a connection lost midway: nothing was recorded
         typer.echo(f"stopped: {exc}", err=True)
         raise typer.Exit(exit_codes.STOPPED) from exc
     _print(report, as_json)

@@ -81,6 +81,10 @@ class CloudSetupError(CloudError):
     """An administrative request (init, app add, domain add) cannot be done."""
 
 
+class CloudNotFoundError(CloudSetupError):
+    """An administrative request names a user or application the tenant does not hold."""
+
+
 def bad_request(message: str, *details: ErrorDetail) -> GraphError:
     return GraphError(400, "Request_BadRequest", message, details=details)
 

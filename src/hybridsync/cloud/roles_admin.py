@@ -10,7 +10,7 @@ from typing import Any
 
 from hybridsync.cloud import user_rules as rules
 from hybridsync.cloud.consent import ClientRegistration, canonical_scopes, check_redirect_uri
-from hybridsync.cloud.errors import CloudSetupError, GraphError
+from hybridsync.cloud.errors import CloudNotFoundError, CloudSetupError, GraphError
 from hybridsync.cloud.roles import GLOBAL_ADMINISTRATOR, ROLES, DirectoryRole, find_role
 from hybridsync.cloud.roles_store import RoleAssignment
 from hybridsync.cloud.service import CloudService
@@ -59,7 +59,7 @@ def _user_id(service: CloudService, tenant_id: str, upn: str) -> str:
     try:
         return str(service.users.get(tenant_id, upn)["id"])
     except GraphError as exc:
-        raise CloudSetupError(f"no user {upn!r} in the tenant") from exc
+        raise CloudNotFoundError(f"no user {upn!r} in the tenant") from exc
 
 
 def assign_role(service: CloudService, tenant_id: str, upn: str, role_name: str) -> HeldRole:
@@ -133,5 +133,5 @@ def find_application(service: CloudService, tenant_id: str, ref: str) -> Applica
     if len(named) == 1:
         return named[0]
     if not named:
-        raise CloudSetupError(f"no application {ref!r} in the tenant")
+        raise CloudNotFoundError(f"no application {ref!r} in the tenant")
     raise CloudSetupError(f"{len(named)} applications are named {ref!r}: give the client id")

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from impacket import system_errors
 from impacket.dcerpc.v5.rpcrt import DCERPCException
 
-from hybridsync.errors import FatalConnectorError, ObjectRejectedError
+from hybridsync.errors import FatalConnectorError, ObjectRejectedError, UnreachableError
 
 __all__ = [
     "ERROR_DS_CANT_FIND_EXPECTED_NC",
@@ -50,7 +50,7 @@ _CONNECTION_LOST = ("Connection closed", "Could not connect")
 ACCESS_DENIED_CODES = frozenset({ERROR_DS_DRA_ACCESS_DENIED, ERROR_DS_DRA_SECRETS_DENIED})
 
 
-class DomainControllerUnreachableError(FatalConnectorError):
+class DomainControllerUnreachableError(UnreachableError):
     """No connection to the DC's endpoint mapper (port 135) or its DRSUAPI endpoint."""
 
 
