@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from hybridsync.cloud import CloudService, create_app
+from hybridsync.cloud import CloudService
 from hybridsync.cloud.local import MASTER_KEY, initialize, settings_for
 from hybridsync.cloud.tenancy import DEFAULT_SYNC_APP_ROLES, Tenant
 from hybridsync.connectors.graph import GraphConfig, GraphConnector
@@ -119,12 +120,33 @@ def _sync_app(data_dir: Path, service: CloudService, tenant: Tenant) -> tuple[st
     return new.application.client_id, secret
 
 
+class _AppOnFirstRequest:
+    """The directory's web application, built when the first request comes: a command
+    that sends none (``status``, ``history``) need not load FastAPI and its routes."""
+
+    def __init__(self, service: CloudService) -> None:
+        self._service = service
+        self._app: Any = None
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self._built()(scope, receive, send)
+
+    def _built(self) -> Any:
+        with self._lock:
+            if self._app is None:
+                from hybridsync.cloud import create_app
+
+                self._app = create_app(self._service)
+            return self._app
+
+
 class EmbeddedCloudConnector(GraphConnector):
     """The Graph connector bound to an embedded directory; closing it closes both."""
 
     def __init__(self, cloud: EmbeddedCloud, name: str) -> None:
         self.cloud = cloud
-        self._transport = InProcessTransport(create_app(cloud.service))
+        self._transport = InProcessTransport(_AppOnFirstRequest(cloud.service))
         super().__init__(cloud.graph_config(name), transport=self._transport)
 
     def close(self) -> None:

@@ -187,3 +187,26 @@ def _get_users(url: str, token: str, ca: Path) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(verify=ssl.create_default_context(cafile=str(ca))) as http:
         return http.get(url, headers=headers)
+
+
+def test_status_on_the_demo_loads_no_web_application(tmp_path: Path) -> None:
+    # status reads the local store: the embedded cloud directory's web application (FastAPI)
+    # is built on the first request to it, and status sends none.
+    demo(tmp_path / "demo")
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from hybridsync.cli import app\n"
+        "result = CliRunner().invoke(app, ['status', '--config', sys.argv[1], '--json'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(result.output)\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    config = str(tmp_path / "demo" / "hybridsync.toml")
+    done = subprocess.run(
+        [sys.executable, "-c", script, config], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"metaverse_objects"' in done.stdout  # the status document was printed
+    modules = set(done.stdout.split())
+    assert not {"fastapi", "uvicorn", "hybridsync.cloud.app"} & modules

@@ -141,9 +141,9 @@ Modules only accumulate, so the first screen to load a library is the one to bla
 def test_no_help_screen_of_a_command_or_its_subcommands_loads_a_heavy_library(
     command: str,
 ) -> None:
+    never = json.dumps(sorted(HELP_NEVER_LOADS))
     done = subprocess.run(
-        [sys.executable, "-c", _HELP_OF_EVERY_SUBCOMMAND,
-         json.dumps(sorted(HELP_NEVER_LOADS)), command],
+        [sys.executable, "-c", _HELP_OF_EVERY_SUBCOMMAND, never, command],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
