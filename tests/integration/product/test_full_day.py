@@ -98,7 +98,7 @@ def test_a_full_day_of_operation(
         "--include-ou", day.staff_ou, "--include-ou", day.partner_ou,
         "--cloud-url", server.base_url, "--tenant", tenant.id,
         "--client-id", tenant.sync_app.application.client_id,
-        "--cloud-ca-file", str(server.ca_path),
+        "--cloud-ca-file", str(server.ca_path), "--partner-suffix", "@partners.contoso.com",
     )  # fmt: skip
     assert code == 0, output
     text = day.config.read_text("utf-8")
