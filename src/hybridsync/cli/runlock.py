@@ -70,6 +70,8 @@ def run_lock(built: Built, purpose: str) -> contextlib.AbstractContextManager[No
     path = built.config.store_file()
     if path is not None:
         return sync_lock(path, purpose)
+    from hybridsync.store import SqlStore
+
     assert isinstance(built.store, SqlStore), "a store without a file is a database"
     return _database_lock(built.store, purpose)
 
