@@ -46,3 +46,26 @@ def invoke(*args: str) -> tuple[int, str]:
     """Run the CLI in-process: ``(exit code, output)``."""
     result = CliRunner().invoke(app, list(args))
     return result.exit_code, result.output
+
+
+LDIF_TO_GRAPH = """
+store = "state.db"
+[builtin_rules]
+source = "ad"
+target = "cloud"
+[user_type]
+source = "attribute"
+[[connectors]]
+type = "ldif"
+name = "ad"
+path = "ad.ldif"
+"""
+
+
+def ldif_to_graph(root: Path, graph_connector: str) -> Path:
+    """A configuration in ``root``: the 20-user sample into the given Graph connector
+    (a ``[[connectors]]`` TOML entry named ``cloud``)."""
+    shutil.copy(SAMPLE, root / "ad.ldif")
+    path = root / "hybridsync.toml"
+    path.write_text(LDIF_TO_GRAPH + graph_connector, encoding="utf-8")
+    return path

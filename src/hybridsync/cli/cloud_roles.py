@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -56,9 +57,7 @@ def assign(
     """Give a user a directory role."""
     from hybridsync.cloud.roles_admin import assign_role
 
-    with _service(data_dir, database_url) as service:
-        held = assign_role(service, _tenant(service, tenant).id, user, role)
-        _print(_held_document(held), as_json)
+    _change_role(assign_role, user, role, tenant, data_dir, database_url, as_json)
 
 
 @roles_app.command("remove")
@@ -73,8 +72,21 @@ def remove(
     """Take a directory role away from a user."""
     from hybridsync.cloud.roles_admin import remove_role
 
+    _change_role(remove_role, user, role, tenant, data_dir, database_url, as_json)
+
+
+def _change_role(
+    change: Any,
+    user: str,
+    role: str,
+    tenant: str | None,
+    data_dir: Path,
+    database_url: str | None,
+    as_json: bool,
+) -> None:
+    """Assign or remove (``change``) one role, then print what the user now holds of it."""
     with _service(data_dir, database_url) as service:
-        held = remove_role(service, _tenant(service, tenant).id, user, role)
+        held = change(service, _tenant(service, tenant).id, user, role)
         _print(_held_document(held), as_json)
 
 

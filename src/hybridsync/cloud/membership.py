@@ -132,26 +132,20 @@ def _walk(conn: Connection, start: str, step: Any) -> set[str]:
     return seen
 
 
-def _children(conn: Connection, group_ids: list[str]) -> set[str]:
+def _linked(conn: Connection, ids: list[str], given: Any, wanted: Any) -> set[str]:
+    """The ``wanted`` column of every membership row whose ``given`` column is in ``ids``."""
     found: set[str] = set()
-    for chunk in _chunks(group_ids):
-        found.update(
-            conn.execute(
-                sa.select(group_members.c.member_id).where(group_members.c.group_id.in_(chunk))
-            ).scalars()
-        )
+    for chunk in _chunks(ids):
+        found.update(conn.execute(sa.select(wanted).where(given.in_(chunk))).scalars())
     return found
+
+
+def _children(conn: Connection, group_ids: list[str]) -> set[str]:
+    return _linked(conn, group_ids, group_members.c.group_id, group_members.c.member_id)
 
 
 def _parents(conn: Connection, member_ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(member_ids):
-        found.update(
-            conn.execute(
-                sa.select(group_members.c.group_id).where(group_members.c.member_id.in_(chunk))
-            ).scalars()
-        )
-    return found
+    return _linked(conn, member_ids, group_members.c.member_id, group_members.c.group_id)
 
 
 def _objects(conn: Connection, tenant_id: str, ids: Iterable[str]) -> list[DirectoryObject]:

@@ -5,43 +5,20 @@ certificate. Nothing is retried (retrying cost minutes before)."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import REPO_ROOT
 from tests.support.cloud_server import CloudServer, CloudTenant, graph_connector_toml, serve_cloud
-from tests.support.workspace import invoke
+from tests.support.workspace import invoke, ldif_to_graph
 
 from hybridsync.cli import exit_codes
-
-SAMPLE = REPO_ROOT / "tests" / "data" / "contoso-20.ldif"
-SOURCE = """
-store = "state.db"
-[builtin_rules]
-source = "ad"
-target = "cloud"
-[user_type]
-source = "attribute"
-[[connectors]]
-type = "ldif"
-name = "ad"
-path = "ad.ldif"
-"""
 
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CloudServer, CloudTenant]]:
     with serve_cloud(tmp_path_factory.mktemp("cloud")) as server:
         yield server, server.new_tenant("contoso.com")
-
-
-def _config(root: Path, graph: str) -> Path:
-    shutil.copy(SAMPLE, root / "ad.ldif")
-    path = root / "hybridsync.toml"
-    path.write_text(SOURCE + graph, encoding="utf-8")
-    return path
 
 
 def _graph_at(url: str) -> str:
@@ -70,7 +47,7 @@ target = "hybridsync"
 def test_a_refused_connection_or_an_unknown_name_stops_the_run_at_once(
     tmp_path: Path, url: str, cause: str
 ) -> None:
-    code, output = invoke("run", "initial", "-c", str(_config(tmp_path, _graph_at(url))))
+    code, output = invoke("run", "initial", "-c", str(ldif_to_graph(tmp_path, _graph_at(url))))
     assert code == exit_codes.UNREACHABLE, output
     assert "stopped-unreachable" in output
     assert cause in " ".join(output.split())  # the message may wrap at 80 columns
@@ -83,7 +60,7 @@ def test_an_untrusted_certificate_stops_the_run_at_once(
     server, tenant = cloud
     graph = graph_connector_toml(server, tenant, tmp_path)
     untrusted = graph.replace(f'ca_file = "{server.ca_path}"\n', "")
-    code, output = invoke("run", "initial", "-c", str(_config(tmp_path, untrusted)))
+    code, output = invoke("run", "initial", "-c", str(ldif_to_graph(tmp_path, untrusted)))
     assert code == exit_codes.UNREACHABLE, output
     assert re.search(r"TLS verification of 127\.0\.0\.1:\d+ failed", " ".join(output.split()))
     assert not re.search(r"retry \d+ of", output)
@@ -93,6 +70,6 @@ def test_the_same_cloud_with_its_ca_is_reached(
     tmp_path: Path, cloud: tuple[CloudServer, CloudTenant]
 ) -> None:
     server, tenant = cloud
-    config = _config(tmp_path, graph_connector_toml(server, tenant, tmp_path))
+    config = ldif_to_graph(tmp_path, graph_connector_toml(server, tenant, tmp_path))
     code, output = invoke("run", "initial", "-c", str(config))
     assert code == exit_codes.SUCCESS, output

@@ -4,31 +4,17 @@ connector, the phase and the wait, and the line goes once the wait is over."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from tests.conftest import REPO_ROOT
 from tests.support.cloud_server import graph_connector_toml, serve_cloud
+from tests.support.workspace import ldif_to_graph
 from typer.testing import CliRunner
 
 from hybridsync.cli import app, exit_codes
 from hybridsync.cloud import ThrottleSettings
 from hybridsync.cloud.throttle import Quota
 
-SAMPLE = REPO_ROOT / "tests" / "data" / "contoso-20.ldif"
-SOURCE = """
-store = "state.db"
-[builtin_rules]
-source = "ad"
-target = "cloud"
-[user_type]
-source = "attribute"
-[[connectors]]
-type = "ldif"
-name = "ad"
-path = "ad.ldif"
-"""
 # Fewer writes a second than the export sends at once: the cloud answers 429 with
 # Retry-After for the rest, and the connector waits before each retry.
 QUOTA = Quota(requests=8, seconds=1)
@@ -47,9 +33,7 @@ def test_the_progress_display_names_the_connector_phase_and_wait_of_a_throttled_
     throttle = ThrottleSettings(app_tenant_writes=QUOTA)
     with serve_cloud(tmp_path / "cloud", throttle=throttle) as server:
         tenant = server.new_tenant("contoso.com")
-        shutil.copy(SAMPLE, tmp_path / "ad.ldif")
-        config = tmp_path / "hybridsync.toml"
-        config.write_text(SOURCE + graph_connector_toml(server, tenant, tmp_path), "utf-8")
+        config = ldif_to_graph(tmp_path, graph_connector_toml(server, tenant, tmp_path))
         result = CliRunner().invoke(app, ["run", "initial", "--progress", "-c", str(config)])
     output = ANSI.sub("", result.output)
     assert result.exit_code == exit_codes.SUCCESS, (output, result.exception)

@@ -140,32 +140,32 @@ def group_members(group_id: str, ctx: Ctx, top: Top = None, skip: SkipToken = No
     return odata(payload)
 
 
+def _group_relation(
+    ctx: Context, group_id: str, lookup: Any, top: int | None, skip: str | None
+) -> Response:
+    """One page of the objects ``lookup(tenant, group)`` relates to a readable group."""
+    access.authorize_group_relations(ctx)
+    ctx.service.groups.get(ctx.tenant_id, group_id)
+    return _page(ctx, _shown(ctx, lookup(ctx.tenant_id, group_id)), top, skip)
+
+
 @router.get("/groups/{group_id}/transitiveMembers")
 def group_transitive_members(
     group_id: str, ctx: Ctx, top: Top = None, skip: SkipToken = None
 ) -> Response:
-    access.authorize_group_relations(ctx)
-    ctx.service.groups.get(ctx.tenant_id, group_id)
-    found = ctx.service.memberships.transitive_members(ctx.tenant_id, group_id)
-    return _page(ctx, _shown(ctx, found), top, skip)
+    return _group_relation(ctx, group_id, ctx.service.memberships.transitive_members, top, skip)
 
 
 @router.get("/groups/{group_id}/memberOf")
 def group_member_of(group_id: str, ctx: Ctx, top: Top = None, skip: SkipToken = None) -> Response:
-    access.authorize_group_relations(ctx)
-    ctx.service.groups.get(ctx.tenant_id, group_id)
-    found = ctx.service.memberships.member_of(ctx.tenant_id, group_id)
-    return _page(ctx, _shown(ctx, found), top, skip)
+    return _group_relation(ctx, group_id, ctx.service.memberships.member_of, top, skip)
 
 
 @router.get("/groups/{group_id}/transitiveMemberOf")
 def group_transitive_member_of(
     group_id: str, ctx: Ctx, top: Top = None, skip: SkipToken = None
 ) -> Response:
-    access.authorize_group_relations(ctx)
-    ctx.service.groups.get(ctx.tenant_id, group_id)
-    found = ctx.service.memberships.transitive_member_of(ctx.tenant_id, group_id)
-    return _page(ctx, _shown(ctx, found), top, skip)
+    return _group_relation(ctx, group_id, ctx.service.memberships.transitive_member_of, top, skip)
 
 
 @router.post("/groups/{group_id}/checkMemberGroups")
