@@ -191,17 +191,18 @@ def test_the_cli_stops_with_status_2_and_the_next_run_completes(
     config = _workspace(tmp_path, postgres_database)
     _open(postgres_database).close()  # migrated, so the progress can be read at once
     command = [sys.executable, "-c", RUN, "run", "initial", "-c", str(config), "--no-progress"]
-    process = subprocess.Popen(
+    # ``with`` closes the pipe however the test ends (a run that dies early included).
+    with subprocess.Popen(
         command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        _in_full_sync(postgres_database, process)
-        assert _terminate(postgres_database, "hybridsync run") == 1
-        output, _ = process.communicate(timeout=300)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
+    ) as process:
+        try:
+            _in_full_sync(postgres_database, process)
+            assert _terminate(postgres_database, "hybridsync run") == 1
+            output, _ = process.communicate(timeout=300)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
     assert process.returncode == 2, output
     assert "stopped-store-error" in output
     # The message may wrap at 80 columns.
