@@ -148,17 +148,7 @@ def update_me(body: JsonBody, ctx: Ctx) -> Response:
         raise GraphError(
             400, "BadRequest", "/me request is only valid with delegated authentication flow."
         )
-    body = without_annotations(body)
-    rules.check_property_names(body, sync_writer=False)
-    ctx.authorize_write(Action.USER_WRITE, ctx.target_user(principal.object_id, frozenset(body)))
-    rules.check_types(body)
-    rules.check_values(body)
-
-    def check(existing: dict[str, Any]) -> None:
-        rules.check_not_mastered_on_premises(existing, set(body))
-
-    ctx.service.users.update(ctx.tenant_id, principal.object_id, body, check, synced=False)
-    return no_content()
+    return update_user(principal.object_id, body, ctx)
 
 
 @router.get("/users/{user_ref}")
@@ -176,12 +166,12 @@ def get_user(user_ref: str, ctx: Ctx, select: Select = None) -> Response:
 @router.patch("/users/{user_ref}", status_code=204)
 def update_user(user_ref: str, body: JsonBody, ctx: Ctx) -> Response:
     body = without_annotations(body)
+    sync_writer = may_write_on_premises_properties(ctx.principal)
+    rules.check_property_names(body, sync_writer=sync_writer)  # says nothing of the user
     properties = frozenset(body)
     action = action_for_update(properties)
     user = _target_of(ctx, user_ref, action, properties)
     ctx.authorize_write(action, ctx.target_user(user["id"], properties))
-    sync_writer = may_write_on_premises_properties(ctx.principal)
-    rules.check_property_names(body, sync_writer=sync_writer)
     rules.check_types(body)
     rules.check_values(body)
 
