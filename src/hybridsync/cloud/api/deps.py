@@ -83,6 +83,14 @@ class Context:
     def tenant_id(self) -> str:
         return self.principal.tenant_id
 
+    def me(self) -> str:
+        """The signed-in user's id: what ``/me`` names (nothing, for an application)."""
+        if self.principal.is_app:
+            raise GraphError(
+                400, "BadRequest", "/me request is only valid with delegated authentication flow."
+            )
+        return self.principal.object_id
+
     def policy(self) -> dict[str, Any]:
         return self.service.tenancy.authorization_policy(self.tenant_id)
 

@@ -49,7 +49,7 @@ def get_manager(user_ref: str, ctx: Ctx) -> Response:
 
 @router.get("/me/manager")
 def get_my_manager(ctx: Ctx) -> Response:
-    return _manager(ctx, access.me(ctx))
+    return _manager(ctx, ctx.me())
 
 
 @router.get("/users/{user_ref}/manager/$ref")
@@ -72,7 +72,7 @@ def get_direct_reports(user_ref: str, ctx: Ctx) -> Response:
 
 @router.get("/me/directReports")
 def get_my_direct_reports(ctx: Ctx) -> Response:
-    return _reports(ctx, access.me(ctx))
+    return _reports(ctx, ctx.me())
 
 
 @router.put("/users/{user_ref}/manager/$ref", status_code=204)

@@ -68,7 +68,7 @@ def user_member_of(user_ref: str, ctx: Ctx, top: Top = None, skip: SkipToken = N
 
 @router.get("/me/memberOf")
 def my_member_of(ctx: Ctx, top: Top = None, skip: SkipToken = None) -> Response:
-    return _page(ctx, _groups_and_roles(ctx, access.me(ctx)), top, skip)
+    return _page(ctx, _groups_and_roles(ctx, ctx.me()), top, skip)
 
 
 @router.get("/users/{user_ref}/transitiveMemberOf")
@@ -81,7 +81,7 @@ def user_transitive_member_of(
 
 @router.get("/me/transitiveMemberOf")
 def my_transitive_member_of(ctx: Ctx, top: Top = None, skip: SkipToken = None) -> Response:
-    return _page(ctx, _user_groups(ctx, access.me(ctx), transitive=True), top, skip)
+    return _page(ctx, _user_groups(ctx, ctx.me(), transitive=True), top, skip)
 
 
 @router.post("/users/{user_ref}/checkMemberGroups")
@@ -93,7 +93,7 @@ def user_check_member_groups(user_ref: str, body: JsonBody, ctx: Ctx) -> Respons
 
 @router.post("/me/checkMemberGroups")
 def my_check_member_groups(body: JsonBody, ctx: Ctx) -> Response:
-    user_id = access.me(ctx)
+    user_id = ctx.me()
     access.user_groups_view(ctx, user_id)
     return _check_member_groups(ctx, user_id, body)
 
@@ -109,7 +109,7 @@ def user_get_member_groups(user_ref: str, body: JsonBody, ctx: Ctx) -> Response:
 @router.post("/me/getMemberGroups")
 @router.post("/me/getMemberObjects", operation_id="me_get_member_objects")
 def my_get_member_groups(body: JsonBody, ctx: Ctx) -> Response:
-    user_id = access.me(ctx)
+    user_id = ctx.me()
     access.user_groups_view(ctx, user_id)
     return _get_member_groups(ctx, user_id, body)
 

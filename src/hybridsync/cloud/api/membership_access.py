@@ -26,7 +26,7 @@ from hybridsync.cloud.authz import (
     guest_level,
     user_view,
 )
-from hybridsync.cloud.errors import GraphError, access_denied
+from hybridsync.cloud.errors import access_denied
 from hybridsync.cloud.group_rules import present_group
 from hybridsync.cloud.membership import DirectoryObject
 
@@ -34,15 +34,6 @@ from hybridsync.cloud.membership import DirectoryObject
 class GroupView(Enum):
     FULL = "full"
     IDS_ONLY = "ids"
-
-
-def me(ctx: Context) -> str:
-    """The signed-in user's id (``/me`` has no meaning for an application)."""
-    if ctx.principal.is_app:
-        raise GraphError(
-            400, "BadRequest", "/me request is only valid with delegated authentication flow."
-        )
-    return ctx.principal.object_id
 
 
 def user_groups_view(ctx: Context, user_id: str) -> GroupView:

@@ -132,23 +132,14 @@ def count_users(ctx: Ctx, filter_: Filter = None, consistency: Consistency = Non
 
 @router.get("/me")
 def get_me(ctx: Ctx, select: Select = None) -> Response:
-    if ctx.principal.is_app:
-        raise GraphError(
-            400, "BadRequest", "/me request is only valid with delegated authentication flow."
-        )
-    return get_user(ctx.principal.object_id, ctx, select)
+    return get_user(ctx.me(), ctx, select)
 
 
 @router.patch("/me", status_code=204)
 def update_me(body: JsonBody, ctx: Ctx) -> Response:
     """The signed-in user changes their own profile (``User.ReadWrite``; what may change is
     decided with every other authorization, in ``authz``)."""
-    principal = ctx.principal
-    if principal.is_app:
-        raise GraphError(
-            400, "BadRequest", "/me request is only valid with delegated authentication flow."
-        )
-    return update_user(principal.object_id, body, ctx)
+    return update_user(ctx.me(), body, ctx)
 
 
 @router.get("/users/{user_ref}")
