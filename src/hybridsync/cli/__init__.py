@@ -15,7 +15,12 @@ import typer
 from typer._click.globals import get_current_context
 from typer.core import TyperCommand, TyperGroup
 
-from hybridsync.cli.helptext import HELP_OPTION_NAMES, PlainHelpContext, plain_help
+from hybridsync.cli.helptext import (
+    HELP_OPTION_NAMES,
+    PlainHelpContext,
+    plain_help,
+    taken_as_given,
+)
 
 COMMAND_MODULES = {
     "agent": "agent",
@@ -71,6 +76,11 @@ class LazyCommands(TyperGroup):
 
     _summarizing = False
     context_class = PlainHelpContext
+
+    def parse_args(self, ctx: Any, args: list[str]) -> Any:
+        for param in self.params:  # --log-format, --log-level, completion flags
+            taken_as_given(param)
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: Any) -> list[str]:
         return sorted(set(self.commands) | set(COMMAND_MODULES))

@@ -23,12 +23,12 @@ from hybridsync.cli.sync import (
     print_json,
 )
 from hybridsync.errors import HybridsyncError, StoreError
-from hybridsync.store.summary import LastRun, Query, StoreSummary
 
 if TYPE_CHECKING:
     from hybridsync.config import Config
     from hybridsync.core.objects import ObjectError
     from hybridsync.core.runs import RunRecord
+    from hybridsync.store.summary import LastRun, Query, StoreSummary
 
 RUNS_READ = 500
 """The latest runs read for each connector's last run and last sync."""
@@ -90,6 +90,8 @@ def _status_data(config: Config, expected: Expected) -> dict[str, Any]:
 def _summary(config: Config) -> Iterator[StoreSummary]:
     """The store's summary: a SQLite file read with the standard library's sqlite3,
     anything else (PostgreSQL, a store not created yet) opened as a run opens it."""
+    from hybridsync.store.summary import StoreSummary
+
     path = config.store_file()
     if path is not None and _readable_store(path):
         connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
