@@ -9,9 +9,11 @@ tokens.
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Query
@@ -39,22 +41,69 @@ USERS_SELECTABLE = rules.SELECTABLE | {MANAGER}
 @router.get("/users/delta()", operation_id="users_delta_function_form")
 def users_delta(ctx: Ctx, options: DeltaQuery, prefer: Prefer = None) -> Response:
     ctx.authorize(Action.USER_LIST)
-    state = delta_state(ctx, options, USERS_SELECTABLE, "users")
-    if options.deltatoken == "latest":
-        return odata_response(delta_page(ctx, "users", state, [], done=True))
-    rows = ctx.service.users.changes(
-        ctx.tenant_id, since=state["since"], upto=state["upto"], after=state["after"],
-        limit=page_size(prefer),
-    )  # fmt: skip
-    ids = set(state.get("ids") or ())
-    found = [_item(row, state) for row in rows if not ids or row.id in ids]
+    return delta_response(
+        ctx,
+        options,
+        prefer,
+        resource="users",
+        selectable=USERS_SELECTABLE,
+        changes=ctx.service.users.changes,
+        present=functools.partial(_items, ctx),
+    )
+
+
+def _items(ctx: Ctx, state: dict[str, Any], rows: list[Any]) -> list[dict[str, Any]]:
+    found = [_item(row, state) for row in rows]
     items = [item for item in found if item is not None]
     if MANAGER in (state.get("select") or ()):
         _add_managers(ctx, items)
+    return items
+
+
+class Stamped(Protocol):
+    """What a delta round pages through: an object's id and the sequence it was stamped with."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def seq(self) -> int: ...
+
+
+_RowT = TypeVar("_RowT", bound=Stamped)
+_RowT_co = TypeVar("_RowT_co", bound=Stamped, covariant=True)
+
+
+class Changes(Protocol[_RowT_co]):
+    def __call__(
+        self, tenant_id: str, *, since: int, upto: int, after: int, limit: int
+    ) -> Sequence[_RowT_co]: ...
+
+
+def delta_response(
+    ctx: Ctx,
+    options: DeltaOptions,
+    prefer: str | None,
+    *,
+    resource: str,
+    selectable: frozenset[str],
+    changes: Changes[_RowT],
+    present: Callable[[dict[str, Any], list[_RowT]], list[dict[str, Any]]],
+) -> Response:
+    """One call of ``resource``'s delta: the page of changes after the token's position,
+    restricted to the ``$filter``'s ids and shown by ``present``, and the link onwards."""
+    state = delta_state(ctx, options, selectable, resource)
+    if options.deltatoken == "latest":
+        return odata_response(delta_page(ctx, resource, state, [], done=True))
+    size = page_size(prefer)
+    rows = changes(
+        ctx.tenant_id, since=state["since"], upto=state["upto"], after=state["after"], limit=size
+    )
+    wanted = set(state.get("ids") or ())
+    items = present(state, [row for row in rows if not wanted or row.id in wanted])
     if rows:
         state["after"] = rows[-1].seq
-    done = len(rows) < page_size(prefer)
-    return odata_response(delta_page(ctx, "users", state, items, done=done))
+    return odata_response(delta_page(ctx, resource, state, items, done=len(rows) < size))
 
 
 @dataclass(frozen=True, slots=True)

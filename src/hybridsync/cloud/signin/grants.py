@@ -71,14 +71,7 @@ def _password(service: CloudService, app: Application, grant: GrantRequest) -> d
     verdict = verify_password(service, grant.tenant_id, grant.username, grant.password)
     if verdict.outcome is not Outcome.SUCCESS or verdict.user is None:
         raise oauth_error(verdict.outcome)
-    return token_response(
-        service,
-        base_url=grant.base_url,
-        tenant_id=grant.tenant_id,
-        client_id=grant.client_id,
-        user=verdict.user,
-        scopes=scopes,
-    )
+    return _issue(service, grant, verdict.user, scopes)
 
 
 def _code(service: CloudService, app: Application, grant: GrantRequest) -> dict[str, Any]:
@@ -101,15 +94,7 @@ def _code(service: CloudService, app: Application, grant: GrantRequest) -> dict[
         )
     scopes = _scopes(service, app, found.scopes)
     user = _current_user(service, grant.tenant_id, found.user_id)
-    return token_response(
-        service,
-        base_url=grant.base_url,
-        tenant_id=grant.tenant_id,
-        client_id=grant.client_id,
-        user=user,
-        scopes=scopes,
-        nonce=found.nonce,
-    )
+    return _issue(service, grant, user, scopes, nonce=found.nonce)
 
 
 def _refresh(service: CloudService, app: Application, grant: GrantRequest) -> dict[str, Any]:
@@ -127,6 +112,18 @@ def _refresh(service: CloudService, app: Application, grant: GrantRequest) -> di
         requested = (*requested, "offline_access")
     scopes = _scopes(service, app, requested, within=frozenset(original.graph))
     user = _current_user(service, grant.tenant_id, found.user_id)
+    return _issue(service, grant, user, scopes)
+
+
+def _issue(
+    service: CloudService,
+    grant: GrantRequest,
+    user: dict[str, Any],
+    scopes: GrantedScopes,
+    *,
+    nonce: str | None = None,
+) -> dict[str, Any]:
+    """The tokens of ``user`` for the client and tenant the request was made to."""
     return token_response(
         service,
         base_url=grant.base_url,
@@ -134,6 +131,7 @@ def _refresh(service: CloudService, app: Application, grant: GrantRequest) -> di
         client_id=grant.client_id,
         user=user,
         scopes=scopes,
+        nonce=nonce,
     )
 
 
