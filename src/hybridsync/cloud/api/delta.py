@@ -9,11 +9,10 @@ tokens.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, Any, Protocol
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Query
@@ -28,6 +27,7 @@ from hybridsync.cloud.api.wire import odata as odata_response
 from hybridsync.cloud.authz import Action
 from hybridsync.cloud.db import tenants
 from hybridsync.cloud.errors import GraphError, bad_request, unsupported_query
+from hybridsync.cloud.service import CloudService
 
 router = APIRouter(prefix="/v1.0", tags=["users"])
 TOKEN_LIFETIME_SECONDS = 7 * 24 * 3600
@@ -35,29 +35,6 @@ MAX_FILTER_IDS = 50
 DEFAULT_PAGE = 100
 MANAGER = "manager"
 USERS_SELECTABLE = rules.SELECTABLE | {MANAGER}
-
-
-@router.get("/users/delta")
-@router.get("/users/delta()", operation_id="users_delta_function_form")
-def users_delta(ctx: Ctx, options: DeltaQuery, prefer: Prefer = None) -> Response:
-    ctx.authorize(Action.USER_LIST)
-    return delta_response(
-        ctx,
-        options,
-        prefer,
-        resource="users",
-        selectable=USERS_SELECTABLE,
-        changes=ctx.service.users.changes,
-        present=functools.partial(_items, ctx),
-    )
-
-
-def _items(ctx: Ctx, state: dict[str, Any], rows: list[Any]) -> list[dict[str, Any]]:
-    found = [_item(row, state) for row in rows]
-    items = [item for item in found if item is not None]
-    if MANAGER in (state.get("select") or ()):
-        _add_managers(ctx, items)
-    return items
 
 
 class Stamped(Protocol):
@@ -70,40 +47,56 @@ class Stamped(Protocol):
     def seq(self) -> int: ...
 
 
-_RowT = TypeVar("_RowT", bound=Stamped)
-_RowT_co = TypeVar("_RowT_co", bound=Stamped, covariant=True)
-
-
-class Changes(Protocol[_RowT_co]):
+class Changes(Protocol):
     def __call__(
         self, tenant_id: str, *, since: int, upto: int, after: int, limit: int
-    ) -> Sequence[_RowT_co]: ...
+    ) -> Sequence[Stamped]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeltaResource:
+    """A collection served with delta: who may read it, what ``$select`` takes, where its
+    changes come from, and how a page of them is shown."""
+
+    name: str
+    action: Action
+    selectable: frozenset[str]
+    changes: Callable[[CloudService], Changes]
+    present: Callable[[Ctx, dict[str, Any], list[Any]], list[dict[str, Any]]]
+
+
+def add_delta_routes(router: APIRouter, resource: DeltaResource) -> None:
+    """``/{name}/delta`` and its function form ``/{name}/delta()``, both one delta call."""
+
+    def endpoint(ctx: Ctx, options: DeltaQuery, prefer: Prefer = None) -> Response:
+        ctx.authorize(resource.action)
+        return delta_response(ctx, options, prefer, resource)
+
+    name = f"{resource.name}_delta"
+    path = f"/{resource.name}/delta"
+    router.add_api_route(path, endpoint, methods=["GET"], name=name)
+    router.add_api_route(
+        f"{path}()", endpoint, methods=["GET"], name=name, operation_id=f"{name}_function_form"
+    )
 
 
 def delta_response(
-    ctx: Ctx,
-    options: DeltaOptions,
-    prefer: str | None,
-    *,
-    resource: str,
-    selectable: frozenset[str],
-    changes: Changes[_RowT],
-    present: Callable[[dict[str, Any], list[_RowT]], list[dict[str, Any]]],
+    ctx: Ctx, options: DeltaOptions, prefer: str | None, resource: DeltaResource
 ) -> Response:
-    """One call of ``resource``'s delta: the page of changes after the token's position,
-    restricted to the ``$filter``'s ids and shown by ``present``, and the link onwards."""
-    state = delta_state(ctx, options, selectable, resource)
+    """One delta call: the page of changes after the token's position, restricted to the
+    ``$filter``'s ids, and the link to the next page or the next round."""
+    state = delta_state(ctx, options, resource.selectable, resource.name)
     if options.deltatoken == "latest":
-        return odata_response(delta_page(ctx, resource, state, [], done=True))
+        return odata_response(delta_page(ctx, resource.name, state, [], done=True))
     size = page_size(prefer)
-    rows = changes(
+    rows = resource.changes(ctx.service)(
         ctx.tenant_id, since=state["since"], upto=state["upto"], after=state["after"], limit=size
     )
     wanted = set(state.get("ids") or ())
-    items = present(state, [row for row in rows if not wanted or row.id in wanted])
+    items = resource.present(ctx, state, [row for row in rows if not wanted or row.id in wanted])
     if rows:
         state["after"] = rows[-1].seq
-    return odata_response(delta_page(ctx, resource, state, items, done=len(rows) < size))
+    return odata_response(delta_page(ctx, resource.name, state, items, done=len(rows) < size))
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,3 +261,23 @@ def delta_page(
         payload["@odata.nextLink"] = f"{link}?$skiptoken={encode_token(state)}"
     payload["value"] = items
     return payload
+
+
+def _user_items(ctx: Ctx, state: dict[str, Any], rows: list[Any]) -> list[dict[str, Any]]:
+    found = [_item(row, state) for row in rows]
+    items = [item for item in found if item is not None]
+    if MANAGER in (state.get("select") or ()):
+        _add_managers(ctx, items)
+    return items
+
+
+add_delta_routes(
+    router,
+    DeltaResource(
+        "users",
+        Action.USER_LIST,
+        USERS_SELECTABLE,
+        changes=lambda service: service.users.changes,
+        present=_user_items,
+    ),
+)

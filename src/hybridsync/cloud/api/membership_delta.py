@@ -9,13 +9,11 @@ adding one member to a large group costs one entry. Deleted groups come back as
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from fastapi import APIRouter
-from starlette.responses import Response
 
-from hybridsync.cloud.api.delta import DeltaQuery, Prefer, delta_response
+from hybridsync.cloud.api.delta import DeltaResource, add_delta_routes
 from hybridsync.cloud.api.deps import Ctx
 from hybridsync.cloud.authz import Action
 from hybridsync.cloud.group_rules import GROUP_PROPERTIES, present_group
@@ -26,21 +24,6 @@ router = APIRouter(prefix="/v1.0", tags=["groups"])
 MEMBERS = "members"
 SELECTABLE = frozenset({*GROUP_PROPERTIES, MEMBERS})
 _TYPES = {"user": "#microsoft.graph.user", "group": "#microsoft.graph.group"}
-
-
-@router.get("/groups/delta")
-@router.get("/groups/delta()", operation_id="groups_delta_function_form")
-def groups_delta(ctx: Ctx, options: DeltaQuery, prefer: Prefer = None) -> Response:
-    ctx.authorize(Action.GROUP_LIST)
-    return delta_response(
-        ctx,
-        options,
-        prefer,
-        resource="groups",
-        selectable=SELECTABLE,
-        changes=ctx.service.groups.changes,
-        present=functools.partial(_items, ctx),
-    )
 
 
 def _items(ctx: Ctx, state: dict[str, Any], stamped: list[Stamped]) -> list[dict[str, Any]]:
@@ -90,3 +73,15 @@ def _net_changes(changes: list[MemberChange]) -> dict[str, list[dict[str, Any]]]
             entry["@removed"] = {"reason": "deleted"}
         answer.setdefault(group_id, []).append(entry)
     return answer
+
+
+add_delta_routes(
+    router,
+    DeltaResource(
+        "groups",
+        Action.GROUP_LIST,
+        SELECTABLE,
+        changes=lambda service: service.groups.changes,
+        present=_items,
+    ),
+)
