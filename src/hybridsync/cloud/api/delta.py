@@ -271,13 +271,7 @@ def _user_items(ctx: Ctx, state: dict[str, Any], rows: list[Any]) -> list[dict[s
     return items
 
 
-add_delta_routes(
-    router,
-    DeltaResource(
-        "users",
-        Action.USER_LIST,
-        USERS_SELECTABLE,
-        changes=lambda service: service.users.changes,
-        present=_user_items,
-    ),
+USERS_DELTA = DeltaResource(
+    "users", Action.USER_LIST, USERS_SELECTABLE, lambda service: service.users.changes, _user_items
 )
+add_delta_routes(router, USERS_DELTA)

@@ -75,13 +75,7 @@ def _net_changes(changes: list[MemberChange]) -> dict[str, list[dict[str, Any]]]
     return answer
 
 
-add_delta_routes(
-    router,
-    DeltaResource(
-        "groups",
-        Action.GROUP_LIST,
-        SELECTABLE,
-        changes=lambda service: service.groups.changes,
-        present=_items,
-    ),
+GROUPS_DELTA = DeltaResource(
+    "groups", Action.GROUP_LIST, SELECTABLE, lambda service: service.groups.changes, _items
 )
+add_delta_routes(router, GROUPS_DELTA)
