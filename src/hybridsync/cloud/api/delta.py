@@ -20,8 +20,8 @@ from starlette.responses import Response
 
 from hybridsync.cloud import odata
 from hybridsync.cloud import user_rules as rules
-from hybridsync.cloud.api.deps import Ctx
-from hybridsync.cloud.api.users import Filter, Select, SkipToken, context_url
+from hybridsync.cloud.api.deps import Ctx, Filter, Select, SkipToken
+from hybridsync.cloud.api.users import context_url
 from hybridsync.cloud.api.wire import decode_token, encode_token
 from hybridsync.cloud.api.wire import odata as odata_response
 from hybridsync.cloud.authz import Action

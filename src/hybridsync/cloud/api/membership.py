@@ -14,9 +14,9 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from hybridsync.cloud.api import membership_access as access
-from hybridsync.cloud.api.deps import Context, Ctx, JsonBody
+from hybridsync.cloud.api.deps import Context, Ctx, JsonBody, SkipToken, Top
 from hybridsync.cloud.api.roles import directory_roles_of
-from hybridsync.cloud.api.users import SkipToken, Top, check_top
+from hybridsync.cloud.api.users import check_top
 from hybridsync.cloud.api.wire import GRAPH_ROOT, decode_token, encode_token, link_with, odata
 from hybridsync.cloud.errors import bad_request
 from hybridsync.cloud.membership import DirectoryObject

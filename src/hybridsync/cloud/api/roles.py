@@ -7,11 +7,11 @@ import re
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body
 from starlette.responses import Response
 
 from hybridsync.cloud.actions import Action
-from hybridsync.cloud.api.deps import Context, Ctx
+from hybridsync.cloud.api.deps import Context, Ctx, Filter
 from hybridsync.cloud.api.wire import GRAPH_ROOT, no_content, odata, without_annotations
 from hybridsync.cloud.errors import (
     GraphError,
@@ -24,7 +24,6 @@ from hybridsync.cloud.roles import ROLES, DirectoryRole
 from hybridsync.cloud.roles_store import TENANT_SCOPE, RoleAssignment
 
 router = APIRouter(prefix="/v1.0", tags=["roles"])
-Filter = Annotated[str | None, Query(alias="$filter")]
 _FILTER = re.compile(r"^\s*(principalId|roleDefinitionId)\s+eq\s+'([0-9a-fA-F-]{1,36})'\s*$")
 _ASSIGNMENT_PROPERTIES = {"principalId", "roleDefinitionId", "directoryScopeId"}
 # Our actions as Entra's resource actions, so a role definition reads as Entra's does.
