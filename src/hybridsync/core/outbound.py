@@ -20,11 +20,18 @@ DN_ATTRIBUTE = "dn"
 
 
 class TargetAction(enum.Enum):
+    """What the outbound rules want done with one metaverse object in one target."""
+
     NOTHING = "nothing"
+    """No object wanted in the target, and none linked."""
     PROVISION = "provision"
+    """Create the object in the target."""
     FLOW = "flow"
+    """Flow the rules' values into the linked object."""
     DEPROVISION = "deprovision"
+    """Delete the object the rules provisioned."""
     DISCONNECT = "disconnect"
+    """Cut the link; the object stays in the target."""
 
 
 @dataclass(frozen=True, slots=True)
