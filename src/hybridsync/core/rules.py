@@ -211,12 +211,18 @@ class RuleSet:
         return cls(ordered, content_hash)
 
     def inbound(self, connector: str) -> tuple[SyncRule, ...]:
+        """The enabled rules from ``connector`` into the metaverse, by precedence."""
+        return self._enabled(Direction.INBOUND, connector)
+
+    def outbound(self, connector: str) -> tuple[SyncRule, ...]:
+        """The enabled rules from the metaverse into ``connector``, by precedence."""
+        return self._enabled(Direction.OUTBOUND, connector)
+
+    def _enabled(self, direction: Direction, connector: str) -> tuple[SyncRule, ...]:
         return tuple(
             rule
             for rule in self.rules
-            if rule.direction is Direction.INBOUND
-            and rule.connector == connector
-            and not rule.disabled
+            if rule.direction is direction and rule.connector == connector and not rule.disabled
         )
 
     def source_attributes(self, connector: str) -> frozenset[str]:
@@ -241,15 +247,6 @@ class RuleSet:
             for group in rule.scope
             for clause in group.clauses
             if clause.operator in MEMBERSHIP_OPERATORS
-        )
-
-    def outbound(self, connector: str) -> tuple[SyncRule, ...]:
-        return tuple(
-            rule
-            for rule in self.rules
-            if rule.direction is Direction.OUTBOUND
-            and rule.connector == connector
-            and not rule.disabled
         )
 
     def outbound_connectors(self) -> tuple[str, ...]:
