@@ -114,22 +114,12 @@ def contributions(
             found.append(Contribution(rule, flow, Kind.VALUE if values else Kind.NULL, values))
             continue
         try:
-            found.append(contribution_of(rule, flow, attributes, source, parameters))
+            kind, values = flow_value(flow, attributes, source, parameters)
         except ExpressionEvalError as exc:
             errors.append(FlowError(rule.name, flow.target, exc.message))
+        else:
+            found.append(Contribution(rule, flow, kind, values))
     return found, errors
-
-
-def contribution_of(
-    rule: SyncRule,
-    flow: AttributeFlow,
-    attributes: Mapping[str, Values],
-    source: Mapping[str, Any] | None,
-    parameters: Mapping[str, str],
-) -> Contribution:
-    """One flow's contribution (raises ExpressionEvalError when the flow fails)."""
-    kind, values = flow_value(flow, attributes, source, parameters)
-    return Contribution(rule, flow, kind, values)
 
 
 def flow_value(
@@ -140,9 +130,26 @@ def flow_value(
 ) -> tuple[Kind, Values]:
     """What one flow gives for an object, allowed values applied (raises
     ExpressionEvalError when the flow fails). ``source`` is the expression input."""
-    kind, values = _raw_value(flow, attributes, source, parameters)
-    if not flow.allowed_values or kind is not Kind.VALUE:
-        return kind, values
+    if flow.flow_type is FlowType.CONSTANT:
+        values: Values = () if flow.constant is None else (flow.constant,)
+    elif flow.flow_type is FlowType.DIRECT:
+        values = attributes.get(flow.sources[0], ()) if flow.sources else ()
+    else:
+        assert flow.expression is not None  # the loader compiles every Expression flow
+        result = flow.expression.evaluate(source or {}, parameters=parameters)
+        if result is IGNORE_THIS_FLOW:
+            return Kind.IGNORE, ()
+        if result is AUTHORITATIVE_NULL:
+            return Kind.AUTHORITATIVE_NULL, ()
+        values = as_values(result)
+    if not values:
+        return Kind.NULL, values
+    if flow.allowed_values:
+        return Kind.VALUE, _in_allowed_spelling(flow, values)
+    return Kind.VALUE, values
+
+
+def _in_allowed_spelling(flow: AttributeFlow, values: Values) -> Values:
     spelling = {value.lower(): value for value in flow.allowed_values}
     normalized = []
     for value in values:
@@ -151,29 +158,7 @@ def flow_value(
             allowed = " or ".join(flow.allowed_values)
             raise ExpressionEvalError(f"invalid {flow.target} value {value!r}: must be {allowed}")
         normalized.append(canonical)
-    return Kind.VALUE, tuple(normalized)
-
-
-def _raw_value(
-    flow: AttributeFlow,
-    attributes: Mapping[str, Values],
-    source: Mapping[str, Any] | None,
-    parameters: Mapping[str, str],
-) -> tuple[Kind, Values]:
-    if flow.flow_type is FlowType.CONSTANT:
-        values: Values = () if flow.constant is None else (flow.constant,)
-        return (Kind.VALUE if values else Kind.NULL), values
-    if flow.flow_type is FlowType.DIRECT:
-        values = attributes.get(flow.sources[0], ()) if flow.sources else ()
-        return (Kind.VALUE if values else Kind.NULL), values
-    assert flow.expression is not None  # the loader compiles every Expression flow
-    result = flow.expression.evaluate(source or {}, parameters=parameters)
-    if result is IGNORE_THIS_FLOW:
-        return Kind.IGNORE, ()
-    if result is AUTHORITATIVE_NULL:
-        return Kind.AUTHORITATIVE_NULL, ()
-    values = as_values(result)
-    return (Kind.VALUE if values else Kind.NULL), values
+    return tuple(normalized)
 
 
 def resolve(found: Iterable[Contribution]) -> tuple[dict[str, Resolved], list[FlowError]]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import os
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import ldap
 import pytest
 from structlog.testing import capture_logs
 from tests.support.cloud_server import CloudServer, CloudTenant, serve_cloud
@@ -146,3 +148,31 @@ def test_frozen_samba_dc_gives_unavailable_then_recovers(
     assert outcomes == [PasswordOutcome.AD_UNAVAILABLE]
     assert USER_PASSWORD not in repr(logs)
     assert after == PasswordOutcome.SUCCESS
+
+
+def test_a_lookup_connection_the_dc_dropped_is_opened_again(
+    samba_dc: SambaDC, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A DC drops idle connections: the next user lookup finds the socket closed and
+    # must open a fresh connection once rather than fail the sign-in.
+    monkeypatch.setenv(PASSWORD_ENV, samba_dc.admin_password)
+    check = admin_password_check(
+        samba_dc, PASSWORD_ENV, password_check_timeout_seconds=LIMIT_SECONDS
+    )
+    found = samba_dc.search(
+        samba_dc.base_dn, f"(userPrincipalName={UPN})", scope=2, attributes=["objectGUID"]
+    )
+    anchor = base64.b64encode(found[0][1]["objectGUID"][0]).decode()
+    try:
+        before = check.check(anchor, USER_PASSWORD)
+        dropped = check._lookup.open()
+        descriptor = dropped.get_option(ldap.OPT_DESC)
+        with socket.socket(fileno=os.dup(descriptor)) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+        after = check.check(anchor, USER_PASSWORD)
+        reopened = check._lookup.open()
+    finally:
+        check.close()
+    assert before == PasswordOutcome.SUCCESS
+    assert after == PasswordOutcome.SUCCESS
+    assert reopened is not dropped

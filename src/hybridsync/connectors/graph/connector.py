@@ -5,7 +5,6 @@ Anchor of a cloud user: its Graph ``id``. Watermark: the ``/users/delta`` deltaL
 
 from __future__ import annotations
 
-import ssl
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -17,12 +16,13 @@ import httpx
 from hybridsync.connectors.graph import mapping
 from hybridsync.connectors.graph.auth import BearerAuth, MsalTokenSource, TokenSource
 from hybridsync.connectors.graph.budget import ExportProgress, ProgressMeter, WriteBudget
-from hybridsync.connectors.graph.client import GraphClient, RetryPolicy, WaitRelay
+from hybridsync.connectors.graph.client import GraphClient, WaitRelay
 from hybridsync.connectors.graph.config import GraphConfig
 from hybridsync.connectors.graph.errors import parse_error
 from hybridsync.connectors.graph.exporting import BatchSender, Matcher
 from hybridsync.connectors.graph.importing import delta_item, imported_user, is_expired_delta
 from hybridsync.connectors.graph.operations import Operation, plan, user_path
+from hybridsync.connectors.graph.session import http_client, retry_policy
 from hybridsync.core.ports import (
     Capabilities,
     ExportChange,
@@ -34,29 +34,11 @@ from hybridsync.core.ports import (
     ImportPage,
     WaitListener,
 )
-from hybridsync.errors import ConfigError, FatalConnectorError, ObjectRejectedError
+from hybridsync.errors import FatalConnectorError, ObjectRejectedError
 
 PHASES = (ExportKind.DELETE, ExportKind.UPDATE, ExportKind.ADD)
 """Deletes first, then updates, then adds: a UPN freed by a delete or a rename is free
 before a create needs it."""
-
-
-def _http_client(config: GraphConfig, transport: httpx.BaseTransport | None) -> httpx.Client:
-    verify: ssl.SSLContext | bool = True
-    if config.ca_file is not None:
-        try:
-            verify = ssl.create_default_context(cafile=str(config.ca_file))
-        except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(
-                f"connector {config.name}: cannot load ca_file: {exc}", source=str(config.ca_file)
-            ) from exc
-    return httpx.Client(
-        transport=transport,
-        verify=verify,
-        timeout=httpx.Timeout(config.timeout, connect=min(config.timeout, 10.0)),
-        limits=httpx.Limits(max_connections=config.concurrency * 2 + 2),
-        headers={"User-Agent": "hybridsync-graph-connector"},
-    )
 
 
 class GraphConnector:
@@ -82,18 +64,10 @@ class GraphConnector:
         clock: Callable[[], float] = time.monotonic,
     ):
         self.config = config
-        self._http = _http_client(config, transport)
+        self._http = http_client(config, transport)
         self._tokens = tokens or MsalTokenSource(config, self._http)
         self._waits = WaitRelay()
-        self._policy = RetryPolicy(
-            max_retries=config.max_retries,
-            max_delay=config.max_retry_delay,
-            time_limit=config.retry_time_limit,
-            label=config.name,
-            sleep=sleep,
-            clock=clock,
-            waits=self._waits,
-        )
+        self._policy = retry_policy(config, sleep=sleep, clock=clock, waits=self._waits)
         self._client = GraphClient(
             self._http, config.base_url, BearerAuth(self._tokens), self._policy
         )

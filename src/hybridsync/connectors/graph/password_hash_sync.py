@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 
 from hybridsync.connectors.graph.auth import BearerAuth, MsalTokenSource, TokenSource
-from hybridsync.connectors.graph.client import GraphClient, RetryPolicy
+from hybridsync.connectors.graph.client import GraphClient
 from hybridsync.connectors.graph.config import GraphConfig
-from hybridsync.connectors.graph.connector import _http_client
 from hybridsync.connectors.graph.errors import parse_error
+from hybridsync.connectors.graph.session import http_client, retry_policy
 from hybridsync.core.password_hash_sync.targets import HashUpload, UploadResult
 from hybridsync.errors import ConfigError, FatalConnectorError
 
@@ -45,15 +45,9 @@ class PasswordHashUploader:
                 "(Microsoft Graph accepts no password hashes)"
             )
         self._config = config
-        self._http = _http_client(config, transport)
+        self._http = http_client(config, transport)
         self._auth = BearerAuth(tokens or MsalTokenSource(config, self._http))
-        policy = RetryPolicy(
-            max_retries=config.max_retries,
-            max_delay=config.max_retry_delay,
-            time_limit=config.retry_time_limit,
-            label=config.name,
-            sleep=sleep,
-        )
+        policy = retry_policy(config, sleep=sleep)
         self._client = GraphClient(self._http, config.base_url, self._auth, policy)
 
     def close(self) -> None:

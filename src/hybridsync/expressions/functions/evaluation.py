@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from hybridsync.errors import ExpressionEvalError
 from hybridsync.expressions.coerce import is_multi, multi, to_number, values_of
@@ -42,16 +44,19 @@ def _per_value(test: object, value: object) -> object:
     return test(value)
 
 
+def _converts(convert: Callable[[Any], object], item: object, refusal: type[Exception]) -> bool:
+    """Whether ``convert`` takes ``item`` without raising ``refusal``."""
+    try:
+        convert(item)
+    except refusal:
+        return False
+    return True
+
+
 def _is_date(item: object) -> bool:
     if isinstance(item, datetime):
         return True
-    if not isinstance(item, str):
-        return False
-    try:
-        parse_datetime(item)
-    except ValueError:
-        return False
-    return True
+    return isinstance(item, str) and _converts(parse_datetime, item, ValueError)
 
 
 def is_date(value: object) -> object:
@@ -64,11 +69,7 @@ def is_guid(value: object) -> object:
 
 
 def _is_numeric(item: object) -> bool:
-    try:
-        to_number(item)
-    except ExpressionEvalError:
-        return False
-    return True
+    return _converts(to_number, item, ExpressionEvalError)
 
 
 def is_numeric(value: object) -> object:
