@@ -33,6 +33,7 @@ from hybridsync.cloud.api import (
 from hybridsync.cloud.api.wire import graph_error_response, oauth_error_response
 from hybridsync.cloud.door import Door
 from hybridsync.cloud.errors import GraphError, OAuthError
+from hybridsync.cloud.middleware import HttpMiddleware
 from hybridsync.cloud.service import CloudService, CloudSettings
 from hybridsync.cloud.signin import policy_routes as signin_policy
 from hybridsync.cloud.signin import routes as signin_routes
@@ -67,19 +68,13 @@ def create_app(settings: CloudSettings | CloudService) -> FastAPI:
     return app
 
 
-class _RequestIds:
+class _RequestIds(HttpMiddleware):
     """Give every request a ``request-id``; echo ``client-request-id``; mark OData answers.
 
-    A plain ASGI middleware: it only edits the response start message.
+    It only edits the response start message.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
         client_id = Headers(scope=scope).get("client-request-id", request_id)
@@ -100,7 +95,7 @@ class _RequestIds:
 _SIGN_IN_PATH = re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/(?:token|authorize)$")
 
 
-class _SignInRateLimit:
+class _SignInRateLimit(HttpMiddleware):
     """429 with ``Retry-After`` for token and sign-in posts over the rate limits.
 
     Counted per client address and per tenant before the request is read or any password
@@ -108,12 +103,12 @@ class _SignInRateLimit:
     """
 
     def __init__(self, app: ASGIApp, service: CloudService) -> None:
-        self.app = app
+        super().__init__(app)
         self.service = service
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = _SIGN_IN_PATH.match(str(scope.get("path", "")))
-        if scope["type"] != "http" or scope.get("method") != "POST" or found is None:
+        if scope.get("method") != "POST" or found is None:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")

@@ -16,6 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from hybridsync.cloud.errors import not_found
+
 metadata = sa.MetaData()
 
 tenants = sa.Table(
@@ -87,6 +89,9 @@ users = sa.Table(
     sa.UniqueConstraint("tenant_id", "immutable_id_key"),
     sa.Index("users_by_seq", "tenant_id", "seq"),
 )
+# A user's three states: in the directory, in the recycle bin (restorable), purged for good.
+USER_IS_LIVE = sa.and_(users.c.deleted.is_(None), users.c.purged.is_(False))
+USER_IS_RESTORABLE = sa.and_(users.c.deleted.is_not(None), users.c.purged.is_(False))
 
 proxy_addresses = sa.Table(
     "proxy_addresses",
@@ -220,6 +225,19 @@ def _owner_only_database_file(url: str) -> None:
 
 def _connect_args(url: str) -> dict[str, Any]:
     return {"check_same_thread": False} if url.startswith("sqlite") else {}
+
+
+def user_row(
+    conn: Connection, tenant_id: str, ref: str, *, state: sa.ColumnElement[bool] = USER_IS_LIVE
+) -> sa.Row[Any]:
+    """The user ``ref`` names (an id, or a UPN when it holds an ``@``) if in ``state``, else 404."""
+    key = users.c.upn_key == ref.lower() if "@" in ref else users.c.id == ref
+    row = conn.execute(
+        sa.select(users).where(users.c.tenant_id == tenant_id, key, state)
+    ).one_or_none()
+    if row is None:
+        raise not_found(ref)
+    return row
 
 
 def next_seq(conn: Connection, tenant_id: str) -> int:

@@ -12,13 +12,21 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hybridsync.cloud import groups, managers, proxies
 from hybridsync.cloud import user_rules as rules
-from hybridsync.cloud.db import Database, domains, next_seq, users
-from hybridsync.cloud.errors import GraphError, conflict, not_found
+from hybridsync.cloud.db import (
+    USER_IS_LIVE,
+    USER_IS_RESTORABLE,
+    Database,
+    domains,
+    next_seq,
+    user_row,
+    users,
+)
+from hybridsync.cloud.errors import GraphError, conflict
 from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.passwords import hash_password
 
@@ -82,7 +90,7 @@ class UserDirectory:
         changes = dict(changes)
         profile = changes.pop("passwordProfile", None) or {}
         with self._db.write() as conn:
-            row = self._row(conn, tenant_id, ref)
+            row = user_row(conn, tenant_id, ref)
             existing = dict(row.data)
             check(existing)
             user = {**existing, **changes}
@@ -103,7 +111,7 @@ class UserDirectory:
         self, tenant_id: str, ref: str, check: Callable[[dict[str, Any]], None]
     ) -> None:
         with self._db.write() as conn:
-            row = self._row(conn, tenant_id, ref)
+            row = user_row(conn, tenant_id, ref)
             check(dict(row.data))
             now = utcnow()
             user = dict(row.data) | {
@@ -126,7 +134,7 @@ class UserDirectory:
 
     def restore(self, tenant_id: str, user_id: str, new_upn: str | None) -> dict[str, Any]:
         with self._db.write() as conn:
-            row = self._deleted_row(conn, tenant_id, user_id)
+            row = user_row(conn, tenant_id, user_id, state=USER_IS_RESTORABLE)
             user = {k: v for k, v in row.data.items() if k != "originalUserPrincipalName"}
             user["userPrincipalName"] = new_upn or row.data["originalUserPrincipalName"]
             user["deletedDateTime"] = None
@@ -143,15 +151,14 @@ class UserDirectory:
 
     def purge(self, tenant_id: str, user_id: str) -> None:
         with self._db.write() as conn:
-            row = self._deleted_row(conn, tenant_id, user_id)
+            row = user_row(conn, tenant_id, user_id, state=USER_IS_RESTORABLE)
             self._purge_row(conn, tenant_id, row.id)
 
     def purge_expired(self, tenant_id: str) -> int:
         """Permanently delete users deleted more than 30 days ago."""
         expired_rows = sa.select(users.c.id).where(
             users.c.tenant_id == tenant_id,
-            users.c.purged.is_(False),
-            users.c.deleted.is_not(None),
+            USER_IS_RESTORABLE,
             users.c.deleted < utcnow() - RETENTION,
         )
         with self._db.read() as conn:
@@ -177,11 +184,11 @@ class UserDirectory:
 
     def get(self, tenant_id: str, ref: str) -> dict[str, Any]:
         with self._db.read() as conn:
-            return dict(self._row(conn, tenant_id, ref).data)
+            return dict(user_row(conn, tenant_id, ref).data)
 
     def get_deleted(self, tenant_id: str, user_id: str) -> dict[str, Any]:
         with self._db.read() as conn:
-            return dict(self._deleted_row(conn, tenant_id, user_id).data)
+            return dict(user_row(conn, tenant_id, user_id, state=USER_IS_RESTORABLE).data)
 
     def scan(
         self, tenant_id: str, *, after_id: str = "", deleted: bool = False, chunk: int = 500
@@ -193,8 +200,7 @@ class UserDirectory:
                     sa.select(users.c.id, users.c.data)
                     .where(
                         users.c.tenant_id == tenant_id,
-                        users.c.purged.is_(False),
-                        users.c.deleted.is_not(None) if deleted else users.c.deleted.is_(None),
+                        USER_IS_RESTORABLE if deleted else USER_IS_LIVE,
                         users.c.id > after_id,
                     )
                     .order_by(users.c.id)
@@ -235,33 +241,6 @@ class UserDirectory:
             ).scalar()
 
     # -- helpers --------------------------------------------------------------------------
-
-    def _row(self, conn: Connection, tenant_id: str, ref: str) -> Row[Any]:
-        column = users.c.upn_key if "@" in ref else users.c.id
-        row = conn.execute(
-            sa.select(users).where(
-                users.c.tenant_id == tenant_id,
-                column == ref.lower() if "@" in ref else column == ref,
-                users.c.deleted.is_(None),
-                users.c.purged.is_(False),
-            )
-        ).one_or_none()
-        if row is None:
-            raise not_found(ref)
-        return row
-
-    def _deleted_row(self, conn: Connection, tenant_id: str, user_id: str) -> Row[Any]:
-        row = conn.execute(
-            sa.select(users).where(
-                users.c.tenant_id == tenant_id,
-                users.c.id == user_id,
-                users.c.deleted.is_not(None),
-                users.c.purged.is_(False),
-            )
-        ).one_or_none()
-        if row is None:
-            raise not_found(user_id)
-        return row
 
     def _check_unique(
         self, conn: Connection, tenant_id: str, user: dict[str, Any], except_id: str = ""

@@ -18,10 +18,11 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from hybridsync.cloud.api.wire import graph_error_response
 from hybridsync.cloud.errors import GraphError, bad_request
+from hybridsync.cloud.middleware import HttpMiddleware
 from hybridsync.cloud.signin.lockout import REQUEST_SOURCE
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -41,16 +42,10 @@ class BadInput(Exception):
         self.error = error
 
 
-class Door:
-    """A plain ASGI middleware: reads the body once, checks it, hands it on unchanged."""
+class Door(HttpMiddleware):
+    """Reads the body once, checks it, hands it on unchanged."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = scope.get("client")
         REQUEST_SOURCE.set(str(client[0]) if client else "")
         try:

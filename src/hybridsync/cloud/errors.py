@@ -103,6 +103,12 @@ def required_missing(prop: str) -> GraphError:
     return bad_request(f"Property {prop} value is required but is empty or missing.")
 
 
+def unknown_property(prop: str, *, extensions: bool = False) -> GraphError:
+    """A property the resource does not declare (``extensions``: it takes extension ones)."""
+    declared = "a declared property or extension property" if extensions else "a declared property"
+    return bad_request(f"Property '{prop}' does not exist as {declared}.")
+
+
 def read_only(prop: str) -> GraphError:
     return bad_request(f"Property '{prop}' is read-only and cannot be set.")
 

@@ -12,9 +12,8 @@ from hybridsync.cloud.errors import (
     bad_request,
     invalid_value,
     invalid_values,
-    read_only,
-    required_missing,
 )
+from hybridsync.cloud.properties import check_required, matches_type, not_writable
 from hybridsync.cloud.user_rules import check_mail_nickname
 
 GROUP_WRITABLE: dict[str, type] = {
@@ -55,19 +54,11 @@ def check_group_body(body: Mapping[str, Any], *, creating: bool, sync_writer: bo
             GROUP_SYNC_WRITABLE.get(name) if sync_writer else None
         )
         if expected is None:
-            if name in GROUP_READ_ONLY:
-                raise read_only(name)
-            raise bad_request(
-                f"Property '{name}' does not exist as a declared property or extension property."
-            )
-        if value is not None and (
-            not isinstance(value, expected) or (expected is str and isinstance(value, bool))
-        ):
+            raise not_writable(name, GROUP_READ_ONLY)
+        if value is not None and not matches_type(value, expected):
             raise invalid_values(name)
     if creating:
-        for name in GROUP_REQUIRED:
-            if body.get(name) is None or body.get(name) == "":
-                raise required_missing(name)
+        check_required(body, GROUP_REQUIRED)
     _check_values(body)
 
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hybridsync.cloud.db import (
+    USER_IS_LIVE,
     Database,
     group_members,
     groups,
@@ -269,7 +270,7 @@ def kinds_of(conn: Connection, tenant_id: str, ids: Iterable[str]) -> dict[str, 
     for start in range(0, len(items), _CHUNK):
         chunk = items[start : start + _CHUNK]
         live_users = sa.select(users.c.id, users.c.tenant_id).where(
-            users.c.id.in_(chunk), users.c.deleted.is_(None), users.c.purged.is_(False)
+            users.c.id.in_(chunk), USER_IS_LIVE
         )
         in_groups = sa.select(groups.c.id, groups.c.tenant_id).where(groups.c.id.in_(chunk))
         for query, kind in ((live_users, USER), (in_groups, GROUP)):

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hybridsync.cloud.db import Database, managers, next_seq, users
+from hybridsync.cloud.db import Database, managers, next_seq, user_row, users
 from hybridsync.cloud.errors import bad_request, not_found
 
 Check = Callable[[dict[str, Any]], None]
@@ -110,17 +110,7 @@ def _manager_id(conn: Connection, tenant_id: str, user_id: str) -> str | None:
 
 
 def _live(conn: Connection, tenant_id: str, user_id: str) -> dict[str, Any]:
-    data = conn.execute(
-        sa.select(users.c.data).where(
-            users.c.tenant_id == tenant_id,
-            users.c.id == user_id,
-            users.c.deleted.is_(None),
-            users.c.purged.is_(False),
-        )
-    ).scalar()
-    if data is None:
-        raise not_found(user_id)
-    return dict(data)
+    return dict(user_row(conn, tenant_id, user_id).data)
 
 
 def _stamp(conn: Connection, tenant_id: str, user_id: str) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hybridsync.cloud.db import Database, group_members, groups, membership_log, users
+from hybridsync.cloud.db import USER_IS_LIVE, Database, group_members, groups, membership_log, users
 from hybridsync.cloud.groups import GROUP, USER, kinds_of
 
 _CHUNK = 500  # ids per IN (...) clause: well under every database's parameter limit
@@ -160,7 +160,7 @@ def _users_by_id(conn: Connection, tenant_id: str, ids: list[str]) -> list[Direc
     for chunk in _chunks(ids):
         rows = conn.execute(
             sa.select(users.c.data, users.c.tenant_id)
-            .where(users.c.id.in_(chunk), users.c.deleted.is_(None), users.c.purged.is_(False))
+            .where(users.c.id.in_(chunk), USER_IS_LIVE)
             .order_by(users.c.id)
         ).all()
         found += [DirectoryObject(USER, dict(r.data)) for r in rows if r.tenant_id == tenant_id]

@@ -133,17 +133,19 @@ class _Parser:
         return got
 
     def _or(self) -> Node:
-        node = self._and()
-        while self._peek_word() == "or":
-            self.pos += 1
-            node = Or(node, self._and())
-        return node
+        return self._chain("or", self._and, Or)
 
     def _and(self) -> Node:
-        node = self._unary()
-        while self._peek_word() == "and":
+        return self._chain("and", self._unary, And)
+
+    def _chain(
+        self, word: str, operand: Callable[[], Node], combine: Callable[[Node, Node], Node]
+    ) -> Node:
+        """``operand (word operand)*``, grouped from the left."""
+        node = operand()
+        while self._peek_word() == word:
             self.pos += 1
-            node = And(node, self._unary())
+            node = combine(node, operand())
         return node
 
     def _unary(self) -> Node:

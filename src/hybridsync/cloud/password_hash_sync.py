@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from hybridsync.cloud.db import Database, metadata, users
+from hybridsync.cloud.db import USER_IS_LIVE, Database, metadata, users
 from hybridsync.md4 import md4
 
 if TYPE_CHECKING:  # the service owns a SyncedPasswords: a run-time import would be a cycle
@@ -112,8 +112,7 @@ class SyncedPasswords:
             .where(
                 table.c.tenant_id == tenant_id,
                 table.c.user_id == user_id,
-                users.c.deleted.is_(None),
-                users.c.purged.is_(False),
+                USER_IS_LIVE,
             )
         )
         with self._db.read() as conn:

@@ -14,9 +14,9 @@ from hybridsync.cloud.errors import (
     bad_request,
     invalid_value,
     invalid_values,
-    read_only,
-    required_missing,
 )
+from hybridsync.cloud.properties import check_required as check_required_values
+from hybridsync.cloud.properties import matches_type, not_writable
 
 WRITABLE: dict[str, type | tuple[type, ...]] = {
     "accountEnabled": bool,
@@ -97,13 +97,8 @@ _PASSWORD_SYMBOLS = set("@#$%^&*-_!+=[]{}|\\:',.?/`~\"();<> ")
 
 def check_property_names(body: Mapping[str, Any], *, sync_writer: bool) -> None:
     for name in body:
-        if name in WRITABLE or (sync_writer and name in SYNC_WRITABLE):
-            continue
-        if name in READ_ONLY:
-            raise read_only(name)
-        raise bad_request(
-            f"Property '{name}' does not exist as a declared property or extension property."
-        )
+        if name not in WRITABLE and not (sync_writer and name in SYNC_WRITABLE):
+            raise not_writable(name, READ_ONLY)
 
 
 def check_types(body: Mapping[str, Any]) -> None:
@@ -111,7 +106,7 @@ def check_types(body: Mapping[str, Any]) -> None:
         expected = WRITABLE.get(name) or SYNC_WRITABLE.get(name)
         if expected is None or value is None:
             continue
-        if not isinstance(value, expected) or (expected is str and isinstance(value, bool)):
+        if not matches_type(value, expected):
             raise invalid_values(name)
         if (
             isinstance(value, list)
@@ -122,11 +117,9 @@ def check_types(body: Mapping[str, Any]) -> None:
 
 
 def check_required(body: Mapping[str, Any], *, password_required: bool) -> None:
-    required = [*REQUIRED_ON_CREATE, *(["passwordProfile"] if password_required else [])]
-    for name in required:
-        value = body.get(name)
-        if value is None or value == "":
-            raise required_missing(name)
+    check_required_values(
+        body, [*REQUIRED_ON_CREATE, *(["passwordProfile"] if password_required else [])]
+    )
 
 
 def check_values(body: Mapping[str, Any]) -> None:

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Body
 from starlette.responses import Response
 
 from hybridsync.cloud import user_rules as rules
-from hybridsync.cloud.api.deps import Ctx
-from hybridsync.cloud.api.users import Select, SkipToken, Top, check_top
+from hybridsync.cloud.api.deps import Ctx, Select, SkipToken, Top
+from hybridsync.cloud.api.users import check_top
 from hybridsync.cloud.api.wire import (
     GRAPH_ROOT,
     decode_token,

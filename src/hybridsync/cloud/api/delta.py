@@ -10,8 +10,9 @@ tokens.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Header, Query
@@ -19,13 +20,14 @@ from starlette.responses import Response
 
 from hybridsync.cloud import odata
 from hybridsync.cloud import user_rules as rules
-from hybridsync.cloud.api.deps import Ctx
-from hybridsync.cloud.api.users import Filter, Select, SkipToken, context_url
+from hybridsync.cloud.api.deps import Ctx, Filter, Select, SkipToken
+from hybridsync.cloud.api.users import context_url
 from hybridsync.cloud.api.wire import decode_token, encode_token
 from hybridsync.cloud.api.wire import odata as odata_response
 from hybridsync.cloud.authz import Action
 from hybridsync.cloud.db import tenants
 from hybridsync.cloud.errors import GraphError, bad_request, unsupported_query
+from hybridsync.cloud.service import CloudService
 
 router = APIRouter(prefix="/v1.0", tags=["users"])
 TOKEN_LIFETIME_SECONDS = 7 * 24 * 3600
@@ -35,26 +37,66 @@ MANAGER = "manager"
 USERS_SELECTABLE = rules.SELECTABLE | {MANAGER}
 
 
-@router.get("/users/delta")
-@router.get("/users/delta()", operation_id="users_delta_function_form")
-def users_delta(ctx: Ctx, options: DeltaQuery, prefer: Prefer = None) -> Response:
-    ctx.authorize(Action.USER_LIST)
-    state = delta_state(ctx, options, USERS_SELECTABLE, "users")
+class Stamped(Protocol):
+    """What a delta round pages through: an object's id and the sequence it was stamped with."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def seq(self) -> int: ...
+
+
+class Changes(Protocol):
+    def __call__(
+        self, tenant_id: str, *, since: int, upto: int, after: int, limit: int
+    ) -> Sequence[Stamped]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeltaResource:
+    """A collection served with delta: who may read it, what ``$select`` takes, where its
+    changes come from, and how a page of them is shown."""
+
+    name: str
+    action: Action
+    selectable: frozenset[str]
+    changes: Callable[[CloudService], Changes]
+    present: Callable[[Ctx, dict[str, Any], list[Any]], list[dict[str, Any]]]
+
+
+def add_delta_routes(router: APIRouter, resource: DeltaResource) -> None:
+    """``/{name}/delta`` and its function form ``/{name}/delta()``, both one delta call."""
+
+    def endpoint(ctx: Ctx, options: DeltaQuery, prefer: Prefer = None) -> Response:
+        ctx.authorize(resource.action)
+        return delta_response(ctx, options, prefer, resource)
+
+    name = f"{resource.name}_delta"
+    path = f"/{resource.name}/delta"
+    router.add_api_route(path, endpoint, methods=["GET"], name=name)
+    router.add_api_route(
+        f"{path}()", endpoint, methods=["GET"], name=name, operation_id=f"{name}_function_form"
+    )
+
+
+def delta_response(
+    ctx: Ctx, options: DeltaOptions, prefer: str | None, resource: DeltaResource
+) -> Response:
+    """One delta call: the page of changes after the token's position, restricted to the
+    ``$filter``'s ids, and the link to the next page or the next round."""
+    state = delta_state(ctx, options, resource.selectable, resource.name)
     if options.deltatoken == "latest":
-        return odata_response(delta_page(ctx, "users", state, [], done=True))
-    rows = ctx.service.users.changes(
-        ctx.tenant_id, since=state["since"], upto=state["upto"], after=state["after"],
-        limit=page_size(prefer),
-    )  # fmt: skip
-    ids = set(state.get("ids") or ())
-    found = [_item(row, state) for row in rows if not ids or row.id in ids]
-    items = [item for item in found if item is not None]
-    if MANAGER in (state.get("select") or ()):
-        _add_managers(ctx, items)
+        return odata_response(delta_page(ctx, resource.name, state, [], done=True))
+    size = page_size(prefer)
+    rows = resource.changes(ctx.service)(
+        ctx.tenant_id, since=state["since"], upto=state["upto"], after=state["after"], limit=size
+    )
+    wanted = set(state.get("ids") or ())
+    items = resource.present(ctx, state, [row for row in rows if not wanted or row.id in wanted])
     if rows:
         state["after"] = rows[-1].seq
-    done = len(rows) < page_size(prefer)
-    return odata_response(delta_page(ctx, "users", state, items, done=done))
+    return odata_response(delta_page(ctx, resource.name, state, items, done=len(rows) < size))
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,3 +261,17 @@ def delta_page(
         payload["@odata.nextLink"] = f"{link}?$skiptoken={encode_token(state)}"
     payload["value"] = items
     return payload
+
+
+def _user_items(ctx: Ctx, state: dict[str, Any], rows: list[Any]) -> list[dict[str, Any]]:
+    found = [_item(row, state) for row in rows]
+    items = [item for item in found if item is not None]
+    if MANAGER in (state.get("select") or ()):
+        _add_managers(ctx, items)
+    return items
+
+
+USERS_DELTA = DeltaResource(
+    "users", Action.USER_LIST, USERS_SELECTABLE, lambda service: service.users.changes, _user_items
+)
+add_delta_routes(router, USERS_DELTA)

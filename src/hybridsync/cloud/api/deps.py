@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Body, Depends
+from fastapi import Body, Depends, Header, Query
 from starlette.requests import Request
 
 from hybridsync.cloud.authz import Action, Target, authorize
@@ -18,10 +18,21 @@ from hybridsync.json_types import JsonObject
 JsonBody = Annotated[JsonObject, Body()]
 """A request body that must be a JSON object (FastAPI answers 422 otherwise)."""
 
+# The OData query options and headers of Graph's collections.
+Select = Annotated[str | None, Query(alias="$select")]
+Filter = Annotated[str | None, Query(alias="$filter")]
+Top = Annotated[int | None, Query(alias="$top")]
+Count = Annotated[bool | None, Query(alias="$count")]
+SkipToken = Annotated[str | None, Query(alias="$skiptoken")]
+Consistency = Annotated[str | None, Header(alias="ConsistencyLevel")]
+
 
 def get_service(request: Request) -> CloudService:
     service: CloudService = request.app.state.service
     return service
+
+
+Service = Annotated[CloudService, Depends(get_service)]
 
 
 def accepted_audiences(request: Request, base_url: str) -> set[str]:

@@ -12,8 +12,7 @@ from starlette.responses import Response
 
 from hybridsync.cloud import odata as filters
 from hybridsync.cloud import user_rules as rules
-from hybridsync.cloud.api.deps import Ctx, JsonBody
-from hybridsync.cloud.api.users import Filter, Select
+from hybridsync.cloud.api.deps import Ctx, Filter, JsonBody, Select
 from hybridsync.cloud.api.wire import GRAPH_ROOT, no_content, odata
 from hybridsync.cloud.authz import Action, may_write_on_premises_properties
 from hybridsync.cloud.errors import GraphError, bad_request

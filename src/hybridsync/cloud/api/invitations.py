@@ -21,11 +21,11 @@ from hybridsync.cloud.directory import iso
 from hybridsync.cloud.errors import (
     GraphError,
     access_denied,
-    bad_request,
     invalid_value,
-    required_missing,
+    unknown_property,
 )
 from hybridsync.cloud.keys import utcnow
+from hybridsync.cloud.properties import check_required, matches_type
 from hybridsync.cloud.service import CloudService
 
 router = APIRouter(tags=["invitations"])
@@ -43,14 +43,10 @@ def _check(body: dict[str, Any]) -> None:
     for name, value in body.items():
         expected = _FIELDS.get(name)
         if expected is None:
-            raise bad_request(f"Property '{name}' does not exist as a declared property.")
-        if value is not None and (
-            not isinstance(value, expected) or (expected is str and isinstance(value, bool))
-        ):
+            raise unknown_property(name)
+        if value is not None and not matches_type(value, expected):
             raise invalid_value(name, "Invitation")
-    for name in ("invitedUserEmailAddress", "inviteRedirectUrl"):
-        if not body.get(name):
-            raise required_missing(name)
+    check_required(body, ("invitedUserEmailAddress", "inviteRedirectUrl"))
     if not _EMAIL.match(body["invitedUserEmailAddress"]):
         raise invalid_value("invitedUserEmailAddress", "Invitation")
     if not str(body["inviteRedirectUrl"]).startswith(("https://", "http://")):

@@ -14,9 +14,9 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from hybridsync.cloud.api import membership_access as access
-from hybridsync.cloud.api.deps import Context, Ctx, JsonBody
+from hybridsync.cloud.api.deps import Context, Ctx, JsonBody, SkipToken, Top
 from hybridsync.cloud.api.roles import directory_roles_of
-from hybridsync.cloud.api.users import SkipToken, Top, check_top
+from hybridsync.cloud.api.users import check_top
 from hybridsync.cloud.api.wire import GRAPH_ROOT, decode_token, encode_token, link_with, odata
 from hybridsync.cloud.errors import bad_request
 from hybridsync.cloud.membership import DirectoryObject
@@ -43,6 +43,19 @@ def _page(ctx: Context, items: list[dict[str, Any]], top: int | None, skip: str 
 
 def _user_id(ctx: Context, user_ref: str) -> str:
     return str(ctx.service.users.get(ctx.tenant_id, user_ref)["id"])
+
+
+def _groups_readable(ctx: Context, user_id: str) -> str:
+    """``user_id``, once the caller may see the user's groups (403 otherwise)."""
+    access.user_groups_view(ctx, user_id)
+    return user_id
+
+
+def _relations_readable(ctx: Context, group_id: str) -> str:
+    """``group_id``, once the caller may read group relations (403) and the group exists (404)."""
+    access.authorize_group_relations(ctx)
+    ctx.service.groups.get(ctx.tenant_id, group_id)
+    return group_id
 
 
 # -- a user's groups ------------------------------------------------------------------------
@@ -86,32 +99,24 @@ def my_transitive_member_of(ctx: Ctx, top: Top = None, skip: SkipToken = None) -
 
 @router.post("/users/{user_ref}/checkMemberGroups")
 def user_check_member_groups(user_ref: str, body: JsonBody, ctx: Ctx) -> Response:
-    user_id = _user_id(ctx, user_ref)
-    access.user_groups_view(ctx, user_id)
-    return _check_member_groups(ctx, user_id, body)
+    return _check_member_groups(ctx, _groups_readable(ctx, _user_id(ctx, user_ref)), body)
 
 
 @router.post("/me/checkMemberGroups")
 def my_check_member_groups(body: JsonBody, ctx: Ctx) -> Response:
-    user_id = ctx.me()
-    access.user_groups_view(ctx, user_id)
-    return _check_member_groups(ctx, user_id, body)
+    return _check_member_groups(ctx, _groups_readable(ctx, ctx.me()), body)
 
 
 @router.post("/users/{user_ref}/getMemberGroups")
 @router.post("/users/{user_ref}/getMemberObjects", operation_id="user_get_member_objects")
 def user_get_member_groups(user_ref: str, body: JsonBody, ctx: Ctx) -> Response:
-    user_id = _user_id(ctx, user_ref)
-    access.user_groups_view(ctx, user_id)
-    return _get_member_groups(ctx, user_id, body)
+    return _get_member_groups(ctx, _groups_readable(ctx, _user_id(ctx, user_ref)), body)
 
 
 @router.post("/me/getMemberGroups")
 @router.post("/me/getMemberObjects", operation_id="me_get_member_objects")
 def my_get_member_groups(body: JsonBody, ctx: Ctx) -> Response:
-    user_id = ctx.me()
-    access.user_groups_view(ctx, user_id)
-    return _get_member_groups(ctx, user_id, body)
+    return _get_member_groups(ctx, _groups_readable(ctx, ctx.me()), body)
 
 
 # -- a group's members and groups -----------------------------------------------------------
@@ -124,8 +129,7 @@ def _shown(ctx: Context, found: list[DirectoryObject]) -> list[Any]:
 
 @router.get("/groups/{group_id}/members")
 def group_members(group_id: str, ctx: Ctx, top: Top = None, skip: SkipToken = None) -> Response:
-    access.authorize_group_relations(ctx)
-    ctx.service.groups.get(ctx.tenant_id, group_id)
+    _relations_readable(ctx, group_id)
     after = decode_token(skip, "$skiptoken").get("after") if skip else ""
     if not isinstance(after, str):
         raise bad_request("Invalid $skiptoken.")
@@ -144,8 +148,7 @@ def _group_relation(
     ctx: Context, group_id: str, lookup: Any, top: int | None, skip: str | None
 ) -> Response:
     """One page of the objects ``lookup(tenant, group)`` relates to a readable group."""
-    access.authorize_group_relations(ctx)
-    ctx.service.groups.get(ctx.tenant_id, group_id)
+    _relations_readable(ctx, group_id)
     return _page(ctx, _shown(ctx, lookup(ctx.tenant_id, group_id)), top, skip)
 
 
@@ -170,17 +173,13 @@ def group_transitive_member_of(
 
 @router.post("/groups/{group_id}/checkMemberGroups")
 def group_check_member_groups(group_id: str, body: JsonBody, ctx: Ctx) -> Response:
-    access.authorize_group_relations(ctx)
-    ctx.service.groups.get(ctx.tenant_id, group_id)
-    return _check_member_groups(ctx, group_id, body)
+    return _check_member_groups(ctx, _relations_readable(ctx, group_id), body)
 
 
 @router.post("/groups/{group_id}/getMemberGroups")
 @router.post("/groups/{group_id}/getMemberObjects", operation_id="group_get_member_objects")
 def group_get_member_groups(group_id: str, body: JsonBody, ctx: Ctx) -> Response:
-    access.authorize_group_relations(ctx)
-    ctx.service.groups.get(ctx.tenant_id, group_id)
-    return _get_member_groups(ctx, group_id, body)
+    return _get_member_groups(ctx, _relations_readable(ctx, group_id), body)
 
 
 # -- the two membership functions -----------------------------------------------------------

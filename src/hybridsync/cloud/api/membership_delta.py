@@ -12,11 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from starlette.responses import Response
 
-from hybridsync.cloud.api.delta import DeltaQuery, Prefer, delta_page, delta_state, page_size
+from hybridsync.cloud.api.delta import DeltaResource, add_delta_routes
 from hybridsync.cloud.api.deps import Ctx
-from hybridsync.cloud.api.wire import odata
 from hybridsync.cloud.authz import Action
 from hybridsync.cloud.group_rules import GROUP_PROPERTIES, present_group
 from hybridsync.cloud.groups import Stamped
@@ -26,25 +24,6 @@ router = APIRouter(prefix="/v1.0", tags=["groups"])
 MEMBERS = "members"
 SELECTABLE = frozenset({*GROUP_PROPERTIES, MEMBERS})
 _TYPES = {"user": "#microsoft.graph.user", "group": "#microsoft.graph.group"}
-
-
-@router.get("/groups/delta")
-@router.get("/groups/delta()", operation_id="groups_delta_function_form")
-def groups_delta(ctx: Ctx, options: DeltaQuery, prefer: Prefer = None) -> Response:
-    ctx.authorize(Action.GROUP_LIST)
-    state = delta_state(ctx, options, SELECTABLE, "groups")
-    if options.deltatoken == "latest":
-        return odata(delta_page(ctx, "groups", state, [], done=True))
-    size = page_size(prefer)
-    stamped = ctx.service.groups.changes(
-        ctx.tenant_id, since=state["since"], upto=state["upto"], after=state["after"], limit=size
-    )
-    wanted = set(state.get("ids") or ())
-    shown = [s for s in stamped if not wanted or s.id in wanted]
-    items = _items(ctx, state, shown)
-    if stamped:
-        state["after"] = stamped[-1].seq
-    return odata(delta_page(ctx, "groups", state, items, done=len(stamped) < size))
 
 
 def _items(ctx: Ctx, state: dict[str, Any], stamped: list[Stamped]) -> list[dict[str, Any]]:
@@ -94,3 +73,9 @@ def _net_changes(changes: list[MemberChange]) -> dict[str, list[dict[str, Any]]]
             entry["@removed"] = {"reason": "deleted"}
         answer.setdefault(group_id, []).append(entry)
     return answer
+
+
+GROUPS_DELTA = DeltaResource(
+    "groups", Action.GROUP_LIST, SELECTABLE, lambda service: service.groups.changes, _items
+)
+add_delta_routes(router, GROUPS_DELTA)

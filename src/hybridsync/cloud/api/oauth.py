@@ -12,11 +12,11 @@ from urllib.parse import unquote
 
 import jwt
 from cryptography import x509
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Form
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from hybridsync.cloud.api.deps import get_service
+from hybridsync.cloud.api.deps import Service
 from hybridsync.cloud.errors import OAuthError
 from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.service import CloudService
@@ -25,7 +25,6 @@ from hybridsync.cloud.tenancy import Application, Tenant, secret_matches
 from hybridsync.cloud.tokens import GRAPH_RESOURCE, issuer_of
 
 router = APIRouter(tags=["oauth2"])
-Service = Annotated[CloudService, Depends(get_service)]
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 CACHE_A_DAY = {"Cache-Control": "max-age=86400, private"}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from hybridsync.cloud.api.deps import Ctx
 from hybridsync.cloud.api.wire import GRAPH_ROOT, no_content, odata
 from hybridsync.cloud.authz import GUEST_LEVELS, Action
-from hybridsync.cloud.errors import bad_request, invalid_value, read_only
+from hybridsync.cloud.errors import invalid_value, read_only, unknown_property
 
 router = APIRouter(prefix="/v1.0/policies", tags=["policies"])
 _INVITES_FROM = {"none", "adminsAndGuestInviters", "adminsGuestInvitersAndAllMembers", "everyone"}
@@ -68,4 +68,4 @@ def _check(name: str, value: Any, policy: dict[str, Any]) -> None:
         ):
             raise invalid_value(name, resource)
     else:
-        raise bad_request(f"Property '{name}' does not exist as a declared property.")
+        raise unknown_property(name)

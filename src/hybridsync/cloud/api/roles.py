@@ -7,18 +7,23 @@ import re
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body
 from starlette.responses import Response
 
 from hybridsync.cloud.actions import Action
-from hybridsync.cloud.api.deps import Context, Ctx
+from hybridsync.cloud.api.deps import Context, Ctx, Filter
 from hybridsync.cloud.api.wire import GRAPH_ROOT, no_content, odata, without_annotations
-from hybridsync.cloud.errors import GraphError, bad_request, invalid_value, unsupported_query
+from hybridsync.cloud.errors import (
+    GraphError,
+    bad_request,
+    invalid_value,
+    unknown_property,
+    unsupported_query,
+)
 from hybridsync.cloud.roles import ROLES, DirectoryRole
 from hybridsync.cloud.roles_store import TENANT_SCOPE, RoleAssignment
 
 router = APIRouter(prefix="/v1.0", tags=["roles"])
-Filter = Annotated[str | None, Query(alias="$filter")]
 _FILTER = re.compile(r"^\s*(principalId|roleDefinitionId)\s+eq\s+'([0-9a-fA-F-]{1,36})'\s*$")
 _ASSIGNMENT_PROPERTIES = {"principalId", "roleDefinitionId", "directoryScopeId"}
 # Our actions as Entra's resource actions, so a role definition reads as Entra's does.
@@ -171,7 +176,7 @@ def create_role_assignment(body: Annotated[dict[str, Any], Body()], ctx: Ctx) ->
 def _check_assignment(body: dict[str, Any]) -> tuple[str, str]:
     unknown = sorted(set(body) - _ASSIGNMENT_PROPERTIES)
     if unknown:
-        raise bad_request(f"Property '{unknown[0]}' does not exist as a declared property.")
+        raise unknown_property(unknown[0])
     for name in ("principalId", "roleDefinitionId"):
         if not isinstance(body.get(name), str) or not body[name]:
             raise bad_request(f"The property '{name}' is required and must be a string.")

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter
 from starlette.responses import PlainTextResponse, Response
 
 from hybridsync.cloud import odata
 from hybridsync.cloud import user_rules as rules
-from hybridsync.cloud.api.deps import Context, Ctx, JsonBody
+from hybridsync.cloud.api.deps import (
+    Consistency,
+    Context,
+    Count,
+    Ctx,
+    Filter,
+    JsonBody,
+    Select,
+    SkipToken,
+    Top,
+)
 from hybridsync.cloud.api.wire import (
     GRAPH_ROOT,
     decode_token,
@@ -34,13 +44,6 @@ from hybridsync.cloud.authz import (
 from hybridsync.cloud.errors import GraphError, bad_request
 
 router = APIRouter(prefix="/v1.0", tags=["users"])
-
-Select = Annotated[str | None, Query(alias="$select")]
-Filter = Annotated[str | None, Query(alias="$filter")]
-Top = Annotated[int | None, Query(alias="$top")]
-Count = Annotated[bool | None, Query(alias="$count")]
-SkipToken = Annotated[str | None, Query(alias="$skiptoken")]
-Consistency = Annotated[str | None, Header(alias="ConsistencyLevel")]
 
 DEFAULT_PAGE = 100
 

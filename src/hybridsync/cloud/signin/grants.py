@@ -39,13 +39,32 @@ class GrantRequest:
     refresh_token: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class _Granted:
+    """What a grant established: the user, the scopes granted, the nonce for the id token."""
+
+    user: dict[str, Any]
+    scopes: GrantedScopes
+    nonce: str | None = None
+
+
 def user_grant(service: CloudService, app: Application, grant: GrantRequest) -> dict[str, Any]:
     """The token response of a user grant by ``app`` (its client already authenticated)."""
     if grant.grant_type == "password":
-        return _password(service, app, grant)
-    if grant.grant_type == "authorization_code":
-        return _code(service, app, grant)
-    return _refresh(service, app, grant)
+        granted = _password(service, app, grant)
+    elif grant.grant_type == "authorization_code":
+        granted = _code(service, app, grant)
+    else:
+        granted = _refresh(service, app, grant)
+    return token_response(
+        service,
+        base_url=grant.base_url,
+        tenant_id=grant.tenant_id,
+        client_id=grant.client_id,
+        user=granted.user,
+        scopes=granted.scopes,
+        nonce=granted.nonce,
+    )
 
 
 def _scopes(
@@ -58,7 +77,7 @@ def _scopes(
     return granted_scopes(app, registration, requested, within=within)
 
 
-def _password(service: CloudService, app: Application, grant: GrantRequest) -> dict[str, Any]:
+def _password(service: CloudService, app: Application, grant: GrantRequest) -> _Granted:
     if not grant.username or not grant.password:
         raise OAuthError(
             "invalid_request",
@@ -71,17 +90,10 @@ def _password(service: CloudService, app: Application, grant: GrantRequest) -> d
     verdict = verify_password(service, grant.tenant_id, grant.username, grant.password)
     if verdict.outcome is not Outcome.SUCCESS or verdict.user is None:
         raise oauth_error(verdict.outcome)
-    return token_response(
-        service,
-        base_url=grant.base_url,
-        tenant_id=grant.tenant_id,
-        client_id=grant.client_id,
-        user=verdict.user,
-        scopes=scopes,
-    )
+    return _Granted(verdict.user, scopes)
 
 
-def _code(service: CloudService, app: Application, grant: GrantRequest) -> dict[str, Any]:
+def _code(service: CloudService, app: Application, grant: GrantRequest) -> _Granted:
     found = signin_of(service).codes.redeem(grant.code)
     if (
         found is None
@@ -101,18 +113,10 @@ def _code(service: CloudService, app: Application, grant: GrantRequest) -> dict[
         )
     scopes = _scopes(service, app, found.scopes)
     user = _current_user(service, grant.tenant_id, found.user_id)
-    return token_response(
-        service,
-        base_url=grant.base_url,
-        tenant_id=grant.tenant_id,
-        client_id=grant.client_id,
-        user=user,
-        scopes=scopes,
-        nonce=found.nonce,
-    )
+    return _Granted(user, scopes, found.nonce)
 
 
-def _refresh(service: CloudService, app: Application, grant: GrantRequest) -> dict[str, Any]:
+def _refresh(service: CloudService, app: Application, grant: GrantRequest) -> _Granted:
     found = signin_of(service).store.redeem_refresh(grant.refresh_token, utcnow())
     if found is None or found.tenant_id != grant.tenant_id or found.client_id != grant.client_id:
         raise OAuthError(
@@ -127,14 +131,7 @@ def _refresh(service: CloudService, app: Application, grant: GrantRequest) -> di
         requested = (*requested, "offline_access")
     scopes = _scopes(service, app, requested, within=frozenset(original.graph))
     user = _current_user(service, grant.tenant_id, found.user_id)
-    return token_response(
-        service,
-        base_url=grant.base_url,
-        tenant_id=grant.tenant_id,
-        client_id=grant.client_id,
-        user=user,
-        scopes=scopes,
-    )
+    return _Granted(user, scopes)
 
 
 def _current_user(service: CloudService, tenant_id: str, user_id: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from hybridsync.cloud.api.deps import Ctx
 from hybridsync.cloud.api.wire import no_content, odata
 from hybridsync.cloud.authz import Action
-from hybridsync.cloud.errors import GraphError, bad_request, invalid_value
+from hybridsync.cloud.errors import GraphError, invalid_value, unknown_property
 from hybridsync.cloud.signin.service import signin_of
 from hybridsync.cloud.signin.verify import METHODS
 
@@ -36,7 +36,7 @@ def update_signin_policy(body: Annotated[dict[str, Any], Body()], ctx: Ctx) -> R
     store = signin_of(ctx.service).store
     unknown = set(body) - {"syncedUserAuthentication", "userOverrides"}
     if unknown:
-        raise bad_request(f"Property '{sorted(unknown)[0]}' does not exist as a declared property.")
+        raise unknown_property(sorted(unknown)[0])
     overrides = body.get("userOverrides", {})
     if not isinstance(overrides, dict) or any(
         v not in (*METHODS, None) for v in overrides.values()

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from hybridsync.cloud.api.deps import get_service, resolve_principal
+from hybridsync.cloud.api.deps import Service, resolve_principal
 from hybridsync.cloud.consent import redirect_allowed
 from hybridsync.cloud.errors import GraphError, OAuthError, unauthenticated
 from hybridsync.cloud.principal import Principal
@@ -27,7 +27,6 @@ from hybridsync.cloud.signin.verify import verify_password
 from hybridsync.cloud.tenancy import Tenant
 
 router = APIRouter(tags=["sign-in"])
-Service = Annotated[CloudService, Depends(get_service)]
 REGISTRAR_ROLE = "Directory.ReadWrite.All"
 MAX_POLL_SECONDS = 30.0
 _FLOW_PARAMS = (
