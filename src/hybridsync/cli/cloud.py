@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hybridsync.cli import app, exit_codes
+from hybridsync.cli.failures import Failure, reported
 
 if TYPE_CHECKING:
     # The cloud directory (FastAPI, SQLAlchemy) is imported by the commands that use it,
@@ -42,21 +43,19 @@ def _service(data_dir: Path, database_url: str | None, **settings: Any) -> Itera
     from hybridsync.cloud.errors import CloudNotFoundError, CloudSetupError
     from hybridsync.cloud.local import settings_for
 
-    try:
+    setup_error = Failure(CloudSetupError, "error", exit_codes.CONFIG_ERROR)
+    with reported(setup_error):
         service = CloudService(settings_for(data_dir, database_url=database_url, **settings))
-    except CloudSetupError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     try:
-        yield service
-    except CloudNotFoundError as exc:
-        typer.echo(f"not found: {exc}", err=True)
-        raise typer.Exit(exit_codes.NOT_FOUND) from exc
-    except CloudSetupError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+        with reported(Failure(CloudNotFoundError, "not found", exit_codes.NOT_FOUND), setup_error):
+            yield service
     finally:
         service.close()
+
+
+def tenant_of(service: CloudService, tenant: str | None) -> Tenant:
+    """The tenant named (an id or a domain), else the directory's only one."""
+    return service.tenancy.tenant(tenant) if tenant else service.tenancy.only_tenant()
 
 
 def _credential_kind(new: NewApplication) -> str:
@@ -125,11 +124,8 @@ def init(
     from hybridsync.cloud.tenancy import DEFAULT_SYNC_APP_ROLES
 
     admin_password = _admin_password() if admin else None
-    try:
+    with reported(Failure(CloudSetupError, "error", exit_codes.CONFIG_ERROR)):
         initialize(data_dir)
-    except CloudSetupError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     with _service(data_dir, database_url) as service:
         tenant = service.tenancy.create_tenant(tenant_domain, domain or [])
         roles = role or list(DEFAULT_SYNC_APP_ROLES)
@@ -196,7 +192,7 @@ def add_app(
     from hybridsync.cloud.roles_admin import add_client
 
     with _service(data_dir, database_url) as service:
-        found = service.tenancy.tenant(tenant) if tenant else service.tenancy.only_tenant()
+        found = tenant_of(service, tenant)
         pem = certificate.read_text() if certificate else None
         new, registration = add_client(
             service, found.id, name, roles=role or [], public_client=public_client,
@@ -246,11 +242,9 @@ def serve_command(
     if (certificate is None) != (key is None):
         typer.echo("error: give both --certificate and --key, or neither", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR)
-    try:  # every option is checked before anything is written
+    # Every option is checked before anything is written.
+    with reported(Failure(CloudSetupError, "error", exit_codes.CONFIG_ERROR)):
         limits = RateLimits().with_overrides(rate_limit or [])
-    except CloudSetupError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     if certificate is None or key is None:
         hosts = tuple(dict.fromkeys((host, "localhost", "127.0.0.1")))
         files = ensure_local_tls(data_dir / "tls", hosts)

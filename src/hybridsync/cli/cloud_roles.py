@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -19,12 +18,11 @@ from hybridsync.cli.cloud import (
     _service,
     apps_app,
     cloud_app,
+    tenant_of,
 )
 
 if TYPE_CHECKING:
     from hybridsync.cloud.roles_admin import HeldRole
-    from hybridsync.cloud.service import CloudService
-    from hybridsync.cloud.tenancy import Tenant
 
 roles_app = typer.Typer(
     help="Directory roles of the cloud directory's users.", no_args_is_help=True
@@ -37,57 +35,34 @@ Role = Annotated[
 ]
 
 
-def _tenant(service: CloudService, tenant: str | None) -> Tenant:
-    return service.tenancy.tenant(tenant) if tenant else service.tenancy.only_tenant()
-
-
 def _held_document(held: HeldRole) -> dict[str, Any]:
     return dataclasses.asdict(held)
 
 
-@roles_app.command("assign")
-def assign(
-    user: User,
-    role: Role,
-    tenant: TenantRef = None,
-    data_dir: DataDir = DEFAULT_DIR,
-    database_url: DatabaseUrl = None,
-    as_json: AsJson = False,
-) -> None:
-    """Give a user a directory role."""
-    from hybridsync.cloud.roles_admin import assign_role
+def _role_change(name: str, change: str, summary: str) -> None:
+    """Register ``cloud role NAME``: ``change`` (a function of ``roles_admin``) on one
+    user's role, then print what the user now holds of it."""
 
-    _change_role(assign_role, user, role, tenant, data_dir, database_url, as_json)
+    def command(
+        user: User,
+        role: Role,
+        tenant: TenantRef = None,
+        data_dir: DataDir = DEFAULT_DIR,
+        database_url: DatabaseUrl = None,
+        as_json: AsJson = False,
+    ) -> None:
+        from hybridsync.cloud import roles_admin
 
+        with _service(data_dir, database_url) as service:
+            held = getattr(roles_admin, change)(service, tenant_of(service, tenant).id, user, role)
+            _print(_held_document(held), as_json)
 
-@roles_app.command("remove")
-def remove(
-    user: User,
-    role: Role,
-    tenant: TenantRef = None,
-    data_dir: DataDir = DEFAULT_DIR,
-    database_url: DatabaseUrl = None,
-    as_json: AsJson = False,
-) -> None:
-    """Take a directory role away from a user."""
-    from hybridsync.cloud.roles_admin import remove_role
-
-    _change_role(remove_role, user, role, tenant, data_dir, database_url, as_json)
+    command.__doc__ = summary
+    roles_app.command(name)(command)
 
 
-def _change_role(
-    change: Any,
-    user: str,
-    role: str,
-    tenant: str | None,
-    data_dir: Path,
-    database_url: str | None,
-    as_json: bool,
-) -> None:
-    """Assign or remove (``change``) one role, then print what the user now holds of it."""
-    with _service(data_dir, database_url) as service:
-        held = change(service, _tenant(service, tenant).id, user, role)
-        _print(_held_document(held), as_json)
+_role_change("assign", "assign_role", "Give a user a directory role.")
+_role_change("remove", "remove_role", "Take a directory role away from a user.")
 
 
 @roles_app.command("list")
@@ -104,7 +79,7 @@ def list_command(
     from hybridsync.cloud.roles_admin import list_roles
 
     with _service(data_dir, database_url) as service:
-        found = list_roles(service, _tenant(service, tenant).id, user)
+        found = list_roles(service, tenant_of(service, tenant).id, user)
     if as_json:
         typer.echo(json.dumps([_held_document(h) for h in found], indent=2))
         return
@@ -129,7 +104,7 @@ def consent(
     from hybridsync.cloud.roles_admin import find_application
 
     with _service(data_dir, database_url) as service:
-        found = find_application(service, _tenant(service, tenant).id, application)
+        found = find_application(service, tenant_of(service, tenant).id, application)
         registration = service.clients.consent(found, delegated)
         document = {
             "client_id": found.client_id,
@@ -149,7 +124,7 @@ def list_apps(
     """List the tenant's applications: kind, permissions, redirect URIs and consent."""
     with _service(data_dir, database_url) as service:
         documents = []
-        for found in service.tenancy.applications(_tenant(service, tenant).id):
+        for found in service.tenancy.applications(tenant_of(service, tenant).id):
             registration = service.clients.registration(found)
             documents.append(
                 {

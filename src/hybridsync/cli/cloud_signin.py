@@ -19,6 +19,7 @@ from hybridsync.cli.cloud import (
     _print,
     _service,
     cloud_app,
+    tenant_of,
 )
 
 policy_app = typer.Typer(
@@ -74,7 +75,7 @@ def show(
 ) -> None:
     """The tenant's sign-in method for synced users, and a user's override."""
     with _service(data_dir, database_url) as service:
-        found = service.tenancy.tenant(tenant) if tenant else service.tenancy.only_tenant()
+        found = tenant_of(service, tenant)
         _print(_document(service, found.id, _user(service, found.id, user)), as_json)
 
 
@@ -99,7 +100,7 @@ def set_method(
         raise typer.Exit(exit_codes.CONFIG_ERROR)
     value = None if method == "default" else method
     with _service(data_dir, database_url) as service:
-        found = service.tenancy.tenant(tenant) if tenant else service.tenancy.only_tenant()
+        found = tenant_of(service, tenant)
         target = _user(service, found.id, user)
         store = signin_of(service).store
         if target is None:

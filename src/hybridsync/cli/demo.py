@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from hybridsync.cli import app, exit_codes
+from hybridsync.cli.failures import Failure, reported
 from hybridsync.cli.sync import exit_code, print_json
 from hybridsync.errors import HybridsyncError
 
@@ -40,11 +41,8 @@ def demo(
     # Imported here: the cloud directory's web stack is needed by this command only.
     from hybridsync.wiring.demo import run_demo
 
-    try:
+    with reported(Failure(HybridsyncError, "configuration error", exit_codes.CONFIG_ERROR)):
         result = run_demo(data_dir)
-    except HybridsyncError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     code = exit_code(result.cycle.status)
     if as_json:
         print_json(_as_dict(result))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from hybridsync.cli import app, exit_codes
+from hybridsync.cli.failures import Failure, reported
 from hybridsync.cli.stopping import stopped_by_signals
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, exit_code, print_json
 from hybridsync.errors import ConfigError, HybridsyncError, UnreachableError
@@ -46,18 +47,14 @@ def run(config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
     """One PHS run: changed passwords since the last run (every user on the first)."""
     from hybridsync.wiring.password_hash_sync import password_sync_from
 
-    try:
-        with engine_from(config) as built, password_sync_from(built) as phs:
-            report = phs.run_once()
-    except ConfigError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
-    except UnreachableError as exc:  # DC or cloud not reached at all: nothing was recorded
-        typer.echo(f"unreachable: {exc}", err=True)
-        raise typer.Exit(exit_codes.UNREACHABLE) from exc
-    except HybridsyncError as exc:  # a connection lost midway: nothing was recorded
-        typer.echo(f"stopped: {exc}", err=True)
-        raise typer.Exit(exit_codes.STOPPED) from exc
+    failures = (
+        Failure(ConfigError, "configuration error", exit_codes.CONFIG_ERROR),
+        # DC or cloud not reached at all, or a connection lost midway: nothing recorded.
+        Failure(UnreachableError, "unreachable", exit_codes.UNREACHABLE),
+        Failure(HybridsyncError, "stopped", exit_codes.STOPPED),
+    )
+    with reported(*failures), engine_from(config) as built, password_sync_from(built) as phs:
+        report = phs.run_once()
     _print(report, as_json)
     raise typer.Exit(exit_code(report.status))
 

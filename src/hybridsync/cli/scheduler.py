@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from hybridsync.cli import app, exit_codes
+from hybridsync.cli.failures import Failure, reported
 from hybridsync.cli.password_hash_sync import start_phs_thread
 from hybridsync.cli.runlock import SyncInProgress, run_lock
 from hybridsync.cli.stopping import stopped_by_signals
@@ -180,11 +181,9 @@ def scheduler(
     if seconds != wanted:
         _log().warning("scheduler.interval_raised", wanted_seconds=wanted, seconds=seconds)
     path = config_path(config)
-    try:
-        _build_from_file(path).close()  # a broken configuration fails now, not at 3 a.m.
-    except HybridsyncError as exc:
-        typer.echo(f"configuration error: {exc}", err=True)
-        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+    # A broken configuration fails now, not at 3 a.m.
+    with reported(Failure(HybridsyncError, "configuration error", exit_codes.CONFIG_ERROR)):
+        _build_from_file(path).close()
     runner = Scheduler(path, seconds, max_cycles)
     with stopped_by_signals(runner.stop, name="scheduler"):
         phs = start_phs_thread(path, runner.stop)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from hybridsync.cli import app, exit_codes, start_logging
+from hybridsync.cli.failures import Failure, reported
 from hybridsync.cli.runs_text import Row, note_lines, table, terminal_width
 from hybridsync.cli.sync import (
     ConfigOption,
@@ -110,10 +111,8 @@ def _summary(config: Config) -> Iterator[StoreSummary]:
     except HybridsyncError as exc:
         raise config_failure(exc) from exc
     try:
-        yield StoreSummary(_sql_query(store))
-    except StoreError as exc:
-        typer.echo(f"stopped: {exc}", err=True)
-        raise typer.Exit(exit_codes.STOPPED) from exc
+        with reported(Failure(StoreError, "stopped", exit_codes.STOPPED)):
+            yield StoreSummary(_sql_query(store))
     finally:
         store.close()
 

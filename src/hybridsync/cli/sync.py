@@ -13,6 +13,7 @@ import typer
 from typer._click.globals import get_current_context
 
 from hybridsync.cli import exit_codes
+from hybridsync.cli.failures import Failure, reported
 from hybridsync.cli.runlock import SyncInProgress, run_lock
 from hybridsync.cli.runs_text import Row, note_lines, table, terminal_width
 from hybridsync.core.runs import Status
@@ -50,21 +51,16 @@ def engine_from(
         built = build_from_file(config_path(config), staging_mode=staging)
     except HybridsyncError as exc:
         raise config_failure(exc) from exc
+    failures = (
+        Failure(SyncInProgress, "stopped", exit_codes.STOPPED),
+        # The store failed outside a run (a run's own report says so).
+        Failure(StoreError, "stopped", exit_codes.STOPPED),
+        Failure(ConfigError, "error", exit_codes.CONFIG_ERROR),
+        Failure(NotFoundError, "not found", exit_codes.NOT_FOUND),
+    )
     try:
-        with _locked(built, lock):
+        with reported(*failures), _locked(built, lock):
             yield built
-    except SyncInProgress as exc:
-        typer.echo(f"stopped: {exc}", err=True)
-        raise typer.Exit(exit_codes.STOPPED) from exc
-    except StoreError as exc:  # the store failed outside a run (its own report says so)
-        typer.echo(f"stopped: {exc}", err=True)
-        raise typer.Exit(exit_codes.STOPPED) from exc
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
-    except NotFoundError as exc:
-        typer.echo(f"not found: {exc}", err=True)
-        raise typer.Exit(exit_codes.NOT_FOUND) from exc
     finally:
         built.close()
 

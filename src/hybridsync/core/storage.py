@@ -19,11 +19,8 @@ from hybridsync.core.objects import CSObject, MVObject, ObjectError
 from hybridsync.core.password_hash_sync.targets import PasswordSyncStateStore
 from hybridsync.core.ports import ImportedObject
 from hybridsync.core.runs import RunRecord
+from hybridsync.core.storage_limits import MV_SPACE as MV_SPACE
 from hybridsync.core.values import AttributeValue, Values
-
-MV_SPACE = "mv"
-"""The metaverse's name where the store names spaces (the value index): a connector's
-space is its own name, so no connector may be named so."""
 
 
 @dataclass(frozen=True, slots=True)

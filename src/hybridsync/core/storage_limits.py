@@ -12,11 +12,10 @@ engine and the configuration check against it, and the engine may not import the
 
 from __future__ import annotations
 
-from hybridsync.core.storage import MV_SPACE
-
 __all__ = [
     "ANCHOR_CHARS",
     "INDEXED_BYTES",
+    "MV_SPACE",
     "NAME_CHARS",
     "RESERVED_SPACE_NAMES",
     "RULE_NAME_CHARS",
@@ -25,6 +24,11 @@ __all__ = [
     "storable_problem",
 ]
 
+MV_SPACE = "mv"
+"""The metaverse's name where the store names spaces (the value index): a connector's
+space is its own name, so no connector may be named so. Here, not in ``core/storage.py``
+(which re-exports it): the configuration checks names against it without loading the
+store's protocol and the objects it names."""
 ANCHOR_CHARS = 400
 """The longest anchor (``cs_objects.anchor``, ``import_staging.anchor``)."""
 NAME_CHARS = 100

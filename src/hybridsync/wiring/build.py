@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from hybridsync.config import Config, StoreConfig
 from hybridsync.core.ports import Connector
-from hybridsync.core.storage import Store
 from hybridsync.wiring.models import connector_model, load_config_file, with_paths
 from hybridsync.wiring.registry import build_connector
 
 if TYPE_CHECKING:  # imported when an engine is built: reading a configuration needs neither
+    from hybridsync.core.storage import Store
     from hybridsync.engine import Engine, EngineSettings
     from hybridsync.store import SqlStore
 
