@@ -57,14 +57,9 @@ def user_grant(service: CloudService, app: Application, grant: GrantRequest) -> 
     else:
         granted = _refresh(service, app, grant)
     return token_response(
-        service,
-        base_url=grant.base_url,
-        tenant_id=grant.tenant_id,
-        client_id=grant.client_id,
-        user=granted.user,
-        scopes=granted.scopes,
-        nonce=granted.nonce,
-    )
+        service, base_url=grant.base_url, tenant_id=grant.tenant_id, client_id=grant.client_id,
+        user=granted.user, scopes=granted.scopes, nonce=granted.nonce,
+    )  # fmt: skip
 
 
 def _scopes(
