@@ -20,7 +20,7 @@ from hybridsync.cloud.api.deps import Service
 from hybridsync.cloud.errors import OAuthError
 from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.service import CloudService
-from hybridsync.cloud.signin.grants import USER_GRANTS, GrantRequest, user_grant
+from hybridsync.cloud.signin.grants import USER_GRANTS, GrantRequest, TokenForm, user_grant
 from hybridsync.cloud.tenancy import Application, Tenant, secret_matches
 from hybridsync.cloud.tokens import GRAPH_RESOURCE, issuer_of
 
@@ -110,23 +110,12 @@ def token(
     tenant: str,
     request: Request,
     service: Service,
-    grant_type: Annotated[str, Form()] = "",
-    scope: Annotated[str, Form()] = "",
-    client_id: Annotated[str, Form()] = "",
-    client_secret: Annotated[str, Form()] = "",
-    client_assertion_type: Annotated[str, Form()] = "",
-    client_assertion: Annotated[str, Form()] = "",
-    username: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    code: Annotated[str, Form()] = "",
-    code_verifier: Annotated[str, Form()] = "",
-    redirect_uri: Annotated[str, Form()] = "",
-    refresh_token: Annotated[str, Form()] = "",
+    form: Annotated[TokenForm, Form()],
 ) -> JSONResponse:
     found = _tenant(service, tenant)
     base = service.base_url(request)
     basic_id, basic_secret = _basic_credentials(request)
-    client_id = client_id or basic_id
+    client_id = form.client_id or basic_id
     if not client_id:
         raise OAuthError(
             "invalid_request",
@@ -135,17 +124,13 @@ def token(
         )
     app = _application(service, found, client_id)
     credential = ClientCredential(
-        client_secret or basic_secret, client_assertion_type, client_assertion
+        form.client_secret or basic_secret, form.client_assertion_type, form.client_assertion
     )
-    if grant_type in USER_GRANTS:
+    if form.grant_type in USER_GRANTS:
         _authenticate_any(service, app, credential, request, base, found)
-        grant = GrantRequest(
-            grant_type, found.id, app.client_id, base, scope=scope, username=username,
-            password=password, code=code, code_verifier=code_verifier,
-            redirect_uri=redirect_uri, refresh_token=refresh_token,
-        )  # fmt: skip
+        grant = GrantRequest(found.id, app.client_id, base, form)
         return JSONResponse(user_grant(service, app, grant), headers=NO_STORE)
-    if grant_type != "client_credentials":
+    if form.grant_type != "client_credentials":
         raise OAuthError(
             "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
         )
@@ -156,7 +141,7 @@ def token(
         client_id=app.client_id,
         object_id=app.object_id,
         roles=app.roles,
-        audience=_audience(scope, base, request),
+        audience=_audience(form.scope, base, request),
         credential_kind=kind,
     )
     return JSONResponse(
