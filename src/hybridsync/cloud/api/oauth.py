@@ -126,15 +126,17 @@ def token(
     credential = ClientCredential(
         form.client_secret or basic_secret, form.client_assertion_type, form.client_assertion
     )
+    # Where a client assertion may be addressed: this URL as called, or the tenant's by id.
+    audiences = [str(request.url).split("?")[0], f"{base}/{found.id}/oauth2/v2.0/token"]
     if form.grant_type in USER_GRANTS:
-        _authenticate_any(service, app, credential, request, base, found)
+        _authenticate_any(service, app, credential, audiences)
         grant = GrantRequest(found.id, app.client_id, base, form)
         return JSONResponse(user_grant(service, app, grant), headers=NO_STORE)
     if form.grant_type != "client_credentials":
         raise OAuthError(
             "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
         )
-    kind = _authenticate(service, app, credential, request, base, found)
+    kind = _authenticate(service, app, credential, audiences)
     issued = service.issuer.issue_app_token(
         base_url=base,
         tenant_id=found.id,
@@ -193,17 +195,12 @@ class ClientCredential:
 
 
 def _authenticate_any(
-    service: CloudService,
-    app: Application,
-    credential: ClientCredential,
-    request: Request,
-    base: str,
-    tenant: Tenant,
+    service: CloudService, app: Application, credential: ClientCredential, audiences: list[str]
 ) -> None:
     """A user grant: a public client proves nothing (and must not pretend to); a
     confidential client authenticates on every grant, as with client credentials."""
     if not app.is_public_client:
-        _authenticate(service, app, credential, request, base, tenant)
+        _authenticate(service, app, credential, audiences)
     elif credential.present:
         raise OAuthError(
             "invalid_client",
@@ -215,18 +212,13 @@ def _authenticate_any(
 
 
 def _authenticate(
-    service: CloudService,
-    app: Application,
-    credential: ClientCredential,
-    request: Request,
-    base: str,
-    tenant: Tenant,
+    service: CloudService, app: Application, credential: ClientCredential, audiences: list[str]
 ) -> str:
-    """Check the client credential; returns ``azpacr`` (1 secret, 2 certificate)."""
+    """Check the client credential (an assertion addressed to one of ``audiences``); returns
+    ``azpacr`` (1 secret, 2 certificate)."""
     if credential.assertion:
         if credential.assertion_type != ASSERTION_TYPE or not app.certificate_pem:
             raise _invalid_client(700027, "The client assertion is not valid for this application.")
-        audiences = [str(request.url).split("?")[0], f"{base}/{tenant.id}/oauth2/v2.0/token"]
         _check_assertion(service, app, credential.assertion, audiences)
         return "2"
     if not credential.secret:
