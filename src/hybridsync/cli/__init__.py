@@ -8,12 +8,19 @@ import), 3 configuration error, 4 not found, 5 unreachable.
 from __future__ import annotations
 
 import importlib
+from logging import getLevelNamesMapping
 from typing import Any
 
 import typer
+from typer._click.globals import get_current_context
 from typer.core import TyperCommand, TyperGroup
 
-from hybridsync.cli.helptext import HELP_OPTION_NAMES, PlainHelpContext, plain_help
+from hybridsync.cli.helptext import (
+    HELP_OPTION_NAMES,
+    PlainHelpContext,
+    plain_help,
+    taken_as_given,
+)
 
 COMMAND_MODULES = {
     "agent": "agent",
@@ -69,6 +76,11 @@ class LazyCommands(TyperGroup):
 
     _summarizing = False
     context_class = PlainHelpContext
+
+    def parse_args(self, ctx: Any, args: list[str]) -> Any:
+        for param in self.params:  # --log-format, --log-level, completion flags
+            taken_as_given(param)
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: Any) -> list[str]:
         return sorted(set(self.commands) | set(COMMAND_MODULES))
@@ -135,11 +147,17 @@ LogLevelOption = typer.Option(
 
 
 HELP_FLAGS = frozenset({"--help", "-h"})
+LOGS_ON_DEMAND = frozenset({"status"})
+"""Commands that read the local store and log nothing on their usual path: logging's
+set-up (structlog and its renderers, a good part of their start-up) waits until one of
+them goes further (:func:`start_logging`)."""
+LOG_OPTIONS = "hybridsync.log_options"
+"""``ctx.meta`` key: the log format and level, until logging is set up."""
 
 
 def _asks_for_help(context: typer.Context) -> bool:
     """Whether the command line asks for a help screen, which logs nothing: logging's
-    set-up (structlog and its renderers) is then skipped, a good part of the start-up."""
+    set-up is then skipped."""
     return bool(HELP_FLAGS & set(context.meta.get(ARGUMENTS, ())))
 
 
@@ -155,16 +173,27 @@ def _root(
     """Sync on-premises Active Directory into an Entra-compatible cloud directory."""
     if _asks_for_help(context):
         return
-    from hybridsync.cli.logging import configure_logging
-
     if log_format not in ("text", "json"):
         typer.echo(f"--log-format: use text or json, not {log_format!r}", err=True)
         raise typer.Exit(3)
-    try:
-        configure_logging("json" if log_format == "json" else "text", log_level)
-    except ValueError as exc:
-        typer.echo(f"--log-level: {exc}", err=True)
-        raise typer.Exit(3) from exc
+    if log_level.upper() not in getLevelNamesMapping():
+        typer.echo(f"--log-level: unknown log level {log_level!r}", err=True)
+        raise typer.Exit(3)
+    context.meta[LOG_OPTIONS] = (log_format, log_level)
+    if context.invoked_subcommand not in LOGS_ON_DEMAND:
+        start_logging()
+
+
+def start_logging() -> None:
+    """Set logging up with the command line's options, once (nothing in a help screen)."""
+    context = get_current_context(silent=True)
+    options = None if context is None else context.find_root().meta.pop(LOG_OPTIONS, None)
+    if options is None:
+        return
+    from hybridsync.cli.logging import configure_logging
+
+    log_format, log_level = options
+    configure_logging("json" if log_format == "json" else "text", log_level)
 
 
 def load_all_commands() -> None:
@@ -185,4 +214,5 @@ __all__ = [
     "app",
     "load_all_commands",
     "main",
+    "start_logging",
 ]

@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.sync import exit_code, print_json
 from hybridsync.errors import HybridsyncError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from hybridsync.wiring.demo import DemoResult
 
 DataDirOption = typer.Option(
@@ -69,6 +70,8 @@ def _as_dict(result: DemoResult) -> dict[str, Any]:
 
 
 def _print(result: DemoResult) -> None:
+    from rich.console import Console  # here: not for --help
+
     console = Console(highlight=False)
     exported = result.exported
     where = result.data_dir

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from typer._click import Context, HelpFormatter
+from typer._coercion import PassThroughRuntimeParam
 
 HELP_OPTION_NAMES = ["-h", "--help"]
 
@@ -73,8 +74,28 @@ def _term(first: str) -> str:
     return first
 
 
+def taken_as_given(param: Any) -> None:
+    """Let typer take the value of a flag or a text option as given.
+
+    typer checks a value by building a pydantic adapter for the parameter's type: for a
+    flag or plain text that checks nothing, and loading pydantic for it would cost every
+    help screen (``--help`` is such a flag) a third of a second.
+    """
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is None or param._runtime_param is not None:
+        return
+    if descriptor.annotation in (str, bool):
+        param._runtime_param = PassThroughRuntimeParam(
+            descriptor.parameter_info, descriptor.annotation
+        )
+
+
 class PlainHelpContext(Context):
     formatter_class = PlainHelpFormatter
+
+    def __init__(self, command: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(command, *args, **kwargs)
+        taken_as_given(command.get_help_option(self))
 
 
 def plain_help(command: Any) -> Any:
@@ -98,4 +119,11 @@ def _first_paragraph(text: str) -> str:
     return " ".join(text.strip().split("\n\n")[0].split())
 
 
-__all__ = ["HELP_OPTION_NAMES", "PlainHelpContext", "PlainHelpFormatter", "metavar", "plain_help"]
+__all__ = [
+    "HELP_OPTION_NAMES",
+    "PlainHelpContext",
+    "PlainHelpFormatter",
+    "metavar",
+    "plain_help",
+    "taken_as_given",
+]

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.stopping import stop_on_signals
@@ -96,6 +95,8 @@ def run(
 def _watched(built: Built, wanted: bool | None, as_json: bool) -> Iterator[None]:
     """Signals stop the run after its batch; bars on stderr when wanted (default: on a
     terminal, never with ``--json`` unless forced)."""
+    from rich.console import Console  # here: not for --help
+
     from hybridsync.cli.progress import ProgressBars
 
     console = Console(stderr=True)

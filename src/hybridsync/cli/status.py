@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from hybridsync.cli import app, exit_codes
+from hybridsync.cli import app, exit_codes, start_logging
 from hybridsync.cli.runs_text import Row, note_lines, table, terminal_width
-from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, print_json
+from hybridsync.cli.sync import (
+    ConfigOption,
+    JsonOption,
+    config_failure,
+    config_path,
+    engine_from,
+    print_json,
+)
+from hybridsync.errors import HybridsyncError, StoreError
 
 if TYPE_CHECKING:
+    from hybridsync.config import Config
     from hybridsync.core.objects import ObjectError
     from hybridsync.core.runs import RunRecord
+    from hybridsync.store.summary import LastRun, Query, StoreSummary
 
-SYNC_PROFILES = ("full-sync", "delta-sync")
-CHUNK = 1000
+RUNS_READ = 500
+"""The latest runs read for each connector's last run and last sync."""
+STATUS_TABLES = {"runs", "run_errors", "connector_state", "cs_objects", "mv_objects"}
 
 
 @app.command("status")
@@ -28,25 +43,106 @@ def status(config: Path | None = ConfigOption, as_json: bool = JsonOption) -> No
     an object whose last sync failed is "in error" (hybridsync history --errors), not a
     pending import.
     """
-    with engine_from(config) as built:
-        store, settings = built.store, built.engine.context.settings
-        records = store.runs(500)
-        rows = [_connector_row(built, name, records) for name in built.connectors]
-        data = {
-            "metaverse_objects": store.count_mv(),
-            "staging_mode": settings.staging_mode,
-            "thresholds": {
-                "deletion_threshold": settings.deletion_threshold,
-                "deletion_threshold_percent": settings.deletion_threshold_percent,
-                "import_guard_percent": settings.import_guard_percent,
-                "error_limit": settings.error_limit,
-            },
-            "connectors": rows,
-        }
+    # Only the configuration and the store are read: no connector is built but those
+    # keeping an attribute list (to compare it), and nothing connects.
+    from hybridsync.wiring.models import attribute_hashes, load_config_file
+
+    try:
+        loaded = load_config_file(config_path(config))
+        expected = Expected(loaded.rules_hash(), attribute_hashes(loaded))
+    except HybridsyncError as exc:
+        raise config_failure(exc) from exc
+    data = _status_data(loaded, expected)
     if as_json:
         print_json(data)
         return
     _print_status(data)
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """What the configuration would record now: a difference asks for a full run."""
+
+    rules_hash: str
+    attribute_hashes: dict[str, str]
+
+
+def _status_data(config: Config, expected: Expected) -> dict[str, Any]:
+    safety = config.safety
+    with _summary(config) as summary:
+        runs = summary.last_runs(RUNS_READ)
+        rows = [_connector_row(summary, name, runs, expected) for name in expected.attribute_hashes]
+        metaverse = summary.metaverse_objects()
+    return {
+        "metaverse_objects": metaverse,
+        "staging_mode": config.staging_mode,
+        "thresholds": {
+            "deletion_threshold": safety.deletion_threshold,
+            "deletion_threshold_percent": safety.deletion_threshold_percent,
+            "import_guard_percent": safety.import_guard_percent,
+            "error_limit": safety.error_limit,
+        },
+        "connectors": rows,
+    }
+
+
+@contextmanager
+def _summary(config: Config) -> Iterator[StoreSummary]:
+    """The store's summary: a SQLite file read with the standard library's sqlite3,
+    anything else (PostgreSQL, a store not created yet) opened as a run opens it."""
+    from hybridsync.store.summary import StoreSummary
+
+    path = config.store_file()
+    if path is not None and _readable_store(path):
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            yield StoreSummary(
+                lambda sql, parameters: connection.execute(sql, parameters).fetchall()
+            )
+        finally:
+            connection.close()
+        return
+    from hybridsync.wiring.build import open_store
+
+    start_logging()  # opening the store (and migrating it) may log
+    try:
+        store = open_store(config)
+    except HybridsyncError as exc:
+        raise config_failure(exc) from exc
+    try:
+        yield StoreSummary(_sql_query(store))
+    except StoreError as exc:
+        typer.echo(f"stopped: {exc}", err=True)
+        raise typer.Exit(exit_codes.STOPPED) from exc
+    finally:
+        store.close()
+
+
+def _readable_store(path: Path) -> bool:
+    """Whether ``path`` is a store this version can read as it is (else it is opened, and
+    migrated, as a run would)."""
+    if not path.is_file():
+        return False
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return False
+    return names >= STATUS_TABLES
+
+
+def _sql_query(store: Any) -> Query:
+    """Runs the summary's SQL on the store's own connection (its errors are StoreErrors)."""
+    connection = store.connection
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+
+    def query(sql: str, parameters: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        return list(connection.exec_driver_sql(sql.replace("?", mark), tuple(parameters)))
+
+    return query
 
 
 def _print_status(data: dict[str, Any]) -> None:
@@ -99,33 +195,25 @@ def _facts(facts: list[tuple[str, str]], indent: str) -> None:
         typer.echo(f"{indent}{name + ':':<{width}}{value}")
 
 
-def _connector_row(built: Any, name: str, records: list[Any]) -> dict[str, Any]:
-    from hybridsync.engine.imports import attribute_hash
-
-    store, context = built.store, built.engine.context
-    state = store.connector_state(name)
+def _connector_row(
+    summary: StoreSummary, name: str, runs: list[LastRun], expected: Expected
+) -> dict[str, Any]:
+    state = summary.recorded_state(name)
     imported = state.watermark is not None
-    attributes_changed = state.attribute_hash != attribute_hash(built.connectors[name])
-    last = next((r for r in records if r.connector == name), None)
-    in_error = _error_keys(store, name, records)
-    pending = _count_split(store, store.cs_ids(name, pending_only=True), lambda cs: (
-        f"dn:{cs.dn}" in in_error or cs.anchor in in_error
-    ))  # fmt: skip
-    exports = _count_split(store, store.cs_ids_to_export(name), lambda cs: (
-        cs.pending_export is None and not cs.export_in_flight
-    ))  # fmt: skip
+    attributes_changed = state.attribute_hash != expected.attribute_hashes[name]
+    last = next((r for r in runs if r.connector == name), None)
+    counts = summary.connector_counts(name, runs)
     return {
         "connector": name,
-        "objects": store.count_cs(name),
-        "objects_in_error": len({key for key in in_error if key.startswith("dn:")}),
-        "pending_imports": pending[False],
-        "pending_exports": exports[False],
-        "pending_deletes": store.count_pending_deletes(name),
-        "awaiting_confirmation": exports[True],
+        "objects": counts.objects,
+        "objects_in_error": counts.objects_in_error,
+        "pending_imports": counts.pending_imports,
+        "pending_exports": counts.pending_exports,
+        "pending_deletes": counts.pending_deletes,
+        "awaiting_confirmation": counts.awaiting_confirmation,
         "has_watermark": imported,
         "full_import_required": not imported or state.full_import_required or attributes_changed,
-        "full_sync_required": state.full_sync_required
-        or state.rules_hash != context.rules.content_hash,
+        "full_sync_required": state.full_sync_required or state.rules_hash != expected.rules_hash,
         "last_run": None
         if last is None
         else {
@@ -135,30 +223,6 @@ def _connector_row(built: Any, name: str, records: list[Any]) -> dict[str, Any]:
             "ended": last.ended,
         },
     }
-
-
-def _error_keys(store: Any, name: str, records: list[Any]) -> set[str]:
-    """The DNs (``dn:…``) and anchors of the objects the connector's last sync failed on."""
-    last_sync = next(
-        (r for r in records if r.connector == name and r.profile in SYNC_PROFILES), None
-    )
-    if last_sync is None:
-        return set()
-    keys: set[str] = set()
-    for error in store.run_errors(last_sync.run_id):
-        keys.add(f"dn:{error.dn}")
-        if error.anchor:
-            keys.add(error.anchor)
-    return keys
-
-
-def _count_split(store: Any, ids: list[str], test: Any) -> dict[bool, int]:
-    """How many of the objects ``ids`` pass ``test`` (``True``) and how many do not."""
-    counts = {True: 0, False: 0}
-    for start in range(0, len(ids), CHUNK):
-        for cs in store.get_cs_many(ids[start : start + CHUNK]):
-            counts[bool(test(cs))] += 1
-    return counts
 
 
 RunArgument = typer.Argument(

@@ -13,6 +13,8 @@ _STRICT = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class ScopeClauseModel(BaseModel):
+    """One clause of a scope group: an attribute, an operator and a value."""
+
     model_config = _STRICT
     attribute: str = Field(min_length=1)
     operator: str
@@ -32,11 +34,15 @@ class ScopeClauseModel(BaseModel):
 
 
 class ScopeGroupModel(BaseModel):
+    """One ``[[rule.scope]]`` group: its clauses must all hold; a rule's groups are ORed."""
+
     model_config = _STRICT
     clauses: list[ScopeClauseModel] = Field(min_length=1)
 
 
 class JoinClauseModel(BaseModel):
+    """One clause of a join group: source attribute equals target attribute."""
+
     model_config = _STRICT
     source: str = Field(min_length=1)
     target: str = Field(min_length=1)
@@ -44,11 +50,16 @@ class JoinClauseModel(BaseModel):
 
 
 class JoinGroupModel(BaseModel):
+    """One ``[[rule.join]]`` group: its clauses must all match one object."""
+
     model_config = _STRICT
     clauses: list[JoinClauseModel] = Field(min_length=1)
 
 
 class FlowModel(BaseModel):
+    """One ``[[rule.flow]]`` entry: a value for ``target`` from sources, a constant or an
+    expression."""
+
     model_config = _STRICT
     target: str = Field(min_length=1)
     type: FlowType
@@ -69,6 +80,8 @@ class FlowModel(BaseModel):
 
 
 class RuleModel(BaseModel):
+    """One ``[[rule]]`` table of a rules file."""
+
     model_config = _STRICT
     name: str = Field(min_length=1, max_length=RULE_NAME_CHARS)
     description: str = ""
@@ -86,5 +99,7 @@ class RuleModel(BaseModel):
 
 
 class RuleFileModel(BaseModel):
+    """A whole rules file: its ``[[rule]]`` tables."""
+
     model_config = _STRICT
     rule: list[RuleModel] = Field(default_factory=list)

@@ -31,7 +31,6 @@ from hybridsync.core.rules import (
     SyncRule,
 )
 from hybridsync.errors import ConfigError, ExpressionSyntaxError, os_error_reason
-from hybridsync.expressions import compile_expression
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +52,7 @@ class RuleSource:
 
 def load_rules(sources: Sequence[RuleSource], extra: Iterable[RuleModel] = ()) -> RuleSet:
     """Parse, validate and compile every rule; names must be unique across files."""
-    models: list[tuple[RuleSource, RuleModel]] = []
-    for source in sources:
-        models.extend((source, model) for model in parse_rule_file(source))
-    models.extend((RuleSource("generated", ""), model) for model in extra)
+    models = _rule_models(sources, extra)
     seen: dict[str, str] = {}
     rules: list[SyncRule] = []
     for source, model in models:
@@ -69,6 +65,22 @@ def load_rules(sources: Sequence[RuleSource], extra: Iterable[RuleModel] = ()) -
         seen[model.name] = source.origin
         rules.append(build_rule(model, source))
     return RuleSet.of(rules, content_hash(model for _, model in models))
+
+
+def rules_content_hash(sources: Sequence[RuleSource], extra: Iterable[RuleModel] = ()) -> str:
+    """The :attr:`RuleSet.content_hash` of the rules :func:`load_rules` would build, from
+    the parsed rules alone: nothing is compiled (``hybridsync status`` compares it)."""
+    return content_hash(model for _, model in _rule_models(sources, extra))
+
+
+def _rule_models(
+    sources: Sequence[RuleSource], extra: Iterable[RuleModel]
+) -> list[tuple[RuleSource, RuleModel]]:
+    models: list[tuple[RuleSource, RuleModel]] = []
+    for source in sources:
+        models.extend((source, model) for model in parse_rule_file(source))
+    models.extend((RuleSource("generated", ""), model) for model in extra)
+    return models
 
 
 def parse_rule_file(source: RuleSource) -> list[RuleModel]:
@@ -203,6 +215,9 @@ def _flow(rule: RuleModel, flow: FlowModel, source: RuleSource) -> AttributeFlow
         )
     if not flow.expression:
         raise fail("an Expression flow needs an expression")
+    # Compiling loads the parser: only building a rule set needs it, not its hash.
+    from hybridsync.expressions import compile_expression
+
     try:
         compiled = compile_expression(flow.expression)
     except ExpressionSyntaxError as exc:

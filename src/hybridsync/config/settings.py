@@ -19,7 +19,8 @@ from hybridsync.config.problems import (
     nearest,
     problems_of,
 )
-from hybridsync.config.rules import RuleSource, load_rules
+from hybridsync.config.rule_model import RuleModel
+from hybridsync.config.rules import RuleSource, load_rules, rules_content_hash
 from hybridsync.config.store import StoreConfig
 from hybridsync.config.user_type import UserTypeConfig, user_type_rules
 from hybridsync.core.rules import RuleSet
@@ -84,8 +85,16 @@ class Config(BaseModel):
         return None if self.store.path is None else self.path(self.store.path)
 
     def rule_set(self) -> RuleSet:
+        return load_rules(*self._rule_sources())
+
+    def rules_hash(self) -> str:
+        """:meth:`rule_set`'s content hash, without compiling a rule."""
+        return rules_content_hash(*self._rule_sources())
+
+    def _rule_sources(self) -> tuple[list[RuleSource], list[RuleModel]]:
+        """The rule files (built-in ones first) and the rules generated from settings."""
         sources = [RuleSource.from_path(self.path(p)) for p in self.rules]
-        extra = []
+        extra: list[RuleModel] = []
         if self.builtin_rules is not None and self.builtin_rules.enabled:
             sources.insert(
                 0, builtin_rule_source(self.builtin_rules.source, self.builtin_rules.target)
@@ -100,7 +109,7 @@ class Config(BaseModel):
             extra = user_type_rules(
                 self.user_type, self.builtin_rules.source, self.builtin_rules.target
             )
-        return load_rules(sources, extra)
+        return sources, extra
 
     def writes_back_consistency_guid(self) -> bool:
         """Whether the built-in rules' AD connector has ``write_back_consistency_guid``

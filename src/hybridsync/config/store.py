@@ -20,7 +20,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
 from hybridsync.errors import ConfigError, StoreError
-from hybridsync.store.postgres import postgresql_url
 
 __all__ = ["DEFAULT_PASSWORD_ENV", "StoreConfig"]
 
@@ -59,6 +58,9 @@ class StoreConfig(BaseModel):
             raise ValueError("give either path (SQLite) or url (PostgreSQL), not both")
         if self.password_env is not None and self.password_file is not None:
             raise ValueError("give at most one of password_env and password_file")
+        # Checked only for a PostgreSQL store: the check loads SQLAlchemy.
+        from hybridsync.store.postgres import postgresql_url
+
         try:
             postgresql_url(self.url)
         except StoreError as exc:

@@ -23,14 +23,22 @@ from hybridsync.expressions import AUTHORITATIVE_NULL, IGNORE_THIS_FLOW
 
 
 class Kind(enum.Enum):
+    """What a flow gave for one object, which decides how it counts against other rules."""
+
     VALUE = "value"
+    """One or more values."""
     NULL = "null"
+    """No value: a rule of lower precedence may give one; if none does, the target is cleared."""
     AUTHORITATIVE_NULL = "authoritative-null"
+    """``AuthoritativeNull``: the target is cleared, whatever rules of lower precedence give."""
     IGNORE = "ignore"
+    """``IgnoreThisFlow``: as if the flow were not there; alone, it leaves the target as it is."""
 
 
 @dataclass(frozen=True, slots=True)
 class Contribution:
+    """One rule's flow into one target attribute, with what it gave for the object."""
+
     rule: SyncRule
     flow: AttributeFlow
     kind: Kind
@@ -39,6 +47,8 @@ class Contribution:
 
 @dataclass(frozen=True, slots=True)
 class FlowError:
+    """A flow that failed for one object: the rule, its target attribute and why."""
+
     rule: str
     attribute: str
     message: str

@@ -28,15 +28,25 @@ class JoinLookup(Protocol):
 
 
 class LinkAction(enum.Enum):
+    """What a sync step does with a connector-space object's link to the metaverse."""
+
     STAY_DISJOINED = "stay-disjoined"
+    """Not linked, and no link made (no rule links it, or its join was refused)."""
     KEEP = "keep"
+    """Linked already, and the rule that linked it is still in scope."""
     JOIN = "join"
+    """Linked to the one metaverse object a join group found."""
     PROJECT = "project"
+    """Linked to a new metaverse object (a Provision rule in scope)."""
     DISCONNECT = "disconnect"
+    """The link is cut: no rule that linked it is in scope any more."""
 
 
 @dataclass(frozen=True, slots=True)
 class LinkDecision:
+    """The link decision for one connector-space object, with the rule and metaverse
+    object it concerns and the steps that led to it."""
+
     action: LinkAction
     rule: SyncRule | None = None
     mv_id: str | None = None
@@ -184,6 +194,9 @@ class LinkedSource:
 
 @dataclass(frozen=True, slots=True)
 class MVValues:
+    """The metaverse attributes that the joined sources' rules give one object, with
+    the rule that gave each (its lineage) and the flows that failed."""
+
     attributes: dict[str, Values]
     lineage: dict[str, str]
     errors: list[FlowError] = field(default_factory=list)

@@ -20,11 +20,18 @@ DN_ATTRIBUTE = "dn"
 
 
 class TargetAction(enum.Enum):
+    """What the outbound rules want done with one metaverse object in one target."""
+
     NOTHING = "nothing"
+    """No object wanted in the target, and none linked."""
     PROVISION = "provision"
+    """Create the object in the target."""
     FLOW = "flow"
+    """Flow the rules' values into the linked object."""
     DEPROVISION = "deprovision"
+    """Delete the object the rules provisioned."""
     DISCONNECT = "disconnect"
+    """Cut the link; the object stays in the target."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,30 +87,14 @@ def target_state(
     if linked is None:
         if provisioning is None:
             return TargetState(TargetAction.NOTHING, in_scope_rules)
-        return _flow(
-            TargetAction.PROVISION,
-            mv,
-            rules,
-            in_scope_rules,
-            provisioning,
-            multi_valued,
-            parameters,
-            creating=True,
-        )
-    if linked.joined_by is not None and linked.joined_by not in {r.name for r in in_scope_rules}:
-        return _leaving(linked, rules.rules, in_scope_rules)
-    if not any(rule.links for rule in in_scope_rules):
-        return _leaving(linked, rules.rules, in_scope_rules)
-    return _flow(
-        TargetAction.FLOW,
-        mv,
-        rules,
-        in_scope_rules,
-        provisioning,
-        multi_valued,
-        parameters,
-        creating=False,
-    )
+        action = TargetAction.PROVISION
+    else:
+        joiner = linked.joined_by
+        joiner_left = joiner is not None and joiner not in {r.name for r in in_scope_rules}
+        if joiner_left or not any(rule.links for rule in in_scope_rules):
+            return _leaving(linked, rules.rules, in_scope_rules)
+        action = TargetAction.FLOW
+    return _flow(action, mv, rules, in_scope_rules, provisioning, multi_valued, parameters)
 
 
 def joined_source_state(
@@ -122,10 +113,7 @@ def joined_source_state(
     in_scope_rules = tuple(
         rule for rule in outbound_rules_in_scope(rules, mv) if rule.flows_attributes
     )
-    state = _flow(
-        TargetAction.FLOW, mv, rules, in_scope_rules, None, multi_valued, parameters,
-        creating=False,
-    )  # fmt: skip
+    state = _flow(TargetAction.FLOW, mv, rules, in_scope_rules, None, multi_valued, parameters)
     return replace(state, dn=None)  # never a rename of an object the directory owns
 
 
@@ -152,10 +140,10 @@ def _flow(
     provisioning: SyncRule | None,
     multi_valued: Collection[str],
     parameters: Mapping[str, str],
-    *,
-    creating: bool,
 ) -> TargetState:
-    plan = rules.plan(in_scope_rules, creating=creating)
+    """The target's attributes and DN as the rules in scope flow them (``PROVISION``: the
+    flows that apply only when the object is created as well)."""
+    plan = rules.plan(in_scope_rules, creating=action is TargetAction.PROVISION)
     # A target left as it is (IgnoreThisFlow, outcome.kept) is not in the values: the
     # target's value stays untouched; empty values clear it.
     attributes, lineage, _, errors = plan.outcome(mv.attributes, multi_valued, parameters)

@@ -9,7 +9,8 @@ state of its own between runs.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping, Sequence
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, runtime_checkable
 
@@ -245,3 +246,13 @@ class AnnouncesWaits(Protocol):
     def announce_waits(self, listener: WaitListener | None) -> None:
         """Tell ``listener`` of every retry wait from now on (``None``: tell no one)."""
         ...
+
+
+def attribute_hash(connector: object) -> str:
+    """A short hash of the connector's attribute inclusion list (``"all"`` without one):
+    the engine asks for a full import when it differs from the one recorded."""
+    attributes: Iterable[str] | None = getattr(connector, "attribute_list", None)
+    if attributes is None:
+        return "all"
+    text = "\n".join(sorted(a.lower() for a in attributes))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

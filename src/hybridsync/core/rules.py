@@ -16,11 +16,15 @@ from hybridsync.core.values import AttributeValue
 
 
 class Direction(enum.Enum):
+    """Which way a rule flows: from a connector space into the metaverse, or out of it."""
+
     INBOUND = "inbound"
     OUTBOUND = "outbound"
 
 
 class LinkType(enum.Enum):
+    """How a rule links a connector-space object to a metaverse object."""
+
     JOIN = "Join"
     STICKY_JOIN = "StickyJoin"
     PROVISION = "Provision"
@@ -32,6 +36,8 @@ KEEPS_MV_LINK_TYPES = frozenset({LinkType.PROVISION, LinkType.STICKY_JOIN})
 
 
 class ScopeOperator(enum.Enum):
+    """How a scope clause compares an attribute with its value (Entra Connect's names)."""
+
     EQUAL = "EQUAL"
     NOTEQUAL = "NOTEQUAL"
     LESSTHAN = "LESSTHAN"
@@ -68,12 +74,16 @@ MEMBER_ATTRIBUTE = "member"
 
 
 class FlowType(enum.Enum):
+    """Where a flow's value comes from."""
+
     DIRECT = "Direct"
     CONSTANT = "Constant"
     EXPRESSION = "Expression"
 
 
 class MergeType(enum.Enum):
+    """How the values of several rules flowing into one attribute are combined."""
+
     UPDATE = "Update"
     MERGE = "Merge"
     MERGE_CASE_INSENSITIVE = "MergeCaseInsensitive"
@@ -97,6 +107,8 @@ class Evaluator(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ScopeClause:
+    """One condition of a scope group: ``attribute`` compared with ``value`` by ``operator``."""
+
     attribute: str
     operator: ScopeOperator
     value: str = ""
@@ -120,6 +132,9 @@ class JoinClause:
 
 @dataclass(frozen=True, slots=True)
 class JoinGroup:
+    """Clauses that must all match one object (AND); a rule tries its groups in order,
+    and the first that finds exactly one object joins."""
+
     clauses: tuple[JoinClause, ...]
 
 
@@ -196,12 +211,18 @@ class RuleSet:
         return cls(ordered, content_hash)
 
     def inbound(self, connector: str) -> tuple[SyncRule, ...]:
+        """The enabled rules from ``connector`` into the metaverse, by precedence."""
+        return self._enabled(Direction.INBOUND, connector)
+
+    def outbound(self, connector: str) -> tuple[SyncRule, ...]:
+        """The enabled rules from the metaverse into ``connector``, by precedence."""
+        return self._enabled(Direction.OUTBOUND, connector)
+
+    def _enabled(self, direction: Direction, connector: str) -> tuple[SyncRule, ...]:
         return tuple(
             rule
             for rule in self.rules
-            if rule.direction is Direction.INBOUND
-            and rule.connector == connector
-            and not rule.disabled
+            if rule.direction is direction and rule.connector == connector and not rule.disabled
         )
 
     def source_attributes(self, connector: str) -> frozenset[str]:
@@ -226,15 +247,6 @@ class RuleSet:
             for group in rule.scope
             for clause in group.clauses
             if clause.operator in MEMBERSHIP_OPERATORS
-        )
-
-    def outbound(self, connector: str) -> tuple[SyncRule, ...]:
-        return tuple(
-            rule
-            for rule in self.rules
-            if rule.direction is Direction.OUTBOUND
-            and rule.connector == connector
-            and not rule.disabled
         )
 
     def outbound_connectors(self) -> tuple[str, ...]:

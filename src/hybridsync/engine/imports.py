@@ -11,8 +11,7 @@ refused, never turned into deletes.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from hybridsync.core.confirm import apply_import
@@ -23,6 +22,7 @@ from hybridsync.core.ports import (
     SupportsDeltaImport,
     SupportsFullImport,
     UnreadableRecord,
+    attribute_hash,
 )
 from hybridsync.core.runs import ErrorKind
 from hybridsync.core.storage_limits import storable_problem
@@ -378,12 +378,3 @@ def _present(attributes: Mapping[str, Values]) -> Mapping[str, Values]:
 
 def _deleted(cs: CSObject) -> CSObject:
     return replace(cs, pending_import=PendingImport.DELETE)
-
-
-def attribute_hash(connector: object) -> str:
-    attributes: Iterable[str] | None = getattr(connector, "attribute_list", None)
-    if attributes is None:
-        return "all"
-    return hashlib.sha256("\n".join(sorted(a.lower() for a in attributes)).encode()).hexdigest()[
-        :16
-    ]

@@ -10,12 +10,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from hybridsync.core.ports import AnnouncesWaits
+from hybridsync.core.ports import AnnouncesWaits, attribute_hash
 from hybridsync.core.runs import CycleKind
 from hybridsync.engine.collection import fewer_collections
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.export import export
-from hybridsync.engine.imports import attribute_hash, delta_import, full_import
+from hybridsync.engine.imports import delta_import, full_import
 from hybridsync.engine.plan import make_plan
 from hybridsync.engine.preview import preview
 from hybridsync.engine.report import CycleReport, Profile, RunReport, Status

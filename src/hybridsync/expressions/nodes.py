@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Node:
+    """Where a node starts in the expression's text (1-based), for error messages."""
+
     line: int
     column: int
 
@@ -27,27 +29,37 @@ class Constant(Node):
 
 @dataclass(frozen=True, slots=True)
 class Attribute(Node):
+    """``[name]``: the object's values of an attribute."""
+
     name: str
 
 
 @dataclass(frozen=True, slots=True)
 class Parameter(Node):
+    """``%name%``: a parameter of the connector, such as ``%Domain.FQDN%``."""
+
     name: str
 
 
 @dataclass(frozen=True, slots=True)
 class Variable(Node):
+    """``$name``: the item that ``Select``, ``Where`` or ``With`` binds in its other arguments."""
+
     name: str
 
 
 @dataclass(frozen=True, slots=True)
 class Call(Node):
+    """A function applied to its arguments, in the order written."""
+
     function: str
     arguments: tuple[Node, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Binary(Node):
+    """Two operands joined by an operator (``&``, ``+``, ``=``, ``&&``, ``||``...)."""
+
     operator: str
     left: Node
     right: Node
@@ -55,6 +67,8 @@ class Binary(Node):
 
 @dataclass(frozen=True, slots=True)
 class Negate(Node):
+    """A unary minus applied to its operand."""
+
     operand: Node
 
 

@@ -90,23 +90,22 @@ def negate(operand: object) -> object:
     return check_int64(-to_number(operand, "the operand of '-'"))
 
 
+_COMPARED_AS: tuple[tuple[type, Callable[[object], object]], ...] = (
+    (bool, to_bool),  # before int: a bool is an int
+    (int, to_number),
+    (datetime, to_datetime),
+)
+"""When either operand is of the kind, both are converted to it to be compared."""
+
+
 def _comparable(left: object, right: object) -> tuple[object, object] | None:
     """Both operands brought to one kind, or None when the kinds cannot be compared."""
-    if isinstance(left, bool) or isinstance(right, bool):
-        try:
-            return to_bool(left), to_bool(right)
-        except ExpressionEvalError:
-            return None
-    if isinstance(left, int) or isinstance(right, int):
-        try:
-            return to_number(left), to_number(right)
-        except ExpressionEvalError:
-            return None
-    if isinstance(left, datetime) or isinstance(right, datetime):
-        try:
-            return to_datetime(left), to_datetime(right)
-        except ExpressionEvalError:
-            return None
+    for wanted, convert in _COMPARED_AS:
+        if isinstance(left, wanted) or isinstance(right, wanted):
+            try:
+                return convert(left), convert(right)
+            except ExpressionEvalError:
+                return None
     if isinstance(left, Reference) or isinstance(right, Reference):
         # Distinguished names compare without regard to case, as the directory does.
         if isinstance(left, Reference | str) and isinstance(right, Reference | str):

@@ -1,85 +1,38 @@
-"""Attribute maps as JSON text: bytes as base64, references tagged, the rest as is.
+"""The store's columns as JSON text: attribute maps, lineage and pending exports.
 
-orjson does the work (several times faster than the standard library both ways, which
-counts at a hundred thousand objects per run); the standard library takes over for the
-rare value orjson refuses (an integer beyond 64 bits), so any value that could be stored
-before still can. Either way the text is plain JSON and reads back the same.
+Attribute maps use core's tagged form (``hybridsync.core.attribute_json``); lineage and
+pending exports are written the same way, so one parser reads every column.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Mapping
-from typing import Any
 
 import orjson
 
+from hybridsync.core.attribute_json import (
+    dump_attributes,
+    dumps,
+    load_attributes,
+    tagged_attributes,
+)
 from hybridsync.core.objects import PendingExport
 from hybridsync.core.ports import ExportKind
-from hybridsync.core.values import Reference, Values
+from hybridsync.core.values import Reference
 
-_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS  # a Reference goes through _default
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return {"x": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, Reference):
-        return {"r": value.dn}
-    if isinstance(value, tuple):
-        return list(value)  # a tuple subclass (an expression's MultiValue)
-    raise TypeError(f"cannot store a value of type {type(value).__name__}")
-
-
-def _dumps(value: Any, *, sort_keys: bool = False) -> str:
-    try:
-        options = _OPTIONS | orjson.OPT_SORT_KEYS if sort_keys else _OPTIONS
-        return orjson.dumps(value, default=_default, option=options).decode("utf-8")
-    except orjson.JSONEncodeError:
-        return json.dumps(value, default=_default, separators=(",", ":"), sort_keys=sort_keys)
-
-
-def _decoded(item: Any) -> Any:
-    if type(item) is dict and len(item) == 1:
-        if isinstance(item.get("x"), str):
-            return base64.b64decode(item["x"])
-        if isinstance(item.get("r"), str):
-            return Reference(item["r"])
-    return item
-
-
-def _attributes(loaded: dict[str, list[Any]], tagged: bool) -> dict[str, Values]:
-    if tagged:
-        # only the values that are tagged pay for decoding
-        attributes: dict[str, Values] = {}
-        for name, values in loaded.items():
-            if len(values) == 1:
-                value = values[0]
-                attributes[name] = (_decoded(value),) if type(value) is dict else (value,)
-            elif dict in map(type, values):
-                attributes[name] = tuple(map(_decoded, values))
-            else:
-                attributes[name] = tuple(values)
-        return attributes
-    return {name: tuple(values) for name, values in loaded.items()}
-
-
-def dump_attributes(attributes: Mapping[str, Values]) -> str:
-    if type(attributes) is dict and all(attributes.values()):
-        return _dumps(attributes)  # nothing empty to leave out: no copy
-    return _dumps({name: values for name, values in attributes.items() if values})
-
-
-def load_attributes(text: str | None) -> dict[str, Values]:
-    if not text:
-        return {}
-    # No "{" after the opening one: no tagged value (the cheapest test there is).
-    return _attributes(orjson.loads(text), text.find("{", 1) >= 0)
+__all__ = [
+    "Reference",
+    "dump_attributes",
+    "dump_lineage",
+    "dump_pending",
+    "load_attributes",
+    "load_lineage",
+    "load_pending",
+]
 
 
 def dump_lineage(lineage: Mapping[str, str]) -> str:
-    return _dumps(dict(lineage), sort_keys=True)
+    return dumps(dict(lineage), sort_keys=True)
 
 
 def load_lineage(text: str) -> dict[str, str]:
@@ -90,7 +43,7 @@ def load_lineage(text: str) -> dict[str, str]:
 def dump_pending(pending: PendingExport | None) -> str | None:
     if pending is None:
         return None
-    return _dumps({"kind": pending.kind.value, "changes": dict(pending.changes)})
+    return dumps({"kind": pending.kind.value, "changes": dict(pending.changes)})
 
 
 def load_pending(text: str | None) -> PendingExport | None:
@@ -98,7 +51,8 @@ def load_pending(text: str | None) -> PendingExport | None:
         return None
     loaded = orjson.loads(text)
     tagged = '{"x":' in text or '{"r":' in text  # as written: JSON without spaces
-    return PendingExport(_EXPORT_KINDS[loaded["kind"]], _attributes(loaded["changes"], tagged))
+    changes = tagged_attributes(loaded["changes"], tagged)
+    return PendingExport(_EXPORT_KINDS[loaded["kind"]], changes)
 
 
 _EXPORT_KINDS = {kind.value: kind for kind in ExportKind}

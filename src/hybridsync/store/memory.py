@@ -10,7 +10,6 @@ changes a mapping it read changes nothing stored (as with a database).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import replace
 from itertools import islice
 from typing import TYPE_CHECKING, TypeVar
@@ -21,6 +20,7 @@ from hybridsync.core.ports import ExportKind, ImportedObject
 from hybridsync.core.runs import RunRecord
 from hybridsync.core.storage import MV_SPACE, ConnectorState, Store
 from hybridsync.core.values import AttributeValue, Values
+from hybridsync.store.transactions import NestedTransactions
 from hybridsync.store.value_index import index_rows, lookup_key, lookup_keys
 
 __all__ = ["MemoryStore"]
@@ -65,7 +65,7 @@ def _mv_copy(mv: MVObject) -> MVObject:
     return MVObject(mv.mv_id, mv.object_type, dict(mv.attributes), dict(mv.lineage))
 
 
-class MemoryStore:
+class MemoryStore(NestedTransactions):
     """Implements :class:`hybridsync.core.storage.Store` in memory."""
 
     def __init__(self) -> None:
@@ -92,26 +92,15 @@ class MemoryStore:
 
     # transactions ---------------------------------------------------------------------
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        if self._depth:  # nested: joins the outer one
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
-        self._depth = 1
+    def _undo_work(self) -> None:
         try:
-            yield
-        except BaseException:
-            self._depth = 0  # undoing remembers nothing
             for step in reversed(self._undo):
                 step()
-            raise
         finally:
-            self._depth = 0
             self._undo.clear()
+
+    def _commit_work(self) -> None:
+        self._undo.clear()
 
     def _remember(self, step: Callable[[], None]) -> None:
         """Keep how to undo a write, when inside a transaction (outside, it is final)."""

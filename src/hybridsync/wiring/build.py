@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
-
-from hybridsync.config import Config, StoreConfig, load_config
+from hybridsync.config import Config, StoreConfig
 from hybridsync.core.ports import Connector
-from hybridsync.core.rules import RuleSet
 from hybridsync.core.storage import Store
-from hybridsync.engine import Engine, EngineContext, EngineSettings
-from hybridsync.store import SqlStore, open_sqlite
-from hybridsync.store.postgres import open_postgresql
-from hybridsync.wiring.registry import CONNECTOR_MODELS, build_connector, connector_config
+from hybridsync.wiring.models import connector_model, load_config_file, with_paths
+from hybridsync.wiring.registry import build_connector
+
+if TYPE_CHECKING:  # imported when an engine is built: reading a configuration needs neither
+    from hybridsync.engine import Engine, EngineSettings
+    from hybridsync.store import SqlStore
 
 
 @dataclass(slots=True)
@@ -38,6 +37,8 @@ class Built:
 
 
 def settings_of(config: Config) -> EngineSettings:
+    from hybridsync.engine import EngineSettings
+
     safety = config.safety
     return EngineSettings(
         deletion_threshold=safety.deletion_threshold,
@@ -50,43 +51,29 @@ def settings_of(config: Config) -> EngineSettings:
     )
 
 
-def _with_paths(config: Config, model: BaseModel) -> BaseModel:
-    updates: dict[str, Any] = {}
-    for field, value in model:
-        if isinstance(value, Path) and not value.is_absolute():
-            updates[field] = config.path(value)
-    return model.model_copy(update=updates) if updates else model
-
-
-def _with_rule_attributes(model: BaseModel, rules: RuleSet) -> BaseModel:
-    """A connector with an attribute inclusion list also imports what its inbound rules
-    read; a list of ``None`` (everything) stays as it is."""
-    listed = getattr(model, "attributes", None)
-    name = getattr(model, "name", None)
-    if not isinstance(listed, tuple) or not isinstance(name, str):
-        return model
-    known = {attribute.lower() for attribute in listed}
-    extra = sorted(a for a in rules.source_attributes(name) if a.lower() not in known)
-    return model.model_copy(update={"attributes": (*listed, *extra)}) if extra else model
-
-
 def open_store(config: Config) -> SqlStore:
     """The configured store, opened and migrated: a SQLite file or a PostgreSQL database."""
-    settings = _with_paths(config, config.store)
+    settings = with_paths(config, config.store)
     assert isinstance(settings, StoreConfig)
     if settings.url is None:
+        from hybridsync.store.sqlite import open_sqlite
+
         assert settings.path is not None
         return open_sqlite(settings.path)
+    from hybridsync.store.postgres import open_postgresql
+
     return open_postgresql(settings.url, password=settings.password(), ca_file=settings.ca_file)
 
 
 def build(config: Config, *, staging_mode: bool | None = None, store: Store | None = None) -> Built:
     """The engine of ``config``, on ``store`` when given (then ``config.store`` is unused;
     tests give a :class:`~hybridsync.store.MemoryStore`), else on the configured store."""
+    from hybridsync.engine import Engine, EngineContext
+
     rules = config.rule_set()
     connectors: dict[str, Connector] = {}
     for entry in config.connectors:
-        model = _with_rule_attributes(_with_paths(config, connector_config(entry)), rules)
+        model = connector_model(config, entry, rules)
         connectors[str(model.model_dump()["name"])] = build_connector(model)
     try:
         store = store if store is not None else open_store(config)
@@ -98,12 +85,6 @@ def build(config: Config, *, staging_mode: bool | None = None, store: Store | No
         settings = replace(settings, staging_mode=staging_mode)
     context = EngineContext(store, rules, connectors, settings)
     return Built(Engine(context), store, connectors, config)
-
-
-def load_config_file(path: Path) -> Config:
-    """The configuration file, with every connector entry checked against its type:
-    one error lists every problem of the file."""
-    return load_config(path, CONNECTOR_MODELS)
 
 
 def build_from_file(path: Path, *, staging_mode: bool | None = None) -> Built:

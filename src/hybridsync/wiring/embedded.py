@@ -19,9 +19,9 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import SecretStr
 
 from hybridsync.cloud import CloudService
 from hybridsync.cloud.local import MASTER_KEY, initialize, settings_for
@@ -29,25 +29,12 @@ from hybridsync.cloud.tenancy import DEFAULT_SYNC_APP_ROLES, Tenant
 from hybridsync.connectors.graph import GraphConfig, GraphConnector
 from hybridsync.errors import ConfigError, HybridsyncError, os_error_reason
 from hybridsync.wiring.asgi import InProcessTransport
+from hybridsync.wiring.embedded_config import EmbeddedCloudConfig
 
 BASE_URL = "https://embedded-cloud.invalid"
 """Never resolved: every request goes to the in-process application."""
 
 SYNC_APP_NAME = "hybridsync sync engine"
-
-
-class EmbeddedCloudConfig(BaseModel):
-    """``type = "embedded-cloud"``: a cloud directory kept in ``data_dir``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    type: Literal["embedded-cloud"] = "embedded-cloud"
-    name: str = "cloud"
-    data_dir: Path = Path("cloud")
-    tenant: str = Field(description="the tenant's primary domain, e.g. contoso.com")
-    domains: list[str] = Field(
-        default_factory=list, description="more verified domains, e.g. partners.contoso.com"
-    )
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -14,7 +14,8 @@ from hybridsync.config import Config
 from hybridsync.config.password_hash_sync import PasswordHashSyncConfig
 from hybridsync.engine.password_hash_sync import PasswordHashSync
 from hybridsync.errors import ConfigError
-from hybridsync.wiring.build import Built, _with_paths
+from hybridsync.wiring.build import Built
+from hybridsync.wiring.models import with_paths
 from hybridsync.wiring.registry import connector_config
 
 __all__ = ["password_sync_config", "password_sync_from"]
@@ -50,9 +51,9 @@ def password_sync_from(built: Built) -> Iterator[PasswordHashSync]:
 
     config = built.config
     phs = password_sync_config(config)
-    ad_config = _with_paths(config, connector_config(_entry(config, phs.source, "ad")))
+    ad_config = with_paths(config, connector_config(_entry(config, phs.source, "ad")))
     ad_settings = ADSettings.model_validate(ad_config.model_dump(exclude={"type", "name"}))
-    graph_config = _with_paths(config, connector_config(_entry(config, phs.target, "graph")))
+    graph_config = with_paths(config, connector_config(_entry(config, phs.target, "graph")))
     password_file = config.path(phs.password_file) if phs.password_file else None
     drsr = DrsrSettings.model_validate(
         {

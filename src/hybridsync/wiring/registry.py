@@ -25,6 +25,9 @@ class ConnectorType:
 
     config_model: str
     factory: str
+    lists_attributes: bool = False
+    """Whether its connectors have an ``attribute_list`` (an inclusion list whose
+    change asks for a full import); the others import every attribute."""
 
     def model(self) -> type[BaseModel]:
         loaded: type[BaseModel] = _load(self.config_model)
@@ -37,7 +40,9 @@ class ConnectorType:
 
 CONNECTOR_TYPES: dict[str, ConnectorType] = {
     "ldif": ConnectorType(
-        "hybridsync.connectors.ldif:LdifConfig", "hybridsync.connectors.ldif:LdifSource"
+        "hybridsync.connectors.ldif:LdifConfig",
+        "hybridsync.connectors.ldif:LdifSource",
+        lists_attributes=True,
     ),
     "graph": ConnectorType(
         "hybridsync.connectors.graph:GraphConfig", "hybridsync.connectors.graph:GraphConnector"
@@ -47,10 +52,12 @@ CONNECTOR_TYPES: dict[str, ConnectorType] = {
         "hybridsync.connectors.recording:RecordingTarget",
     ),
     "ad": ConnectorType(
-        "hybridsync.connectors.ad:ADConfig", "hybridsync.connectors.ad:build_ad_connector"
+        "hybridsync.connectors.ad:ADConfig",
+        "hybridsync.connectors.ad:build_ad_connector",
+        lists_attributes=True,
     ),
     "embedded-cloud": ConnectorType(
-        "hybridsync.wiring.embedded:EmbeddedCloudConfig",
+        "hybridsync.wiring.embedded_config:EmbeddedCloudConfig",
         "hybridsync.wiring.embedded:build_embedded_cloud",
     ),
 }

@@ -18,6 +18,8 @@ EMPTY_GUID = "{00000000-0000-0000-0000-000000000000}"
 
 @dataclass(frozen=True, slots=True)
 class ScopeCondition:
+    """One scoping condition of a rule, as the export writes it."""
+
     attribute: str
     operator: str
     value: str
@@ -25,6 +27,8 @@ class ScopeCondition:
 
 @dataclass(frozen=True, slots=True)
 class JoinCondition:
+    """One join condition of a rule: source attribute equals target attribute."""
+
     source: str
     target: str
     case_sensitive: bool
@@ -45,6 +49,8 @@ class Mapping:
 
 @dataclass(frozen=True, slots=True)
 class ConnectRule:
+    """One synchronization rule of the export (``SynchronizationRule_{id}.xml``)."""
+
     id: str
     name: str
     description: str
@@ -71,6 +77,8 @@ class ConnectRule:
 
 @dataclass(frozen=True, slots=True)
 class Partition:
+    """One directory partition of a connector, with its containers and object classes."""
+
     name: str
     selected: bool
     inclusions: tuple[str, ...]
@@ -81,6 +89,8 @@ class Partition:
 
 @dataclass(frozen=True, slots=True)
 class Connector:
+    """One connector of the export (``Connector_{id}.xml``)."""
+
     id: str
     name: str
     category: str
@@ -103,6 +113,8 @@ class Connector:
 
 @dataclass(frozen=True, slots=True)
 class ServerExport:
+    """A whole server configuration export: its connectors, rules and global settings."""
+
     path: Path
     connectors: tuple[Connector, ...]
     rules: tuple[ConnectRule, ...]

@@ -236,25 +236,9 @@ class _Reader:
         if cmdlet == "add-adsyncattributeflowmapping":
             draft.mappings.append(_mapping(parameters, self.origin, call.line))
         elif cmdlet == "add-adsyncscopeconditiongroup":
-            draft.scope.append(
-                _group(
-                    parameters.get("scopeconditions", []),
-                    self.conditions,
-                    ScopeCondition,
-                    self.origin,
-                    call.line,
-                )
-            )
+            draft.scope.append(self._group(parameters, "scopeconditions", ScopeCondition, call))
         elif cmdlet == "add-adsyncjoinconditiongroup":
-            draft.join.append(
-                _group(
-                    parameters.get("joinconditions", []),
-                    self.conditions,
-                    JoinCondition,
-                    self.origin,
-                    call.line,
-                )
-            )
+            draft.join.append(self._group(parameters, "joinconditions", JoinCondition, call))
         else:  # add-adsyncrule
             self.rules.append(
                 replace(
@@ -265,6 +249,13 @@ class _Reader:
                 )
             )
             self.draft = None
+
+    def _group(
+        self, parameters: dict[str, Value], name: str, kind: type[Condition], call: Call
+    ) -> tuple[Condition, ...]:
+        """The conditions (made earlier by New-Object) that parameter ``name`` lists."""
+        found = parameters.get(name, [])
+        return _conditions(found, self.conditions, kind, self.origin, call.line)
 
 
 def _text(parameters: dict[str, Value], name: str, default: str = "") -> str:
@@ -346,7 +337,7 @@ def _condition(
     )
 
 
-def _group(
+def _conditions(
     value: Value,
     conditions: dict[str, ScopeCondition | JoinCondition],
     kind: type[Condition],

@@ -9,13 +9,20 @@ from hybridsync.json_types import JsonObject
 
 
 class Outcome(enum.StrEnum):
+    """Which of the report's groups a rule of the export falls in."""
+
     UNCHANGED = "unchanged"
+    """Carried over as the export has it."""
     CHANGED = "changed"
+    """Carried over with changes (the reasons say which)."""
     NOT_CARRIED_OVER = "not carried over"
+    """Left out (the reasons say why)."""
 
 
 @dataclass(frozen=True, slots=True)
 class RuleOutcome:
+    """One rule of the export and what became of it, with the reasons."""
+
     name: str
     connect_id: str
     immutable_tag: str
@@ -27,6 +34,8 @@ class RuleOutcome:
 
 @dataclass(frozen=True, slots=True)
 class Customization:
+    """A rule written or changed here: not a Microsoft default that this version knows."""
+
     name: str
     connect_id: str
     immutable_tag: str
@@ -35,6 +44,8 @@ class Customization:
 
 @dataclass(slots=True)
 class MigrationReport:
+    """Everything a migration did, for the administrator to review: as text or JSON."""
+
     source: str
     rules: list[RuleOutcome] = field(default_factory=list)
     customizations: list[Customization] = field(default_factory=list)

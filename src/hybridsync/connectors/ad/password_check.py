@@ -120,21 +120,19 @@ class PasswordCheck:
 
     def _read_dn(self, dn: str) -> RawEntry | None:
         try:
-            return self._lookup.read_entry(dn, ["distinguishedName"])
+            return self._read_dn_once(dn)
         except ServerTimeoutError:
-            self._drop_lookup()
-            raise
+            raise  # a hung DC: no second wait (a sign-in is waiting)
         except ServerUnreachableError:
-            # The DC may have dropped an idle connection: one fresh try, no more (a sign-in
-            # is waiting).
-            self._drop_lookup()
-            try:
-                return self._lookup.read_entry(dn, ["distinguishedName"])
-            except ConnectorError:
-                self._drop_lookup()
-                raise
+            # The DC may have dropped an idle connection: one fresh try, no more.
+            return self._read_dn_once(dn)
+
+    def _read_dn_once(self, dn: str) -> RawEntry | None:
+        try:
+            return self._lookup.read_entry(dn, ["distinguishedName"])
         except ConnectorError:
-            # A result that timed out leaves the connection with a request in flight.
+            # The connection is dead or has a request in flight (a result that timed out):
+            # the next read opens a fresh one.
             self._drop_lookup()
             raise
 

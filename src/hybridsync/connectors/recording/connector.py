@@ -7,8 +7,6 @@ that it outlives a process (the crash tests kill the engine between export and c
 
 from __future__ import annotations
 
-import base64
-import json
 import sqlite3
 import uuid
 from collections import deque
@@ -16,9 +14,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-import orjson
 from pydantic import BaseModel, ConfigDict
 
+from hybridsync.core.attribute_json import dump_attributes, load_attributes
 from hybridsync.core.ports import (
     Capabilities,
     ExportChange,
@@ -29,9 +27,7 @@ from hybridsync.core.ports import (
     ImportKind,
     ImportPage,
 )
-from hybridsync.core.values import Attributes, Reference
 
-_PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATACLASS  # a Reference goes through _encode
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
   anchor TEXT PRIMARY KEY, dn TEXT NOT NULL, object_type TEXT NOT NULL,
@@ -125,7 +121,7 @@ class RecordingTarget:
             objects = [
                 ImportedObject(a, d, t, {}, ImportKind.DELETE)
                 if gone
-                else ImportedObject(a, d, t, _load(x), kind)
+                else ImportedObject(a, d, t, load_attributes(x), kind)
                 for a, d, t, x, gone in rows
             ]
             if len(rows) < self._config.batch_size * 2:
@@ -163,14 +159,14 @@ class RecordingTarget:
         )
         if row is None:
             return None
-        return ImportedObject(row[0], row[1], row[2], _load(row[3]))
+        return ImportedObject(row[0], row[1], row[2], load_attributes(row[3]))
 
     def objects(self) -> dict[str, ImportedObject]:
         """The recorded directory by DN (tests and demos)."""
         rows = self._db.execute(
             "SELECT anchor, dn, object_type, attributes FROM objects WHERE deleted = 0"
         ).fetchall()
-        return {d: ImportedObject(a, d, t, _load(x)) for a, d, t, x in rows}
+        return {d: ImportedObject(a, d, t, load_attributes(x)) for a, d, t, x in rows}
 
     def _apply(self, change: ExportChange) -> ExportResult:
         self.sent.append(change)
@@ -191,7 +187,7 @@ class RecordingTarget:
     def _write(self, change: ExportChange, kept: dict[str, Any], seq: int) -> str | None:
         if change.kind is ExportKind.ADD:
             anchor = str(uuid.uuid4())
-            self._adds.append((anchor, change.dn, change.object_type, _dump(kept), seq))
+            self._adds.append((anchor, change.dn, change.object_type, dump_attributes(kept), seq))
             return anchor
         self._insert_adds()  # this change may be about an object added just before
         row = self._db.execute(
@@ -204,44 +200,14 @@ class RecordingTarget:
                 "UPDATE objects SET deleted = 1, seq = ? WHERE anchor = ?", (seq, change.anchor)
             )
             return change.anchor
-        attributes = _load(row[0])
+        attributes = load_attributes(row[0])
         attributes.update(kept)
         self._db.execute(
             "UPDATE objects SET attributes = ?, dn = ?, seq = ? WHERE anchor = ?",
-            (_dump(attributes), change.dn, seq, change.anchor),
+            (dump_attributes(attributes), change.dn, seq, change.anchor),
         )
         return change.anchor
 
     def _last_seq(self) -> int:
         value = self._db.execute("SELECT MAX(seq) FROM objects").fetchone()[0]
         return int(value or 0)
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return {"x": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, Reference):
-        return {"r": value.dn}
-    if isinstance(value, tuple):
-        return list(value)  # a tuple subclass
-    raise TypeError(f"cannot record a value of type {type(value).__name__}")
-
-
-def _dump(attributes: Mapping[str, Any]) -> str:
-    kept = {k: vs for k, vs in attributes.items() if vs}
-    try:
-        return orjson.dumps(kept, default=_encode, option=_PASSTHROUGH).decode("utf-8")
-    except orjson.JSONEncodeError:  # an integer beyond 64 bits
-        return json.dumps(kept, default=_encode)
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, dict):
-        return base64.b64decode(value["x"]) if "x" in value else Reference(value["r"])
-    return value
-
-
-def _load(text: str) -> dict[str, Any]:
-    loaded: dict[str, list[Any]] = orjson.loads(text)
-    attributes: Attributes = {k: tuple(_decode(v) for v in vs) for k, vs in loaded.items()}
-    return dict(attributes)

@@ -7,8 +7,8 @@ index is written with the objects it indexes, so it lives here too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import suppress
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert
@@ -22,6 +22,7 @@ from hybridsync.store.bulk import BulkWriter
 from hybridsync.store.codec import dump_attributes, dump_lineage
 from hybridsync.store.dialect import Dialect, TableGrowth, dialect_of
 from hybridsync.store.sql.rows import PUT_LINKS, cs_row, indexed_already
+from hybridsync.store.transactions import NestedTransactions
 from hybridsync.store.value_index import index_rows
 
 CHUNK = 500
@@ -32,7 +33,7 @@ _FLUSH_AT = 5_000
 T = tables
 
 
-class SqlSession:
+class SqlSession(NestedTransactions):
     """One connection, its transaction depth and the writes waiting for it."""
 
     def __init__(self, engine: Engine) -> None:
@@ -66,29 +67,20 @@ class SqlSession:
         self._connection.close()
         self._engine.dispose()
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        if self._depth:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
+    def _begin_work(self) -> None:
         self._revive()
         self._connection.exec_driver_sql(self.dialect.begin)
-        self._depth = 1
-        try:
-            yield
-            self._flush()
-        except BaseException:
-            self._depth = 0
-            self._cs_pending.clear()
-            self._links_pending.clear()
-            self._mv_pending.clear()
-            self._rollback()
-            raise
-        self._depth = 0
+
+    def _finish_work(self) -> None:
+        self._flush()
+
+    def _undo_work(self) -> None:
+        self._cs_pending.clear()
+        self._links_pending.clear()
+        self._mv_pending.clear()
+        self._rollback()
+
+    def _commit_work(self) -> None:
         self._connection.exec_driver_sql("COMMIT")
 
     def _rollback(self) -> None:
