@@ -22,6 +22,8 @@ ASSERTION_SECONDS = 120
 
 @dataclass(frozen=True, slots=True)
 class AgentState:
+    """A registered agent: where its files are, the cloud and tenant it serves, its id."""
+
     directory: Path
     cloud_url: str
     tenant: str

@@ -34,6 +34,8 @@ class DirectoryObject:
 
 @dataclass(frozen=True, slots=True)
 class MemberChange:
+    """One entry of the membership log: a member added to or removed from a group."""
+
     group_id: str
     member_id: str
     member_type: str
@@ -41,6 +43,8 @@ class MemberChange:
 
 
 class Memberships:
+    """Membership queries over the store: members, groups, transitive closures, delta."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
