@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from hybridsync.errors import ConfigError
+from hybridsync.pta_protocol import ASSERTION_AUDIENCE
 
-ASSERTION_AUDIENCE = "hybridsync-pta"
 ASSERTION_SECONDS = 120
 
 

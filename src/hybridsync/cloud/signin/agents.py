@@ -25,9 +25,9 @@ from hybridsync.cloud.certificates import certificate_builder, self_signed_autho
 from hybridsync.cloud.errors import GraphError, unauthenticated
 from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.signin.store import SignInStore
+from hybridsync.pta_protocol import ASSERTION_AUDIENCE
 
 CERTIFICATE_DAYS = 180
-ASSERTION_AUDIENCE = "hybridsync-pta"
 MIN_KEY_BITS = 2048
 
 
