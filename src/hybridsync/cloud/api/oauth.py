@@ -30,6 +30,7 @@ CACHE_A_DAY = {"Cache-Control": "max-age=86400, private"}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MAX_ASSERTION_LIFETIME = dt.timedelta(hours=1)
 MAX_JTI_LENGTH = 256  # the replay store's column
+_NO_FORM = TokenForm()  # the body may be left out: every field of it is optional
 
 
 def _tenant(service: CloudService, tenant: str) -> Tenant:
@@ -110,7 +111,7 @@ def token(
     tenant: str,
     request: Request,
     service: Service,
-    form: Annotated[TokenForm, Form()],
+    form: Annotated[TokenForm, Form()] = _NO_FORM,
 ) -> JSONResponse:
     found = _tenant(service, tenant)
     base = service.base_url(request)
