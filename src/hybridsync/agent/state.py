@@ -15,13 +15,15 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from hybridsync.errors import ConfigError
+from hybridsync.pta_protocol import ASSERTION_AUDIENCE
 
-ASSERTION_AUDIENCE = "hybridsync-pta"
 ASSERTION_SECONDS = 120
 
 
 @dataclass(frozen=True, slots=True)
 class AgentState:
+    """A registered agent: where its files are, the cloud and tenant it serves, its id."""
+
     directory: Path
     cloud_url: str
     tenant: str

@@ -7,8 +7,9 @@ nothing of the sync engine.
 
 from __future__ import annotations
 
-import importlib
 import typing
+
+from hybridsync.lazy import lazy_getattr
 
 if typing.TYPE_CHECKING:
     from hybridsync.cloud.app import create_app
@@ -30,13 +31,7 @@ _HOMES = {
 }
 """Each name the package exports and its module, imported on first use: a light module
 of the package (its errors, its setting names) must not load the web application."""
-
-
-def __getattr__(name: str) -> typing.Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+__getattr__ = lazy_getattr(__name__, _HOMES)
 
 
 __all__ = [

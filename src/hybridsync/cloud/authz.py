@@ -53,6 +53,8 @@ preferences, never identity (displayName, userPrincipalName), type (userType), s
 
 
 class UserView(Enum):
+    """How much of another user a caller may see: everything, or the limited guest view."""
+
     FULL = "full"
     LIMITED = "limited"
 

@@ -57,6 +57,8 @@ def _now() -> str:
 
 
 class GroupDirectory:
+    """The groups of every tenant and their direct members, in the store."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 

@@ -34,6 +34,8 @@ class DirectoryObject:
 
 @dataclass(frozen=True, slots=True)
 class MemberChange:
+    """One entry of the membership log: a member added to or removed from a group."""
+
     group_id: str
     member_id: str
     member_type: str
@@ -41,6 +43,8 @@ class MemberChange:
 
 
 class Memberships:
+    """Membership queries over the store: members, groups, transitive closures, delta."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
@@ -151,31 +155,27 @@ def _parents(conn: Connection, member_ids: list[str]) -> set[str]:
 def _objects(conn: Connection, tenant_id: str, ids: Iterable[str]) -> list[DirectoryObject]:
     """The live users and groups among ``ids``: users first, each kind in id order."""
     wanted = sorted(set(ids))
-    return _users_by_id(conn, tenant_id, wanted) + _groups_by_id(conn, tenant_id, wanted)
+    live_users = _by_id(conn, tenant_id, wanted, USER, users, USER_IS_LIVE)
+    return live_users + _by_id(conn, tenant_id, wanted, GROUP, groups)
 
 
-def _users_by_id(conn: Connection, tenant_id: str, ids: list[str]) -> list[DirectoryObject]:
+def _by_id(
+    conn: Connection,
+    tenant_id: str,
+    ids: list[str],
+    kind: str,
+    table: sa.Table,
+    *conditions: sa.ColumnElement[bool],
+) -> list[DirectoryObject]:
     # By primary key, the tenant checked on the rows (see ``kinds_of``).
     found: list[DirectoryObject] = []
     for chunk in _chunks(ids):
         rows = conn.execute(
-            sa.select(users.c.data, users.c.tenant_id)
-            .where(users.c.id.in_(chunk), USER_IS_LIVE)
-            .order_by(users.c.id)
+            sa.select(table.c.data, table.c.tenant_id)
+            .where(table.c.id.in_(chunk), *conditions)
+            .order_by(table.c.id)
         ).all()
-        found += [DirectoryObject(USER, dict(r.data)) for r in rows if r.tenant_id == tenant_id]
-    return found
-
-
-def _groups_by_id(conn: Connection, tenant_id: str, ids: list[str]) -> list[DirectoryObject]:
-    found: list[DirectoryObject] = []
-    for chunk in _chunks(ids):
-        rows = conn.execute(
-            sa.select(groups.c.data, groups.c.tenant_id)
-            .where(groups.c.id.in_(chunk))
-            .order_by(groups.c.id)
-        ).all()
-        found += [DirectoryObject(GROUP, dict(r.data)) for r in rows if r.tenant_id == tenant_id]
+        found += [DirectoryObject(kind, dict(r.data)) for r in rows if r.tenant_id == tenant_id]
     return found
 
 

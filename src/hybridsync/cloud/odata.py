@@ -30,6 +30,8 @@ Literal = str | bool | int | None
 
 @dataclass(frozen=True, slots=True)
 class Compare:
+    """``prop op value``: ``op`` one of eq, ne, ge, le, gt, lt."""
+
     op: str
     prop: str
     value: Literal
@@ -37,12 +39,16 @@ class Compare:
 
 @dataclass(frozen=True, slots=True)
 class In:
+    """``prop in (values...)``."""
+
     prop: str
     values: tuple[Literal, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Func:
+    """``name(prop, value)``: startsWith or endsWith."""
+
     name: str
     prop: str
     value: str
@@ -50,18 +56,24 @@ class Func:
 
 @dataclass(frozen=True, slots=True)
 class And:
+    """``left and right``."""
+
     left: Node
     right: Node
 
 
 @dataclass(frozen=True, slots=True)
 class Or:
+    """``left or right``."""
+
     left: Node
     right: Node
 
 
 @dataclass(frozen=True, slots=True)
 class Not:
+    """``not operand``."""
+
     operand: Node
 
 

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 
 class PrincipalKind(StrEnum):
+    """Who a token speaks for: an application itself, or a signed-in user."""
+
     APP = "app"
     USER = "user"
 

@@ -36,6 +36,8 @@ TENANT_SCOPE = "/"
 
 @dataclass(frozen=True, slots=True)
 class RoleAssignment:
+    """A principal holding a built-in role (its role definition id) at tenant scope."""
+
     id: str
     tenant_id: str
     principal_id: str
@@ -45,6 +47,8 @@ class RoleAssignment:
 
 
 class RoleAssignments:
+    """The role assignments of every tenant, in a table of their own."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
         metadata.create_all(db.engine)

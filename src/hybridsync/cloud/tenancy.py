@@ -48,6 +48,8 @@ def default_authorization_policy() -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Tenant:
+    """A tenant: its id, its name, its initial domain and all its verified domains (sorted)."""
+
     id: str
     display_name: str
     initial_domain: str
@@ -56,6 +58,8 @@ class Tenant:
 
 @dataclass(frozen=True, slots=True)
 class Application:
+    """A registered application: its ids, its roles (application permissions), its credential."""
+
     client_id: str
     tenant_id: str
     object_id: str

@@ -28,12 +28,20 @@ class Quota(BaseModel):
     seconds: float
 
 
+GraphQuotas = tuple[Quota | None, Quota | None, Quota | None]
+"""The quotas of Graph's three throttle scopes: the app in the tenant, the tenant, the app."""
+
+
 class ThrottleSettings(BaseModel):
     """Write quotas; any of them may be ``None`` (unlimited)."""
 
     app_tenant_writes: Quota | None = None
     tenant_writes: Quota | None = None
     app_writes: Quota | None = None
+
+    @property
+    def graph_quotas(self) -> GraphQuotas:
+        return self.app_tenant_writes, self.tenant_writes, self.app_writes
 
     @classmethod
     def graph_preset(cls) -> ThrottleSettings:
@@ -58,6 +66,10 @@ class RateLimits(BaseModel):
     token_per_tenant: Quota | None = Quota(requests=2000, seconds=10)
     reads_per_app: Quota | None = Quota(requests=3500, seconds=10)
     reads_per_tenant: Quota | None = Quota(requests=20000, seconds=10)
+
+    @property
+    def graph_read_quotas(self) -> GraphQuotas:
+        return self.reads_per_app, self.reads_per_tenant, None
 
     def with_overrides(self, specs: list[str]) -> RateLimits:
         """These limits with ``NAME=REQUESTS/SECONDS`` or ``NAME=off`` applied (the
@@ -143,15 +155,7 @@ class Throttle:
 
     def charge_write(self, tenant_id: str, app_id: str) -> None:
         """Count one write, or raise 429 if a quota is used up (nothing is counted then)."""
-        full = self._windows.charge(
-            [
-                ("Tenant_Application", f"{app_id}/{tenant_id}", self._settings.app_tenant_writes),
-                ("Tenant", tenant_id, self._settings.tenant_writes),
-                ("Application", app_id, self._settings.app_writes),
-            ]
-        )
-        if full is not None:
-            raise _throttled(*full, "Write", app_id, tenant_id)
+        _charge_graph(self._windows, "Write", tenant_id, app_id, self._settings.graph_quotas)
 
 
 class RateLimiter:
@@ -161,14 +165,7 @@ class RateLimiter:
 
     def charge_read(self, tenant_id: str, app_id: str) -> None:
         """Count one Graph read by an authenticated caller, or raise 429."""
-        full = self._windows.charge(
-            [
-                ("Tenant_Application", f"{app_id}/{tenant_id}", self.limits.reads_per_app),
-                ("Tenant", tenant_id, self.limits.reads_per_tenant),
-            ]
-        )
-        if full is not None:
-            raise _throttled(*full, "Read", app_id, tenant_id)
+        _charge_graph(self._windows, "Read", tenant_id, app_id, self.limits.graph_read_quotas)
 
     def sign_in_wait(self, tenant: str, client_address: str) -> int | None:
         """Count one token or sign-in request; the seconds to wait when over a limit.
@@ -188,6 +185,27 @@ class RateLimiter:
 def retry_after(wait: float) -> int:
     """Whole seconds, at least one (clients sleep this long before trying again)."""
     return max(1, math.ceil(wait))
+
+
+def _charge_graph(
+    windows: Windows,
+    kind: str,
+    tenant_id: str,
+    app_id: str,
+    quotas: GraphQuotas,
+) -> None:
+    """Count one Graph ``kind`` request ("Write" or "Read") in Graph's three throttle scopes;
+    429 when one of them is full (nothing is counted then)."""
+    per_app_in_tenant, per_tenant, per_app = quotas
+    full = windows.charge(
+        [
+            ("Tenant_Application", f"{app_id}/{tenant_id}", per_app_in_tenant),
+            ("Tenant", tenant_id, per_tenant),
+            ("Application", app_id, per_app),
+        ]
+    )
+    if full is not None:
+        raise _throttled(*full, kind, app_id, tenant_id)
 
 
 def _throttled(scope: str, wait: float, kind: str, app_id: str, tenant_id: str) -> GraphError:

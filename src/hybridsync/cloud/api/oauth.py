@@ -20,7 +20,7 @@ from hybridsync.cloud.api.deps import Service
 from hybridsync.cloud.errors import OAuthError
 from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.service import CloudService
-from hybridsync.cloud.signin.grants import USER_GRANTS, GrantRequest, user_grant
+from hybridsync.cloud.signin.grants import USER_GRANTS, GrantRequest, TokenForm, user_grant
 from hybridsync.cloud.tenancy import Application, Tenant, secret_matches
 from hybridsync.cloud.tokens import GRAPH_RESOURCE, issuer_of
 
@@ -30,6 +30,7 @@ CACHE_A_DAY = {"Cache-Control": "max-age=86400, private"}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MAX_ASSERTION_LIFETIME = dt.timedelta(hours=1)
 MAX_JTI_LENGTH = 256  # the replay store's column
+_NO_FORM = TokenForm()  # the body may be left out: every field of it is optional
 
 
 def _tenant(service: CloudService, tenant: str) -> Tenant:
@@ -110,23 +111,12 @@ def token(
     tenant: str,
     request: Request,
     service: Service,
-    grant_type: Annotated[str, Form()] = "",
-    scope: Annotated[str, Form()] = "",
-    client_id: Annotated[str, Form()] = "",
-    client_secret: Annotated[str, Form()] = "",
-    client_assertion_type: Annotated[str, Form()] = "",
-    client_assertion: Annotated[str, Form()] = "",
-    username: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    code: Annotated[str, Form()] = "",
-    code_verifier: Annotated[str, Form()] = "",
-    redirect_uri: Annotated[str, Form()] = "",
-    refresh_token: Annotated[str, Form()] = "",
+    form: Annotated[TokenForm, Form()] = _NO_FORM,
 ) -> JSONResponse:
     found = _tenant(service, tenant)
     base = service.base_url(request)
     basic_id, basic_secret = _basic_credentials(request)
-    client_id = client_id or basic_id
+    client_id = form.client_id or basic_id
     if not client_id:
         raise OAuthError(
             "invalid_request",
@@ -135,28 +125,26 @@ def token(
         )
     app = _application(service, found, client_id)
     credential = ClientCredential(
-        client_secret or basic_secret, client_assertion_type, client_assertion
+        form.client_secret or basic_secret, form.client_assertion_type, form.client_assertion
     )
-    if grant_type in USER_GRANTS:
-        _authenticate_any(service, app, credential, request, base, found)
-        grant = GrantRequest(
-            grant_type, found.id, app.client_id, base, scope=scope, username=username,
-            password=password, code=code, code_verifier=code_verifier,
-            redirect_uri=redirect_uri, refresh_token=refresh_token,
-        )  # fmt: skip
+    # Where a client assertion may be addressed: this URL as called, or the tenant's by id.
+    audiences = [str(request.url).split("?")[0], f"{base}/{found.id}/oauth2/v2.0/token"]
+    if form.grant_type in USER_GRANTS:
+        _authenticate_any(service, app, credential, audiences)
+        grant = GrantRequest(found.id, app.client_id, base, form)
         return JSONResponse(user_grant(service, app, grant), headers=NO_STORE)
-    if grant_type != "client_credentials":
+    if form.grant_type != "client_credentials":
         raise OAuthError(
             "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
         )
-    kind = _authenticate(service, app, credential, request, base, found)
+    kind = _authenticate(service, app, credential, audiences)
     issued = service.issuer.issue_app_token(
         base_url=base,
         tenant_id=found.id,
         client_id=app.client_id,
         object_id=app.object_id,
         roles=app.roles,
-        audience=_audience(scope, base, request),
+        audience=_audience(form.scope, base, request),
         credential_kind=kind,
     )
     return JSONResponse(
@@ -208,17 +196,12 @@ class ClientCredential:
 
 
 def _authenticate_any(
-    service: CloudService,
-    app: Application,
-    credential: ClientCredential,
-    request: Request,
-    base: str,
-    tenant: Tenant,
+    service: CloudService, app: Application, credential: ClientCredential, audiences: list[str]
 ) -> None:
     """A user grant: a public client proves nothing (and must not pretend to); a
     confidential client authenticates on every grant, as with client credentials."""
     if not app.is_public_client:
-        _authenticate(service, app, credential, request, base, tenant)
+        _authenticate(service, app, credential, audiences)
     elif credential.present:
         raise OAuthError(
             "invalid_client",
@@ -230,18 +213,13 @@ def _authenticate_any(
 
 
 def _authenticate(
-    service: CloudService,
-    app: Application,
-    credential: ClientCredential,
-    request: Request,
-    base: str,
-    tenant: Tenant,
+    service: CloudService, app: Application, credential: ClientCredential, audiences: list[str]
 ) -> str:
-    """Check the client credential; returns ``azpacr`` (1 secret, 2 certificate)."""
+    """Check the client credential (an assertion addressed to one of ``audiences``); returns
+    ``azpacr`` (1 secret, 2 certificate)."""
     if credential.assertion:
         if credential.assertion_type != ASSERTION_TYPE or not app.certificate_pem:
             raise _invalid_client(700027, "The client assertion is not valid for this application.")
-        audiences = [str(request.url).split("?")[0], f"{base}/{tenant.id}/oauth2/v2.0/token"]
         _check_assertion(service, app, credential.assertion, audiences)
         return "2"
     if not credential.secret:

@@ -25,14 +25,16 @@ from hybridsync.cloud.certificates import certificate_builder, self_signed_autho
 from hybridsync.cloud.errors import GraphError, unauthenticated
 from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.signin.store import SignInStore
+from hybridsync.pta_protocol import ASSERTION_AUDIENCE
 
 CERTIFICATE_DAYS = 180
-ASSERTION_AUDIENCE = "hybridsync-pta"
 MIN_KEY_BITS = 2048
 
 
 @dataclass(frozen=True, slots=True)
 class Agent:
+    """A registered pass-through agent: its tenant, its machine and the key it signs with."""
+
     id: str
     tenant_id: str
     machine_name: str
@@ -41,6 +43,8 @@ class Agent:
 
 @dataclass(frozen=True, slots=True)
 class Registration:
+    """What a new agent is given: its id, its certificate and the CA that issued it."""
+
     agent_id: str
     certificate_pem: str
     ca_certificate_pem: str

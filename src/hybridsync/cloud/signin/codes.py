@@ -15,6 +15,8 @@ CODE_SECONDS = 600.0
 
 @dataclass(frozen=True, slots=True)
 class CodeGrant:
+    """What an authorization code stands for until redeemed (once, within ``CODE_SECONDS``)."""
+
     tenant_id: str
     user_id: str
     client_id: str

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from hybridsync.cloud.consent import GrantedScopes, granted_scopes
 from hybridsync.cloud.errors import GraphError, OAuthError
 from hybridsync.cloud.keys import utcnow
@@ -24,19 +26,31 @@ from hybridsync.cloud.tenancy import Application
 USER_GRANTS = frozenset({"password", "authorization_code", "refresh_token"})
 
 
-@dataclass(frozen=True, slots=True)
-class GrantRequest:
-    grant_type: str
-    tenant_id: str
-    client_id: str
-    base_url: str
+class TokenForm(BaseModel):
+    """The token endpoint's form fields (OAuth 2.0 and Entra's); a field not sent is empty."""
+
+    grant_type: str = ""
     scope: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    client_assertion_type: str = ""
+    client_assertion: str = ""
     username: str = ""
     password: str = ""
     code: str = ""
     code_verifier: str = ""
     redirect_uri: str = ""
     refresh_token: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRequest:
+    """A user grant's request: the form, and the tenant and client it was authenticated for."""
+
+    tenant_id: str
+    client_id: str
+    base_url: str
+    form: TokenForm
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,21 +64,16 @@ class _Granted:
 
 def user_grant(service: CloudService, app: Application, grant: GrantRequest) -> dict[str, Any]:
     """The token response of a user grant by ``app`` (its client already authenticated)."""
-    if grant.grant_type == "password":
+    if grant.form.grant_type == "password":
         granted = _password(service, app, grant)
-    elif grant.grant_type == "authorization_code":
+    elif grant.form.grant_type == "authorization_code":
         granted = _code(service, app, grant)
     else:
         granted = _refresh(service, app, grant)
     return token_response(
-        service,
-        base_url=grant.base_url,
-        tenant_id=grant.tenant_id,
-        client_id=grant.client_id,
-        user=granted.user,
-        scopes=granted.scopes,
-        nonce=granted.nonce,
-    )
+        service, base_url=grant.base_url, tenant_id=grant.tenant_id, client_id=grant.client_id,
+        user=granted.user, scopes=granted.scopes, nonce=granted.nonce,
+    )  # fmt: skip
 
 
 def _scopes(
@@ -78,7 +87,7 @@ def _scopes(
 
 
 def _password(service: CloudService, app: Application, grant: GrantRequest) -> _Granted:
-    if not grant.username or not grant.password:
+    if not grant.form.username or not grant.form.password:
         raise OAuthError(
             "invalid_request",
             900144,
@@ -86,20 +95,20 @@ def _password(service: CloudService, app: Application, grant: GrantRequest) -> _
         )
     # Consent is checked before the password: a refused scope costs no password check
     # and counts to no lockout.
-    scopes = _scopes(service, app, tuple(grant.scope.split()))
-    verdict = verify_password(service, grant.tenant_id, grant.username, grant.password)
+    scopes = _scopes(service, app, tuple(grant.form.scope.split()))
+    verdict = verify_password(service, grant.tenant_id, grant.form.username, grant.form.password)
     if verdict.outcome is not Outcome.SUCCESS or verdict.user is None:
         raise oauth_error(verdict.outcome)
     return _Granted(verdict.user, scopes)
 
 
 def _code(service: CloudService, app: Application, grant: GrantRequest) -> _Granted:
-    found = signin_of(service).codes.redeem(grant.code)
+    found = signin_of(service).codes.redeem(grant.form.code)
     if (
         found is None
         or found.tenant_id != grant.tenant_id
         or found.client_id != grant.client_id
-        or found.redirect_uri != grant.redirect_uri
+        or found.redirect_uri != grant.form.redirect_uri
     ):
         raise OAuthError(
             "invalid_grant",
@@ -107,7 +116,7 @@ def _code(service: CloudService, app: Application, grant: GrantRequest) -> _Gran
             "The provided authorization code or refresh token has expired, was already"
             " redeemed, or was issued for another client or redirect URI.",
         )
-    if not challenge_matches(found, grant.code_verifier):
+    if not challenge_matches(found, grant.form.code_verifier):
         raise OAuthError(
             "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge."
         )
@@ -117,7 +126,7 @@ def _code(service: CloudService, app: Application, grant: GrantRequest) -> _Gran
 
 
 def _refresh(service: CloudService, app: Application, grant: GrantRequest) -> _Granted:
-    found = signin_of(service).store.redeem_refresh(grant.refresh_token, utcnow())
+    found = signin_of(service).store.redeem_refresh(grant.form.refresh_token, utcnow())
     if found is None or found.tenant_id != grant.tenant_id or found.client_id != grant.client_id:
         raise OAuthError(
             "invalid_grant",
@@ -126,7 +135,7 @@ def _refresh(service: CloudService, app: Application, grant: GrantRequest) -> _G
             " redeemed, or was issued for another client.",
         )
     original = _scopes(service, app, found.scopes)
-    requested = tuple(grant.scope.split()) or found.scopes
+    requested = tuple(grant.form.scope.split()) or found.scopes
     if "offline_access" not in requested:
         requested = (*requested, "offline_access")
     scopes = _scopes(service, app, requested, within=frozenset(original.graph))

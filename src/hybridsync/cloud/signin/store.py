@@ -74,6 +74,8 @@ def aware(value: dt.datetime) -> dt.datetime:
 
 @dataclass(frozen=True, slots=True)
 class RefreshGrant:
+    """What a refresh token was issued for: a user, a client and the scopes granted."""
+
     tenant_id: str
     user_id: str
     client_id: str
