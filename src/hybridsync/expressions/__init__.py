@@ -10,7 +10,6 @@ Compile once, evaluate per object::
 
 from __future__ import annotations
 
-import importlib
 import typing
 
 from hybridsync.expressions.values import (
@@ -20,6 +19,7 @@ from hybridsync.expressions.values import (
     Reference,
     Sentinel,
 )
+from hybridsync.lazy import lazy_getattr
 
 if typing.TYPE_CHECKING:
     from hybridsync.expressions.compiled import CompiledExpression
@@ -34,11 +34,7 @@ _HOMES = {
 the parser and its grammar, a good part of a second that reading the store never needs."""
 
 
-def __getattr__(name: str) -> typing.Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+__getattr__ = lazy_getattr(__name__, _HOMES)
 
 
 __all__ = [

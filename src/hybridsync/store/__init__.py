@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import typing
+
+from hybridsync.lazy import lazy_getattr
 
 if typing.TYPE_CHECKING:
     from hybridsync.store.memory import MemoryStore
@@ -22,11 +23,7 @@ reads the store with the standard library's sqlite3 (``hybridsync status``) must
 load SQLAlchemy."""
 
 
-def __getattr__(name: str) -> typing.Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+__getattr__ = lazy_getattr(__name__, _HOMES)
 
 
 __all__ = ["MemoryStore", "SqlStore", "open_postgresql", "open_sqlite"]
