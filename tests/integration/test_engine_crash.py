@@ -17,21 +17,19 @@ import random
 import shutil
 import signal
 import sqlite3
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.preloaded import CLI_MAIN, PreloadedPython
 from tests.support.stores import BACKENDS, postgres_target
 
 from hybridsync.wiring import build_from_file
 
 pytestmark = pytest.mark.slow
 
-RUN = "from hybridsync.cli import main; main()"
 RANDOM_CHECKPOINTS = 30
 """The random kills pick a checkpoint up to this one (an initial cycle passes more than 12)."""
 
@@ -50,6 +48,18 @@ def _user(index: int, department: str = "Sales") -> str:
 def _directory(path: Path, indexes: range | list[int], changed: set[int] = frozenset()) -> None:  # type: ignore[assignment]
     entries = [_user(i, "Finance" if i in changed else "Sales") for i in indexes]
     path.write_text("version: 1\n\n" + "\n".join(entries), encoding="utf-8")
+
+
+FAULTS = "hybridsync.engine.faults"
+"""Reads ``HYBRIDSYNC_KILL_AT`` when imported: reloaded in each run's process."""
+
+
+@pytest.fixture(scope="module")
+def processes() -> Iterator[PreloadedPython]:
+    """Where the killed runs come from: each a process of its own, forked from one that
+    imported hybridsync once (an import costs more than the run it would precede)."""
+    with PreloadedPython(["hybridsync.cli.run", "hybridsync.wiring"], reload=[FAULTS]) as python:
+        yield python
 
 
 NewStore = Callable[[Path], str]
@@ -99,16 +109,9 @@ def _setup(root: Path, new_store: NewStore = _sqlite_store) -> Path:
     return root / "hybridsync.toml"
 
 
-def _run(config: Path, cycle: str, kill_at: int = 0) -> int:
+def _run(processes: PreloadedPython, config: Path, cycle: str, kill_at: int = 0) -> int:
     env = {**os.environ, "HYBRIDSYNC_KILL_AT": str(kill_at)}
-    done = subprocess.run(
-        [sys.executable, "-c", RUN, "run", cycle, "-c", str(config)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = processes.run(["-c", "run", cycle, "-c", str(config)], CLI_MAIN, env=env)
     assert done.returncode in (0, -signal.SIGKILL), done.stderr
     return done.returncode
 
@@ -141,29 +144,31 @@ def _target(root: Path) -> list[tuple[str, str, str, str]]:
 
 
 def _scenario(
-    root: Path, kill_at: int, new_store: NewStore = _sqlite_store
+    processes: PreloadedPython, root: Path, kill_at: int, new_store: NewStore = _sqlite_store
 ) -> tuple[int, list[tuple[str, str, str, str]]]:
     """Initial cycle (possibly killed) and its rerun, then a delta cycle (possibly killed)."""
     config = _setup(root, new_store)
     _directory(root / "ad.ldif", range(10))
-    first = _run(config, "initial", kill_at) if kill_at else 0
+    first = _run(processes, config, "initial", kill_at) if kill_at else 0
     _rerun(config, "initial")
     _directory(root / "ad.ldif", [i for i in range(12) if i not in (3, 4)], changed={1, 7, 10})
-    second = _run(config, "delta", kill_at) if kill_at else 0
+    second = _run(processes, config, "delta", kill_at) if kill_at else 0
     _rerun(config, "delta")
     killed = (first != 0) + (second != 0)
     return killed, _target(root)
 
 
-def test_killed_at_every_checkpoint_the_next_run_completes_exactly(tmp_path: Path) -> None:
-    _, expected = _scenario(tmp_path / "reference", 0)
+def test_killed_at_every_checkpoint_the_next_run_completes_exactly(
+    tmp_path: Path, processes: PreloadedPython
+) -> None:
+    _, expected = _scenario(processes, tmp_path / "reference", 0)
     assert len(expected) == 10
     assert len({upn for _, upn, _, _ in expected}) == 10
     assert ("Finance", "Guest") in {(dept, kind) for _, _, dept, kind in expected}
     kill_at = 1
     while True:
         root = tmp_path / f"kill-{kill_at}"
-        killed, state = _scenario(root, kill_at)
+        killed, state = _scenario(processes, root, kill_at)
         assert state == expected, f"killed at checkpoint {kill_at}"
         shutil.rmtree(root)
         if not killed:
@@ -173,14 +178,14 @@ def test_killed_at_every_checkpoint_the_next_run_completes_exactly(tmp_path: Pat
 
 
 def test_killed_at_every_fifth_checkpoint_on_postgresql(
-    tmp_path: Path, postgres_server: Any
+    tmp_path: Path, postgres_server: Any, processes: PreloadedPython
 ) -> None:
     with _postgres_stores(postgres_server) as new_store:
-        _, expected = _scenario(tmp_path / "reference", 0, new_store)
+        _, expected = _scenario(processes, tmp_path / "reference", 0, new_store)
         assert len(expected) == 10
         kill_at = 1
         while True:
-            killed, state = _scenario(tmp_path / f"kill-{kill_at}", kill_at, new_store)
+            killed, state = _scenario(processes, tmp_path / f"kill-{kill_at}", kill_at, new_store)
             assert state == expected, f"killed at checkpoint {kill_at}"
             if not killed:
                 break
@@ -188,16 +193,18 @@ def test_killed_at_every_fifth_checkpoint_on_postgresql(
         assert kill_at > 12, "the cycle should pass many checkpoints"
 
 
-def test_killed_at_random_moments(tmp_path: Path, new_store: NewStore) -> None:
+def test_killed_at_random_moments(
+    tmp_path: Path, new_store: NewStore, processes: PreloadedPython
+) -> None:
     # A random checkpoint rather than a random time: the kill lands where the run really
     # is, however loaded the machine (past the last checkpoint, the run completes).
-    _, expected = _scenario(tmp_path / "reference", 0, new_store)
+    _, expected = _scenario(processes, tmp_path / "reference", 0, new_store)
     rng = random.Random(20261122)
     for attempt in range(3):
         root = tmp_path / f"random-{attempt}"
         config = _setup(root, new_store)
         _directory(root / "ad.ldif", range(10))
-        _run(config, "initial", rng.randint(1, RANDOM_CHECKPOINTS))
+        _run(processes, config, "initial", rng.randint(1, RANDOM_CHECKPOINTS))
         _rerun(config, "initial")
         _directory(root / "ad.ldif", [i for i in range(12) if i not in (3, 4)], changed={1, 7, 10})
         _rerun(config, "delta")

@@ -7,25 +7,32 @@ remain: no duplicates, none missing, every attribute right.
 from __future__ import annotations
 
 import base64
+import os
 import random
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.support.cloud_server import CloudServer, CloudTenant, graph_connector_toml, serve_cloud
+from tests.support.preloaded import CLI_MAIN, PreloadedPython
 
 from hybridsync.wiring import build_from_file
 
 pytestmark = pytest.mark.slow
 
-RUN = "from hybridsync.cli import main; main()"
 USERS = 40
+
+
+@pytest.fixture
+def processes() -> Iterator[PreloadedPython]:
+    """The runs to kill: each a process of its own, forked from one that imported
+    hybridsync once, so the ten runs do not each pay the import."""
+    with PreloadedPython(["hybridsync.cli.run", "hybridsync.wiring"]) as python:
+        yield python
 
 
 def ldif(path: Path, department: str) -> None:
@@ -68,15 +75,19 @@ write_quotas = [{{ requests = 6, per_seconds = 0.5 }}]
     return config
 
 
-def killed_run(config: Path, cycle: str, progress: Callable[[], int], rng: random.Random) -> int:
+def killed_run(
+    processes: PreloadedPython,
+    config: Path,
+    cycle: str,
+    progress: Callable[[], int],
+    rng: random.Random,
+) -> int:
     """Start a run and kill it once its export has written a random few users (or at
     once if it finishes first); returns the progress seen when it was killed."""
     before = progress()
     wanted = before + rng.randint(1, 4)  # the moment is a count the cloud shows, not a time
-    process = subprocess.Popen(
-        [sys.executable, "-c", RUN, "run", cycle, "-c", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    process = processes.start(
+        ["-c", "run", cycle, "-c", str(config)], CLI_MAIN, env=os.environ, quiet=True
     )
     deadline = time.monotonic() + 60
     while process.poll() is None and progress() < wanted and time.monotonic() < deadline:
@@ -110,7 +121,9 @@ def cloud_users(tenant: CloudTenant) -> list[dict[str, Any]]:
     return list(answer.json()["value"])
 
 
-def test_killed_ten_times_then_completed_exactly_one_user_each(tmp_path: Path) -> None:
+def test_killed_ten_times_then_completed_exactly_one_user_each(
+    tmp_path: Path, processes: PreloadedPython
+) -> None:
     rng = random.Random(20261122)
     with serve_cloud(tmp_path / "cloud") as server:
         tenant = server.new_tenant("contoso.com")
@@ -119,7 +132,8 @@ def test_killed_ten_times_then_completed_exactly_one_user_each(tmp_path: Path) -
         config = setup(root, server, tenant)
         ldif(root / "ad.ldif", "Sales")
         created = [
-            killed_run(config, "initial", lambda: len(cloud_users(tenant)), rng) for _ in range(5)
+            killed_run(processes, config, "initial", lambda: len(cloud_users(tenant)), rng)
+            for _ in range(5)
         ]
         complete(config, "initial")
         ldif(root / "ad.ldif", "Finance")
@@ -127,7 +141,7 @@ def test_killed_ten_times_then_completed_exactly_one_user_each(tmp_path: Path) -
         def moved() -> int:
             return sum(u["department"] == "Finance" for u in cloud_users(tenant))
 
-        updated = [killed_run(config, "delta", moved, rng) for _ in range(5)]
+        updated = [killed_run(processes, config, "delta", moved, rng) for _ in range(5)]
         complete(config, "delta")
         users = cloud_users(tenant)
     # The kills landed mid-export: some but not all users written at some kill.
