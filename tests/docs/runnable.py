@@ -28,23 +28,18 @@ another fence language (``text``, ``ini``...).
 
 from __future__ import annotations
 
-import atexit
-import functools
 import os
 import re
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.conftest import REPO_ROOT
-from tests.support import cli_shim
 
 FIXTURES = {
     "walkthrough": "tests/integration/e2e/test_walkthrough.py",
@@ -60,7 +55,6 @@ _SERVER = re.compile(r"\s+#\s*runs until stopped\s*$")
 _DROPPED = re.compile(r"^python3 -m pip install uv && |(?<![\w-])uv run (?=hybridsync\b)")
 _COMMAND = re.compile(r"^(\$ )?(\w+=\S* )*(uv run )?hybridsync\b", re.MULTILINE)
 BIN = Path(sys.executable).parent
-CLI_SERVER = Path(__file__).resolve().parents[1] / "support" / "cli_server.py"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +157,7 @@ class DocShell:
     servers: list[tuple[Command, subprocess.Popen[bytes]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        path = os.pathsep.join([str(preloaded_bin()), str(BIN), os.environ.get("PATH", "")])
-        base = {**os.environ, "PATH": path}
+        base = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
         base.pop("HYBRIDSYNC_CONFIG", None)
         self.env = {**base, **self.env}
         self.substitutions.setdefault(DOCUMENTED_PORT, str(free_port()))
@@ -237,40 +230,6 @@ class DocShell:
                 process.wait()
         self.servers.clear()
         assert not failures, failures
-
-
-@functools.cache
-def preloaded_bin() -> Path:
-    """A directory whose ``hybridsync`` is the project's CLI imported once for the session
-    and forked for each command (``tests/support/cli_shim.py``): the documented commands
-    run as they are written, without paying the CLI's import each."""
-    directory = Path(tempfile.mkdtemp(prefix="hybridsync-cli-"))
-    socket_path = directory / "cli.sock"
-    log = (directory / "server.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, str(CLI_SERVER), str(socket_path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, start_new_session=True,
-    )  # fmt: skip
-    log.close()
-    assert server.stdout is not None
-    ready = server.stdout.readline()
-    assert ready == b"ready\n", (directory / "server.log").read_text(errors="replace")
-    atexit.register(_stop_server, server, directory)
-    cli_shim.install(directory, socket_path, BIN / "hybridsync")
-    return directory
-
-
-def _stop_server(server: subprocess.Popen[bytes], directory: Path) -> None:
-    assert server.stdin is not None
-    server.stdin.close()  # the server ends when its input does
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-    if server.stdout is not None:
-        server.stdout.close()
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 def _answers(port: int) -> bool:
