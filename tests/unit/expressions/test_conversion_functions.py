@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Callable
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from tests.unit.expressions.support import evaluate
 
 from hybridsync.errors import ExpressionEvalError
-from hybridsync.expressions import MultiValue, Reference
+from hybridsync.expressions import MultiValue, Reference, compile_expression
+from hybridsync.expressions.functions.conversion import cbin
 
 
 def test_string_from_sid() -> None:
@@ -70,8 +74,34 @@ def test_cref_gives_references() -> None:
         ("StringFromSid([b])", "not a binary SID"),
         ("CStr([b])", "must be a string, not a binary value"),
         ('CBin("not base64!")', "base64"),
+        ("CBin(65536, 2)", "CBin's number 65536 does not fit in 2 byte"),
+        ("CBin(-1, 1)", "CBin's number -1 does not fit in 1 byte"),
+        ("CBin(1, 0)", "CBin's length must be 1 to 8 bytes, not 0"),
+        ("CBin(1, 9)", "CBin's length must be 1 to 8 bytes, not 9"),
+        ("CBin([b], 2)", "CBin's number must be a number, not a binary value"),
     ],
 )
 def test_conversion_errors(text: str, message: str) -> None:
     with pytest.raises(ExpressionEvalError, match=message):
         evaluate(text, b=b"\x01\x02")
+
+
+def _outcome(run: Callable[[], object]) -> tuple[str, object]:
+    try:
+        return "value", run()
+    except ExpressionEvalError as error:
+        return "error", error.message
+
+
+@settings(max_examples=200, deadline=None)
+@given(number=st.integers(-(2**63), 2**63 - 1), length=st.integers(-1, 10))
+@example(number=2**64 - 1, length=8)  # too big for the language's 64-bit numbers
+@example(number=255, length=1)
+def test_two_argument_cbin_compiled_agrees_with_the_function(number: int, length: int) -> None:
+    compiled = compile_expression("CBin([n], [k])")
+    generated = _outcome(lambda: compiled.evaluate({"n": number, "k": length}))
+    assert generated == _outcome(lambda: cbin(number, length))
+    if 1 <= length <= 8 and 0 <= number < min(256**length, 2**63):
+        assert generated == ("value", number.to_bytes(length, "little"))
+    else:
+        assert generated[0] == "error"

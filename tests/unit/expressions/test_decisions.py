@@ -235,6 +235,14 @@ def test_cbin_reads_base64_text() -> None:
     assert value("CBin([b])", b=b"\x00") == b"\x00"
 
 
+def test_cbin_of_a_number_and_a_length_is_little_endian() -> None:
+    # Connect's NGC key rule writes a 2-byte entry length then a 1-byte identifier.
+    assert value("CBin(258, 2)") == b"\x02\x01"
+    assert value("CBin(2, 1)") == b"\x02"
+    assert value("CBin([n], 4)", n=["1", 65535]) == MultiValue([b"\x01\0\0\0", b"\xff\xff\0\0"])
+    assert value("CBin(NULL, 2)") is None
+
+
 def test_convert_to_base64_of_binary_is_plain_base64() -> None:
     assert value("ConvertToBase64([g])", g=b"\x01\x02") == "AQI="
 

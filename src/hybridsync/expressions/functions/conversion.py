@@ -114,8 +114,33 @@ def cstr(value: object) -> object:
     return _each(lambda item: to_text(item, "CStr's argument"), value)
 
 
-def cbin(value: object) -> object:
-    return _each(lambda item: to_bytes(item, "CBin's argument"), value)
+MAX_CBIN_LENGTH = 8
+"""The widest two-argument CBin: a 64-bit number fills eight bytes."""
+
+
+def _number_bytes(number: int, length: int) -> bytes:
+    # Little-endian, as Connect's device and NGC rules need: they build the 2-byte length
+    # field of a KEYCREDENTIALLINK entry with CBin(length, 2) (MS-ADTS 2.2.20.6).
+    largest = (1 << (8 * length)) - 1
+    if not 0 <= number <= largest:
+        fail(f"CBin's number {number} does not fit in {length} byte(s) (0 to {largest})")
+    return number.to_bytes(length, "little")
+
+
+def _byte_count(length: object) -> int:
+    count = to_number(length, "CBin's length")
+    if not 1 <= count <= MAX_CBIN_LENGTH:
+        fail(f"CBin's length must be 1 to {MAX_CBIN_LENGTH} bytes, not {count}")
+    return count
+
+
+def cbin(value: object, length: object = None) -> object:
+    """``CBin(value)``: base64 text or binary as binary. ``CBin(number, length)``: the
+    number as ``length`` bytes, least significant first."""
+    if length is None:
+        return _each(lambda item: to_bytes(item, "CBin's argument"), value)
+    count = _byte_count(length)
+    return _each(lambda item: _number_bytes(to_number(item, "CBin's number"), count), value)
 
 
 def _guid_string(item: object) -> str:
@@ -169,7 +194,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     function("CNum", "Conversion", "num", ("str",), implementation=cnum, maps=True),
     function("CRef", "Conversion", "ref", ("str",), implementation=cref, maps=True),
     function("CStr", "Conversion", "str", ("var",), implementation=cstr, maps=True),
-    function("CBin", "Conversion", "bin", ("strbin",), implementation=cbin, maps=True),
+    function(
+        "CBin", "Conversion", "bin", ("strbin",), ("num", "num"),
+        implementation=cbin, maps=True,
+    ),
     function(
         "StringFromGuid", "Conversion", "str", ("bin",),
         implementation=string_from_guid, maps=True,
