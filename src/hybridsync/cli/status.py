@@ -84,6 +84,7 @@ def _status_data(config: Config, expected: Expected) -> dict[str, Any]:
             "error_limit": safety.error_limit,
         },
         "connectors": rows,
+        "inert_rules": config.inert_rules(),
     }
 
 
@@ -156,12 +157,22 @@ def _print_status(data: dict[str, Any]) -> None:
             ("staging mode", "on (nothing is exported)" if data["staging_mode"] else "off"),
             ("deletion threshold", threshold),
             ("import guard", f"{limits['import_guard_percent']:g}%"),
+            *_inert_facts(data["inert_rules"]),
         ],
         indent="",
     )
     for row in data["connectors"]:
         typer.echo(f"\n{row['connector']}")
         _facts(_connector_facts(row), indent="  ")
+
+
+def _inert_facts(inert: dict[str, int]) -> list[tuple[str, str]]:
+    """Rules that load but never apply: no connector imports their object type yet."""
+    if not inert:
+        return []
+    types = ", ".join(f"{kind} {count}" for kind, count in inert.items())
+    total = sum(inert.values())
+    return [("inert rules", f"{total}, for object types no connector syncs yet ({types})")]
 
 
 def _connector_facts(row: dict[str, Any]) -> list[tuple[str, str]]:

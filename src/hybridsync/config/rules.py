@@ -29,6 +29,8 @@ from hybridsync.core.rules import (
     ScopeGroup,
     ScopeOperator,
     SyncRule,
+    connector_object_type,
+    is_synced_object_type,
 )
 from hybridsync.errors import ConfigError, ExpressionSyntaxError, os_error_reason
 
@@ -71,6 +73,19 @@ def rules_content_hash(sources: Sequence[RuleSource], extra: Iterable[RuleModel]
     """The :attr:`RuleSet.content_hash` of the rules :func:`load_rules` would build, from
     the parsed rules alone: nothing is compiled (``hybridsync status`` compares it)."""
     return content_hash(model for _, model in _rule_models(sources, extra))
+
+
+def inert_rules(sources: Sequence[RuleSource], extra: Iterable[RuleModel] = ()) -> dict[str, int]:
+    """Rules for connector-space object types no connector syncs, counted by that type
+    (case as written). They load and stay inert: ``hybridsync status`` says so."""
+    counts: dict[str, int] = {}
+    for _, model in _rule_models(sources, extra):
+        kind = connector_object_type(
+            model.direction, model.source_object_type, model.target_object_type
+        )
+        if not is_synced_object_type(kind):
+            counts[kind] = counts.get(kind, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def _rule_models(

@@ -20,7 +20,7 @@ from hybridsync.config.problems import (
     problems_of,
 )
 from hybridsync.config.rule_model import RuleModel
-from hybridsync.config.rules import RuleSource, load_rules, rules_content_hash
+from hybridsync.config.rules import RuleSource, inert_rules, load_rules, rules_content_hash
 from hybridsync.config.store import StoreConfig
 from hybridsync.config.user_type import UserTypeConfig, user_type_rules
 from hybridsync.core.rules import RuleSet
@@ -90,6 +90,10 @@ class Config(BaseModel):
     def rules_hash(self) -> str:
         """:meth:`rule_set`'s content hash, without compiling a rule."""
         return rules_content_hash(*self._rule_sources())
+
+    def inert_rules(self) -> dict[str, int]:
+        """Rules for object types no connector syncs, by type: loaded, never applied."""
+        return inert_rules(*self._rule_sources())
 
     def _rule_sources(self) -> tuple[list[RuleSource], list[RuleModel]]:
         """The rule files (built-in ones first) and the rules generated from settings."""

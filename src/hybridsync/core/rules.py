@@ -34,6 +34,19 @@ class LinkType(enum.Enum):
 
 KEEPS_MV_LINK_TYPES = frozenset({LinkType.PROVISION, LinkType.STICKY_JOIN})
 
+SYNCED_OBJECT_TYPES = frozenset({"user", "group"})
+"""Connector-space object types the connectors import and export. A rule for another
+type (Connect's ``contact``, ``device``, ...) loads, but no object ever reaches it."""
+
+
+def connector_object_type(direction: str, source_object_type: str, target_object_type: str) -> str:
+    """The connector-space side of a rule: its source inbound, its target outbound."""
+    return source_object_type if direction == Direction.INBOUND.value else target_object_type
+
+
+def is_synced_object_type(object_type: str) -> bool:
+    return object_type == "*" or object_type.lower() in SYNCED_OBJECT_TYPES
+
 
 class ScopeOperator(enum.Enum):
     """How a scope clause compares an attribute with its value (Entra Connect's names)."""

@@ -16,7 +16,7 @@ from hybridsync.config.migrate.convert import ConnectorNames, connector_names, c
 from hybridsync.config.migrate.export import read_server_export
 from hybridsync.config.migrate.migration import migrate_export
 from hybridsync.config.migrate.report import Outcome
-from hybridsync.config.rules import RuleSource, load_rules
+from hybridsync.config.rules import RuleSource, inert_rules, load_rules
 from hybridsync.config.settings import load_config
 from hybridsync.expressions import compile_expression
 
@@ -112,6 +112,43 @@ def test_unsynced_object_types_load_disabled_with_a_reason() -> None:
     assert contact.outcome is Outcome.CHANGED
     assert "'contact'" in contact.reasons[0]
     assert "disabled" in contact.reasons[0]
+
+
+def test_status_names_the_rules_that_load_but_stay_inert(migrated: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "migrated"
+    shutil.copytree(migrated, copy)
+    config = str(copy / "hybridsync.toml")
+    result = RUNNER.invoke(app, ["status", "--config", config, "--json"])
+    assert result.exit_code == exit_codes.SUCCESS, result.output
+    inert = json.loads(result.stdout)["inert_rules"]
+    assert inert == {
+        "computer": 1,
+        "contact": 15,
+        "device": 1,
+        "foreignSecurityPrincipal": 1,
+        "inetOrgPerson": 8,
+        "msDS-Device": 1,
+    }
+    text = RUNNER.invoke(app, ["status", "--config", config]).stdout
+    assert "inert rules:        27, for object types no connector syncs yet (computer 1, " in text
+
+
+def test_rules_for_every_connect_object_type_load_and_only_unsynced_ones_are_inert(
+    tmp_path: Path,
+) -> None:
+    kinds = ["user", "inetOrgPerson", "group", "contact", "computer", "device",
+             "foreignSecurityPrincipal", "msExchDynamicDistributionList"]  # fmt: skip
+    text = "".join(
+        f'[[rule]]\nname = "in {kind}"\ndirection = "inbound"\nconnector = "ad"\n'
+        f'source_object_type = "{kind}"\ntarget_object_type = "person"\nprecedence = {n}\n'
+        f'[[rule]]\nname = "out {kind}"\ndirection = "outbound"\nconnector = "cloud"\n'
+        f'source_object_type = "person"\ntarget_object_type = "{kind}"\nprecedence = {n}\n'
+        for n, kind in enumerate(kinds)
+    )
+    source = RuleSource("rules.toml", text)
+    assert len(load_rules([source]).rules) == 16
+    expected = {kind: 2 for kind in kinds if kind not in ("user", "group")}
+    assert inert_rules([source]) == dict(sorted(expected.items()))
 
 
 def test_constants_and_parameters(migrated: Path) -> None:

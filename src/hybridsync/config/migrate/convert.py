@@ -21,12 +21,15 @@ from hybridsync.config.migrate.export import (
 )
 from hybridsync.config.migrate.report import Customization, MigrationReport, Outcome, RuleOutcome
 from hybridsync.config.migrate.tomlout import rule_toml
-from hybridsync.core.rules import LinkType, MergeType, ScopeOperator
+from hybridsync.core.rules import (
+    LinkType,
+    MergeType,
+    ScopeOperator,
+    connector_object_type,
+    is_synced_object_type,
+)
 from hybridsync.errors import ExpressionSyntaxError
 from hybridsync.expressions import compile_expression
-
-SYNCED_TYPES = {"inbound": frozenset({"user", "group"}), "outbound": frozenset({"user", "group"})}
-"""Connector-space object types the connectors import and export today."""
 
 _PARAMETER = re.compile(
     r"%(Connector\.ID|Domain\.FQDN|Domain\.Netbios|Domain\.LDAP|"
@@ -221,8 +224,8 @@ def convert_rule(rule: ConnectRule, names: ConnectorNames) -> tuple[dict[str, ob
         ],
         "flow": [_flow(m, parameters, changes) for m in rule.mappings],
     }
-    synced = rule.source_object_type if direction == "inbound" else rule.target_object_type
-    if synced not in SYNCED_TYPES[direction] and not rule.disabled:
+    synced = connector_object_type(direction, rule.source_object_type, rule.target_object_type)
+    if not is_synced_object_type(synced) and not rule.disabled:
         table["disabled"] = True
         changes.append(
             f"disabled: hybridsync does not sync {synced!r} objects yet (the rule loads and "
