@@ -18,6 +18,7 @@ from hybridsync.config.migrate.migration import migrate_export
 from hybridsync.config.migrate.report import Outcome
 from hybridsync.config.rules import RuleSource, inert_rules, load_rules
 from hybridsync.config.settings import load_config
+from hybridsync.core.rules import FlowType, LinkType, SyncRule
 from hybridsync.expressions import compile_expression
 
 SAMPLE = Path(__file__).parents[2] / "data" / "entra-connect-export"
@@ -161,6 +162,78 @@ def test_constants_and_parameters(migrated: Path) -> None:
     common = next(r for r in rules if r["name"] == "In from AD - User Common")
     fqdn = next(f for f in common["flow"] if f["target"] == "domainFQDN")
     assert fqdn["value"] == "contoso.com"
+
+
+def _edited_sample(tmp_path: Path, rule_name: str, old: str, new: str) -> Path:
+    """A copy of the sample with ``old`` replaced by ``new`` in the rule ``rule_name``."""
+    export = tmp_path / "export"
+    shutil.copytree(SAMPLE, export)
+    (path,) = [
+        p
+        for p in (export / "SynchronizationRules").glob("*.xml")
+        if f"<name>{rule_name}</name>" in p.read_text("utf-8")
+    ]
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), "utf-8")
+    return export
+
+
+def _migrated_rules(export: Path) -> dict[str, SyncRule]:
+    files = migrate_export(export).files
+    sources = [RuleSource(p, text) for p, text in files.items() if p.startswith("rules/")]
+    return {rule.name: rule for rule in load_rules(sources).rules}
+
+
+def test_every_connect_parameter_becomes_its_value_in_the_sample(tmp_path: Path) -> None:
+    names = ["Connector.ID", "Domain.FQDN", "Domain.Netbios", "Domain.LDAP",
+             "Forest.FQDN", "Forest.Netbios", "Forest.LDAP"]  # fmt: skip
+    every = ' &amp; "|" &amp; '.join(f"%{name}%" for name in names)  # XML-escaped &
+    export = _edited_sample(
+        tmp_path,
+        "In from AD - User AccountEnabled",
+        "<expression>%Connector.ID%</expression>",
+        f"<expression>{every}</expression>",
+    )
+    rule = _migrated_rules(export)["In from AD - User AccountEnabled"]
+    (flow,) = [f for f in rule.flows if f.target == "contributingConnectorUser"]
+    assert flow.expression is not None
+    assert flow.expression.evaluate({}) == "|".join(
+        ["{AE4DB4CC-B16B-4EB2-ACF5-837CA84E4D7D}", "contoso.com", "CONTOSO",
+         "DC=contoso,DC=com", "contoso.com", "CONTOSO", "DC=contoso,DC=com"]
+    )  # fmt: skip
+
+
+def test_a_join_no_flow_rule_is_carried_over_and_flows_nothing(tmp_path: Path) -> None:
+    export = _edited_sample(
+        tmp_path,
+        "In from AD - User Common",
+        "<linkType>Join</linkType>",
+        "<linkType>JoinNoFlow</linkType>",
+    )
+    outcome = next(
+        r for r in migrate_export(export).report.rules if r.name == "In from AD - User Common"
+    )
+    assert outcome.outcome is not Outcome.NOT_CARRIED_OVER
+    rule = _migrated_rules(export)["In from AD - User Common"]
+    assert rule.link_type is LinkType.JOIN_NO_FLOW
+    assert rule.flows  # kept, as Connect keeps them, but never applied
+    assert not rule.flows_attributes
+
+
+def test_constant_and_multi_source_flows_load_as_connect_wrote_them() -> None:
+    rules = _migrated_rules(SAMPLE)
+    enabled = rules["In from AD - User AccountEnabled"]
+    (constant,) = [f for f in enabled.flows if f.target == "accountEnabled"]
+    assert (constant.flow_type, constant.sources, constant.constant) == (
+        FlowType.CONSTANT,
+        (),
+        True,
+    )
+    join = rules["Out to AAD - Group Join"]
+    (anchor,) = [f for f in join.flows if f.target == "sourceAnchor"]
+    assert anchor.flow_type is FlowType.EXPRESSION
+    assert anchor.sources == ("cloudSourceAnchor", "sourceAnchor")
 
 
 def test_the_configuration_loads_with_the_connectors_of_the_export(migrated: Path) -> None:

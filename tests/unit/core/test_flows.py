@@ -176,3 +176,13 @@ def test_equal_precedence_is_decided_by_rule_name() -> None:
     )
     values = sync(list(rules.rules), {"a": ("from-a",), "b": ("from-b",)})
     assert values.lineage["title"] == "a-rule"
+
+
+def test_a_join_no_flow_rule_contributes_no_attribute() -> None:
+    no_flow = SyncRule(
+        "join only", Direction.INBOUND, "ad", "user", "person", LinkType.JOIN_NO_FLOW, 10,
+        flows=(direct("title", "a"),),
+    )  # fmt: skip
+    values = sync([no_flow, rule("low", 100, direct("title", "b"))], {"a": ("x",), "b": ("y",)})
+    assert values.attributes["title"] == ("y",)
+    assert values.lineage["title"] == "low"
