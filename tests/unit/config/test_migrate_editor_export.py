@@ -266,3 +266,21 @@ def test_an_expression_that_does_not_compile_is_reported_not_written(
     assert result.exit_code == exit_codes.SUCCESS, result.output
     assert "In from AD - User Custom (O'Brien)" in result.output
     assert "does not compile" in result.output
+
+
+def test_precedence_before_orders_the_rule_as_connect_does(tmp_path: Path) -> None:
+    # The outbound rule (51) asks to come before the inbound one (50), with -Precedence 0.
+    text = EDITOR_EXPORT.replace("-Precedence 51 `", "-Precedence 0 `").replace(
+        "-Identifier 'c0ffee00-0000-4000-8000-000000000002' `\n",
+        "-Identifier 'c0ffee00-0000-4000-8000-000000000002' `\n"
+        "-PrecedenceBefore 'c0ffee00-0000-4000-8000-000000000001' `\n",
+    )
+    script = tmp_path / "rules.ps1"
+    script.write_text(text, encoding="utf-8")
+    loaded = _migrate(script, tmp_path / "out")
+    assert [(rule.name, rule.precedence) for rule in loaded] == [
+        ("Out to AAD - User Custom", 50),
+        ("In from AD - User Custom (O'Brien)", 51),
+    ]
+    report = (tmp_path / "out" / "migration-report.json").read_text(encoding="utf-8")
+    assert "placed by its PrecedenceBefore {c0ffee00-0000-4000-8000-000000000001}" in report

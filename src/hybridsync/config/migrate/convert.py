@@ -19,6 +19,7 @@ from hybridsync.config.migrate.export import (
     ScopeCondition,
     ServerExport,
 )
+from hybridsync.config.migrate.ordering import connect_order
 from hybridsync.config.migrate.report import Customization, MigrationReport, Outcome, RuleOutcome
 from hybridsync.config.migrate.tomlout import rule_toml
 from hybridsync.core.rules import (
@@ -136,7 +137,8 @@ def migrate_rules(
     """Every rule into a file per direction and object type, or into the report."""
     per_file: dict[str, list[str]] = defaultdict(list)
     used_names: set[str] = set()
-    for rule in sorted(rules, key=lambda r: (r.precedence, r.name)):
+    for placed in connect_order(rules):
+        rule = placed.rule
         _note_customization(rule, report)
         try:
             table, changes = convert_rule(rule, names)
@@ -151,6 +153,8 @@ def migrate_rules(
                 )
             )
             continue
+        if placed.note:
+            changes.append(placed.note)
         if rule.name in used_names:
             unique_name = f"{rule.name} ({rule.id})"
             changes.append(f"renamed to {unique_name!r}: another rule has the same name")
@@ -231,8 +235,6 @@ def convert_rule(rule: ConnectRule, names: ConnectorNames) -> tuple[dict[str, ob
             f"disabled: hybridsync does not sync {synced!r} objects yet (the rule loads and "
             "stays inert)"
         )
-    if rule.precedence_after.strip("{}0-") or rule.precedence_before.strip("{}0-"):
-        changes.append("PrecedenceAfter/PrecedenceBefore kept as the numeric precedence only")
     return table, changes
 
 
