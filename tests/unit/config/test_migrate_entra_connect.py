@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -59,6 +60,17 @@ def test_every_rule_is_carried_over_or_reported_with_a_reason() -> None:
         else:
             assert rule.reasons, f"{rule.name} is {rule.outcome.value} without a reason"
     assert report.group(Outcome.NOT_CARRIED_OVER) == []
+
+
+def test_every_expression_of_the_sample_compiles_as_connect_wrote_it() -> None:
+    expressions = [
+        html.unescape(text)
+        for path in sorted((SAMPLE / "SynchronizationRules").glob("*.xml"))
+        for text in re.findall(r"<expression>(.*?)</expression>", path.read_text("utf-8"), re.S)
+    ]
+    assert len(expressions) > 300
+    for text in expressions:
+        compile_expression(text)  # raises, with line and column, if one does not
 
 
 def test_the_ngc_key_rule_is_carried_over_with_its_two_argument_cbin(migrated: Path) -> None:
