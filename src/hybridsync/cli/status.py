@@ -38,7 +38,8 @@ STATUS_TABLES = {"runs", "run_errors", "connector_state", "cs_objects", "mv_obje
 
 @app.command("status")
 def status(config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
-    """Connectors, their last runs, pending exports, staging mode, thresholds, due full runs.
+    """Connectors, their last runs, pending exports, staging mode, thresholds, due full runs,
+    and rules that load but stay inert (object types no connector syncs yet).
 
     Values an export sent are "awaiting confirmation" until an import reads them back;
     an object whose last sync failed is "in error" (hybridsync history --errors), not a
