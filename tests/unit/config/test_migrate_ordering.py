@@ -73,5 +73,13 @@ def test_a_link_to_a_rule_outside_the_export_keeps_the_number_and_says_so() -> N
 
 
 def test_links_that_form_a_cycle_fall_back_to_the_numbers() -> None:
-    order = _order(_rule("p", 5, before="{q}"), _rule("q", 6, before="{p}"), _rule("r", 1))
-    assert [(name, number) for name, number, _ in order] == [("r", 1), ("p", 5), ("q", 6)]
+    order = _order(
+        _rule("p", 5, before="{q}"), _rule("q", 6, before="{p}"), _rule("r", 1),
+        _rule("s", 0, after="{r}"),
+    )  # fmt: skip
+    assert [(name, number) for name, number, _ in order] == [
+        ("r", 1), ("s", 2), ("p", 5), ("q", 6),
+    ]  # fmt: skip
+    assert order[2][2] == (
+        "PrecedenceBefore {q} is part of a cycle of links: the rule keeps its precedence 5"
+    )

@@ -42,33 +42,40 @@ def _key(rule: ConnectRule) -> tuple[int, str]:
 
 def connect_order(rules: Sequence[ConnectRule]) -> list[Placed]:
     """Every rule in Connect's order, renumbered only where its links demand it."""
-    ids = {rule.id.strip("{}").lower() for rule in rules}
+    ids = {_id(rule) for rule in rules}
+    kept = {r.id: _dangling_note(r) for r in rules if _link(r)[0] and _link(r)[1] not in ids}
     order = sorted((r for r in rules if _link(r)[1] not in ids), key=_key)
     waiting = sorted((r for r in rules if _link(r)[1] in ids), key=_key)
     while waiting:
-        placed_ids = [rule.id.strip("{}").lower() for rule in order]
-        progress = False
-        for rule in list(waiting):
-            side, target = _link(rule)
-            if target in placed_ids:
-                index = placed_ids.index(target) + (side == "after")
+        placed_ids = [_id(rule) for rule in order]
+        ready = [rule for rule in waiting if _link(rule)[1] in placed_ids]
+        if not ready:  # links that form a cycle: their own numbers place those rules
+            for rule in waiting:
+                kept[rule.id] = _cycle_note(rule)
+                index = next((i for i, r in enumerate(order) if _key(r) > _key(rule)), len(order))
                 order.insert(index, rule)
-                placed_ids.insert(index, rule.id.strip("{}").lower())
-                waiting.remove(rule)
-                progress = True
-        if not progress:  # links that form a cycle: their numbers decide
-            order = sorted([*order, *waiting], key=_key)
             break
-    return _renumbered(order, {r.id for r in rules if _link(r)[1] and _link(r)[1] not in ids})
+        for rule in ready:
+            side, target = _link(rule)
+            index = [_id(r) for r in order].index(target) + (side == "after")
+            order.insert(index, rule)
+            waiting.remove(rule)
+    return _renumbered(order, kept)
 
 
-def _renumbered(order: list[ConnectRule], dangling: set[str]) -> list[Placed]:
+def _id(rule: ConnectRule) -> str:
+    return rule.id.strip("{}").lower()
+
+
+def _renumbered(order: list[ConnectRule], kept: dict[str, str]) -> list[Placed]:
+    """Precedence numbers for ``order``; ``kept`` holds the rules whose links are ignored,
+    each with the reason."""
     placed: list[Placed] = []
     previous = -1
     for index, rule in enumerate(order):
-        linked = bool(_link(rule)[0]) and rule.id not in dangling
+        linked = bool(_link(rule)[0]) and rule.id not in kept
         number = _number(rule, linked, previous, order[index + 1 :])
-        note = _dangling_note(rule) if rule.id in dangling else None
+        note = kept.get(rule.id)
         if number != rule.precedence:
             note = f"precedence {rule.precedence} → {number}: {_reason(rule)}"
             rule = replace(rule, precedence=number)
@@ -100,6 +107,14 @@ def _dangling_note(rule: ConnectRule) -> str:
     return (
         f"Precedence{side.title()} names rule {{{target}}}, which is not in this export: "
         f"the rule keeps its precedence {rule.precedence}"
+    )
+
+
+def _cycle_note(rule: ConnectRule) -> str:
+    side, target = _link(rule)
+    return (
+        f"Precedence{side.title()} {{{target}}} is part of a cycle of links: the rule keeps "
+        f"its precedence {rule.precedence}"
     )
 
 
