@@ -38,8 +38,9 @@ STATUS_TABLES = {"runs", "run_errors", "connector_state", "cs_objects", "mv_obje
 
 @app.command("status")
 def status(config: Path | None = ConfigOption, as_json: bool = JsonOption) -> None:
-    """Connectors, their last runs, pending exports, staging mode, thresholds, due full runs,
-    and rules that load but stay inert (object types no connector syncs yet).
+    """Connectors, their last runs, pending exports, staging mode, thresholds, due full runs.
+
+    Rules that load but stay inert (for object types no connector syncs yet) are counted.
 
     Values an export sent are "awaiting confirmation" until an import reads them back;
     an object whose last sync failed is "in error" (hybridsync history --errors), not a
