@@ -1,0 +1,134 @@
+"""``hybridsync migrate verify`` against the served cloud directory: a tenant populated
+by one run of a configuration shows no differences under the same rules, and a changed
+rule shows exactly the attribute it changes, for each user it changes it for."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.support.cloud_server import CloudTenant, graph_connector_toml, serve_cloud
+from tests.support.workspace import invoke, ldif_to_graph
+
+from hybridsync.wiring import build_from_file
+
+# An inbound rule placed before the built-in ones: the Sales department becomes a
+# constant, as a migrated rule whose flow was carried over wrongly would.
+CHANGED_RULE = """
+[[rule]]
+name = "In from AD - Department constant"
+direction = "inbound"
+connector = "ad"
+source_object_type = "user"
+target_object_type = "person"
+link_type = "Join"
+precedence = 50
+
+[[rule.scope]]
+clauses = [{ attribute = "department", operator = "EQUAL", value = "Sales" }]
+
+[[rule.flow]]
+target = "department"
+type = "Constant"
+value = "Sales EMEA"
+"""
+
+
+@pytest.fixture(scope="module")
+def populated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, CloudTenant]]:
+    """A tenant one real run of the configuration wrote into; the configuration's path."""
+    root = tmp_path_factory.mktemp("verify")
+    with serve_cloud(root / "cloud") as server:
+        tenant = server.new_tenant("contoso.com")
+        config = ldif_to_graph(root, graph_connector_toml(server, tenant, root))
+        built = build_from_file(config)
+        try:
+            cycle = built.engine.cycle("initial")
+        finally:
+            built.close()
+        assert [error for run in cycle.runs for error in run.errors] == []
+        yield config, tenant
+
+
+def departments(tenant: CloudTenant) -> dict[str, str | None]:
+    token = tenant.app_token(tenant.admin_app)
+    with tenant.client(token) as http:
+        answer = http.get(
+            "/v1.0/users", params={"$select": "userPrincipalName,department", "$top": "999"}
+        )
+    answer.raise_for_status()
+    return {user["userPrincipalName"]: user.get("department") for user in answer.json()["value"]}
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def with_changed_rule(config: Path) -> Path:
+    """The same configuration plus the changed rule, and ``staging_mode = false``: verify
+    must export nothing whatever the file says."""
+    (config.parent / "changed-rule.toml").write_text(CHANGED_RULE, "utf-8")
+    changed = config.parent / "changed.toml"
+    text = config.read_text("utf-8")
+    changed.write_text(
+        'staging_mode = false\nrules = ["changed-rule.toml"]\n' + text, encoding="utf-8"
+    )
+    return changed
+
+
+def test_the_configuration_that_wrote_the_tenant_shows_no_differences(
+    populated: tuple[Path, CloudTenant],
+) -> None:
+    config, _ = populated
+    store = config.parent / "state.db"
+    before = digest(store)
+    code, output = invoke("migrate", "verify", "-c", str(config))
+    assert code == 0, output
+    assert output == "No differences: hybridsync would change nothing in the cloud.\n"
+    code, output = invoke("migrate", "verify", "-c", str(config), "--json")
+    assert code == 0, output
+    document = json.loads(output)
+    assert (document["changes"], document["summary"], document["errors"]) == ([], {}, [])
+    assert digest(store) == before  # the configured store is neither read nor written
+
+
+def test_a_changed_rule_lists_exactly_its_attribute_for_each_user_it_changes(
+    populated: tuple[Path, CloudTenant],
+) -> None:
+    config, tenant = populated
+    cloud_before = departments(tenant)
+    sales = {upn for upn, department in cloud_before.items() if department == "Sales"}
+    assert len(sales) > 1
+    changed = with_changed_rule(config)
+
+    code, output = invoke("migrate", "verify", "-c", str(changed), "--json")
+    assert code == 1, output
+    document = json.loads(output)
+    assert document["errors"] == []
+    assert document["summary"] == {"update": len(sales)}
+    changes: list[dict[str, Any]] = document["changes"]
+    assert {change["user_principal_name"] for change in changes} == sales
+    for change in changes:
+        assert change["connector"] == "cloud"
+        assert change["dn"].startswith("CN=")  # the DN and anchor are in --json
+        assert change["anchor"]
+        assert change["attributes"] == [
+            {"name": "department", "before": ["Sales"], "after": ["Sales EMEA"]}
+        ]
+
+    code, output = invoke("migrate", "verify", "-c", str(changed))
+    assert code == 1, output
+    assert "update  cloud: William Moran <wmoran@contoso.com>\n" in output
+    assert output.count("    department: Sales -> Sales EMEA\n") == len(sales)
+    assert f"{len(sales)} objects would change, 0 object errors" in output
+    assert departments(tenant) == cloud_before  # nothing was exported
+
+
+def test_a_missing_configuration_is_a_configuration_error(tmp_path: Path) -> None:
+    code, output = invoke("migrate", "verify", "-c", str(tmp_path / "missing.toml"))
+    assert code == 3, output
+    assert "missing.toml" in output
