@@ -21,6 +21,7 @@ import typer
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.plan import print_plan
 from hybridsync.cli.sync import CONFIG_HELP, engine_from, exit_code, print_cycle, print_json
+from hybridsync.cli.values import object_label
 from hybridsync.core.objects import ObjectError
 from hybridsync.core.runs import error_dict
 from hybridsync.errors import ConfigError
@@ -88,9 +89,10 @@ def verify(
     Imports from every connector and synchronizes in staging mode, whatever the
     configuration says, on a temporary store of its own (the configured store is
     neither read nor written), then lists every add, update and delete an export would
-    make, attribute by attribute. Exit status 0 when nothing would change, 1 when
-    something would or an object failed (both are listed), 2 when a run stopped, 3 for
-    a configuration error, 5 when a server could not be reached.
+    make, attribute by attribute, and every synced cloud object no source object joins.
+    Exit status 0 when nothing would change, 1 when something would or an object failed
+    (all are listed), 2 when a run stopped, 3 for a configuration error, 5 when a server
+    could not be reached.
     """
     with tempfile.TemporaryDirectory(prefix="hybridsync-verify-") as scratch:
         store_file = Path(scratch) / VERIFY_STORE
@@ -98,26 +100,35 @@ def verify(
             cycle = built.engine.cycle("initial", export=False)
             stopped = exit_code(cycle.status) in {exit_codes.STOPPED, exit_codes.UNREACHABLE}
             result = None if stopped else built.engine.plan()
+            unjoined = [] if stopped else built.engine.unjoined()
     if result is None:
         print_json(cycle.as_dict()) if as_json else print_cycle(cycle)
         raise typer.Exit(exit_code(cycle.status))
     errors = [error for run in cycle.runs for error in run.errors]
     if as_json:
-        print_json({**result, "errors": [error_dict(error) for error in errors]})
+        errors_json = [error_dict(error) for error in errors]
+        print_json({**result, "unjoined": unjoined, "errors": errors_json})
     else:
-        _print_verify(result, errors)
-    raise typer.Exit(exit_codes.DIFFERENCES if result["changes"] or errors else exit_codes.SUCCESS)
+        _print_verify(result, unjoined, errors)
+    found = result["changes"] or unjoined or errors
+    raise typer.Exit(exit_codes.DIFFERENCES if found else exit_codes.SUCCESS)
 
 
-def _print_verify(result: dict[str, Any], errors: list[ObjectError]) -> None:
+def _print_verify(
+    result: dict[str, Any], unjoined: list[dict[str, Any]], errors: list[ObjectError]
+) -> None:
     if result["changes"]:
         print_plan(result)
+    for entry in unjoined:
+        label = object_label(entry["display_name"], entry["user_principal_name"], entry["dn"])
+        typer.echo(f"unjoined {entry['connector']}: {label}")
     for error in errors:
         typer.echo(f"error   {error}")
-    if result["changes"] or errors:
-        typer.echo(
-            f"{len(result['changes'])} objects would change, {len(errors)} object errors: "
-            "each is a rule not carried over as it was, or a real drift."
-        )
-    else:
+    if not (result["changes"] or unjoined or errors):
         typer.echo("No differences: hybridsync would change nothing in the cloud.")
+        return
+    typer.echo(
+        f"{len(result['changes'])} objects would change, {len(unjoined)} synced objects "
+        f"no source object joins, {len(errors)} object errors: each is a rule not carried "
+        "over as it was, or a real drift."
+    )

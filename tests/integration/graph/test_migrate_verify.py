@@ -92,7 +92,8 @@ def test_the_configuration_that_wrote_the_tenant_shows_no_differences(
     code, output = invoke("migrate", "verify", "-c", str(config), "--json")
     assert code == 0, output
     document = json.loads(output)
-    assert (document["changes"], document["summary"], document["errors"]) == ([], {}, [])
+    assert document["summary"] == {}
+    assert (document["changes"], document["unjoined"], document["errors"]) == ([], [], [])
     assert digest(store) == before  # the configured store is neither read nor written
 
 
@@ -108,7 +109,7 @@ def test_a_changed_rule_lists_exactly_its_attribute_for_each_user_it_changes(
     code, output = invoke("migrate", "verify", "-c", str(changed), "--json")
     assert code == 1, output
     document = json.loads(output)
-    assert document["errors"] == []
+    assert (document["errors"], document["unjoined"]) == ([], [])
     assert document["summary"] == {"update": len(sales)}
     changes: list[dict[str, Any]] = document["changes"]
     assert {change["user_principal_name"] for change in changes} == sales
@@ -124,7 +125,7 @@ def test_a_changed_rule_lists_exactly_its_attribute_for_each_user_it_changes(
     assert code == 1, output
     assert "update  cloud: William Moran <wmoran@contoso.com>\n" in output
     assert output.count("    department: Sales -> Sales EMEA\n") == len(sales)
-    assert f"{len(sales)} objects would change, 0 object errors" in output
+    assert f"{len(sales)} objects would change, 0 synced objects no source" in output
     assert departments(tenant) == cloud_before  # nothing was exported
 
 
@@ -132,3 +133,47 @@ def test_a_missing_configuration_is_a_configuration_error(tmp_path: Path) -> Non
     code, output = invoke("migrate", "verify", "-c", str(tmp_path / "missing.toml"))
     assert code == 3, output
     assert "missing.toml" in output
+
+
+def with_one_user_replaced(config: Path) -> Path:
+    """The same configuration reading an LDIF where William Moran is gone and Zoe Young,
+    a new user shaped like Amy Turner, is there."""
+    root = config.parent / "replaced"
+    root.mkdir()
+    entries = (config.parent / "ad.ldif").read_text("utf-8").split("\n\n")
+    kept = [entry for entry in entries if "CN=William Moran," not in entry]
+    amy = next(entry for entry in entries if entry.startswith("dn: CN=Amy Turner,"))
+    zoe = (
+        amy.replace("Amy Turner", "Zoe Young")
+        .replace("aturner", "zyoung")
+        .replace("Turner", "Young")
+        .replace("Amy", "Zoe")
+        .replace("objectGUID:: k0r6mYPnY1KdjgfIH/jO5A==", "objectGUID:: 7xN0ZWQtbmV3LXVzZXIhIQ==")
+        .replace("3PTcO4M9K0aCi6YoTgQAAA==", "3PTcO4M9K0aCi6YoAAUAAA==")
+    )
+    (root / "ad.ldif").write_text("\n\n".join([*kept, zoe]), "utf-8")
+    for name in ("hybridsync.toml", "graph.secret"):
+        (root / name).write_bytes((config.parent / name).read_bytes())
+    return root / "hybridsync.toml"
+
+
+def test_a_new_user_is_an_add_and_a_synced_user_gone_from_the_source_is_named(
+    populated: tuple[Path, CloudTenant],
+) -> None:
+    config, _ = populated
+    replaced = with_one_user_replaced(config)
+    code, output = invoke("migrate", "verify", "-c", str(replaced))
+    assert code == 1, output
+    assert "add     cloud: Zoe Young <zyoung@contoso.com>\n" in output
+    assert "    department: (none) -> Sales\n" in output
+    # No export deletes what nothing joins: verify names it instead.
+    assert "unjoined cloud: William Moran <wmoran@contoso.com>\n" in output
+    assert "1 objects would change, 1 synced objects no source object joins" in output
+    code, output = invoke("migrate", "verify", "-c", str(replaced), "--json")
+    document = json.loads(output)
+    assert document["summary"] == {"add": 1}
+    (added,) = document["changes"]
+    assert added["user_principal_name"] == "zyoung@contoso.com"
+    (unjoined,) = document["unjoined"]
+    assert unjoined["user_principal_name"] == "wmoran@contoso.com"
+    assert unjoined["anchor"]
