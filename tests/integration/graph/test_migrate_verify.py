@@ -135,11 +135,19 @@ def test_a_missing_configuration_is_a_configuration_error(tmp_path: Path) -> Non
     assert "missing.toml" in output
 
 
+def with_source(config: Path, folder: str, ldif: str) -> Path:
+    """The same configuration, in ``folder`` beside it, reading ``ldif``."""
+    root = config.parent / folder
+    root.mkdir()
+    (root / "ad.ldif").write_text(ldif, "utf-8")
+    for name in ("hybridsync.toml", "graph.secret"):
+        (root / name).write_bytes((config.parent / name).read_bytes())
+    return root / "hybridsync.toml"
+
+
 def with_one_user_replaced(config: Path) -> Path:
     """The same configuration reading an LDIF where William Moran is gone and Zoe Young,
     a new user shaped like Amy Turner, is there."""
-    root = config.parent / "replaced"
-    root.mkdir()
     entries = (config.parent / "ad.ldif").read_text("utf-8").split("\n\n")
     kept = [entry for entry in entries if "CN=William Moran," not in entry]
     amy = next(entry for entry in entries if entry.startswith("dn: CN=Amy Turner,"))
@@ -151,10 +159,7 @@ def with_one_user_replaced(config: Path) -> Path:
         .replace("objectGUID:: k0r6mYPnY1KdjgfIH/jO5A==", "objectGUID:: 7xN0ZWQtbmV3LXVzZXIhIQ==")
         .replace("3PTcO4M9K0aCi6YoTgQAAA==", "3PTcO4M9K0aCi6YoAAUAAA==")
     )
-    (root / "ad.ldif").write_text("\n\n".join([*kept, zoe]), "utf-8")
-    for name in ("hybridsync.toml", "graph.secret"):
-        (root / name).write_bytes((config.parent / name).read_bytes())
-    return root / "hybridsync.toml"
+    return with_source(config, "replaced", "\n\n".join([*kept, zoe]))
 
 
 def test_a_new_user_is_an_add_and_a_synced_user_gone_from_the_source_is_named(
@@ -177,3 +182,53 @@ def test_a_new_user_is_an_add_and_a_synced_user_gone_from_the_source_is_named(
     (unjoined,) = document["unjoined"]
     assert unjoined["user_principal_name"] == "wmoran@contoso.com"
     assert unjoined["anchor"]
+
+
+def test_an_object_error_is_a_difference_listed_with_its_object(
+    populated: tuple[Path, CloudTenant],
+) -> None:
+    config, _ = populated
+    rule = (
+        CHANGED_RULE.replace("Department constant", "Department refused")
+        .replace(
+            '"department", operator = "EQUAL", value = "Sales"',
+            '"sAMAccountName", operator = "EQUAL", value = "wmoran"',
+        )
+        .replace(
+            'type = "Constant"\nvalue = "Sales EMEA"',
+            'type = "Expression"\nexpression = \'Error("no department for wmoran")\'',
+        )
+    )
+    (config.parent / "refusing-rule.toml").write_text(rule, "utf-8")
+    refusing = config.parent / "refusing.toml"
+    refusing.write_text('rules = ["refusing-rule.toml"]\n' + config.read_text("utf-8"), "utf-8")
+
+    code, output = invoke("migrate", "verify", "-c", str(refusing))
+    assert code == 1, output
+    assert "no department for wmoran" in output
+    assert "CN=William Moran,OU=Staff,DC=contoso,DC=com" in output
+    # The object the rule failed on is joined by nothing either: both are named.
+    assert "unjoined cloud: William Moran <wmoran@contoso.com>\n" in output
+    summary = "0 objects would change, 1 synced objects no source object joins, 1 object errors"
+    assert summary in output
+    code, output = invoke("migrate", "verify", "-c", str(refusing), "--json")
+    (error,) = json.loads(output)["errors"]
+    assert error["dn"] == "CN=William Moran,OU=Staff,DC=contoso,DC=com"
+    assert error["rule"] == "In from AD - Department refused"
+
+
+def test_an_unreachable_cloud_stops_the_verify_with_status_5(tmp_path: Path) -> None:
+    unreachable = """
+[[connectors]]
+type = "graph"
+name = "cloud"
+base_url = "https://127.0.0.1:1/v1.0"
+authority = "https://127.0.0.1:1/contoso.com"
+client_id = "00000000-0000-0000-0000-000000000001"
+client_secret = "not-used"
+target = "hybridsync"
+"""
+    code, output = invoke("migrate", "verify", "-c", str(ldif_to_graph(tmp_path, unreachable)))
+    assert code == 5, output
+    assert "stopped-unreachable" in output
+    assert "No differences" not in output
