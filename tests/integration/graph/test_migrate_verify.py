@@ -97,6 +97,22 @@ def test_the_configuration_that_wrote_the_tenant_shows_no_differences(
     assert digest(store) == before  # the configured store is neither read nor written
 
 
+def test_the_configured_store_is_never_opened(populated: tuple[Path, CloudTenant]) -> None:
+    """A configuration whose store cannot be reached verifies all the same: a verify
+    keeps its own store."""
+    config, _ = populated
+    elsewhere = config.parent / "store-elsewhere.toml"
+    text = config.read_text("utf-8")
+    unreachable_store = 'store = "postgresql+psycopg://hybridsync@127.0.0.1:1/hybridsync"'
+    elsewhere.write_text(text.replace('store = "state.db"', unreachable_store, 1), "utf-8")
+    assert unreachable_store in elsewhere.read_text("utf-8")
+    code, output = invoke("migrate", "verify", "-c", str(elsewhere))
+    assert code == 0, output
+    code, output = invoke("plan", "-c", str(elsewhere))  # a real run opens it
+    assert code == 3, output
+    assert "cannot connect to the store" in output
+
+
 def test_a_changed_rule_lists_exactly_its_attribute_for_each_user_it_changes(
     populated: tuple[Path, CloudTenant],
 ) -> None:
