@@ -12,30 +12,10 @@ from typing import Any
 
 import pytest
 from tests.support.cloud_server import CloudTenant, graph_connector_toml, serve_cloud
+from tests.support.verify import CHANGED_RULE, departments, with_changed_rule
 from tests.support.workspace import invoke, ldif_to_graph
 
 from hybridsync.wiring import build_from_file
-
-# An inbound rule placed before the built-in ones: the Sales department becomes a
-# constant, as a migrated rule whose flow was carried over wrongly would.
-CHANGED_RULE = """
-[[rule]]
-name = "In from AD - Department constant"
-direction = "inbound"
-connector = "ad"
-source_object_type = "user"
-target_object_type = "person"
-link_type = "Join"
-precedence = 50
-
-[[rule.scope]]
-clauses = [{ attribute = "department", operator = "EQUAL", value = "Sales" }]
-
-[[rule.flow]]
-target = "department"
-type = "Constant"
-value = "Sales EMEA"
-"""
 
 
 @pytest.fixture(scope="module")
@@ -54,30 +34,8 @@ def populated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
         yield config, tenant
 
 
-def departments(tenant: CloudTenant) -> dict[str, str | None]:
-    token = tenant.app_token(tenant.admin_app)
-    with tenant.client(token) as http:
-        answer = http.get(
-            "/v1.0/users", params={"$select": "userPrincipalName,department", "$top": "999"}
-        )
-    answer.raise_for_status()
-    return {user["userPrincipalName"]: user.get("department") for user in answer.json()["value"]}
-
-
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def with_changed_rule(config: Path) -> Path:
-    """The same configuration plus the changed rule, and ``staging_mode = false``: verify
-    must export nothing whatever the file says."""
-    (config.parent / "changed-rule.toml").write_text(CHANGED_RULE, "utf-8")
-    changed = config.parent / "changed.toml"
-    text = config.read_text("utf-8")
-    changed.write_text(
-        'staging_mode = false\nrules = ["changed-rule.toml"]\n' + text, encoding="utf-8"
-    )
-    return changed
 
 
 def test_the_configuration_that_wrote_the_tenant_shows_no_differences(

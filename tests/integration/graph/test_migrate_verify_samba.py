@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.integration.graph.test_migrate_verify import departments, with_changed_rule
 from tests.support.cloud_server import CloudTenant, graph_connector_toml, serve_cloud
 from tests.support.samba import SambaDC, ad_connector_toml
+from tests.support.verify import departments, with_changed_rule
 from tests.support.workspace import invoke
 
 from hybridsync.wiring import build_from_file
