@@ -98,12 +98,11 @@ def verify(
         store_file = Path(scratch) / VERIFY_STORE
         with engine_from(config, staging=True, store_file=store_file) as built:
             cycle = built.engine.cycle("initial", export=False)
-            stopped = exit_code(cycle.status) in {exit_codes.STOPPED, exit_codes.UNREACHABLE}
-            result = None if stopped else built.engine.plan()
-            unjoined = [] if stopped else built.engine.unjoined()
-    if result is None:
-        print_json(cycle.as_dict()) if as_json else print_cycle(cycle)
-        raise typer.Exit(exit_code(cycle.status))
+            if cycle.status.stopped:  # a partial import would list differences not there
+                print_json(cycle.as_dict()) if as_json else print_cycle(cycle)
+                raise typer.Exit(exit_code(cycle.status))
+            result = built.engine.plan()
+            unjoined = built.engine.unjoined()
     errors = [error for run in cycle.runs for error in run.errors]
     if as_json:
         errors_json = [error_dict(error) for error in errors]
