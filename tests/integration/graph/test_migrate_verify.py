@@ -191,6 +191,25 @@ def test_an_object_error_is_a_difference_listed_with_its_object(
     assert error["rule"] == "In from AD - Department refused"
 
 
+def test_a_run_stopped_by_the_error_limit_stops_the_verify_with_status_2(
+    populated: tuple[Path, CloudTenant],
+) -> None:
+    config, _ = populated
+    rule = CHANGED_RULE.replace(
+        'type = "Constant"\nvalue = "Sales EMEA"',
+        'type = "Expression"\nexpression = \'Error("refused")\'',
+    )
+    (config.parent / "failing-rule.toml").write_text(rule, "utf-8")
+    limited = config.parent / "limited.toml"
+    text = 'rules = ["failing-rule.toml"]\n' + config.read_text("utf-8")
+    limited.write_text(text + "\n[safety]\nerror_limit = 1\n", "utf-8")
+    code, output = invoke("migrate", "verify", "-c", str(limited))
+    assert code == 2, output
+    assert "stopped-error-limit" in output
+    assert "would change" not in output  # a partial run lists nothing
+    assert "No differences" not in output
+
+
 def test_an_unreachable_cloud_stops_the_verify_with_status_5(tmp_path: Path) -> None:
     unreachable = """
 [[connectors]]
