@@ -27,7 +27,7 @@ from hybridsync.core.runs import error_dict
 from hybridsync.errors import ConfigError
 
 migrate_app = typer.Typer(
-    help="Move an Entra Connect Sync configuration (rules, connectors) to hybridsync.",
+    help="Move an Entra Connect Sync configuration to hybridsync; verify it in staging.",
     no_args_is_help=True,
 )
 app.add_typer(migrate_app, name="migrate")
