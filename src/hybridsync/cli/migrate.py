@@ -21,7 +21,7 @@ import typer
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.plan import print_plan
 from hybridsync.cli.sync import CONFIG_HELP, engine_from, exit_code, print_cycle, print_json
-from hybridsync.cli.values import object_label
+from hybridsync.cli.values import object_label, printable
 from hybridsync.core.objects import ObjectError
 from hybridsync.core.runs import error_dict
 from hybridsync.errors import ConfigError
@@ -122,7 +122,7 @@ def _print_verify(
         label = object_label(entry["display_name"], entry["user_principal_name"], entry["dn"])
         typer.echo(f"unjoined {entry['connector']}: {label}")
     for error in errors:
-        typer.echo(f"error   {error}")
+        typer.echo(f"error   {printable(str(error))}")
     if not (result["changes"] or unjoined or errors):
         typer.echo("No differences: hybridsync would change nothing in the cloud.")
         return

@@ -4,6 +4,7 @@ rule shows exactly the attribute it changes, for each user it changes it for."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Iterator
@@ -189,6 +190,24 @@ def test_an_object_error_is_a_difference_listed_with_its_object(
     (error,) = json.loads(output)["errors"]
     assert error["dn"] == "CN=William Moran,OU=Staff,DC=contoso,DC=com"
     assert error["rule"] == "In from AD - Department refused"
+
+
+def test_a_value_cannot_forge_or_hide_a_line_of_the_output(
+    populated: tuple[Path, CloudTenant],
+) -> None:
+    """A department written in AD to clear the screen and print the all-clear is shown
+    escaped, on its own line: the reviewer reads what it is."""
+    config, _ = populated
+    forged = "Sales\x1b[2J\nNo differences: hybridsync would change nothing in the cloud."
+    encoded = base64.b64encode(forged.encode("utf-8")).decode("ascii")
+    text = (config.parent / "ad.ldif").read_text("utf-8")
+    hostile = text.replace("department: Sales\n", f"department:: {encoded}\n", 1)
+    code, output = invoke("migrate", "verify", "-c", str(with_source(config, "hostile", hostile)))
+    assert code == 1, output
+    assert "\x1b" not in output
+    assert "\nNo differences" not in output
+    escaped = "Sales\\x1b[2J\\nNo differences: hybridsync would change nothing in the cloud."
+    assert f"    department: Sales -> {escaped}\n" in output
 
 
 def test_a_run_stopped_by_the_error_limit_stops_the_verify_with_status_2(
