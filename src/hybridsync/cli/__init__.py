@@ -50,7 +50,7 @@ COMMAND_SUMMARIES = {
     "demo": "Sync a sample organization into a local cloud directory: no server, no setup.",
     "expr": "Compile and evaluate sync-rule expressions.",
     "history": "The latest runs: profile, status, counts; a run's object errors, filterable.",
-    "migrate": "Move an Entra Connect Sync configuration (rules, connectors) to hybridsync.",
+    "migrate": "Move an Entra Connect Sync configuration to hybridsync; verify it in staging.",
     "init": "Write a commented hybridsync.toml (AD to the cloud directory or Entra ID).",
     "phs": "Password hash synchronization (every 2 minutes by default).",
     "plan": "Every add, update and delete the next export would make, attribute by attribute.",

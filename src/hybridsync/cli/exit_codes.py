@@ -8,12 +8,18 @@
 | 3 | configuration error (a file, an option or a secret the configuration names) |
 | 4 | not found (the object, run or application asked for does not exist) |
 | 5 | unreachable (a server could not be reached: name, connection, TLS) |
+
+``migrate verify`` uses 1 for "differences found": objects hybridsync would change
+in the cloud, and object errors, which an administrator must read the same way. Each
+is listed; 0 means nothing would change.
 """
 
 from __future__ import annotations
 
 SUCCESS = 0
 OBJECT_ERRORS = 1
+DIFFERENCES = 1
+"""``migrate verify``: something must be read (a change or an object error); listed."""
 STOPPED = 2
 CONFIG_ERROR = 3
 NOT_FOUND = 4

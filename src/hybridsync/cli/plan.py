@@ -46,7 +46,7 @@ def plan(
     if as_json:
         print_json(result)
     else:
-        _print(result)
+        print_plan(result)
 
 
 @app.command("apply")
@@ -73,7 +73,7 @@ def apply(
     raise typer.Exit(exit_code(cycle.status))
 
 
-def _print(result: dict[str, Any]) -> None:
+def print_plan(result: dict[str, Any]) -> None:
     """Each object by its name and UPN (the DN is in --json), then its attribute changes."""
     summary = ", ".join(f"{kind} {count}" for kind, count in sorted(result["summary"].items()))
     typer.echo(f"plan {result['fingerprint'][:12]}: {summary or 'no changes'}")

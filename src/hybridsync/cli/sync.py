@@ -38,17 +38,22 @@ def config_path(given: Path | None) -> Path:
 
 @contextmanager
 def engine_from(
-    config: Path | None, *, staging: bool | None = None, lock: str | None = None
+    config: Path | None,
+    *,
+    staging: bool | None = None,
+    lock: str | None = None,
+    store_file: Path | None = None,
 ) -> Iterator[Built]:
     """The built engine; configuration errors exit with status 3 and a clear message.
 
     ``lock`` (what the command does) holds the store's sync lock for the block: a
     second sync on the same store stops with status 2 instead of overlapping.
+    ``store_file`` replaces the configured store with that SQLite file.
     """
     from hybridsync.wiring import build_from_file
 
     try:
-        built = build_from_file(config_path(config), staging_mode=staging)
+        built = build_from_file(config_path(config), staging_mode=staging, store_file=store_file)
     except HybridsyncError as exc:
         raise config_failure(exc) from exc
     failures = (

@@ -52,6 +52,34 @@ def make_plan(context: EngineContext) -> dict[str, Any]:
     return {"fingerprint": signed, "summary": summary, "changes": changes}
 
 
+SYNCED_MARKER = "onPremisesSyncEnabled"
+"""A cloud object's mark that a directory synchronization wrote it (Graph's name)."""
+_BATCH = 1000
+
+
+def unjoined_synced(context: EngineContext) -> list[dict[str, Any]]:
+    """Target objects marked as written by a directory synchronization that no source
+    object joins. No export updates or deletes them, so a plan never lists them; after
+    a switch-over they would stay as they are, updated by nothing."""
+    store = context.store
+    found: list[dict[str, Any]] = []
+    for name in context.targets():
+        ids = store.cs_ids(name)
+        for start in range(0, len(ids), _BATCH):
+            for cs in store.get_cs_many(ids[start : start + _BATCH]):
+                values = cs.effective_attributes()
+                if cs.mv_id is None and _marked_synced(values):
+                    found.append(
+                        {"connector": name, "dn": cs.dn, "anchor": cs.anchor} | _names(values)
+                    )
+    found.sort(key=lambda entry: (entry["connector"], entry["dn"]))
+    return found
+
+
+def _marked_synced(values: dict[str, Any]) -> bool:
+    return any(str(value).casefold() == "true" for value in values.get(SYNCED_MARKER, ()))
+
+
 def _names(values: dict[str, Any]) -> dict[str, str | None]:
     """The object's displayName and userPrincipalName, as the export leaves them."""
     return {

@@ -16,7 +16,7 @@ from hybridsync.engine.collection import fewer_collections
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.export import export
 from hybridsync.engine.imports import delta_import, full_import
-from hybridsync.engine.plan import make_plan
+from hybridsync.engine.plan import make_plan, unjoined_synced
 from hybridsync.engine.preview import preview
 from hybridsync.engine.report import CycleReport, Profile, RunReport, Status
 from hybridsync.engine.sync import synchronize
@@ -125,6 +125,10 @@ class Engine:
     def plan(self) -> dict[str, Any]:
         """Every pending export, with per-attribute before and after, and a fingerprint."""
         return make_plan(self.context)
+
+    def unjoined(self) -> list[dict[str, Any]]:
+        """Target objects a directory synchronization wrote that no source object joins."""
+        return unjoined_synced(self.context)
 
     def apply(self, saved: dict[str, Any], *, allow_deletes: bool = False) -> CycleReport:
         """Export exactly a saved plan; refuse it when the pending exports changed since."""

@@ -87,5 +87,14 @@ def build(config: Config, *, staging_mode: bool | None = None, store: Store | No
     return Built(Engine(context), store, connectors, config)
 
 
-def build_from_file(path: Path, *, staging_mode: bool | None = None) -> Built:
-    return build(load_config_file(path), staging_mode=staging_mode)
+def build_from_file(
+    path: Path, *, staging_mode: bool | None = None, store_file: Path | None = None
+) -> Built:
+    """The engine of the configuration at ``path``; on the SQLite file ``store_file``
+    instead of the configured store when given (``migrate verify`` keeps its own)."""
+    config = load_config_file(path)
+    if store_file is None:
+        return build(config, staging_mode=staging_mode)
+    from hybridsync.store.sqlite import open_sqlite
+
+    return build(config, staging_mode=staging_mode, store=open_sqlite(store_file))

@@ -42,7 +42,7 @@ def migrate_export(path: Path) -> Migration:
     }
     header = (
         "# Migrated from an Entra Connect server configuration export.\n"
-        "# staging_mode: nothing is exported; once `hybridsync plan` shows no changes,\n"
+        "# staging_mode: nothing is exported; once `hybridsync migrate verify` exits 0,\n"
         "# set it to false (see docs/migrate.md).\n"
     )
     files = dict(rule_files)
