@@ -124,14 +124,7 @@ def test_frozen_samba_dc_gives_unavailable_then_recovers(
 ) -> None:
     # A real DC, hung with SIGSTOP: the lookup connection is already open (a search that
     # never gets its result), and the bind as the user needs a fresh TLS handshake.
-    monkeypatch.setenv(PASSWORD_ENV, samba_dc.admin_password)
-    check = admin_password_check(
-        samba_dc, PASSWORD_ENV, password_check_timeout_seconds=LIMIT_SECONDS
-    )
-    found = samba_dc.search(
-        samba_dc.base_dn, f"(userPrincipalName={UPN})", scope=2, attributes=["objectGUID"]
-    )
-    anchor = base64.b64encode(found[0][1]["objectGUID"][0]).decode()
+    check, anchor = _check_and_anchor(samba_dc, monkeypatch)
     try:
         before = check.check(anchor, USER_PASSWORD)
         with samba_dc.frozen(), capture_logs() as logs:
@@ -155,14 +148,7 @@ def test_a_lookup_connection_the_dc_dropped_is_opened_again(
 ) -> None:
     # A DC drops idle connections: the next user lookup finds the socket closed and
     # must open a fresh connection once rather than fail the sign-in.
-    monkeypatch.setenv(PASSWORD_ENV, samba_dc.admin_password)
-    check = admin_password_check(
-        samba_dc, PASSWORD_ENV, password_check_timeout_seconds=LIMIT_SECONDS
-    )
-    found = samba_dc.search(
-        samba_dc.base_dn, f"(userPrincipalName={UPN})", scope=2, attributes=["objectGUID"]
-    )
-    anchor = base64.b64encode(found[0][1]["objectGUID"][0]).decode()
+    check, anchor = _check_and_anchor(samba_dc, monkeypatch)
     try:
         before = check.check(anchor, USER_PASSWORD)
         dropped = check._lookup.open()
@@ -176,3 +162,17 @@ def test_a_lookup_connection_the_dc_dropped_is_opened_again(
     assert before == PasswordOutcome.SUCCESS
     assert after == PasswordOutcome.SUCCESS
     assert reopened is not dropped
+
+
+def _check_and_anchor(
+    samba_dc: SambaDC, monkeypatch: pytest.MonkeyPatch
+) -> tuple[PasswordCheck, str]:
+    """A password check on the real DC, and the anchor of the test user it checks."""
+    monkeypatch.setenv(PASSWORD_ENV, samba_dc.admin_password)
+    check = admin_password_check(
+        samba_dc, PASSWORD_ENV, password_check_timeout_seconds=LIMIT_SECONDS
+    )
+    found = samba_dc.search(
+        samba_dc.base_dn, f"(userPrincipalName={UPN})", scope=2, attributes=["objectGUID"]
+    )
+    return check, base64.b64encode(found[0][1]["objectGUID"][0]).decode()
