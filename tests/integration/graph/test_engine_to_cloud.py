@@ -3,19 +3,16 @@ through the Graph connector: initial cycle, a quiet delta, and a changed attribu
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import REPO_ROOT
 from tests.support.cloud_server import CloudServer, CloudTenant, graph_connector_toml, serve_cloud
+from tests.support.workspace import ldif_to_graph
 
 from hybridsync.engine import Profile
 from hybridsync.wiring import build_from_file
-
-SAMPLE = REPO_ROOT / "tests" / "data" / "contoso-20.ldif"
 
 
 @pytest.fixture
@@ -25,23 +22,7 @@ def cloud(tmp_path: Path) -> Iterator[tuple[CloudServer, CloudTenant]]:
 
 
 def write_config(tmp_path: Path, server: CloudServer, tenant: CloudTenant) -> Path:
-    shutil.copy(SAMPLE, tmp_path / "ad.ldif")
-    config = tmp_path / "hybridsync.toml"
-    config.write_text(
-        f"""
-store = "state.db"
-[builtin_rules]
-source = "ad"
-target = "cloud"
-[user_type]
-source = "attribute"
-[[connectors]]
-type = "ldif"
-name = "ad"
-path = "ad.ldif"{graph_connector_toml(server, tenant, tmp_path)}""",
-        encoding="utf-8",
-    )
-    return config
+    return ldif_to_graph(tmp_path, graph_connector_toml(server, tenant, tmp_path))
 
 
 def cloud_users(tenant: CloudTenant) -> dict[str, dict[str, Any]]:
