@@ -1,0 +1,169 @@
+"""Connect's Entra connector attributes as the Graph connector's user properties.
+
+Connect's rules for the Entra connector name the attributes of Connect's own connector
+space (``alias``, ``dnsDomainName``, ``onPremiseSecurityIdentifier``, ``sourceAnchor``, ...).
+hybridsync's Graph connector holds a user as Microsoft Graph names it (``mailNickname``,
+``onPremisesDomainName``, ``onPremisesSecurityIdentifier``, ``onPremisesImmutableId``) and
+refuses to export an attribute it does not write. So a migrated user rule of the Entra
+connector names Graph's properties; an outbound flow to an attribute Graph has no
+property for is left out, and an inbound flow reading only such attributes is kept but
+flows nothing. The report lists each one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from hybridsync.connectors.graph.mapping import MANAGED_PROPERTIES, SYNCED_PROPERTIES
+
+GRAPH_PROPERTIES = {name.lower(): name for name in (*MANAGED_PROPERTIES, *SYNCED_PROPERTIES)}
+
+CONNECT_NAMES = {
+    "alias": "mailNickname",
+    "title": "jobTitle",
+    "company": "companyName",
+    "dnsdomainname": "onPremisesDomainName",
+    "onpremisesecurityidentifier": "onPremisesSecurityIdentifier",
+    "sourceanchor": "onPremisesImmutableId",
+}
+"""Connect's name (lower case) → the Graph property holding the same value."""
+
+TEXT_SID = "onPremisesSecurityIdentifier"
+"""Connect's connector holds the SID as bytes; Graph holds its text (``S-1-5-...``)."""
+
+CONNECTOR_SPACE_DN = "dn"
+
+_STRING_OR_REFERENCE = re.compile(r'"(?:[^"\\]|\\.)*"|\[([^\]]+)\]')
+_IMPORTED_VALUE = re.compile(r'(ImportedValue\(\s*)"([^"\\]*)"', re.IGNORECASE)
+
+
+def graph_name(connect_name: str) -> str | None:
+    """The Graph property for one of Connect's Entra connector attributes, if any."""
+    key = connect_name.lower()
+    return CONNECT_NAMES.get(key) or GRAPH_PROPERTIES.get(key)
+
+
+def rename_references(expression: str, rename: Callable[[str], str]) -> str:
+    """``expression`` with each ``[attribute]`` and ``ImportedValue("attribute")`` renamed.
+
+    String literals are left alone, so ``"[alias]"`` as text stays as written.
+    """
+
+    def reference(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return match.group(0) if name is None else f"[{rename(name)}]"
+
+    def imported(match: re.Match[str]) -> str:
+        return f'{match.group(1)}"{rename(match.group(2))}"'
+
+    return _STRING_OR_REFERENCE.sub(reference, _IMPORTED_VALUE.sub(imported, expression))
+
+
+def to_graph_user_rule(table: dict[str, object], direction: str) -> list[str]:
+    """Rename the Entra connector's attributes of a user rule table to Graph's; return
+    the changes, each with its reason."""
+    if direction == "outbound":
+        return _outbound(table)
+    return _inbound(table)
+
+
+def _flows(table: dict[str, object]) -> list[dict[str, object]]:
+    flows = table["flow"]
+    assert isinstance(flows, list)
+    return flows
+
+
+def _join_clauses(table: dict[str, object]) -> list[dict[str, object]]:
+    groups = table["join"]
+    assert isinstance(groups, list)
+    return [clause for group in groups for clause in group["clauses"]]
+
+
+def _outbound(table: dict[str, object]) -> list[str]:
+    changes: list[str] = []
+    kept: list[dict[str, object]] = []
+    left_out: list[str] = []
+    for flow in _flows(table):
+        target = str(flow["target"])
+        name = CONNECTOR_SPACE_DN if target == CONNECTOR_SPACE_DN else graph_name(target)
+        if name is None:
+            left_out.append(target)
+            continue
+        if name != target:
+            flow["target"] = name
+            changes.append(f"flow to {target!r} writes Graph's {name!r}")
+        if name == TEXT_SID:
+            _as_text_sid(flow)
+            changes.append(f"flow to {name!r}: the SID as text (StringFromSid), as Graph holds it")
+        kept.append(flow)
+    table["flow"] = kept
+    for clause in _join_clauses(table):
+        changes.extend(_rename_clause(clause, "target"))
+    if left_out:
+        names = ", ".join(repr(name) for name in left_out)
+        changes.append(f"flows to {names} left out: the Graph connector has no such property")
+    return changes
+
+
+def _as_text_sid(flow: dict[str, object]) -> None:
+    if flow["type"] == "Direct":
+        source = str(flow.pop("source"))
+        flow.update(type="Expression", expression=f"StringFromSid([{source}])", sources=[source])
+    elif flow["type"] == "Expression":
+        flow["expression"] = f"StringFromSid({flow['expression']})"
+
+
+def _rename_clause(clause: dict[str, object], side: str) -> list[str]:
+    connect_name = str(clause[side])
+    name = graph_name(connect_name)
+    if name is None or name == connect_name:
+        return []
+    clause[side] = name
+    return [f"join on {connect_name!r} matches Graph's {name!r}"]
+
+
+def _inbound(table: dict[str, object]) -> list[str]:
+    changes: list[str] = []
+    unread: list[str] = []
+    for flow in _flows(table):
+        sources = _flow_sources(flow)
+        if sources and all(graph_name(source) is None for source in sources):
+            # Kept as Connect wrote it: it flows nothing until the connector imports them.
+            unread.append(str(flow["target"]))
+            continue
+        renamed = _rename_flow_sources(flow)
+        changes.extend(f"flow to {flow['target']!r} reads Graph's {name!r}" for name in renamed)
+    for clause in _join_clauses(table):
+        changes.extend(_rename_clause(clause, "source"))
+    if unread:
+        names = ", ".join(repr(name) for name in unread)
+        changes.append(
+            f"flows to {names} read only attributes the Graph connector does not import: "
+            "they flow nothing"
+        )
+    return changes
+
+
+def _flow_sources(flow: dict[str, object]) -> list[str]:
+    if flow["type"] == "Direct":
+        return [str(flow["source"])]
+    sources = flow.get("sources", [])
+    assert isinstance(sources, list)
+    return [str(source) for source in sources]
+
+
+def _renamed(name: str) -> str:
+    return graph_name(name) or name
+
+
+def _rename_flow_sources(flow: dict[str, object]) -> list[str]:
+    """Rename the flow's sources in place; the Graph names it now reads."""
+    before = _flow_sources(flow)
+    if flow["type"] == "Direct":
+        flow["source"] = _renamed(before[0])
+    elif flow["type"] == "Expression":
+        flow["expression"] = rename_references(str(flow["expression"]), _renamed)
+        if "sources" in flow:
+            flow["sources"] = [_renamed(source) for source in before]
+    return sorted({_renamed(name) for name in before if _renamed(name) != name})
