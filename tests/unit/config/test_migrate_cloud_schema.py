@@ -88,7 +88,7 @@ def test_an_outbound_user_rule_writes_graph_properties_and_leaves_out_the_rest()
     table, changes = convert_rule(rule, NAMES)
     flows = {flow["target"]: flow for flow in table["flow"]}  # type: ignore[attr-defined]
     assert sorted(flows) == ["dn", "jobTitle", "mailNickname", "onPremisesSecurityIdentifier"]
-    assert flows["mailNickname"]["source"] == "mailNickname"  # the metaverse side stays
+    assert flows["mailNickname"]["sources"] == ["mailNickname", "userPrincipalName"]
     assert flows["onPremisesSecurityIdentifier"] == {
         "target": "onPremisesSecurityIdentifier",
         "merge": "Update",
@@ -154,3 +154,26 @@ def test_every_migrated_cloud_user_flow_of_the_sample_is_a_property_graph_writes
     assert {"mailNickname", "onPremisesImmutableId", "onPremisesSecurityIdentifier"} <= targets
     changed = {r.name: r.reasons for r in migration.report.rules}
     assert any("commonName" in change for change in changed["Out to AAD - User Join"])
+
+
+@pytest.mark.parametrize(
+    ("person", "alias"),
+    [
+        ({"mailNickname": "amy.t", "userPrincipalName": "aturner@contoso.com"}, "amy.t"),
+        ({"userPrincipalName": "aturner@contoso.com"}, "aturner"),
+        ({}, None),
+    ],
+)
+def test_an_alias_flow_sends_the_alias_the_cloud_would_derive_when_there_is_none(
+    person: dict[str, str], alias: str | None
+) -> None:
+    """The cloud derives an alias from the UPN for a user created without one and never
+    clears it: flowing that value keeps such a user from showing a change forever."""
+    table, changes = convert_rule(
+        connect_rule("Outbound", (direct("alias", "mailNickname"),)), NAMES
+    )
+    (flow,) = table["flow"]  # type: ignore[misc]
+    assert flow["target"] == "mailNickname"
+    compiled = compile_expression(str(flow["expression"]))
+    assert compiled.evaluate(person) == alias
+    assert any("the UPN's part before '@'" in change for change in changes)

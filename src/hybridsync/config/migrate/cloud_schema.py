@@ -32,6 +32,8 @@ CONNECT_NAMES = {
 TEXT_SID = "onPremisesSecurityIdentifier"
 """Connect's connector holds the SID as bytes; Graph holds its text (``S-1-5-...``)."""
 
+MAIL_NICKNAME = "mailNickname"
+
 CONNECTOR_SPACE_DN = "dn"
 
 _STRING_OR_REFERENCE = re.compile(r'"(?:[^"\\]|\\.)*"|\[([^\]]+)\]')
@@ -96,6 +98,12 @@ def _outbound(table: dict[str, object]) -> list[str]:
         if name == TEXT_SID:
             _as_text_sid(flow)
             changes.append(f"flow to {name!r}: the SID as text (StringFromSid), as Graph holds it")
+        if name == MAIL_NICKNAME and flow["type"] == "Direct":
+            _nickname_or_upn_prefix(flow)
+            changes.append(
+                f"flow to {name!r}: the UPN's part before '@' when there is no alias, the "
+                "value the cloud gives a user created without one"
+            )
         kept.append(flow)
     table["flow"] = kept
     for clause in _join_clauses(table):
@@ -112,6 +120,18 @@ def _as_text_sid(flow: dict[str, object]) -> None:
         flow.update(type="Expression", expression=f"StringFromSid([{source}])", sources=[source])
     elif flow["type"] == "Expression":
         flow["expression"] = f"StringFromSid({flow['expression']})"
+
+
+def _nickname_or_upn_prefix(flow: dict[str, object]) -> None:
+    # The cloud requires an alias and derives one from the UPN when none is sent; the
+    # connector never clears it. Flowing that same value keeps a user without an alias
+    # from showing a change no export can make.
+    source = str(flow.pop("source"))
+    expression = (
+        f"IIF(IsPresent([{source}]), [{source}], IIF(IsPresent([userPrincipalName]), "
+        'Word([userPrincipalName], 1, "@"), NULL))'
+    )
+    flow.update(type="Expression", expression=expression, sources=[source, "userPrincipalName"])
 
 
 def _rename_clause(clause: dict[str, object], side: str) -> list[str]:
