@@ -177,3 +177,21 @@ def test_an_alias_flow_sends_the_alias_the_cloud_would_derive_when_there_is_none
     compiled = compile_expression(str(flow["expression"]))
     assert compiled.evaluate(person) == alias
     assert any("the UPN's part before '@'" in change for change in changes)
+
+
+def test_a_source_name_is_never_spliced_into_an_expression() -> None:
+    """A hostile export names a source that would close the brackets and call Error()."""
+    hostile = 'mailNickname]) & Error("owned") & ([x'
+    table, changes = convert_rule(
+        connect_rule(
+            "Outbound",
+            (direct("alias", hostile), direct("onPremiseSecurityIdentifier", hostile)),
+        ),
+        NAMES,
+    )
+    flows = table["flow"]
+    assert isinstance(flows, list)
+    assert [(f["type"], f["source"]) for f in flows] == [("Direct", hostile), ("Direct", hostile)]
+    assert "flow to 'mailNickname': its source is not an attribute name, kept as written" in (
+        changes
+    )

@@ -37,6 +37,7 @@ MAIL_NICKNAME = "mailNickname"
 CONNECTOR_SPACE_DN = "dn"
 
 _STRING_OR_REFERENCE = re.compile(r'"(?:[^"\\]|\\.)*"|\[([^\]]+)\]')
+_PLAIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 _IMPORTED_VALUE = re.compile(r'(ImportedValue\(\s*)"([^"\\]*)"', re.IGNORECASE)
 
 
@@ -95,15 +96,7 @@ def _outbound(table: dict[str, object]) -> list[str]:
         if name != target:
             flow["target"] = name
             changes.append(f"flow to {target!r} writes Graph's {name!r}")
-        if name == TEXT_SID:
-            _as_text_sid(flow)
-            changes.append(f"flow to {name!r}: the SID as text (StringFromSid), as Graph holds it")
-        if name == MAIL_NICKNAME and flow["type"] == "Direct":
-            _nickname_or_upn_prefix(flow)
-            changes.append(
-                f"flow to {name!r}: the UPN's part before '@' when there is no alias, the "
-                "value the cloud gives a user created without one"
-            )
+        changes.extend(_as_graph_holds_it(flow, name))
         kept.append(flow)
     table["flow"] = kept
     for clause in _join_clauses(table):
@@ -112,6 +105,30 @@ def _outbound(table: dict[str, object]) -> list[str]:
         names = ", ".join(repr(name) for name in left_out)
         changes.append(f"flows to {names} left out: the Graph connector has no such property")
     return changes
+
+
+def _as_graph_holds_it(flow: dict[str, object], name: str) -> list[str]:
+    """Rewrite the flows whose value Graph holds in another form; the changes."""
+    if name not in (TEXT_SID, MAIL_NICKNAME):
+        return []
+    if not _reads_plain_names(flow):
+        # Never spliced into an expression: a source name is not expression text.
+        return [f"flow to {name!r}: its source is not an attribute name, kept as written"]
+    if name == TEXT_SID:
+        _as_text_sid(flow)
+        return [f"flow to {name!r}: the SID as text (StringFromSid), as Graph holds it"]
+    if flow["type"] != "Direct":
+        return []
+    _nickname_or_upn_prefix(flow)
+    return [
+        f"flow to {name!r}: the UPN's part before '@' when there is no alias, the value "
+        "the cloud gives a user created without one"
+    ]
+
+
+def _reads_plain_names(flow: dict[str, object]) -> bool:
+    """Whether a direct flow's source is an attribute name, safe to write as ``[name]``."""
+    return flow["type"] != "Direct" or _PLAIN_NAME.fullmatch(str(flow["source"])) is not None
 
 
 def _as_text_sid(flow: dict[str, object]) -> None:
