@@ -39,16 +39,23 @@ path = "contoso.ldif"
 Users = dict[str, dict[str, Any]]
 
 
+def section() -> str:
+    return DOC.read_text("utf-8").split(SECTION, 1)[1].split("\n## ", 1)[0]
+
+
+def documented_rows() -> dict[str, list[str]]:
+    """The table of the doc's section: attribute (first column, in backticks) → its cells."""
+    rows = re.findall(r"^\| `([^`]+)` \|(.*)\|$", section(), flags=re.MULTILINE)
+    return {name: [cell.strip() for cell in cells.split(" | ")] for name, cells in rows}
+
+
 def documented_differences() -> set[str]:
-    """The attributes of the table in the doc's section (first column, in backticks)."""
-    section = DOC.read_text("utf-8").split(SECTION, 1)[1].split("\n## ", 1)[0]
-    return set(re.findall(r"^\| `([^`]+)` \|", section, flags=re.MULTILINE))
+    return set(documented_rows())
 
 
 def documented_rules() -> str:
     """The custom rules the doc's section shows (its one TOML block)."""
-    section = DOC.read_text("utf-8").split(SECTION, 1)[1].split("\n## ", 1)[0]
-    (block,) = re.findall(r"```toml\n(.*?)```", section, flags=re.DOTALL)
+    (block,) = re.findall(r"```toml\n(.*?)```", section(), flags=re.DOTALL)
     return str(block)
 
 
@@ -173,6 +180,16 @@ def test_the_values_that_differ_are_exactly_the_documented_ones(tenants: Tenants
     for name in same:
         assert name not in differences
         assert any(user.get(name) is not None for user in tenants.migrated.values()), name
+
+
+def test_what_the_doc_says_microsofts_rules_do_not_write_they_do_not_write(
+    tenants: Tenants,
+) -> None:
+    not_written = {name for name, cells in documented_rows().items() if cells[1] == "not written"}
+    assert {"usageLocation", "employeeId", "onPremisesDistinguishedName"} <= not_written
+    for name in not_written:
+        assert {user.get(name) for user in tenants.migrated.values()} == {None}, name
+        assert any(user.get(name) for user in tenants.builtin.values()), name
 
 
 def test_the_documented_custom_rules_close_the_differences_they_target(
