@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from hybridsync.config.migrate.cloud_schema import to_graph_user_rule
 from hybridsync.config.migrate.defaults import default_fingerprint, fingerprint
 from hybridsync.config.migrate.export import (
     Connector,
@@ -37,6 +38,10 @@ _PARAMETER = re.compile(
     r"Forest\.FQDN|Forest\.Netbios|Forest\.LDAP)%"
 )
 _STRING_LITERAL = re.compile(r'^"([^"\\]*)"$')
+
+
+CLOUD = "cloud"
+"""The name the Entra connector gets: a Graph connector."""
 
 
 class NotCarried(Exception):
@@ -69,7 +74,7 @@ def connector_names(export: ServerExport) -> ConnectorNames:
         parameters[connector.id.lower()] = _ad_parameters(connector)
     for connector in export.connectors:
         if connector.is_entra:
-            names[connector.id.lower()] = "cloud"
+            names[connector.id.lower()] = CLOUD
             parameters[connector.id.lower()] = {"Connector.ID": connector.id}
     return ConnectorNames(names, parameters)
 
@@ -121,7 +126,7 @@ def editor_connector_names(rules: Sequence[ConnectRule], report: MigrationReport
     ]
     for connector_id in sorted(by_connector):
         if connector_id not in ad_ids:
-            names[connector_id] = "cloud"
+            names[connector_id] = CLOUD
         else:
             names[connector_id] = "ad" if len(ad_ids) == 1 else f"ad-{connector_id.strip('{}')[:8]}"
         report.notes.append(
@@ -229,6 +234,8 @@ def convert_rule(rule: ConnectRule, names: ConnectorNames) -> tuple[dict[str, ob
         "flow": [_flow(m, parameters, changes) for m in rule.mappings],
     }
     synced = connector_object_type(direction, rule.source_object_type, rule.target_object_type)
+    if connector == CLOUD and synced.lower() == "user":
+        changes.extend(to_graph_user_rule(table, direction))
     if not is_synced_object_type(synced) and not rule.disabled:
         table["disabled"] = True
         changes.append(
