@@ -242,7 +242,7 @@ def convert_rule(rule: ConnectRule, names: ConnectorNames) -> tuple[dict[str, ob
             f"disabled: hybridsync does not sync {synced!r} objects yet (the rule loads and "
             "stays inert)"
         )
-    elif direction == "outbound" and connector != "cloud" and not table["disabled"]:
+    elif direction == "outbound" and connector != CLOUD and not table["disabled"]:
         # The AD connector exports nothing but the write-back its own setting turns on:
         # an enabled rule to it would make every export to AD fail.
         table["disabled"] = True
