@@ -14,17 +14,29 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hybridsync.cli import app, exit_codes
 from hybridsync.cli.plan import print_plan
-from hybridsync.cli.sync import CONFIG_HELP, engine_from, exit_code, print_cycle, print_json
+from hybridsync.cli.sync import (
+    CONFIG_HELP,
+    config_failure,
+    engine_from,
+    exit_code,
+    print_cycle,
+    print_json,
+)
 from hybridsync.cli.values import object_label, printable
 from hybridsync.core.objects import ObjectError
+from hybridsync.core.ports import SupportsExport
+from hybridsync.core.rules import Direction
 from hybridsync.core.runs import error_dict
 from hybridsync.errors import ConfigError
+
+if TYPE_CHECKING:
+    from hybridsync.engine import EngineContext
 
 migrate_app = typer.Typer(
     help="Move an Entra Connect Sync configuration to hybridsync; verify it in staging.",
@@ -97,6 +109,10 @@ def verify(
     with tempfile.TemporaryDirectory(prefix="hybridsync-verify-") as scratch:
         store_file = Path(scratch) / VERIFY_STORE
         with engine_from(config, staging=True, store_file=store_file) as built:
+            try:
+                refuse_targets_that_cannot_export(built.engine.context)
+            except ConfigError as exc:
+                raise config_failure(exc) from exc
             cycle = built.engine.cycle("initial", export=False)
             if cycle.status.stopped:  # a partial import would list differences not there
                 print_json(cycle.as_dict()) if as_json else print_cycle(cycle)
@@ -111,6 +127,30 @@ def verify(
         _print_verify(result, unjoined, errors)
     found = result["changes"] or unjoined or errors
     raise typer.Exit(exit_codes.DIFFERENCES if found else exit_codes.SUCCESS)
+
+
+def refuse_targets_that_cannot_export(context: EngineContext) -> None:
+    """A staging run exports nothing, so it never finds out that a connector with
+    enabled outbound rules cannot export; the first cycle after the switch-over would.
+
+    Raises:
+        ConfigError: naming the connector and its enabled outbound rules.
+    """
+    for name in context.targets():
+        connector = context.connector(name)
+        if isinstance(connector, SupportsExport) and connector.capabilities.export:
+            continue
+        rules = [
+            f"{rule.name!r} in {rule.origin}" if rule.origin else repr(rule.name)
+            for rule in context.rules.rules
+            if rule.connector == name and rule.direction is Direction.OUTBOUND and not rule.disabled
+        ]
+        raise ConfigError(
+            f"connector {name!r} cannot export, yet enabled outbound rules write to it "
+            f"({', '.join(rules)}): the first export after the switch-over would fail; "
+            "disable them (the AD connector writes only mS-DS-ConsistencyGuid, with "
+            "write_back_consistency_guid)"
+        )
 
 
 def _print_verify(

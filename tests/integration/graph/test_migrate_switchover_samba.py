@@ -251,3 +251,20 @@ def test_an_edited_migrated_rule_lists_exactly_its_attribute_for_the_users_it_ch
             {"name": edit.attribute, "before": [before], "after": [edit.after(before)]}
         ]
     assert cloud_users(switchover.tenant) == cloud_before  # verify exported nothing
+
+
+def test_verify_refuses_a_rule_that_writes_to_ad_as_the_switch_over_would(
+    switchover: Switchover, tmp_path: Path
+) -> None:
+    """Connect's Exchange hybrid write-back, enabled again by hand: a staging run exports
+    nothing, but the first cycle after the switch-over would fail on it."""
+    rule = "Out to AD - User Exchange Hybrid"
+    edited = edited_copy(
+        switchover.migrated, tmp_path / "edited", rule, "disabled = true", "disabled = false"
+    )
+    code, output = invoke("migrate", "verify", "-c", str(edited), "--json")
+    assert code == 3, output
+    assert (
+        f"connector 'ad' cannot export, yet enabled outbound rules write to it ({rule!r} in "
+        f"{edited.parent / 'rules' / 'outbound-user.toml'}"
+    ) in output
