@@ -231,6 +231,13 @@ def test_verify_with_the_migrated_configuration_shows_no_differences(
     assert (document["changes"], document["unjoined"], document["errors"]) == ([], [], [])
 
 
+def test_after_the_switch_over_nothing_is_left_to_export(switchover: Switchover) -> None:
+    """The run's own store: every export was confirmed, none is sent again."""
+    code, output = invoke("plan", "-c", str(switchover.config), "--json")
+    assert code == 0, output
+    assert json.loads(output)["changes"] == []
+
+
 @pytest.mark.parametrize("edit", EDITS.values(), ids=EDITS.keys())
 def test_an_edited_migrated_rule_lists_exactly_its_attribute_for_the_users_it_changes(
     switchover: Switchover, edit: Edit, tmp_path: Path
