@@ -9,7 +9,7 @@ import pytest
 
 from hybridsync.config.migrate.cloud_schema import graph_name, rename_references
 from hybridsync.config.migrate.convert import ConnectorNames, convert_rule
-from hybridsync.config.migrate.export import ConnectRule, JoinCondition, Mapping
+from hybridsync.config.migrate.export import ConnectRule, JoinCondition, Mapping, ScopeCondition
 from hybridsync.config.migrate.migration import migrate_export
 from hybridsync.connectors.graph.mapping import Target, property_name
 from hybridsync.expressions import compile_expression
@@ -25,6 +25,7 @@ def connect_rule(
     *,
     connector: str = "{aad}",
     object_type: str = "user",
+    scope: tuple[ScopeCondition, ...] = (),
 ) -> ConnectRule:
     inbound = direction == "Inbound"
     return ConnectRule(
@@ -42,7 +43,7 @@ def connect_rule(
         precedence_after="",
         precedence_before="",
         password_sync=False,
-        scope=(),
+        scope=(scope,) if scope else (),
         join=(join,) if join else (),
         mappings=mappings,
         origin="test",
@@ -204,3 +205,24 @@ def test_a_source_name_is_never_spliced_into_an_expression() -> None:
     assert "flow to 'mailNickname': its source is not an attribute name, kept as written" in (
         changes
     )
+
+
+@pytest.mark.parametrize(
+    ("operator", "value", "graph_operator"),
+    [("EQUAL", "False", "EQUAL"), ("NOTEQUAL", "true", "EQUAL"), ("EQUAL", "True", "NOTEQUAL")],
+)
+def test_cloud_mastered_is_graphs_synced_marker_turned_around(
+    operator: str, value: str, graph_operator: str
+) -> None:
+    """Connect calls a user its connector did not create in the cloud "not cloud-mastered";
+    Graph marks such a user ``onPremisesSyncEnabled``."""
+    rule = connect_rule(
+        "Inbound",
+        (direct("accountEnabled", "accountEnabled"),),
+        scope=(ScopeCondition("cloudMastered", operator, value),),
+    )
+    table, changes = convert_rule(rule, NAMES)
+    (clause,) = table["scope"][0]["clauses"]  # type: ignore[index]
+    assert clause == {"attribute": "onPremisesSyncEnabled", "operator": graph_operator,
+                      "value": "True"}  # fmt: skip
+    assert f"scope 'cloudMastered {operator} {value}' tests Graph's " in changes[0]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from hybridsync.connectors.graph.mapping import MANAGED_PROPERTIES, SYNCED_PROPERTIES
+from hybridsync.connectors.graph.mapping import MANAGED_PROPERTIES, SYNC_MARKER, SYNCED_PROPERTIES
 
 GRAPH_PROPERTIES = {name.lower(): name for name in (*MANAGED_PROPERTIES, *SYNCED_PROPERTIES)}
 
@@ -173,6 +173,8 @@ def _inbound(table: dict[str, object]) -> list[str]:
         changes.extend(f"flow to {flow['target']!r} reads Graph's {name!r}" for name in renamed)
     for clause in _join_clauses(table):
         changes.extend(_rename_clause(clause, "source"))
+    for clause in _scope_clauses(table):
+        changes.extend(_synced_for_cloud_mastered(clause))
     if unread:
         names = ", ".join(repr(name) for name in unread)
         changes.append(
@@ -180,6 +182,30 @@ def _inbound(table: dict[str, object]) -> list[str]:
             "they flow nothing"
         )
     return changes
+
+
+def _scope_clauses(table: dict[str, object]) -> list[dict[str, object]]:
+    groups = table["scope"]
+    assert isinstance(groups, list)
+    return [clause for group in groups for clause in group["clauses"]]
+
+
+_CLOUD_MASTERED = {("EQUAL", "false"): "EQUAL", ("NOTEQUAL", "true"): "EQUAL",
+                   ("EQUAL", "true"): "NOTEQUAL", ("NOTEQUAL", "false"): "NOTEQUAL"}  # fmt: skip
+"""Connect's ``cloudMastered`` test (operator, value) → the operator on Graph's
+``onPremisesSyncEnabled`` with the value ``True``: a user Connect's connector does not
+call cloud-mastered is one Graph marks as synced from on-premises."""
+
+
+def _synced_for_cloud_mastered(clause: dict[str, object]) -> list[str]:
+    if str(clause["attribute"]).lower() != "cloudmastered":
+        return []
+    operator = _CLOUD_MASTERED.get((str(clause["operator"]).upper(), str(clause["value"]).lower()))
+    if operator is None:
+        return []
+    before = f"{clause['attribute']} {clause['operator']} {clause['value']}"
+    clause.update(attribute=SYNC_MARKER, operator=operator, value="True")
+    return [f"scope {before!r} tests Graph's '{SYNC_MARKER} {operator} True'"]
 
 
 def _flow_sources(flow: dict[str, object]) -> list[str]:
