@@ -148,6 +148,10 @@ class UnreachableError(FatalConnectorError):
     connection, or its TLS certificate is not trusted. Retrying for minutes would not help."""
 
 
+class ChangeEventsUnavailable(ConnectorError):
+    """The source cannot announce changes (the server refuses the request): poll it."""
+
+
 class StoreError(HybridsyncError):
     """The store failed."""
 

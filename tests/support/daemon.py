@@ -28,6 +28,21 @@ class Events:
             pass
         self._lines.put(None)
 
+    def caught_up(self) -> list[dict[str, Any]]:
+        """Every event logged so far, without waiting for more."""
+        while True:
+            try:
+                line = self._lines.get_nowait()
+            except queue.Empty:
+                return self.seen
+            if line is None:  # the process ended: leave the mark for ``until``
+                self._lines.put(None)
+                return self.seen
+            try:
+                self.seen.append(json.loads(line))
+            except ValueError:
+                self.seen.append({"event": "(not JSON)", "line": line.rstrip()})
+
     def until(self, wanted: str, timeout: float = 120, **fields: Any) -> None:
         """Read events until one named ``wanted`` with ``fields``."""
         deadline = time.monotonic() + timeout

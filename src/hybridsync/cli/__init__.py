@@ -36,6 +36,7 @@ COMMAND_MODULES = {
     "preview": "preview",
     "run": "run",
     "scheduler": "scheduler",
+    "serve": "serve",
     "status": "status",
 }
 """Each command (or command group) and the module that defines it. A command's module
@@ -59,6 +60,7 @@ COMMAND_SUMMARIES = {
     ),
     "run": "Run a sync cycle, or one run profile of one connector.",
     "scheduler": "Run a delta cycle every interval until SIGTERM; full runs when rules changed.",
+    "serve": "Run the sync service: AD changes reach the cloud as they happen, until SIGTERM.",
     "status": (
         "Connectors, their last runs, pending exports, staging mode, thresholds, due full runs."
     ),

@@ -248,6 +248,34 @@ class AnnouncesWaits(Protocol):
         ...
 
 
+class ChangeEvents(Protocol):
+    """A source's announcements that something changed, without saying what.
+
+    The delta import reads what changed; an announcement only says that one is worth
+    running now. A watcher thread owns the object: ``wait`` and ``close`` are called
+    from it alone.
+    """
+
+    def wait(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds; True when a change was announced.
+
+        Raises:
+            ChangeEventsUnavailable: the source cannot announce changes (poll instead).
+            UnreachableError: the connection was lost; the next call reconnects, and a
+                delta import then closes any gap.
+        """
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class AnnouncesChanges(Protocol):
+    def change_events(self) -> ChangeEvents:
+        """A new, unopened feed of change announcements with its own connection."""
+        ...
+
+
 def attribute_hash(connector: object) -> str:
     """A short hash of the connector's attribute inclusion list (``"all"`` without one):
     the engine asks for a full import when it differs from the one recorded."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -153,14 +153,18 @@ class Engine:
         allow_deletes: bool = False,
         allow_shrink: bool = False,
         export: bool = True,
+        only: Collection[str] | None = None,
     ) -> CycleReport:
         """Entra Connect's order: import sources, import targets, sync sources, sync
         targets, export targets. ``initial`` uses full runs, ``delta`` delta runs; a
         delta cycle upgrades a connector to a full run when its rules or attribute list
-        changed, and says so. A stopped import skips that connector's sync."""
+        changed, and says so. A stopped import skips that connector's sync.
+
+        ``only`` names the connectors to import and sync (the sources a change was
+        announced in); every target is still exported."""
         cycle = CycleReport(_cycle_kind(kind))
         context = self.context
-        order = list(context.run_order())
+        order = [name for name in context.run_order() if only is None or name in only]
         failed: set[str] = set()
         for name in order:
             if self._stopping(cycle):

@@ -10,6 +10,7 @@ from hybridsync.connectors.ad import dirsync, usn
 from hybridsync.connectors.ad.connection import Connection
 from hybridsync.connectors.ad.discovery import DomainSession
 from hybridsync.connectors.ad.errors import InsufficientRightsError
+from hybridsync.connectors.ad.notifications import ChangeNotifications
 from hybridsync.connectors.ad.reader import Reader
 from hybridsync.connectors.ad.scope import Scope
 from hybridsync.connectors.ad.settings import ADSettings, DeltaMode
@@ -72,6 +73,10 @@ class ADConnector(DomainSession):
 
     def parameters(self) -> Mapping[str, str]:
         return self._domain().parameters()
+
+    def change_events(self) -> ChangeNotifications:
+        """Announcements of changes in the domain, on a connection of their own."""
+        return ChangeNotifications(self._settings, self._domain().domain_dn)
 
     # --- plumbing ----------------------------------------------------------------------
 

@@ -88,6 +88,7 @@ class Target:
 
 
 _SYNCED_KEYS = frozenset(name.lower() for name in SYNCED_PROPERTIES)
+_MARKER_KEY = SYNC_MARKER.lower()
 
 
 def _canonical_names(target: Target) -> dict[str, str]:
@@ -103,7 +104,9 @@ def property_name(attribute: str, target: Target) -> str | None:
         ObjectRejectedError: the attribute is not a property this connector manages.
     """
     key = attribute.lower()
-    if key in IGNORED_ATTRIBUTES:
+    if key in IGNORED_ATTRIBUTES or key == _MARKER_KEY:
+        # The marker is the connector's own (set on create); it comes
+        # back here only as an unconfirmed value re-sent before an import confirmed it.
         return None
     if not target.synced_markers and key in _SYNCED_KEYS:
         # The same rules serve both targets; Graph cannot write these to a real tenant.

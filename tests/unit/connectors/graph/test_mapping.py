@@ -89,6 +89,14 @@ def test_cloud_filtered_is_never_written() -> None:
     assert "cloudFiltered" not in mapping.create_body(person(cloudFiltered=False), PROJECT)
 
 
+def test_the_sync_marker_sent_again_before_its_confirmation_is_not_patched() -> None:
+    # An update that follows a create before any import confirmed it re-sends the values
+    # the create wrote, the marker among them: the update goes through without it.
+    changes = [("onPremisesSyncEnabled", (True,)), ("jobTitle", ("Engineer",))]
+    assert mapping.patch_body(changes, PROJECT) == {"jobTitle": "Engineer"}
+    assert mapping.patch_body(changes, ENTRA) == {"jobTitle": "Engineer"}
+
+
 @pytest.mark.parametrize(
     ("upn", "nickname"),
     [

@@ -1,0 +1,171 @@
+"""``hybridsync serve``: the sync service, the production way to run hybridsync.
+
+It does what ``scheduler`` does (the first cycle, complete delta cycles on a schedule,
+full runs when rules change, password hash sync, the store's sync lock, SIGTERM) and
+keeps its engine open between changes, so that an AD change reaches the cloud in one
+small cycle instead of at the next tick (see ``engine.service``).
+
+The configuration and its rule files are watched: when one changes, the service closes
+its engine and builds a new one from them, and the engine runs the full sync the new
+rules need. A configuration that no longer loads keeps the running one, and says so.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from hybridsync.cli import app, exit_codes
+from hybridsync.cli.failures import Failure, reported
+from hybridsync.cli.password_hash_sync import start_phs_thread
+from hybridsync.cli.runlock import run_lock
+from hybridsync.cli.scheduler import (
+    PHS_STOP_SECONDS,
+    _build_from_file,
+    _cycle_kind,
+    _log,
+    _log_cycle,
+    parse_interval,
+)
+from hybridsync.cli.stopping import stopped_by_signals
+from hybridsync.cli.sync import ConfigOption, config_path
+from hybridsync.errors import HybridsyncError
+
+if TYPE_CHECKING:
+    from hybridsync.wiring import Built
+
+PollOption = typer.Option(
+    "5s",
+    "--poll",
+    envvar="HYBRIDSYNC_SERVE_POLL",
+    help="How often a source that cannot announce changes is checked, e.g. 5s or 1m.",
+)
+CycleOption = typer.Option(
+    "1m",
+    "--cycle",
+    envvar="HYBRIDSYNC_SERVE_CYCLE",
+    help="Time between complete delta cycles (the cloud's changes, confirmations), e.g. 1m.",
+)
+
+
+@app.command("serve")
+def serve(
+    config: Path | None = ConfigOption,
+    poll: str = PollOption,
+    cycle: str = CycleOption,
+) -> None:
+    """Run the sync service: AD changes reach the cloud as they happen, until SIGTERM."""
+    from hybridsync.engine.service import ServiceSettings
+
+    try:
+        settings = ServiceSettings(poll_seconds=parse_interval(poll),
+                                   cycle_seconds=parse_interval(cycle))  # fmt: skip
+    except ValueError as exc:
+        typer.echo(f"--poll/--cycle: {exc}", err=True)
+        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+    path = config_path(config)
+    with reported(Failure(HybridsyncError, "configuration error", exit_codes.CONFIG_ERROR)):
+        built = _build_from_file(path)
+    stop = threading.Event()
+    with stopped_by_signals(stop, name="serve"):
+        phs = start_phs_thread(path, stop)
+        _log().info(
+            "serve.started",
+            config=str(path),
+            phs_enabled=phs is not None,
+            poll_seconds=settings.poll_seconds,
+            cycle_seconds=settings.cycle_seconds,
+        )
+        _serve(path, built, settings, stop)
+        stop.set()
+        if phs is not None:
+            phs.join(PHS_STOP_SECONDS)
+    _log().info("serve.stopped")
+
+
+def _serve(path: Path, built: Built, settings: object, stop: threading.Event) -> None:
+    """One service per engine; a changed configuration builds the next engine."""
+    from hybridsync.engine.service import ServiceSettings, SyncService
+
+    assert isinstance(settings, ServiceSettings)
+    while True:
+        watched = _Watched(path, built)
+        service = SyncService(
+            built.engine,
+            settings,
+            stop,
+            first_cycle=_cycle_kind(built),
+            guard=partial(_locked, built),
+            restart=watched.changed,
+            on_cycle=_log_cycle,
+            log=_emit,
+        )
+        built.engine.context.control.stop = stop
+        try:
+            service.run()
+        finally:
+            built.close()
+        if stop.is_set():
+            return
+        built = _rebuilt(path, watched, stop)
+
+
+def _emit(event: str, level: str = "info", **fields: object) -> None:
+    getattr(_log(), level)(event, **fields)
+
+
+@contextmanager
+def _locked(built: Built) -> Iterator[None]:
+    with run_lock(built, "serve"):
+        yield
+
+
+def _rebuilt(path: Path, watched: _Watched, stop: threading.Event) -> Built:
+    """The engine of the changed configuration; while it does not load, wait for the
+    next change (the error is logged once per change)."""
+    while True:
+        try:
+            built = _build_from_file(path)
+        except HybridsyncError as exc:
+            _log().error("serve.configuration_error", error=str(exc), config=str(path))
+            watched.wait_for_change(stop)
+            if stop.is_set():
+                raise typer.Exit(exit_codes.SUCCESS) from exc
+            continue
+        _log().info("serve.configuration_reloaded", config=str(path))
+        return built
+
+
+class _Watched:
+    """The configuration file and its rule files, as they were when the engine was built."""
+
+    def __init__(self, path: Path, built: Built) -> None:
+        config = built.config
+        self._files = [path, *(config.path(rules) for rules in config.rules)]
+        self._seen = self._stamp()
+
+    def _stamp(self) -> tuple[tuple[int, int] | None, ...]:
+        stamps: list[tuple[int, int] | None] = []
+        for file in self._files:
+            try:
+                stat = file.stat()
+            except OSError:
+                stamps.append(None)
+                continue
+            stamps.append((stat.st_mtime_ns, stat.st_size))
+        return tuple(stamps)
+
+    def changed(self) -> bool:
+        return self._stamp() != self._seen
+
+    def wait_for_change(self, stop: threading.Event) -> None:
+        while not stop.wait(1.0):
+            if self.changed():
+                self._seen = self._stamp()
+                return

@@ -1,0 +1,151 @@
+"""``hybridsync serve`` as a real process between the Samba AD DC and the served cloud
+directory: changes reach the cloud without any command, announced by the DC."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import ldap
+import pytest
+from tests.support.cloud_server import CloudTenant, graph_connector_toml, serve_cloud
+from tests.support.daemon import Events
+from tests.support.samba import SambaDC, ad_connector_toml
+
+pytestmark = pytest.mark.samba
+PASSWORD_ENV = "HYBRIDSYNC_AD_PASSWORD"
+HYBRIDSYNC = str(Path(sys.executable).parent / "hybridsync")
+COMPLETE_CYCLE = "10m"
+"""Longer than any test here: a change that arrives came through a small cycle."""
+
+
+class Service:
+    """The running ``hybridsync serve`` process and its JSON log."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        assert process.stdout is not None
+        self.events = Events(process.stdout)
+
+    def cycles(self) -> list[dict[str, Any]]:
+        seen = self.events.caught_up()
+        return [e for e in seen if e.get("event") == "scheduler.cycle_finished"]
+
+    def runs(self) -> list[dict[str, Any]]:
+        return [e for e in self.events.caught_up() if e.get("event") == "scheduler.run"]
+
+
+@pytest.fixture(scope="module")
+def tenant_and_config(
+    samba_dc: SambaDC, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[CloudTenant, Path]]:
+    root = tmp_path_factory.mktemp("serve-samba")
+    with serve_cloud(root / "cloud") as server:
+        tenant = server.new_tenant("contoso.com")
+        ou = samba_dc.ou("Serve")
+        with contextlib.suppress(ldap.ALREADY_EXISTS):
+            samba_dc.add_ou("Serve")
+        config = root / "hybridsync.toml"
+        config.write_text(
+            'store = "state.db"\n[builtin_rules]\nsource = "ad"\ntarget = "cloud"\n'
+            + ad_connector_toml(samba_dc, PASSWORD_ENV, [ou])
+            + graph_connector_toml(server, tenant, root),
+            encoding="utf-8",
+        )
+        yield tenant, config
+
+
+@pytest.fixture(scope="module")
+def service(samba_dc: SambaDC, tenant_and_config: tuple[CloudTenant, Path]) -> Iterator[Service]:
+    _, config = tenant_and_config
+    env = {**os.environ, PASSWORD_ENV: samba_dc.admin_password, "PYTHONUNBUFFERED": "1"}
+    command = [HYBRIDSYNC, "--log-format", "json", "serve",
+               "-c", str(config), "--cycle", COMPLETE_CYCLE]  # fmt: skip
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    running = Service(process)
+    try:
+        running.events.until("scheduler.cycle_finished", timeout=120)
+        running.events.until("service.listening", timeout=60, connector="ad")
+        yield running
+        # SIGTERM ends the service cleanly once the tests are done with it.
+        process.send_signal(signal.SIGTERM)
+        running.events.until("serve.stopped", timeout=60)
+        assert process.wait(60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(60)
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+def cloud_titles(tenant: CloudTenant) -> dict[str, str | None]:
+    token = tenant.app_token(tenant.admin_app)
+    with tenant.client(token) as http:
+        answer = http.get(
+            "/v1.0/users", params={"$select": "userPrincipalName,jobTitle", "$top": "999"}
+        )
+    answer.raise_for_status()
+    return {user["userPrincipalName"]: user.get("jobTitle") for user in answer.json()["value"]}
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 60.0) -> float:
+    """Seconds until ``check`` holds (read through Graph, as a user would see it)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if check():
+            return time.monotonic() - started
+        time.sleep(0.05)  # a read-back interval, not a timing assumption
+    pytest.fail(f"{what}: not seen in the cloud within {timeout} s")
+
+
+def new_user(dc: SambaDC) -> tuple[str, str]:
+    sam = f"srv{uuid.uuid4().hex[:8]}"
+    upn = f"{sam}@contoso.com"
+    dn = dc.add_user(sam, upn=upn, ou_dn=dc.ou("Serve"))
+    return dn, upn
+
+
+def test_an_ad_change_reaches_the_cloud_without_a_command(
+    samba_dc: SambaDC, tenant_and_config: tuple[CloudTenant, Path], service: Service
+) -> None:
+    tenant, _ = tenant_and_config
+    dn, upn = new_user(samba_dc)
+    wait_for(lambda: upn in cloud_titles(tenant), f"the new user {upn}")
+    samba_dc.modify(dn, {"title": "Announced"})
+    wait_for(lambda: cloud_titles(tenant).get(upn) == "Announced", f"{upn}'s new title")
+    # Only small cycles ran since the first: AD imported, the cloud not (its complete
+    # cycle is minutes away), so the DC's announcement carried the change.
+    small = service.runs()[5:]
+    assert small, service.events.seen
+    assert {(r["connector"], r["profile"]) for r in small if "import" in r["profile"]} == {
+        ("ad", "delta-import")
+    }
+
+
+def test_a_burst_of_changes_is_a_handful_of_cycles(
+    samba_dc: SambaDC, tenant_and_config: tuple[CloudTenant, Path], service: Service
+) -> None:
+    tenant, _ = tenant_and_config
+    users = [new_user(samba_dc) for _ in range(20)]
+    upns = {upn for _, upn in users}
+    wait_for(lambda: upns <= set(cloud_titles(tenant)), "the burst's new users")
+    before = len(service.cycles())
+    for number, (dn, _) in enumerate(users * 10):
+        samba_dc.modify(dn, {"title": f"Burst {number}"})
+    final = {upn: f"Burst {180 + i}" for i, (_, upn) in enumerate(users)}
+    wait_for(
+        lambda: all(cloud_titles(tenant).get(u) == t for u, t in final.items()),
+        "the last title of every user of the burst",
+    )
+    assert len(service.cycles()) - before <= 10, service.cycles()[before:]
