@@ -113,6 +113,8 @@ class SyncService:
         self._wakes = _Wakes()
         self._threads: list[threading.Thread] = []
         self.cycles: list[CycleReport] = []
+        self._failures = 0
+        """Cycles in a row in which a source's run stopped."""
 
     def run(self) -> None:
         """The first cycle, then small and complete cycles as changes and time ask."""
@@ -182,6 +184,24 @@ class SyncService:
             return
         self.cycles.append(cycle)
         self._on_cycle(cycle)
+        self._retry_stopped(cycle)
+
+    def _retry_stopped(self, cycle: CycleReport) -> None:
+        """A source whose run stopped (its DC restarting, say) is looked at again later,
+        sooner after the first failure than after the tenth: no announcement may come for
+        the change that is still waiting."""
+        stopped = {run.connector for run in cycle.runs if run.status.stopped}
+        sources = stopped & set(self._engine.context.sources())
+        if not sources:
+            self._failures = 0
+            return
+        self._failures += 1
+        settings = self._settings
+        delay = min(settings.reconnect_seconds * 2 ** (self._failures - 1), settings.cycle_seconds)
+        for name in sorted(sources):
+            timer = threading.Timer(delay, self._wakes.add, (name,))
+            timer.daemon = True
+            timer.start()
 
     # --- watchers -----------------------------------------------------------------------
 

@@ -99,14 +99,17 @@ def cloud_titles(tenant: CloudTenant) -> dict[str, str | None]:
     return {user["userPrincipalName"]: user.get("jobTitle") for user in answer.json()["value"]}
 
 
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 60.0) -> float:
+def wait_for(
+    check: Callable[[], bool], what: str, timeout: float = 60.0, service: Service | None = None
+) -> float:
     """Seconds until ``check`` holds (read through Graph, as a user would see it)."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if check():
             return time.monotonic() - started
         time.sleep(0.05)  # a read-back interval, not a timing assumption
-    pytest.fail(f"{what}: not seen in the cloud within {timeout} s")
+    logged = "" if service is None else f"; the service logged: {service.events.caught_up()}"
+    pytest.fail(f"{what}: not seen in the cloud within {timeout} s{logged}")
 
 
 def new_user(dc: SambaDC) -> tuple[str, str]:
@@ -149,3 +152,24 @@ def test_a_burst_of_changes_is_a_handful_of_cycles(
         "the last title of every user of the burst",
     )
     assert len(service.cycles()) - before <= 10, service.cycles()[before:]
+
+
+def test_a_dc_restart_loses_no_change(
+    samba_dc: SambaDC, tenant_and_config: tuple[CloudTenant, Path], service: Service
+) -> None:
+    tenant, _ = tenant_and_config
+    dn, upn = new_user(samba_dc)
+    wait_for(lambda: upn in cloud_titles(tenant), f"the new user {upn}")
+    samba_dc.stop()
+    try:
+        service.events.until("service.notifications_lost", timeout=60, connector="ad")
+    finally:
+        samba_dc.start()
+    # Changed at once, before the service is listening again: its first look after
+    # reconnecting finds the change.
+    samba_dc.modify(dn, {"title": "After the restart"})
+    wait_for(
+        lambda: cloud_titles(tenant).get(upn) == "After the restart",
+        f"{upn}'s title changed right after the DC came back",
+        service=service,
+    )

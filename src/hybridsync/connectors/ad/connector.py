@@ -110,6 +110,14 @@ class ADConnector(DomainSession):
         The watermark is taken before reading, so a change made during the import is
         seen again by the next delta import rather than lost.
         """
+        with self._conn.dropped_when_lost():
+            yield from self._full_import()
+
+    def delta_import(self, watermark: str) -> Iterator[ImportPage]:
+        with self._conn.dropped_when_lost():
+            yield from self._delta_import(watermark)
+
+    def _full_import(self) -> Iterator[ImportPage]:
         watermark = self._current_watermark()
         reader = self._read()
         reader.take_unreadable()  # none may linger from an import that was cut short
@@ -117,7 +125,7 @@ class ADConnector(DomainSession):
             yield ImportPage(records, unreadable=reader.take_unreadable())
         yield ImportPage((), encode(watermark))
 
-    def delta_import(self, watermark: str) -> Iterator[ImportPage]:
+    def _delta_import(self, watermark: str) -> Iterator[ImportPage]:
         state = decode(watermark)
         reader = self._read()
         reader.take_unreadable()
