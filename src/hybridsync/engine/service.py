@@ -11,8 +11,9 @@ waits instead of polling on a timer:
   wake that finds nothing (a notification about an object out of scope, a poll with no
   change) ends there, so an idle service writes no runs.
 - Wakes that arrive together are settled into one small cycle: import and sync of the
-  sources that changed, export of every target. A burst of changes is a handful of
-  cycles, not one per change.
+  sources that changed and of the targets (whose delta import confirms the last
+  exports), export of every target. A burst of changes is a handful of cycles, not one
+  per change.
 - Every ``cycle_seconds`` a complete delta cycle imports every connector: the cloud's
   delta, for drift and for the confirmation of exports, and any gap a lost
   notification connection left.
@@ -149,7 +150,14 @@ class SyncService:
             elif woken:
                 changed = [name for name in self._settle() if self._has_changes(name)]
                 if changed:
-                    self._cycle("delta", changed)
+                    self._cycle("delta", self._small_cycle_of(changed))
+
+    def _small_cycle_of(self, changed: list[str]) -> list[str]:
+        """The woken sources and every target. A target's delta import confirms what the
+        last cycle exported to it: an export re-sends every value no import confirmed
+        yet, so without it each small cycle would send the previous ones' changes again."""
+        targets = self._engine.context.targets()
+        return [*changed, *(name for name in targets if name not in changed)]
 
     def _stopping(self) -> bool:
         return self._stop.is_set() or self._restart()
