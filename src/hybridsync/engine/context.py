@@ -55,7 +55,8 @@ class EngineContext:
                     for rule in self.rules.outbound(name)
                     for group in rule.join
                     for clause in group.clauses
-                },
+                }
+                | self.references(name),
             )
 
     def connector(self, name: str) -> Connector:
@@ -75,6 +76,10 @@ class EngineContext:
             self._cache[key] = multi
         found: frozenset[str] = self._cache[key]
         return found
+
+    def references(self, name: str) -> frozenset[str]:
+        """``name``'s reference attributes (indexed: a sync finds who names an object)."""
+        return self.connector(name).capabilities.references
 
     def inbound(self, name: str) -> CompiledRules:
         """``name``'s enabled inbound rules, compiled."""
