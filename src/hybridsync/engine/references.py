@@ -9,13 +9,14 @@ scope, changes their metaverse values although their own attributes did not chan
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import replace
 
 from hybridsync.core.objects import CSObject, PendingImport
 from hybridsync.core.outbound import is_target_object
 from hybridsync.core.references import has_references
 from hybridsync.core.storage import Store
-from hybridsync.core.values import Reference
+from hybridsync.core.values import AttributeValue, Reference, Values
 
 
 class StoreReferences:
@@ -100,3 +101,34 @@ def referrers(
     for attribute in attributes:
         ids |= store.cs_ids_by_value(connector, attribute, values, case_sensitive=False)
     return store.get_cs_many(sorted(ids))
+
+
+def follow_renames(
+    store: Store, connector: str, attributes: Collection[str], renames: dict[str, str]
+) -> int:
+    """Point the references to renamed or moved objects at their new DNs (``renames``:
+    lower-cased old DN -> new DN); returns how many objects were rewritten.
+
+    A directory keeps its references in step with renames without reporting the objects
+    that hold them (AD's linked attributes): the connector space does the same, so a
+    reference keeps naming its object. Nothing is synced again for it: the metaverse
+    value names the same metaverse object as before.
+    """
+    rewritten = [
+        replace(cs, attributes=_renamed(cs.attributes, renames))
+        for cs in referrers(store, connector, attributes, list(renames))
+    ]
+    store.put_cs_many(rewritten)
+    return len(rewritten)
+
+
+def _renamed(attributes: Mapping[str, Values], renames: dict[str, str]) -> dict[str, Values]:
+    def renamed(value: AttributeValue) -> AttributeValue:
+        if type(value) is Reference:
+            return Reference(renames.get(value.dn.lower(), value.dn))
+        return value
+
+    return {
+        name: tuple(map(renamed, values)) if has_references(values) else values
+        for name, values in attributes.items()
+    }

@@ -161,3 +161,32 @@ def test_a_manager_the_target_never_gets_is_held_back_and_counted(world: Any) ->
     assert _manager_in_cloud(world, built, "ann@contoso.com") == Reference(
         _cloud_id(world, built, "boss@contoso.com")
     )
+
+
+def test_a_reference_follows_its_object_when_the_directory_does_not_report_the_referrer(
+    world: Any,
+) -> None:
+    # As AD does: moving the manager updates the reports' manager values in the
+    # directory without reporting the reports; only the manager's entry changes.
+    world.set_users(world.user("boss"), world.user("ann", manager=BOSS_DN))
+    built = world.engine()
+    built.engine.cycle("initial")
+    built.engine.cycle("delta")
+    before = _mv_of(built, "ann").attributes["manager"]
+    world.remove("boss")
+    world.put(world.user("boss", ou="Managers"))
+    sent = len(world.cloud(built).sent)
+    report = built.engine.cycle("delta")
+    ann = built.store.cs_by_dn("ad", "CN=ann,OU=Staff,DC=contoso,DC=com")
+    assert ann is not None
+    assert ann.attributes["manager"] == (Reference("CN=boss,OU=Managers,DC=contoso,DC=com"),)
+    assert report.runs[0].counts.get("references-renamed") == 1
+    assert _mv_of(built, "ann").attributes["manager"] == before
+    assert all(
+        change.dn != _target_dn(built, "ann") for change in list(world.cloud(built).sent)[sent:]
+    )
+
+
+def _target_dn(built: Built, sam: str) -> str:
+    mv = _mv_of(built, sam)
+    return next(cs.dn for cs in built.store.cs_linked_to(mv.mv_id) if cs.connector == "cloud")
