@@ -68,12 +68,15 @@ class Directory:
         text = "version: 1\n\n" + "\n".join(self.entries.values())
         (self.root / "ad.ldif").write_text(text, "utf-8")
 
-    def cycle(self, kind: str) -> Any:
+    def cycle(self, kind: str, *, errors: int = 0) -> Any:
         if self.built is None:
             self.built = build_from_file(self.root / "hybridsync.toml")
         report = self.built.engine.cycle(kind)
-        errors = [f"{e.dn}: {e.message}" for run in report.runs for e in run.errors]
-        assert errors == []
+        found = [
+            f"{e.attribute or ''} {e.dn}: {e.message}" for run in report.runs for e in run.errors
+        ]
+        assert len(found) == errors, found
+        self.errors = found
         return report
 
     def _get(self, path: str) -> Any:
@@ -155,3 +158,17 @@ def test_a_manager_added_in_a_later_run_is_set_then(directory: Directory) -> Non
     directory.put("boss")
     directory.cycle("delta")
     assert directory.manager_of("ann") == directory.cloud_id("boss")
+
+
+def test_a_user_named_as_her_own_manager_is_an_error_on_her_alone(directory: Directory) -> None:
+    directory.put("ann", manager=directory.dn("ann"))
+    directory.put("bob", manager=directory.dn("boss"))
+    directory.put("boss")
+    directory.cycle("initial", errors=1)
+    (error,) = directory.errors
+    assert "cannot be their own manager" in error
+    assert directory.manager_of("ann") is None
+    assert directory.manager_of("bob") == directory.cloud_id("boss")
+    directory.put("ann")  # fixed in the directory: the next cycle has nothing to refuse
+    directory.cycle("delta")
+    assert directory.manager_of("ann") is None
