@@ -69,6 +69,10 @@ class RulesView(Protocol):
         """Connectors with outbound rules, in configuration order."""
         ...
 
+    def references(self, name: str) -> frozenset[str]:
+        """The reference attributes of connector ``name`` that its inbound rules read."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class LinkPlan:
@@ -240,7 +244,7 @@ def plan_metaverse(
     compiled = rules.compiled
     linked_sources = [
         LinkedSource(
-            _resolved_source(cs, references),
+            _resolved_source(cs, references, rules.references(cs.connector)),
             in_scope_of(cs),
             rules.multi_valued(cs.connector),
             rules.parameters(cs.connector),
@@ -264,9 +268,9 @@ def plan_metaverse(
     )
 
 
-def _resolved_source(cs: CSObject, references: ReferenceView) -> CSObject:
+def _resolved_source(cs: CSObject, references: ReferenceView, names: frozenset[str]) -> CSObject:
     """The source as its rules read it: references name metaverse objects."""
-    attributes = to_metaverse(cs.attributes, cs.connector, references)
+    attributes = to_metaverse(cs.attributes, cs.connector, references, names)
     return cs if attributes is cs.attributes else replace(cs, attributes=attributes)
 
 

@@ -21,7 +21,7 @@ and the export sends it once the referenced object exists (``engine/export.py``)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Protocol
 
 from hybridsync.core.values import AttributeValue, Reference, Values
@@ -62,13 +62,18 @@ class ReferenceView(Protocol):
 
 
 def to_metaverse(
-    attributes: Mapping[str, Values], connector: str, view: ReferenceView
+    attributes: Mapping[str, Values],
+    connector: str,
+    view: ReferenceView,
+    names: Collection[str],
 ) -> Mapping[str, Values]:
-    """A source object's attributes with each reference turned into one to the
-    metaverse object joined to the referenced object; references that resolve to
-    nothing are left out. ``attributes`` itself when it holds no reference."""
+    """A source object's reference attributes ``names`` (those its rules read) turned
+    into references to the metaverse objects joined to the referenced objects;
+    references that resolve to nothing are left out. ``attributes`` itself when it
+    holds none of them."""
     resolved: dict[str, Values] | None = None
-    for name, values in attributes.items():
+    for name in names:
+        values = attributes.get(name, ())
         if not has_references(values):
             continue
         if resolved is None:
@@ -86,7 +91,7 @@ def to_target(
     reference, so the caller keeps its own dictionary."""
     resolved: dict[str, Values] | None = None
     for name, values in attributes.items():
-        if not has_references(values):
+        if not values or type(values[0]) is not Reference:  # has_references, inlined: hot
             continue
         if resolved is None:
             resolved = dict(attributes)

@@ -78,8 +78,17 @@ class EngineContext:
         return found
 
     def references(self, name: str) -> frozenset[str]:
-        """``name``'s reference attributes (indexed: a sync finds who names an object)."""
-        return self.connector(name).capabilities.references
+        """The reference attributes of ``name`` its inbound rules read: resolved by a
+        sync, and indexed, so that a sync finds who names an object."""
+        key = ("references", name)
+        if key not in self._cache:
+            schema = {
+                attribute.lower() for attribute in self.connector(name).capabilities.references
+            }
+            read = self.rules.source_attributes(name)
+            self._cache[key] = frozenset(a for a in read if a.lower() in schema)
+        found: frozenset[str] = self._cache[key]
+        return found
 
     def inbound(self, name: str) -> CompiledRules:
         """``name``'s enabled inbound rules, compiled."""

@@ -28,7 +28,7 @@ from hybridsync.core.ports import (
 )
 from hybridsync.core.references import held_mv_id, holds_references, resolve_held
 from hybridsync.core.runs import ErrorKind
-from hybridsync.core.values import Values
+from hybridsync.core.values import Reference, Values
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint
 from hybridsync.engine.references import StoreReferences
@@ -110,6 +110,12 @@ def _export_batch(
     return {cs_id: len(held) for cs_id, held in split.held.items()}
 
 
+def _refers(change: ExportChange) -> bool:
+    """Whether the change carries references (a directory types an attribute's values
+    alike: the first one tells)."""
+    return any(values and type(values[0]) is Reference for _, values in change.changes)
+
+
 class _Split:
     """Each object's change as it can be sent now, and the references held back.
 
@@ -119,16 +125,21 @@ class _Split:
     def __init__(self, context: EngineContext, name: str, objects: Sequence[CSObject]) -> None:
         self.changes: dict[str, ExportChange | None] = {}
         self.held: dict[str, dict[str, Values]] = {}
+        full = [(cs, change_for(cs)) for cs in objects]
+        referring = [(cs, change) for cs, change in full if _refers(change)]
+        for cs, change in full:
+            self.changes[cs.cs_id] = change
+        if not referring:
+            return  # the common case: no reference in the batch, nothing to look at
         references = StoreReferences(context.store, context.compiled.outbound_names)
-        full = {cs.cs_id: (cs, change_for(cs)) for cs in objects}
         references.prefetch_targets(
             mv_id
-            for _, change in full.values()
+            for _, change in referring
             for item in change.changes
             for value in item.values
             if (mv_id := held_mv_id(value)) is not None
         )
-        for cs, change in full.values():
+        for cs, change in referring:
             self.changes[cs.cs_id] = self._sendable(cs, change, name, references)
 
     def _sendable(

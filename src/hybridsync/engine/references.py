@@ -9,7 +9,7 @@ scope, changes their metaverse values although their own attributes did not chan
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 
 from hybridsync.core.objects import CSObject, PendingImport
@@ -32,11 +32,13 @@ class StoreReferences:
         self._sources: dict[tuple[str, str], str | None] = {}
         self._anchors: dict[tuple[str, str], str | None] = {}
 
-    def prefetch(self, objects: Iterable[CSObject]) -> None:
-        """Read the objects the references of ``objects`` name, a few queries in all."""
+    def prefetch(self, objects: Iterable[CSObject], names: Callable[[str], frozenset[str]]) -> None:
+        """Read the objects the references of ``objects`` name, a few queries in all
+        (``names``: a connector's reference attributes its rules read)."""
         wanted: dict[str, set[str]] = {}
         for cs in objects:
-            for values in cs.attributes.values():
+            for name in names(cs.connector):
+                values = cs.attributes.get(name, ())
                 if has_references(values):
                     wanted.setdefault(cs.connector, set()).update(str(v) for v in values)
         for connector, dns in wanted.items():

@@ -242,7 +242,7 @@ class BatchSync:
         loaded = {cs.cs_id: cs for cs in store.get_cs_many(missing)}
         loaded.update(self.written)
         self.references = StoreReferences(store, self._outbound_names)
-        self.references.prefetch(loaded.values())
+        self.references.prefetch(loaded.values(), self.context.references)
         for mv_id in ids:
             linked = [loaded[cs_id] for cs_id in links.get(mv_id, []) if cs_id in loaded]
             self._recompute_one(mv_id, previous.get(mv_id), linked)

@@ -33,7 +33,7 @@ def test_a_directory_reference_names_the_metaverse_object_joined_to_its_object()
         "manager": (Reference("CN=Boss,DC=contoso,DC=com"),),
         "member": (Reference("CN=boss,DC=contoso,DC=com"), Reference("CN=nobody,DC=x")),
     }
-    resolved = to_metaverse(attributes, "ad", View())
+    resolved = to_metaverse(attributes, "ad", View(), ["manager", "member"])
     assert resolved["manager"] == (Reference("mv-boss"),)
     assert resolved["member"] == (Reference("mv-boss"),)  # a placeholder gives nothing
 
@@ -41,7 +41,7 @@ def test_a_directory_reference_names_the_metaverse_object_joined_to_its_object()
 def test_attributes_without_references_are_returned_as_they_are_without_a_lookup() -> None:
     attributes: dict[str, Values] = {"displayName": ("Ann",), "department": ()}
     view = View()
-    assert to_metaverse(attributes, "ad", view) is attributes
+    assert to_metaverse(attributes, "ad", view, ["manager"]) is attributes
     assert view.asked == []
     assert to_target(attributes, "cloud", view) is None
 
