@@ -114,7 +114,9 @@ def list_users(
 
 
 def _expands_manager(expand: str | None) -> bool:
-    """``$expand=manager`` (its ``($select=id)`` taken as given: only ids are shown)."""
+    """``$expand=manager`` (its ``($select=id)`` taken as given: only ids are shown).
+    Whoever may list users may read their managers: guests limited or restricted
+    cannot list users at all."""
     return bool(expand) and str(expand).split("(", 1)[0].strip().lower() == "manager"
 
 
