@@ -71,9 +71,8 @@ def _export_held(
     while holding:
         again: dict[str, int] = {}
         for start in range(0, len(holding), size):
-            again.update(
-                _export_batch(context, connector, name, holding[start : start + size], report)
-            )
+            part = holding[start : start + size]
+            again.update(_export_batch(context, connector, name, part, report, resend=False))
         left = sum(again.values())
         if left == 0 or left >= before:
             if left:
@@ -88,12 +87,15 @@ def _export_batch(
     name: str,
     batch: list[str],
     report: RunReport,
+    *,
+    resend: bool = True,
 ) -> dict[str, int]:
     """Export one batch; returns the objects left holding references (id -> how many
-    attributes)."""
+    attributes). ``resend=False``: unconfirmed values are not sent again (a pass over
+    held references: they were sent by this run)."""
     store = context.store
     objects = _settle_in_flight(context, connector, store.get_cs_many(batch), report)
-    split = _Split(context, name, objects)
+    split = _Split(context, name, objects, resend)
     objects = [cs for cs in objects if split.changes[cs.cs_id] is not None]
     changes = [change for cs in objects if (change := split.changes[cs.cs_id]) is not None]
     if changes:
@@ -122,10 +124,12 @@ class _Split:
     ``changes``: ``None`` for an object with nothing to send yet (only held references).
     """
 
-    def __init__(self, context: EngineContext, name: str, objects: Sequence[CSObject]) -> None:
+    def __init__(
+        self, context: EngineContext, name: str, objects: Sequence[CSObject], resend: bool
+    ) -> None:
         self.changes: dict[str, ExportChange | None] = {}
         self.held: dict[str, dict[str, Values]] = {}
-        full = [(cs, change_for(cs)) for cs in objects]
+        full = [(cs, change_for(cs, resend_unconfirmed=resend)) for cs in objects]
         referring = [(cs, change) for cs, change in full if _refers(change)]
         for cs, change in full:
             self.changes[cs.cs_id] = change
@@ -191,13 +195,16 @@ def check_deletion_threshold(context: EngineContext, name: str) -> None:
         )
 
 
-def change_for(cs: CSObject) -> ExportChange:
-    """The export change for one object: its pending export, and any unconfirmed values."""
+def change_for(cs: CSObject, *, resend_unconfirmed: bool = True) -> ExportChange:
+    """The export change for one object: its pending export, and any unconfirmed values
+    (unless ``resend_unconfirmed`` is false)."""
     pending = cs.pending_export
     if pending is not None and pending.kind is ExportKind.DELETE:
         return ExportChange(cs.cs_id, ExportKind.DELETE, cs.anchor, cs.dn, cs.object_type)
     kind = ExportKind.ADD if cs.anchor is None else pending.kind if pending else ExportKind.UPDATE
-    if pending is None:
+    if not resend_unconfirmed and pending is not None:
+        values = pending.changes
+    elif pending is None:
         values = cs.unconfirmed
     elif cs.unconfirmed:
         values = {**cs.unconfirmed, **pending.changes}

@@ -65,6 +65,9 @@ def test_a_manager_created_in_a_later_batch_is_sent_in_the_same_export(world: An
     )
     adds = [c for c in world.cloud(built).sent if c.kind.value == "add"]
     assert all("manager" not in {item.name for item in c.changes} for c in adds)
+    # The pass over held references sends them alone (the add's values were just sent).
+    updates = [c for c in world.cloud(built).sent if c.kind.value == "update"]
+    assert [[item.name for item in c.changes] for c in updates] == [["manager"]]
     targets = built.store.get_cs_many(built.store.cs_ids("cloud"))
     assert [cs.pending_export for cs in targets] == [None, None]
 
