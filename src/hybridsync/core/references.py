@@ -104,9 +104,14 @@ def _in_target(mv_id: str, connector: str, view: ReferenceView) -> Reference:
     return held(mv_id) if anchor is None else Reference(anchor)
 
 
-def resolve_held(values: Values, connector: str, view: ReferenceView) -> Values | None:
-    """Held references of a pending export resolved, now that their objects may exist;
-    ``None`` while any of them still has no id in the target."""
+def resolve_held(values: Values, connector: str, view: ReferenceView) -> tuple[Values, bool]:
+    """Held references of a pending export resolved, now that their objects may exist:
+    the values that can be sent, and whether that is all of them.
+
+    A value whose object still has no id in the target is left out; the caller keeps the
+    attribute pending and sends it whole once every object exists (a group gets the
+    members that exist now, the others later; a user's one manager waits).
+    """
     resolved: list[AttributeValue] = []
     for value in values:
         mv_id = held_mv_id(value)
@@ -114,10 +119,9 @@ def resolve_held(values: Values, connector: str, view: ReferenceView) -> Values 
             resolved.append(value)
             continue
         anchor = view.target_anchor(connector, mv_id)
-        if anchor is None:
-            return None
-        resolved.append(Reference(anchor))
-    return tuple(resolved)
+        if anchor is not None:
+            resolved.append(Reference(anchor))
+    return tuple(resolved), len(resolved) == len(values)
 
 
 def holds_references(values: Values) -> bool:

@@ -156,15 +156,15 @@ class _Split:
         for item in change.changes:
             values = item.values
             if holds_references(values):
-                # an add never carries references: the object they are set on comes first
-                ready = (
-                    None
-                    if change.kind is ExportKind.ADD
-                    else resolve_held(values, name, references)
-                )
-                if ready is None:
+                if change.kind is ExportKind.ADD:
+                    # an add never carries references: the object they are set on comes first
                     held[item.name] = values
                     continue
+                ready, complete = resolve_held(values, name, references)
+                if not complete:
+                    held[item.name] = values
+                if not ready:
+                    continue  # nothing to send yet (never a clear that only waits)
                 values = ready
             kept.append(AttributeChange(item.name, values))
         if not held:

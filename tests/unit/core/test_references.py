@@ -57,11 +57,12 @@ def test_a_metaverse_reference_names_the_target_id_or_is_held() -> None:
     assert held_mv_id("metaverse:mv-2") is None  # only a reference can be held
 
 
-def test_held_references_resolve_once_every_object_exists() -> None:
+def test_held_references_resolve_once_their_objects_exist() -> None:
     view = View()
     values = (held("mv-boss"), Reference("cloud-other"))
-    assert resolve_held(values, "cloud", view) == (
-        Reference("cloud-boss"),
-        Reference("cloud-other"),
-    )
-    assert resolve_held((held("mv-2"), held("mv-boss")), "cloud", view) is None
+    resolved = (Reference("cloud-boss"), Reference("cloud-other"))
+    assert resolve_held(values, "cloud", view) == (resolved, True)
+    # The values that exist can go now; the attribute stays held for the others.
+    partial = resolve_held((held("mv-2"), held("mv-boss")), "cloud", view)
+    assert partial == ((Reference("cloud-boss"),), False)
+    assert resolve_held((held("mv-2"),), "cloud", view) == ((), False)
