@@ -97,6 +97,13 @@ class Directory:
         answer.raise_for_status()
         return str(answer.json()["id"])
 
+    def remove_manager_in_the_cloud(self, sam: str) -> None:
+        """Drift: the manager removed in the cloud (by the synchronization role itself,
+        the only one the cloud lets change a synced user's manager)."""
+        user = self.cloud_id(sam)
+        with self.tenant.client(self.tenant.app_token(self.tenant.sync_app)) as http:
+            assert http.delete(f"/v1.0/users/{user}/manager/$ref").status_code == 204
+
     def exists(self, sam: str) -> bool:
         return self._get(f"/v1.0/users/{sam}@{self.tenant.domain}").status_code == 200
 
@@ -136,6 +143,11 @@ def test_managers_are_set_changed_removed_and_cleared_with_their_user(
     # a full cycle (its import lists the users with $expand=manager).
     assert exported(directory.cycle("delta")) == {"add": 0, "update": 0, "delete": 0}
     assert exported(directory.cycle("initial")) == {"add": 0, "update": 0, "delete": 0}
+
+    # A manager removed in the cloud is seen by the import and set again.
+    directory.remove_manager_in_the_cloud("bob")
+    assert exported(directory.cycle("delta")) == {"add": 0, "update": 1, "delete": 0}
+    assert directory.manager_of("bob") == boss
 
     directory.put("ann", manager=directory.dn("chief"))
     changed = directory.cycle("delta")
