@@ -8,6 +8,7 @@ import structlog
 
 from hybridsync.connectors.ad import dirsync, usn
 from hybridsync.connectors.ad.connection import Connection
+from hybridsync.connectors.ad.convert import REFERENCE
 from hybridsync.connectors.ad.discovery import DomainSession
 from hybridsync.connectors.ad.errors import InsufficientRightsError
 from hybridsync.connectors.ad.notifications import ChangeNotifications
@@ -64,6 +65,7 @@ class ADConnector(DomainSession):
             export_batch_size=50,
             object_types=self._settings.object_types,
             multi_valued=MULTI_VALUED,
+            references=frozenset(name for name in self.attribute_list if name.lower() in REFERENCE),
         )
 
     @property
