@@ -91,13 +91,7 @@ def service(samba_dc: SambaDC, tenant_and_config: tuple[CloudTenant, Path]) -> I
 
 
 def cloud_titles(tenant: CloudTenant) -> dict[str, str | None]:
-    token = tenant.app_token(tenant.admin_app)
-    with tenant.client(token) as http:
-        answer = http.get(
-            "/v1.0/users", params={"$select": "userPrincipalName,jobTitle", "$top": "999"}
-        )
-    answer.raise_for_status()
-    return {user["userPrincipalName"]: user.get("jobTitle") for user in answer.json()["value"]}
+    return tenant.property_by_upn("jobTitle")
 
 
 def wait_for(
