@@ -68,7 +68,7 @@ def service(samba_dc: SambaDC, tenant_and_config: tuple[CloudTenant, Path]) -> I
     _, config = tenant_and_config
     env = {**os.environ, PASSWORD_ENV: samba_dc.admin_password, "PYTHONUNBUFFERED": "1"}
     command = [HYBRIDSYNC, "--log-format", "json", "serve",
-               "-c", str(config), "--cycle", COMPLETE_CYCLE]  # fmt: skip
+               "-c", str(config), "--cycle", COMPLETE_CYCLE, "--admin", "127.0.0.1:0"]  # fmt: skip
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
