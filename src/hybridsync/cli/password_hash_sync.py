@@ -147,6 +147,8 @@ def start_phs_thread(
                         run_forever(run, interval_seconds=every, stop=stop, on_error=on_error)
                 except HybridsyncError as exc:
                     _log().error("phs.setup_failed", error=str(exc), retry_in_seconds=every)
+                    if observer is not None:
+                        observer.phs_failed(exc)
                     stop.wait(every)
         finally:
             built.close()

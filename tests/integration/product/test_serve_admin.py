@@ -21,6 +21,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from tests.integration.product.conftest import invoke
 from tests.support.daemon import Events
+from tests.support.phs_config import PHS_SECTION, UNREACHABLE_CONNECTORS
 from tests.support.tls import issue_server_certificate
 from tests.support.workspace import write_workspace
 
@@ -238,3 +239,28 @@ def test_tls_and_a_token_file(tmp_path: Path) -> None:
             assert client.get("/api/status", headers=AUTH).json()["staging_mode"] is False
         with pytest.raises(httpx.HTTPError):  # no plain HTTP on the TLS port
             httpx.get(running.url.replace("https://", "http://") + "/healthz")
+
+
+def test_unreachable_servers_make_it_unready_and_failed_phs_runs_are_counted(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "hybridsync.toml"
+    config.write_text(
+        'store = "state.db"\n'
+        + UNREACHABLE_CONNECTORS.format(target="hybridsync")
+        + PHS_SECTION.format(source="ad"),
+        encoding="utf-8",
+    )
+    secrets = {"TEST_AD_PASSWORD": "ad-password", "TEST_PHS_PASSWORD": "phs-password"}
+    with serving(config, env=secrets) as running:
+        answer = httpx.get(f"{running.url}/readyz")
+        assert answer.status_code == 503
+        checks = answer.json()["checks"]
+        assert checks["connector:ad"].startswith("full-import stopped-unreachable: ")
+        assert checks["last_cycle"] == "ad full-import stopped-unreachable"
+        assert httpx.get(f"{running.url}/healthz").status_code == 200
+        running.events.until("phs.run.failed")
+        families = text_string_to_metric_families(httpx.get(f"{running.url}/metrics").text)
+        samples = {(s.name, tuple(s.labels.items())): s.value for f in families for s in f.samples}
+        assert samples[("hybridsync_phs_runs_total", (("status", "failed"),))] >= 1
+        assert samples[("hybridsync_last_successful_cycle_timestamp_seconds", ())] == 0
