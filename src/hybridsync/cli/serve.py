@@ -189,9 +189,11 @@ def _serve(
 
 
 def _cycle_ended(admin: AdminState | None, cycle: CycleReport) -> None:
-    _log_cycle(cycle)
+    # Metrics first: a cycle's log event means its runs are counted and the readiness
+    # updated (a watcher of the log may scrape at once).
     if admin is not None:
         admin.cycle_ended(cycle)
+    _log_cycle(cycle)
 
 
 def _emit(event: str, level: str = "info", **fields: object) -> None:

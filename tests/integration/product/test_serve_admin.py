@@ -134,6 +134,10 @@ def test_sync_on_demand_runs_a_small_cycle_with_the_change(
     ]  # fmt: skip
     assert cycle[0]["counts"] == {"read": 1, "updated": 1}
     assert cycle[2]["counts"].get("update", 0) >= 1
+    families = text_string_to_metric_families(api.get("/metrics").text)
+    latency = {s.name: s.value for f in families for s in f.samples if not s.labels}
+    assert latency["hybridsync_wake_to_export_seconds_count"] >= 1  # the wake was timed
+    assert 0 < latency["hybridsync_wake_to_export_seconds_sum"] < 60
 
 
 def test_sync_on_demand_refuses_what_it_cannot_do(api: httpx.Client) -> None:
