@@ -78,7 +78,8 @@ def serving(dc: SambaDC, config: Path) -> Iterator[Service]:
     stopped with SIGTERM at the end (it must exit 0), unless the test stopped it."""
     env = {**os.environ, PASSWORD_ENV: dc.admin_password, "PYTHONUNBUFFERED": "1"}
     command = [HYBRIDSYNC, "--log-format", "json", "serve",
-               "-c", str(config), "--cycle", NEVER, "--poll", NEVER]  # fmt: skip
+               "-c", str(config), "--cycle", NEVER, "--poll", NEVER,
+               "--admin", "127.0.0.1:0"]  # fmt: skip
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
