@@ -64,9 +64,10 @@ def test_the_exec_start_command_runs_with_our_paths(tmp_path: Path) -> None:
 
 def test_the_service_unit_runs_a_cycle_and_stops_on_sigterm(tmp_path: Path) -> None:
     # A port of the test's own: the default admin port may be taken on a shared machine.
+    argv = [*demo_argv(SERVICE, tmp_path), "--admin", "127.0.0.1:0"]
     process = subprocess.Popen(
-        [*demo_argv(SERVICE, tmp_path), "--admin", "127.0.0.1:0"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
     assert process.stderr is not None
     events = Events(process.stderr)
