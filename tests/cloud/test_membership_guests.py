@@ -49,6 +49,7 @@ def calls(guest: httpx.Client, w: dict[str, str]) -> dict[str, httpx.Response]:
         "group check": guest.post(f"/v1.0/groups/{w['nested']}/checkMemberGroups", json=check),
         "manager": guest.get(f"/v1.0/users/{w['employee']}/manager"),
         "reports": guest.get(f"/v1.0/users/{w['boss']}/directReports"),
+        "users with managers": guest.get("/v1.0/users", params={"$expand": "manager($select=id)"}),
     }
 
 
@@ -58,7 +59,9 @@ def test_limited_guests_read_memberships_and_see_other_users_limited(
     set_guest_level(admin, GUEST_LIMITED)
     with tenant.client(tenant.mint_user_token(world["guest"])) as guest:
         answers = calls(guest, world)
-    assert {name: a.status_code for name, a in answers.items()} == dict.fromkeys(answers, 200)
+    assert {name: a.status_code for name, a in answers.items()} == {
+        name: 403 if name == "users with managers" else 200 for name in answers
+    }  # listing users is for members (and guests with member access)
     assert ids(answers["my groups, nested"]) == sorted([world["nested"], world["partners"]])
     assert answers["my groups"].json()["value"][0]["displayName"] == "Nested partners"
     members = {m["id"]: m for m in answers["group members"].json()["value"]}
@@ -90,6 +93,9 @@ def test_guests_with_member_access_see_what_members_see(
         as_guest = calls(guest, world)
     with tenant.client(tenant.mint_user_token(world["boss"])) as member:
         as_member = calls(member, world)
-    for name in ("other's groups", "group members", "manager", "reports"):
+    for name in ("other's groups", "group members", "manager", "reports", "users with managers"):
         assert as_guest[name].json() == as_member[name].json()
+    listed = {u["id"]: u for u in as_guest["users with managers"].json()["value"]}
+    assert listed[world["employee"]]["manager"]["id"] == world["boss"]
+    assert "manager" not in listed[world["boss"]]
     assert as_guest["manager"].json()["jobTitle"] is None  # the full view: the property is shown

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,7 +42,12 @@ if TYPE_CHECKING:
     from hybridsync.cli.admin.settings import AdminSettings
     from hybridsync.cli.admin.state import AdminState
     from hybridsync.engine.report import CycleReport
+    from hybridsync.engine.service import ServiceSettings
     from hybridsync.wiring import Built
+
+DELETION_WINDOW = 3600.0
+"""Seconds over which the service counts exported deletes against the threshold, unless
+``[safety] deletion_window_minutes`` is set."""
 
 PollOption = typer.Option(
     "5s",
@@ -156,13 +162,17 @@ def _admin_server(listen: AdminSettings | None, built: Built) -> Iterator[AdminS
 
 
 def _serve(
-    path: Path, built: Built, settings: object, stop: threading.Event, admin: AdminState | None
+    path: Path,
+    built: Built,
+    settings: ServiceSettings,
+    stop: threading.Event,
+    admin: AdminState | None,
 ) -> None:
     """One service per engine; a changed configuration builds the next engine."""
-    from hybridsync.engine.service import ServiceSettings, SyncService
+    from hybridsync.engine.service import SyncService
 
-    assert isinstance(settings, ServiceSettings)
     while True:
+        _count_deletes_over_a_window(built)
         watched = _Watched(path, built)
         service = SyncService(
             built.engine,
@@ -186,6 +196,14 @@ def _serve(
         if stop.is_set():
             return
         built = _rebuilt(path, watched, stop)
+
+
+def _count_deletes_over_a_window(built: Built) -> None:
+    """Small cycles export a few changes each: unless the configuration says otherwise,
+    the deletion threshold counts the deletes of the last hour, not of one export."""
+    context = built.engine.context
+    if built.config.safety.deletion_window_minutes is None:
+        context.settings = replace(context.settings, deletion_window_seconds=DELETION_WINDOW)
 
 
 def _cycle_ended(admin: AdminState | None, cycle: CycleReport) -> None:

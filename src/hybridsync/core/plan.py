@@ -46,6 +46,7 @@ from hybridsync.core.outbound import (
     target_state,
 )
 from hybridsync.core.ports import ExportKind
+from hybridsync.core.references import ReferenceView, to_metaverse, to_target
 from hybridsync.core.rules import SyncRule
 from hybridsync.core.scope import MemberOf
 from hybridsync.core.values import Values
@@ -66,6 +67,10 @@ class RulesView(Protocol):
 
     def targets(self) -> tuple[str, ...]:
         """Connectors with outbound rules, in configuration order."""
+        ...
+
+    def references(self, name: str) -> frozenset[str]:
+        """The reference attributes of connector ``name`` that its inbound rules read."""
         ...
 
 
@@ -220,22 +225,26 @@ def plan_metaverse(
     rules: RulesView,
     in_scope_of: Callable[[CSObject], tuple[SyncRule, ...]],
     space: TargetSpace,
+    references: ReferenceView,
 ) -> MetaversePlan:
     """The MV object's values and every target's decision, from the objects linked to it.
 
     ``in_scope_of`` gives a joined source's in-scope inbound rules; ``space`` answers the
-    reverse join's questions about the targets.
+    reverse join's questions about the targets; ``references`` resolves reference
+    attributes (``core/references.py``).
     """
     names = rules.compiled.outbound_names
     sources = tuple(cs for cs in linked if not is_target_object(cs, names))
     targets = tuple(cs for cs in linked if is_target_object(cs, names))
     if not any(cs.keeps_mv for cs in sources):
-        planned = tuple(_target(name, None, targets, (), rules, space) for name in rules.targets())
+        planned = tuple(
+            _target(name, None, targets, (), rules, space, references) for name in rules.targets()
+        )
         return MetaversePlan(mv_id, previous, sources, targets, creating, True, None, None, planned)
     compiled = rules.compiled
     linked_sources = [
         LinkedSource(
-            cs,
+            _resolved_source(cs, references, rules.references(cs.connector)),
             in_scope_of(cs),
             rules.multi_valued(cs.connector),
             rules.parameters(cs.connector),
@@ -243,7 +252,7 @@ def plan_metaverse(
         )
         for cs in sources
     ]
-    scoped = tuple((source.cs, source.rules) for source in linked_sources)
+    scoped = tuple((cs, source.rules) for cs, source in zip(sources, linked_sources, strict=True))
     values = metaverse_values(previous, linked_sources, creating=creating)
     if values.errors:
         return MetaversePlan(
@@ -251,10 +260,26 @@ def plan_metaverse(
         )
     object_type = previous.object_type if previous else projected_type(sources, compiled)
     mv = MVObject(mv_id, object_type, values.attributes, values.lineage)
-    planned = tuple(_target(name, mv, targets, sources, rules, space) for name in rules.targets())
+    planned = tuple(
+        _target(name, mv, targets, sources, rules, space, references) for name in rules.targets()
+    )
     return MetaversePlan(
         mv_id, previous, sources, targets, creating, False, values, mv, planned, scoped
     )
+
+
+def _resolved_source(cs: CSObject, references: ReferenceView, names: frozenset[str]) -> CSObject:
+    """The source as its rules read it: references name metaverse objects."""
+    attributes = to_metaverse(cs.attributes, cs.connector, references, names)
+    return cs if attributes is cs.attributes else replace(cs, attributes=attributes)
+
+
+def _resolved_target(state: TargetState, name: str, references: ReferenceView) -> TargetState:
+    """The target's desired values with references named as the target names them."""
+    if state.errors:
+        return state
+    attributes = to_target(state.attributes, name, references)
+    return state if attributes is None else replace(state, attributes=attributes)
 
 
 def projected_type(sources: Sequence[CSObject], compiled: CompiledRuleSet) -> str:
@@ -273,6 +298,7 @@ def _target(
     sources: Sequence[CSObject],
     rules: RulesView,
     space: TargetSpace,
+    references: ReferenceView,
 ) -> TargetPlan:
     """One target connector's decision for ``mv`` (None: the MV object goes)."""
     linked = next((cs for cs in reversed(linked_targets) if cs.connector == name), None)
@@ -282,9 +308,11 @@ def _target(
     if linked is None and mv is not None and source is not None:
         # A source the connector's own inbound rules joined: export flow only.
         state = joined_source_state(mv, outbound, multi_valued, parameters)
+        state = _resolved_target(state, name, references)
         result = None if state.errors else with_pending(source, state)
         return TargetPlan(name, state, source, flow_back=True, result=result)
     state = target_state(mv, linked, outbound, multi_valued, parameters)
+    state = _resolved_target(state, name, references)
     if state.errors:
         return TargetPlan(name, state, linked)
     if state.action is TargetAction.PROVISION:
@@ -335,8 +363,9 @@ class ObjectPlan:
     """None when the object ends up unlinked (or its link decision failed)."""
 
 
-class MetaverseView(Protocol):
-    """What planning one object needs to read: the MV object and what is linked to it."""
+class MetaverseView(ReferenceView, Protocol):
+    """What planning one object needs to read: the MV object, what is linked to it, and
+    what references name."""
 
     def mv(self, mv_id: str) -> MVObject | None: ...
 
@@ -385,5 +414,6 @@ def plan_object(
         rules=rules,
         in_scope_of=in_scope_of,
         space=space,
+        references=view,
     )
     return ObjectPlan(link, metaverse)

@@ -157,6 +157,9 @@ class Capabilities:
     object_types: tuple[str, ...] = ("user",)
     multi_valued: frozenset[str] = field(default_factory=frozenset)
     """Attribute names that are multi-valued in this connector's schema."""
+    references: frozenset[str] = field(default_factory=frozenset)
+    """Attribute names whose values name other objects (``Reference`` values), as the
+    connector spells them: the engine indexes them to find who names an object."""
 
 
 @runtime_checkable

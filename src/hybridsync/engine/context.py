@@ -55,7 +55,8 @@ class EngineContext:
                     for rule in self.rules.outbound(name)
                     for group in rule.join
                     for clause in group.clauses
-                },
+                }
+                | self.references(name),
             )
 
     def connector(self, name: str) -> Connector:
@@ -73,6 +74,19 @@ class EngineContext:
                 else self.connector(name).capabilities.multi_valued
             )
             self._cache[key] = multi
+        found: frozenset[str] = self._cache[key]
+        return found
+
+    def references(self, name: str) -> frozenset[str]:
+        """The reference attributes of ``name`` its inbound rules read: resolved by a
+        sync, and indexed, so that a sync finds who names an object."""
+        key = ("references", name)
+        if key not in self._cache:
+            schema = {
+                attribute.lower() for attribute in self.connector(name).capabilities.references
+            }
+            read = self.rules.source_attributes(name)
+            self._cache[key] = frozenset(a for a in read if a.lower() in schema)
         found: frozenset[str] = self._cache[key]
         return found
 

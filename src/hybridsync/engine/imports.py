@@ -31,6 +31,7 @@ from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint
 from hybridsync.engine.ids import new_id
 from hybridsync.engine.membership import mark_members
+from hybridsync.engine.references import follow_renames
 from hybridsync.engine.report import RunReport, Status
 from hybridsync.errors import ConfigError, RunStopped
 
@@ -324,6 +325,25 @@ def _apply_objects(
         _merge_into(updated, changes, name, imported, current, report)
     store.put_cs_many(updated)
     _mark_members(context, name, context.membership_groups(name), changes, report)
+    _follow_renames(context, name, changes, report)
+
+
+def _follow_renames(
+    context: EngineContext,
+    name: str,
+    changes: list[tuple[CSObject | None, CSObject | None]],
+    report: RunReport,
+) -> None:
+    """References to the objects this import renamed or moved name their new DNs."""
+    renames = {
+        before.dn.lower(): after.dn
+        for before, after in changes
+        if before is not None and after is not None and before.dn != after.dn
+    }
+    references = context.references(name) if renames else frozenset()
+    rewritten = follow_renames(context.store, name, references, renames) if references else 0
+    if rewritten:
+        report.count("references-renamed", rewritten)
 
 
 def _merge_into(

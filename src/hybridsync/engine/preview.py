@@ -14,6 +14,7 @@ from hybridsync.core.values import Reference, Values
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.membership import GroupMembership
 from hybridsync.engine.outbound import StoreTargetSpace
+from hybridsync.engine.references import StoreReferences
 from hybridsync.engine.sync import StoreJoinLookup
 from hybridsync.errors import NotFoundError
 
@@ -32,6 +33,7 @@ class StoreMetaverseView:
     def __init__(self, context: EngineContext, membership: GroupMembership) -> None:
         self._store = context.store
         self._membership = membership
+        self._references = StoreReferences(context.store, context.compiled.outbound_names)
 
     def mv(self, mv_id: str) -> MVObject | None:
         return self._store.get_mv(mv_id)
@@ -41,6 +43,12 @@ class StoreMetaverseView:
 
     def member_of(self, cs: CSObject) -> MemberOf | None:
         return self._membership.member_of(cs)
+
+    def source_mv(self, connector: str, dn: str) -> str | None:
+        return self._references.source_mv(connector, dn)
+
+    def target_anchor(self, connector: str, mv_id: str) -> str | None:
+        return self._references.target_anchor(connector, mv_id)
 
 
 def plan_of(

@@ -11,8 +11,9 @@ waits instead of polling on a timer:
   wake that finds nothing (a notification about an object out of scope, a poll with no
   change) ends there, so an idle service writes no runs.
 - Wakes that arrive together are settled into one small cycle: import and sync of the
-  sources that changed, export of every target. A burst of changes is a handful of
-  cycles, not one per change.
+  sources that changed and of the targets (whose delta import confirms the last
+  exports), export of every target. A burst of changes is a handful of cycles, not one
+  per change.
 - Every ``cycle_seconds`` a complete delta cycle imports every connector: the cloud's
   delta, for drift and for the confirmation of exports, and any gap a lost
   notification connection left.
@@ -120,6 +121,8 @@ class SyncService:
         self.woken_at: float | None = None
         """During a small cycle: when the wake that started it arrived (``time.monotonic()``),
         for ``on_cycle`` to measure wake-to-export time; ``None`` otherwise."""
+        self._failures = 0
+        """Cycles in a row in which a source's run stopped."""
 
     def run(self) -> None:
         """The first cycle, then small and complete cycles as changes and time ask."""
@@ -155,8 +158,15 @@ class SyncService:
                 self.woken_at = self._wakes.since
                 changed = [name for name in self._settle() if self._has_changes(name)]
                 if changed:
-                    self._cycle("delta", changed)
+                    self._cycle("delta", self._small_cycle_of(changed))
                 self.woken_at = None
+
+    def _small_cycle_of(self, changed: list[str]) -> list[str]:
+        """The woken sources and every target. A target's delta import confirms what the
+        last cycle exported to it: an export re-sends every value no import confirmed
+        yet, so without it each small cycle would send the previous ones' changes again."""
+        targets = self._engine.context.targets()
+        return [*changed, *(name for name in targets if name not in changed)]
 
     def _stopping(self) -> bool:
         return self._stop.is_set() or self._restart()
@@ -191,6 +201,24 @@ class SyncService:
             return
         self.cycles.append(cycle)
         self._on_cycle(cycle)
+        self._retry_stopped(cycle)
+
+    def _retry_stopped(self, cycle: CycleReport) -> None:
+        """A source whose run stopped (its DC restarting, say) is looked at again later,
+        sooner after the first failure than after the tenth: no announcement may come for
+        the change that is still waiting."""
+        stopped = {run.connector for run in cycle.runs if run.status.stopped}
+        sources = stopped & set(self._engine.context.sources())
+        if not sources:
+            self._failures = 0
+            return
+        self._failures += 1
+        settings = self._settings
+        delay = min(settings.reconnect_seconds * 2 ** (self._failures - 1), settings.cycle_seconds)
+        for name in sorted(sources):
+            timer = threading.Timer(delay, self._wakes.add, (name,))
+            timer.daemon = True
+            timer.start()
 
     # --- watchers -----------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from hybridsync.engine.faults import checkpoint
 from hybridsync.engine.ids import new_id
 from hybridsync.engine.membership import GroupMembership
 from hybridsync.engine.outbound import OutboundWriter
+from hybridsync.engine.references import StoreReferences, referrers
 from hybridsync.engine.report import RunReport, Status
 from hybridsync.errors import RunStopped
 
@@ -123,6 +124,7 @@ def _sync_batch(
     )
     for cs in objects:
         batch.inbound(cs)
+    batch.add_referrers()
     batch.recompute()
     return batch.errors
 
@@ -149,7 +151,12 @@ class BatchSync:
         """CS objects this batch wrote, by id (the store has them too)."""
         self.affected: dict[str, bool] = {}
         """MV ids to recompute -> whether the MV object is new in this batch."""
+        self.relinked: set[str] = set()
+        """DNs of the objects whose link this batch made, changed or removed: the
+        references that name them now name another metaverse object, or none."""
         self.lookup = StoreJoinLookup(context)
+        self.references = StoreReferences(context.store, self._outbound_names)
+        """What references name; read again for ``recompute``, after the link decisions."""
         self.outbound = OutboundWriter(context, self.errors, report)
         self.rules = context.inbound(name)
 
@@ -158,6 +165,7 @@ class BatchSync:
         if cs.pending_import is PendingImport.DELETE:
             if cs.mv_id:
                 self.affected.setdefault(cs.mv_id, False)
+                self.relinked.add(cs.dn)
             store.delete_cs(cs.cs_id)
             self.report.count("deleted")
             return
@@ -197,12 +205,24 @@ class BatchSync:
         elif action is LinkAction.KEEP:
             assert cs.mv_id is not None
             self.affected.setdefault(cs.mv_id, False)
+        if action is not LinkAction.KEEP:
+            self.relinked.add(cs.dn)
         done = plan.after(mv_id)
         self.context.store.put_links([done])
         self.written[done.cs_id] = done
 
     def _linked_by_outbound(self, cs: CSObject) -> bool:
         return is_target_object(cs, self._outbound_names)  # the one test, shared with preview
+
+    def add_referrers(self) -> None:
+        """Recompute the objects whose references name an object this batch linked or
+        unlinked: what their references resolve to has changed."""
+        found = referrers(
+            self.context.store, self.name, self.context.references(self.name), self.relinked
+        )
+        for cs in found:
+            if cs.mv_id is not None and not self._linked_by_outbound(cs):
+                self.affected.setdefault(cs.mv_id, False)
 
     def recompute(self) -> None:
         store = self.context.store
@@ -221,6 +241,8 @@ class BatchSync:
         missing = [cs_id for ids_ in links.values() for cs_id in ids_ if cs_id not in self.written]
         loaded = {cs.cs_id: cs for cs in store.get_cs_many(missing)}
         loaded.update(self.written)
+        self.references = StoreReferences(store, self._outbound_names)
+        self.references.prefetch(loaded.values(), self.context.references)
         for mv_id in ids:
             linked = [loaded[cs_id] for cs_id in links.get(mv_id, []) if cs_id in loaded]
             self._recompute_one(mv_id, previous.get(mv_id), linked)
@@ -234,6 +256,7 @@ class BatchSync:
             rules=self.context,
             in_scope_of=self._in_scope,
             space=self.outbound.space,
+            references=self.references,
         )
         self._apply_metaverse(plan)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from starlette.responses import PlainTextResponse, Response
 
 from hybridsync.cloud import odata
@@ -91,6 +91,7 @@ def list_users(
     count: Count = None,
     skiptoken: SkipToken = None,
     consistency: Consistency = None,
+    expand: Annotated[str | None, Query(alias="$expand")] = None,
 ) -> Response:
     ctx.authorize(Action.USER_LIST)
     advanced = (consistency or "").lower() == "eventual" and bool(count)
@@ -107,7 +108,25 @@ def list_users(
         token = encode_token({"after": page[-1]["id"]})
         payload["@odata.nextLink"] = link_with(ctx.request, ctx.base_url, **{"$skiptoken": token})
     payload["value"] = [rules.present(user, names) for user in page]
+    if _expands_manager(expand):
+        _add_managers(ctx, payload["value"])
     return odata_response(payload)
+
+
+def _expands_manager(expand: str | None) -> bool:
+    """``$expand=manager`` (its ``($select=id)`` taken as given: only ids are shown).
+    Whoever may list users may read their managers: guests limited or restricted
+    cannot list users at all."""
+    return bool(expand) and str(expand).split("(", 1)[0].strip().lower() == "manager"
+
+
+def _add_managers(ctx: Context, items: list[dict[str, Any]]) -> None:
+    """Each listed user's manager as ``{"id": ...}``; none: no ``manager`` property."""
+    found = ctx.service.managers.for_delta(ctx.tenant_id, [item["id"] for item in items])
+    for item in items:
+        manager = found.get(item["id"])
+        if manager is not None and not manager[1]:
+            item["manager"] = {"@odata.type": "#microsoft.graph.user", "id": manager[0]}
 
 
 def _matching(ctx: Context, node: odata.Node | None, after: str) -> Iterator[dict[str, Any]]:

@@ -6,6 +6,7 @@ entries ``(dn, {attribute: [bytes, ...]})``; conversion happens elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -140,6 +141,16 @@ class Connection:
                     conn.unbind_s()
             except ServerUnreachableError:
                 pass  # already gone: nothing to release
+
+    @contextlib.contextmanager
+    def dropped_when_lost(self) -> Iterator[None]:
+        """Forget the connection when the block finds it lost, so that the next request
+        binds again (a long-running service keeps this object across DC restarts)."""
+        try:
+            yield
+        except ServerUnreachableError:
+            self._conn = None
+            raise
 
     def reconnect(self) -> None:
         """Drop the connection and bind again, retrying a few times."""

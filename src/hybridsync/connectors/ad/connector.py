@@ -8,6 +8,7 @@ import structlog
 
 from hybridsync.connectors.ad import dirsync, usn
 from hybridsync.connectors.ad.connection import Connection
+from hybridsync.connectors.ad.convert import REFERENCE
 from hybridsync.connectors.ad.discovery import DomainSession
 from hybridsync.connectors.ad.errors import InsufficientRightsError
 from hybridsync.connectors.ad.notifications import ChangeNotifications
@@ -64,6 +65,7 @@ class ADConnector(DomainSession):
             export_batch_size=50,
             object_types=self._settings.object_types,
             multi_valued=MULTI_VALUED,
+            references=frozenset(name for name in self.attribute_list if name.lower() in REFERENCE),
         )
 
     @property
@@ -110,6 +112,14 @@ class ADConnector(DomainSession):
         The watermark is taken before reading, so a change made during the import is
         seen again by the next delta import rather than lost.
         """
+        with self._conn.dropped_when_lost():
+            yield from self._full_import()
+
+    def delta_import(self, watermark: str) -> Iterator[ImportPage]:
+        with self._conn.dropped_when_lost():
+            yield from self._delta_import(watermark)
+
+    def _full_import(self) -> Iterator[ImportPage]:
         watermark = self._current_watermark()
         reader = self._read()
         reader.take_unreadable()  # none may linger from an import that was cut short
@@ -117,7 +127,7 @@ class ADConnector(DomainSession):
             yield ImportPage(records, unreadable=reader.take_unreadable())
         yield ImportPage((), encode(watermark))
 
-    def delta_import(self, watermark: str) -> Iterator[ImportPage]:
+    def _delta_import(self, watermark: str) -> Iterator[ImportPage]:
         state = decode(watermark)
         reader = self._read()
         reader.take_unreadable()

@@ -21,7 +21,7 @@ from hybridsync.connectors.graph.config import GraphConfig
 from hybridsync.connectors.graph.errors import parse_error
 from hybridsync.connectors.graph.exporting import BatchSender, Matcher
 from hybridsync.connectors.graph.importing import delta_item, imported_user, is_expired_delta
-from hybridsync.connectors.graph.operations import Operation, plan, user_path
+from hybridsync.connectors.graph.operations import Operation, merged, plan_all, user_path
 from hybridsync.connectors.graph.session import http_client, retry_policy
 from hybridsync.core.ports import (
     Capabilities,
@@ -118,7 +118,9 @@ class GraphConnector:
         return self._target.select()
 
     def _latest_delta_link(self) -> str:
-        query = urlencode({"$select": self._select(), "$deltatoken": "latest"})
+        # manager selected: delta items carry manager@delta (set, changed or removed)
+        select = f"{self._select()},{mapping.MANAGER}"
+        query = urlencode({"$select": select, "$deltatoken": "latest"})
         page = self._client.get_json(f"/users/delta?{query}")
         link = page.get("@odata.deltaLink")
         if not isinstance(link, str):
@@ -132,13 +134,19 @@ class GraphConnector:
         listing runs is seen again by the next delta import rather than lost.
         """
         watermark = self._latest_delta_link()
-        query = urlencode({"$select": self._select(), "$top": str(self.config.page_size)})
+        query = urlencode(
+            {
+                "$select": self._select(),
+                "$expand": mapping.MANAGER_EXPAND,
+                "$top": str(self.config.page_size),
+            }
+        )
         pages = self._client.pages(f"/users?{query}")
         page = next(pages, None)
         while page is not None:
             following = next(pages, None)
             objects = [
-                imported_user(user, self._target, ImportKind.PRESENT)
+                imported_user(user, self._target, ImportKind.PRESENT, managers=True)
                 for user in page.get("value", [])
             ]
             yield ImportPage(objects, watermark if following is None else None)
@@ -246,7 +254,7 @@ class GraphConnector:
         results += sender.send(operations, conflicts)
         if conflicts:
             results += self._match_conflicts(conflicts, adds, sender, matcher)
-        return results
+        return merged(results)
 
     def _match_conflicts(
         self,
@@ -275,7 +283,7 @@ class GraphConnector:
         operations: list[Operation] = []
         for change in changes:
             try:
-                operations.append(plan(change, self._target, matched))
+                operations += plan_all(change, self._target, matched, self.config.base_url)
             except ObjectRejectedError as exc:
                 refusals.append(
                     ExportResult(change.change_id, ExportOutcome.REJECTED, message=str(exc))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from hybridsync.connectors.graph import mapping
@@ -17,13 +18,17 @@ EXPIRED_DELTA_CODES = frozenset(
 
 
 def imported_user(
-    user: Mapping[str, Any], target: mapping.Target, kind: ImportKind
+    user: Mapping[str, Any], target: mapping.Target, kind: ImportKind, *, managers: bool = False
 ) -> ImportedObject:
+    """``managers``: the user was read with ``$expand=manager`` (no manager: none)."""
+    attributes = mapping.attributes_from_user(user, target)
+    if managers:
+        attributes[mapping.MANAGER] = mapping.manager_from_user(user)
     return ImportedObject(
         anchor=str(user["id"]),
         dn=mapping.dn_for(user),
         object_type=OBJECT_TYPE,
-        attributes=mapping.attributes_from_user(user, target),
+        attributes=attributes,
         kind=kind,
     )
 
@@ -43,7 +48,9 @@ def delta_item(user: Mapping[str, Any], target: mapping.Target) -> ImportedObjec
             kind=ImportKind.DELETE,
         )
     kind = ImportKind.REPLACE if mapping.is_complete(user, target) else ImportKind.UPDATE
-    return imported_user(user, target, kind)
+    found = imported_user(user, target, kind)
+    manager = mapping.manager_from_delta(user)
+    return replace(found, attributes={**found.attributes, mapping.MANAGER: manager})
 
 
 def is_expired_delta(error: GraphError) -> bool:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hybridsync.core.values import Attributes, AttributeValue, Values
+from hybridsync.core.values import Attributes, AttributeValue, Reference, Values
 from hybridsync.errors import ObjectRejectedError
 from hybridsync.json_types import JsonObject
 
@@ -50,6 +50,11 @@ SYNCED_PROPERTIES = (
 )
 SYNC_MARKER = "onPremisesSyncEnabled"
 MULTI_VALUED = frozenset({"proxyAddresses"})
+
+MANAGER = "manager"
+"""The one reference this connector writes: a navigation property, set through its
+``$ref`` (``PUT``/``DELETE /users/{id}/manager/$ref``), never in a PATCH body."""
+MANAGER_EXPAND = "manager($select=id)"
 
 REQUIRED_ON_CREATE = ("displayName", "userPrincipalName")
 NOT_CLEARABLE = frozenset({"accountEnabled", "displayName", "mailNickname", "userPrincipalName"})
@@ -310,6 +315,28 @@ def attributes_from_user(user: Mapping[str, Any], target: Target) -> dict[str, V
             else:
                 attributes[name] = () if value is None else (value,)
     return attributes
+
+
+def is_manager(attribute: str) -> bool:
+    return attribute.lower() == MANAGER
+
+
+def manager_from_user(user: Mapping[str, Any]) -> Values:
+    """The manager of a user read with ``$expand=manager``: none when it has none."""
+    manager = user.get(MANAGER)
+    return (Reference(str(manager["id"])),) if isinstance(manager, dict) else ()
+
+
+def manager_from_delta(user: Mapping[str, Any]) -> Values:
+    """The manager a ``/users/delta`` item carries (``manager@delta``, asked for by
+    selecting ``manager``): none when it was removed or the item names none."""
+    entries = user.get(f"{MANAGER}@delta")
+    if not isinstance(entries, list) or not entries:
+        return ()
+    entry = entries[-1]
+    if not isinstance(entry, dict) or "@removed" in entry or "id" not in entry:
+        return ()
+    return (Reference(str(entry["id"])),)
 
 
 def is_complete(user: Mapping[str, Any], target: Target) -> bool:

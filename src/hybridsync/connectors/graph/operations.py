@@ -6,8 +6,9 @@ these functions prepare.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -15,6 +16,7 @@ from hybridsync.connectors.graph import mapping
 from hybridsync.connectors.graph.client import BatchItemResponse
 from hybridsync.connectors.graph.errors import Verdict, classify
 from hybridsync.core.ports import ExportChange, ExportKind, ExportOutcome, ExportResult
+from hybridsync.core.values import Values
 from hybridsync.errors import ObjectRejectedError
 from hybridsync.json_types import JsonObject
 
@@ -85,6 +87,65 @@ def plan(change: ExportChange, target: mapping.Target, matched: Mapping[str, str
             "that keeps a retried create from making a duplicate)"
         )
     return Operation(change, "POST", "/users", mapping.create_body(_attributes(change), target))
+
+
+def plan_all(
+    change: ExportChange, target: mapping.Target, matched: Mapping[str, str], graph_root: str
+) -> list[Operation]:
+    """The requests for one change: :func:`plan` for its properties, and one for its
+    manager (``PUT``/``DELETE .../manager/$ref``), sent in the same ``$batch``.
+
+    Raises:
+        ObjectRejectedError: the change cannot be written (the message names the attribute).
+    """
+    managers = [c for c in change.changes if mapping.is_manager(c.name)]
+    if not managers:
+        return [plan(change, target, matched)]
+    if change.kind is not ExportKind.UPDATE:
+        raise ObjectRejectedError(
+            f"manager: set on an existing user only, not with a {change.kind.value}"
+        )
+    rest = replace(change, changes=tuple(c for c in change.changes if c not in managers))
+    # A PATCH left with nothing to write is applied without a request (the connector's
+    # _without_empty_patches); the manager's request goes out either way.
+    return [plan(rest, target, matched), manager_operation(change, managers[-1].values, graph_root)]
+
+
+def manager_operation(change: ExportChange, values: Values, graph_root: str) -> Operation:
+    """Set the user's manager to the cloud user ``values`` names, or remove it."""
+    anchor = _anchor(change)
+    path = f"{user_path(anchor)}/manager/$ref"
+    if not values:
+        return Operation(change, "DELETE", path, anchor=anchor)
+    if len(values) > 1:
+        raise ObjectRejectedError(f"manager: {len(values)} values for a single-valued reference")
+    manager = str(values[0])
+    if not _CLOUD_ID.fullmatch(manager):
+        raise ObjectRejectedError(f"manager: {manager!r} is not a cloud object id")
+    body: JsonObject = {"@odata.id": f"{graph_root.rstrip('/')}{user_path(manager)}"}
+    return Operation(change, "PUT", path, body, anchor)
+
+
+_CLOUD_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
+
+
+def merged(results: list[ExportResult]) -> list[ExportResult]:
+    """One result per change when a change took several requests: the first that was
+    not applied, else the applied one that names the object's anchor."""
+    by_change: dict[str, ExportResult] = {}
+    for result in results:
+        known = by_change.get(result.change_id)
+        if known is None or _worse(result, known):
+            by_change[result.change_id] = result
+    return list(by_change.values())
+
+
+def _worse(result: ExportResult, known: ExportResult) -> bool:
+    if known.outcome is not ExportOutcome.APPLIED:
+        return False
+    return result.outcome is not ExportOutcome.APPLIED or (
+        known.anchor is None and result.anchor is not None
+    )
 
 
 def _anchor(change: ExportChange) -> str:

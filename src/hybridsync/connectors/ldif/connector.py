@@ -19,6 +19,7 @@ from hybridsync.connectors.ldif.blocks import raw_blocks
 from hybridsync.connectors.ldif.config import LdifConfig
 from hybridsync.connectors.ldif.convert import (
     MULTI_VALUED,
+    REFERENCES,
     anchor_of,
     anchor_problem,
     object_type,
@@ -53,6 +54,7 @@ class LdifSource:
         return Capabilities(
             full_import=True, delta_import=True, export=False,
             object_types=self._config.object_types, multi_valued=MULTI_VALUED,
+            references=REFERENCES,
         )  # fmt: skip
 
     @property

@@ -7,7 +7,7 @@ import uuid
 
 from hybridsync.connectors.ldif.parser import BINARY_ATTRIBUTES, LdifRecord
 from hybridsync.core.ports import ImportedObject, ImportKind
-from hybridsync.core.values import AttributeValue
+from hybridsync.core.values import AttributeValue, Reference
 
 MULTI_VALUED = frozenset(
     {
@@ -24,7 +24,12 @@ INTEGER_ATTRIBUTES = frozenset(
     )
 )  # fmt: skip
 BOOLEAN_ATTRIBUTES = frozenset({"iscriticalsystemobject", "showinadvancedviewonly"})
-_TYPED = BINARY_ATTRIBUTES | INTEGER_ATTRIBUTES | BOOLEAN_ATTRIBUTES
+REFERENCES = frozenset(
+    {"member", "memberOf", "manager", "directReports", "managedBy", "secretary", "seeAlso"}
+)
+"""DN-syntax attributes, as AD's schema has them: their values name other entries."""
+REFERENCE_ATTRIBUTES = frozenset(name.lower() for name in REFERENCES)
+_TYPED = BINARY_ATTRIBUTES | INTEGER_ATTRIBUTES | BOOLEAN_ATTRIBUTES | REFERENCE_ATTRIBUTES
 """Attributes whose values :func:`_typed` may change; the others are kept as read."""
 OBJECT_TYPES = ("computer", "user", "group", "contact", "organizationalUnit")
 
@@ -141,4 +146,6 @@ def _typed(name: str, value: str | bytes) -> AttributeValue:
             return value
     if lowered in BOOLEAN_ATTRIBUTES and value.upper() in {"TRUE", "FALSE"}:
         return value.upper() == "TRUE"
+    if lowered in REFERENCE_ATTRIBUTES:
+        return Reference(value)
     return value

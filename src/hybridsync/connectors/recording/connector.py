@@ -59,7 +59,9 @@ class RecordingTarget:
     def __init__(self, config: RecordingConfig) -> None:
         self._config = config
         path = str(config.path) if config.path else ":memory:"
-        self._db = sqlite3.connect(path, isolation_level=None)
+        # One thread at a time uses a connector, but not always the one that built it: the
+        # sync service builds it in its main thread and may run cycles from another.
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         # As the store: WAL, a 64 MiB page cache (its anchor index takes random inserts),
         # and a checkpoint per 64 MiB of WAL rather than per 4 MiB.
         for pragma in (
