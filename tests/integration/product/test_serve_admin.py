@@ -140,7 +140,9 @@ def test_sync_on_demand_runs_a_small_cycle_with_the_change(
 
 def test_sync_on_demand_refuses_what_it_cannot_do(api: httpx.Client) -> None:
     assert api.post("/api/sync", json={"connector": "nobody"}).status_code == 404
-    assert api.post("/api/sync", content=b"ad").status_code == 400
+    json_body = {"Content-Type": "application/json"}
+    assert api.post("/api/sync", content=b"ad", headers=json_body).status_code == 400
+    assert api.post("/api/sync", content=b'{"connector": "ad"}').status_code == 415
     assert api.get("/api/sync").status_code == 405
 
 

@@ -260,7 +260,26 @@ def test_the_api_answers_only_with_the_token_and_never_fails_with_500(
     assert "not loaded" in answer.json()["error"]
     assert client.get("/api/runs?limit=0", headers=auth).status_code == 400
     assert client.get("/api/runs?limit=x", headers=auth).status_code == 400
+    json_body = {**auth, "Content-Type": "application/json"}
     for body in (b"", b"{", b"[]", b'{"connector": 5}'):
-        assert client.post("/api/sync", content=body, headers=auth).status_code == 400
+        assert client.post("/api/sync", content=body, headers=json_body).status_code == 400
     answer = client.post("/api/sync", json={"connector": "nobody"}, headers=auth)
     assert answer.status_code == 404
+
+
+def test_what_a_web_page_can_send_to_a_loopback_address_is_refused(client: httpx.Client) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    # DNS rebinding: the page's own name resolves to 127.0.0.1, its Host header stays.
+    for host in ("attacker.example", "attacker.example:8765", "127.0.0.1.attacker.example"):
+        answer = client.get("/readyz", headers={"Host": host})
+        assert answer.status_code == 400, host
+    assert client.get("/healthz", headers={"Host": "localhost"}).status_code == 200
+    # A cross-site form or fetch without preflight can only send these content types.
+    for kind in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
+        answer = client.post("/api/sync", content=b'{"connector": "ad"}',
+                             headers={**auth, "Content-Type": kind})  # fmt: skip
+        assert answer.status_code == 415, kind
+    big = b'{"connector": "' + b"a" * 10_000 + b'"}'
+    answer = client.post("/api/sync", content=big,
+                         headers={**auth, "Content-Type": "application/json"})  # fmt: skip
+    assert answer.status_code == 413
