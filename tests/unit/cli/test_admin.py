@@ -23,7 +23,7 @@ from hybridsync.cli.admin.settings import (
 from hybridsync.cli.admin.state import AdminState
 from hybridsync.core.objects import ObjectError
 from hybridsync.core.ports import RetryWait
-from hybridsync.engine.control import RunProgress
+from hybridsync.engine.control import RunControl, RunProgress
 from hybridsync.engine.password_hash_sync import PasswordSyncReport
 from hybridsync.engine.report import CycleReport, Profile, RunReport, Status
 from hybridsync.errors import UnreachableError
@@ -283,3 +283,20 @@ def test_what_a_web_page_can_send_to_a_loopback_address_is_refused(client: httpx
     answer = client.post("/api/sync", content=big,
                          headers={**auth, "Content-Type": "application/json"})  # fmt: skip
     assert answer.status_code == 413
+
+
+def test_retry_waits_announced_through_the_run_control_are_counted_once_each() -> None:
+    metrics = ServiceMetrics()
+    control = RunControl(progress=metrics.progress)
+    report = RunReport("cloud", Profile.EXPORT, run_id="r1")
+    control.begin(report)
+    waits = control.waits_of(report)
+    first = RetryWait("3 writes refused (429 TooManyRequests)", 1, 8, 4.0)
+    second = RetryWait("POST /v1.0/$batch: 503", 1, 8, 2.0)
+    waits.waiting(first)
+    waits.waiting(second)  # two export workers wait side by side
+    waits.waited(second)  # the first is shown again: not a new wait
+    control.committed(report, 10)
+    waits.waited(first)
+    control.end(report)
+    assert value(metrics, "hybridsync_retry_wait_seconds_total", connector="cloud") == 6.0
