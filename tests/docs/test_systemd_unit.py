@@ -62,14 +62,12 @@ def test_the_exec_start_command_runs_with_our_paths(tmp_path: Path) -> None:
     assert '"event": "scheduler.cycle_finished"' in done.stderr
 
 
-FREE_ADMIN_PORT = {"HYBRIDSYNC_SERVE_ADMIN": "127.0.0.1:0"}
-"""Another service on this machine may hold the default admin port."""
-
-
 def test_the_service_unit_runs_a_cycle_and_stops_on_sigterm(tmp_path: Path) -> None:
+    # A port of the test's own: the default admin port may be taken on a shared machine.
+    argv = [*demo_argv(SERVICE, tmp_path), "--admin", "127.0.0.1:0"]
     process = subprocess.Popen(
-        demo_argv(SERVICE, tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        text=True, env={**os.environ, "PYTHONUNBUFFERED": "1", **FREE_ADMIN_PORT},
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
     assert process.stderr is not None
     events = Events(process.stderr)

@@ -118,11 +118,11 @@ class SyncService:
         self._wakes = _Wakes()
         self._threads: list[threading.Thread] = []
         self.cycles: list[CycleReport] = []
+        self._failures = 0
+        """Cycles in a row in which a source's run stopped."""
         self.woken_at: float | None = None
         """During a small cycle: when the wake that started it arrived (``time.monotonic()``),
         for ``on_cycle`` to measure wake-to-export time; ``None`` otherwise."""
-        self._failures = 0
-        """Cycles in a row in which a source's run stopped."""
 
     def run(self) -> None:
         """The first cycle, then small and complete cycles as changes and time ask."""
