@@ -23,7 +23,7 @@ from hybridsync.cli.admin.settings import (
 from hybridsync.cli.admin.state import AdminState
 from hybridsync.core.objects import ObjectError
 from hybridsync.core.ports import RetryWait
-from hybridsync.engine.control import RunProgress
+from hybridsync.engine.control import RunControl, RunProgress
 from hybridsync.engine.password_hash_sync import PasswordSyncReport
 from hybridsync.engine.report import CycleReport, Profile, RunReport, Status
 from hybridsync.errors import UnreachableError
@@ -260,7 +260,43 @@ def test_the_api_answers_only_with_the_token_and_never_fails_with_500(
     assert "not loaded" in answer.json()["error"]
     assert client.get("/api/runs?limit=0", headers=auth).status_code == 400
     assert client.get("/api/runs?limit=x", headers=auth).status_code == 400
+    json_body = {**auth, "Content-Type": "application/json"}
     for body in (b"", b"{", b"[]", b'{"connector": 5}'):
-        assert client.post("/api/sync", content=body, headers=auth).status_code == 400
+        assert client.post("/api/sync", content=body, headers=json_body).status_code == 400
     answer = client.post("/api/sync", json={"connector": "nobody"}, headers=auth)
     assert answer.status_code == 404
+
+
+def test_what_a_web_page_can_send_to_a_loopback_address_is_refused(client: httpx.Client) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    # DNS rebinding: the page's own name resolves to 127.0.0.1, its Host header stays.
+    for host in ("attacker.example", "attacker.example:8765", "127.0.0.1.attacker.example"):
+        answer = client.get("/readyz", headers={"Host": host})
+        assert answer.status_code == 400, host
+    assert client.get("/healthz", headers={"Host": "localhost"}).status_code == 200
+    # A cross-site form or fetch without preflight can only send these content types.
+    for kind in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
+        answer = client.post("/api/sync", content=b'{"connector": "ad"}',
+                             headers={**auth, "Content-Type": kind})  # fmt: skip
+        assert answer.status_code == 415, kind
+    big = b'{"connector": "' + b"a" * 10_000 + b'"}'
+    answer = client.post("/api/sync", content=big,
+                         headers={**auth, "Content-Type": "application/json"})  # fmt: skip
+    assert answer.status_code == 413
+
+
+def test_retry_waits_announced_through_the_run_control_are_counted_once_each() -> None:
+    metrics = ServiceMetrics()
+    control = RunControl(progress=metrics.progress)
+    report = RunReport("cloud", Profile.EXPORT, run_id="r1")
+    control.begin(report)
+    waits = control.waits_of(report)
+    first = RetryWait("3 writes refused (429 TooManyRequests)", 1, 8, 4.0)
+    second = RetryWait("POST /v1.0/$batch: 503", 1, 8, 2.0)
+    waits.waiting(first)
+    waits.waiting(second)  # two export workers wait side by side
+    waits.waited(second)  # the first is shown again: not a new wait
+    control.committed(report, 10)
+    waits.waited(first)
+    control.end(report)
+    assert value(metrics, "hybridsync_retry_wait_seconds_total", connector="cloud") == 6.0

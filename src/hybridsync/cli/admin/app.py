@@ -12,6 +12,11 @@
 
 "token: yes" applies when a token is configured (always off loopback): a request without
 it, or with another, gets 401 and learns nothing else.
+
+On loopback without a token, a web page the host's browser opens is the attacker: a
+request whose ``Host`` is not a loopback name (DNS rebinding) gets 400, and
+``POST /api/sync`` takes only ``application/json`` (which a page cannot send to
+another origin without a preflight, which is not answered), at most 4 KiB.
 """
 
 from __future__ import annotations
@@ -34,11 +39,16 @@ from hybridsync.errors import HybridsyncError
 __all__ = ["MAX_RUNS", "admin_app"]
 
 MAX_RUNS = 1000
+MAX_BODY = 4096
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 _DEFAULT_RUNS = 20
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def admin_app(state: AdminState, token: str | None) -> Starlette:
+def admin_app(
+    state: AdminState, token: str | None, hosts: frozenset[str] | None = None
+) -> Starlette:
+    """``hosts``: the only ``Host`` names answered (``None``: any)."""
     guarded = _Guard(token)
     routes = [
         Route("/healthz", _healthz),
@@ -49,7 +59,32 @@ def admin_app(state: AdminState, token: str | None) -> Starlette:
         Route("/api/runs/{run_id}/errors", guarded(_handler(state, _run_errors))),
         Route("/api/sync", guarded(_handler(state, _sync)), methods=["POST"]),
     ]
-    return Starlette(routes=routes)
+    app = Starlette(routes=routes)
+    if hosts is not None:
+        app.add_middleware(_OnlyHosts, hosts=hosts)
+    return app
+
+
+class _OnlyHosts:
+    """Answers 400 to a request for another host name (ASGI middleware)."""
+
+    def __init__(self, app: Any, hosts: frozenset[str]) -> None:
+        self._app, self._hosts = app, hosts
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and _host_name(Request(scope)) not in self._hosts:
+            answer = JSONResponse({"error": "unexpected Host header"}, status_code=400)
+            await answer(scope, receive, send)
+            return
+        await self._app(scope, receive, send)
+
+
+def _host_name(request: Request) -> str:
+    """The Host header without its port (``[::1]:8765`` -> ``::1``)."""
+    host = request.headers.get("host", "")
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if ":" in host else host
 
 
 class _Guard:
@@ -84,7 +119,14 @@ def _handler(state: AdminState, work: Callable[[AdminState, Request, Any], Respo
     store or service into 503 with the reason, never a 500."""
 
     async def handle(request: Request) -> Response:
-        body = await request.body() if request.method == "POST" else b""
+        body = b""
+        if request.method == "POST":
+            if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+                return JSONResponse({"error": "send application/json"}, status_code=415)
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY:
+                    return JSONResponse({"error": "the body is too large"}, status_code=413)
         try:
             return await run_in_threadpool(work, state, request, body)
         except NotRunning as exc:

@@ -7,7 +7,7 @@ import time
 
 import uvicorn
 
-from hybridsync.cli.admin.app import admin_app
+from hybridsync.cli.admin.app import LOOPBACK_NAMES, admin_app
 from hybridsync.cli.admin.settings import AdminConfigError, AdminSettings
 from hybridsync.cli.admin.state import AdminState
 from hybridsync.cloud.server import listening_socket
@@ -30,7 +30,7 @@ class AdminServer:
         self.url = settings.with_port(self.port).url
         """With the bound port (``--admin 127.0.0.1:0`` binds a free one)."""
         config = uvicorn.Config(
-            admin_app(state, settings.token),
+            admin_app(state, settings.token, LOOPBACK_NAMES if settings.loopback else None),
             host=settings.host,
             port=self.port,
             ssl_certfile=None if settings.certificate is None else str(settings.certificate),

@@ -41,6 +41,10 @@ class AdminSettings:
         return self.certificate is not None
 
     @property
+    def loopback(self) -> bool:
+        return _loopback(self.host)
+
+    @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
