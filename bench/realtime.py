@@ -102,7 +102,7 @@ def baseline(dc: SambaDC, tenant: CloudTenant, config: Path, dns: list[str], n: 
 
 def start_service(config: Path) -> tuple[subprocess.Popen[str], Events]:
     process = subprocess.Popen(
-        [HYBRIDSYNC, "--log-format", "json", "serve", "-c", str(config)],
+        [HYBRIDSYNC, "--log-format", "json", "serve", "-c", str(config), "--admin", "127.0.0.1:0"],
         cwd=config.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
