@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from hybridsync.connectors.graph import mapping
-from hybridsync.core.ports import ExportChange, ExportKind
+from hybridsync.core.ports import ExportChange
 from hybridsync.core.values import Reference, Values
 from hybridsync.errors import ObjectRejectedError
 from hybridsync.json_types import JsonObject
@@ -39,7 +39,6 @@ SYNCED_PROPERTIES = (
 )
 REQUIRED_ON_CREATE = ("displayName", "mailNickname")
 NOT_CLEARABLE = frozenset({"displayName", "mailNickname", "mailEnabled", "securityEnabled"})
-MEMBERS_EXPAND = "members($select=id)"
 
 _CLOUD_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
 
@@ -198,20 +197,6 @@ def members_of(entries: Iterable[Mapping[str, Any]]) -> Values:
     )
 
 
-def applied_members(members: Values, delta: Iterable[Mapping[str, Any]]) -> Values:
-    """``members`` with a later round's ``members@delta`` applied (added and removed)."""
-    current = {str(value): value for value in members}
-    for entry in delta:
-        if not isinstance(entry, Mapping) or "id" not in entry:
-            continue
-        member = str(entry["id"])
-        if "@removed" in entry:
-            current.pop(member, None)
-        else:
-            current.setdefault(member, Reference(member))
-    return tuple(current.values())
-
-
 def is_group_change(change: ExportChange) -> bool:
     return change.object_type.lower() == OBJECT_TYPE
 
@@ -220,7 +205,3 @@ def needs_anchor(change: ExportChange) -> str:
     if not change.anchor:
         raise ObjectRejectedError(f"{change.kind.value} of {change.dn} has no cloud anchor")
     return change.anchor
-
-
-def is_add(change: ExportChange) -> bool:
-    return change.kind is ExportKind.ADD
