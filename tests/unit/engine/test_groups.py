@@ -10,6 +10,7 @@ from typing import Any
 
 from hybridsync.config import Config
 from hybridsync.core.values import Reference
+from hybridsync.engine import Profile
 from hybridsync.wiring import Built, build
 
 SECURITY_GLOBAL = -2147483646  # groupType: a global security group
@@ -155,7 +156,37 @@ def test_a_removed_member_leaves_the_cloud_group(world: Any) -> None:
     change = world.cloud(built).sent[-1]
     assert change.kind.value == "update"
     assert [item.name for item in change.changes] == ["members"]
-    assert change.previous["members"] != change.changes[0].values
+    # Beside the new members, the connector gets those the target holds (imported by
+    # the delta import that confirmed the first export): it sends only the difference.
+    cloud = _cloud(world, built)
+    ids = {name: Reference(obj.anchor) for name, obj in cloud.items()}
+    (members,) = change.changes
+    assert set(members.values) == {ids["ann@contoso.com"], ids["Partners Inner"]}
+    assert set(change.previous["members"]) == {
+        ids["ann@contoso.com"],
+        ids["bob@contoso.com"],
+        ids["Partners Inner"],
+    }
+
+
+def test_members_sent_and_not_yet_confirmed_are_what_the_target_holds(world: Any) -> None:
+    _partners(world)
+    built = _engine(world)
+    built.engine.cycle("initial")  # imports nothing back from the target after its export
+    cs = built.store.cs_by_dn("ad", group_dn("Partners"))
+    assert cs is not None
+    target = next(
+        t for t in built.store.get_cs_many(built.store.cs_ids("cloud"))
+        if t.mv_id == cs.mv_id
+    )  # fmt: skip
+    assert "members" not in target.attributes  # no import has confirmed them
+    world.put(ldif_group("Partners", [user_dn("ann")], rid=1102))
+    built.engine.run("ad", Profile.DELTA_IMPORT)
+    built.engine.run("ad", Profile.DELTA_SYNC)
+    built.engine.run("cloud", Profile.EXPORT)
+    change = world.cloud(built).sent[-1]
+    assert change.previous["members"] == target.unconfirmed["members"]
+    assert len(change.previous["members"]) == 3
 
 
 def test_critical_system_and_distribution_groups_stay_out(world: Any) -> None:
