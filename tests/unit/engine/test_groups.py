@@ -8,9 +8,14 @@ import struct
 import uuid
 from typing import Any
 
+import pytest
+
 from hybridsync.config import Config
+from hybridsync.config.rules import load_rules
+from hybridsync.config.settings import builtin_rule_source
 from hybridsync.core.values import Reference
 from hybridsync.engine import Profile
+from hybridsync.errors import ExpressionUserError
 from hybridsync.wiring import Built, build
 
 SECURITY_GLOBAL = -2147483646  # groupType: a global security group
@@ -217,3 +222,29 @@ def test_a_deleted_group_is_deleted_in_the_cloud(world: Any) -> None:
     cloud = _cloud(world, built)
     assert "Partners Inner" not in cloud
     assert _members(world, built, "Partners") == {"ann@contoso.com", "bob@contoso.com"}
+
+
+def _members_flow() -> Any:
+    rules = load_rules([builtin_rule_source("ad", "cloud")])
+    rule = next(r for r in rules.rules if r.name == "Out to Cloud - Group Identity")
+    return next(flow for flow in rule.flows if flow.target == "members")
+
+
+def test_a_group_of_more_than_50000_members_is_an_error_as_in_microsofts_rule() -> None:
+    flow = _members_flow()
+    assert flow.expression is not None
+    at_limit = tuple(Reference(f"mv-{n}") for n in range(50_000))
+    assert tuple(flow.expression.evaluate({"member": at_limit})) == at_limit
+    with pytest.raises(ExpressionUserError, match="Maximum Group member count exceeded"):
+        flow.expression.evaluate({"member": (*at_limit, Reference("mv-one-more"))})
+
+
+def test_a_group_without_members_has_none_in_the_cloud(world: Any) -> None:
+    _partners(world, ldif_group("Empty", [], rid=1300))
+    built = _engine(world)
+    built.engine.cycle("initial")
+    assert _members(world, built, "Empty") == set()
+    built.engine.cycle("delta")
+    sent = len(world.cloud(built).sent)
+    built.engine.cycle("delta")
+    assert len(world.cloud(built).sent) == sent
