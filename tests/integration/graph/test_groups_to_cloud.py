@@ -129,6 +129,15 @@ class Directory:
         page = self.get("/v1.0/groups/delta?$deltatoken=latest")
         return str(page["@odata.deltaLink"])
 
+    def remove_member_in_the_cloud(self, group: str, upn: str) -> None:
+        """Drift: a member removed in the cloud (by the synchronization role itself, the
+        only one the cloud lets change a synced group's members)."""
+        group_id = self.groups()[group]["id"]
+        member = self.get(f"/v1.0/users/{upn}")["id"]
+        with self.tenant.client(self.tenant.app_token(self.tenant.sync_app)) as http:
+            path = f"/v1.0/groups/{group_id}/members/{member}/$ref"
+            assert http.delete(path).status_code == 204
+
     def follow(self, link: str) -> Any:
         """A deltaLink of the served directory, followed."""
         parts = urlsplit(link)
@@ -184,6 +193,12 @@ def test_a_group_reaches_the_cloud_with_exactly_its_members_and_follows_them(
     # The import confirms the groups and their members: nothing more is written.
     assert exported(d.cycle("delta")) == {"add": 0, "update": 0, "delete": 0}
     assert exported(d.cycle("initial")) == {"add": 0, "update": 0, "delete": 0}
+
+    # A member removed in the cloud is seen by the delta import and added again.
+    d.remove_member_in_the_cloud("Partners - Project X", d.upn("ann"))
+    assert d.members("Partners - Project X") == {d.upn("bob"), "Partners Inner"}
+    assert exported(d.cycle("delta")) == {"add": 0, "update": 1, "delete": 0}
+    assert d.members("Partners - Project X") == {d.upn("ann"), d.upn("bob"), "Partners Inner"}
 
     # bob leaves the group: exactly he is removed.
     d.put_group("Partners - Project X", 1102, [d.user_dn("ann"), d.group_dn("Partners Inner")])
