@@ -121,6 +121,12 @@ def test_a_partner_group_follows_its_members_in_ad(org: Org) -> None:
     assert org.members("Partners") == {org.upn("ann"), org.upn("zoe"), org.name("Inner")}
     assert exported(org.cycle("delta")) == {"add": 0, "update": 0, "delete": 0}
 
+    # A member moved out of the synchronized OU leaves every cloud group naming her.
+    outside = org.dc.add_ou(f"Outside {org.tag}")
+    org.dc.move(org.dn("eve"), new_parent=outside)
+    org.cycle("delta")
+    assert org.members("Inner") == set()
+
     org.dc.delete(org.dn("Partners"))
     assert exported(org.cycle("delta")) == {"add": 0, "update": 0, "delete": 1}
     assert set(org.groups()) == {org.name("Inner")}
