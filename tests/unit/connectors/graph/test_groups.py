@@ -195,3 +195,35 @@ def test_a_group_is_deleted_by_its_id(make_connector: ConnectorFactory) -> None:
     (result,) = make_connector(recorder).export([change])
     assert result.outcome is ExportOutcome.APPLIED
     assert recorder.sent() == [("DELETE", f"/groups/{GROUP_ID}")]
+
+
+def test_a_lost_create_is_read_back_by_the_security_identifier(
+    make_connector: ConnectorFactory,
+) -> None:
+    asked: list[httpx.URL] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url)
+        group = {"id": GROUP_ID, "displayName": "Partners", "mailNickname": "PartnersX"}
+        return httpx.Response(200, json={"value": [group]})
+
+    found = make_connector(handler).read_back(_add(0))
+    assert found is not None
+    assert found.anchor == GROUP_ID
+    assert found.object_type == "group"
+    (url,) = asked
+    assert url.path == "/v1.0/groups"
+    assert url.params["$filter"] == "onPremisesSecurityIdentifier eq 'S-1-5-21-1-2-3-1102'"
+
+
+def test_against_entra_a_lost_create_cannot_be_read_back(
+    make_connector: ConnectorFactory,
+) -> None:
+    asked: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(500)
+
+    assert make_connector(handler, target="entra").read_back(_add(0)) is None
+    assert asked == []
