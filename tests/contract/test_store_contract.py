@@ -318,6 +318,22 @@ def test_connector_state_and_runs_are_upserted_and_read_back(store: Store) -> No
     assert store.run_errors("r1") == []
 
 
+def test_runs_since_picks_one_connectors_profile_after_a_time(store: Store) -> None:
+    def run(run_id: str, connector: str, profile: Profile, started: str) -> RunRecord:
+        return RunRecord(run_id, connector, profile, Status.SUCCESS, started, None, {"delete": 1})
+
+    with store.transaction():
+        for record in (
+            run("old", "cloud", Profile.EXPORT, "2026-01-01T09:00:00+00:00"),
+            run("new", "cloud", Profile.EXPORT, "2026-01-01T10:30:00+00:00"),
+            run("sync", "cloud", Profile.DELTA_SYNC, "2026-01-01T10:31:00+00:00"),
+            run("other", "ad", Profile.EXPORT, "2026-01-01T10:32:00+00:00"),
+        ):
+            store.start_run(record)
+    since = store.runs_since("cloud", Profile.EXPORT, "2026-01-01T10:00:00+00:00")
+    assert [(r.run_id, r.counts) for r in since] == [("new", {"delete": 1})]
+
+
 def test_password_sync_state_round_trips_per_connector(store: Store) -> None:
     assert store.load_password_sync_state("ad") == PasswordSyncState()
     state = PasswordSyncState(

@@ -29,13 +29,7 @@ value = "Sales EMEA"
 
 
 def departments(tenant: CloudTenant) -> dict[str, str | None]:
-    token = tenant.app_token(tenant.admin_app)
-    with tenant.client(token) as http:
-        answer = http.get(
-            "/v1.0/users", params={"$select": "userPrincipalName,department", "$top": "999"}
-        )
-    answer.raise_for_status()
-    return {user["userPrincipalName"]: user.get("department") for user in answer.json()["value"]}
+    return tenant.property_by_upn("department")
 
 
 def with_changed_rule(config: Path) -> Path:

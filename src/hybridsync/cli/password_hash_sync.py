@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import typer
 
@@ -16,7 +17,15 @@ from hybridsync.errors import ConfigError, HybridsyncError, UnreachableError
 
 if TYPE_CHECKING:
     # The engine and its wiring (SQLAlchemy, the connectors) load when a run starts.
-    from hybridsync.engine.password_hash_sync import PasswordSyncReport
+    from hybridsync.engine.password_hash_sync import PasswordHashSync, PasswordSyncReport
+
+
+class PhsObserver(Protocol):
+    """Told how each scheduled PHS run went (the service's metrics)."""
+
+    def phs_reported(self, report: PasswordSyncReport, /) -> None: ...
+
+    def phs_failed(self, error: HybridsyncError, /) -> None: ...
 
 
 def _log() -> Any:
@@ -103,7 +112,11 @@ def loop(
 
 
 def start_phs_thread(
-    config: Path, stop: threading.Event, *, interval: float | None = None
+    config: Path,
+    stop: threading.Event,
+    *,
+    interval: float | None = None,
+    observer: PhsObserver | None = None,
 ) -> threading.Thread | None:
     """PHS on its own schedule in a daemon thread, for the scheduler to run beside its cycles.
 
@@ -111,6 +124,7 @@ def start_phs_thread(
     thread builds its own engine objects (its own store connection) and ends when ``stop``
     is set, after the run in progress; a stopped run (DC or cloud unreachable) is retried
     at the next interval, and so is a setup that failed (a secret not readable yet).
+    ``observer`` is told of each run's report, and of each run that failed before one.
     """
     from hybridsync.engine.password_hash_sync import run_forever
     from hybridsync.wiring import build_from_file
@@ -128,9 +142,13 @@ def start_phs_thread(
             while not stop.is_set():
                 try:
                     with password_sync_from(built) as phs:
-                        run_forever(phs.run_once, interval_seconds=every, stop=stop)
+                        run = phs.run_once if observer is None else _observed(phs, observer)
+                        on_error = None if observer is None else observer.phs_failed
+                        run_forever(run, interval_seconds=every, stop=stop, on_error=on_error)
                 except HybridsyncError as exc:
                     _log().error("phs.setup_failed", error=str(exc), retry_in_seconds=every)
+                    if observer is not None:
+                        observer.phs_failed(exc)
                     stop.wait(every)
         finally:
             built.close()
@@ -139,3 +157,12 @@ def start_phs_thread(
     thread = threading.Thread(target=schedule, name="password-hash-sync", daemon=True)
     thread.start()
     return thread
+
+
+def _observed(phs: PasswordHashSync, observer: PhsObserver) -> Callable[[], PasswordSyncReport]:
+    def run_once() -> PasswordSyncReport:
+        report = phs.run_once()
+        observer.phs_reported(report)
+        return report
+
+    return run_once

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,7 +39,15 @@ from hybridsync.cli.sync import ConfigOption, config_path
 from hybridsync.errors import HybridsyncError
 
 if TYPE_CHECKING:
+    from hybridsync.cli.admin.settings import AdminSettings
+    from hybridsync.cli.admin.state import AdminState
+    from hybridsync.engine.report import CycleReport
+    from hybridsync.engine.service import ServiceSettings
     from hybridsync.wiring import Built
+
+DELETION_WINDOW = 3600.0
+"""Seconds over which the service counts exported deletes against the threshold, unless
+``[safety] deletion_window_minutes`` is set."""
 
 PollOption = typer.Option(
     "5s",
@@ -53,14 +62,50 @@ CycleOption = typer.Option(
     help="Time between complete delta cycles (the cloud's changes, confirmations), e.g. 1m.",
 )
 
+AdminOption = typer.Option(
+    "127.0.0.1:8765",
+    "--admin",
+    envvar="HYBRIDSYNC_SERVE_ADMIN",
+    help="HOST:PORT of the admin API, metrics and health checks, or 'off'. An address "
+    "other than loopback needs --admin-cert, --admin-key and a token.",
+)
+AdminCertOption = typer.Option(
+    None,
+    "--admin-cert",
+    envvar="HYBRIDSYNC_SERVE_ADMIN_CERT",
+    help="PEM certificate (chain) the admin address serves HTTPS with.",
+)
+AdminKeyOption = typer.Option(
+    None,
+    "--admin-key",
+    envvar="HYBRIDSYNC_SERVE_ADMIN_KEY",
+    help="PEM private key of --admin-cert.",
+)
+AdminTokenFileOption = typer.Option(
+    None,
+    "--admin-token-file",
+    envvar="HYBRIDSYNC_SERVE_ADMIN_TOKEN_FILE",
+    help="File holding the bearer token the API and /metrics require "
+    "(or set HYBRIDSYNC_SERVE_ADMIN_TOKEN).",
+)
+
 
 @app.command("serve")
 def serve(
     config: Path | None = ConfigOption,
     poll: str = PollOption,
     cycle: str = CycleOption,
+    admin: str = AdminOption,
+    admin_cert: Path | None = AdminCertOption,
+    admin_key: Path | None = AdminKeyOption,
+    admin_token_file: Path | None = AdminTokenFileOption,
 ) -> None:
-    """Run the sync service: AD changes reach the cloud as they happen, until SIGTERM."""
+    """Run the sync service: AD changes reach the cloud as they happen, until SIGTERM.
+
+    The admin address answers /healthz, /readyz, /metrics and the /api routes
+    (see docs/operations.md).
+    """
+    from hybridsync.cli.admin.settings import admin_settings
     from hybridsync.engine.service import ServiceSettings
 
     try:
@@ -71,10 +116,11 @@ def serve(
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
     path = config_path(config)
     with reported(Failure(HybridsyncError, "configuration error", exit_codes.CONFIG_ERROR)):
+        listen = admin_settings(admin, admin_cert, admin_key, admin_token_file)
         built = _build_from_file(path)
     stop = threading.Event()
-    with stopped_by_signals(stop, name="serve"):
-        phs = start_phs_thread(path, stop)
+    with stopped_by_signals(stop, name="serve"), _admin_server(listen, built) as state:
+        phs = start_phs_thread(path, stop, observer=None if state is None else state.metrics)
         _log().info(
             "serve.started",
             config=str(path),
@@ -82,19 +128,51 @@ def serve(
             poll_seconds=settings.poll_seconds,
             cycle_seconds=settings.cycle_seconds,
         )
-        _serve(path, built, settings, stop)
+        _serve(path, built, settings, stop, state)
         stop.set()
         if phs is not None:
             phs.join(PHS_STOP_SECONDS)
     _log().info("serve.stopped")
 
 
-def _serve(path: Path, built: Built, settings: object, stop: threading.Event) -> None:
-    """One service per engine; a changed configuration builds the next engine."""
-    from hybridsync.engine.service import ServiceSettings, SyncService
+@contextmanager
+def _admin_server(listen: AdminSettings | None, built: Built) -> Iterator[AdminState | None]:
+    """The admin server for the service's lifetime (``None``: ``--admin off``)."""
+    if listen is None:
+        yield None
+        return
+    from hybridsync.cli.admin.server import AdminServer
+    from hybridsync.cli.admin.state import AdminState
 
-    assert isinstance(settings, ServiceSettings)
+    state = AdminState()
+    state.attach(None, built)
+    try:
+        server = AdminServer(listen, state)
+        server.start()
+    except HybridsyncError as exc:
+        built.close()
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
+    _log().info("serve.admin_listening", url=server.url, tls=listen.tls,
+                token_required=listen.token is not None)  # fmt: skip
+    try:
+        yield state
+    finally:
+        server.stop()
+
+
+def _serve(
+    path: Path,
+    built: Built,
+    settings: ServiceSettings,
+    stop: threading.Event,
+    admin: AdminState | None,
+) -> None:
+    """One service per engine; a changed configuration builds the next engine."""
+    from hybridsync.engine.service import SyncService
+
     while True:
+        _count_deletes_over_a_window(built)
         watched = _Watched(path, built)
         service = SyncService(
             built.engine,
@@ -103,17 +181,37 @@ def _serve(path: Path, built: Built, settings: object, stop: threading.Event) ->
             first_cycle=_cycle_kind(built),
             guard=partial(_locked, built),
             restart=watched.changed,
-            on_cycle=_log_cycle,
+            on_cycle=partial(_cycle_ended, admin),
             log=_emit,
         )
         built.engine.context.control.stop = stop
+        if admin is not None:
+            admin.attach(service, built)
         try:
             service.run()
         finally:
+            if admin is not None:
+                admin.attach(None, None)
             built.close()
         if stop.is_set():
             return
         built = _rebuilt(path, watched, stop)
+
+
+def _count_deletes_over_a_window(built: Built) -> None:
+    """Small cycles export a few changes each: unless the configuration says otherwise,
+    the deletion threshold counts the deletes of the last hour, not of one export."""
+    context = built.engine.context
+    if built.config.safety.deletion_window_minutes is None:
+        context.settings = replace(context.settings, deletion_window_seconds=DELETION_WINDOW)
+
+
+def _cycle_ended(admin: AdminState | None, cycle: CycleReport) -> None:
+    # Metrics first: a cycle's log event means its runs are counted and the readiness
+    # updated (a watcher of the log may scrape at once).
+    if admin is not None:
+        admin.cycle_ended(cycle)
+    _log_cycle(cycle)
 
 
 def _emit(event: str, level: str = "info", **fields: object) -> None:

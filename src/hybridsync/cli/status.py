@@ -70,6 +70,13 @@ class Expected:
     attribute_hashes: dict[str, str]
 
 
+def status_data(config: Config) -> dict[str, Any]:
+    """What ``status --json`` prints for ``config`` (the service's admin API serves it too)."""
+    from hybridsync.wiring.models import attribute_hashes
+
+    return _status_data(config, Expected(config.rules_hash(), attribute_hashes(config)))
+
+
 def _status_data(config: Config, expected: Expected) -> dict[str, Any]:
     safety = config.safety
     with _summary(config) as summary:

@@ -43,6 +43,9 @@ class SafetyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     deletion_threshold: int | None = Field(default=500, ge=0)
     deletion_threshold_percent: float | None = Field(default=None, ge=0, le=100)
+    deletion_window_minutes: float | None = Field(default=None, ge=0)
+    """Deletions exported in this many minutes count against the threshold too (``None``:
+    each export on its own, as Entra Connect; ``hybridsync serve`` then uses 60)."""
     import_guard_percent: float = Field(default=50.0, ge=0, le=100)
     import_guard_min_objects: int = Field(default=20, ge=0)
     error_limit: int = Field(default=5000, ge=1)

@@ -163,6 +163,10 @@ class RunStore(Protocol):
 
     def run_errors(self, run_id: str) -> list[ObjectError]: ...
 
+    def runs_since(self, connector: str, profile: str, started_after: str) -> list[RunRecord]:
+        """The connector's runs of ``profile`` started after the ISO time given."""
+        ...
+
 
 class Store(
     Transactional,

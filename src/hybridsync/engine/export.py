@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from hybridsync.core.objects import CSObject, ObjectError, PendingExport
 from hybridsync.core.ports import (
@@ -32,7 +33,7 @@ from hybridsync.core.values import Reference, Values
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.faults import checkpoint
 from hybridsync.engine.references import StoreReferences
-from hybridsync.engine.report import RunReport, Status
+from hybridsync.engine.report import Profile, RunReport, Status
 from hybridsync.errors import ConfigError, RunStopped
 
 
@@ -180,19 +181,36 @@ class _Split:
 def check_deletion_threshold(context: EngineContext, name: str) -> None:
     store = context.store
     deletes = store.count_pending_deletes(name)
+    if not deletes:
+        return
     settings = context.settings
     limits: list[float] = []
     if settings.deletion_threshold is not None:
         limits.append(settings.deletion_threshold)
     if settings.deletion_threshold_percent is not None:
         limits.append(store.count_cs(name) * settings.deletion_threshold_percent / 100)
-    if limits and deletes > min(limits):
+    recent = _recently_deleted(context, name)
+    if limits and deletes + recent > min(limits):
+        counted = f"{deletes} deletes are staged"
+        if recent:
+            minutes = (settings.deletion_window_seconds or 0) / 60
+            counted += f" and {recent} were exported in the last {minutes:g} minutes"
         raise RunStopped(
             Status.STOPPED_DELETION_THRESHOLD,
-            f"connector {name!r}: {deletes} deletes are staged, more than the deletion threshold "
+            f"connector {name!r}: {counted}, more than the deletion threshold "
             f"({min(limits):g}); nothing was exported. Review them (hybridsync plan), then allow "
             "them once with --allow-deletes",
         )
+
+
+def _recently_deleted(context: EngineContext, name: str) -> int:
+    """Deletes the connector's exports sent within the deletion window (0 without one)."""
+    window = context.settings.deletion_window_seconds
+    if not window:
+        return 0
+    since = (datetime.now(UTC) - timedelta(seconds=window)).isoformat()
+    runs = context.store.runs_since(name, Profile.EXPORT, since)
+    return sum(run.counts.get(ExportKind.DELETE.value, 0) for run in runs)
 
 
 def change_for(cs: CSObject, *, resend_unconfirmed: bool = True) -> ExportChange:

@@ -66,15 +66,19 @@ class _Wakes:
     event: threading.Event = field(default_factory=threading.Event)
     names: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    since: float | None = None
+    """When the first wake not yet taken arrived (``time.monotonic()``)."""
 
     def add(self, name: str) -> None:
         with self.lock:
             self.names.add(name)
+            if self.since is None:
+                self.since = time.monotonic()
         self.event.set()
 
     def take(self) -> set[str]:
         with self.lock:
-            taken, self.names = self.names, set()
+            taken, self.names, self.since = self.names, set(), None
             self.event.clear()
         return taken
 
@@ -116,6 +120,9 @@ class SyncService:
         self.cycles: list[CycleReport] = []
         self._failures = 0
         """Cycles in a row in which a source's run stopped."""
+        self.woken_at: float | None = None
+        """During a small cycle: when the wake that started it arrived (``time.monotonic()``),
+        for ``on_cycle`` to measure wake-to-export time; ``None`` otherwise."""
 
     def run(self) -> None:
         """The first cycle, then small and complete cycles as changes and time ask."""
@@ -148,9 +155,11 @@ class SyncService:
                 self._cycle("delta", None)
                 next_complete = time.monotonic() + settings.cycle_seconds
             elif woken:
+                self.woken_at = self._wakes.since
                 changed = [name for name in self._settle() if self._has_changes(name)]
                 if changed:
                     self._cycle("delta", self._small_cycle_of(changed))
+                self.woken_at = None
 
     def _small_cycle_of(self, changed: list[str]) -> list[str]:
         """The woken sources and every target. A target's delta import confirms what the

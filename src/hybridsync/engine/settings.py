@@ -21,6 +21,9 @@ class EngineSettings:
     deletion_threshold: an export staging more deletes than this stops before
         deleting anything (Entra Connect's default, 500); ``None`` disables the count.
     deletion_threshold_percent: the same as a share of the connector space's objects.
+    deletion_window_seconds: deletes the connector's exports sent in this many seconds
+        count with the staged ones, so that many small exports cannot pass what one large
+        export may not; ``None``: each export counts alone.
     import_guard_percent: a full or delta import that would leave fewer than this share
         of the connector space's objects is refused (never turned into deletes).
     import_guard_min_objects: the guard applies from this many objects on; an import
@@ -35,6 +38,7 @@ class EngineSettings:
 
     deletion_threshold: int | None = 500
     deletion_threshold_percent: float | None = None
+    deletion_window_seconds: float | None = None
     import_guard_percent: float = 50.0
     import_guard_min_objects: int = 20
     staging_mode: bool = False

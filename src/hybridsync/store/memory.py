@@ -369,6 +369,14 @@ class MemoryStore(NestedTransactions):
         self._keep(self._errors, run_id)
         self._errors[run_id] = [*self._errors.get(run_id, ()), *errors]
 
+    def runs_since(self, connector: str, profile: str, started_after: str) -> list[RunRecord]:
+        return [
+            run
+            for run in self._runs.values()
+            if run.connector == connector and run.profile == profile
+            and run.started > started_after
+        ]  # fmt: skip
+
     def runs(self, limit: int = 20) -> list[RunRecord]:
         return list(islice(reversed(self._runs.values()), limit))
 

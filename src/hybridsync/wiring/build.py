@@ -45,6 +45,9 @@ def settings_of(config: Config) -> EngineSettings:
     return EngineSettings(
         deletion_threshold=safety.deletion_threshold,
         deletion_threshold_percent=safety.deletion_threshold_percent,
+        deletion_window_seconds=(
+            None if safety.deletion_window_minutes is None else safety.deletion_window_minutes * 60
+        ),
         import_guard_percent=safety.import_guard_percent,
         import_guard_min_objects=safety.import_guard_min_objects,
         staging_mode=config.staging_mode,

@@ -16,7 +16,12 @@ from typing import Any
 
 import ldap
 import pytest
-from tests.support.cloud_server import CloudTenant, graph_connector_toml, serve_cloud
+from tests.support.cloud_server import (
+    CloudServer,
+    CloudTenant,
+    graph_connector_toml,
+    serve_cloud,
+)
 from tests.support.daemon import Events
 from tests.support.samba import SambaDC, ad_connector_toml
 
@@ -43,33 +48,38 @@ class Service:
     def runs(self) -> list[dict[str, Any]]:
         return [e for e in self.events.caught_up() if e.get("event") == "scheduler.run"]
 
-
-@pytest.fixture(scope="module")
-def tenant_and_config(
-    samba_dc: SambaDC, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[CloudTenant, Path]]:
-    root = tmp_path_factory.mktemp("serve-samba")
-    with serve_cloud(root / "cloud") as server:
-        tenant = server.new_tenant("contoso.com")
-        ou = samba_dc.ou("Serve")
-        with contextlib.suppress(ldap.ALREADY_EXISTS):
-            samba_dc.add_ou("Serve")
-        config = root / "hybridsync.toml"
-        config.write_text(
-            'store = "state.db"\n[builtin_rules]\nsource = "ad"\ntarget = "cloud"\n'
-            + ad_connector_toml(samba_dc, PASSWORD_ENV, [ou])
-            + graph_connector_toml(server, tenant, root),
-            encoding="utf-8",
-        )
-        yield tenant, config
+    def stop(self) -> None:
+        """SIGTERM: the service finishes its batch and exits 0."""
+        self.process.send_signal(signal.SIGTERM)
+        self.events.until("serve.stopped", timeout=60)
+        assert self.process.wait(60) == 0
 
 
-@pytest.fixture(scope="module")
-def service(samba_dc: SambaDC, tenant_and_config: tuple[CloudTenant, Path]) -> Iterator[Service]:
-    _, config = tenant_and_config
-    env = {**os.environ, PASSWORD_ENV: samba_dc.admin_password, "PYTHONUNBUFFERED": "1"}
+def write_config(
+    dc: SambaDC, root: Path, server: CloudServer, ou_name: str
+) -> tuple[CloudTenant, Path]:
+    """A tenant of its own, and the configuration syncing the OU ``ou_name`` into it."""
+    tenant = server.new_tenant("contoso.com")
+    with contextlib.suppress(ldap.ALREADY_EXISTS):
+        dc.add_ou(ou_name)
+    config = root / "hybridsync.toml"
+    config.write_text(
+        'store = "state.db"\n[builtin_rules]\nsource = "ad"\ntarget = "cloud"\n'
+        + ad_connector_toml(dc, PASSWORD_ENV, [dc.ou(ou_name)])
+        + graph_connector_toml(server, tenant, root),
+        encoding="utf-8",
+    )
+    return tenant, config
+
+
+@contextlib.contextmanager
+def serving(dc: SambaDC, config: Path) -> Iterator[Service]:
+    """``hybridsync serve`` on ``config``, once its first cycle ran and AD is listened to;
+    stopped with SIGTERM at the end (it must exit 0), unless the test stopped it."""
+    env = {**os.environ, PASSWORD_ENV: dc.admin_password, "PYTHONUNBUFFERED": "1"}
     command = [HYBRIDSYNC, "--log-format", "json", "serve",
-               "-c", str(config), "--cycle", NEVER, "--poll", NEVER]  # fmt: skip
+               "-c", str(config), "--cycle", NEVER, "--poll", NEVER,
+               "--admin", "127.0.0.1:0"]  # fmt: skip
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -78,10 +88,8 @@ def service(samba_dc: SambaDC, tenant_and_config: tuple[CloudTenant, Path]) -> I
         running.events.until("scheduler.cycle_finished", timeout=120)
         running.events.until("service.listening", timeout=60, connector="ad")
         yield running
-        # SIGTERM ends the service cleanly once the tests are done with it.
-        process.send_signal(signal.SIGTERM)
-        running.events.until("serve.stopped", timeout=60)
-        assert process.wait(60) == 0
+        if process.poll() is None:
+            running.stop()
     finally:
         if process.poll() is None:
             process.kill()
@@ -90,14 +98,23 @@ def service(samba_dc: SambaDC, tenant_and_config: tuple[CloudTenant, Path]) -> I
         process.stdout.close()
 
 
+@pytest.fixture(scope="module")
+def tenant_and_config(
+    samba_dc: SambaDC, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[CloudTenant, Path]]:
+    root = tmp_path_factory.mktemp("serve-samba")
+    with serve_cloud(root / "cloud") as server:
+        yield write_config(samba_dc, root, server, "Serve")
+
+
+@pytest.fixture(scope="module")
+def service(samba_dc: SambaDC, tenant_and_config: tuple[CloudTenant, Path]) -> Iterator[Service]:
+    with serving(samba_dc, tenant_and_config[1]) as running:
+        yield running
+
+
 def cloud_titles(tenant: CloudTenant) -> dict[str, str | None]:
-    token = tenant.app_token(tenant.admin_app)
-    with tenant.client(token) as http:
-        answer = http.get(
-            "/v1.0/users", params={"$select": "userPrincipalName,jobTitle", "$top": "999"}
-        )
-    answer.raise_for_status()
-    return {user["userPrincipalName"]: user.get("jobTitle") for user in answer.json()["value"]}
+    return tenant.property_by_upn("jobTitle")
 
 
 def wait_for(
@@ -113,10 +130,10 @@ def wait_for(
     pytest.fail(f"{what}: not seen in the cloud within {timeout} s{logged}")
 
 
-def new_user(dc: SambaDC) -> tuple[str, str]:
+def new_user(dc: SambaDC, ou_name: str = "Serve") -> tuple[str, str]:
     sam = f"srv{uuid.uuid4().hex[:8]}"
     upn = f"{sam}@contoso.com"
-    dn = dc.add_user(sam, upn=upn, ou_dn=dc.ou("Serve"))
+    dn = dc.add_user(sam, upn=upn, ou_dn=dc.ou(ou_name))
     return dn, upn
 
 
@@ -173,3 +190,24 @@ def test_a_dc_restart_loses_no_change(
         f"{upn}'s title changed right after the DC came back",
         service=service,
     )
+
+
+def test_sigterm_in_a_burst_leaves_a_store_the_restarted_service_completes(
+    samba_dc: SambaDC, tmp_path: Path
+) -> None:
+    with serve_cloud(tmp_path / "cloud") as server:
+        tenant, config = write_config(samba_dc, tmp_path, server, "ServeStop")
+        users = [new_user(samba_dc, "ServeStop") for _ in range(10)]
+        upns = {upn for _, upn in users}
+        with serving(samba_dc, config) as first:
+            wait_for(lambda: upns <= set(cloud_titles(tenant)), "the users", service=first)
+            for number, (dn, _) in enumerate(users * 5):
+                samba_dc.modify(dn, {"title": f"Stopped {number}"})
+            first.stop()  # while the burst's cycles run, or before they all did
+        final = {upn: f"Stopped {40 + i}" for i, (_, upn) in enumerate(users)}
+        with serving(samba_dc, config) as second:
+            wait_for(
+                lambda: all(cloud_titles(tenant).get(u) == t for u, t in final.items()),
+                "every last title, after the restart",
+                service=second,
+            )

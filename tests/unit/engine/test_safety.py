@@ -3,6 +3,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from hybridsync.core.ports import ImportedObject, ImportKind, ImportPage
 from hybridsync.engine import Profile, Status
 from hybridsync.errors import TransientConnectorError
@@ -28,6 +30,32 @@ def test_deletion_threshold_stops_before_deleting_anything(world: Any) -> None:
     assert override.status == Status.SUCCESS
     assert override.counts["delete"] == 6
     assert len(world.by_upn(built)) == 6
+
+
+@pytest.mark.parametrize(("window", "stopped"), [(None, False), (60, True)])
+def test_deletes_exported_within_the_window_count_against_the_threshold(
+    world: Any, window: float | None, stopped: bool
+) -> None:
+    # Two small exports of 4 deletes each, under a threshold of 5: alone each passes; over
+    # a window the second one is 8 deletes in an hour and stops.
+    world.set_users(*_users(world, 12))
+    safety = {"deletion_threshold": 5, "deletion_window_minutes": window}
+    built = world.engine(safety=safety)
+    built.engine.cycle("initial")
+    world.set_users(*_users(world, 8))
+    first = built.engine.cycle("delta", allow_shrink=True).runs[-1]
+    assert (first.status, first.counts.get("delete")) == (Status.SUCCESS, 4)
+    world.set_users(*_users(world, 4))
+    second = built.engine.cycle("delta", allow_shrink=True).runs[-1]
+    assert second.profile is Profile.EXPORT
+    if not stopped:
+        assert (second.status, second.counts.get("delete")) == (Status.SUCCESS, 4)
+        return
+    assert second.status == Status.STOPPED_DELETION_THRESHOLD
+    assert "4 deletes are staged and 4 were exported in the last 60 minutes" in second.message
+    assert len(world.by_upn(built)) == 8
+    override = built.engine.run("cloud", Profile.EXPORT, allow_deletes=True)
+    assert (override.status, override.counts.get("delete")) == (Status.SUCCESS, 4)
 
 
 def test_deletion_threshold_as_a_percentage(world: Any) -> None:

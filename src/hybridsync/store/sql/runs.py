@@ -32,6 +32,13 @@ class SqlRuns(SqlSession):
         rows = self._read(select(T.runs).order_by(T.runs.c.seq.desc()).limit(limit))
         return [run_record(row) for row in rows]
 
+    def runs_since(self, connector: str, profile: str, started_after: str) -> list[RunRecord]:
+        runs = T.runs.c
+        query = select(T.runs).where(
+            runs.connector == connector, runs.profile == profile, runs.started > started_after
+        )
+        return [run_record(row) for row in self._read(query)]
+
     def run_errors(self, run_id: str) -> list[ObjectError]:
         rows = self._read(select(T.run_errors).where(T.run_errors.c.run_id == run_id))
         return [object_error(row) for row in rows]
