@@ -186,6 +186,9 @@ class GraphConnector:
         (``GET /groups/{id}/members``), as the connector space holds the full list.
         """
         first_round = kind is not ImportKind.UPDATE
+        # Graph may spread a large group's first-round members over several items of
+        # the same group: each later item carries the members of the earlier ones too.
+        first_members: dict[str, tuple[Any, ...]] = {}
         next_url: str | None = url
         link: str | None = None
         while next_url is not None:
@@ -193,8 +196,14 @@ class GraphConnector:
             objects = []
             for item in page.get("value", []):
                 members = None
-                if not first_round and isinstance(item.get(f"{groups.MEMBERS}@delta"), list):
+                delta = item.get(f"{groups.MEMBERS}@delta")
+                if not first_round and isinstance(delta, list):
                     members = self._members(str(item["id"]))
+                elif first_round and "@removed" not in item:
+                    seen = first_members.get(str(item["id"]), ())
+                    found = groups.members_of(delta if isinstance(delta, list) else [])
+                    members = tuple(dict.fromkeys((*seen, *found)))
+                    first_members[str(item["id"])] = members
                 objects.append(imported_group(item, self._target, kind, members))
             yield ImportPage(objects, None)
             next_url = page.get("@odata.nextLink")

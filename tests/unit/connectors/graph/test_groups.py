@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 from tests.unit.connectors.graph.conftest import ConnectorFactory
-from tests.unit.connectors.graph.fake_graph import BASE
+from tests.unit.connectors.graph.fake_graph import BASE, FakeGraph
 
 from hybridsync.connectors.graph.groups import MAX_BIND
 from hybridsync.core.ports import AttributeChange, ExportChange, ExportKind, ExportOutcome
@@ -227,3 +227,30 @@ def test_against_entra_a_lost_create_cannot_be_read_back(
 
     assert make_connector(handler, target="entra").read_back(_add(0)) is None
     assert asked == []
+
+
+def test_a_group_spread_over_first_round_pages_keeps_all_its_members(
+    graph: FakeGraph, make_connector: ConnectorFactory
+) -> None:
+    def item(members: list[int]) -> dict[str, Any]:
+        return {
+            "id": GROUP_ID,
+            "displayName": "Partners",
+            "members@delta": [{"id": _id(n)} for n in members],
+        }
+
+    link = f"{BASE}/groups/delta?$skiptoken=2"
+    pages = {
+        "first": {"value": [item([1, 2])], "@odata.nextLink": link},
+        "second": {"value": [item([3])], "@odata.deltaLink": f"{BASE}/groups/delta?$deltatoken=5"},
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/groups/delta"):
+            page = "second" if "skiptoken" in str(request.url) else "first"
+            return httpx.Response(200, json=pages[page])
+        return graph(request)
+
+    objects = [o for p in make_connector(handler).full_import() for o in p.objects]
+    last = [o for o in objects if o.anchor == GROUP_ID][-1]
+    assert last.attributes["members"] == tuple(Reference(_id(n)) for n in (1, 2, 3))
