@@ -13,6 +13,7 @@ import pytest
 from hybridsync.config import Config
 from hybridsync.config.rules import load_rules
 from hybridsync.config.settings import builtin_rule_source
+from hybridsync.core.runs import Status
 from hybridsync.core.values import Reference
 from hybridsync.engine import Profile
 from hybridsync.errors import ExpressionUserError
@@ -64,7 +65,7 @@ def group_dn(cn: str) -> str:
     return f"CN={cn},OU=Groups,DC=contoso,DC=com"
 
 
-def _engine(world: Any) -> Built:
+def _engine(world: Any, **overrides: Any) -> Built:
     data: dict[str, Any] = {
         "store": world.store.config,
         "builtin_rules": {"source": "ad", "target": "cloud"},
@@ -84,6 +85,7 @@ def _engine(world: Any) -> Built:
             },
         ],
         "base_dir": str(world.tmp),
+        **overrides,
     }
     built = build(Config.model_validate(data), store=world.store.memory)
     world.built.append(built)
@@ -248,3 +250,20 @@ def test_a_group_without_members_has_none_in_the_cloud(world: Any) -> None:
     sent = len(world.cloud(built).sent)
     built.engine.cycle("delta")
     assert len(world.cloud(built).sent) == sent
+
+
+def test_deleted_groups_count_against_the_deletion_threshold(world: Any) -> None:
+    _partners(
+        world,
+        *(ldif_group(f"Team {n}", [user_dn("ann")], rid=2000 + n) for n in range(3)),
+    )
+    built = _engine(world, safety={"deletion_threshold": 2})
+    built.engine.cycle("initial")
+    world.users = {k: v for k, v in world.users.items() if "CN=Team " not in k}
+    world.write()
+    cycle = built.engine.cycle("delta", allow_shrink=True)
+    export = cycle.runs[-1]
+    assert export.profile is Profile.EXPORT
+    assert export.status == Status.STOPPED_DELETION_THRESHOLD
+    assert "3 deletes" in export.message
+    assert {f"Team {n}" for n in range(3)} <= set(_cloud(world, built))
