@@ -106,7 +106,7 @@ class GraphConnector:
             export=True,
             # Enough changes per call to keep every batch worker busy.
             export_batch_size=self.config.batch_size * self.config.concurrency * 5,
-            object_types=("user", "group"),
+            object_types=self.config.object_types,
             multi_valued=mapping.MULTI_VALUED | {groups.MEMBERS},
         )
 
@@ -170,8 +170,15 @@ class GraphConnector:
                 for user in page.get("value", [])
             ]
             yield ImportPage(objects, None)
-        groups_link = yield from self._group_pages(self._groups_delta_start(), ImportKind.PRESENT)
+        groups_link = None
+        if self._with_groups:
+            start = self._groups_delta_start()
+            groups_link = yield from self._group_pages(start, ImportKind.PRESENT)
         yield ImportPage([], Watermark(users_link, groups_link).text())
+
+    @property
+    def _with_groups(self) -> bool:
+        return groups.OBJECT_TYPE in self.config.object_types
 
     def _groups_delta_start(self) -> str:
         query = urlencode({"$select": f"{groups.select(self._target)},{groups.MEMBERS}"})
@@ -239,6 +246,8 @@ class GraphConnector:
             url = page.get("@odata.nextLink")
             users_link = url or page.get("@odata.deltaLink") or users_link
             yield ImportPage(objects, Watermark(users_link, links.groups).text())
+        if not self._with_groups:
+            return
         # A watermark from before groups were imported starts their first round.
         if links.groups is None:
             start, kind = self._groups_delta_start(), ImportKind.REPLACE
@@ -281,7 +290,13 @@ class GraphConnector:
                 f"connector {self.name}: the delta token has expired or is no longer "
                 f"valid ({error.describe()}); run a full import"
             )
-        raise FatalConnectorError(f"connector {self.name}: delta import: {error.describe()}")
+        hint = ""
+        if error.status == 403 and "/groups/" in url:
+            hint = (
+                "; the application needs Group.ReadWrite.All and GroupMember.ReadWrite.All "
+                'to sync groups (or set object_types = ["user"])'
+            )
+        raise FatalConnectorError(f"connector {self.name}: delta import: {error.describe()}{hint}")
 
     # -- export ----------------------------------------------------------------------
 

@@ -8,8 +8,10 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from tests.unit.connectors.graph.conftest import ConnectorFactory
 from tests.unit.connectors.graph.fake_graph import BASE, FakeGraph
+from tests.unit.connectors.graph.support import config
 
 from hybridsync.connectors.graph.groups import MAX_BIND
 from hybridsync.core.ports import AttributeChange, ExportChange, ExportKind, ExportOutcome
@@ -254,3 +256,22 @@ def test_a_group_spread_over_first_round_pages_keeps_all_its_members(
     objects = [o for p in make_connector(handler).full_import() for o in p.objects]
     last = [o for o in objects if o.anchor == GROUP_ID][-1]
     assert last.attributes["members"] == tuple(Reference(_id(n)) for n in (1, 2, 3))
+
+
+def test_a_connector_for_users_alone_reads_and_declares_no_group(
+    graph: FakeGraph, make_connector: ConnectorFactory
+) -> None:
+    connector = make_connector(object_types=["user"])
+    assert connector.capabilities.object_types == ("user",)
+    pages = list(connector.full_import())
+    assert not [r for r in graph.requests if "/groups" in r.url.path]
+    watermark = pages[-1].watermark
+    assert watermark is not None
+    assert watermark.startswith("https://graph.test/v1.0/users/delta")  # users' link alone
+    list(connector.delta_import(watermark))
+    assert not [r for r in graph.requests if "/groups" in r.url.path]
+
+
+def test_a_connector_without_users_is_a_configuration_error() -> None:
+    with pytest.raises(ValueError, match='"user" is required'):
+        config(object_types=["group"])
