@@ -111,6 +111,10 @@ class ExportChange:
         dn: the target DN computed by the outbound rules.
         object_type: the target object type.
         changes: only the attributes to write.
+        previous: of an update, for each reference attribute among ``changes``, the
+            values the target holds (as last exported, else as last imported): a
+            connector writing a multi-valued reference (a group's members) sends the
+            additions and removals against them, never the whole list.
     """
 
     change_id: str
@@ -119,6 +123,7 @@ class ExportChange:
     dn: str
     object_type: str
     changes: tuple[AttributeChange, ...] = ()
+    previous: Mapping[str, Values] = field(default_factory=dict)
 
 
 class ExportOutcome(enum.Enum):

@@ -234,7 +234,21 @@ def change_for(cs: CSObject, *, resend_unconfirmed: bool = True) -> ExportChange
     if "dn" in values:
         names.remove("dn")  # the DN travels as the change's DN, never as an attribute
     changes = tuple(map(AttributeChange, names, map(values.__getitem__, names)))
-    return ExportChange(cs.cs_id, kind, cs.anchor, dn, cs.object_type, changes)
+    previous = _previous_references(cs, changes) if kind is ExportKind.UPDATE else {}
+    return ExportChange(cs.cs_id, kind, cs.anchor, dn, cs.object_type, changes, previous)
+
+
+def _previous_references(cs: CSObject, changes: tuple[AttributeChange, ...]) -> dict[str, Values]:
+    """What the target holds of each changed reference attribute: the values last sent
+    when no import confirmed them yet, else the values last imported (see
+    ``ExportChange.previous``)."""
+    previous: dict[str, Values] = {}
+    for name, values in changes:
+        sent = cs.unconfirmed.get(name)
+        current = sent if sent is not None else cs.attributes.get(name, ())
+        if holds_references(values) or holds_references(current):
+            previous[name] = current
+    return previous
 
 
 def _settle_in_flight(

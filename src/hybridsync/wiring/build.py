@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hybridsync.config import Config, StoreConfig
 from hybridsync.core.ports import Connector
+from hybridsync.core.rules import RuleSet, SyncRule, connector_object_type
 from hybridsync.wiring.models import connector_model, load_config_file, with_paths
 from hybridsync.wiring.registry import build_connector
 
@@ -83,11 +85,31 @@ def build(config: Config, *, staging_mode: bool | None = None, store: Store | No
     except BaseException:
         Built.close_connectors(connectors)
         raise
+    rules = for_declared_types(rules, connectors)
     settings = settings_of(config)
     if staging_mode is not None:
         settings = replace(settings, staging_mode=staging_mode)
     context = EngineContext(store, rules, connectors, settings)
     return Built(Engine(context), store, connectors, config)
+
+
+def for_declared_types(rules: RuleSet, connectors: Mapping[str, Connector]) -> RuleSet:
+    """The rules without those for an object type their connector does not declare
+    (``Capabilities.object_types``): a target that takes users only is never sent the
+    groups of the built-in rules, a source reading users only never asked for groups."""
+    kept = tuple(rule for rule in rules.rules if _declared(rule, connectors))
+    return rules if len(kept) == len(rules.rules) else replace(rules, rules=kept)
+
+
+def _declared(rule: SyncRule, connectors: Mapping[str, Connector]) -> bool:
+    connector = connectors.get(rule.connector)
+    if connector is None:
+        return True
+    kind = connector_object_type(
+        rule.direction.value, rule.source_object_type, rule.target_object_type
+    )
+    declared = {name.lower() for name in connector.capabilities.object_types}
+    return kind == "*" or kind.lower() in declared
 
 
 def build_from_file(

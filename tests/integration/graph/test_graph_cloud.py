@@ -185,7 +185,8 @@ def test_entra_mode_sends_a_password_and_no_markers(
     cloud_server: CloudServer, tenant: CloudTenant
 ) -> None:
     app = tenant.add_app(["User.ReadWrite.All"])
-    config = graph_config(cloud_server, tenant, app=app, target="entra")
+    # An application for users alone: groups are left out (they need Group.* roles).
+    config = graph_config(cloud_server, tenant, app=app, target="entra", object_types=["user"])
     with GraphConnector(config) as connector:
         results = list(connector.export(adds(tenant, 2)))
         assert {r.outcome for r in results} == {ExportOutcome.APPLIED}
@@ -195,6 +196,19 @@ def test_entra_mode_sends_a_password_and_no_markers(
         ("USER00001",),
     }
     assert all("onPremisesSyncEnabled" not in u.attributes for u in users)
+
+
+def test_an_application_without_group_roles_is_told_what_groups_need(
+    cloud_server: CloudServer, tenant: CloudTenant
+) -> None:
+    app = tenant.add_app(["User.ReadWrite.All"])
+    config = graph_config(cloud_server, tenant, app=app, target="entra")
+    with (
+        GraphConnector(config) as connector,
+        pytest.raises(FatalConnectorError, match=r"needs Group\.ReadWrite\.All") as raised,
+    ):
+        list(connector.full_import())
+    assert "403" in str(raised.value)
 
 
 def test_a_wrong_secret_stops_the_run(cloud_server: CloudServer, tenant: CloudTenant) -> None:

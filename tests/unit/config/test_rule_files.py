@@ -131,10 +131,14 @@ def test_builtin_rules_load_in_precedence_order() -> None:
         "In from AD - User Join",
         "In from AD - User AccountEnabled",
         "In from AD - User Common",
+        "In from AD - Group Join",
+        "In from AD - Group Common",
     ]
     assert [r.name for r in rules.outbound("cloud")] == [
         "Out to Cloud - User Join",
         "Out to Cloud - User Identity",
+        "Out to Cloud - Group Join",
+        "Out to Cloud - Group Identity",
     ]
 
 

@@ -77,6 +77,12 @@ class GraphConfig(BaseModel):
         description="'hybridsync' is the project's cloud directory: it also takes the "
         "synced-user markers and onPremises* properties",
     )
+    object_types: tuple[Literal["user", "group"], ...] = Field(
+        default=("user", "group"),
+        description="what the connector imports and exports; groups need the application "
+        "to hold Group.ReadWrite.All and GroupMember.ReadWrite.All",
+        min_length=1,
+    )
     soft_match_upn: bool = False
     match_before_create: bool = Field(
         default=False,
@@ -108,6 +114,8 @@ class GraphConfig(BaseModel):
         for label, url in (("base_url", self.base_url), ("authority", self.authority)):
             if urlsplit(url).scheme != "https":
                 raise ValueError(f"{label} must be an https URL, got {url!r}")
+        if "user" not in self.object_types:
+            raise ValueError('object_types: "user" is required (groups name users)')
         sources = [self.client_secret, self.client_secret_env, self.client_secret_file]
         given = sum(source is not None for source in sources) + (self.certificate is not None)
         if given != 1:

@@ -6,22 +6,35 @@ Anchor of a cloud user: its Graph ``id``. Watermark: the ``/users/delta`` deltaL
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
-from hybridsync.connectors.graph import mapping
+from hybridsync.connectors.graph import groups, mapping
 from hybridsync.connectors.graph.auth import BearerAuth, MsalTokenSource, TokenSource
 from hybridsync.connectors.graph.budget import ExportProgress, ProgressMeter, WriteBudget
 from hybridsync.connectors.graph.client import GraphClient, WaitRelay
 from hybridsync.connectors.graph.config import GraphConfig
 from hybridsync.connectors.graph.errors import parse_error
 from hybridsync.connectors.graph.exporting import BatchSender, Matcher
-from hybridsync.connectors.graph.importing import delta_item, imported_user, is_expired_delta
-from hybridsync.connectors.graph.operations import Operation, merged, plan_all, user_path
+from hybridsync.connectors.graph.importing import (
+    Watermark,
+    delta_item,
+    imported_group,
+    imported_user,
+    is_expired_delta,
+)
+from hybridsync.connectors.graph.operations import (
+    Operation,
+    merged,
+    odata_literal,
+    plan_all,
+    user_path,
+)
 from hybridsync.connectors.graph.session import http_client, retry_policy
 from hybridsync.core.ports import (
     Capabilities,
@@ -93,8 +106,8 @@ class GraphConnector:
             export=True,
             # Enough changes per call to keep every batch worker busy.
             export_batch_size=self.config.batch_size * self.config.concurrency * 5,
-            object_types=("user",),
-            multi_valued=mapping.MULTI_VALUED,
+            object_types=self.config.object_types,
+            multi_valued=mapping.MULTI_VALUED | {groups.MEMBERS},
         )
 
     def parameters(self) -> Mapping[str, str]:
@@ -128,12 +141,22 @@ class GraphConnector:
         return link
 
     def full_import(self) -> Iterator[ImportPage]:
-        """Every cloud user (``GET /users``), page by page.
+        """:meth:`_full_pages`, with no empty page (see :func:`_merged_pages`)."""
+        return _merged_pages(self._full_pages())
 
-        The delta watermark is taken *before* the listing, so a change made while the
-        listing runs is seen again by the next delta import rather than lost.
+    def delta_import(self, watermark: str) -> Iterator[ImportPage]:
+        """:meth:`_delta_pages`, with no empty page (see :func:`_merged_pages`)."""
+        return _merged_pages(self._delta_pages(watermark))
+
+    def _full_pages(self) -> Iterator[ImportPage]:
+        """Every cloud user (``GET /users``), page by page, then every group with its
+        members (the first round of ``/groups/delta``).
+
+        The users' delta watermark is taken *before* the listing, so a change made while
+        the listing runs is seen again by the next delta import rather than lost; the
+        groups' is the deltaLink that ends their first round.
         """
-        watermark = self._latest_delta_link()
+        users_link = self._latest_delta_link()
         query = urlencode(
             {
                 "$select": self._select(),
@@ -141,32 +164,97 @@ class GraphConnector:
                 "$top": str(self.config.page_size),
             }
         )
-        pages = self._client.pages(f"/users?{query}")
-        page = next(pages, None)
-        while page is not None:
-            following = next(pages, None)
+        for page in self._client.pages(f"/users?{query}"):
             objects = [
                 imported_user(user, self._target, ImportKind.PRESENT, managers=True)
                 for user in page.get("value", [])
             ]
-            yield ImportPage(objects, watermark if following is None else None)
-            page = following
+            yield ImportPage(objects, None)
+        groups_link = None
+        if self._with_groups:
+            start = self._groups_delta_start()
+            groups_link = yield from self._group_pages(start, ImportKind.PRESENT)
+        yield ImportPage([], Watermark(users_link, groups_link).text())
 
-    def delta_import(self, watermark: str) -> Iterator[ImportPage]:
-        """Changes since the deltaLink ``watermark``; each page carries the link to
-        resume from (a nextLink mid-way, the new deltaLink at the end)."""
-        if not self._client.owns(watermark):
-            raise FatalConnectorError(
-                f"connector {self.name}: the delta watermark does not point at "
-                f"{self.config.base_url}; run a full import"
-            )
-        url: str | None = watermark
+    @property
+    def _with_groups(self) -> bool:
+        return groups.OBJECT_TYPE in self.config.object_types
+
+    def _groups_delta_start(self) -> str:
+        query = urlencode({"$select": f"{groups.select(self._target)},{groups.MEMBERS}"})
+        return f"/groups/delta?{query}"
+
+    def _group_pages(self, url: str, kind: ImportKind) -> Generator[ImportPage, None, str]:
+        """The groups of a ``/groups/delta`` round, with no watermark (the caller ends
+        the import with one); returns the round's deltaLink.
+
+        The first round lists every group with all its members. A later round gives a
+        changed membership as the changes; the group's members are then read whole
+        (``GET /groups/{id}/members``), as the connector space holds the full list.
+        """
+        first_round = kind is not ImportKind.UPDATE
+        # Graph may spread a large group's first-round members over several items of
+        # the same group: each later item carries the members of the earlier ones too.
+        first_members: dict[str, tuple[Any, ...]] = {}
+        next_url: str | None = url
+        link: str | None = None
+        while next_url is not None:
+            page = self._delta_page(next_url)
+            objects = []
+            for item in page.get("value", []):
+                members = None
+                delta = item.get(f"{groups.MEMBERS}@delta")
+                if not first_round and isinstance(delta, list):
+                    members = self._members(str(item["id"]))
+                elif first_round and "@removed" not in item:
+                    seen = first_members.get(str(item["id"]), ())
+                    found = groups.members_of(delta if isinstance(delta, list) else [])
+                    members = tuple(dict.fromkeys((*seen, *found)))
+                    first_members[str(item["id"])] = members
+                objects.append(imported_group(item, self._target, kind, members))
+            yield ImportPage(objects, None)
+            next_url = page.get("@odata.nextLink")
+            link = page.get("@odata.deltaLink")
+        if not isinstance(link, str):
+            raise FatalConnectorError("GET /groups/delta gave no deltaLink")
+        return link
+
+    def _members(self, group_id: str) -> tuple[Any, ...]:
+        query = urlencode({"$select": "id", "$top": "999"})
+        entries: list[dict[str, Any]] = []
+        for page in self._client.pages(f"{groups.group_path(group_id)}/members?{query}"):
+            entries.extend(page.get("value", []))
+        return groups.members_of(entries)
+
+    def _delta_pages(self, watermark: str) -> Iterator[ImportPage]:
+        """Changes since the ``watermark`` (the users' and the groups' deltaLinks):
+        users, then groups. The users' pages carry the link to resume from; the
+        groups' round ends with both new links."""
+        links = Watermark.parse(watermark)
+        for link in (links.users, links.groups):
+            if link is not None and not self._client.owns(link):
+                raise FatalConnectorError(
+                    f"connector {self.name}: the delta watermark does not point at "
+                    f"{self.config.base_url}; run a full import"
+                )
+        url: str | None = links.users
+        users_link = links.users
         while url is not None:
             page = self._delta_page(url)
             users = self._completed(page.get("value", []))
             objects = [delta_item(user, self._target) for user in users]
             url = page.get("@odata.nextLink")
-            yield ImportPage(objects, url or page.get("@odata.deltaLink"))
+            users_link = url or page.get("@odata.deltaLink") or users_link
+            yield ImportPage(objects, Watermark(users_link, links.groups).text())
+        if not self._with_groups:
+            return
+        # A watermark from before groups were imported starts their first round.
+        if links.groups is None:
+            start, kind = self._groups_delta_start(), ImportKind.REPLACE
+        else:
+            start, kind = links.groups, ImportKind.UPDATE
+        groups_link = yield from self._group_pages(start, kind)
+        yield ImportPage([], Watermark(users_link, groups_link).text())
 
     def _completed(self, users: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Delta items with only some properties, read again in full.
@@ -202,7 +290,13 @@ class GraphConnector:
                 f"connector {self.name}: the delta token has expired or is no longer "
                 f"valid ({error.describe()}); run a full import"
             )
-        raise FatalConnectorError(f"connector {self.name}: delta import: {error.describe()}")
+        hint = ""
+        if error.status == 403 and "/groups/" in url:
+            hint = (
+                "; the application needs Group.ReadWrite.All and GroupMember.ReadWrite.All "
+                'to sync groups (or set object_types = ["user"])'
+            )
+        raise FatalConnectorError(f"connector {self.name}: delta import: {error.describe()}{hint}")
 
     # -- export ----------------------------------------------------------------------
 
@@ -293,6 +387,8 @@ class GraphConnector:
     def read_back(self, change: ExportChange) -> ImportedObject | None:
         """The cloud user a change was about: by immutable id for an add (the add may
         have created it under an id we never learned), else by anchor."""
+        if groups.is_group_change(change):
+            return self._read_back_group(change)
         if change.kind is ExportKind.ADD:
             attributes = {c.name: c.values for c in change.changes}
             anchor = mapping.immutable_id(attributes)
@@ -313,6 +409,54 @@ class GraphConnector:
             error = parse_error(response.status_code, body)
             raise FatalConnectorError(f"reading back {change.dn}: {error.describe()}")
         return imported_user(body, self._target, ImportKind.PRESENT)
+
+    def _read_back_group(self, change: ExportChange) -> ImportedObject | None:
+        """The cloud group a change was about: an add's by its on-premises security
+        identifier (the one property of ours a group keeps; none on a target that does
+        not take it), else by anchor."""
+        select = groups.select(self._target)
+        if change.kind is ExportKind.ADD:
+            sid = next(
+                (str(c.values[0]) for c in change.changes
+                 if c.name.lower() == "onpremisessecurityidentifier" and c.values),
+                None,
+            )  # fmt: skip
+            if sid is None or not self._target.synced_markers:
+                return None
+            query = urlencode(
+                {"$filter": f"onPremisesSecurityIdentifier eq {odata_literal(sid)}",
+                 "$select": select}
+            )  # fmt: skip
+            found = [g for page in self._client.pages(f"/groups?{query}") for g in page["value"]]
+            return imported_group(found[0], self._target, ImportKind.PRESENT, ()) if found else None
+        if not change.anchor:
+            return None
+        response = self._client.get(
+            f"{groups.group_path(change.anchor)}?{urlencode({'$select': select})}"
+        )
+        if response.status_code == 404:
+            return None
+        body = response.json() if response.content else None
+        if response.status_code != 200 or not isinstance(body, dict):
+            error = parse_error(response.status_code, body)
+            raise FatalConnectorError(f"reading back {change.dn}: {error.describe()}")
+        return imported_group(body, self._target, ImportKind.PRESENT, None)
+
+
+def _merged_pages(pages: Iterator[ImportPage]) -> Iterator[ImportPage]:
+    """The pages with each empty one folded into the page before it (its watermark, if
+    it has one, replaces that page's): the groups' round of a directory with no group
+    changed adds no page, and the last page carries the final watermark."""
+    held = next(pages, None)
+    if held is None:
+        return
+    for page in pages:
+        if not page.objects and not page.unreadable:
+            held = replace(held, watermark=page.watermark or held.watermark)
+            continue
+        yield held
+        held = page
+    yield held
 
 
 def _without_empty_patches(

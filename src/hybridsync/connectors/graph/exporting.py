@@ -19,6 +19,8 @@ FILTER_IN_LIMIT = 15
 """Values per ``in (...)`` clause: Graph's documented limit for directory filters."""
 
 THROTTLED = frozenset({429, 503})
+MAX_BATCH = 20
+"""Requests in one ``$batch``: Graph's limit (a change may need several requests)."""
 
 
 class Matcher:
@@ -163,6 +165,29 @@ class BatchSender:
         conflicts: dict[str, ExportResult] | None,
     ) -> tuple[float | None, int, str]:
         """Sends the pending operations once; removes those that got a final result."""
+        hinted: float | None = None
+        throttled = 0
+        last_error = ""
+        ids = list(pending)
+        for start in range(0, len(ids), MAX_BATCH):
+            part = {rid: pending[rid] for rid in ids[start : start + MAX_BATCH]}
+            part_hinted, part_throttled, part_error = self._send_part(part, results, conflicts)
+            for rid in ids[start : start + MAX_BATCH]:
+                if rid not in part:
+                    del pending[rid]
+            if part_hinted is not None:
+                hinted = max(hinted or 0.0, part_hinted)
+            throttled += part_throttled
+            last_error = part_error or last_error
+        return hinted, throttled, last_error
+
+    def _send_part(
+        self,
+        pending: dict[str, Operation],
+        results: list[ExportResult],
+        conflicts: dict[str, ExportResult] | None,
+    ) -> tuple[float | None, int, str]:
+        """One ``$batch`` of at most 20 of the pending operations."""
         self._budget.acquire(len(pending))
         try:
             items = self._client.batch([op.batch_request(rid) for rid, op in pending.items()])
@@ -186,7 +211,12 @@ class BatchSender:
             answered.add(item.id)
             result = outcome(op, item, self._target)
             if isinstance(result, ExportResult):
-                if conflicts is not None and op.method == "POST" and item.error().conflict:
+                if (
+                    conflicts is not None
+                    and op.method == "POST"
+                    and not op.member_ref
+                    and item.error().conflict
+                ):
                     conflicts[op.change.change_id] = result
                 else:
                     results.append(result)

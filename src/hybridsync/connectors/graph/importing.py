@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from hybridsync.connectors.graph import mapping
+from hybridsync.connectors.graph import groups, mapping
 from hybridsync.connectors.graph.errors import GraphError
 from hybridsync.core.ports import ImportedObject, ImportKind
+from hybridsync.core.values import Values
+from hybridsync.errors import FatalConnectorError
 
 OBJECT_TYPE = "user"
 
@@ -61,3 +64,65 @@ def is_expired_delta(error: GraphError) -> bool:
     return code in EXPIRED_DELTA_CODES or (
         error.status in (400, 404) and "token" in error.message.lower()
     )
+
+
+def imported_group(
+    group: Mapping[str, Any], target: mapping.Target, kind: ImportKind, members: Values | None
+) -> ImportedObject:
+    """One group of ``/groups/delta``: removed, or its properties and its members, from
+    ``members`` when given (read whole), else from a first round's ``members@delta``
+    (then the whole list); a later item without them leaves the members as they were."""
+    if "@removed" in group:
+        return ImportedObject(
+            anchor=str(group["id"]),
+            dn=groups.dn_for(group),
+            object_type=groups.OBJECT_TYPE,
+            attributes={},
+            kind=ImportKind.DELETE,
+        )
+    attributes = groups.attributes_from_group(group, target)
+    delta = group.get(f"{groups.MEMBERS}@delta")
+    if members is not None:
+        attributes[groups.MEMBERS] = members
+    elif kind is not ImportKind.UPDATE:
+        attributes[groups.MEMBERS] = groups.members_of(delta if isinstance(delta, list) else [])
+    return ImportedObject(
+        anchor=str(group["id"]),
+        dn=groups.dn_for(group),
+        object_type=groups.OBJECT_TYPE,
+        attributes=attributes,
+        kind=kind,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Watermark:
+    """Where delta imports resume: the users' and the groups' deltaLinks.
+
+    Written as the users' link alone while there is no groups' link (the form a
+    connector that imported users only wrote), else as JSON.
+    """
+
+    users: str | None
+    groups: str | None = None
+
+    def text(self) -> str:
+        if self.groups is None:
+            return self.users or ""
+        return json.dumps({"users": self.users, "groups": self.groups})
+
+    @classmethod
+    def parse(cls, text: str) -> Watermark:
+        if not text.startswith("{"):
+            return cls(text)
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or not all(
+            isinstance(data.get(key), str) for key in ("users", "groups")
+        ):
+            raise FatalConnectorError(
+                "the delta watermark is not one this connector wrote; run a full import"
+            )
+        return cls(data["users"], data["groups"])

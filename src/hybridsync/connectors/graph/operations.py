@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
-from hybridsync.connectors.graph import mapping
+from hybridsync.connectors.graph import groups, mapping
 from hybridsync.connectors.graph.client import BatchItemResponse
 from hybridsync.connectors.graph.errors import Verdict, classify
 from hybridsync.core.ports import ExportChange, ExportKind, ExportOutcome, ExportResult
@@ -30,12 +30,15 @@ class Operation:
     path: str
     body: JsonObject | None = None
     anchor: str | None = None
-    """The cloud user's id when it is known before writing (update, delete, matched add)."""
+    """The cloud object's id when it is known before writing (update, delete, matched add)."""
+    member_ref: bool = False
+    """A member added to or removed from a group (``.../members/$ref``)."""
 
     @property
     def idempotent(self) -> bool:
-        """PATCH and DELETE may be sent twice; a POST may not (it would create twice)."""
-        return self.method != "POST"
+        """PATCH and DELETE may be sent twice; a POST may not (it would create twice),
+        except a member's: adding one twice is refused as already done."""
+        return self.method != "POST" or self.member_ref
 
     def batch_request(self, request_id: str) -> JsonObject:
         item: JsonObject = {"id": request_id, "method": self.method, "url": self.path}
@@ -98,6 +101,8 @@ def plan_all(
     Raises:
         ObjectRejectedError: the change cannot be written (the message names the attribute).
     """
+    if groups.is_group_change(change):
+        return plan_group(change, target, graph_root)
     managers = [c for c in change.changes if mapping.is_manager(c.name)]
     if not managers:
         return [plan(change, target, matched)]
@@ -127,6 +132,35 @@ def manager_operation(change: ExportChange, values: Values, graph_root: str) -> 
 
 
 _CLOUD_ID = re.compile(r"[0-9A-Za-z-]{1,64}")
+
+
+def plan_group(change: ExportChange, target: mapping.Target, graph_root: str) -> list[Operation]:
+    """The requests for a change to a group: create, delete, or a PATCH of its
+    properties and one request per member added or removed (see ``groups``).
+
+    Raises:
+        ObjectRejectedError: the change cannot be written (the message names the attribute).
+    """
+    if change.kind is ExportKind.ADD:
+        body = groups.create_body(_attributes(change), target, graph_root)
+        return [Operation(change, "POST", "/groups", body)]
+    anchor = groups.needs_anchor(change)
+    path = groups.group_path(anchor)
+    if change.kind is ExportKind.DELETE:
+        return [Operation(change, "DELETE", path, anchor=anchor)]
+    body = groups.patch_body(_attributes(change).items(), target)
+    # An empty PATCH is applied without a request (the connector's _without_empty_patches).
+    operations = [Operation(change, "PATCH", path, body, anchor)]
+    added, removed = groups.member_changes(change)
+    for member in added:
+        reference: JsonObject = {"@odata.id": groups.member_reference(member, graph_root)}
+        operations.append(
+            Operation(change, "POST", f"{path}/members/$ref", reference, anchor, member_ref=True)
+        )
+    for member in removed:
+        member_path = f"{path}/members/{quote(member, safe='')}/$ref"
+        operations.append(Operation(change, "DELETE", member_path, anchor=anchor, member_ref=True))
+    return operations
 
 
 def merged(results: list[ExportResult]) -> list[ExportResult]:
@@ -160,10 +194,24 @@ def _created(operation: Operation, user: JsonObject, target: mapping.Target) -> 
     synced-user marker) and what the created user the directory returned shows."""
     anchor = str(user.get("id") or "") or None
     sent = {mapping.ALIASES.get(c.name.lower(), c.name).lower() for c in operation.change.changes}
-    held = mapping.attributes_from_user(operation.body or {}, target)
-    held.update(mapping.attributes_from_user(user, target))
+    read = (
+        groups.attributes_from_group
+        if groups.is_group_change(operation.change)
+        else mapping.attributes_from_user
+    )
+    held = read(operation.body or {}, target)
+    held.update(read(user, target))
     written = {name: values for name, values in held.items() if name.lower() not in sent}
     return ExportResult(operation.change.change_id, ExportOutcome.APPLIED, anchor, written=written)
+
+
+def _already_done(operation: Operation, item: BatchItemResponse) -> bool:
+    # A member already removed answers 404: the DELETE case below takes it.
+    return (
+        operation.method == "POST"
+        and item.status == 400
+        and "already exist" in item.error().message.lower()
+    )
 
 
 def outcome(
@@ -171,6 +219,9 @@ def outcome(
 ) -> ExportResult | Verdict:
     """The result of one ``$batch`` item, or the verdict to act on (retry, reauth)."""
     change_id = operation.change.change_id
+    if operation.member_ref and _already_done(operation, item):
+        # A member added or removed before (a retry after a lost answer, or by someone else).
+        return ExportResult(change_id, ExportOutcome.APPLIED, operation.anchor)
     if operation.method == "DELETE" and item.status == 404:
         # Already gone: the delete was done before (a crash or a cloud-side delete).
         return ExportResult(change_id, ExportOutcome.APPLIED, operation.anchor)

@@ -198,6 +198,9 @@ class FakeGraph:
             return self._list(url, query)
         if method == "GET" and path == "/users/delta":
             return self._delta(query)
+        if method == "GET" and path == "/groups/delta":
+            # no groups here: a round with none, and the link to the next
+            return 200, {}, {"value": [], "@odata.deltaLink": f"{BASE}/groups/delta?$deltatoken=0"}
         if method == "POST" and path == "/users":
             self.writes.append((method, path, body))
             return self._create(body)

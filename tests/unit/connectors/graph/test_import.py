@@ -10,6 +10,7 @@ from tests.unit.connectors.graph.conftest import ConnectorFactory
 from tests.unit.connectors.graph.fake_graph import FakeGraph, error
 from tests.unit.connectors.graph.support import Sleeps
 
+from hybridsync.connectors.graph.importing import Watermark
 from hybridsync.core.ports import ImportKind
 from hybridsync.errors import FatalConnectorError
 
@@ -120,7 +121,11 @@ def test_delta_items_with_only_some_properties_are_read_again_in_full(
     assert missing.kind is ImportKind.DELETE
     assert missing.anchor == gone
     assert removed.kind is ImportKind.DELETE
-    assert page.watermark == "https://graph.test/v1.0/users/delta?$deltatoken=9"
+    # A watermark of users alone (as written before groups were imported) ends with both.
+    assert page.watermark is not None
+    links = Watermark.parse(page.watermark)
+    assert links.users == "https://graph.test/v1.0/users/delta?$deltatoken=9"
+    assert links.groups == "https://graph.test/v1.0/groups/delta?$deltatoken=0"
     lookups = [r for r in graph.requests if r.url.path.endswith("/users")]
     assert len(lookups) == 1
 
@@ -140,6 +145,44 @@ def test_a_watermark_pointing_elsewhere_is_refused_before_any_request(
     with pytest.raises(FatalConnectorError, match="does not point at"):
         list(make_connector().delta_import("https://evil.test/v1.0/users/delta?$deltatoken=1"))
     assert graph.requests == []
+
+
+def test_a_groups_link_pointing_elsewhere_is_refused_before_any_request(
+    graph: FakeGraph, make_connector: ConnectorFactory
+) -> None:
+    links = Watermark(
+        "https://graph.test/v1.0/users/delta?$deltatoken=1",
+        "https://evil.test/v1.0/groups/delta?$deltatoken=1",
+    )
+    with pytest.raises(FatalConnectorError, match="does not point at"):
+        list(make_connector().delta_import(links.text()))
+    assert graph.requests == []
+
+
+@pytest.mark.parametrize("text", ['{"users": 1}', "{not json", '{"users": "x"}'])
+def test_a_watermark_this_connector_did_not_write_asks_for_a_full_import(
+    graph: FakeGraph, make_connector: ConnectorFactory, text: str
+) -> None:
+    with pytest.raises(FatalConnectorError, match="run a full import"):
+        list(make_connector().delta_import(text))
+    assert graph.requests == []
+
+
+def test_a_full_import_ends_with_both_links_and_a_delta_follows_them(
+    graph: FakeGraph, make_connector: ConnectorFactory
+) -> None:
+    seed(graph, 1)
+    connector = make_connector()
+    watermark = [p.watermark for p in connector.full_import()][-1]
+    assert watermark is not None
+    links = Watermark.parse(watermark)
+    assert links.users is not None
+    assert "/users/delta" in links.users
+    assert links.groups == "https://graph.test/v1.0/groups/delta?$deltatoken=0"
+    pages = list(connector.delta_import(watermark))
+    assert [p.objects for p in pages] == [[]]  # no empty page for a quiet groups round
+    assert pages[-1].watermark is not None
+    assert Watermark.parse(pages[-1].watermark).groups == links.groups
 
 
 def test_a_throttled_read_waits_and_goes_on(
