@@ -203,9 +203,11 @@ class _Split:
         return replace(change, changes=tuple(kept))
 
 
-def check_deletion_threshold(context: EngineContext, name: str) -> None:
+def check_deletion_threshold(context: EngineContext, name: str, *, coming: int = 0) -> None:
+    """Stop when the staged deletes (and ``coming`` more, about to be staged) are over
+    the threshold."""
     store = context.store
-    deletes = store.count_pending_deletes(name)
+    deletes = store.count_pending_deletes(name) + coming
     if not deletes:
         return
     settings = context.settings

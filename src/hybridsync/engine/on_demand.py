@@ -35,7 +35,7 @@ from hybridsync.core.ports import (
 from hybridsync.core.rules import ScopeClause, SyncRule
 from hybridsync.core.scope import clause_holds
 from hybridsync.engine.context import EngineContext
-from hybridsync.engine.export import change_for, export_objects
+from hybridsync.engine.export import change_for, check_deletion_threshold, export_objects
 from hybridsync.engine.imports import import_one
 from hybridsync.engine.membership import GroupMembership
 from hybridsync.engine.preview import preview, show_values
@@ -98,6 +98,8 @@ class _OnDemand:
         planned = preview(self._context, self._name, cs.anchor or cs.dn)
         self._scope(cs, planned)
         self.report["metaverse"] = _metaverse_changes(planned)
+        if not allow_deletes and not self._deletes_allowed(planned):
+            return self._ended("stopped")
         before = self._linked_targets(planned["join"]["metaverse_object"])
         if not self._step(Profile.DELTA_SYNC, [cs.cs_id]):
             return self._ended("stopped")
@@ -140,6 +142,35 @@ class _OnDemand:
                 "error": join["error"],
             },
         }
+
+    def _deletes_allowed(self, planned: dict[str, Any]) -> bool:
+        """Whether the deletes the sync would stage stay under the threshold, checked
+        before the sync: a refused delete is not staged, so the same command with
+        ``allow_deletes`` still finds it to send."""
+        deleting = {
+            target
+            for target, entry in planned.get("targets", {}).items()
+            if (entry["pending_export"] or {}).get("kind") == ExportKind.DELETE.value
+        }
+        join = planned["join"]
+        if join["action"] == "disconnect":
+            # The metaverse object may go, and its target objects with it (unless another
+            # source keeps it): checked as the deletes it may cause.
+            linked = self._context.store.get_cs_many(
+                sorted(self._linked_targets(join["metaverse_object"]))
+            )
+            deleting |= {cs.connector for cs in linked}
+        if self._context.settings.staging_mode:
+            return True
+        refused = []
+        for target in sorted(deleting):
+            run = self._run(Profile.EXPORT, target, _threshold_check(self._context, target))
+            if run.status.stopped:
+                refused.append({"target": target, "action": ExportKind.DELETE.value,
+                                "attributes": {}, "outcome": "not sent", "message": run.message,
+                                "target_id": None, "confirmed": None})  # fmt: skip
+        self.report["export"] = refused
+        return not refused
 
     def _errors_of_sync(self) -> None:
         self.report["errors"] = [
@@ -208,6 +239,13 @@ class _OnDemand:
         self.report["status"] = status
         self.report.setdefault("export", [])
         return self.report
+
+
+def _threshold_check(context: EngineContext, target: str) -> Any:
+    def check(run: RunReport) -> None:
+        check_deletion_threshold(context, target, coming=1)
+
+    return check
 
 
 def _noted(work: Any, key: str) -> Any:
