@@ -224,6 +224,27 @@ class SupportsExport(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OutOfScope:
+    """An object the connector found but does not sync (outside its OUs, another type)."""
+
+    dn: str
+    reason: str
+
+
+@runtime_checkable
+class SupportsReadObject(Protocol):
+    def read_object(self, key: str) -> ImportedObject | OutOfScope | None:
+        """One object as it is now, by DN, UPN or anchor (sync on demand).
+
+        Reads that object only: a key that is not a DN, UPN or anchor, or one that
+        would match several objects, never widens the read. Returns a ``REPLACE`` record
+        (every attribute), :class:`OutOfScope` for an object the connector does not
+        sync, or ``None`` when no object has that key.
+        """
+        ...
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class RetryWait:
     """A connector waiting out a failure before it retries a request.

@@ -169,6 +169,17 @@ def delta_import(
     checkpoint()
 
 
+def import_one(
+    context: EngineContext, name: str, imported: ImportedObject, report: RunReport
+) -> None:
+    """Store one object read now (sync on demand) as a delta import would; the watermark
+    stays, so the next delta import reads the change again and finds nothing new."""
+    kept = _storable(context, name, [imported], report, set())
+    with context.store.transaction():
+        _apply_objects(context, name, kept, report)
+    report.count("read")
+
+
 def _held(context: EngineContext, name: str, deletes: Sequence[ImportedObject]) -> int:
     """How many objects the deletes remove: a connector may report deletes of objects
     the connector space never held (AD's USN mode sees every tombstone in the domain)."""

@@ -158,6 +158,11 @@ def _target(plan: TargetPlan) -> dict[str, Any]:
     }
 
 
+def show_values(values: Values) -> list[Any]:
+    """Values as JSON shows them: bytes as ``base64:...``, a reference as its DN."""
+    return _show(values)
+
+
 def _show(values: Values) -> list[Any]:
     shown: list[Any] = []
     for value in values:

@@ -110,6 +110,16 @@ def synchronize(context: EngineContext, name: str, report: RunReport, *, full: b
             )
 
 
+def sync_objects(context: EngineContext, name: str, ids: list[str], report: RunReport) -> None:
+    """Synchronize these objects only (sync on demand): one batch, as a delta sync would,
+    whatever their pending import."""
+    membership = GroupMembership(context.store, report.notes)
+    with context.store.transaction():
+        errors = _sync_batch(context, name, ids, report, membership)
+        context.store.record_errors(report.run_id, errors)
+    report.errors.extend(errors)
+
+
 def _sync_batch(
     context: EngineContext,
     name: str,

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import structlog
 
-from hybridsync.connectors.ad import dirsync, usn
+from hybridsync.connectors.ad import dirsync, single, usn
 from hybridsync.connectors.ad.connection import Connection
 from hybridsync.connectors.ad.convert import REFERENCE
 from hybridsync.connectors.ad.discovery import DomainSession
@@ -30,6 +30,7 @@ from hybridsync.core.ports import (
     ExportResult,
     ImportedObject,
     ImportPage,
+    OutOfScope,
 )
 
 __all__ = ["MULTI_VALUED", "ADConnector"]
@@ -43,7 +44,8 @@ MULTI_VALUED = frozenset(
 class ADConnector(DomainSession):
     """Imports users and groups from one AD domain over LDAPS.
 
-    Implements ``Connector``, ``SupportsFullImport``, ``SupportsDeltaImport`` and, when
+    Implements ``Connector``, ``SupportsFullImport``, ``SupportsDeltaImport``,
+    ``SupportsReadObject`` and, when
     ``write_back_consistency_guid`` is set, ``SupportsExport`` (that write-back only).
     """
 
@@ -118,6 +120,11 @@ class ADConnector(DomainSession):
     def delta_import(self, watermark: str) -> Iterator[ImportPage]:
         with self._conn.dropped_when_lost():
             yield from self._delta_import(watermark)
+
+    def read_object(self, key: str) -> ImportedObject | OutOfScope | None:
+        """One object now, by DN, UPN or anchor (sync on demand; see ``single``)."""
+        with self._conn.dropped_when_lost():
+            return single.read_object(self._read(), key)
 
     def _full_import(self) -> Iterator[ImportPage]:
         watermark = self._current_watermark()
