@@ -61,7 +61,7 @@ def test_run_history_and_the_demo_on_a_postgresql_store(
     assert code == 1, output  # the sample's one object error (a user without a UPN)
     assert "UserPrincipalName is not present" in output
     exports = [run for run in json.loads(output)["runs"] if run["profile"] == "export"]
-    assert sum(run["counts"].get("add", 0) for run in exports) == 26
+    assert sum(run["counts"].get("add", 0) for run in exports) == 29  # 26 users, 3 groups
     assert not (tmp_path / "demo" / "hybridsync.db").exists()  # nothing went to SQLite
     code, output = invoke("history", "-c", str(config), "--json")
     assert code == 0, output
@@ -74,7 +74,7 @@ def test_run_history_and_the_demo_on_a_postgresql_store(
     assert (len(again["guests"]), len(again["members"])) == (7, 19)
     store = _open(postgres_database)
     try:
-        assert store.count_mv() == 26
+        assert store.count_mv() == 29  # 26 persons, 3 groups
     finally:
         store.close()
 

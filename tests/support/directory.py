@@ -245,7 +245,12 @@ class DirectoryEditor:
             records.parse()
         added = []
         for dn, entry in records.all_records:
-            attrs = {k: v for k, v in entry.items() if k not in {"objectGUID", "objectSid"}}
+            # The sample's groups and managers stay out of the seed: tests that need them
+            # build their own in an OU of their own (the DC has its own Domain Admins).
+            if b"group" in entry.get("objectClass", []):
+                continue
+            dropped = {"objectGUID", "objectSid", "manager"}
+            attrs = {k: v for k, v in entry.items() if k not in dropped}
             if b"user" in attrs.get("objectClass", []):
                 control = int(attrs.pop("userAccountControl", [b"512"])[0])
                 attrs["unicodePwd"] = [_unicode_pwd(password)]

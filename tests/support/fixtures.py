@@ -36,6 +36,8 @@ def contoso_users() -> dict[str, dict[str, str]]:
         records.parse()
     users: dict[str, dict[str, str]] = {}
     for dn, entry in records.all_records:
+        if b"user" not in entry.get("objectClass", []):
+            continue  # the sample's OUs and groups
         values = {k: v[0].decode("utf-8", "replace") for k, v in entry.items()}
         if "sAMAccountName" in values:
             users[values.pop("sAMAccountName")] = {**values, "dn": dn}

@@ -16,7 +16,7 @@ from hybridsync.errors import HybridsyncError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from hybridsync.wiring.demo import DemoResult
+    from hybridsync.wiring.demo import DemoGroup, DemoResult
 
 DataDirOption = typer.Option(
     Path(".hybridsync/demo"),
@@ -34,7 +34,8 @@ def demo(
 ) -> None:
     """Sync a sample organization into a local cloud directory: no server, no setup.
 
-    Employees (contoso.com) become members, partners (partners.contoso.com) guests.
+    Employees (contoso.com) become members, partners (partners.contoso.com) guests;
+    the sample's groups follow with their members, and employees get their managers.
     Run it again: the second run finds nothing to export. Exits 0 once the sample is
     synced (object errors are listed, not fatal here), 2 if a run stopped.
     """
@@ -63,6 +64,7 @@ def _as_dict(result: DemoResult) -> dict[str, Any]:
         "exported": result.exported,
         "members": [user(u) for u in result.members],
         "guests": [user(u) for u in result.guests],
+        "groups": [{"displayName": g.display_name, "members": g.members} for g in result.groups],
         "cycle": result.cycle.as_dict(),
     }
 
@@ -82,6 +84,7 @@ def _print(result: DemoResult) -> None:
     console.print(f"exported to the cloud directory: {changes}")
     console.print(_users_table(f"Members ({len(result.members)})", result.members), markup=False)
     console.print(_users_table(f"Guests ({len(result.guests)})", result.guests), markup=False)
+    console.print(_groups_list(result.groups), markup=False)
     errors = [e for run in result.cycle.runs for e in run.errors]
     for error in errors:
         console.print(f"[yellow]object error[/] {error.dn}: {error.message}", soft_wrap=True)
@@ -101,6 +104,15 @@ def _users_table(title: str, users: list[dict[str, Any]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
     lines = [f"  {a:<{widths[0]}}  {b:<{widths[1]}}  {c}" for a, b, c in rows]
     return "\n".join([title, *lines])
+
+
+def _groups_list(groups: list[DemoGroup]) -> str:
+    """Each group and its direct members (users by UPN, a nested group by its name)."""
+    lines = [f"Groups ({len(groups)})"]
+    for group in groups:
+        lines.append(f"  {group.display_name} ({len(group.members)} members)")
+        lines += [f"    {member}" for member in group.members]
+    return "\n".join(lines)
 
 
 def _next_steps(console: Console, config: Path, data_dir: Path) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hybridsync.config.group_filter import FilterConfig, group_filter_rules
 from hybridsync.config.password_hash_sync import PasswordHashSyncConfig
 from hybridsync.config.problems import (
     ConfigProblem,
@@ -61,6 +62,7 @@ class Config(BaseModel):
     rules: list[Path] = Field(default_factory=list)
     builtin_rules: BuiltinRules | None = None
     user_type: UserTypeConfig | None = None
+    filter: FilterConfig = Field(default_factory=FilterConfig)
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
     password_hash_sync: PasswordHashSyncConfig | None = None
     connectors: list[dict[str, Any]] = Field(min_length=1)
@@ -116,7 +118,20 @@ class Config(BaseModel):
             extra = user_type_rules(
                 self.user_type, self.builtin_rules.source, self.builtin_rules.target
             )
+        if self.filter.group is not None:
+            extra += group_filter_rules(self.filter, self._filtered_connector())
         return sources, extra
+
+    def _filtered_connector(self) -> str:
+        if self.builtin_rules is None:
+            raise ConfigError("[filter] group needs [builtin_rules] (it names the AD connector)")
+        return self.builtin_rules.source
+
+    def filter_groups(self) -> dict[str, str]:
+        """``[filter] group`` as connector name -> group DN (empty when unset)."""
+        if self.filter.group is None:
+            return {}
+        return {self._filtered_connector(): self.filter.group}
 
     def writes_back_consistency_guid(self) -> bool:
         """Whether the built-in rules' AD connector has ``write_back_consistency_guid``

@@ -54,6 +54,9 @@ class Status(enum.StrEnum):
     """The store failed (its database unreachable, the connection lost): the transaction
     in progress was rolled back, everything committed before is kept."""
     STOPPED_PLAN_MISMATCH = "stopped-plan-mismatch"
+    STOPPED_FILTER_GROUP_MISSING = "stopped-filter-group-missing"
+    """The connector space does not hold the ``[filter] group``: a sync would take every
+    object out of scope, so it does not run."""
     STOPPED_BY_REQUEST = "stopped-by-request"
     IN_PROGRESS = "in-progress"
 
@@ -91,6 +94,7 @@ _STOPPED = frozenset(
         Status.STOPPED_UNREACHABLE,
         Status.STOPPED_STORE,
         Status.STOPPED_PLAN_MISMATCH,
+        Status.STOPPED_FILTER_GROUP_MISSING,
         Status.STOPPED_BY_REQUEST,
     }
 )

@@ -59,11 +59,20 @@ class GroupMembership:
             self._groups[key] = self._read(connector, group_dn)
         return self._groups[key]
 
-    def _read(self, connector: str, group_dn: str) -> frozenset[str] | None:
+    def holds(self, connector: str, group_dn: str) -> bool:
+        """Whether the connector space holds this group, not deleted in the directory."""
+        group = self._find(connector, group_dn)
+        return group is not None and group.pending_import is not PendingImport.DELETE
+
+    def _find(self, connector: str, group_dn: str) -> CSObject | None:
         store = self._store
         group = store.cs_by_dn(connector, group_dn)
         if group is None:  # the rule may spell the DN in another case than the directory
             group = store.cs_by_dns(connector, [group_dn], ignore_case=True).get(group_dn.lower())
+        return group
+
+    def _read(self, connector: str, group_dn: str) -> frozenset[str] | None:
+        group = self._find(connector, group_dn)
         if group is not None and group.pending_import is PendingImport.DELETE:
             return frozenset()  # deleted in the directory: no members any more
         if group is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 REFERENCE_ENV = "HYBRIDSYNC_REFERENCE_EVAL"
@@ -34,6 +35,9 @@ class EngineSettings:
     reference_evaluation: scope and attribute flow run the reference implementations
         instead of generated code (slower; the same answers). The environment variable
         ``HYBRIDSYNC_REFERENCE_EVAL=1`` sets it.
+    filter_groups: connector name -> the DN of its filtering group (``[filter] group``).
+        A sync of that connector stops when its connector space does not hold the group:
+        without it every object would leave scope and be deleted in the cloud.
     """
 
     deletion_threshold: int | None = 500
@@ -45,3 +49,4 @@ class EngineSettings:
     error_limit: int = 5000
     batch_size: int = 1000
     reference_evaluation: bool = field(default_factory=reference_from_env)
+    filter_groups: Mapping[str, str] = field(default_factory=dict)

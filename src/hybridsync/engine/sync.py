@@ -69,6 +69,7 @@ class StoreJoinLookup:
 
 def synchronize(context: EngineContext, name: str, report: RunReport, *, full: bool) -> None:
     membership = GroupMembership(context.store, report.notes)  # groups read once per run
+    _require_filter_group(context, name, membership)
     store = context.store
     state = store.connector_state(name)
     if not full and (state.full_sync_required or state.rules_hash != context.rules.content_hash):
@@ -114,10 +115,25 @@ def sync_objects(context: EngineContext, name: str, ids: list[str], report: RunR
     """Synchronize these objects only (sync on demand): one batch, as a delta sync would,
     whatever their pending import."""
     membership = GroupMembership(context.store, report.notes)
+    _require_filter_group(context, name, membership)
     with context.store.transaction():
         errors = _sync_batch(context, name, ids, report, membership)
         context.store.record_errors(report.run_id, errors)
     report.errors.extend(errors)
+
+
+def _require_filter_group(context: EngineContext, name: str, membership: GroupMembership) -> None:
+    """Stop before syncing when the connector's ``[filter] group`` is not in its space:
+    no member would be left, so every synced object would be deleted in the cloud."""
+    group = context.settings.filter_groups.get(name)
+    if group is None or membership.holds(name, group):
+        return
+    raise RunStopped(
+        Status.STOPPED_FILTER_GROUP_MISSING,
+        f"[filter] group = {group!r}: connector {name!r} holds no such group (misspelled, "
+        "deleted, or outside the connector's scope); nothing was synced, so no object left "
+        "scope for it",
+    )
 
 
 def _sync_batch(

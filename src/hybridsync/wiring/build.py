@@ -53,6 +53,7 @@ def settings_of(config: Config) -> EngineSettings:
         staging_mode=config.staging_mode,
         error_limit=safety.error_limit,
         batch_size=safety.batch_size,
+        filter_groups=config.filter_groups(),
     )
 
 

@@ -45,6 +45,7 @@ suffixes = ["@{PARTNER_DOMAIN}"]
 type = "ldif"
 name = "ad"
 path = "contoso.ldif"
+object_types = ["user", "group"]   # groups, their members and users' managers too
 
 [[connectors]]
 type = "embedded-cloud"      # hybridsync's cloud directory, in this process
@@ -55,6 +56,14 @@ domains = ["{PARTNER_DOMAIN}"]
 """
 
 
+@dataclass(frozen=True, slots=True)
+class DemoGroup:
+    """A cloud group and its direct members: users by UPN, groups by displayName."""
+
+    display_name: str
+    members: list[str]
+
+
 @dataclass(slots=True)
 class DemoResult:
     data_dir: Path
@@ -63,6 +72,7 @@ class DemoResult:
     first_run: bool
     members: list[dict[str, Any]] = field(default_factory=list)
     guests: list[dict[str, Any]] = field(default_factory=list)
+    groups: list[DemoGroup] = field(default_factory=list)
 
     @property
     def exported(self) -> dict[str, int]:
@@ -106,6 +116,23 @@ def run_demo(data_dir: Path = DEFAULT_DATA_DIR) -> DemoResult:
         for user in sorted(cloud.users(), key=lambda u: str(u.get("userPrincipalName"))):
             kind = result.guests if user.get("userType") == "Guest" else result.members
             kind.append(user)
+        result.groups = cloud_groups(cloud)
     finally:
         cloud.close()
     return result
+
+
+def cloud_groups(cloud: EmbeddedCloud) -> list[DemoGroup]:
+    """The tenant's groups by name, each with its direct members sorted."""
+    service, tenant = cloud.service, cloud.tenant.id
+    found = []
+    for group in service.groups.all_groups(tenant):
+        members, _ = service.memberships.members(tenant, str(group["id"]))
+        names = sorted(_member_name(m.kind, m.data) for m in members)
+        found.append(DemoGroup(str(group.get("displayName")), names))
+    return sorted(found, key=lambda g: g.display_name)
+
+
+def _member_name(kind: str, data: dict[str, Any]) -> str:
+    key = "userPrincipalName" if kind == "user" else "displayName"
+    return str(data.get(key))

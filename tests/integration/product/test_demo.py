@@ -17,6 +17,9 @@ import httpx
 from typer.testing import CliRunner
 
 from hybridsync.cli import app
+from hybridsync.errors import HybridsyncError
+from hybridsync.wiring.demo import PARTNER_DOMAIN, TENANT
+from hybridsync.wiring.embedded import EmbeddedCloud
 
 
 def invoke(*args: str) -> tuple[int, str]:
@@ -31,10 +34,22 @@ def demo(data_dir: Path) -> dict[str, Any]:
     return data
 
 
+PARTNERS = "partners.contoso.com"
+SAMPLE_GROUPS = {
+    "Partners - Project X": {
+        f"wmoran@{PARTNERS}", f"msullivan@{PARTNERS}", f"dberger@{PARTNERS}",
+        f"ccline@{PARTNERS}", "Project X - Northwind Traders",
+    },
+    "Project X - Northwind Traders": {f"ecattaneo@{PARTNERS}", f"isayers@{PARTNERS}"},
+}  # fmt: skip
+
+
 def test_first_run_creates_members_and_guests_second_run_exports_nothing(tmp_path: Path) -> None:
     first = demo(tmp_path / "demo")
     assert first["first_run"] is True
-    assert first["exported"] == {"add": 26, "update": 0, "delete": 0}
+    # 26 users and 3 groups; the members and managers that name objects created in the
+    # same export follow as updates (a reference waits for its object to exist).
+    assert first["exported"] == {"add": 29, "update": 20, "delete": 0}
     guests = {u["userPrincipalName"]: u["userType"] for u in first["guests"]}
     members = {u["userPrincipalName"]: u["userType"] for u in first["members"]}
     assert len(guests) == 7
@@ -43,11 +58,66 @@ def test_first_run_creates_members_and_guests_second_run_exports_nothing(tmp_pat
     assert len(members) == 19
     assert set(members.values()) == {"Member"}
     assert "msullivan@partners.contoso.com" in guests  # no extensionAttribute1: by UPN suffix
+    groups = {g["displayName"]: set(g["members"]) for g in first["groups"]}
+    # The critical system group (Domain Admins) stays out; the nested group is a member.
+    assert set(groups) == {*SAMPLE_GROUPS, "Contoso Employees"}
+    for name, expected in SAMPLE_GROUPS.items():
+        assert groups[name] == expected
+    employees = {upn for upn in members if upn not in {"rtemp@contoso.com"}}
+    assert groups["Contoso Employees"] == employees
     second = demo(tmp_path / "demo")
     assert second["first_run"] is False
     assert second["exported"] == {"add": 0, "update": 0, "delete": 0}
     assert second["guests"] == first["guests"]
     assert second["members"] == first["members"]
+    assert second["groups"] == first["groups"]
+
+
+def test_the_demo_sets_employees_managers_in_the_cloud(tmp_path: Path) -> None:
+    demo(tmp_path / "demo")
+    cloud = EmbeddedCloud.open(tmp_path / "demo" / "cloud", TENANT, [PARTNER_DOMAIN])
+    try:
+        tenant, managers = cloud.tenant.id, cloud.service.managers
+        by_upn = {str(u["userPrincipalName"]): str(u["id"]) for u in cloud.users()}
+
+        def manager_of(upn: str) -> str | None:
+            try:
+                return str(managers.manager(tenant, by_upn[upn])["userPrincipalName"])
+            except HybridsyncError:
+                return None
+
+        assert manager_of("awilber@contoso.com") == "mbowen@contoso.com"
+        assert manager_of("mbowen@contoso.com") == "mgraham@contoso.com"
+        assert manager_of("mgraham@contoso.com") == "pfernandez@contoso.com"
+        assert manager_of("zschafer@contoso.com") == "nwilke@contoso.com"
+        assert manager_of("pfernandez@contoso.com") is None
+        assert manager_of(f"wmoran@{PARTNERS}") is None
+        reports = managers.direct_reports(tenant, by_upn["pfernandez@contoso.com"])
+        assert {r["userPrincipalName"] for r in reports} == {
+            "mgraham@contoso.com", "nwilke@contoso.com", "lgu@contoso.com",
+        }  # fmt: skip
+    finally:
+        cloud.close()
+
+
+def test_the_demo_prints_its_groups_with_their_members(tmp_path: Path) -> None:
+    code, output = invoke("demo", "--data-dir", str(tmp_path / "demo"))
+    assert code == 0, output
+    expected = "Groups (3)\n  Contoso Employees (18 members)\n"
+    assert expected in output
+    assert (
+        "  Partners - Project X (5 members)\n"
+        "    Project X - Northwind Traders\n"
+        f"    ccline@{PARTNERS}\n"
+        f"    dberger@{PARTNERS}\n"
+        f"    msullivan@{PARTNERS}\n"
+        f"    wmoran@{PARTNERS}\n"
+        "  Project X - Northwind Traders (2 members)\n"
+        f"    ecattaneo@{PARTNERS}\n"
+        f"    isayers@{PARTNERS}\n"
+    ) in output
+    assert "Domain Admins" not in output
+    assert output.index("Guests (7)") < output.index("Groups (3)")
 
 
 def test_the_suggested_commands_work_on_the_demo_folder(tmp_path: Path) -> None:
@@ -56,7 +126,7 @@ def test_the_suggested_commands_work_on_the_demo_folder(tmp_path: Path) -> None:
     assert code == 0, output
     assert "Guests (7)" in output
     assert "Members (19)" in output
-    assert "exported to the cloud directory: 26 added\n" in output
+    assert "exported to the cloud directory: 29 added, 20 updated\n" in output
     # plain columns, as every command prints its tables
     assert re.search(r"\n  msullivan@partners\.contoso\.com +Michael Sullivan +yes\n", output)
     assert not re.search("[┃━│]", output)
