@@ -118,11 +118,11 @@ def test_add_creates_an_enabled_user_who_can_bind_with_the_initial_password(
         samba_dc.connect(f"{n('new')}@corp.contoso.com", "Wrong-Pa55word!")
 
 
-def test_a_lone_rdn_is_placed_in_the_export_ou_and_smart_card_is_required_when_configured(
+def test_smart_card_is_required_when_configured(
     samba_dc: SambaDC, ou: str, n: Callable[[str], str], exporter: Callable[..., Any]
 ) -> None:
     connector, _ = exporter(smart_card_required=True)
-    change = _change(ExportKind.ADD, f"CN={n('sc')}", sAMAccountName=(n("sc"),))
+    change = _change(ExportKind.ADD, f"CN={n('sc')},{ou}", sAMAccountName=(n("sc"),))
     result = _one(connector.export([change]))
     assert result.outcome is ExportOutcome.APPLIED, result.message
     control = int(_attrs(samba_dc, f"CN={n('sc')},{ou}", "userAccountControl")[

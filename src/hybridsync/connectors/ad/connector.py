@@ -89,7 +89,12 @@ class ADConnector(DomainSession):
         return self._settings.all_attributes()
 
     def parameters(self) -> Mapping[str, str]:
-        return self._domain().parameters()
+        """The domain's parameters, and ``%ExportOU%`` when exporting: outbound rules
+        compute DNs as ``"CN=" & [cn] & "," & %ExportOU%``."""
+        found = self._domain().parameters()
+        if self._settings.export_ou is not None:
+            found["ExportOU"] = self._settings.export_ou
+        return found
 
     def change_events(self) -> ChangeNotifications:
         """Announcements of changes in the domain, on a connection of their own."""

@@ -204,14 +204,6 @@ class Exporter:
 
     # --- add ---------------------------------------------------------------------------
 
-    def placed(self, dn: str) -> str:
-        """The DN a rule computed; a lone RDN (``CN=name``) is placed in the export OU."""
-        try:
-            parts = ldap.dn.explode_dn(dn)
-        except ldap.DECODING_ERROR:
-            return dn
-        return f"{dn},{self.export_ou}" if len(parts) == 1 else dn
-
     def _inside_export_ou(self, dn: str, what: str) -> None:
         parsed = normalize_dn(dn)
         if parsed is None:
@@ -221,7 +213,7 @@ class Exporter:
                            "(export_ou)")  # fmt: skip
 
     def _add(self, change: ExportChange) -> ExportResult:
-        dn = self.placed(change.dn)
+        dn = change.dn
         self._inside_export_ou(dn, "an add")
         entry = self._add_entry(change)
         parent = _split_dn(dn)[1]
@@ -303,7 +295,7 @@ class Exporter:
 
     def _moved(self, change: ExportChange, current_dn: str) -> str:
         """Rename or move the object when the rule's DN differs; the DN it has now."""
-        wanted = self.placed(change.dn)
+        wanted = change.dn
         if normalize_dn(wanted) == normalize_dn(current_dn):
             return current_dn
         self._inside_export_ou(wanted, "a move")
@@ -475,7 +467,7 @@ class Exporter:
     def read_back(self, change: ExportChange) -> ImportedObject | None:
         """The object as AD holds it now: an add by its DN, anything else by its anchor."""
         if change.kind is ExportKind.ADD or change.anchor is None:
-            return self._read(self.placed(change.dn))
+            return self._read(change.dn)
         return self._read(_guid_dn(change.anchor))
 
 

@@ -84,10 +84,10 @@ class ADSettings(BaseModel):
     """Copy objectGUID into an empty mS-DS-ConsistencyGuid (needs write permission)."""
     export_ou: str | None = None
     """Turns on export: outbound rules may create, change, rename and delete users and
-    groups. Objects are created in this OU (a rule's DN of a single RDN, ``CN=name``, is
-    placed here) and adds, moves and deletes outside it are refused, so the account needs
-    rights on this OU only. It must lie inside ``include_ous`` (when given), so that the
-    next import sees, and confirms, what was written."""
+    groups in this OU (rules read it as ``%ExportOU%``). Adds, moves and deletes outside
+    it are refused, so the account needs rights on this OU only. It must lie inside
+    ``include_ous`` (when given), so that the next import sees, and confirms, what was
+    written."""
     smart_card_required: bool = False
     """Users created by the export get "smart card is required for interactive logon"
     (userAccountControl 0x40000): nobody can sign in with their generated password."""
