@@ -32,14 +32,20 @@ from hybridsync.connectors.ad.errors import (
     ServerUnreachableError,
     TLSFailureError,
     ldap_errors,
+    write_errors,
 )
 from hybridsync.connectors.ad.probe import diagnose_tls
 from hybridsync.connectors.ad.settings import ADSettings
 
-__all__ = ["Connection", "RawEntry", "secured"]
+__all__ = ["PERMISSIVE_MODIFY", "Connection", "Modification", "RawEntry", "secured"]
 
 RawEntry = tuple[str, dict[str, list[bytes]]]
 log = structlog.get_logger(__name__)
+Modification = tuple[int, str, list[bytes] | None]
+"""One python-ldap modify item: ``(ldap.MOD_ADD | MOD_DELETE | MOD_REPLACE, name, values)``."""
+PERMISSIVE_MODIFY = LDAPControl("1.2.840.113556.1.4.1413", True)
+"""AD's LDAP_SERVER_PERMISSIVE_MODIFY: adding a value already there, or deleting one that
+is not, succeeds. A member change sent again (after an unknown outcome) is then harmless."""
 
 
 def _guid(entry: RawEntry) -> bytes:
@@ -316,3 +322,33 @@ class Connection:
         conn = self.open()
         with ldap_errors(self.server, f"write {attribute} of {dn}"):
             conn.modify_s(dn, [(ldap.MOD_ADD, attribute, [value])])
+
+    # --- writing -----------------------------------------------------------------------
+    # Each write is one synchronous request; a lost connection surfaces as
+    # ServerUnreachableError, whose outcome the caller treats as unknown.
+
+    def add(self, dn: str, attributes: Sequence[tuple[str, list[bytes]]]) -> None:
+        conn = self.open()
+        with write_errors(self.server, f"add {dn}"):
+            conn.add_s(dn, list(attributes))
+
+    def modify(self, dn: str, changes: Sequence[Modification], *, permissive: bool = False) -> None:
+        conn = self.open()
+        controls = [PERMISSIVE_MODIFY] if permissive else None
+        names = sorted({name for _, name, _ in changes})
+        with write_errors(self.server, f"modify {', '.join(names)} of {dn}"):
+            conn.modify_ext_s(dn, list(changes), serverctrls=controls)
+
+    def rename(self, dn: str, new_rdn: str, new_parent: str | None) -> None:
+        conn = self.open()
+        with write_errors(self.server, f"rename {dn} to {new_rdn},{new_parent or '(same OU)'}"):
+            conn.rename_s(dn, new_rdn, new_parent, delold=1)
+
+    def delete(self, dn: str) -> None:
+        conn = self.open()
+        with write_errors(self.server, f"delete {dn}"):
+            conn.delete_s(dn)
+
+    def forget(self) -> None:
+        """Drop the connection without a word to the server (it is lost already)."""
+        self._conn = None
