@@ -43,6 +43,9 @@ class ImportedObject:
         attributes: values by attribute name; for UPDATE only the changed attributes,
             where an empty tuple means the attribute was cleared.
         kind: how to apply the record to the connector space.
+        changed_at: of a delta record, when the source says the object changed (Unix
+            time; AD's whenChanged, to the second), if it says: where the service's
+            change-to-export latency starts.
     """
 
     anchor: str
@@ -50,6 +53,7 @@ class ImportedObject:
     object_type: str
     attributes: Attributes
     kind: ImportKind = ImportKind.PRESENT
+    changed_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -334,6 +334,9 @@ def _settle(
             report.count("rejected")
             continue
         report.count(change.kind.value)
+        latency = context.change_times.exported(cs.mv_id)
+        if latency is not None:
+            report.change_latencies.append(latency)
         if change.kind is ExportKind.DELETE:
             store.delete_cs(cs.cs_id)
         else:

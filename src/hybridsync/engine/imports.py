@@ -140,6 +140,9 @@ def delta_import(
     unreadable: list[UnreadableRecord] = []
     for page in connector.delta_import(state.watermark):
         changed = [obj for obj in page.objects if obj.kind is not ImportKind.DELETE]
+        for obj in changed:
+            if obj.changed_at is not None:
+                context.change_times.imported(name, obj.anchor, obj.changed_at)
         kept = _storable(context, name, changed, report, set())
         deletes.extend(obj for obj in page.objects if obj.kind is ImportKind.DELETE)
         watermark = page.watermark if page.watermark is not None else watermark

@@ -324,7 +324,7 @@ class _Recorder:
 
 
 def _staged(target: str, cs: CSObject) -> dict[str, Any]:
-    change = change_for(cs)
+    change = change_for(cs, resend_unconfirmed=False)  # as export_objects sends it
     return {
         **_change_dict(target, change),
         "outcome": "not sent (staging mode)",

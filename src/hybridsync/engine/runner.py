@@ -179,6 +179,7 @@ class Engine:
         announced in); every target is still exported."""
         cycle = CycleReport(_cycle_kind(kind))
         context = self.context
+        context.change_times.clear()  # the times a cycle carries are its own
         order = [name for name in context.run_order() if only is None or name in only]
         failed: set[str] = set()
         for name in order:

@@ -234,6 +234,7 @@ class BatchSync:
         if action is not LinkAction.KEEP:
             self.relinked.add(cs.dn)
         done = plan.after(mv_id)
+        self.context.change_times.linked(self.name, cs.anchor, done.mv_id)
         self.context.store.put_links([done])
         self.written[done.cs_id] = done
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 import structlog
 
 from hybridsync.connectors.ad import dirsync, single, usn
+from hybridsync.connectors.ad.changed import with_change_times
 from hybridsync.connectors.ad.connection import Connection
 from hybridsync.connectors.ad.convert import REFERENCE
 from hybridsync.connectors.ad.discovery import DomainSession
@@ -160,12 +161,13 @@ class ADConnector(DomainSession):
         reader.take_unreadable()
         if isinstance(state, DirSyncWatermark):
             for records, after in dirsync.dirsync_changes(reader, state):
+                records = with_change_times(reader, records)
                 yield ImportPage(records, encode(after), reader.take_unreadable())
             return
         assert isinstance(state, UsnWatermark)
         for page, end in usn.usn_changes(reader, self._domain(), state):
             end_mark = encode(end) if end is not None else None
-            yield ImportPage(page, end_mark, reader.take_unreadable())
+            yield ImportPage(with_change_times(reader, page), end_mark, reader.take_unreadable())
 
     # --- export ------------------------------------------------------------------------
 
