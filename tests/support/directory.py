@@ -245,9 +245,10 @@ class DirectoryEditor:
             records.parse()
         added = []
         for dn, entry in records.all_records:
-            # The sample's groups and managers stay out of the seed: tests that need them
-            # build their own in an OU of their own (the DC has its own Domain Admins).
-            if b"group" in entry.get("objectClass", []):
+            # The DC has its own critical system groups (Domain Admins...); managers stay
+            # out of the seed (a user may name one written after her), tests that need
+            # them set their own.
+            if entry.get("isCriticalSystemObject") == [b"TRUE"]:
                 continue
             dropped = {"objectGUID", "objectSid", "manager"}
             attrs = {k: v for k, v in entry.items() if k not in dropped}

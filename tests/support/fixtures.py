@@ -49,7 +49,8 @@ def samba_dc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SambaDC]:
     """A running Samba AD DC on its own loopback address, shared by the whole session.
 
     Loaded with the Contoso sample directory (OUs ``Staff`` and ``Partners``, every user
-    with the password ``tests.support.samba.USER_PASSWORD``). A test that changes the
+    with the password ``tests.support.samba.USER_PASSWORD``; ``Groups``, the sample's
+    groups except its critical system group). A test that changes the
     directory works in an OU of its own (``samba_dc.add_ou(...)``) so tests stay
     independent. Locally skipped without samba or root; a failure when ``CI=true``.
     """

@@ -24,7 +24,8 @@ What a ``SambaDC`` gives a test:
 
 The schema is extended with ``extensionAttribute1`` as Exchange does. The session fixture
 also loads the Contoso sample directory (``src/hybridsync/samples/contoso.ldif``): OUs
-``Staff`` and ``Partners``, every user with the password ``USER_PASSWORD``.
+``Staff`` and ``Partners``, every user with the password ``USER_PASSWORD``, and ``Groups``
+with the sample's groups (not its critical system group, nor its managers).
 """
 
 from __future__ import annotations

@@ -68,6 +68,18 @@ def test_the_walkthrough(samba_dc: SambaDC, tmp_path: Path) -> None:
         assert users["jdoe@contoso.com"] == "Member"
         assert users["wmoran@partners.contoso.com"] == "Guest"
         assert not [upn for upn in users if upn.lower().startswith("msol_")]
+        groups = _cloud_groups(port, tmp_path / "cloud-data" / "tls" / "ca.pem", app)
+        partners = "partners.contoso.com"
+        assert groups == {
+            "Partners - Project X": {
+                f"wmoran@{partners}", f"msullivan@{partners}", f"dberger@{partners}",
+                f"ccline@{partners}", "Project X - Northwind Traders",
+            },
+            "Project X - Northwind Traders": {f"ecattaneo@{partners}", f"isayers@{partners}"},
+            "Contoso Employees": {u for u, kind in users.items() if kind == "Member"} - {
+                "rtemp@contoso.com"
+            },
+        }  # fmt: skip
         history = hybridsync(
             tmp_path, "history", "--config", "hybridsync.toml", "--json", "--limit", "1",
             env=shell.env,
@@ -79,6 +91,34 @@ def test_the_walkthrough(samba_dc: SambaDC, tmp_path: Path) -> None:
         assert sum(writes.get(k, 0) for k in ("add", "update", "delete")) == 0
     finally:
         shell.close()
+
+
+def _token(http: httpx.Client, app: dict[str, str]) -> dict[str, str]:
+    token = http.post(
+        "/contoso.com/oauth2/v2.0/token",
+        data={"grant_type": "client_credentials", "client_id": app["client_id"],
+              "client_secret": app["client_secret"],
+              "scope": "https://graph.microsoft.com/.default"},
+    )  # fmt: skip
+    token.raise_for_status()
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+def _cloud_groups(port: int, ca: Path, app: dict[str, str]) -> dict[str, set[str]]:
+    """displayName -> direct members (users by UPN, groups by displayName)."""
+    base = f"https://127.0.0.1:{port}"
+    with httpx.Client(base_url=base, verify=ssl.create_default_context(cafile=ca)) as http:
+        headers = _token(http, app)
+        groups = http.get("/v1.0/groups", headers=headers)
+        groups.raise_for_status()
+        found: dict[str, set[str]] = {}
+        for group in groups.json()["value"]:
+            members = http.get(f"/v1.0/groups/{group['id']}/members", headers=headers)
+            members.raise_for_status()
+            found[group["displayName"]] = {
+                m.get("userPrincipalName") or m["displayName"] for m in members.json()["value"]
+            }
+    return found
 
 
 def _cloud_users(port: int, ca: Path, app: dict[str, str]) -> dict[str, str]:

@@ -4,97 +4,31 @@ group deleted with its AD group; read as a cloud application reads them."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support.cloud_server import CloudServer, CloudTenant, graph_connector_toml, serve_cloud
-from tests.support.samba import SambaDC, ad_connector_toml
-
-from hybridsync.wiring import Built, build_from_file
+from tests.support.cloud_server import serve_cloud
+from tests.support.samba import SambaDC
+from tests.support.samba_org import SambaOrg as Org
+from tests.support.samba_org import samba_org
 
 pytestmark = pytest.mark.samba
-PASSWORD_ENV = "HYBRIDSYNC_AD_PASSWORD"
-
-
-@dataclass
-class Org:
-    dc: SambaDC
-    tenant: CloudTenant
-    built: Built
-    ou: str
-    tag: str
-
-    def name(self, base: str) -> str:
-        return f"{base}{self.tag}"
-
-    def dn(self, base: str) -> str:
-        return f"CN={self.name(base)},{self.ou}"
-
-    def upn(self, base: str) -> str:
-        return f"{self.name(base)}@contoso.com"
-
-    def cycle(self, kind: str) -> Any:
-        report = self.built.engine.cycle(kind)
-        assert [f"{e.dn}: {e.message}" for run in report.runs for e in run.errors] == []
-        return report
-
-    def _get(self, path: str) -> Any:
-        with self.tenant.client(self.tenant.app_token(self.tenant.admin_app)) as http:
-            answer = http.get(path)
-        answer.raise_for_status()
-        return answer.json()
-
-    def groups(self) -> dict[str, dict[str, Any]]:
-        return {g["displayName"]: g for g in self._get("/v1.0/groups")["value"]}
-
-    def members(self, base: str) -> set[str]:
-        group = self.groups()[self.name(base)]
-        found = self._get(f"/v1.0/groups/{group['id']}/members")["value"]
-        return {m.get("userPrincipalName") or m["displayName"] for m in found}
 
 
 @pytest.fixture(scope="module")
 def org(samba_dc: SambaDC, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Org]:
     """An OU of its own with four users and two groups, one cloud tenant, one engine."""
     root = tmp_path_factory.mktemp("groups-samba")
-    tag = secrets.token_hex(3)
-    ou = samba_dc.add_ou(f"Groups {tag}")
-    for name in ("ann", "bob", "eve", "zoe"):
-        samba_dc.add_user(f"{name}{tag}", ou_dn=ou, upn=f"{name}{tag}@contoso.com")
-    inner = samba_dc.add_group(f"Inner{tag}", ou_dn=ou, members=[f"CN=eve{tag},{ou}"])
-    samba_dc.add_group(
-        f"Partners{tag}", ou_dn=ou, members=[f"CN=ann{tag},{ou}", f"CN=bob{tag},{ou}", inner]
-    )
-    os.environ[PASSWORD_ENV] = samba_dc.admin_password
-    try:
-        with serve_cloud(root / "cloud") as server:
-            tenant = server.new_tenant("contoso.com")
-            config = _write_config(root, samba_dc, server, tenant, ou)
-            built = build_from_file(config)
-            try:
-                yield Org(samba_dc, tenant, built, ou, tag)
-            finally:
-                built.close()
-    finally:
-        os.environ.pop(PASSWORD_ENV, None)
-
-
-def _write_config(
-    root: Path, dc: SambaDC, server: CloudServer, tenant: CloudTenant, ou: str
-) -> Path:
-    config = root / "hybridsync.toml"
-    config.write_text(
-        'store = "state.db"\n[builtin_rules]\nsource = "ad"\ntarget = "cloud"\n'
-        + ad_connector_toml(dc, PASSWORD_ENV, [ou])
-        + graph_connector_toml(server, tenant, root),
-        encoding="utf-8",
-    )
-    return config
+    with serve_cloud(root / "cloud") as server, samba_org(samba_dc, server, root, "Groups") as org:
+        ou = org.ou
+        for name in ("ann", "bob", "eve", "zoe"):
+            samba_dc.add_user(org.name(name), ou_dn=ou, upn=org.upn(name))
+        inner = samba_dc.add_group(org.name("Inner"), ou_dn=ou, members=[org.dn("eve")])
+        samba_dc.add_group(
+            org.name("Partners"), ou_dn=ou, members=[org.dn("ann"), org.dn("bob"), inner]
+        )
+        yield org
 
 
 def exported(report: Any) -> dict[str, int]:

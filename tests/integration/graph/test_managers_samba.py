@@ -5,54 +5,27 @@ them (``GET /users/{id}/manager``)."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import ldap
 import pytest
-from tests.support.cloud_server import CloudServer, CloudTenant, graph_connector_toml, serve_cloud
-from tests.support.samba import SambaDC, ad_connector_toml
-
-from hybridsync.wiring import Built, build_from_file
+from tests.support.cloud_server import serve_cloud
+from tests.support.samba import SambaDC
+from tests.support.samba_org import SambaOrg, samba_org
 
 pytestmark = pytest.mark.samba
-PASSWORD_ENV = "HYBRIDSYNC_AD_PASSWORD"
 
 
-@dataclass
-class Org:
-    dc: SambaDC
-    tenant: CloudTenant
-    built: Built
-    ou: str
-    tag: str
-
+class Org(SambaOrg):
     def sam(self, name: str) -> str:
-        return f"{name}{self.tag}"
-
-    def dn(self, name: str, ou: str | None = None) -> str:
-        return f"CN={self.sam(name)},{ou or self.ou}"
-
-    def cycle(self, kind: str) -> Any:
-        report = self.built.engine.cycle(kind)
-        assert [f"{e.dn}: {e.message}" for run in report.runs for e in run.errors] == []
-        return report
-
-    def _get(self, path: str) -> Any:
-        with self.tenant.client(self.tenant.app_token(self.tenant.admin_app)) as http:
-            return http.get(path)
+        return self.name(name)
 
     def cloud_id(self, name: str) -> str:
-        answer = self._get(f"/v1.0/users/{self.sam(name)}@contoso.com")
-        answer.raise_for_status()
-        return str(answer.json()["id"])
+        return str(self.get_json(f"/v1.0/users/{self.upn(name)}")["id"])
 
     def manager_of(self, name: str) -> str | None:
-        answer = self._get(f"/v1.0/users/{self.cloud_id(name)}/manager")
+        answer = self.get(f"/v1.0/users/{self.cloud_id(name)}/manager")
         if answer.status_code == 404:
             return None
         answer.raise_for_status()
@@ -67,38 +40,18 @@ class Org:
 def org(samba_dc: SambaDC, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Org]:
     """An OU of its own with three users, one cloud tenant, one engine."""
     root = tmp_path_factory.mktemp("managers-samba")
-    tag = secrets.token_hex(3)
-    ou = samba_dc.add_ou(f"Managers {tag}")
-    for name in ("boss", "chief", "ann"):
-        samba_dc.add_user(f"{name}{tag}", ou_dn=ou, upn=f"{name}{tag}@contoso.com")
-    samba_dc.admin.modify_s(
-        f"CN=ann{tag},{ou}", [(ldap.MOD_REPLACE, "manager", [f"CN=boss{tag},{ou}".encode()])]
-    )
-    os.environ[PASSWORD_ENV] = samba_dc.admin_password
-    try:
-        with serve_cloud(root / "cloud") as server:
-            tenant = server.new_tenant("contoso.com")
-            config = _write_config(root, samba_dc, server, tenant, ou)
-            built = build_from_file(config)
-            try:
-                yield Org(samba_dc, tenant, built, ou, tag)
-            finally:
-                built.close()
-    finally:
-        os.environ.pop(PASSWORD_ENV, None)
-
-
-def _write_config(
-    root: Path, dc: SambaDC, server: CloudServer, tenant: CloudTenant, ou: str
-) -> Path:
-    config = root / "hybridsync.toml"
-    config.write_text(
-        'store = "state.db"\n[builtin_rules]\nsource = "ad"\ntarget = "cloud"\n'
-        + ad_connector_toml(dc, PASSWORD_ENV, [ou])
-        + graph_connector_toml(server, tenant, root),
-        encoding="utf-8",
-    )
-    return config
+    with (
+        serve_cloud(root / "cloud") as server,
+        samba_org(samba_dc, server, root, "Managers") as base,
+    ):
+        org = Org(base.dc, base.server, base.tenant, base.root, base.ou, base.tag)
+        for name in ("boss", "chief", "ann"):
+            samba_dc.add_user(org.sam(name), ou_dn=org.ou, upn=org.upn(name))
+        org.set_manager("ann", org.dn("boss"))
+        try:
+            yield org
+        finally:
+            org.close()
 
 
 def exported(report: Any) -> dict[str, int]:

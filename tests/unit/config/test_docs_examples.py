@@ -32,7 +32,7 @@ def test_configuration_examples_validate(name: str, tmp_path: Path) -> None:
         if "connectors" in data:
             config = Config.model_validate({**data, "base_dir": str(tmp_path)})
             assert config.connectors
-        elif "user_type" in data:
+        elif "user_type" in data or "filter" in data:
             Config.model_validate(
                 {**data, "connectors": [{}], "builtin_rules": {"source": "ad", "target": "cloud"}}
             )

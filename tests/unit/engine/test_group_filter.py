@@ -5,12 +5,15 @@ group stops the sync instead of taking everything out of scope."""
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from hybridsync.cli import app
 from hybridsync.config import load_config
 from hybridsync.config.group_filter import rule_name
 from hybridsync.config.problems import ConfigProblems
@@ -203,3 +206,16 @@ def test_the_filter_needs_the_builtin_rules(tmp_path: Path) -> None:
     path.write_text(text, "utf-8")
     with pytest.raises(ConfigError, match=r"\[filter\] group needs \[builtin_rules\]"):
         load_config(path).rule_set()
+
+
+def test_run_exits_2_naming_the_setting_when_the_group_is_missing(tmp_path: Path) -> None:
+    (tmp_path / "ad.ldif").write_text(
+        "version: 1\n\n" + ldif_group("Other", user_dn("ann")), encoding="utf-8"
+    )
+    path = tmp_path / "hybridsync.toml"
+    path.write_text(CONFIG.replace("{group}", f'"{PILOT}"'), "utf-8")
+    result = CliRunner().invoke(app, ["run", "initial", "--config", str(path), "--json"])
+    assert result.exit_code == 2, result.output
+    stopped = [r for r in json.loads(result.output)["runs"] if r["status"].startswith("stopped")]
+    assert stopped[0]["status"] == "stopped-filter-group-missing"
+    assert f"[filter] group = '{PILOT}'" in stopped[0]["message"]
