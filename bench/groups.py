@@ -26,8 +26,8 @@ The Samba source needs root (a loopback address for the DC) and the samba packag
 from __future__ import annotations
 
 import argparse
-import compileall
 import base64
+import compileall
 import json
 import os
 import resource
