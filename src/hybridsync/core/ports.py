@@ -169,6 +169,10 @@ class Capabilities:
     references: frozenset[str] = field(default_factory=frozenset)
     """Attribute names whose values name other objects (``Reference`` values), as the
     connector spells them: the engine indexes them to find who names an object."""
+    references_by_dn: bool = False
+    """Whether the directory names referenced objects by DN (AD): outbound references
+    are then the target object's DN, as the import reads them back, rather than its
+    anchor, so that an import confirms the references an export wrote."""
 
 
 @runtime_checkable

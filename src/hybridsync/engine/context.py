@@ -68,6 +68,17 @@ class EngineContext:
         except KeyError:
             raise ConfigError(f"no connector named {name!r}") from None
 
+    def dn_referencing(self) -> frozenset[str]:
+        """The connectors that name referenced objects by DN (``references_by_dn``)."""
+        key = ("dn-referencing", "")
+        if key not in self._cache:
+            self._cache[key] = frozenset(
+                name for name, connector in self.connectors.items()
+                if connector.capabilities.references_by_dn
+            )  # fmt: skip
+        found: frozenset[str] = self._cache[key]
+        return found
+
     def multi_valued(self, name: str) -> frozenset[str]:
         key = ("multi", name)
         if key not in self._cache:

@@ -161,7 +161,9 @@ class _Split:
             self.changes[cs.cs_id] = change
         if not referring:
             return  # the common case: no reference in the batch, nothing to look at
-        references = StoreReferences(context.store, context.compiled.outbound_names)
+        references = StoreReferences(
+            context.store, context.compiled.outbound_names, context.dn_referencing()
+        )
         references.prefetch_targets(
             mv_id
             for _, change in referring

@@ -33,7 +33,9 @@ class StoreMetaverseView:
     def __init__(self, context: EngineContext, membership: GroupMembership) -> None:
         self._store = context.store
         self._membership = membership
-        self._references = StoreReferences(context.store, context.compiled.outbound_names)
+        self._references = StoreReferences(
+            context.store, context.compiled.outbound_names, context.dn_referencing()
+        )
 
     def mv(self, mv_id: str) -> MVObject | None:
         return self._store.get_mv(mv_id)

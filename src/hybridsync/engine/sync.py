@@ -181,7 +181,9 @@ class BatchSync:
         """DNs of the objects whose link this batch made, changed or removed: the
         references that name them now name another metaverse object, or none."""
         self.lookup = StoreJoinLookup(context)
-        self.references = StoreReferences(context.store, self._outbound_names)
+        self.references = StoreReferences(
+            context.store, self._outbound_names, context.dn_referencing()
+        )
         """What references name; read again for ``recompute``, after the link decisions."""
         self.outbound = OutboundWriter(context, self.errors, report)
         self.rules = context.inbound(name)
@@ -268,7 +270,9 @@ class BatchSync:
         missing = [cs_id for ids_ in links.values() for cs_id in ids_ if cs_id not in self.written]
         loaded = {cs.cs_id: cs for cs in store.get_cs_many(missing)}
         loaded.update(self.written)
-        self.references = StoreReferences(store, self._outbound_names)
+        self.references = StoreReferences(
+            store, self._outbound_names, self.context.dn_referencing()
+        )
         self.references.prefetch(loaded.values(), self.context.references)
         for mv_id in ids:
             linked = [loaded[cs_id] for cs_id in links.get(mv_id, []) if cs_id in loaded]

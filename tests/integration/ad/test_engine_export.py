@@ -90,17 +90,64 @@ source = "disabled"
 """
 
 
+GROUP_RULES = """
+[[rule]]
+name = "In from HR - Group"
+direction = "inbound"
+connector = "hr"
+source_object_type = "group"
+target_object_type = "group"
+link_type = "Provision"
+precedence = 20
+
+[[rule.flow]]
+target = "accountName"
+type = "Direct"
+source = "sAMAccountName"
+
+[[rule.flow]]
+target = "member"
+type = "Direct"
+source = "member"
+
+[[rule]]
+name = "Out to AD - Group"
+direction = "outbound"
+connector = "ad"
+source_object_type = "group"
+target_object_type = "group"
+link_type = "Provision"
+precedence = 20
+
+[[rule.flow]]
+target = "dn"
+type = "Expression"
+expression = '"CN=" & [accountName] & "," & %ExportOU%'
+
+[[rule.flow]]
+target = "sAMAccountName"
+type = "Direct"
+source = "accountName"
+
+[[rule.flow]]
+target = "member"
+type = "Direct"
+source = "member"
+"""
+
+
 class Deployment:
     """An HR LDIF file, the AD OU it provisions into, and the engine between them."""
 
     def __init__(self, root: Path, dc: SambaDC, ou: str, sam_suffix: str, extra: str = "") -> None:
         self.root, self.dc, self.ou, self.suffix = root, dc, ou, sam_suffix
         self.people: dict[str, str] = {}
-        (root / "rules.toml").write_text(RULES, "utf-8")
+        (root / "rules.toml").write_text(RULES + GROUP_RULES, "utf-8")
         ad = ad_connector_toml(dc, PASSWORD_ENV, [ou])
         (root / "hybridsync.toml").write_text(
             f'store = "state.db"\nrules = ["rules.toml"]\n{extra}\n'
             f'[[connectors]]\ntype = "ldif"\nname = "hr"\npath = "hr.ldif"\n'
+            f'object_types = ["user", "group"]\n'
             f'{ad}\nexport_ou = "{ou}"\nattributes = ["title", "accountDisabled"]\n',
             "utf-8",
         )
@@ -119,6 +166,19 @@ class Deployment:
             f"userAccountControl: {514 if disabled else 512}",
         ]) + "\n"  # fmt: skip
         self._write()
+
+    def put_group(self, name: str, members: list[str]) -> None:
+        guid = base64.b64encode(uuid.uuid5(uuid.NAMESPACE_DNS, name).bytes_le).decode()
+        self.people[name] = "\n".join([
+            f"dn: CN={name},OU=Groups,DC=hr,DC=example", f"objectGUID:: {guid}",
+            "objectClass: group", f"sAMAccountName: {self.sam(name)}",
+            *(f"member: CN={m},OU=People,DC=hr,DC=example" for m in members),
+        ]) + "\n"  # fmt: skip
+        self._write()
+
+    def members_in_ad(self, name: str) -> list[str]:
+        found = self.dc.search(f"CN={self.sam(name)},{self.ou}", attributes=["member"])
+        return sorted(dn.decode().split(",")[0] for dn in found[0][1].get("member", []))
 
     def remove(self, name: str) -> None:
         del self.people[name]
@@ -255,3 +315,23 @@ def test_the_deletion_threshold_and_staging_mode_hold_for_ad(
     hr.built = None
     assert exported(hr.cycle())["add"] == 1
     assert hr.sam("staged") in hr.in_ad()
+
+
+def test_hr_groups_reach_ad_with_their_members_and_only_changes_are_sent(
+    deployment: Any,
+) -> None:
+    hr: Deployment = deployment()
+    for name in ("gm1", "gm2", "gm3"):
+        hr.put(name)
+    hr.put_group("team", ["gm1", "gm2"])
+    first = hr.cycle("initial")
+    assert hr.errors == []
+    assert exported(first)["add"] == 4
+    assert hr.members_in_ad("team") == ["CN=Gm1", "CN=Gm2"]
+    assert exported(hr.cycle()) == {"add": 0, "update": 0, "delete": 0, "rejected": 0}
+    hr.put_group("team", ["gm2", "gm3"])
+    changed = hr.cycle()
+    assert hr.errors == []
+    assert exported(changed)["update"] == 1
+    assert hr.members_in_ad("team") == ["CN=Gm2", "CN=Gm3"]
+    assert exported(hr.cycle()) == {"add": 0, "update": 0, "delete": 0, "rejected": 0}

@@ -20,8 +20,6 @@ from hybridsync.connectors.ad.errors import ServerUnreachableError
 from hybridsync.connectors.ad.export import (
     UF_ACCOUNTDISABLE,
     UF_SMARTCARD_REQUIRED,
-    attribute_named,
-    generated_password,
 )
 from hybridsync.core.ports import (
     AttributeChange,
@@ -292,36 +290,3 @@ def test_an_answer_lost_after_the_add_is_unknown_then_read_back_without_a_duplic
     same_name = samba_dc.search(ou, f"(sAMAccountName={n('lost')})", scope=ldap.SCOPE_SUBTREE,
                                 attributes=["cn"])  # fmt: skip
     assert len(same_name) == 1
-
-
-def test_export_needs_ldaps_or_start_tls_for_passwords(samba_dc: SambaDC, ou: str) -> None:
-    with pytest.raises(ValueError, match="encrypted connection"):
-        ADSettings(url="ldap://dc1.corp.contoso.com", bind_user="svc@corp.contoso.com",
-                   password_env="X", start_tls=False, export_ou=ou)  # fmt: skip
-    with pytest.raises(ValueError, match="outside include_ous"):
-        ADSettings(url=samba_dc.ldaps_url, bind_user="svc@corp.contoso.com",
-                   password_env="X", include_ous=(ou,),
-                   export_ou=f"OU=Elsewhere,{samba_dc.base_dn}")  # fmt: skip
-    with pytest.raises(ValueError, match="not a distinguished name"):
-        ADSettings(url=samba_dc.ldaps_url, bind_user="svc@corp.contoso.com",
-                   password_env="X", export_ou="no equals sign")  # fmt: skip
-
-
-def test_generated_passwords_are_random_and_complex() -> None:
-    passwords = {generated_password() for _ in range(50)}
-    assert len(passwords) == 50
-    assert all(len(p) >= 20 for p in passwords)
-
-
-@pytest.mark.parametrize(
-    ("info", "expected"),
-    [
-        ("00000057: LdapErr: DSID-0C090D8A, comment: Error in attribute conversion operation,"
-         " data 0, v4563", None),
-        ("0000202F: AtrErr: DSID-03152D2C, #1:\n\t0: 0000202F: DSID-03152D2C, problem 1005 "
-         "(CONSTRAINT_ATT_TYPE), data 0, Att 90290 (userPrincipalName)\n", "userPrincipalName"),
-        ("samldb: Account name (sAMAccountName) 'x' already in use!", "sAMAccountName"),
-    ],
-)  # fmt: skip
-def test_the_attribute_is_named_from_the_diagnostic(info: str, expected: str | None) -> None:
-    assert attribute_named(info, ["sAMAccountName", "userPrincipalName"]) == expected

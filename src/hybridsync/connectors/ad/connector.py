@@ -83,6 +83,7 @@ class ADConnector(DomainSession):
             export_batch_size=50,
             object_types=self._settings.object_types,
             multi_valued=MULTI_VALUED,
+            references_by_dn=True,
             references=frozenset(name for name in self.attribute_list if name.lower() in REFERENCE),
         )
 
