@@ -10,7 +10,9 @@ over HTTPS, after ``hybridsync run initial``:
 - ``hybridsync serve`` as a real process: ``--changes`` single-attribute changes made one
   at a time, each read back through Graph until visible; p50, p95 and p99 of both;
 - the service's CPU use while idle for ``--idle-seconds`` (its own process, user + system,
-  as a percentage of one core), with its default poll and complete-cycle intervals.
+  as a percentage of one core), with its default poll and complete-cycle intervals;
+- the DC's own time for a DirSync round that finds nothing: the part of each change's
+  latency that is Samba searching its partition, which grows with the directory.
 
 A change's latency counts from just before the LDAP modify to the first Graph read of the
 user (by id) that returns the new value (read every 20 ms). The load average is printed
@@ -31,6 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import ldap
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the other benches
@@ -48,6 +51,8 @@ from e2e import (
 from tests.support.cloud_server import CloudTenant, serve_cloud
 from tests.support.daemon import Events
 from tests.support.samba import SambaDC, running_samba_dc
+
+from hybridsync.connectors.ad.controls import DIRSYNC_OID, DirSyncRequest, DirSyncResponse
 
 READ_EVERY = 0.02
 GIVE_UP = 60.0
@@ -121,6 +126,39 @@ def idle_cpu_percent(process: subprocess.Popen[str], seconds: float) -> float:
     return round(100 * used / seconds, 2)
 
 
+USERS_FILTER = "(&(objectClass=user)(!(objectClass=computer)))"
+
+
+def dc_dirsync_ms(dc: SambaDC, repeats: int = 10) -> float:
+    """The DC's own time for one DirSync round that finds nothing (median, ms).
+
+    A small cycle asks two of these (users, then groups); Samba answers each by searching
+    the whole partition (its index cannot serve ``uSNChanged >=``), so this share of a
+    change's latency grows with the directory whatever the service does.
+    """
+    conn = dc.connect()
+    base = dc.admin.search_s("", ldap.SCOPE_BASE, "(objectClass=*)", ["defaultNamingContext"])
+    domain = base[0][1]["defaultNamingContext"][0].decode()
+    cookie, more = b"", True
+    while more:  # to now
+        cookie, more = _dirsync_round(conn, domain, cookie)
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        _dirsync_round(conn, domain, cookie)
+        samples.append(time.perf_counter() - started)
+    conn.unbind_s()
+    return round(1000 * statistics.median(samples), 1)
+
+
+def _dirsync_round(conn: Any, domain: str, cookie: bytes) -> tuple[bytes, bool]:
+    msgid = conn.search_ext(domain, ldap.SCOPE_SUBTREE, USERS_FILTER, ["objectGUID"],
+                            serverctrls=[DirSyncRequest(cookie)])  # fmt: skip
+    _, _, _, controls = conn.result3(msgid, resp_ctrl_classes={DIRSYNC_OID: DirSyncResponse})
+    response = next(c for c in controls if isinstance(c, DirSyncResponse))
+    return response.cookie, bool(response.more)
+
+
 def measure(users: int, changes: int, baseline_changes: int, idle_seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, running_samba_dc(Path(tmp) / "dc") as dc:
         root = Path(tmp)
@@ -140,9 +178,12 @@ def measure(users: int, changes: int, baseline_changes: int, idle_seconds: float
                         for i, dn in enumerate(dns[-changes:])
                     ]
                     idle = idle_cpu_percent(process, idle_seconds)
+                    dirsync_ms = dc_dirsync_ms(dc)
                 finally:
                     process.send_signal(signal.SIGTERM)
                     process.wait(120)
+                    assert process.stdout is not None
+                    process.stdout.close()
         finally:
             os.environ.pop(PASSWORD_ENV, None)
     return {
@@ -152,6 +193,7 @@ def measure(users: int, changes: int, baseline_changes: int, idle_seconds: float
         "run_delta": {"changes": baseline_changes, **percentiles(run_delta)},
         "idle_cpu_percent_of_one_core": idle,
         "idle_seconds": idle_seconds,
+        "dc_dirsync_round_ms": dirsync_ms,
     }
 
 
@@ -186,6 +228,7 @@ def print_result(result: dict[str, Any]) -> None:
               f"p95 {row['p95_s']} s, p99 {row['p99_s']} s, max {row['max_s']} s")  # fmt: skip
     print(f"  idle CPU: {result['idle_cpu_percent_of_one_core']}% of one core "
           f"over {result['idle_seconds']} s")  # fmt: skip
+    print(f"  the DC's own DirSync round (nothing new): {result['dc_dirsync_round_ms']} ms")
 
 
 if __name__ == "__main__":
