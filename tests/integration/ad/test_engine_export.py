@@ -335,3 +335,27 @@ def test_hr_groups_reach_ad_with_their_members_and_only_changes_are_sent(
     assert exported(changed)["update"] == 1
     assert hr.members_in_ad("team") == ["CN=Gm2", "CN=Gm3"]
     assert exported(hr.cycle()) == {"add": 0, "update": 0, "delete": 0, "rejected": 0}
+
+
+def test_plan_lists_the_ad_exports_and_apply_sends_exactly_that_plan(deployment: Any) -> None:
+    hr: Deployment = deployment()
+    hr.put("pa")
+    hr.cycle("initial", export=False)
+    assert hr.built is not None
+    engine = hr.built.engine
+    plan = engine.plan()
+    assert plan["summary"] == {"add": 1}
+    (change,) = plan["changes"]
+    assert change["connector"] == "ad"
+    assert change["dn"] == f"CN=Pa,{hr.ou}"
+    assert {a["name"] for a in change["attributes"]} >= {"sAMAccountName", "accountDisabled"}
+    assert "unicodePwd" not in str(plan)  # the password is made at export, never planned
+    assert hr.in_ad() == {}
+    hr.put("pb")
+    hr.cycle(export=False)
+    refused = engine.apply(plan)
+    assert [run.status for run in refused.runs] == [Status.STOPPED_PLAN_MISMATCH]
+    assert hr.in_ad() == {}
+    applied = engine.apply(engine.plan())
+    assert exported(applied)["add"] == 2
+    assert sorted(hr.in_ad()) == sorted([hr.sam("pa"), hr.sam("pb")])
