@@ -18,6 +18,8 @@ import ldap
 import pytest
 from tests.support.samba import SambaDC, ad_connector_toml
 
+from hybridsync.connectors.ad.connection import Connection
+from hybridsync.connectors.ad.errors import ServerUnreachableError
 from hybridsync.engine import Status
 from hybridsync.wiring import Built, build_from_file
 
@@ -359,3 +361,30 @@ def test_plan_lists_the_ad_exports_and_apply_sends_exactly_that_plan(deployment:
     applied = engine.apply(engine.plan())
     assert exported(applied)["add"] == 2
     assert sorted(hr.in_ad()) == sorted([hr.sam("pa"), hr.sam("pb")])
+
+
+def test_an_add_whose_answer_is_lost_is_read_back_by_the_next_export_without_a_duplicate(
+    deployment: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hr: Deployment = deployment()
+    for name in ("la", "lb", "lc"):
+        hr.put(name)
+    real_add = Connection.add
+    lost: list[str] = []
+
+    def add_then_lose_the_answer(self: Connection, dn: str, attributes: Any) -> None:
+        real_add(self, dn, attributes)
+        if not lost:  # the first add reaches AD; its answer never comes back
+            lost.append(dn)
+            raise ServerUnreachableError("connection reset while waiting for the answer")
+
+    monkeypatch.setattr(Connection, "add", add_then_lose_the_answer)
+    first = hr.cycle("initial")
+    assert exported(first)["add"] == 0
+    assert len(hr.in_ad()) == 1  # the add whose answer was lost; the others not sent
+    second = hr.cycle()
+    assert hr.errors == []
+    read_back = sum(run.counts.get("read-back", 0) for run in second.runs)
+    assert read_back == 3  # every change in flight is read back before anything is sent
+    assert sorted(hr.in_ad()) == sorted(hr.sam(x) for x in ("la", "lb", "lc"))
+    assert exported(hr.cycle()) == {"add": 0, "update": 0, "delete": 0, "rejected": 0}
