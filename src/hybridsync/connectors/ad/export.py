@@ -330,7 +330,7 @@ class Exporter:
 
     def _modify_members(self, dn: str, modification: Modification) -> None:
         """One chunk of additions or removals. A member already there (or already gone)
-        fails the whole request on servers that ignore the permissive-modify control:
+        fails the whole request where the permissive-modify control is not honoured (Samba):
         the chunk is then sent value by value, skipping those (a retry after a lost
         answer sends values the server already took)."""
         try:
