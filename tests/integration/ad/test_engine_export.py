@@ -150,7 +150,7 @@ class Deployment:
             f'store = "state.db"\nrules = ["rules.toml"]\n{extra}\n'
             f'[[connectors]]\ntype = "ldif"\nname = "hr"\npath = "hr.ldif"\n'
             f'object_types = ["user", "group"]\n'
-            f'{ad}\nexport_ou = "{ou}"\nattributes = ["title", "accountDisabled"]\n',
+            f'{ad}\nexport_ou = "{ou}"\nattributes = ["title"]\n',
             "utf-8",
         )
         self.built: Built | None = None
