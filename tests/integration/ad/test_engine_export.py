@@ -18,6 +18,8 @@ import ldap
 import pytest
 from tests.support.samba import SambaDC, ad_connector_toml
 
+from hybridsync.connectors.ad.connection import Connection
+from hybridsync.connectors.ad.errors import ServerUnreachableError
 from hybridsync.engine import Status
 from hybridsync.wiring import Built, build_from_file
 
@@ -148,7 +150,7 @@ class Deployment:
             f'store = "state.db"\nrules = ["rules.toml"]\n{extra}\n'
             f'[[connectors]]\ntype = "ldif"\nname = "hr"\npath = "hr.ldif"\n'
             f'object_types = ["user", "group"]\n'
-            f'{ad}\nexport_ou = "{ou}"\nattributes = ["title", "accountDisabled"]\n',
+            f'{ad}\nexport_ou = "{ou}"\nattributes = ["title"]\n',
             "utf-8",
         )
         self.built: Built | None = None
@@ -334,4 +336,55 @@ def test_hr_groups_reach_ad_with_their_members_and_only_changes_are_sent(
     assert hr.errors == []
     assert exported(changed)["update"] == 1
     assert hr.members_in_ad("team") == ["CN=Gm2", "CN=Gm3"]
+    assert exported(hr.cycle()) == {"add": 0, "update": 0, "delete": 0, "rejected": 0}
+
+
+def test_plan_lists_the_ad_exports_and_apply_sends_exactly_that_plan(deployment: Any) -> None:
+    hr: Deployment = deployment()
+    hr.put("pa")
+    hr.cycle("initial", export=False)
+    assert hr.built is not None
+    engine = hr.built.engine
+    plan = engine.plan()
+    assert plan["summary"] == {"add": 1}
+    (change,) = plan["changes"]
+    assert change["connector"] == "ad"
+    assert change["dn"] == f"CN=Pa,{hr.ou}"
+    assert {a["name"] for a in change["attributes"]} >= {"sAMAccountName", "accountDisabled"}
+    assert "unicodePwd" not in str(plan)  # the password is made at export, never planned
+    assert hr.in_ad() == {}
+    hr.put("pb")
+    hr.cycle(export=False)
+    refused = engine.apply(plan)
+    assert [run.status for run in refused.runs] == [Status.STOPPED_PLAN_MISMATCH]
+    assert hr.in_ad() == {}
+    applied = engine.apply(engine.plan())
+    assert exported(applied)["add"] == 2
+    assert sorted(hr.in_ad()) == sorted([hr.sam("pa"), hr.sam("pb")])
+
+
+def test_an_add_whose_answer_is_lost_is_read_back_by_the_next_export_without_a_duplicate(
+    deployment: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hr: Deployment = deployment()
+    for name in ("la", "lb", "lc"):
+        hr.put(name)
+    real_add = Connection.add
+    lost: list[str] = []
+
+    def add_then_lose_the_answer(self: Connection, dn: str, attributes: Any) -> None:
+        real_add(self, dn, attributes)
+        if not lost:  # the first add reaches AD; its answer never comes back
+            lost.append(dn)
+            raise ServerUnreachableError("connection reset while waiting for the answer")
+
+    monkeypatch.setattr(Connection, "add", add_then_lose_the_answer)
+    first = hr.cycle("initial")
+    assert exported(first)["add"] == 0
+    assert len(hr.in_ad()) == 1  # the add whose answer was lost; the others not sent
+    second = hr.cycle()
+    assert hr.errors == []
+    read_back = sum(run.counts.get("read-back", 0) for run in second.runs)
+    assert read_back == 3  # every change in flight is read back before anything is sent
+    assert sorted(hr.in_ad()) == sorted(hr.sam(x) for x in ("la", "lb", "lc"))
     assert exported(hr.cycle()) == {"add": 0, "update": 0, "delete": 0, "rejected": 0}

@@ -185,6 +185,7 @@ class Exporter:
 
     def apply(self, change: ExportChange) -> ExportResult:
         try:
+            _refuse_passwords(change)
             if change.kind is ExportKind.ADD:
                 return self._add(change)
             if change.kind is ExportKind.DELETE:
@@ -243,13 +244,10 @@ class Exporter:
         disabled: bool | None = None
         for name, values in change.changes:
             lowered = name.lower()
-            if lowered in PASSWORD_ATTRIBUTES:
-                raise _Refused(f"{change.dn}: {name}: a password never flows from a rule (it "
-                               "would be stored); the connector generates it")  # fmt: skip
             if lowered == ACCOUNT_DISABLED.lower():
                 disabled = bool(values and values[0])
             elif lowered == "useraccountcontrol":
-                account_control = int(str(values[0])) if values else None
+                account_control = _integer(change, name, values)
             elif lowered not in NEVER_WRITTEN and values:
                 entry.append((name, [encode(value) for value in values]))
         if is_user:
@@ -287,6 +285,8 @@ class Exporter:
 
     def _current(self, change: ExportChange) -> RawEntry:
         assert change.anchor is not None
+        if _as_guid(change.anchor) is None:
+            raise _Refused(f"{change.dn}: the anchor {change.anchor!r} is not an objectGUID")
         entry = self.conn.read_entry(_guid_dn(change.anchor), ["userAccountControl"])
         if entry is None:
             raise _Refused(f"{change.dn}: the object (objectGUID {change.anchor}) no longer "
@@ -317,8 +317,6 @@ class Exporter:
         members: list[Modification] = []
         for name, values in change.changes:
             lowered = name.lower()
-            if lowered in PASSWORD_ATTRIBUTES:
-                raise _Refused(f"{change.dn}: {name}: a password never flows from a rule")
             if lowered in NEVER_WRITTEN:
                 continue
             if lowered == ACCOUNT_DISABLED.lower():
@@ -332,7 +330,7 @@ class Exporter:
 
     def _modify_members(self, dn: str, modification: Modification) -> None:
         """One chunk of additions or removals. A member already there (or already gone)
-        fails the whole request on servers that ignore the permissive-modify control:
+        fails the whole request where the permissive-modify control is not honoured (Samba):
         the chunk is then sent value by value, skipping those (a retry after a lost
         answer sends values the server already took)."""
         try:
@@ -407,8 +405,9 @@ class Exporter:
     # --- delete ------------------------------------------------------------------------
 
     def _delete(self, change: ExportChange) -> ExportResult:
-        if change.anchor is None:
-            raise _Refused(f"{change.dn}: a delete without an anchor")
+        if change.anchor is None or _as_guid(change.anchor) is None:
+            raise _Refused(f"{change.dn}: a delete needs an objectGUID anchor, not "
+                           f"{change.anchor!r}")  # fmt: skip
         self._inside_export_ou(change.dn, "a delete")
         right = f"delete child on {_split_dn(change.dn)[1]}"
         # _NotThere: deleted already (by an earlier try whose answer was lost, or by hand)
@@ -484,6 +483,22 @@ def _settled_already(exc: WriteRefusedError) -> bool:
     if isinstance(exc, AlreadyExistsError) or exc.result in _SETTLED:
         return True
     return exc.result == "UNWILLING_TO_PERFORM" and "already deleted" in str(exc).lower()
+
+
+def _refuse_passwords(change: ExportChange) -> None:
+    for name, _ in change.changes:
+        if name.lower() in PASSWORD_ATTRIBUTES:
+            raise _Refused(f"{change.dn}: {name}: a password never flows from a rule (it "
+                           "would be stored); the connector generates it")  # fmt: skip
+
+
+def _integer(change: ExportChange, name: str, values: Values) -> int | None:
+    if not values:
+        return None
+    try:
+        return int(str(values[0]))
+    except ValueError:
+        raise _Refused(f"{change.dn}: {name}: {values[0]!r} is not an integer") from None
 
 
 def _references(values: Values, previous: Values) -> bool:

@@ -141,6 +141,9 @@ class ADSettings(BaseModel):
     def all_attributes(self) -> tuple[str, ...]:
         """The inclusion list: defaults, then configured extras, without duplicates."""
         seen: dict[str, str] = {}
-        for name in (*DEFAULT_ATTRIBUTES, *self.attributes):
+        # With export on, accountDisabled (bit 0x2 of userAccountControl) is read too, so
+        # that the import confirms the enable/disable an export wrote.
+        exported = ("accountDisabled",) if self.export_ou is not None else ()
+        for name in (*DEFAULT_ATTRIBUTES, *self.attributes, *exported):
             seen.setdefault(name.lower(), name)
         return tuple(seen.values())

@@ -163,3 +163,19 @@ def test_generated_passwords_are_random_and_meet_the_complexity_rules() -> None:
         assert any(c.isupper() for c in password)
         assert any(c.isdigit() for c in password)
         assert any(not c.isalnum() for c in password)
+
+
+def test_bad_values_from_rules_are_object_errors_naming_them() -> None:
+    exporter = _exporter(Refusing())
+    bad_control = ExportChange("c1", ExportKind.ADD, None, f"CN=a,{OU}", "user",
+                               (AttributeChange("userAccountControl", ("lots",)),))  # fmt: skip
+    bad_anchor = ExportChange("c2", ExportKind.UPDATE, "not-a-guid", f"CN=b,{OU}", "user",
+                              (AttributeChange("title", ("x",)),))  # fmt: skip
+    password = ExportChange("c3", ExportKind.UPDATE, GUID, f"CN=c,{OU}", "user",
+                            (AttributeChange("unicodePwd", ("secret",)),))  # fmt: skip
+    results = {r.change_id: r for r in exporter.export([bad_control, bad_anchor, password])}
+    assert results["c1"].message == f"CN=a,{OU}: userAccountControl: 'lots' is not an integer"
+    assert "not an objectGUID" in results["c2"].message
+    assert "unicodePwd" in results["c3"].message
+    assert "secret" not in results["c3"].message
+    assert {r.outcome for r in results.values()} == {ExportOutcome.REJECTED}
