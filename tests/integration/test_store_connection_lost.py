@@ -233,15 +233,15 @@ def test_the_scheduler_goes_on_after_a_lost_store(
     postgres_database: PostgresDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = _workspace(tmp_path, postgres_database, users=5)
-    build = scheduler._build_from_file
+    build = scheduler.build_from_file
 
     def losing_once(path: Path) -> Any:
         built = build(path)
-        monkeypatch.setattr(scheduler, "_build_from_file", build)
+        monkeypatch.setattr(scheduler, "build_from_file", build)
         _terminate(postgres_database)  # gone before the sync lock is taken
         return built
 
-    monkeypatch.setattr(scheduler, "_build_from_file", losing_once)
+    monkeypatch.setattr(scheduler, "build_from_file", losing_once)
     ticks = scheduler.Scheduler(config, max_cycles=2, wait=lambda _seconds: False)
     ticks.run()
     assert ticks.statuses == [Status.STOPPED_STORE, Status.SUCCESS]

@@ -38,6 +38,7 @@ COMMAND_MODULES = {
     "scheduler": "scheduler",
     "serve": "serve",
     "status": "status",
+    "sync": "on_demand",
 }
 """Each command (or command group) and the module that defines it. A command's module
 is imported only when that command runs: ``hybridsync run`` need not load the cloud
@@ -64,6 +65,7 @@ COMMAND_SUMMARIES = {
     "status": (
         "Connectors, their last runs, pending exports, staging mode, thresholds, due full runs."
     ),
+    "sync": "Sync one object now (DN, UPN or anchor): import, scope and join, metaverse, export.",
 }
 """Each command's one-line summary, as its module defines it (a test keeps them equal):
 ``hybridsync --help`` lists them without importing every command's module."""

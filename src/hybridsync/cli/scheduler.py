@@ -20,7 +20,6 @@ survives like any crash.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -31,42 +30,33 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from hybridsync.cli import app, exit_codes
+from hybridsync.cli.cycles import (
+    PHS_STOP_SECONDS,
+    build_from_file,
+    cycle_kind,
+    log_cycle,
+    logger,
+    parse_interval,
+)
 from hybridsync.cli.failures import Failure, reported
 from hybridsync.cli.password_hash_sync import start_phs_thread
 from hybridsync.cli.runlock import SyncInProgress, run_lock
 from hybridsync.cli.stopping import stopped_by_signals
-from hybridsync.cli.sync import ConfigOption, config_path, exit_code
+from hybridsync.cli.sync import ConfigOption, config_path
 from hybridsync.core.runs import Status
 from hybridsync.errors import HybridsyncError, StoreError
 
 if TYPE_CHECKING:
     # The engine and its wiring (SQLAlchemy, the connectors) load when the scheduler starts.
-    from hybridsync.engine import CycleReport
-    from hybridsync.wiring import Built
-
-
-def _log() -> Any:
-    """The logger, imported when something is logged (structlog is slow to import)."""
-    import structlog
-
-    return structlog.get_logger("hybridsync.scheduler")
+    pass
 
 
 DEFAULT_INTERVAL = 30 * 60.0
 MINIMUM_INTERVAL = 60.0
-_PART = re.compile(r"(\d+(?:\.\d+)?)([hms])")
-_UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0}
 
 
-def parse_interval(text: str) -> float:
-    """Seconds in ``30m``, ``1h``, ``1h30m``, ``90s`` or plain minutes (``15``)."""
-    text = text.strip().lower()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text) * 60.0
-    parts = _PART.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(f"not an interval: {text!r} (examples: 30m, 1h, 1h30m, 90s)")
-    return sum(float(number) * _UNIT[unit] for number, unit in parts)
+def _log() -> Any:
+    return logger("scheduler")
 
 
 def effective_interval(seconds: float) -> float:
@@ -103,13 +93,13 @@ class Scheduler:
     def tick(self) -> str:
         """One cycle: its status, ``skipped`` (lock held) or ``configuration-error``."""
         try:
-            built = _build_from_file(self.config)
+            built = build_from_file(self.config)
         except HybridsyncError as exc:
             _log().error("scheduler.configuration_error", error=str(exc), config=str(self.config))
             return "configuration-error"
         try:
             with run_lock(built, "scheduler"):
-                kind = _cycle_kind(built)
+                kind = cycle_kind(built)
                 _log().info("scheduler.cycle_started", cycle=kind)
                 # A stop ends the run in progress after its batch, and the cycle.
                 built.engine.context.control.stop = self.stop
@@ -122,34 +112,8 @@ class Scheduler:
             return Status.STOPPED_STORE
         finally:
             built.close()
-        _log_cycle(cycle)
+        log_cycle(_log(), cycle)
         return cycle.status
-
-
-def _cycle_kind(built: Built) -> str:
-    """``initial`` until every connector has been imported once, then ``delta``."""
-    store = built.store
-    fresh = any(store.connector_state(name).watermark is None for name in built.connectors)
-    return "initial" if fresh else "delta"
-
-
-def _log_cycle(cycle: CycleReport) -> None:
-    for run in cycle.runs:
-        event: dict[str, Any] = {
-            "run_id": run.run_id,
-            "connector": run.connector,
-            "profile": run.profile.value,
-            "status": run.status,
-            "counts": dict(run.counts),
-            "errors": len(run.errors),
-        }
-        if run.message:
-            event["message"] = run.message
-        _log().info("scheduler.run", **event)
-    for note in cycle.notes:
-        _log().info("scheduler.note", note=note)
-    level = _log().info if exit_code(cycle.status) == exit_codes.SUCCESS else _log().warning
-    level("scheduler.cycle_finished", cycle=cycle.kind, status=cycle.status)
 
 
 IntervalOption = typer.Option(
@@ -161,8 +125,6 @@ IntervalOption = typer.Option(
 MaxCyclesOption = typer.Option(
     None, "--max-cycles", min=1, help="Exit after this many cycles (default: run until stopped)."
 )
-PHS_STOP_SECONDS = 120.0
-"""How long a stop waits for a password hash sync run in progress to finish."""
 
 
 @app.command("scheduler")
@@ -183,7 +145,7 @@ def scheduler(
     path = config_path(config)
     # A broken configuration fails now, not at 3 a.m.
     with reported(Failure(HybridsyncError, "configuration error", exit_codes.CONFIG_ERROR)):
-        _build_from_file(path).close()
+        build_from_file(path).close()
     runner = Scheduler(path, seconds, max_cycles)
     with stopped_by_signals(runner.stop, name="scheduler"):
         phs = start_phs_thread(path, runner.stop)
@@ -198,11 +160,3 @@ def scheduler(
         if phs is not None:
             phs.join(PHS_STOP_SECONDS)
     _log().info("scheduler.stopped", cycles=len(runner.statuses))
-
-
-def _build_from_file(path: Path) -> Built:
-    """The engine's objects from the configuration (the wiring, imported here: a help
-    screen need not load SQLAlchemy and the connectors)."""
-    from hybridsync.wiring import build_from_file
-
-    return build_from_file(path)

@@ -18,22 +18,22 @@ from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from hybridsync.cli import app, exit_codes
+from hybridsync.cli.cycles import (
+    PHS_STOP_SECONDS,
+    build_from_file,
+    cycle_kind,
+    log_cycle,
+    logger,
+    parse_interval,
+)
 from hybridsync.cli.failures import Failure, reported
 from hybridsync.cli.password_hash_sync import start_phs_thread
 from hybridsync.cli.runlock import run_lock
-from hybridsync.cli.scheduler import (
-    PHS_STOP_SECONDS,
-    _build_from_file,
-    _cycle_kind,
-    _log,
-    _log_cycle,
-    parse_interval,
-)
 from hybridsync.cli.stopping import stopped_by_signals
 from hybridsync.cli.sync import ConfigOption, config_path
 from hybridsync.errors import HybridsyncError
@@ -44,6 +44,11 @@ if TYPE_CHECKING:
     from hybridsync.engine.report import CycleReport
     from hybridsync.engine.service import ServiceSettings
     from hybridsync.wiring import Built
+
+
+def _log() -> Any:
+    return logger("serve")
+
 
 DELETION_WINDOW = 3600.0
 """Seconds over which the service counts exported deletes against the threshold, unless
@@ -117,7 +122,7 @@ def serve(
     path = config_path(config)
     with reported(Failure(HybridsyncError, "configuration error", exit_codes.CONFIG_ERROR)):
         listen = admin_settings(admin, admin_cert, admin_key, admin_token_file)
-        built = _build_from_file(path)
+        built = build_from_file(path)
     stop = threading.Event()
     with stopped_by_signals(stop, name="serve"), _admin_server(listen, built) as state:
         phs = start_phs_thread(path, stop, observer=None if state is None else state.metrics)
@@ -178,7 +183,7 @@ def _serve(
             built.engine,
             settings,
             stop,
-            first_cycle=_cycle_kind(built),
+            first_cycle=cycle_kind(built),
             guard=partial(_locked, built),
             restart=watched.changed,
             on_cycle=partial(_cycle_ended, admin),
@@ -211,7 +216,7 @@ def _cycle_ended(admin: AdminState | None, cycle: CycleReport) -> None:
     # updated (a watcher of the log may scrape at once).
     if admin is not None:
         admin.cycle_ended(cycle)
-    _log_cycle(cycle)
+    log_cycle(_log(), cycle)
 
 
 def _emit(event: str, level: str = "info", **fields: object) -> None:
@@ -229,7 +234,7 @@ def _rebuilt(path: Path, watched: _Watched, stop: threading.Event) -> Built:
     next change (the error is logged once per change)."""
     while True:
         try:
-            built = _build_from_file(path)
+            built = build_from_file(path)
         except HybridsyncError as exc:
             _log().error("serve.configuration_error", error=str(exc), config=str(path))
             watched.wait_for_change(stop)

@@ -43,6 +43,9 @@ class ImportedObject:
         attributes: values by attribute name; for UPDATE only the changed attributes,
             where an empty tuple means the attribute was cleared.
         kind: how to apply the record to the connector space.
+        changed_at: of a delta record, when the source says the object changed (Unix
+            time; AD's whenChanged, to the second), if it says: where the service's
+            change-to-export latency starts.
     """
 
     anchor: str
@@ -50,6 +53,7 @@ class ImportedObject:
     object_type: str
     attributes: Attributes
     kind: ImportKind = ImportKind.PRESENT
+    changed_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +169,10 @@ class Capabilities:
     references: frozenset[str] = field(default_factory=frozenset)
     """Attribute names whose values name other objects (``Reference`` values), as the
     connector spells them: the engine indexes them to find who names an object."""
+    references_by_dn: bool = False
+    """Whether the directory names referenced objects by DN (AD): outbound references
+    are then the target object's DN, as the import reads them back, rather than its
+    anchor, so that an import confirms the references an export wrote."""
 
 
 @runtime_checkable
@@ -221,6 +229,27 @@ class SupportsExport(Protocol):
 
     def read_back(self, change: ExportChange) -> ImportedObject | None:
         """Read the object a change with an unknown outcome was about, if it exists."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutOfScope:
+    """An object the connector found but does not sync (outside its OUs, another type)."""
+
+    dn: str
+    reason: str
+
+
+@runtime_checkable
+class SupportsReadObject(Protocol):
+    def read_object(self, key: str) -> ImportedObject | OutOfScope | None:
+        """One object as it is now, by DN, UPN or anchor (sync on demand).
+
+        Reads that object only: a key that is not a DN, UPN or anchor, or one that
+        would match several objects, never widens the read. Returns a ``REPLACE`` record
+        (every attribute), :class:`OutOfScope` for an object the connector does not
+        sync, or ``None`` when no object has that key.
+        """
         ...
 
 

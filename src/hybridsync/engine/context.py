@@ -13,6 +13,7 @@ from hybridsync.core.schema import PERSON
 from hybridsync.core.storage import Store
 from hybridsync.core.storage_limits import NAME_CHARS
 from hybridsync.engine.control import RunControl
+from hybridsync.engine.latency import ChangeTimes
 from hybridsync.engine.settings import EngineSettings
 from hybridsync.errors import ConfigError
 
@@ -25,6 +26,8 @@ class EngineContext:
     settings: EngineSettings = field(default_factory=EngineSettings)
     control: RunControl = field(default_factory=RunControl)
     """Stop requests and progress callbacks, honoured at batch boundaries."""
+    change_times: ChangeTimes = field(default_factory=ChangeTimes)
+    """When the changes the current cycle imported were made (for the latency metric)."""
     compiled: CompiledRuleSet = field(init=False)
     """The rules compiled once (scope selectors, flow plans), for every run of this engine."""
     _parameters: dict[str, Mapping[str, str]] = field(default_factory=dict)
@@ -64,6 +67,17 @@ class EngineContext:
             return self.connectors[name]
         except KeyError:
             raise ConfigError(f"no connector named {name!r}") from None
+
+    def dn_referencing(self) -> frozenset[str]:
+        """The connectors that name referenced objects by DN (``references_by_dn``)."""
+        key = ("dn-referencing", "")
+        if key not in self._cache:
+            self._cache[key] = frozenset(
+                name for name, connector in self.connectors.items()
+                if connector.capabilities.references_by_dn
+            )  # fmt: skip
+        found: frozenset[str] = self._cache[key]
+        return found
 
     def multi_valued(self, name: str) -> frozenset[str]:
         key = ("multi", name)

@@ -58,6 +58,31 @@ def export(
     _export_held(context, connector, name, holding, report, size)
 
 
+def export_objects(
+    context: EngineContext,
+    connector: SupportsExport,
+    name: str,
+    ids: list[str],
+    report: RunReport,
+    *,
+    allow_deletes: bool = False,
+) -> None:
+    """Export these objects' pending changes only (sync on demand), with the safety
+    checks of :func:`export`; the deletion threshold is checked when one is a delete."""
+    if context.settings.staging_mode:
+        raise RunStopped(Status.STOPPED_STAGING, "staging mode: nothing is exported")
+    objects = context.store.get_cs_many(ids)
+    deleting = any(cs.pending_export and cs.pending_export.kind is ExportKind.DELETE
+                   for cs in objects)  # fmt: skip
+    if deleting and not allow_deletes:
+        check_deletion_threshold(context, name)
+    size = max(1, context.connector(name).capabilities.export_batch_size)
+    # Only the pending changes: values sent before and not yet confirmed by an import are
+    # the next export's to send again, not part of this object's change.
+    held = _export_batch(context, connector, name, ids, report, resend=False)
+    _export_held(context, connector, name, held, report, size)
+
+
 def _export_held(
     context: EngineContext,
     connector: SupportsExport,
@@ -136,7 +161,9 @@ class _Split:
             self.changes[cs.cs_id] = change
         if not referring:
             return  # the common case: no reference in the batch, nothing to look at
-        references = StoreReferences(context.store, context.compiled.outbound_names)
+        references = StoreReferences(
+            context.store, context.compiled.outbound_names, context.dn_referencing()
+        )
         references.prefetch_targets(
             mv_id
             for _, change in referring
@@ -178,9 +205,11 @@ class _Split:
         return replace(change, changes=tuple(kept))
 
 
-def check_deletion_threshold(context: EngineContext, name: str) -> None:
+def check_deletion_threshold(context: EngineContext, name: str, *, coming: int = 0) -> None:
+    """Stop when the staged deletes (and ``coming`` more, about to be staged) are over
+    the threshold."""
     store = context.store
-    deletes = store.count_pending_deletes(name)
+    deletes = store.count_pending_deletes(name) + coming
     if not deletes:
         return
     settings = context.settings
@@ -307,6 +336,9 @@ def _settle(
             report.count("rejected")
             continue
         report.count(change.kind.value)
+        latency = context.change_times.exported(cs.mv_id)
+        if latency is not None:
+            report.change_latencies.append(latency)
         if change.kind is ExportKind.DELETE:
             store.delete_cs(cs.cs_id)
         else:

@@ -140,6 +140,9 @@ def delta_import(
     unreadable: list[UnreadableRecord] = []
     for page in connector.delta_import(state.watermark):
         changed = [obj for obj in page.objects if obj.kind is not ImportKind.DELETE]
+        for obj in changed:
+            if obj.changed_at is not None:
+                context.change_times.imported(name, obj.anchor, obj.changed_at)
         kept = _storable(context, name, changed, report, set())
         deletes.extend(obj for obj in page.objects if obj.kind is ImportKind.DELETE)
         watermark = page.watermark if page.watermark is not None else watermark
@@ -167,6 +170,17 @@ def delta_import(
         if watermark is not None:
             store.put_connector_state(replace(store.connector_state(name), watermark=watermark))
     checkpoint()
+
+
+def import_one(
+    context: EngineContext, name: str, imported: ImportedObject, report: RunReport
+) -> None:
+    """Store one object read now (sync on demand) as a delta import would; the watermark
+    stays, so the next delta import reads the change again and finds nothing new."""
+    kept = _storable(context, name, [imported], report, set())
+    with context.store.transaction():
+        _apply_objects(context, name, kept, report)
+    report.count("read")
 
 
 def _held(context: EngineContext, name: str, deletes: Sequence[ImportedObject]) -> int:

@@ -33,7 +33,9 @@ class StoreMetaverseView:
     def __init__(self, context: EngineContext, membership: GroupMembership) -> None:
         self._store = context.store
         self._membership = membership
-        self._references = StoreReferences(context.store, context.compiled.outbound_names)
+        self._references = StoreReferences(
+            context.store, context.compiled.outbound_names, context.dn_referencing()
+        )
 
     def mv(self, mv_id: str) -> MVObject | None:
         return self._store.get_mv(mv_id)
@@ -156,6 +158,11 @@ def _target(plan: TargetPlan) -> dict[str, Any]:
             "changes": {k: _show(v) for k, v in sorted(pending.changes.items())},
         },
     }
+
+
+def show_values(values: Values) -> list[Any]:
+    """Values as JSON shows them: bytes as ``base64:...``, a reference as its DN."""
+    return _show(values)
 
 
 def _show(values: Values) -> list[Any]:

@@ -26,9 +26,13 @@ class StoreReferences:
     after the batch's link decisions).
     """
 
-    def __init__(self, store: Store, outbound_names: frozenset[str]) -> None:
+    def __init__(
+        self, store: Store, outbound_names: frozenset[str], by_dn: frozenset[str] = frozenset()
+    ) -> None:
         self._store = store
         self._outbound_names = outbound_names
+        self._by_dn = by_dn
+        """Connectors whose target id of an object is its DN (see ``references_by_dn``)."""
         self._sources: dict[tuple[str, str], str | None] = {}
         self._anchors: dict[tuple[str, str], str | None] = {}
 
@@ -78,8 +82,9 @@ class StoreReferences:
         for mv_id in mv_ids:
             self._anchors[("", mv_id)] = None  # read: its connectors' anchors are below
             for cs in linked.get(mv_id, []):
-                if cs.anchor is not None:
-                    self._anchors[(cs.connector, mv_id)] = cs.anchor
+                if cs.anchor is not None:  # created: it can be named
+                    named = cs.dn if cs.connector in self._by_dn else cs.anchor
+                    self._anchors[(cs.connector, mv_id)] = named
 
     def prefetch_targets(self, mv_ids: Iterable[str]) -> None:
         """Read the target objects of the metaverse objects ``mv_ids`` in one query."""

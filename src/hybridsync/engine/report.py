@@ -25,6 +25,9 @@ class RunReport:
     seconds: float = 0.0
     started: str = ""
     ended: str | None = None
+    change_latencies: list[float] = field(default_factory=list)
+    """Of an export: seconds from each exported change's source change to its export's
+    success (the changes whose source said when they were made)."""
 
     def count(self, name: str, amount: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + amount

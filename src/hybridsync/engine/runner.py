@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -46,7 +46,10 @@ class Engine:
         *,
         allow_deletes: bool = False,
         allow_shrink: bool = False,
+        work: Callable[[RunReport], None] | None = None,
     ) -> RunReport:
+        """Run a profile, recorded in the history; ``work`` does the run's work instead
+        of the profile's own (sync on demand runs a profile on one object)."""
         self.context.connector(connector)
         report = RunReport(connector, profile, run_id=str(uuid.uuid4()), started=_now())
         store = self.context.store
@@ -56,7 +59,10 @@ class Engine:
         self.context.control.begin(report)
         try:
             with fewer_collections(), self._waits_announced(connector, report):
-                self._dispatch(connector, profile, report, allow_deletes, allow_shrink)
+                if work is not None:
+                    work(report)
+                else:
+                    self._dispatch(connector, profile, report, allow_deletes, allow_shrink)
         except RunStopped as exc:
             report.status, report.message = Status(exc.status), str(exc)
         except UnreachableError as exc:
@@ -122,6 +128,15 @@ class Engine:
         """What a sync would do to one object (by DN or anchor); writes nothing."""
         return preview(self.context, connector, key)
 
+    def sync_object(
+        self, connector: str, key: str, *, allow_deletes: bool = False
+    ) -> dict[str, Any]:
+        """Sync one object now, by DN, UPN or anchor, through every step; the step report
+        (see ``engine.on_demand``)."""
+        from hybridsync.engine.on_demand import sync_object
+
+        return sync_object(self, connector, key, allow_deletes=allow_deletes)
+
     def plan(self) -> dict[str, Any]:
         """Every pending export, with per-attribute before and after, and a fingerprint."""
         return make_plan(self.context)
@@ -164,6 +179,7 @@ class Engine:
         announced in); every target is still exported."""
         cycle = CycleReport(_cycle_kind(kind))
         context = self.context
+        context.change_times.clear()  # the times a cycle carries are its own
         order = [name for name in context.run_order() if only is None or name in only]
         failed: set[str] = set()
         for name in order:

@@ -40,7 +40,7 @@ from hybridsync.engine.report import CycleReport
 from hybridsync.engine.runner import Engine
 from hybridsync.errors import ChangeEventsUnavailable, ConnectorError, HybridsyncError
 
-__all__ = ["ServiceSettings", "SyncService", "has_changes"]
+__all__ = ["ServiceSettings", "ServiceStopped", "SyncService", "has_changes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +57,20 @@ class ServiceSettings:
     """The longest a burst is waited out before its cycle starts anyway."""
     reconnect_seconds: float = 5.0
     """Before a lost notification connection is opened again."""
+
+
+@dataclass(slots=True)
+class _Request:
+    """Work asked of the service's thread (sync on demand), and its answer."""
+
+    work: Callable[[], object]
+    done: threading.Event = field(default_factory=threading.Event)
+    result: object = None
+    error: BaseException | None = None
+
+
+class ServiceStopped(HybridsyncError):
+    """The service stopped (or reloads its configuration) before it did the work asked."""
 
 
 @dataclass(slots=True)
@@ -120,9 +134,17 @@ class SyncService:
         self.cycles: list[CycleReport] = []
         self._failures = 0
         """Cycles in a row in which a source's run stopped."""
+        self._requests: list[_Request] = []
+        self._requests_lock = threading.Lock()
+        self._serving = True
         self.woken_at: float | None = None
         """During a small cycle: when the wake that started it arrived (``time.monotonic()``),
         for ``on_cycle`` to measure wake-to-export time; ``None`` otherwise."""
+
+    @property
+    def engine(self) -> Engine:
+        """The service's engine: use it only from work given to :meth:`call`."""
+        return self._engine
 
     def run(self) -> None:
         """The first cycle, then small and complete cycles as changes and time ask."""
@@ -131,6 +153,7 @@ class SyncService:
         try:
             self._loop()
         finally:
+            self._refuse_requests()
             self._wakes.event.set()  # watchers look at ``stop`` between waits
             for thread in self._threads:
                 thread.join(self._settings.reconnect_seconds + 2.0)
@@ -138,6 +161,51 @@ class SyncService:
     def wake(self, name: str) -> None:
         """Ask for a check of ``name`` now, as an announcement would (sync on demand)."""
         self._wakes.add(name)
+
+    def call(self, work: Callable[[], object], timeout: float) -> object:
+        """Run ``work`` in the service's thread, between cycles and under its lock (sync
+        on demand: the engine and its store belong to that thread); its result, or what
+        it raised.
+
+        Raises:
+            ServiceStopped: the service stopped first, or did not get to it in ``timeout``.
+        """
+        request = _Request(work)
+        with self._requests_lock:
+            if not self._serving:
+                raise ServiceStopped("the service is stopping or reloading; try again")
+            self._requests.append(request)
+        self._wakes.event.set()
+        if not request.done.wait(timeout):
+            with self._requests_lock:
+                if request in self._requests:
+                    self._requests.remove(request)
+                    raise ServiceStopped(f"the service was busy for {timeout:g} s; try again")
+            request.done.wait()  # it started meanwhile: its answer comes
+        if request.error is not None:
+            raise request.error
+        return request.result
+
+    def _serve_requests(self) -> None:
+        while True:
+            with self._requests_lock:
+                if not self._requests:
+                    return
+                request = self._requests.pop(0)
+            try:
+                with self._guard():
+                    request.result = request.work()
+            except Exception as exc:  # handed to the caller's thread, which raises it
+                request.error = exc
+            finally:
+                request.done.set()
+
+    def _refuse_requests(self) -> None:
+        with self._requests_lock:
+            self._serving, waiting, self._requests = False, self._requests, []
+        for request in waiting:
+            request.error = ServiceStopped("the service stopped before it got to it")
+            request.done.set()
 
     # --- the loop -----------------------------------------------------------------------
 
@@ -150,6 +218,7 @@ class SyncService:
             woken = self._wakes.event.wait(min(due, _LOOK_AROUND_SECONDS))
             if self._stopping():
                 return
+            self._serve_requests()
             if time.monotonic() >= next_complete:
                 self._wakes.take()  # the complete cycle reads every source anyway
                 self._cycle("delta", None)

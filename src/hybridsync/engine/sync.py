@@ -111,6 +111,17 @@ def synchronize(context: EngineContext, name: str, report: RunReport, *, full: b
             )
 
 
+def sync_objects(context: EngineContext, name: str, ids: list[str], report: RunReport) -> None:
+    """Synchronize these objects only (sync on demand): one batch, as a delta sync would,
+    whatever their pending import."""
+    membership = GroupMembership(context.store, report.notes)
+    _require_filter_group(context, name, membership)
+    with context.store.transaction():
+        errors = _sync_batch(context, name, ids, report, membership)
+        context.store.record_errors(report.run_id, errors)
+    report.errors.extend(errors)
+
+
 def _require_filter_group(context: EngineContext, name: str, membership: GroupMembership) -> None:
     """Stop before syncing when the connector's ``[filter] group`` is not in its space:
     no member would be left, so every synced object would be deleted in the cloud."""
@@ -170,7 +181,9 @@ class BatchSync:
         """DNs of the objects whose link this batch made, changed or removed: the
         references that name them now name another metaverse object, or none."""
         self.lookup = StoreJoinLookup(context)
-        self.references = StoreReferences(context.store, self._outbound_names)
+        self.references = StoreReferences(
+            context.store, self._outbound_names, context.dn_referencing()
+        )
         """What references name; read again for ``recompute``, after the link decisions."""
         self.outbound = OutboundWriter(context, self.errors, report)
         self.rules = context.inbound(name)
@@ -223,6 +236,7 @@ class BatchSync:
         if action is not LinkAction.KEEP:
             self.relinked.add(cs.dn)
         done = plan.after(mv_id)
+        self.context.change_times.linked(self.name, cs.anchor, done.mv_id)
         self.context.store.put_links([done])
         self.written[done.cs_id] = done
 
@@ -256,7 +270,9 @@ class BatchSync:
         missing = [cs_id for ids_ in links.values() for cs_id in ids_ if cs_id not in self.written]
         loaded = {cs.cs_id: cs for cs in store.get_cs_many(missing)}
         loaded.update(self.written)
-        self.references = StoreReferences(store, self._outbound_names)
+        self.references = StoreReferences(
+            store, self._outbound_names, self.context.dn_referencing()
+        )
         self.references.prefetch(loaded.values(), self.context.references)
         for mv_id in ids:
             linked = [loaded[cs_id] for cs_id in links.get(mv_id, []) if cs_id in loaded]

@@ -7,6 +7,7 @@ reads, and the records must be of the kind the contract promises.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from tests.integration.ad.space import ConnectorSpace
@@ -192,3 +193,42 @@ def test_changes_outside_the_scope_are_not_reported_as_objects(
     else:  # uSNChanged cannot tell where the changed one was before: a harmless delete
         assert [(r.dn, r.kind) for r in mine] == [(before, ImportKind.DELETE)]
     assert [o.attributes["sAMAccountName"] for o in space.objects.values()] == [(n("scoped1"),)]
+
+
+def test_a_peek_then_the_import_read_each_round_from_the_dc_once(
+    samba_dc: SambaDC,
+    n: Callable[[str], str],
+    ou: str,
+    make_connector: Callable[..., ADConnector],
+    space: ConnectorSpace,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The service looks at a delta's first page, then imports it: the round the look read
+    is not asked of the DC again, and a change made in between still arrives, next time."""
+    connector = make_connector(delta_mode="dirsync")
+    dn = samba_dc.add_user(n("peek1"), ou_dn=ou, upn=n("peek1") + "@contoso.com")
+    space.full(connector.full_import())
+    asked: list[tuple[str, bytes]] = []  # (filter, cookie) of each round asked of the DC
+    conn = connector._conn
+    ask = conn._dirsync_round
+
+    def asking(key: Any) -> Any:
+        asked.append((key[1], key[3]))
+        return ask(key)
+
+    monkeypatch.setattr(conn, "_dirsync_round", asking)
+
+    samba_dc.modify(dn, {"title": "Before the look"})
+    pages = connector.delta_import(space.watermark or "")
+    assert any(page.objects for page in pages)  # the look: the users' round only
+    pages.close()  # type: ignore[attr-defined]
+    looked = len(asked)
+    samba_dc.modify(dn, {"title": "After the look"})
+    records = space.delta(connector.delta_import(space.watermark or ""))
+    assert len(set(asked)) == len(asked)  # no round was asked of the DC twice
+    assert asked[0] not in asked[looked:]  # the users' round came from the look
+    assert [r.attributes["title"] for r in records if "title" in r.attributes] == [
+        ("Before the look",)
+    ]
+    _in_sync(connector, space)  # the next import brings the later change
+    assert space.by_name(n("peek1")).attributes["title"] == ("After the look",)

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from tests.integration.product.conftest import invoke
 
+from hybridsync.cli.cycles import parse_interval
 from hybridsync.cli.runlock import sync_lock
-from hybridsync.cli.scheduler import Scheduler, effective_interval, parse_interval
+from hybridsync.cli.scheduler import Scheduler, effective_interval
 from hybridsync.wiring import build_from_file
 
 

@@ -9,14 +9,24 @@
 | ``GET /api/runs?limit=N`` | yes | the latest runs (``history --json``) |
 | ``GET /api/runs/{id}/errors`` | yes | a run and its object errors |
 | ``POST /api/sync`` | yes | ``{"connector": NAME}``: check it now; 202 |
+| ``POST /api/sync-object`` | yes | ``{"key": KEY, "connector": NAME}``: sync it now; 200 |
+
+``POST /api/sync-object`` syncs one object (``key``: its DN, UPN or anchor; ``connector``
+is optional, the first source by default) and answers the step report of
+``hybridsync sync OBJECT --json``.
+
+``POST /api/sync-object`` answers 404 (``"kind": "not-found"``) for an unknown key or
+connector, 409 (``"in-progress"``) while another process holds the sync lock, 400
+(``"configuration"``) when the connector cannot read one object, and 503
+(``"unreachable"``, ``"not-running"``) when a server or the service is not there.
 
 "token: yes" applies when a token is configured (always off loopback): a request without
 it, or with another, gets 401 and learns nothing else.
 
 On loopback without a token, a web page the host's browser opens is the attacker: a
 request whose ``Host`` is not a loopback name (DNS rebinding) gets 400, and
-``POST /api/sync`` takes only ``application/json`` (which a page cannot send to
-another origin without a preflight, which is not answered), at most 4 KiB.
+``POST /api/sync`` and ``/api/sync-object`` take only ``application/json`` (which a page
+cannot send to another origin without a preflight, which is not answered), at most 4 KiB.
 """
 
 from __future__ import annotations
@@ -34,7 +44,14 @@ from starlette.routing import Route
 
 from hybridsync.cli.admin.metrics import CONTENT_TYPE
 from hybridsync.cli.admin.state import AdminState, NotRunning, UnknownConnector
-from hybridsync.errors import HybridsyncError
+from hybridsync.cli.runlock import SyncInProgress
+from hybridsync.errors import (
+    ConfigError,
+    ConnectorError,
+    HybridsyncError,
+    NotFoundError,
+    UnreachableError,
+)
 
 __all__ = ["MAX_RUNS", "admin_app"]
 
@@ -58,6 +75,7 @@ def admin_app(
         Route("/api/runs", guarded(_handler(state, _runs))),
         Route("/api/runs/{run_id}/errors", guarded(_handler(state, _run_errors))),
         Route("/api/sync", guarded(_handler(state, _sync)), methods=["POST"]),
+        Route("/api/sync-object", guarded(_handler(state, _sync_object)), methods=["POST"]),
     ]
     app = Starlette(routes=routes)
     if hosts is not None:
@@ -182,3 +200,42 @@ def _sync(state: AdminState, request: Request, body: bytes) -> Response:
     except UnknownConnector as exc:
         return JSONResponse({"error": str(exc)}, status_code=404)
     return JSONResponse({"connector": connector, "accepted": True}, status_code=202)
+
+
+MAX_KEY = 1024
+
+
+def _sync_object(state: AdminState, request: Request, body: bytes) -> Response:
+    data = _json_object(body)
+    key, connector = data.get("key"), data.get("connector")
+    if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY:
+        message = (
+            f'the body must be {{"key": "<DN, UPN or anchor>"}} (at most {MAX_KEY} characters)'
+        )
+        return _problem("bad-request", message, 400)
+    if connector is not None and not isinstance(connector, str):
+        return _problem("bad-request", '"connector" must be a connector name', 400)
+    try:
+        return JSONResponse(state.sync_object(key, connector))
+    except (NotFoundError, UnknownConnector) as exc:
+        return _problem("not-found", str(exc), 404)
+    except SyncInProgress as exc:
+        return _problem("in-progress", str(exc), 409)
+    except ConfigError as exc:
+        return _problem("configuration", str(exc), 400)
+    except NotRunning as exc:
+        return _problem("not-running", str(exc), 503)
+    except (UnreachableError, ConnectorError) as exc:
+        return _problem("unreachable", str(exc), 503)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body or b"null")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _problem(kind: str, message: str, status: int) -> Response:
+    return JSONResponse({"error": message, "kind": kind}, status_code=status)

@@ -116,6 +116,14 @@ class ServiceMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=registry,
         )
+        self.change_to_export = Histogram(
+            "hybridsync_change_to_export_seconds",
+            "From a source object's change (AD's whenChanged: one-second resolution, so up "
+            "to a second more than the real time, and the DC's clock) to the success of the "
+            "export that carried it; one observation per exported change.",
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
         age = Gauge(
             "hybridsync_last_successful_cycle_age_seconds",
             "Seconds since the last cycle that was not stopped (since the service "
@@ -151,6 +159,8 @@ class ServiceMetrics:
         for outcome, amount in run.counts.items():
             if amount > 0:
                 self.objects.labels(*labels, outcome).inc(amount)
+        for seconds in run.change_latencies:
+            self.change_to_export.observe(seconds)
         if run.errors:
             self.object_errors.labels(*labels).inc(len(run.errors))
         else:

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["AdminState", "NotRunning", "UnknownConnector"]
 
 ALL_RUNS = 1_000_000
+SYNC_OBJECT_TIMEOUT = 120.0
+"""Seconds a sync on demand waits for the cycle in progress to end, and for its own work."""
 
 
 def _log() -> Any:
@@ -124,6 +126,37 @@ class AdminState:
             raise NotRunning("the service is reloading its configuration; try again")
         _log().info("serve.sync_requested", connector=connector)
         service.wake(connector)
+
+    def sync_object(self, key: str, connector: str | None) -> dict[str, Any]:
+        """Sync one object now, inside the service (between cycles, under its lock): the
+        step report of ``hybridsync sync OBJECT``.
+
+        Raises:
+            UnknownConnector: the configuration has no such connector.
+            NotRunning: no service runs now, or it stopped before getting to it.
+            NotFoundError, ConfigError, UnreachableError...: as the sync raised them.
+        """
+        from hybridsync.engine.service import ServiceStopped
+
+        with self._lock:
+            service, known = self._service, self._connectors
+        if connector is not None and connector not in known:
+            raise UnknownConnector(f"no connector named {connector!r}")
+        if service is None:
+            raise NotRunning("the service is reloading its configuration; try again")
+        _log().info("serve.sync_object_requested", key=key, connector=connector)
+        engine = service.engine
+
+        def work() -> dict[str, Any]:
+            name = connector or engine.context.sources()[0]
+            return engine.sync_object(name, key)
+
+        try:
+            result = service.call(work, SYNC_OBJECT_TIMEOUT)
+        except ServiceStopped as exc:
+            raise NotRunning(str(exc)) from exc
+        assert isinstance(result, dict)
+        return result
 
     # --- helpers ---------------------------------------------------------------------------
 

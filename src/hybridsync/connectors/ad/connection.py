@@ -32,14 +32,24 @@ from hybridsync.connectors.ad.errors import (
     ServerUnreachableError,
     TLSFailureError,
     ldap_errors,
+    write_errors,
 )
 from hybridsync.connectors.ad.probe import diagnose_tls
 from hybridsync.connectors.ad.settings import ADSettings
 
-__all__ = ["Connection", "RawEntry", "secured"]
+__all__ = ["PERMISSIVE_MODIFY", "Connection", "Modification", "RawEntry", "secured"]
 
 RawEntry = tuple[str, dict[str, list[bytes]]]
 log = structlog.get_logger(__name__)
+Modification = tuple[int, str, list[bytes] | None]
+"""One python-ldap modify item: ``(ldap.MOD_ADD | MOD_DELETE | MOD_REPLACE, name, values)``."""
+DirSyncKey = tuple[str, str, tuple[str, ...], bytes, int]
+"""A DirSync request: base, filter, attributes, cookie, flags."""
+DirSyncRound = tuple[list[RawEntry], bytes, bool]
+"""A DirSync answer: its entries, the next cookie, and whether more rounds follow."""
+PERMISSIVE_MODIFY = LDAPControl("1.2.840.113556.1.4.1413", True)
+"""AD's LDAP_SERVER_PERMISSIVE_MODIFY: adding a value already there, or deleting one that
+is not, succeeds. A member change sent again (after an unknown outcome) is then harmless."""
 
 
 def _guid(entry: RawEntry) -> bytes:
@@ -51,6 +61,27 @@ def _entries(data: Sequence[Any]) -> Iterator[RawEntry]:
     for dn, attrs in data:
         if dn is not None and isinstance(attrs, dict):
             yield dn, attrs
+
+
+class RecentRounds:
+    """The last DirSync round read on a connection, for one reuse within a few seconds."""
+
+    KEEP_SECONDS = 5.0
+    KEEP_ENTRIES = 1000
+    """A larger round (a full pass) is not kept: a repeat of it is not a peek's."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[DirSyncKey, DirSyncRound, float] | None = None
+
+    def keep(self, key: DirSyncKey, answer: DirSyncRound) -> None:
+        small = len(answer[0]) <= self.KEEP_ENTRIES
+        self._kept = (key, answer, time.monotonic()) if small else None
+
+    def take(self, key: DirSyncKey) -> DirSyncRound | None:
+        kept, self._kept = self._kept, None
+        if kept is None or kept[0] != key or time.monotonic() - kept[2] > self.KEEP_SECONDS:
+            return None
+        return kept[1]
 
 
 def secured(settings: ADSettings, operation: str, *, always_verify: bool = False) -> LDAPObject:
@@ -94,6 +125,7 @@ class Connection:
         self.server = settings.url
         self._reached = False
         """Whether a bind ever succeeded: reconnecting after that is worth retrying."""
+        self._recent_rounds = RecentRounds()
 
     # --- connecting --------------------------------------------------------------------
 
@@ -177,6 +209,26 @@ class Connection:
         except NoSuchObjectError:
             return None
         return next(_entries(data), None)
+
+    def search_at_most(
+        self, base: str, filterstr: str, attributes: Sequence[str], limit: int
+    ) -> list[RawEntry]:
+        """A subtree search the server stops after ``limit`` entries (a size limit):
+        a filter that matches more returns ``limit`` of them, never the rest."""
+        conn = self.open()
+        found: list[RawEntry] = []
+        with ldap_errors(self.server, f"search {base} {filterstr}"):
+            msgid = conn.search_ext(base, ldap.SCOPE_SUBTREE, filterstr, list(attributes),
+                                    sizelimit=limit)  # fmt: skip
+            try:
+                while True:
+                    kind, data = conn.result(msgid, all=0)
+                    if kind == ldap.RES_SEARCH_RESULT:
+                        break
+                    found.extend(_entries(data))
+            except ldap.SIZELIMIT_EXCEEDED:
+                pass  # the entries up to the limit were received
+        return found
 
     def any_tombstone_visible(self, container: str) -> bool:
         """Whether this account sees at least one deleted object in ``container``."""
@@ -265,25 +317,40 @@ class Connection:
         *,
         flags: int = 0,
     ) -> Iterator[tuple[list[RawEntry], bytes]]:
-        """DirSync rounds from ``cookie``: each yields its entries and the next cookie."""
-        conn = self.open()
+        """DirSync rounds from ``cookie``: each yields its entries and the next cookie.
+
+        A round asked for again with the same cookie soon after is answered from memory
+        (once): the service peeks at a delta, then imports it. Reusing the round is exact,
+        since its cookie covers just its entries; a change made since comes in the next
+        round. A DirSync request costs the DC a search of the whole partition.
+        """
         while True:
-            request = DirSyncRequest(cookie, flags=flags)
-            with ldap_errors(self.server, f"DirSync {base} {filterstr}"):
-                msgid = conn.search_ext(
-                    base, ldap.SCOPE_SUBTREE, filterstr, list(attributes),
-                    serverctrls=[request, ExtendedDN()],
-                )  # fmt: skip
-                _, data, _, controls = conn.result3(
-                    msgid, resp_ctrl_classes={DIRSYNC_OID: DirSyncResponse}
-                )
-            response = next((c for c in controls if isinstance(c, DirSyncResponse)), None)
-            if response is None:
-                raise ServerUnreachableError(f"{self.server} answered DirSync without a cookie")
-            cookie = response.cookie
-            yield list(_entries(data)), cookie
-            if not response.more:
+            key = (base, filterstr, tuple(attributes), cookie, flags)
+            answer = self._recent_rounds.take(key)
+            if answer is None:
+                answer = self._dirsync_round(key)
+                self._recent_rounds.keep(key, answer)
+            entries, cookie, more = answer
+            yield entries, cookie
+            if not more:
                 return
+
+    def _dirsync_round(self, key: DirSyncKey) -> DirSyncRound:
+        base, filterstr, attributes, cookie, flags = key
+        conn = self.open()
+        request = DirSyncRequest(cookie, flags=flags)
+        with ldap_errors(self.server, f"DirSync {base} {filterstr}"):
+            msgid = conn.search_ext(
+                base, ldap.SCOPE_SUBTREE, filterstr, list(attributes),
+                serverctrls=[request, ExtendedDN()],
+            )  # fmt: skip
+            _, data, _, controls = conn.result3(
+                msgid, resp_ctrl_classes={DIRSYNC_OID: DirSyncResponse}
+            )
+        response = next((c for c in controls if isinstance(c, DirSyncResponse)), None)
+        if response is None:
+            raise ServerUnreachableError(f"{self.server} answered DirSync without a cookie")
+        return list(_entries(data)), response.cookie, bool(response.more)
 
     def search_deleted(
         self, base: str, filterstr: str, attributes: Sequence[str]
@@ -296,3 +363,33 @@ class Connection:
         conn = self.open()
         with ldap_errors(self.server, f"write {attribute} of {dn}"):
             conn.modify_s(dn, [(ldap.MOD_ADD, attribute, [value])])
+
+    # --- writing -----------------------------------------------------------------------
+    # Each write is one synchronous request; a lost connection surfaces as
+    # ServerUnreachableError, whose outcome the caller treats as unknown.
+
+    def add(self, dn: str, attributes: Sequence[tuple[str, list[bytes]]]) -> None:
+        conn = self.open()
+        with write_errors(self.server, f"add {dn}"):
+            conn.add_s(dn, list(attributes))
+
+    def modify(self, dn: str, changes: Sequence[Modification], *, permissive: bool = False) -> None:
+        conn = self.open()
+        controls = [PERMISSIVE_MODIFY] if permissive else None
+        names = sorted({name for _, name, _ in changes})
+        with write_errors(self.server, f"modify {', '.join(names)} of {dn}"):
+            conn.modify_ext_s(dn, list(changes), serverctrls=controls)
+
+    def rename(self, dn: str, new_rdn: str, new_parent: str | None) -> None:
+        conn = self.open()
+        with write_errors(self.server, f"rename {dn} to {new_rdn},{new_parent or '(same OU)'}"):
+            conn.rename_s(dn, new_rdn, new_parent, delold=1)
+
+    def delete(self, dn: str) -> None:
+        conn = self.open()
+        with write_errors(self.server, f"delete {dn}"):
+            conn.delete_s(dn)
+
+    def forget(self) -> None:
+        """Drop the connection without a word to the server (it is lost already)."""
+        self._conn = None

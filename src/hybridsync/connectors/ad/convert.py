@@ -38,6 +38,9 @@ BOOLEAN = frozenset({"iscriticalsystemobject", "isdeleted", "showinadvancedviewo
 REFERENCE = frozenset(
     {"member", "memberof", "manager", "directreports", "managedby", "secretary", "seealso"}
 )
+ACCOUNT_DISABLED = "accountDisabled"
+"""Not an AD attribute: bit 0x2 of userAccountControl as a boolean, for rules that enable
+and disable accounts (the export writes that bit alone). Present when configured."""
 DN_ATTRIBUTE = "distinguishedName"
 """Exposed from the entry's DN rather than read as a value (see ``Converter.record``)."""
 _EXTENDED_DN_PREFIX = re.compile(r"^(?:<[A-Za-z]+=[^>]*>;)+")
@@ -117,6 +120,7 @@ class Converter:
     def __init__(self, attributes: Iterable[str]) -> None:
         self._wanted = {name.lower(): name for name in attributes}
         self._dn_column = self._wanted.get(DN_ATTRIBUTE.lower())
+        self._disabled_column = self._wanted.get(ACCOUNT_DISABLED.lower())
         self._columns: dict[str, tuple[str, ValueConverter] | None] = {}
 
     def _column(self, name: str) -> tuple[str, ValueConverter] | None:
@@ -141,6 +145,10 @@ class Converter:
             # As Entra Connect's AD connector does: the entry's own DN is an attribute
             # rules can read, present on every record (DirSync sends it for moves only).
             attributes[self._dn_column] = (plain,)
+        if self._disabled_column is not None:
+            control = raw.get("userAccountControl")
+            if control and control[0].isdigit():
+                attributes[self._disabled_column] = (bool(int(control[0]) & 0x2),)
         return ImportedObject(
             anchor=checked_anchor(plain, raw),
             dn=plain,

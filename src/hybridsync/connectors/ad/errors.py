@@ -21,6 +21,7 @@ from hybridsync.errors import (
 )
 
 __all__ = [
+    "AlreadyExistsError",
     "FirstContactError",
     "InsufficientRightsError",
     "NoSuchObjectError",
@@ -28,7 +29,9 @@ __all__ = [
     "ServerUnreachableError",
     "TLSFailureError",
     "UnwillingError",
+    "WriteRefusedError",
     "ldap_errors",
+    "write_errors",
 ]
 
 
@@ -59,6 +62,44 @@ class NoSuchObjectError(ConnectorError):
 
 class UnwillingError(FatalConnectorError):
     """The server refused the request as posed (for DirSync: an invalid cookie)."""
+
+
+class WriteRefusedError(ConnectorError):
+    """The server refused a write as posed: a value it will not take (constraint, syntax,
+    a value already there, unwilling). Only this object is affected."""
+
+    def __init__(self, message: str, info: str, result: str = "") -> None:
+        super().__init__(message)
+        self.info = info
+        """The server's diagnostic text (``0000XXXX: ... Att ... (name)`` on AD)."""
+        self.result = result
+        """The LDAP result's name, e.g. ``TYPE_OR_VALUE_EXISTS``."""
+
+
+class AlreadyExistsError(WriteRefusedError):
+    """An add found the DN, or a value that must be unique in the domain, taken."""
+
+
+_REFUSED_WRITES = (
+    ldap.CONSTRAINT_VIOLATION,
+    ldap.TYPE_OR_VALUE_EXISTS,
+    ldap.INVALID_SYNTAX,
+    ldap.UNWILLING_TO_PERFORM,
+    ldap.OBJECT_CLASS_VIOLATION,
+    ldap.NAMING_VIOLATION,
+    ldap.NO_SUCH_ATTRIBUTE,
+    ldap.UNDEFINED_TYPE,
+    ldap.INVALID_DN_SYNTAX,
+    ldap.NOT_ALLOWED_ON_NONLEAF,
+    ldap.NOT_ALLOWED_ON_RDN,
+    ldap.OTHER,
+)
+
+
+def _info(exc: Any) -> str:
+    if exc.args and isinstance(exc.args[0], dict):
+        return str(exc.args[0].get("info", ""))
+    return ""
 
 
 def _detail(exc: Any) -> str:
@@ -113,5 +154,23 @@ def ldap_errors(server: str, operation: str) -> Iterator[None]:
     """Translate python-ldap exceptions raised inside the block, naming the operation."""
     try:
         yield
+    except ldap.LDAPError as exc:
+        raise _translate(exc, server, operation) from exc
+
+
+@contextlib.contextmanager
+def write_errors(server: str, operation: str) -> Iterator[None]:
+    """:func:`ldap_errors` for a write: the answers that refuse only this object become
+    :class:`WriteRefusedError` (they stop nothing else)."""
+    try:
+        yield
+    except ldap.ALREADY_EXISTS as exc:
+        raise AlreadyExistsError(
+            f"already exists ({operation} on {server}): {_detail(exc)}", _info(exc)
+        ) from exc
+    except _REFUSED_WRITES as exc:
+        raise WriteRefusedError(
+            f"refused ({operation} on {server}): {_detail(exc)}", _info(exc), type(exc).__name__
+        ) from exc
     except ldap.LDAPError as exc:
         raise _translate(exc, server, operation) from exc

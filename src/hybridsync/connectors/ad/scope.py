@@ -9,7 +9,7 @@ import ldap.dn
 
 from hybridsync.errors import ConfigError
 
-__all__ = ["OBJECT_FILTERS", "Scope", "normalize_dn", "object_type_of"]
+__all__ = ["OBJECT_FILTERS", "Scope", "is_under", "normalize_dn", "object_type_of"]
 
 NormalDN = tuple[tuple[str, str], ...]
 
@@ -32,6 +32,12 @@ def normalize_dn(dn: str) -> NormalDN | None:
 
 def _is_under(dn: NormalDN, base: NormalDN) -> bool:
     return len(dn) >= len(base) and dn[len(dn) - len(base) :] == base
+
+
+def is_under(dn: NormalDN, base: str) -> bool:
+    """Whether the parsed ``dn`` is ``base`` or below it (False when ``base`` does not parse)."""
+    parsed = normalize_dn(base)
+    return parsed is not None and _is_under(dn, parsed)
 
 
 def object_type_of(object_classes: Iterable[bytes | str]) -> str | None:

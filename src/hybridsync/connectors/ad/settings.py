@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from hybridsync.connectors.ad.scope import is_under, normalize_dn
 from hybridsync.errors import ConfigError
 
 __all__ = ["DEFAULT_ATTRIBUTES", "ADSettings", "DeltaMode"]
@@ -81,6 +82,17 @@ class ADSettings(BaseModel):
     delta_mode: DeltaMode = DeltaMode.AUTO
     write_back_consistency_guid: bool = False
     """Copy objectGUID into an empty mS-DS-ConsistencyGuid (needs write permission)."""
+    export_ou: str | None = None
+    """Turns on export: outbound rules may create, change, rename and delete users and
+    groups in this OU (rules read it as ``%ExportOU%``). Adds, moves and deletes outside
+    it are refused, so the account needs rights on this OU only. It must lie inside
+    ``include_ous`` (when given), so that the next import sees, and confirms, what was
+    written."""
+    smart_card_required: bool = False
+    """Users created by the export get "smart card is required for interactive logon"
+    (userAccountControl 0x40000): nobody can sign in with their generated password."""
+    member_chunk: int = Field(default=500, ge=1, le=5000)
+    """Most member values added or removed by one modify request."""
 
     @model_validator(mode="after")
     def _one_password_source(self) -> ADSettings:
@@ -89,7 +101,28 @@ class ADSettings(BaseModel):
         unknown = set(self.object_types) - {"user", "group"}
         if unknown:
             raise ValueError(f"unsupported object types: {sorted(unknown)}")
+        if self.export_ou is not None:
+            self._check_export_ou(self.export_ou)
         return self
+
+    def _check_export_ou(self, export_ou: str) -> None:
+        parsed = normalize_dn(export_ou)
+        if parsed is None or not parsed:
+            raise ValueError(f"export_ou {export_ou!r} is not a distinguished name")
+        if self.url.startswith("ldap://") and not self.start_tls:
+            # AD only takes a password (unicodePwd) over an encrypted connection, and
+            # the passwords set on created users must never cross the network in clear.
+            raise ValueError(
+                "export_ou needs an encrypted connection to set passwords: use an "
+                "ldaps:// url, or keep start_tls = true"
+            )
+        if self.include_ous and not any(is_under(parsed, ou) for ou in self.include_ous):
+            raise ValueError(
+                f"export_ou {export_ou!r} is outside include_ous: the import would never "
+                "see, and so never confirm, the objects it creates"
+            )
+        if any(is_under(parsed, ou) for ou in self.exclude_ous):
+            raise ValueError(f"export_ou {export_ou!r} is inside one of exclude_ous")
 
     def password(self) -> SecretStr:
         """Read the bind password from its environment variable or file."""

@@ -92,6 +92,11 @@ class WriteBudget:
             self.waited += delay
             self._sleep(delay)
 
+    def most_at_once(self, limit: int) -> int:
+        """The most writes one :meth:`acquire` may ask for, at most ``limit``: a group
+        change may take more requests than the smallest quota allows at once."""
+        return min([limit, *(w.quota.requests for w in self._windows)])
+
     def _delay(self, count: int) -> float | None:
         now = self._clock()
         delays = [w.wait_for(count, self._in_flight, now) for w in self._windows]

@@ -169,10 +169,11 @@ class BatchSender:
         throttled = 0
         last_error = ""
         ids = list(pending)
-        for start in range(0, len(ids), MAX_BATCH):
-            part = {rid: pending[rid] for rid in ids[start : start + MAX_BATCH]}
+        size = self._budget.most_at_once(MAX_BATCH)
+        for start in range(0, len(ids), size):
+            part = {rid: pending[rid] for rid in ids[start : start + size]}
             part_hinted, part_throttled, part_error = self._send_part(part, results, conflicts)
-            for rid in ids[start : start + MAX_BATCH]:
+            for rid in ids[start : start + size]:
                 if rid not in part:
                     del pending[rid]
             if part_hinted is not None:

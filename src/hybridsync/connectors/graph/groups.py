@@ -177,15 +177,7 @@ def attributes_from_group(group: Mapping[str, Any], target: mapping.Target) -> d
     names = properties(target)
     if target.synced_markers:
         names = (*names, mapping.SYNC_MARKER)
-    attributes: dict[str, Values] = {}
-    for name in names:
-        if name in group:
-            value = group[name]
-            if isinstance(value, list):
-                attributes[name] = tuple(value)
-            else:
-                attributes[name] = () if value is None else (value,)
-    return attributes
+    return mapping.present_properties(group, names)
 
 
 def members_of(entries: Iterable[Mapping[str, Any]]) -> Values:

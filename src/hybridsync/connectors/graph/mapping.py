@@ -306,10 +306,15 @@ def attributes_from_user(user: Mapping[str, Any], target: Target) -> dict[str, V
     A property present with ``null`` becomes an empty tuple (cleared).
     """
     names = (*target.properties, SYNC_MARKER) if target.synced_markers else target.properties
+    return present_properties(user, names)
+
+
+def present_properties(entity: Mapping[str, Any], names: Iterable[str]) -> dict[str, Values]:
+    """Each of ``names`` present in a Graph entity's JSON, as values (``null``: cleared)."""
     attributes: dict[str, Values] = {}
     for name in names:
-        if name in user:
-            value = user[name]
+        if name in entity:
+            value = entity[name]
             if isinstance(value, list):
                 attributes[name] = tuple(value)
             else:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import zlib
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -37,7 +38,7 @@ from hybridsync.errors import FatalConnectorError, os_error_reason
 
 
 class LdifSource:
-    """A source connector over one LDIF file (implements full and delta import)."""
+    """A source connector over one LDIF file (full and delta import, read one object)."""
 
     def __init__(self, config: LdifConfig) -> None:
         self._config = config
@@ -115,6 +116,18 @@ class LdifSource:
         for page in pages[:-1]:
             yield ImportPage(page)
         yield ImportPage(pages[-1], _encode(blocks), unreadable)
+
+    def read_object(self, key: str) -> ImportedObject | None:
+        """The record whose DN, anchor or userPrincipalName is ``key`` (any case), as a
+        REPLACE record; the file is the directory, so one object is found by reading it."""
+        wanted = key.strip().casefold()
+        for page in self.full_import():
+            for obj in page.objects:
+                upns = obj.attributes.get("userPrincipalName", ())
+                names = (obj.dn, obj.anchor, *(str(upn) for upn in upns))
+                if any(name.casefold() == wanted for name in names):
+                    return replace(obj, kind=ImportKind.REPLACE)
+        return None
 
     def _imported(
         self, record: LdifRecord, kind: str, anchor: str, change: ImportKind

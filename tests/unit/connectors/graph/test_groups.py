@@ -105,6 +105,19 @@ def test_many_member_changes_go_out_in_batches_of_twenty(
     assert [len(batch) for batch in recorder.batches] == [20, 20, 5]
 
 
+def test_member_changes_go_out_in_batches_the_smallest_write_quota_allows(
+    make_connector: ConnectorFactory,
+) -> None:
+    """One group change may take more requests than a configured quota lets out at once:
+    its ``$batch`` requests are cut to that size instead of failing the export."""
+    recorder = Recorder()
+    quota = [{"requests": 6, "per_seconds": 0.01}]
+    connector = make_connector(recorder, write_quotas=quota)
+    (result,) = connector.export([members_change(list(range(15)), [])])
+    assert result.outcome is ExportOutcome.APPLIED
+    assert [len(batch) for batch in recorder.batches] == [6, 6, 3]
+
+
 def test_a_member_already_there_or_already_gone_counts_as_done(
     make_connector: ConnectorFactory,
 ) -> None:
