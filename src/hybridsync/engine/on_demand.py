@@ -18,7 +18,7 @@ would be sent), and the deletion threshold guards a delete.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hybridsync.core.objects import CSObject
@@ -50,9 +50,15 @@ __all__ = ["sync_object"]
 
 
 def sync_object(
-    engine: Engine, connector: str, key: str, *, allow_deletes: bool = False
+    engine: Engine,
+    connector: str,
+    key: str,
+    *,
+    allow_deletes: bool = False,
+    on_run: Callable[[RunReport], None] | None = None,
 ) -> dict[str, Any]:
-    """Sync the object ``key`` (DN, UPN or anchor) of source ``connector`` now.
+    """Sync the object ``key`` (DN, UPN or anchor) of source ``connector`` now;
+    ``on_run`` is told of each run as it ends (the service counts them in its metrics).
 
     Raises:
         NotFoundError: the source holds no object with that key.
@@ -65,7 +71,7 @@ def sync_object(
         report["scope"] = {"in_scope": False, "reason": f"{found.dn}: {found.reason}"}
         report["export"] = []
         return report
-    return _OnDemand(engine, connector, key, report).run(found, allow_deletes)
+    return _OnDemand(engine, connector, key, report, on_run).run(found, allow_deletes)
 
 
 def _read(context: EngineContext, name: str, key: str) -> ImportedObject | OutOfScope:
@@ -81,8 +87,16 @@ def _read(context: EngineContext, name: str, key: str) -> ImportedObject | OutOf
 class _OnDemand:
     """The steps of one on-demand sync, each adding its part to ``report``."""
 
-    def __init__(self, engine: Engine, connector: str, key: str, report: dict[str, Any]):
+    def __init__(
+        self,
+        engine: Engine,
+        connector: str,
+        key: str,
+        report: dict[str, Any],
+        on_run: Callable[[RunReport], None] | None,
+    ) -> None:
         self._engine = engine
+        self._on_run = on_run
         self._context = engine.context
         self._name = connector
         self._key = key
@@ -222,6 +236,8 @@ class _OnDemand:
              "status": run.status.value, "message": run.message}
         )  # fmt: skip
         self._runs.append(run)
+        if self._on_run is not None:
+            self._on_run(run)
         return run
 
     def _step(self, profile: Profile, ids: list[str]) -> bool:
