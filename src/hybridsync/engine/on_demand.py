@@ -33,7 +33,7 @@ from hybridsync.core.ports import (
     SupportsReadObject,
 )
 from hybridsync.core.rules import ScopeClause, SyncRule
-from hybridsync.core.scope import clause_holds
+from hybridsync.core.scope import MemberOf, clause_holds
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.export import change_for, check_deletion_threshold, export_objects
 from hybridsync.engine.imports import import_one
@@ -47,6 +47,9 @@ if TYPE_CHECKING:
     from hybridsync.engine.runner import Engine
 
 __all__ = ["sync_object"]
+
+Work = Callable[[RunReport], None]
+"""What a run does (``Engine.run``'s ``work``)."""
 
 
 def sync_object(
@@ -221,15 +224,14 @@ class _OnDemand:
             connector = self._context.connector(target)
             assert isinstance(connector, SupportsExport)  # it has pending exports
             recorder = _Recorder(connector)
-            run = self._run(Profile.EXPORT, target, lambda r, t=target, c=recorder, i=ids:
-                            export_objects(self._context, c, t, i, r,
-                                           allow_deletes=allow_deletes))  # fmt: skip
+            work = _exporting(self._context, recorder, target, ids, allow_deletes)
+            run = self._run(Profile.EXPORT, target, work)
             shown.extend(_sent(target, recorder, run, self._context))
         return shown
 
     # --- runs -------------------------------------------------------------------------
 
-    def _run(self, profile: Profile, connector: str, work: Any) -> RunReport:
+    def _run(self, profile: Profile, connector: str, work: Work) -> RunReport:
         run = self._engine.run(connector, profile, work=_noted(work, self._key))
         self.report["runs"].append(
             {"connector": connector, "profile": profile.value, "run_id": run.run_id,
@@ -257,14 +259,23 @@ class _OnDemand:
         return self.report
 
 
-def _threshold_check(context: EngineContext, target: str) -> Any:
+def _exporting(
+    context: EngineContext, recorder: _Recorder, target: str, ids: list[str], allow_deletes: bool
+) -> Work:
+    def work(run: RunReport) -> None:
+        export_objects(context, recorder, target, ids, run, allow_deletes=allow_deletes)
+
+    return work
+
+
+def _threshold_check(context: EngineContext, target: str) -> Work:
     def check(run: RunReport) -> None:
         check_deletion_threshold(context, target, coming=1)
 
     return check
 
 
-def _noted(work: Any, key: str) -> Any:
+def _noted(work: Work, key: str) -> Work:
     def noted(run: RunReport) -> None:
         run.notes.append(f"sync on demand: {key}")
         work(run)
@@ -287,7 +298,7 @@ def _out_of_scope(
     return shown
 
 
-def _failed_clauses(rule: SyncRule, cs: CSObject, member_of: Any) -> list[str]:
+def _failed_clauses(rule: SyncRule, cs: CSObject, member_of: MemberOf | None) -> list[str]:
     failed: list[str] = []
     for group in rule.scope:
         clause = next(
