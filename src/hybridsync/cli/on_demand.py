@@ -106,15 +106,18 @@ def _url(address: str) -> str:
 
 
 def _answers(url: str) -> bool:
-    """Whether something listens at the URL's address (a quick TCP connect)."""
+    """Whether a hybridsync service answers at the URL: a quick TCP connect, then its
+    ``/healthz`` (the key, and a token, go to nothing else that listens there)."""
     import httpx
 
     parsed = httpx.URL(url)
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
         with socket.create_connection((parsed.host, port), timeout=CONNECT_SECONDS):
-            return True
-    except OSError:
+            pass
+        answer = httpx.get(f"{url}/healthz", timeout=2.0)
+        return answer.status_code == 200 and answer.json() == {"alive": True}
+    except (OSError, httpx.HTTPError, ValueError):
         return False
 
 

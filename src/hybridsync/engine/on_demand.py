@@ -18,41 +18,48 @@ would be sent), and the deletion threshold guards a delete.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hybridsync.core.objects import CSObject
 from hybridsync.core.ports import (
-    ExportChange,
     ExportKind,
-    ExportOutcome,
-    ExportResult,
     ImportedObject,
     OutOfScope,
     SupportsExport,
     SupportsReadObject,
 )
 from hybridsync.core.rules import ScopeClause, SyncRule
-from hybridsync.core.scope import clause_holds
+from hybridsync.core.scope import MemberOf, clause_holds
 from hybridsync.engine.context import EngineContext
-from hybridsync.engine.export import change_for, check_deletion_threshold, export_objects
+from hybridsync.engine.export import check_deletion_threshold, export_objects
 from hybridsync.engine.imports import import_one
 from hybridsync.engine.membership import GroupMembership
+from hybridsync.engine.on_demand_export import Recorder, sent, staged
 from hybridsync.engine.preview import preview, show_values
 from hybridsync.engine.report import Profile, RunReport
 from hybridsync.engine.sync import sync_objects
-from hybridsync.errors import ConfigError, HybridsyncError, NotFoundError
+from hybridsync.errors import ConfigError, NotFoundError
 
 if TYPE_CHECKING:
     from hybridsync.engine.runner import Engine
 
 __all__ = ["sync_object"]
 
+Work = Callable[[RunReport], None]
+"""What a run does (``Engine.run``'s ``work``)."""
+
 
 def sync_object(
-    engine: Engine, connector: str, key: str, *, allow_deletes: bool = False
+    engine: Engine,
+    connector: str,
+    key: str,
+    *,
+    allow_deletes: bool = False,
+    on_run: Callable[[RunReport], None] | None = None,
 ) -> dict[str, Any]:
-    """Sync the object ``key`` (DN, UPN or anchor) of source ``connector`` now.
+    """Sync the object ``key`` (DN, UPN or anchor) of source ``connector`` now;
+    ``on_run`` is told of each run as it ends (the service counts them in its metrics).
 
     Raises:
         NotFoundError: the source holds no object with that key.
@@ -65,7 +72,7 @@ def sync_object(
         report["scope"] = {"in_scope": False, "reason": f"{found.dn}: {found.reason}"}
         report["export"] = []
         return report
-    return _OnDemand(engine, connector, key, report).run(found, allow_deletes)
+    return _OnDemand(engine, connector, key, report, on_run).run(found, allow_deletes)
 
 
 def _read(context: EngineContext, name: str, key: str) -> ImportedObject | OutOfScope:
@@ -81,8 +88,16 @@ def _read(context: EngineContext, name: str, key: str) -> ImportedObject | OutOf
 class _OnDemand:
     """The steps of one on-demand sync, each adding its part to ``report``."""
 
-    def __init__(self, engine: Engine, connector: str, key: str, report: dict[str, Any]):
+    def __init__(
+        self,
+        engine: Engine,
+        connector: str,
+        key: str,
+        report: dict[str, Any],
+        on_run: Callable[[RunReport], None] | None,
+    ) -> None:
         self._engine = engine
+        self._on_run = on_run
         self._context = engine.context
         self._name = connector
         self._key = key
@@ -106,7 +121,7 @@ class _OnDemand:
         self._errors_of_sync()
         pending = self._pending_exports(cs.cs_id, before)
         if self._context.settings.staging_mode:
-            self.report["export"] = [_staged(target, obj) for target, obj in pending]
+            self.report["export"] = [staged(target, obj) for target, obj in pending]
             return self._ended("staging")
         self.report["export"] = self._export(pending, allow_deletes)
         return self._ended(_outcome(self.report))
@@ -206,22 +221,23 @@ class _OnDemand:
             ids = [cs.cs_id for name, cs in pending if name == target]
             connector = self._context.connector(target)
             assert isinstance(connector, SupportsExport)  # it has pending exports
-            recorder = _Recorder(connector)
-            run = self._run(Profile.EXPORT, target, lambda r, t=target, c=recorder, i=ids:
-                            export_objects(self._context, c, t, i, r,
-                                           allow_deletes=allow_deletes))  # fmt: skip
-            shown.extend(_sent(target, recorder, run, self._context))
+            recorder = Recorder(connector)
+            work = _exporting(self._context, recorder, target, ids, allow_deletes)
+            run = self._run(Profile.EXPORT, target, work)
+            shown.extend(sent(target, recorder, run, self._context))
         return shown
 
     # --- runs -------------------------------------------------------------------------
 
-    def _run(self, profile: Profile, connector: str, work: Any) -> RunReport:
+    def _run(self, profile: Profile, connector: str, work: Work) -> RunReport:
         run = self._engine.run(connector, profile, work=_noted(work, self._key))
         self.report["runs"].append(
             {"connector": connector, "profile": profile.value, "run_id": run.run_id,
              "status": run.status.value, "message": run.message}
         )  # fmt: skip
         self._runs.append(run)
+        if self._on_run is not None:
+            self._on_run(run)
         return run
 
     def _step(self, profile: Profile, ids: list[str]) -> bool:
@@ -241,14 +257,23 @@ class _OnDemand:
         return self.report
 
 
-def _threshold_check(context: EngineContext, target: str) -> Any:
+def _exporting(
+    context: EngineContext, recorder: Recorder, target: str, ids: list[str], allow_deletes: bool
+) -> Work:
+    def work(run: RunReport) -> None:
+        export_objects(context, recorder, target, ids, run, allow_deletes=allow_deletes)
+
+    return work
+
+
+def _threshold_check(context: EngineContext, target: str) -> Work:
     def check(run: RunReport) -> None:
         check_deletion_threshold(context, target, coming=1)
 
     return check
 
 
-def _noted(work: Any, key: str) -> Any:
+def _noted(work: Work, key: str) -> Work:
     def noted(run: RunReport) -> None:
         run.notes.append(f"sync on demand: {key}")
         work(run)
@@ -271,7 +296,7 @@ def _out_of_scope(
     return shown
 
 
-def _failed_clauses(rule: SyncRule, cs: CSObject, member_of: Any) -> list[str]:
+def _failed_clauses(rule: SyncRule, cs: CSObject, member_of: MemberOf | None) -> list[str]:
     failed: list[str] = []
     for group in rule.scope:
         clause = next(
@@ -303,100 +328,6 @@ def _metaverse_changes(planned: dict[str, Any]) -> dict[str, Any]:
         "changes": changes,
         "errors": planned["errors"],
     }
-
-
-class _Recorder:
-    """An export connector that remembers what was sent and answered."""
-
-    def __init__(self, connector: SupportsExport) -> None:
-        self.connector = connector
-        self.sent: list[ExportChange] = []
-        self.results: dict[str, ExportResult] = {}
-
-    def export(self, changes: Sequence[ExportChange]) -> Iterator[ExportResult]:
-        self.sent.extend(changes)
-        for result in self.connector.export(changes):
-            self.results[result.change_id] = result
-            yield result
-
-    def read_back(self, change: ExportChange) -> ImportedObject | None:
-        return self.connector.read_back(change)
-
-
-def _staged(target: str, cs: CSObject) -> dict[str, Any]:
-    change = change_for(cs, resend_unconfirmed=False)  # as export_objects sends it
-    return {
-        **_change_dict(target, change),
-        "outcome": "not sent (staging mode)",
-        "target_id": cs.anchor,
-        "confirmed": None,
-    }
-
-
-def _sent(
-    target: str, recorder: _Recorder, run: RunReport, context: EngineContext
-) -> list[dict[str, Any]]:
-    if not recorder.sent:
-        answer = run.message or "nothing was sent"
-        return [{"target": target, "action": None, "attributes": {}, "outcome": "not sent",
-                 "message": answer, "target_id": None, "confirmed": None}]  # fmt: skip
-    shown: list[dict[str, Any]] = []
-    for change in recorder.sent:
-        result = recorder.results.get(change.change_id)
-        entry = _change_dict(target, change)
-        entry.update(_answer(change, result, context, target))
-        entry["confirmed"], entry["confirmation"] = _confirm(recorder, change, result)
-        shown.append(entry)
-    return shown
-
-
-def _change_dict(target: str, change: ExportChange) -> dict[str, Any]:
-    return {
-        "target": target,
-        "action": change.kind.value,
-        "dn": change.dn,
-        "attributes": {c.name: show_values(c.values) for c in change.changes},
-    }
-
-
-def _answer(
-    change: ExportChange, result: ExportResult | None, context: EngineContext, target: str
-) -> dict[str, Any]:
-    if result is None or result.outcome is ExportOutcome.UNKNOWN:
-        message = result.message if result else "no answer"
-        return {"outcome": "unknown", "message": message, "target_id": change.anchor}
-    if result.outcome is ExportOutcome.REJECTED:
-        return {"outcome": "rejected", "message": result.message, "target_id": change.anchor}
-    stored = context.store.get_cs_many([change.change_id])
-    target_id = result.anchor or change.anchor or (stored[0].anchor if stored else None)
-    return {"outcome": "ok", "message": "", "target_id": target_id}
-
-
-def _confirm(
-    recorder: _Recorder, change: ExportChange, result: ExportResult | None
-) -> tuple[bool | None, str]:
-    """Read the object back from the target: there after an add or update, gone after
-    a delete."""
-    if result is None or result.outcome is not ExportOutcome.APPLIED:
-        return None, "not confirmed: the change was not applied"
-    confirmable = change if result.anchor is None else _with_anchor(change, result.anchor)
-    try:
-        found = recorder.read_back(confirmable)
-    except HybridsyncError as exc:
-        return None, f"not confirmed: reading it back failed: {exc}"
-    if change.kind is ExportKind.DELETE:
-        return found is None, "gone from the target" if found is None else "still in the target"
-    if found is None:
-        return False, "not found in the target when read back"
-    return True, f"read back from the target (id {found.anchor})"
-
-
-def _with_anchor(change: ExportChange, anchor: str) -> ExportChange:
-    """An add, once applied, is read back as the update of the object it created."""
-    if change.kind is not ExportKind.ADD:
-        return change
-    return ExportChange(change.change_id, ExportKind.UPDATE, anchor, change.dn,
-                        change.object_type, change.changes)  # fmt: skip
 
 
 def _outcome(report: dict[str, Any]) -> str:

@@ -129,13 +129,18 @@ class Engine:
         return preview(self.context, connector, key)
 
     def sync_object(
-        self, connector: str, key: str, *, allow_deletes: bool = False
+        self,
+        connector: str,
+        key: str,
+        *,
+        allow_deletes: bool = False,
+        on_run: Callable[[RunReport], None] | None = None,
     ) -> dict[str, Any]:
         """Sync one object now, by DN, UPN or anchor, through every step; the step report
         (see ``engine.on_demand``)."""
         from hybridsync.engine.on_demand import sync_object
 
-        return sync_object(self, connector, key, allow_deletes=allow_deletes)
+        return sync_object(self, connector, key, allow_deletes=allow_deletes, on_run=on_run)
 
     def plan(self) -> dict[str, Any]:
         """Every pending export, with per-attribute before and after, and a fingerprint."""

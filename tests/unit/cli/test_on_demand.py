@@ -3,7 +3,9 @@ the store's sync lock; an LDIF source, the recording target, a SQLite store."""
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -110,3 +112,35 @@ def test_staging_cannot_go_through_a_service(config: Path) -> None:
     )
     assert result.exit_code == exit_codes.CONFIG_ERROR
     assert "--admin off" in result.output
+
+
+def test_something_else_at_the_services_address_is_not_asked(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+
+    class NotTheService(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_error(404)
+
+        def do_POST(self) -> None:
+            asked.append(self.path)
+            self.send_error(404)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotTheService)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("HYBRIDSYNC_SERVE_ADMIN", f"127.0.0.1:{server.server_port}")
+        change_title(config, "Architect")
+        result = CliRunner().invoke(app, ["sync", "ann@contoso.com", "-c", str(config)])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == exit_codes.SUCCESS, result.output
+    assert "jobTitle = Architect" in result.output  # synced in this process
+    assert asked == ["/healthz"]  # the key never went there

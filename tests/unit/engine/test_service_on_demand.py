@@ -163,3 +163,18 @@ def test_the_command_uses_the_running_service(
     refused = CliRunner().invoke(app, ["sync", "bob@contoso.com", "--admin", url])
     assert refused.exit_code == 3
     assert "HYBRIDSYNC_SERVE_ADMIN_TOKEN" in refused.output
+
+
+def test_without_admin_the_command_finds_the_service_at_its_address(
+    served: tuple[Any, Any, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, built, url = served
+    world.put(world.user("ann", title="Found"))
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    monkeypatch.setenv("HYBRIDSYNC_SERVE_ADMIN", url.removeprefix("http://"))
+
+    # A missing configuration: a sync in this process would stop with status 3.
+    result = CliRunner().invoke(app, ["sync", "ann@contoso.com", "-c", "no-such.toml"])
+
+    assert result.exit_code == 0, result.output
+    assert world.by_upn(built)["ann@contoso.com"]["jobTitle"] == "Found"

@@ -144,7 +144,7 @@ class ServiceMetrics:
         """Count a cycle and its runs; ``woken_at`` (``time.monotonic()``): when the wake
         that started this small cycle arrived."""
         for run in cycle.runs:
-            self._observe_run(run)
+            self.observe_run(run)
         self.cycles.labels(cycle.kind, cycle.status).inc()
         if cycle_succeeded(cycle):
             with self._lock:
@@ -152,7 +152,8 @@ class ServiceMetrics:
         if woken_at is not None and _exported(cycle):
             self.wake_to_export.observe(max(0.0, time.monotonic() - woken_at))
 
-    def _observe_run(self, run: RunReport) -> None:
+    def observe_run(self, run: RunReport) -> None:
+        """Count one run (a cycle's, or one of a sync on demand's)."""
         labels = (run.connector, run.profile.value)
         self.runs.labels(*labels, run.status.value).inc()
         self.run_seconds.labels(*labels).observe(run.seconds)

@@ -149,7 +149,7 @@ class AdminState:
 
         def work() -> dict[str, Any]:
             name = connector or engine.context.sources()[0]
-            return engine.sync_object(name, key)
+            return engine.sync_object(name, key, on_run=self._run_ended)
 
         try:
             result = service.call(work, SYNC_OBJECT_TIMEOUT)
@@ -159,6 +159,12 @@ class AdminState:
         return result
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _run_ended(self, run: RunReport) -> None:
+        """A run of a sync on demand: counted, and its connector's latest run."""
+        with self._lock:
+            self._last_runs[run.connector] = run
+        self.metrics.observe_run(run)
 
     def _current_config(self) -> Config:
         with self._lock:
