@@ -57,6 +57,7 @@ from hybridsync.cloud.tls import ensure_local_tls
 CONCURRENCY = 4  # the Graph connector's default
 MEMBERSHIPS = 10  # groups per user (--memberships)
 CHANGES = 100  # membership changes of the delta cycle
+BATCH = "/v1.0/$batch"
 PASSWORD_ENV = "HYBRIDSYNC_AD_PASSWORD"
 HYBRIDSYNC = str(Path(sys.executable).parent / "hybridsync")
 SECURITY_GLOBAL = -2147483646  # groupType of a global security group
@@ -263,7 +264,7 @@ def _send(http: Any, requests: Sequence[tuple[str, str, dict[str, Any]]]) -> lis
         for start in range(0, len(requests), 20)
     ]  # fmt: skip
     with ThreadPoolExecutor(CONCURRENCY) as pool:
-        answers = list(pool.map(lambda body: http.post("/v1.0/$batch", json=body), bodies))
+        answers = list(pool.map(lambda body: http.post(BATCH, json=body, timeout=120), bodies))
     ids: list[str] = []
     for answer in answers:
         assert answer.status_code == 200, answer.text[:300]
