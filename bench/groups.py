@@ -13,6 +13,7 @@ directory:
   ``$batch`` bodies of 20 sent by plain httpx with the connector's concurrency, in a
   fresh tenant, with the same token (the sync app's);
 - ``hybridsync run initial`` as a real process: wall time and phases;
+- the delta cycle that confirms the initial one's exports (it reads them back);
 - a delta cycle after 100 membership changes (50 users each leave one group and join
   another): wall time, and the member additions/removals and ``$batch`` requests sent.
 
@@ -57,6 +58,7 @@ from hybridsync.cloud.tls import ensure_local_tls
 CONCURRENCY = 4  # the Graph connector's default
 MEMBERSHIPS = 10  # groups per user (--memberships)
 CHANGES = 100  # membership changes of the delta cycle
+BATCH = "/v1.0/$batch"
 PASSWORD_ENV = "HYBRIDSYNC_AD_PASSWORD"
 HYBRIDSYNC = str(Path(sys.executable).parent / "hybridsync")
 SECURITY_GLOBAL = -2147483646  # groupType of a global security group
@@ -263,7 +265,7 @@ def _send(http: Any, requests: Sequence[tuple[str, str, dict[str, Any]]]) -> lis
         for start in range(0, len(requests), 20)
     ]  # fmt: skip
     with ThreadPoolExecutor(CONCURRENCY) as pool:
-        answers = list(pool.map(lambda body: http.post("/v1.0/$batch", json=body), bodies))
+        answers = list(pool.map(lambda body: http.post(BATCH, json=body, timeout=120), bodies))
     ids: list[str] = []
     for answer in answers:
         assert answer.status_code == 200, answer.text[:300]
@@ -351,6 +353,12 @@ def measure(
     initial_writes = graph_writes(before, counter.snapshot())
     if errors(initial):
         raise SystemExit(f"initial cycle: {errors(initial)[:5]}")
+    # The first delta after an initial cycle imports what that cycle exported (its
+    # confirming import: every user and group, every group's members read once);
+    # measured apart, then the 100 changes are made and the next delta measured.
+    before = counter.snapshot()
+    confirm_wall, confirm = hybridsync_run(config, "delta")
+    confirm_requests = graph_writes(before, counter.snapshot())["http_requests"]
     change()
     before = counter.snapshot()
     delta_wall, delta = hybridsync_run(config, "delta")
@@ -364,6 +372,9 @@ def measure(
         "initial_cpu_s": initial["cpu_s"],
         "initial_phases_s": phases(initial),
         "initial_requests": initial_writes,
+        "confirm_wall_s": round(confirm_wall, 3),
+        "confirm_phases_s": phases(confirm),
+        "confirm_http_requests": confirm_requests,
         "delta_wall_s": round(delta_wall, 3),
         "delta_cpu_s": delta["cpu_s"],
         "delta_phases_s": phases(delta),

@@ -474,4 +474,28 @@ def _without_empty_patches(
 
 
 def _chunks(items: list[ExportChange], size: int) -> list[list[ExportChange]]:
-    return [items[start : start + size] for start in range(0, len(items), size)]
+    """The changes in chunks of about ``size`` requests (a ``$batch`` each): a change to
+    a group's members takes one request per member, so counting changes would send
+    ``$batch`` requests half empty (100 member changes over 60 groups in 6, not 5)."""
+    chunks: list[list[ExportChange]] = []
+    current: list[ExportChange] = []
+    weight = 0
+    for change in items:
+        requests = _requests(change)
+        if current and weight + requests > size:
+            chunks.append(current)
+            current, weight = [], 0
+        current.append(change)
+        weight += requests
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _requests(change: ExportChange) -> int:
+    """About how many requests a change takes (a group's: one per member written)."""
+    if not groups.is_group_change(change) or change.kind is not ExportKind.UPDATE:
+        return 1
+    added, removed = groups.member_changes(change)
+    others = any(not groups.is_members(c.name) for c in change.changes)
+    return max(1, len(added) + len(removed) + others)

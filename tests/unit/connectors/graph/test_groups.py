@@ -5,6 +5,7 @@ tests/integration/graph/test_groups_to_cloud.py)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -116,6 +117,24 @@ def test_member_changes_go_out_in_batches_the_smallest_write_quota_allows(
     (result,) = connector.export([members_change(list(range(15)), [])])
     assert result.outcome is ExportOutcome.APPLIED
     assert [len(batch) for batch in recorder.batches] == [6, 6, 3]
+
+
+def test_member_changes_over_many_groups_fill_their_batches(
+    make_connector: ConnectorFactory,
+) -> None:
+    """100 member changes over 60 groups (one or two each) go out in 5 full ``$batch``
+    requests, not in chunks of 20 groups (6 requests, some part-filled)."""
+    recorder = Recorder()
+    changes = []
+    for group in range(60):
+        old = [1] if group < 50 else []  # groups 0-49 lose member 1
+        new = [2] if group >= 10 else []  # groups 10-59 gain member 2
+        change = members_change(new, old)
+        changes.append(replace(change, change_id=f"g{group}", anchor=_id(1000 + group)))
+    results = list(make_connector(recorder).export(changes))
+    assert len(results) == 60
+    assert all(result.outcome is ExportOutcome.APPLIED for result in results)
+    assert [len(batch) for batch in recorder.batches] == [20] * 5
 
 
 def test_a_member_already_there_or_already_gone_counts_as_done(
