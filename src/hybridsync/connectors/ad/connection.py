@@ -213,22 +213,24 @@ class Connection:
     def search_at_most(
         self, base: str, filterstr: str, attributes: Sequence[str], limit: int
     ) -> list[RawEntry]:
-        """A subtree search the server stops after ``limit`` entries (a size limit):
-        a filter that matches more returns ``limit`` of them, never the rest."""
+        """A subtree search for at most ``limit`` entries: a filter that matches more
+        returns ``limit`` of them, never the rest. The size limit is asked of the server
+        and kept here too (Samba answers every entry whatever the limit)."""
         conn = self.open()
         found: list[RawEntry] = []
         with ldap_errors(self.server, f"search {base} {filterstr}"):
             msgid = conn.search_ext(base, ldap.SCOPE_SUBTREE, filterstr, list(attributes),
                                     sizelimit=limit)  # fmt: skip
             try:
-                while True:
+                while len(found) < limit:
                     kind, data = conn.result(msgid, all=0)
                     if kind == ldap.RES_SEARCH_RESULT:
-                        break
+                        return found
                     found.extend(_entries(data))
             except ldap.SIZELIMIT_EXCEEDED:
-                pass  # the entries up to the limit were received
-        return found
+                return found[:limit]  # the entries up to the limit were received
+        self._abandon(conn, msgid)
+        return found[:limit]
 
     def any_tombstone_visible(self, container: str) -> bool:
         """Whether this account sees at least one deleted object in ``container``."""
