@@ -11,8 +11,9 @@ over HTTPS, after ``hybridsync run initial``:
   at a time, each read back through Graph until visible; p50, p95 and p99 of both;
 - the service's CPU use while idle for ``--idle-seconds`` (its own process, user + system,
   as a percentage of one core), with its default poll and complete-cycle intervals;
-- the DC's own time for a DirSync round that finds nothing: the part of each change's
-  latency that is Samba searching its partition, which grows with the directory.
+- the DC's own times for a DirSync round that finds nothing and for a change
+  notification: the part of each change's latency that is Samba searching its
+  partition, which grows with the directory.
 
 A change's latency counts from just before the LDAP modify to the first Graph read of the
 user (by id) that returns the new value (read every 20 ms). The load average is printed
@@ -35,6 +36,7 @@ from typing import Any
 
 import ldap
 import psutil
+from ldap.controls import LDAPControl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the other benches
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support
@@ -53,6 +55,7 @@ from tests.support.daemon import Events
 from tests.support.samba import SambaDC, running_samba_dc
 
 from hybridsync.connectors.ad.controls import DIRSYNC_OID, DirSyncRequest, DirSyncResponse
+from hybridsync.connectors.ad.notifications import NOTIFICATION_OID
 
 READ_EVERY = 0.02
 GIVE_UP = 60.0
@@ -137,8 +140,7 @@ def dc_dirsync_ms(dc: SambaDC, repeats: int = 10) -> float:
     change's latency grows with the directory whatever the service does.
     """
     conn = dc.connect()
-    base = dc.admin.search_s("", ldap.SCOPE_BASE, "(objectClass=*)", ["defaultNamingContext"])
-    domain = base[0][1]["defaultNamingContext"][0].decode()
+    domain = _domain(dc)
     cookie, more = b"", True
     while more:  # to now
         cookie, more = _dirsync_round(conn, domain, cookie)
@@ -149,6 +151,34 @@ def dc_dirsync_ms(dc: SambaDC, repeats: int = 10) -> float:
         samples.append(time.perf_counter() - started)
     conn.unbind_s()
     return round(1000 * statistics.median(samples), 1)
+
+
+def dc_notification_ms(dc: SambaDC, dn: str, repeats: int = 5) -> float:
+    """The DC's own delay from a modify to its change notification (median, ms).
+
+    The service waits for this announcement before anything else; Samba finds the
+    changed object for each open notification request by a search of its own.
+    """
+    listener = dc.connect()
+    domain = _domain(dc)
+    control = LDAPControl(NOTIFICATION_OID, True)
+    msgid = listener.search_ext(domain, ldap.SCOPE_SUBTREE, "(objectClass=*)", ["objectGUID"],
+                                serverctrls=[control])  # fmt: skip
+    samples = []
+    for i in range(repeats):
+        started = time.perf_counter()
+        dc.modify(dn, {"description": f"notified {i}"})
+        kind, _ = listener.result(msgid, all=0, timeout=GIVE_UP)
+        samples.append(time.perf_counter() - started)
+        assert kind == ldap.RES_SEARCH_ENTRY
+    listener.abandon(msgid)
+    listener.unbind_s()
+    return round(1000 * statistics.median(samples), 1)
+
+
+def _domain(dc: SambaDC) -> str:
+    base = dc.admin.search_s("", ldap.SCOPE_BASE, "(objectClass=*)", ["defaultNamingContext"])
+    return str(base[0][1]["defaultNamingContext"][0].decode())
 
 
 def _dirsync_round(conn: Any, domain: str, cookie: bytes) -> tuple[bytes, bool]:
@@ -179,6 +209,7 @@ def measure(users: int, changes: int, baseline_changes: int, idle_seconds: float
                     ]
                     idle = idle_cpu_percent(process, idle_seconds)
                     dirsync_ms = dc_dirsync_ms(dc)
+                    notification_ms = dc_notification_ms(dc, dns[0])
                 finally:
                     process.send_signal(signal.SIGTERM)
                     process.wait(120)
@@ -194,6 +225,7 @@ def measure(users: int, changes: int, baseline_changes: int, idle_seconds: float
         "idle_cpu_percent_of_one_core": idle,
         "idle_seconds": idle_seconds,
         "dc_dirsync_round_ms": dirsync_ms,
+        "dc_notification_ms": notification_ms,
     }
 
 
@@ -228,7 +260,8 @@ def print_result(result: dict[str, Any]) -> None:
               f"p95 {row['p95_s']} s, p99 {row['p99_s']} s, max {row['max_s']} s")  # fmt: skip
     print(f"  idle CPU: {result['idle_cpu_percent_of_one_core']}% of one core "
           f"over {result['idle_seconds']} s")  # fmt: skip
-    print(f"  the DC's own DirSync round (nothing new): {result['dc_dirsync_round_ms']} ms")
+    print(f"  the DC's own DirSync round (nothing new): {result['dc_dirsync_round_ms']} ms, "
+          f"its change notification: {result['dc_notification_ms']} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -30,3 +30,4 @@ def test_the_realtime_benchmark_runs_small() -> None:
     assert result["run_delta"]["changes"] == 2
     assert result["idle_cpu_percent_of_one_core"] >= 0
     assert result["dc_dirsync_round_ms"] > 0
+    assert result["dc_notification_ms"] > 0
