@@ -123,14 +123,20 @@ def test_member_changes_over_many_groups_fill_their_batches(
     make_connector: ConnectorFactory,
 ) -> None:
     """100 member changes over 60 groups (one or two each) go out in 5 full ``$batch``
-    requests, not in chunks of 20 groups (6 requests, some part-filled)."""
+    requests, whatever their order: not in chunks of 20 groups, nor in chunks of 19
+    requests that a group of two no longer fits in (6 requests, some part-filled)."""
     recorder = Recorder()
-    changes = []
+    ones, twos = [], []
     for group in range(60):
         old = [1] if group < 50 else []  # groups 0-49 lose member 1
         new = [2] if group >= 10 else []  # groups 10-59 gain member 2
         change = members_change(new, old)
-        changes.append(replace(change, change_id=f"g{group}", anchor=_id(1000 + group)))
+        change = replace(change, change_id=f"g{group}", anchor=_id(1000 + group))
+        (twos if len(old) + len(new) == 2 else ones).append(change)
+    changes = []
+    for _ in range(4):  # 1 + 9 x 2 = 19 requests, then a 2 that does not fit
+        changes += [ones.pop(), *(twos.pop() for _ in range(9))]
+    changes += ones + twos
     results = list(make_connector(recorder).export(changes))
     assert len(results) == 60
     assert all(result.outcome is ExportOutcome.APPLIED for result in results)
