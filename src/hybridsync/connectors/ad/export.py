@@ -186,6 +186,7 @@ class Exporter:
     def apply(self, change: ExportChange) -> ExportResult:
         try:
             _refuse_passwords(change)
+            _check_account_control(change)
             if change.kind is ExportKind.ADD:
                 return self._add(change)
             if change.kind is ExportKind.DELETE:
@@ -315,17 +316,24 @@ class Exporter:
         """The replaces, and the member additions and removals (chunked)."""
         replaces: list[Modification] = []
         members: list[Modification] = []
+        sent: int | None = None
+        disabled: bool | None = None
+        control_named = False
         for name, values in change.changes:
             lowered = name.lower()
             if lowered in NEVER_WRITTEN:
                 continue
             if lowered == ACCOUNT_DISABLED.lower():
-                replaces.append(self._account_control(current, bool(values and values[0])))
+                disabled, control_named = bool(values and values[0]), True
+            elif lowered == "useraccountcontrol":
+                sent, control_named = _integer(change, name, values), True
             elif name in change.previous and _references(values, change.previous[name]):
                 members.extend(self._member_changes(name, values, change.previous[name]))
             else:
                 encoded = [encode(value) for value in values] or None
                 replaces.append((ldap.MOD_REPLACE, name, encoded))
+        if control_named:
+            replaces.append(self._account_control(current, sent, disabled))
         return replaces, members
 
     def _modify_members(self, dn: str, modification: Modification) -> None:
@@ -346,10 +354,16 @@ class Exporter:
                     if not _settled_already(single):
                         raise
 
-    def _account_control(self, current: RawEntry, disabled: bool) -> Modification:
-        held = current[1].get("userAccountControl") or [str(UF_NORMAL_ACCOUNT).encode()]
-        value = int(held[0])
-        value = value | UF_ACCOUNTDISABLE if disabled else value & ~UF_ACCOUNTDISABLE
+    def _account_control(
+        self, current: RawEntry, sent: int | None, disabled: bool | None
+    ) -> Modification:
+        """One replace of userAccountControl, whether a rule flows it, ``accountDisabled``,
+        or both (two replaces of one attribute make AD refuse the whole modify). Without a
+        value from a rule the object's current one is kept, but for the disabled bit."""
+        if sent is None:
+            held = current[1].get("userAccountControl") or [str(UF_NORMAL_ACCOUNT).encode()]
+            sent = int(held[0])
+        value = self._new_uac(sent, disabled)
         return (ldap.MOD_REPLACE, "userAccountControl", [str(value).encode()])
 
     def _member_changes(self, name: str, values: Values, previous: Values) -> list[Modification]:
@@ -490,6 +504,13 @@ def _refuse_passwords(change: ExportChange) -> None:
         if name.lower() in PASSWORD_ATTRIBUTES:
             raise _Refused(f"{change.dn}: {name}: a password never flows from a rule (it "
                            "would be stored); the connector generates it")  # fmt: skip
+
+
+def _check_account_control(change: ExportChange) -> None:
+    """A userAccountControl a rule flows is an integer, refused before any request."""
+    for name, values in change.changes:
+        if name.lower() == "useraccountcontrol":
+            _integer(change, name, values)
 
 
 def _integer(change: ExportChange, name: str, values: Values) -> int | None:
