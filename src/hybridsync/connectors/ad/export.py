@@ -12,7 +12,8 @@ AD's answers are classified as every export connector's are (``core/ports.py``):
 
 Passwords: a created user gets a generated password (``unicodePwd``, only over LDAPS or
 StartTLS) that is never returned, stored or logged. A rule cannot flow one: its value
-would be kept in the connector space with the rest of the export.
+would be kept in the connector space with the rest of the export. Such a rule is refused
+when the rules load (``Config.rule_set``); the check here is a backstop.
 """
 
 from __future__ import annotations
