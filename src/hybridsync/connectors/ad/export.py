@@ -32,7 +32,7 @@ import ldap.filter
 import structlog
 
 from hybridsync.connectors.ad.connection import Connection, Modification, RawEntry
-from hybridsync.connectors.ad.convert import ACCOUNT_DISABLED
+from hybridsync.connectors.ad.convert import ACCOUNT_DISABLED, plain_dn
 from hybridsync.connectors.ad.errors import (
     AlreadyExistsError,
     InsufficientRightsError,
@@ -224,7 +224,7 @@ class Exporter:
         try:
             self.conn.add(dn, entry)
         except AlreadyExistsError as exc:
-            found = self._read(dn)
+            found = self._joinable(change, dn)
             if found is None:  # not the DN: a value unique in the domain is taken
                 raise self._refusal(change, dn, exc, [name for name, _ in entry]) from exc
             log.info("ad.export_joined", dn=dn, anchor=found.anchor)
@@ -236,6 +236,20 @@ class Exporter:
             raise _Refused(f"{dn}: added, but it cannot be read back (no read right?)")
         return ExportResult(change.change_id, ExportOutcome.APPLIED, created.anchor,
                             written={**created.attributes})  # fmt: skip
+
+    def _joinable(self, change: ExportChange, dn: str) -> ImportedObject | None:
+        """The object holding the DN an add found taken, joined only when it is of the
+        change's type: a computer or a contact is not a user, and adopting it would have
+        the rules write a user's values over it. ``None``: nothing holds the DN."""
+        entry = self.conn.read_entry(dn, [*self.reader.attributes, "objectClass"])
+        if entry is None:
+            return None
+        classes = entry[1].get("objectClass", [])
+        if object_type_of(classes) != change.object_type:
+            held = classes[-1].decode() if classes else "object of unknown class"
+            raise _Refused(f"{dn}: DN taken by a {held}, not a {change.object_type}: the add "
+                           "is refused (rename or remove that object)")  # fmt: skip
+        return self.reader.record(entry, change.object_type, ImportKind.PRESENT)
 
     def _add_entry(self, change: ExportChange) -> list[tuple[str, list[bytes]]]:
         is_user = change.object_type == "user"
@@ -278,11 +292,14 @@ class Exporter:
         if modifications:
             right = f"write property {', '.join(sorted(set(names)))} on {dn}"
             self._write(change, dn, names, right, lambda: self.conn.modify(dn, modifications))
+        problems: list[str] = []
         for modification in members:
             name = modification[1]
             right = f"write property {name} on {dn}"
             self._write(change, dn, [name], right,
-                        lambda m=modification: self._modify_members(dn, m))  # type: ignore[misc]  # fmt: skip
+                        lambda m=modification: problems.extend(self._modify_members(dn, m)))  # type: ignore[misc]  # fmt: skip
+        if problems:  # every other member change is in place; only these are errors
+            raise _Refused(f"{dn}: {'; '.join(problems)}")
         return ExportResult(change.change_id, ExportOutcome.APPLIED, change.anchor)
 
     def _current(self, change: ExportChange) -> RawEntry:
@@ -337,23 +354,30 @@ class Exporter:
             replaces.append(self._account_control(current, sent, disabled))
         return replaces, members
 
-    def _modify_members(self, dn: str, modification: Modification) -> None:
-        """One chunk of additions or removals. A member already there (or already gone)
-        fails the whole request where the permissive-modify control is not honoured (Samba):
-        the chunk is then sent value by value, skipping those (a retry after a lost
-        answer sends values the server already took)."""
+    def _modify_members(self, dn: str, modification: Modification) -> list[str]:
+        """One chunk of additions or removals; what AD refused, one message a value.
+
+        A refused chunk is sent again value by value: a member already there (or already
+        gone) fails the whole request where the permissive-modify control is not honoured
+        (Samba), and is skipped (a retry after a lost answer sends values the server took
+        already); a member AD refuses (a DN that names no object) is reported on its own,
+        so that one bad member does not hold back the others."""
         try:
             self.conn.modify(dn, [modification], permissive=True)
-        except (AlreadyExistsError, WriteRefusedError) as exc:
-            if not _settled_already(exc):
-                raise
-            operation, name, values = modification
-            for value in values or []:
-                try:
-                    self.conn.modify(dn, [(operation, name, [value])], permissive=True)
-                except (AlreadyExistsError, WriteRefusedError) as single:
-                    if not _settled_already(single):
-                        raise
+            return []
+        except (WriteRefusedError, NoSuchObjectError):
+            pass
+        operation, name, values = modification
+        problems: list[str] = []
+        for value in values or []:
+            try:
+                self.conn.modify(dn, [(operation, name, [value])], permissive=True)
+            except WriteRefusedError as single:
+                if not _settled_already(single):
+                    problems.append(_member_problem(operation, name, value, single))
+            except NoSuchObjectError as single:
+                problems.append(_member_problem(operation, name, value, single))
+        return problems
 
     def _account_control(
         self, current: RawEntry, sent: int | None, disabled: bool | None
@@ -424,10 +448,16 @@ class Exporter:
             raise _Refused(f"{change.dn}: a delete needs an objectGUID anchor, not "
                            f"{change.anchor!r}")  # fmt: skip
         self._inside_export_ou(change.dn, "a delete")
-        right = f"delete child on {_split_dn(change.dn)[1]}"
-        # _NotThere: deleted already (by an earlier try whose answer was lost, or by hand)
-        with contextlib.suppress(_NotThere):
-            self._write(change, change.dn, [], right,
+        # The DN the engine holds is the one of the last import: the object may have been
+        # moved since. The delete goes by GUID, so the OU check is on where it is *now*.
+        entry = self.conn.read_entry(_guid_dn(change.anchor), ["objectClass"])
+        if entry is None:  # deleted already (an earlier try whose answer was lost, by hand)
+            return ExportResult(change.change_id, ExportOutcome.APPLIED, change.anchor)
+        current = plain_dn(entry[0])
+        self._inside_export_ou(current, "a delete (the object is there now)")
+        right = f"delete child on {_split_dn(current)[1]}"
+        with contextlib.suppress(_NotThere):  # gone between the read and the delete
+            self._write(change, current, [], right,
                         lambda: self.conn.delete(_guid_dn(change.anchor or "")))  # fmt: skip
         return ExportResult(change.change_id, ExportOutcome.APPLIED, change.anchor)
 
@@ -461,7 +491,10 @@ class Exporter:
         if isinstance(exc, InsufficientRightsError):
             return _Refused(f"{dn}: insufficient rights: the account lacks {right} ({exc})")
         if isinstance(exc, NoSuchObjectError):
-            return _Refused(f"{dn}: {exc} (does the export OU exist?)")
+            if change.kind is ExportKind.ADD:
+                return _Refused(f"{dn}: {exc} (does the export OU exist?)")
+            return _Refused(f"{dn}: {exc} (the object, or a DN one of its values names, "
+                            "does not exist)")  # fmt: skip
         info = exc.info if isinstance(exc, WriteRefusedError) else str(exc)
         named = attribute_named(info, names) or attribute_named(str(exc), names)
         what = "an object with this value already exists" if isinstance(
@@ -498,6 +531,13 @@ def _settled_already(exc: WriteRefusedError) -> bool:
     if isinstance(exc, AlreadyExistsError) or exc.result in _SETTLED:
         return True
     return exc.result == "UNWILLING_TO_PERFORM" and "already deleted" in str(exc).lower()
+
+
+def _member_problem(operation: int, name: str, value: bytes, exc: ConnectorError) -> str:
+    doing = "adding" if operation == ldap.MOD_ADD else "removing"
+    if isinstance(exc, NoSuchObjectError):
+        return f"{name}: {doing} {value.decode(errors='replace')}: no such object ({exc})"
+    return f"{name}: {doing} {value.decode(errors='replace')}: AD refused it ({exc})"
 
 
 def _refuse_passwords(change: ExportChange) -> None:
