@@ -283,6 +283,14 @@ class Exporter:
     # --- update ------------------------------------------------------------------------
 
     def _update(self, change: ExportChange) -> ExportResult:
+        """Attribute and member changes of an object AD holds, found by its anchor.
+
+        Unlike adds, moves and deletes, an update is not limited to ``export_ou``: it is
+        about an object a rule already manages (joined by an import, wherever the
+        connector's OU scope put it), and write-back flows (a cloud value written onto a
+        user synchronized from any OU) are exactly that. It creates nothing, moves
+        nothing out of reach and removes nothing; where it may write is decided by the
+        rules and the account's write rights. A new DN is still checked (``_moved``)."""
         if change.anchor is None:
             raise _Refused(f"{change.dn}: an update without an anchor")
         current = self._current(change)
