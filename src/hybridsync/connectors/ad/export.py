@@ -32,7 +32,7 @@ import ldap.filter
 import structlog
 
 from hybridsync.connectors.ad.connection import Connection, Modification, RawEntry
-from hybridsync.connectors.ad.convert import ACCOUNT_DISABLED, plain_dn
+from hybridsync.connectors.ad.convert import ACCOUNT_DISABLED, guid_dn, guid_text, plain_dn
 from hybridsync.connectors.ad.errors import (
     AlreadyExistsError,
     InsufficientRightsError,
@@ -97,17 +97,6 @@ def _unicode_pwd(password: str) -> bytes:
     return f'"{password}"'.encode("utf-16-le")
 
 
-def _guid_dn(anchor: str) -> str:
-    return f"<GUID={uuid.UUID(anchor)}>"
-
-
-def _as_guid(text: str) -> str | None:
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        return None
-
-
 def encode(value: AttributeValue) -> bytes:
     """A value as AD takes it; a reference to an anchor as ``<GUID=...>`` (AD resolves it)."""
     if isinstance(value, bytes):
@@ -117,7 +106,7 @@ def encode(value: AttributeValue) -> bytes:
     if isinstance(value, int):
         return str(value).encode()
     if isinstance(value, Reference):
-        guid = _as_guid(value.dn)
+        guid = guid_text(value.dn)
         return (f"<GUID={guid}>" if guid else value.dn).encode()
     return value.encode("utf-8")
 
@@ -312,9 +301,9 @@ class Exporter:
 
     def _current(self, change: ExportChange) -> RawEntry:
         assert change.anchor is not None
-        if _as_guid(change.anchor) is None:
+        if guid_text(change.anchor) is None:
             raise _Refused(f"{change.dn}: the anchor {change.anchor!r} is not an objectGUID")
-        entry = self.conn.read_entry(_guid_dn(change.anchor), ["userAccountControl"])
+        entry = self.conn.read_entry(guid_dn(change.anchor), ["userAccountControl"])
         if entry is None:
             raise _Refused(f"{change.dn}: the object (objectGUID {change.anchor}) no longer "
                            "exists in AD; the next import removes it")  # fmt: skip
@@ -420,7 +409,7 @@ class Exporter:
         keyed: dict[str, bytes] = {}
         for value in values:
             text = str(value)
-            guid = _as_guid(text)
+            guid = guid_text(text)
             if guid is not None:
                 keyed[f"guid:{guid}"] = encode(value)
             else:
@@ -452,13 +441,13 @@ class Exporter:
     # --- delete ------------------------------------------------------------------------
 
     def _delete(self, change: ExportChange) -> ExportResult:
-        if change.anchor is None or _as_guid(change.anchor) is None:
+        if change.anchor is None or guid_text(change.anchor) is None:
             raise _Refused(f"{change.dn}: a delete needs an objectGUID anchor, not "
                            f"{change.anchor!r}")  # fmt: skip
         self._inside_export_ou(change.dn, "a delete")
         # The DN the engine holds is the one of the last import: the object may have been
         # moved since. The delete goes by GUID, so the OU check is on where it is *now*.
-        entry = self.conn.read_entry(_guid_dn(change.anchor), ["objectClass"])
+        entry = self.conn.read_entry(guid_dn(change.anchor), ["objectClass"])
         if entry is None:  # deleted already (an earlier try whose answer was lost, by hand)
             return ExportResult(change.change_id, ExportOutcome.APPLIED, change.anchor)
         current = plain_dn(entry[0])
@@ -466,7 +455,7 @@ class Exporter:
         right = f"delete child on {_split_dn(current)[1]}"
         with contextlib.suppress(_NotThere):  # gone between the read and the delete
             self._write(change, current, [], right,
-                        lambda: self.conn.delete(_guid_dn(change.anchor or "")))  # fmt: skip
+                        lambda: self.conn.delete(guid_dn(change.anchor or "")))  # fmt: skip
         return ExportResult(change.change_id, ExportOutcome.APPLIED, change.anchor)
 
     # --- answers -----------------------------------------------------------------------
@@ -523,7 +512,7 @@ class Exporter:
         """The object as AD holds it now: an add by its DN, anything else by its anchor."""
         if change.kind is ExportKind.ADD or change.anchor is None:
             return self._read(change.dn)
-        return self._read(_guid_dn(change.anchor))
+        return self._read(guid_dn(change.anchor))
 
 
 class _NotThere(Exception):
