@@ -156,7 +156,17 @@ class Config(BaseModel):
     def _filtered_connector(self) -> str:
         if self.builtin_rules is None:
             raise ConfigError("[filter] group needs [builtin_rules] (it names the AD connector)")
-        return self.builtin_rules.source
+        source = self.builtin_rules.source
+        for entry in self.connectors:
+            types = entry.get("object_types")
+            if entry.get("name") == source and isinstance(types, list) and "group" not in types:
+                # Without groups the filtering group is never in the connector space: every
+                # run would stop as if it were misspelled or deleted.
+                raise ConfigError(
+                    f"[filter] group needs the connector {source!r} to import groups, but its "
+                    f'object_types = {types}: add "group" to object_types'
+                )
+        return source
 
     def filter_groups(self) -> dict[str, str]:
         """``[filter] group`` as connector name -> group DN (empty when unset)."""
