@@ -351,3 +351,30 @@ def test_one_member_that_names_no_object_is_the_only_error_of_the_group_change(
     assert sorted(m.decode().split(",")[0] for m in members) == sorted(
         f"CN={n(f'bm{i}')}" for i in range(3)
     )
+
+
+def test_user_account_control_from_a_rule_and_account_disabled_are_one_valid_value(
+    samba_dc: SambaDC, ou: str, n: Callable[[str], str], exporter: Callable[..., Any]
+) -> None:
+    connector, connection = exporter(smart_card_required=True)
+    added = _add_user(connector, ou, n("uac"))
+    dn = f"CN={n('uac')},{ou}"
+    both = _change(ExportKind.UPDATE, dn, added.anchor, title=("Lead",),
+                   userAccountControl=(str(0x200 | DONT_EXPIRE_PASSWORD),),
+                   accountDisabled=(True,))  # fmt: skip
+    connection.modifies.clear()
+    result = _one(connector.export([both]))
+    assert result.outcome is ExportOutcome.APPLIED, result.message
+    held = _attrs(samba_dc, dn, "userAccountControl", "title")
+    assert int(held["userAccountControl"][0]) == (
+        0x200 | DONT_EXPIRE_PASSWORD | UF_ACCOUNTDISABLE | UF_SMARTCARD_REQUIRED
+    )
+    assert held["title"] == [b"Lead"]
+    bad = _change(ExportKind.UPDATE, dn, added.anchor, change_id="c2", title=("Other",),
+                  userAccountControl=("abc",), accountDisabled=(False,))  # fmt: skip
+    connection.modifies.clear()
+    refused = _one(connector.export([bad]))
+    assert refused.outcome is ExportOutcome.REJECTED
+    assert refused.message.startswith(f"{dn}: userAccountControl: 'abc' is not an integer")
+    assert connection.modifies == []
+    assert _attrs(samba_dc, dn, "title")["title"] == [b"Lead"]
