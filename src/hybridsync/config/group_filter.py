@@ -14,8 +14,8 @@ connector's OU scope) would put every object out of scope: the sync stops instea
 
 from __future__ import annotations
 
-import re
-
+import ldap
+import ldap.dn
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from hybridsync.config.rule_model import FlowModel, RuleModel, ScopeClauseModel, ScopeGroupModel
@@ -25,10 +25,6 @@ PRECEDENCE = 45
 """Below the built-in rules (100 on) and the userType rules (50): a lower number wins."""
 FILTERED_TYPES = (("user", "person"), ("group", "group"))
 """(AD object type, metaverse object type) the filter applies to."""
-
-# One RDN: an attribute type, "=", a value in which "," "+" and "\" appear only escaped.
-_RDN = r"[A-Za-z][A-Za-z0-9-]*=(?:[^,+\\]|\\.)+"
-_DN = re.compile(rf"{_RDN}(?:\+{_RDN})*(?:,{_RDN}(?:\+{_RDN})*)*")
 
 
 class FilterConfig(BaseModel):
@@ -44,13 +40,25 @@ class FilterConfig(BaseModel):
     def _a_dn(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        dn = value.strip()
-        if not _DN.fullmatch(dn):
+        dn = _normal_dn(value)
+        if dn is None:
             raise ValueError(
                 f"{value!r} is not a distinguished name; write the group's DN, e.g. "
                 '"CN=Pilot,OU=Groups,DC=contoso,DC=com"'
             )
         return dn
+
+
+def _normal_dn(value: str) -> str | None:
+    """``value`` parsed as a DN (RFC 4514) and written back in one form: spaces after the
+    commas, which AD's tools show and accept, are dropped. ``None``: not a DN."""
+    try:
+        parsed = ldap.dn.str2dn(value.strip())
+    except ldap.DECODING_ERROR:
+        return None
+    if not parsed or any(not kind or not text for rdn in parsed for kind, text, _ in rdn):
+        return None
+    return str(ldap.dn.dn2str(parsed))
 
 
 def rule_name(object_type: str) -> str:

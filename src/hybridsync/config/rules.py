@@ -128,6 +128,11 @@ def _validation_error(
     return ConfigError(f"{where}field {field}: {first['msg']}", source=source.origin, line=line)
 
 
+def rule_line(text: str, rule_name: str | None) -> int | None:
+    """The line of ``name = "<rule_name>"`` in a rule file's text, if it is there."""
+    return _line_of(text, rule_name)
+
+
 def _line_of(text: str, rule_name: str | None) -> int | None:
     if not rule_name:
         return None

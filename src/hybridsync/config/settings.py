@@ -21,12 +21,21 @@ from hybridsync.config.problems import (
     problems_of,
 )
 from hybridsync.config.rule_model import RuleModel
-from hybridsync.config.rules import RuleSource, inert_rules, load_rules, rules_content_hash
+from hybridsync.config.rules import (
+    RuleSource,
+    inert_rules,
+    load_rules,
+    rule_line,
+    rules_content_hash,
+)
 from hybridsync.config.store import StoreConfig
 from hybridsync.config.user_type import UserTypeConfig, user_type_rules
-from hybridsync.core.rules import RuleSet
+from hybridsync.core.rules import Direction, RuleSet
 from hybridsync.core.storage_limits import reserved_space_name
 from hybridsync.errors import ConfigError
+
+AD_PASSWORD_ATTRIBUTES = frozenset({"unicodepwd", "userpassword", "password"})
+"""Attributes no rule may flow to an AD connector (compared lowercased)."""
 
 
 class BuiltinRules(BaseModel):
@@ -90,7 +99,29 @@ class Config(BaseModel):
         return None if self.store.path is None else self.path(self.store.path)
 
     def rule_set(self) -> RuleSet:
-        return load_rules(*self._rule_sources())
+        sources, extra = self._rule_sources()
+        rules = load_rules(sources, extra)
+        self._refuse_ad_passwords(rules, sources)
+        return rules
+
+    def _refuse_ad_passwords(self, rules: RuleSet, sources: list[RuleSource]) -> None:
+        """An outbound flow to an AD password attribute is refused when the rules load:
+        its value would be planned, staged and shown (``plan``, ``sync --json``) before
+        the export could refuse it. The AD connector generates passwords itself."""
+        ad = {entry.get("name") for entry in self.connectors if entry.get("type") == "ad"}
+        texts = {source.origin: source.text for source in sources}
+        for rule in rules.rules:
+            if rule.direction is not Direction.OUTBOUND or rule.connector not in ad:
+                continue
+            for flow in rule.flows:
+                if flow.target.lower() in AD_PASSWORD_ATTRIBUTES:
+                    raise ConfigError(
+                        f"rule {rule.name!r}: a flow to {flow.target} on the AD connector "
+                        f"{rule.connector!r} is refused: a password never flows from a rule "
+                        "(its value would be stored and shown); the connector generates it",
+                        source=rule.origin,
+                        line=rule_line(texts.get(rule.origin, ""), rule.name),
+                    )
 
     def rules_hash(self) -> str:
         """:meth:`rule_set`'s content hash, without compiling a rule."""
@@ -125,7 +156,17 @@ class Config(BaseModel):
     def _filtered_connector(self) -> str:
         if self.builtin_rules is None:
             raise ConfigError("[filter] group needs [builtin_rules] (it names the AD connector)")
-        return self.builtin_rules.source
+        source = self.builtin_rules.source
+        for entry in self.connectors:
+            types = entry.get("object_types")
+            if entry.get("name") == source and isinstance(types, list) and "group" not in types:
+                # Without groups the filtering group is never in the connector space: every
+                # run would stop as if it were misspelled or deleted.
+                raise ConfigError(
+                    f"[filter] group needs the connector {source!r} to import groups, but its "
+                    f'object_types = {types}: add "group" to object_types'
+                )
+        return source
 
     def filter_groups(self) -> dict[str, str]:
         """``[filter] group`` as connector name -> group DN (empty when unset)."""

@@ -290,3 +290,91 @@ def test_an_answer_lost_after_the_add_is_unknown_then_read_back_without_a_duplic
     same_name = samba_dc.search(ou, f"(sAMAccountName={n('lost')})", scope=ldap.SCOPE_SUBTREE,
                                 attributes=["cn"])  # fmt: skip
     assert len(same_name) == 1
+
+
+def test_an_add_whose_dn_a_group_or_a_computer_holds_is_refused_not_joined(
+    samba_dc: SambaDC, ou: str, n: Callable[[str], str], exporter: Callable[..., Any]
+) -> None:
+    group_dn = samba_dc.add_group(n("taken"), ou_dn=ou)
+    computer_dn = f"CN={n('pc')},{ou}"
+    samba_dc.admin.add_s(computer_dn, [
+        ("objectClass", [b"top", b"person", b"organizationalPerson", b"user", b"computer"]),
+        ("sAMAccountName", [f"{n('pc')}$".encode()]),
+    ])  # fmt: skip
+    connector, _ = exporter()
+    for dn, held in ((group_dn, "group"), (computer_dn, "computer")):
+        change = _change(ExportKind.ADD, dn, sAMAccountName=(n("other"),))
+        result = _one(connector.export([change]))
+        assert result.outcome is ExportOutcome.REJECTED, dn
+        assert result.message.startswith(f"{dn}: DN taken by a {held}, not a user")
+        assert result.anchor is None
+    # A group's add on a group's DN still joins it.
+    joined = _one(connector.export([_change(ExportKind.ADD, group_dn, object_type="group",
+                                            sAMAccountName=(n("taken"),))]))  # fmt: skip
+    assert joined.outcome is ExportOutcome.APPLIED, joined.message
+    assert joined.anchor == str(uuid.UUID(bytes_le=samba_dc.object_guid(group_dn)))
+
+
+def test_a_delete_of_an_object_moved_out_of_the_export_ou_is_refused_where_it_is_now(
+    samba_dc: SambaDC, ou: str, n: Callable[[str], str], exporter: Callable[..., Any]
+) -> None:
+    connector, _ = exporter()
+    added = _add_user(connector, ou, n("away"))
+    stale_dn = f"CN={n('away')},{ou}"
+    elsewhere = samba_dc.move(stale_dn, new_parent=f"CN=Users,{samba_dc.base_dn}")
+    result = _one(connector.export([_change(ExportKind.DELETE, stale_dn, added.anchor)]))
+    assert result.outcome is ExportOutcome.REJECTED
+    assert "outside the export OU" in result.message
+    assert result.message.startswith(f"{elsewhere}: ")
+    assert samba_dc.search(elsewhere, attributes=["cn"])  # still there
+    samba_dc.delete(elsewhere)
+
+
+def test_one_member_that_names_no_object_is_the_only_error_of_the_group_change(
+    samba_dc: SambaDC, ou: str, n: Callable[[str], str], exporter: Callable[..., Any]
+) -> None:
+    connector, _ = exporter(member_chunk=2)
+    users = [_add_user(connector, ou, n(f"bm{i}")) for i in range(3)]
+    group = _one(connector.export([_change(ExportKind.ADD, f"CN={n('bgrp')},{ou}",
+                                           object_type="group",
+                                           sAMAccountName=(n("bgrp"),))]))  # fmt: skip
+    gdn = f"CN={n('bgrp')},{ou}"
+    missing = f"CN=Nobody {n('x')},{ou}"
+    wanted = (Reference(missing), *(Reference(str(u.anchor)) for u in users))
+    change = _change(ExportKind.UPDATE, gdn, group.anchor, "group", previous={"member": ()},
+                     member=wanted)  # fmt: skip
+    result = _one(connector.export([change]))
+    assert result.outcome is ExportOutcome.REJECTED
+    assert f"member: adding {missing}: " in result.message
+    assert "export OU exist" not in result.message
+    members = _attrs(samba_dc, gdn, "member")["member"]
+    assert sorted(m.decode().split(",")[0] for m in members) == sorted(
+        f"CN={n(f'bm{i}')}" for i in range(3)
+    )
+
+
+def test_user_account_control_from_a_rule_and_account_disabled_are_one_valid_value(
+    samba_dc: SambaDC, ou: str, n: Callable[[str], str], exporter: Callable[..., Any]
+) -> None:
+    connector, connection = exporter(smart_card_required=True)
+    added = _add_user(connector, ou, n("uac"))
+    dn = f"CN={n('uac')},{ou}"
+    both = _change(ExportKind.UPDATE, dn, added.anchor, title=("Lead",),
+                   userAccountControl=(str(0x200 | DONT_EXPIRE_PASSWORD),),
+                   accountDisabled=(True,))  # fmt: skip
+    connection.modifies.clear()
+    result = _one(connector.export([both]))
+    assert result.outcome is ExportOutcome.APPLIED, result.message
+    held = _attrs(samba_dc, dn, "userAccountControl", "title")
+    assert int(held["userAccountControl"][0]) == (
+        0x200 | DONT_EXPIRE_PASSWORD | UF_ACCOUNTDISABLE | UF_SMARTCARD_REQUIRED
+    )
+    assert held["title"] == [b"Lead"]
+    bad = _change(ExportKind.UPDATE, dn, added.anchor, change_id="c2", title=("Other",),
+                  userAccountControl=("abc",), accountDisabled=(False,))  # fmt: skip
+    connection.modifies.clear()
+    refused = _one(connector.export([bad]))
+    assert refused.outcome is ExportOutcome.REJECTED
+    assert refused.message.startswith(f"{dn}: userAccountControl: 'abc' is not an integer")
+    assert connection.modifies == []
+    assert _attrs(samba_dc, dn, "title")["title"] == [b"Lead"]

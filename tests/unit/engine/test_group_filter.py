@@ -219,3 +219,18 @@ def test_run_exits_2_naming_the_setting_when_the_group_is_missing(tmp_path: Path
     stopped = [r for r in json.loads(result.output)["runs"] if r["status"].startswith("stopped")]
     assert stopped[0]["status"] == "stopped-filter-group-missing"
     assert f"[filter] group = '{PILOT}'" in stopped[0]["message"]
+
+
+def test_a_dn_with_spaces_after_the_commas_is_accepted_in_one_form(tmp_path: Path) -> None:
+    path = tmp_path / "hybridsync.toml"
+    path.write_text(CONFIG.replace("{group}", '"CN=Pilot, OU=Groups, DC=corp"'), "utf-8")
+    assert load_config(path).filter.group == "CN=Pilot,OU=Groups,DC=corp"
+
+
+def test_a_source_that_imports_no_groups_is_a_config_error_before_any_run(tmp_path: Path) -> None:
+    path = tmp_path / "hybridsync.toml"
+    text = CONFIG.replace("{group}", f'"{PILOT}"')
+    text = text.replace('name = "ad"\n', 'name = "ad"\nobject_types = ["user"]\n')
+    path.write_text(text, "utf-8")
+    with pytest.raises(ConfigError, match=r"connector 'ad' to import groups.*object_types"):
+        load_config(path).rule_set()

@@ -11,7 +11,7 @@ from hybridsync.core.ports import ImportedObject, ImportKind
 from hybridsync.core.values import AttributeValue, Reference, Values
 
 __all__ = ["Converter", "MalformedAnchor", "anchor_of", "checked_anchor", "converter_for",
-           "plain_dn"]  # fmt: skip
+           "guid_dn", "guid_text", "plain_dn"]  # fmt: skip
 GUID_BYTES = 16
 
 
@@ -49,6 +49,19 @@ _EXTENDED_DN_PREFIX = re.compile(r"^(?:<[A-Za-z]+=[^>]*>;)+")
 def plain_dn(dn: str) -> str:
     """Drop the ``<GUID=...>;<SID=...>;`` prefix of an extended DN."""
     return _EXTENDED_DN_PREFIX.sub("", dn) if dn.startswith("<") else dn
+
+
+def guid_text(text: str) -> str | None:
+    """``text`` as an anchor (objectGUID in AD's text form), if it is one."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return None
+
+
+def guid_dn(anchor: str) -> str:
+    """The DN AD takes for the object whose objectGUID is ``anchor``: ``<GUID=...>``."""
+    return f"<GUID={uuid.UUID(anchor)}>"
 
 
 def anchor_of(guid: bytes) -> str:

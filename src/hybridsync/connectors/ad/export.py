@@ -12,7 +12,8 @@ AD's answers are classified as every export connector's are (``core/ports.py``):
 
 Passwords: a created user gets a generated password (``unicodePwd``, only over LDAPS or
 StartTLS) that is never returned, stored or logged. A rule cannot flow one: its value
-would be kept in the connector space with the rest of the export.
+would be kept in the connector space with the rest of the export. Such a rule is refused
+when the rules load (``Config.rule_set``); the check here is a backstop.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import ldap.filter
 import structlog
 
 from hybridsync.connectors.ad.connection import Connection, Modification, RawEntry
-from hybridsync.connectors.ad.convert import ACCOUNT_DISABLED
+from hybridsync.connectors.ad.convert import ACCOUNT_DISABLED, guid_dn, guid_text, plain_dn
 from hybridsync.connectors.ad.errors import (
     AlreadyExistsError,
     InsufficientRightsError,
@@ -96,17 +97,6 @@ def _unicode_pwd(password: str) -> bytes:
     return f'"{password}"'.encode("utf-16-le")
 
 
-def _guid_dn(anchor: str) -> str:
-    return f"<GUID={uuid.UUID(anchor)}>"
-
-
-def _as_guid(text: str) -> str | None:
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        return None
-
-
 def encode(value: AttributeValue) -> bytes:
     """A value as AD takes it; a reference to an anchor as ``<GUID=...>`` (AD resolves it)."""
     if isinstance(value, bytes):
@@ -116,7 +106,7 @@ def encode(value: AttributeValue) -> bytes:
     if isinstance(value, int):
         return str(value).encode()
     if isinstance(value, Reference):
-        guid = _as_guid(value.dn)
+        guid = guid_text(value.dn)
         return (f"<GUID={guid}>" if guid else value.dn).encode()
     return value.encode("utf-8")
 
@@ -186,6 +176,7 @@ class Exporter:
     def apply(self, change: ExportChange) -> ExportResult:
         try:
             _refuse_passwords(change)
+            _check_account_control(change)
             if change.kind is ExportKind.ADD:
                 return self._add(change)
             if change.kind is ExportKind.DELETE:
@@ -222,7 +213,7 @@ class Exporter:
         try:
             self.conn.add(dn, entry)
         except AlreadyExistsError as exc:
-            found = self._read(dn)
+            found = self._joinable(change, dn)
             if found is None:  # not the DN: a value unique in the domain is taken
                 raise self._refusal(change, dn, exc, [name for name, _ in entry]) from exc
             log.info("ad.export_joined", dn=dn, anchor=found.anchor)
@@ -234,6 +225,20 @@ class Exporter:
             raise _Refused(f"{dn}: added, but it cannot be read back (no read right?)")
         return ExportResult(change.change_id, ExportOutcome.APPLIED, created.anchor,
                             written={**created.attributes})  # fmt: skip
+
+    def _joinable(self, change: ExportChange, dn: str) -> ImportedObject | None:
+        """The object holding the DN an add found taken, joined only when it is of the
+        change's type: a computer or a contact is not a user, and adopting it would have
+        the rules write a user's values over it. ``None``: nothing holds the DN."""
+        entry = self.conn.read_entry(dn, [*self.reader.attributes, "objectClass"])
+        if entry is None:
+            return None
+        classes = entry[1].get("objectClass", [])
+        if object_type_of(classes) != change.object_type:
+            held = classes[-1].decode() if classes else "object of unknown class"
+            raise _Refused(f"{dn}: DN taken by a {held}, not a {change.object_type}: the add "
+                           "is refused (rename or remove that object)")  # fmt: skip
+        return self.reader.record(entry, change.object_type, ImportKind.PRESENT)
 
     def _add_entry(self, change: ExportChange) -> list[tuple[str, list[bytes]]]:
         is_user = change.object_type == "user"
@@ -267,6 +272,14 @@ class Exporter:
     # --- update ------------------------------------------------------------------------
 
     def _update(self, change: ExportChange) -> ExportResult:
+        """Attribute and member changes of an object AD holds, found by its anchor.
+
+        Unlike adds, moves and deletes, an update is not limited to ``export_ou``: it is
+        about an object a rule already manages (joined by an import, wherever the
+        connector's OU scope put it), and write-back flows (a cloud value written onto a
+        user synchronized from any OU) are exactly that. It creates nothing, moves
+        nothing out of reach and removes nothing; where it may write is decided by the
+        rules and the account's write rights. A new DN is still checked (``_moved``)."""
         if change.anchor is None:
             raise _Refused(f"{change.dn}: an update without an anchor")
         current = self._current(change)
@@ -276,18 +289,21 @@ class Exporter:
         if modifications:
             right = f"write property {', '.join(sorted(set(names)))} on {dn}"
             self._write(change, dn, names, right, lambda: self.conn.modify(dn, modifications))
+        problems: list[str] = []
         for modification in members:
             name = modification[1]
             right = f"write property {name} on {dn}"
             self._write(change, dn, [name], right,
-                        lambda m=modification: self._modify_members(dn, m))  # type: ignore[misc]  # fmt: skip
+                        lambda m=modification: problems.extend(self._modify_members(dn, m)))  # type: ignore[misc]  # fmt: skip
+        if problems:  # every other member change is in place; only these are errors
+            raise _Refused(f"{dn}: {'; '.join(problems)}")
         return ExportResult(change.change_id, ExportOutcome.APPLIED, change.anchor)
 
     def _current(self, change: ExportChange) -> RawEntry:
         assert change.anchor is not None
-        if _as_guid(change.anchor) is None:
+        if guid_text(change.anchor) is None:
             raise _Refused(f"{change.dn}: the anchor {change.anchor!r} is not an objectGUID")
-        entry = self.conn.read_entry(_guid_dn(change.anchor), ["userAccountControl"])
+        entry = self.conn.read_entry(guid_dn(change.anchor), ["userAccountControl"])
         if entry is None:
             raise _Refused(f"{change.dn}: the object (objectGUID {change.anchor}) no longer "
                            "exists in AD; the next import removes it")  # fmt: skip
@@ -315,41 +331,61 @@ class Exporter:
         """The replaces, and the member additions and removals (chunked)."""
         replaces: list[Modification] = []
         members: list[Modification] = []
+        sent: int | None = None
+        disabled: bool | None = None
+        control_named = False
         for name, values in change.changes:
             lowered = name.lower()
             if lowered in NEVER_WRITTEN:
                 continue
             if lowered == ACCOUNT_DISABLED.lower():
-                replaces.append(self._account_control(current, bool(values and values[0])))
+                disabled, control_named = bool(values and values[0]), True
+            elif lowered == "useraccountcontrol":
+                sent, control_named = _integer(change, name, values), True
             elif name in change.previous and _references(values, change.previous[name]):
                 members.extend(self._member_changes(name, values, change.previous[name]))
             else:
                 encoded = [encode(value) for value in values] or None
                 replaces.append((ldap.MOD_REPLACE, name, encoded))
+        if control_named:
+            replaces.append(self._account_control(current, sent, disabled))
         return replaces, members
 
-    def _modify_members(self, dn: str, modification: Modification) -> None:
-        """One chunk of additions or removals. A member already there (or already gone)
-        fails the whole request where the permissive-modify control is not honoured (Samba):
-        the chunk is then sent value by value, skipping those (a retry after a lost
-        answer sends values the server already took)."""
+    def _modify_members(self, dn: str, modification: Modification) -> list[str]:
+        """One chunk of additions or removals; what AD refused, one message a value.
+
+        A refused chunk is sent again value by value: a member already there (or already
+        gone) fails the whole request where the permissive-modify control is not honoured
+        (Samba), and is skipped (a retry after a lost answer sends values the server took
+        already); a member AD refuses (a DN that names no object) is reported on its own,
+        so that one bad member does not hold back the others."""
         try:
             self.conn.modify(dn, [modification], permissive=True)
-        except (AlreadyExistsError, WriteRefusedError) as exc:
-            if not _settled_already(exc):
-                raise
-            operation, name, values = modification
-            for value in values or []:
-                try:
-                    self.conn.modify(dn, [(operation, name, [value])], permissive=True)
-                except (AlreadyExistsError, WriteRefusedError) as single:
-                    if not _settled_already(single):
-                        raise
+            return []
+        except (WriteRefusedError, NoSuchObjectError):
+            pass
+        operation, name, values = modification
+        problems: list[str] = []
+        for value in values or []:
+            try:
+                self.conn.modify(dn, [(operation, name, [value])], permissive=True)
+            except WriteRefusedError as single:
+                if not _settled_already(single):
+                    problems.append(_member_problem(operation, name, value, single))
+            except NoSuchObjectError as single:
+                problems.append(_member_problem(operation, name, value, single))
+        return problems
 
-    def _account_control(self, current: RawEntry, disabled: bool) -> Modification:
-        held = current[1].get("userAccountControl") or [str(UF_NORMAL_ACCOUNT).encode()]
-        value = int(held[0])
-        value = value | UF_ACCOUNTDISABLE if disabled else value & ~UF_ACCOUNTDISABLE
+    def _account_control(
+        self, current: RawEntry, sent: int | None, disabled: bool | None
+    ) -> Modification:
+        """One replace of userAccountControl, whether a rule flows it, ``accountDisabled``,
+        or both (two replaces of one attribute make AD refuse the whole modify). Without a
+        value from a rule the object's current one is kept, but for the disabled bit."""
+        if sent is None:
+            held = current[1].get("userAccountControl") or [str(UF_NORMAL_ACCOUNT).encode()]
+            sent = int(held[0])
+        value = self._new_uac(sent, disabled)
         return (ldap.MOD_REPLACE, "userAccountControl", [str(value).encode()])
 
     def _member_changes(self, name: str, values: Values, previous: Values) -> list[Modification]:
@@ -373,7 +409,7 @@ class Exporter:
         keyed: dict[str, bytes] = {}
         for value in values:
             text = str(value)
-            guid = _as_guid(text)
+            guid = guid_text(text)
             if guid is not None:
                 keyed[f"guid:{guid}"] = encode(value)
             else:
@@ -405,15 +441,21 @@ class Exporter:
     # --- delete ------------------------------------------------------------------------
 
     def _delete(self, change: ExportChange) -> ExportResult:
-        if change.anchor is None or _as_guid(change.anchor) is None:
+        if change.anchor is None or guid_text(change.anchor) is None:
             raise _Refused(f"{change.dn}: a delete needs an objectGUID anchor, not "
                            f"{change.anchor!r}")  # fmt: skip
         self._inside_export_ou(change.dn, "a delete")
-        right = f"delete child on {_split_dn(change.dn)[1]}"
-        # _NotThere: deleted already (by an earlier try whose answer was lost, or by hand)
-        with contextlib.suppress(_NotThere):
-            self._write(change, change.dn, [], right,
-                        lambda: self.conn.delete(_guid_dn(change.anchor or "")))  # fmt: skip
+        # The DN the engine holds is the one of the last import: the object may have been
+        # moved since. The delete goes by GUID, so the OU check is on where it is *now*.
+        entry = self.conn.read_entry(guid_dn(change.anchor), ["objectClass"])
+        if entry is None:  # deleted already (an earlier try whose answer was lost, by hand)
+            return ExportResult(change.change_id, ExportOutcome.APPLIED, change.anchor)
+        current = plain_dn(entry[0])
+        self._inside_export_ou(current, "a delete (the object is there now)")
+        right = f"delete child on {_split_dn(current)[1]}"
+        with contextlib.suppress(_NotThere):  # gone between the read and the delete
+            self._write(change, current, [], right,
+                        lambda: self.conn.delete(guid_dn(change.anchor or "")))  # fmt: skip
         return ExportResult(change.change_id, ExportOutcome.APPLIED, change.anchor)
 
     # --- answers -----------------------------------------------------------------------
@@ -446,7 +488,10 @@ class Exporter:
         if isinstance(exc, InsufficientRightsError):
             return _Refused(f"{dn}: insufficient rights: the account lacks {right} ({exc})")
         if isinstance(exc, NoSuchObjectError):
-            return _Refused(f"{dn}: {exc} (does the export OU exist?)")
+            if change.kind is ExportKind.ADD:
+                return _Refused(f"{dn}: {exc} (does the export OU exist?)")
+            return _Refused(f"{dn}: {exc} (the object, or a DN one of its values names, "
+                            "does not exist)")  # fmt: skip
         info = exc.info if isinstance(exc, WriteRefusedError) else str(exc)
         named = attribute_named(info, names) or attribute_named(str(exc), names)
         what = "an object with this value already exists" if isinstance(
@@ -467,7 +512,7 @@ class Exporter:
         """The object as AD holds it now: an add by its DN, anything else by its anchor."""
         if change.kind is ExportKind.ADD or change.anchor is None:
             return self._read(change.dn)
-        return self._read(_guid_dn(change.anchor))
+        return self._read(guid_dn(change.anchor))
 
 
 class _NotThere(Exception):
@@ -485,11 +530,25 @@ def _settled_already(exc: WriteRefusedError) -> bool:
     return exc.result == "UNWILLING_TO_PERFORM" and "already deleted" in str(exc).lower()
 
 
+def _member_problem(operation: int, name: str, value: bytes, exc: ConnectorError) -> str:
+    doing = "adding" if operation == ldap.MOD_ADD else "removing"
+    if isinstance(exc, NoSuchObjectError):
+        return f"{name}: {doing} {value.decode(errors='replace')}: no such object ({exc})"
+    return f"{name}: {doing} {value.decode(errors='replace')}: AD refused it ({exc})"
+
+
 def _refuse_passwords(change: ExportChange) -> None:
     for name, _ in change.changes:
         if name.lower() in PASSWORD_ATTRIBUTES:
             raise _Refused(f"{change.dn}: {name}: a password never flows from a rule (it "
                            "would be stored); the connector generates it")  # fmt: skip
+
+
+def _check_account_control(change: ExportChange) -> None:
+    """A userAccountControl a rule flows is an integer, refused before any request."""
+    for name, values in change.changes:
+        if name.lower() == "useraccountcontrol":
+            _integer(change, name, values)
 
 
 def _integer(change: ExportChange, name: str, values: Values) -> int | None:

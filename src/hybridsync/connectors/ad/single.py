@@ -8,13 +8,11 @@ limit is two, so that a UPN two objects share is refused instead of guessed.
 
 from __future__ import annotations
 
-import uuid
-
 import ldap.dn
 import ldap.filter
 
 from hybridsync.connectors.ad.connection import RawEntry
-from hybridsync.connectors.ad.convert import plain_dn
+from hybridsync.connectors.ad.convert import guid_dn, guid_text, plain_dn
 from hybridsync.connectors.ad.reader import Reader
 from hybridsync.connectors.ad.scope import OBJECT_FILTERS
 from hybridsync.core.ports import ImportedObject, ImportKind, OutOfScope
@@ -39,22 +37,14 @@ def read_object(reader: Reader, key: str) -> ImportedObject | OutOfScope | None:
 
 
 def _entry(reader: Reader, key: str) -> RawEntry | None:
-    guid = _guid(key)
+    guid = guid_text(key)
     if guid is not None:
-        return reader.conn.read_entry(f"<GUID={guid}>", reader.attributes)
+        return reader.conn.read_entry(guid_dn(guid), reader.attributes)
     if _is_dn(key):
         return reader.conn.read_entry(key, reader.attributes)
     if "@" in key:
         return _by_upn(reader, key)
     return None
-
-
-def _guid(key: str) -> str | None:
-    """The key as an anchor (objectGUID in AD's text form), if it is one."""
-    try:
-        return str(uuid.UUID(key))
-    except ValueError:
-        return None
 
 
 def _is_dn(key: str) -> bool:

@@ -7,9 +7,8 @@ overwritten, even by a concurrent writer.
 
 from __future__ import annotations
 
-import uuid
-
 from hybridsync.connectors.ad.connection import Connection
+from hybridsync.connectors.ad.convert import guid_dn
 from hybridsync.connectors.ad.errors import ServerUnreachableError
 from hybridsync.connectors.ad.reader import Reader
 from hybridsync.connectors.ad.scope import object_type_of
@@ -26,10 +25,6 @@ from hybridsync.errors import ConnectorError
 __all__ = ["CONSISTENCY_GUID", "ConsistencyGuidWriter"]
 
 CONSISTENCY_GUID = "mS-DS-ConsistencyGuid"
-
-
-def _guid_dn(anchor: str) -> str:
-    return f"<GUID={uuid.UUID(anchor)}>"
 
 
 class ConsistencyGuidWriter:
@@ -52,7 +47,7 @@ class ConsistencyGuidWriter:
         if len(value) != 1 or not isinstance(value[0], bytes) or len(value[0]) != 16:
             return self._refuse(change, f"{CONSISTENCY_GUID} must be one 16-byte GUID value")
         try:
-            self._conn.modify_add(_guid_dn(change.anchor), CONSISTENCY_GUID, value[0])
+            self._conn.modify_add(guid_dn(change.anchor), CONSISTENCY_GUID, value[0])
         except ServerUnreachableError as exc:
             return ExportResult(change.change_id, ExportOutcome.UNKNOWN, change.anchor, str(exc))
         except ConnectorError as exc:
@@ -65,7 +60,7 @@ class ConsistencyGuidWriter:
     def _holds(self, anchor: str, value: bytes) -> bool:
         """Whether the object's ConsistencyGuid is already exactly ``value``."""
         try:
-            entry = self._conn.read_entry(_guid_dn(anchor), [CONSISTENCY_GUID])
+            entry = self._conn.read_entry(guid_dn(anchor), [CONSISTENCY_GUID])
         except ConnectorError:
             return False
         if entry is None:
@@ -76,7 +71,7 @@ class ConsistencyGuidWriter:
     def read_back(self, change: ExportChange, reader: Reader) -> ImportedObject | None:
         if change.anchor is None:
             return None
-        entry = self._conn.read_entry(_guid_dn(change.anchor), reader.attributes)
+        entry = self._conn.read_entry(guid_dn(change.anchor), reader.attributes)
         if entry is None:
             return None
         object_type = object_type_of(entry[1].get("objectClass", [])) or change.object_type

@@ -11,6 +11,9 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import pytest
+
+from hybridsync.connectors.ad.convert import guid_dn, guid_text
 from hybridsync.connectors.ad.reader import Reader
 from hybridsync.connectors.ad.scope import Scope
 from hybridsync.core.ports import ImportKind
@@ -66,3 +69,13 @@ def test_an_update_or_a_deletion_with_a_bad_guid_is_reported_too() -> None:
         "attribute objectGUID holds 20 bytes, not a 16-byte GUID",
         "attribute objectGUID holds 0 bytes, not a 16-byte GUID",
     ]
+
+
+def test_one_guid_helper_reads_an_anchor_and_makes_the_dn_ad_takes() -> None:
+    anchor = "6F1D2C3B-0000-4000-8000-000000000001"
+    assert guid_text(anchor) == anchor.lower()
+    assert guid_text("{" + anchor + "}") == anchor.lower()
+    assert guid_text("CN=x,DC=corp") is None
+    assert guid_dn(anchor) == f"<GUID={anchor.lower()}>"
+    with pytest.raises(ValueError, match="hexadecimal"):
+        guid_dn("*)(objectClass=*")

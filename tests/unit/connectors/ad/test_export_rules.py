@@ -179,3 +179,44 @@ def test_bad_values_from_rules_are_object_errors_naming_them() -> None:
     assert "unicodePwd" in results["c3"].message
     assert "secret" not in results["c3"].message
     assert {r.outcome for r in results.values()} == {ExportOutcome.REJECTED}
+
+
+@pytest.mark.parametrize("value", ["abc", "12x", True])
+def test_a_user_account_control_that_is_not_an_integer_is_refused_before_any_request(
+    value: Any,
+) -> None:
+    change = ExportChange(
+        "c1", ExportKind.UPDATE, GUID, f"CN=u,{OU}", "user",
+        (AttributeChange("userAccountControl", (value,)),
+         AttributeChange("accountDisabled", (True,)), AttributeChange("title", ("Lead",))),
+    )  # fmt: skip
+    (result,) = _exporter(Refusing()).export([change])
+    assert result.outcome is ExportOutcome.REJECTED
+    assert result.message.startswith(f"CN=u,{OU}: userAccountControl: ")
+    assert "not an integer" in result.message
+
+
+@pytest.mark.parametrize("smart_card", [False, True])
+def test_user_account_control_and_account_disabled_go_out_as_one_value(smart_card: bool) -> None:
+    conn = Modifies()  # the object holds 66048 = 0x10200
+    change = ExportChange(
+        "c1", ExportKind.UPDATE, GUID, f"CN=team,{OU}", "user",
+        (AttributeChange("userAccountControl", ("512",)),
+         AttributeChange("accountDisabled", (True,)), AttributeChange("title", ("Lead",))),
+    )  # fmt: skip
+    (result,) = _exporter(conn, smart_card_required=smart_card).export([change])
+    assert result.outcome is ExportOutcome.APPLIED, result.message
+    (sent,) = conn.sent
+    controls = [values for _, name, values in sent if name.lower() == "useraccountcontrol"]
+    expected = 0x200 | 0x2 | (0x40000 if smart_card else 0)
+    assert controls == [[str(expected).encode()]]
+    assert (ldap.MOD_REPLACE, "title", [b"Lead"]) in sent
+
+
+def test_disabling_alone_keeps_the_smart_card_bit_when_it_is_required() -> None:
+    conn = Modifies()
+    change = ExportChange("c1", ExportKind.UPDATE, GUID, f"CN=team,{OU}", "user",
+                          (AttributeChange("accountDisabled", (True,)),))  # fmt: skip
+    (result,) = _exporter(conn, smart_card_required=True).export([change])
+    assert result.outcome is ExportOutcome.APPLIED, result.message
+    assert conn.sent == [[(ldap.MOD_REPLACE, "userAccountControl", [b"328194"])]]  # 0x50202
