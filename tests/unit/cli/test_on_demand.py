@@ -136,8 +136,9 @@ def test_something_else_at_the_services_address_is_not_asked(
     thread.start()
     try:
         monkeypatch.setenv("HYBRIDSYNC_SERVE_ADMIN", f"127.0.0.1:{server.server_port}")
+        monkeypatch.setenv("HYBRIDSYNC_CONFIG", str(config))  # no --config: the address is tried
         change_title(config, "Architect")
-        result = CliRunner().invoke(app, ["sync", "ann@contoso.com", "-c", str(config)])
+        result = CliRunner().invoke(app, ["sync", "ann@contoso.com"])
     finally:
         server.shutdown()
         server.server_close()
