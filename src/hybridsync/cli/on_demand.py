@@ -294,7 +294,11 @@ def _print_scope(step: dict[str, Any]) -> None:
         typer.echo(f"2. scope: not in scope: {step['reason']}")
         return
     rules = ", ".join(step["rules_in_scope"]) or "none"
-    typer.echo(f"2. scope: {'in scope' if step['in_scope'] else 'NOT in scope'} (rules: {rules})")
+    if "filtered" in step:
+        typer.echo(f"2. scope: NOT synced, {step['filtered']} (rules: {rules})")
+    else:
+        state = "in scope" if step["in_scope"] else "NOT in scope"
+        typer.echo(f"2. scope: {state} (rules: {rules})")
     for rule in step["rules_out_of_scope"]:
         failed = "; ".join(rule["failed"]) or "no scope group holds"
         typer.echo(f"     rule {rule['rule']!r} not in scope: {failed}")
