@@ -334,3 +334,25 @@ def test_one_table_gives_each_error_its_http_and_exit_status(
     error: HybridsyncError, kind: str, http_status: int, exit_code: int
 ) -> None:
     assert problem_of(error) == Problem(kind, http_status, exit_code)
+
+
+def test_the_token_comes_from_admin_token_file(
+    served: tuple[Any, Any, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, built, url = served
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
+    world.put(world.user("bob", title="From a file"))
+    token_file = tmp_path / "admin-token"
+    token_file.write_text(TOKEN + "\n", "utf-8")
+
+    synced = CliRunner().invoke(
+        app, ["sync", "bob@contoso.com", "--admin", url, "--admin-token-file", str(token_file)]
+    )
+    missing = CliRunner().invoke(
+        app, ["sync", "bob@contoso.com", "--admin", url, "--admin-token-file", "no-such-file"]
+    )
+
+    assert synced.exit_code == exit_codes.SUCCESS, synced.output
+    assert world.by_upn(built)["bob@contoso.com"]["jobTitle"] == "From a file"
+    assert missing.exit_code == exit_codes.CONFIG_ERROR
+    assert "--admin-token-file no-such-file" in missing.output
