@@ -70,8 +70,9 @@ def sync_object(
     admin_token_file: Path | None = typer.Option(  # noqa: B008
         None,
         "--admin-token-file",
-        help="File holding the service's admin token (default: "
-        "$HYBRIDSYNC_SERVE_ADMIN_TOKEN). Sent only to --admin or an https address.",
+        envvar="HYBRIDSYNC_SERVE_ADMIN_TOKEN_FILE",
+        help="File holding the service's admin token, as serve's (or set "
+        "HYBRIDSYNC_SERVE_ADMIN_TOKEN). Sent only to --admin or an https address.",
     ),
     allow_deletes: bool = typer.Option(
         False, "--allow-deletes", help="Allow this once: a delete over the deletion threshold."

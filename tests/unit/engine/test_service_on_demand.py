@@ -356,3 +356,8 @@ def test_the_token_comes_from_admin_token_file(
     assert world.by_upn(built)["bob@contoso.com"]["jobTitle"] == "From a file"
     assert missing.exit_code == exit_codes.CONFIG_ERROR
     assert "--admin-token-file no-such-file" in missing.output
+    world.put(world.user("bob", title="From the file serve reads"))
+    monkeypatch.setenv("HYBRIDSYNC_SERVE_ADMIN_TOKEN_FILE", str(token_file))
+    by_env = CliRunner().invoke(app, ["sync", "bob@contoso.com", "--admin", url])
+    assert by_env.exit_code == exit_codes.SUCCESS, by_env.output
+    assert world.by_upn(built)["bob@contoso.com"]["jobTitle"] == "From the file serve reads"
