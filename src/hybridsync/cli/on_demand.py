@@ -161,7 +161,8 @@ def _answers(url: str, verify: Any) -> bool:
         answer = httpx.get(f"{url}/healthz", timeout=2.0, verify=verify)
     except httpx.HTTPError as exc:
         hint = " (--admin-ca names the CA of an https address)" if parsed.scheme == "https" else ""
-        _fail(f"unreachable: something listens at {url} but {exc}{hint}", exit_codes.UNREACHABLE)
+        message = f"something listens at {url} but cannot be asked: {exc}{hint}"
+        _fail(f"unreachable: {message}", exit_codes.UNREACHABLE)
     try:
         return answer.status_code == 200 and answer.json() == {"alive": True}
     except ValueError:
