@@ -55,6 +55,10 @@ class NotFoundError(HybridsyncError):
     """What a command was asked about (an object, a run, an application) does not exist."""
 
 
+class AmbiguousKeyError(HybridsyncError):
+    """A key (a UPN) names more than one object: the caller must name one (a DN, an anchor)."""
+
+
 class ExpressionError(HybridsyncError):
     """Any failure of the rule expression language."""
 

@@ -129,6 +129,10 @@ def _next_steps(console: Console, config: Path, data_dir: Path) -> None:
             f"hybridsync run --config {c}",
         ),
         (
+            "or sync one user now, every step shown",
+            f"hybridsync sync avance@contoso.com --config {c}",
+        ),
+        (
             "serve the cloud directory (keep it running)",
             f"hybridsync cloud serve --data-dir {cloud}",
         ),

@@ -1,33 +1,38 @@
 """``hybridsync sync OBJECT``: sync one object now, and show each step.
 
-Where it runs: inside the running service when one answers (``POST /api/sync-object``
-on its admin address: between its cycles, under its lock), else in this process under
-the store's sync lock, as ``hybridsync run`` does. ``--admin URL`` names the service;
-without it the service's default address (``127.0.0.1:8765``, or
-``$HYBRIDSYNC_SERVE_ADMIN``) is tried with a quick connect, and ``--admin off`` always
-syncs in this process.
+Where it runs: inside the running service when one is named or found (``POST
+/api/sync-object`` on its admin address: between its cycles, under its lock), else in this
+process under the store's sync lock, as ``hybridsync run`` does. ``--admin URL`` names the
+service; ``--admin off``, or ``--config`` without ``--admin``, syncs in this process (the
+configuration named is the one used). Otherwise the service's default address
+(``127.0.0.1:8765``, or ``$HYBRIDSYNC_SERVE_ADMIN``) is tried: nothing listening there
+means this process; something listening that is not a hybridsync service is left alone.
 
-Exit status: 0 the object was synced (or had nothing to send, or is out of scope: the
-report says which), 1 an export was refused or an object error occurred, 2 a run stopped
-(another sync holds the lock, the deletion threshold), 3 a configuration error, 4 no object
-has that key, 5 a server (the DC, the target, the service) could not be reached.
+The admin token (``--admin-token-file`` or ``$HYBRIDSYNC_SERVE_ADMIN_TOKEN``) goes only to
+an address named with ``--admin``, or to an https one: never over plain http to an address
+found by itself (whatever listens there could read it).
+
+What stops it exits with the status of ``hybridsync.cli.admin.problems``, the same in this
+process and through the service.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 
 from hybridsync.cli import app, exit_codes
-from hybridsync.cli.failures import Failure, reported
 from hybridsync.cli.sync import ConfigOption, JsonOption, engine_from, exit_code, print_json
 from hybridsync.cli.values import values_text
 from hybridsync.core.runs import Status
-from hybridsync.errors import ConnectorError, UnreachableError
+from hybridsync.errors import HybridsyncError
 
 DEFAULT_ADMIN = "127.0.0.1:8765"
 ADMIN_ENV = "HYBRIDSYNC_SERVE_ADMIN"
@@ -35,14 +40,13 @@ CONNECT_SECONDS = 0.3
 """How long the default service address is tried before syncing in this process."""
 REQUEST_SECONDS = 180.0
 """The service waits for its cycle in progress (up to 120 s), then syncs the object."""
-_ANSWERS = {
-    "not-found": exit_codes.NOT_FOUND,
-    "in-progress": exit_codes.STOPPED,
-    "configuration": exit_codes.CONFIG_ERROR,
-    "bad-request": exit_codes.CONFIG_ERROR,
-    "unreachable": exit_codes.UNREACHABLE,
-    "not-running": exit_codes.UNREACHABLE,
-}
+
+
+@dataclass(frozen=True, slots=True)
+class _Service:
+    url: str
+    named: bool
+    """Named with ``--admin`` (the token may go there), rather than found by itself."""
 
 
 @app.command("sync")
@@ -57,11 +61,18 @@ def sync_object(
         None,
         "--admin",
         help="A running service's admin address (HOST:PORT or an http(s) URL), or 'off' to "
-        "sync in this process. Default: the service at $HYBRIDSYNC_SERVE_ADMIN or "
-        "127.0.0.1:8765 when one answers there, else this process.",
+        "sync in this process. Default: this process with --config; else the service at "
+        "$HYBRIDSYNC_SERVE_ADMIN or 127.0.0.1:8765 when one answers there, else this process.",
     ),
     admin_ca: Path | None = typer.Option(  # noqa: B008 (typer's style, as every command)
         None, "--admin-ca", help="CA certificate (PEM) an https admin address is verified with."
+    ),
+    admin_token_file: Path | None = typer.Option(  # noqa: B008
+        None,
+        "--admin-token-file",
+        envvar="HYBRIDSYNC_SERVE_ADMIN_TOKEN_FILE",
+        help="File holding the service's admin token, as serve's (or set "
+        "HYBRIDSYNC_SERVE_ADMIN_TOKEN). Sent only to --admin or an https address.",
     ),
     allow_deletes: bool = typer.Option(
         False, "--allow-deletes", help="Allow this once: a delete over the deletion threshold."
@@ -69,35 +80,62 @@ def sync_object(
     staging: bool | None = typer.Option(
         None,
         "--staging/--no-staging",
-        help="Override staging mode (show what would be exported; in this process only).",
+        help="Override staging mode, in this process only. Staging still imports the object "
+        "and updates the metaverse in the store (what the next sync starts from); it only "
+        "holds back the export, which is shown.",
     ),
 ) -> None:
-    """Sync one object now (DN, UPN or anchor): import, scope and join, metaverse, export."""
-    url = _service_url(admin, staging)
-    if url is None:
+    """Sync one object now (DN, UPN or anchor): import, scope and join, metaverse, export.
+
+    Exit status: 0 synced (or nothing to send, or out of scope: the report says which);
+    1 an export was refused or an object error occurred; 2 stopped (another sync holds
+    the lock or the service stayed busy, a connector failed, the deletion threshold);
+    3 bad input or configuration (no such connector, a UPN naming several objects, the
+    service's token missing); 4 no object has that key; 5 a server (the DC, the target,
+    the service) could not be reached.
+    """
+    verify = _verify(admin_ca)
+    service = _service(admin, staging, config, verify)
+    if service is None:
         report = _in_process(config, connector, key, allow_deletes, staging)
     else:
-        report = _through_service(url, key, connector, admin_ca)
+        token = _token(service, admin_token_file)
+        report = _through_service(service, key, connector, allow_deletes, token, verify)
     print_json(report) if as_json else print_report(report)
     raise typer.Exit(report_exit_code(report))
 
 
-def _service_url(admin: str | None, staging: bool | None) -> str | None:
-    """The admin URL of the service to ask, or ``None`` to sync in this process."""
+def _verify(admin_ca: Path | None) -> Any:
+    """How an https admin address is verified: with ``--admin-ca``, else the system's CAs."""
+    if admin_ca is None:
+        return True
+    import ssl
+
+    try:
+        return ssl.create_default_context(cafile=str(admin_ca))
+    except (OSError, ssl.SSLError) as exc:
+        _fail(f"--admin-ca {admin_ca}: {getattr(exc, 'strerror', None) or exc}")
+
+
+def _service(
+    admin: str | None, staging: bool | None, config: Path | None, verify: Any
+) -> _Service | None:
+    """The service to ask, or ``None`` to sync in this process."""
     if admin is not None and admin.strip().lower() == "off":
         return None
     if staging is not None:
         if admin is not None:
-            typer.echo("--staging applies to a sync in this process: add --admin off", err=True)
-            raise typer.Exit(exit_codes.CONFIG_ERROR)
+            _fail("--staging applies to a sync in this process: add --admin off")
         return None
     if admin is not None:
-        return _url(admin)
+        return _Service(_url(admin), named=True)
+    if config is not None:  # the configuration named is the one to sync with
+        return None
     address = os.environ.get(ADMIN_ENV, DEFAULT_ADMIN)
     if address.strip().lower() == "off":
         return None
     url = _url(address)
-    return url if _answers(url) else None
+    return _Service(url, named=False) if _answers(url, verify) else None
 
 
 def _url(address: str) -> str:
@@ -105,9 +143,11 @@ def _url(address: str) -> str:
     return address if "://" in address else f"http://{address}"
 
 
-def _answers(url: str) -> bool:
+def _answers(url: str, verify: Any) -> bool:
     """Whether a hybridsync service answers at the URL: a quick TCP connect, then its
-    ``/healthz`` (the key, and a token, go to nothing else that listens there)."""
+    ``/healthz`` (the key goes to nothing else that listens there). Something that
+    listens but cannot be asked (TLS not verified, no answer) is an error, not a reason
+    to sync elsewhere."""
     import httpx
 
     parsed = httpx.URL(url)
@@ -115,64 +155,106 @@ def _answers(url: str) -> bool:
     try:
         with socket.create_connection((parsed.host, port), timeout=CONNECT_SECONDS):
             pass
-        answer = httpx.get(f"{url}/healthz", timeout=2.0)
+    except OSError:
+        return False  # nothing listens: no service
+    try:
+        answer = httpx.get(f"{url}/healthz", timeout=2.0, verify=verify)
+    except httpx.HTTPError as exc:
+        hint = " (--admin-ca names the CA of an https address)" if parsed.scheme == "https" else ""
+        message = f"something listens at {url} but cannot be asked: {exc}{hint}"
+        _fail(f"unreachable: {message}", exit_codes.UNREACHABLE)
+    try:
         return answer.status_code == 200 and answer.json() == {"alive": True}
-    except (OSError, httpx.HTTPError, ValueError):
+    except ValueError:
         return False
+
+
+def _token(service: _Service, token_file: Path | None) -> str | None:
+    """The admin token to send, or ``None``: never over plain http to a found address."""
+    from hybridsync.cli.admin.settings import TOKEN_ENV
+
+    if token_file is not None:
+        try:
+            token = token_file.read_text("utf-8").strip()
+        except OSError as exc:
+            _fail(f"--admin-token-file {token_file}: {exc.strerror or exc}")
+    else:
+        token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token or (not service.named and not service.url.startswith("https://")):
+        return None
+    return token
+
+
+def _fail(message: str, status: int = exit_codes.CONFIG_ERROR) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(status)
 
 
 def _in_process(
     config: Path | None, connector: str | None, key: str, allow_deletes: bool, staging: bool | None
 ) -> dict[str, Any]:
-    failures = (
-        Failure(UnreachableError, "unreachable", exit_codes.UNREACHABLE),
-        Failure(ConnectorError, "stopped", exit_codes.STOPPED),
-    )
-    with engine_from(config, staging=staging, lock=f"sync {key}") as built, reported(*failures):
+    with engine_from(config, staging=staging, lock=f"sync {key}") as built, _problems():
         name = connector or built.engine.context.sources()[0]
         return built.engine.sync_object(name, key, allow_deletes=allow_deletes)
 
 
+@contextmanager
+def _problems() -> Iterator[None]:
+    """An error of the sync, reported and exited with as the service would answer it."""
+    from hybridsync.cli.admin.problems import problem_of
+
+    try:
+        yield
+    except HybridsyncError as exc:
+        problem = problem_of(exc)
+        if problem is None:
+            raise
+        _fail(f"{problem.kind}: {exc}", problem.exit_code)
+
+
 def _through_service(
-    url: str, key: str, connector: str | None, admin_ca: Path | None
+    service: _Service,
+    key: str,
+    connector: str | None,
+    allow_deletes: bool,
+    token: str | None,
+    verify: Any,
 ) -> dict[str, Any]:
     import httpx
 
-    from hybridsync.cli.admin.settings import TOKEN_ENV
-
-    headers = {}
-    token = os.environ.get(TOKEN_ENV, "").strip()
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    body: dict[str, Any] = {"key": key}
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    body: dict[str, Any] = {"key": key, "allow_deletes": allow_deletes}
     if connector is not None:
         body["connector"] = connector
-    verify: Any = str(admin_ca) if admin_ca is not None else True
     try:
-        answer = httpx.post(f"{url}/api/sync-object", json=body, headers=headers,
+        answer = httpx.post(f"{service.url}/api/sync-object", json=body, headers=headers,
                             timeout=REQUEST_SECONDS, verify=verify)  # fmt: skip
     except httpx.HTTPError as exc:
-        typer.echo(f"unreachable: the service at {url}: {exc}", err=True)
-        raise typer.Exit(exit_codes.UNREACHABLE) from exc
-    return _answered(url, answer)
+        _fail(f"unreachable: the service at {service.url}: {exc}", exit_codes.UNREACHABLE)
+    return _answered(service, answer)
 
 
-def _answered(url: str, answer: Any) -> dict[str, Any]:
+def _answered(service: _Service, answer: Any) -> dict[str, Any]:
+    from hybridsync.cli.admin.problems import PROBLEMS
+
     try:
         data = answer.json()
     except ValueError:
         data = None
     if answer.status_code == 200 and isinstance(data, dict):
         return data
-    error = data.get("error") if isinstance(data, dict) else None
+    url = service.url
     if answer.status_code == 401:
-        typer.echo(f"the service at {url} wants its token: set $HYBRIDSYNC_SERVE_ADMIN_TOKEN",
-                   err=True)  # fmt: skip
-        raise typer.Exit(exit_codes.CONFIG_ERROR)
+        if service.named or url.startswith("https://"):
+            _fail(f"the service at {url} wants its token: --admin-token-file or "
+                  "$HYBRIDSYNC_SERVE_ADMIN_TOKEN")  # fmt: skip
+        _fail(f"the service at {url} wants its token, which is not sent over plain http to "
+              f"an address found by itself: name it with --admin {url}")  # fmt: skip
+    error = data.get("error") if isinstance(data, dict) else None
     kind = data.get("kind") if isinstance(data, dict) else None
-    status = _ANSWERS.get(str(kind), exit_codes.UNREACHABLE)
-    typer.echo(f"{kind or 'error'}: {error or f'HTTP {answer.status_code} from {url}'}", err=True)
-    raise typer.Exit(status)
+    problem = PROBLEMS.get(str(kind))
+    status = problem.exit_code if problem is not None else exit_codes.UNREACHABLE
+    _fail(f"{kind or 'error'}: {error or f'HTTP {answer.status_code} from {url}'}", status)
 
 
 def report_exit_code(report: dict[str, Any]) -> int:
@@ -214,7 +296,11 @@ def _print_scope(step: dict[str, Any]) -> None:
         typer.echo(f"2. scope: not in scope: {step['reason']}")
         return
     rules = ", ".join(step["rules_in_scope"]) or "none"
-    typer.echo(f"2. scope: {'in scope' if step['in_scope'] else 'NOT in scope'} (rules: {rules})")
+    if "filtered" in step:
+        typer.echo(f"2. scope: NOT synced, {step['filtered']} (rules: {rules})")
+    else:
+        state = "in scope" if step["in_scope"] else "NOT in scope"
+        typer.echo(f"2. scope: {state} (rules: {rules})")
     for rule in step["rules_out_of_scope"]:
         failed = "; ".join(rule["failed"]) or "no scope group holds"
         typer.echo(f"     rule {rule['rule']!r} not in scope: {failed}")

@@ -29,7 +29,7 @@ from hybridsync.core.ports import (
     SupportsExport,
     SupportsReadObject,
 )
-from hybridsync.core.rules import ScopeClause, SyncRule
+from hybridsync.core.rules import ScopeClause, ScopeOperator, SyncRule
 from hybridsync.core.scope import MemberOf, clause_holds
 from hybridsync.engine.context import EngineContext
 from hybridsync.engine.export import check_deletion_threshold, export_objects
@@ -144,11 +144,15 @@ class _OnDemand:
 
     def _scope(self, cs: CSObject, planned: dict[str, Any]) -> None:
         join = planned["join"]
-        in_scope = bool(planned["rules_in_scope"]) or join["action"] == "keep"
+        rules = planned["rules_in_scope"]
+        member_of = GroupMembership(self._context.store).member_of(cs)
+        filtered = _filtered(self._context, cs, rules, member_of)
+        in_scope = (bool(rules) or join["action"] == "keep") and filtered is None
         self.report["scope"] = {
             "in_scope": in_scope,
-            "rules_in_scope": planned["rules_in_scope"],
-            "rules_out_of_scope": _out_of_scope(self._context, cs, planned["rules_in_scope"]),
+            **({"filtered": filtered} if filtered else {}),
+            "rules_in_scope": rules,
+            "rules_out_of_scope": _out_of_scope(self._context, cs, rules, member_of),
             "join": {
                 "action": join["action"],
                 "rule": join["rule"],
@@ -281,13 +285,35 @@ def _noted(work: Work, key: str) -> Work:
     return noted
 
 
+def _filtered(
+    context: EngineContext, cs: CSObject, in_scope: Sequence[str], member_of: MemberOf
+) -> str | None:
+    """Why ``[filter] group`` keeps the object out of the cloud, or ``None``: its rule has
+    the object in scope when it is not a direct member, and marks it ``cloudFiltered``,
+    which the outbound rules leave out (other rules having it in scope change nothing)."""
+    group = context.settings.filter_groups.get(cs.connector)
+    if group is None or member_of(group):
+        return None
+    filtering = any(
+        rule.name in in_scope and _names_group(rule, group)
+        for rule in context.inbound(cs.connector).rules
+    )
+    return f"filtered out by [filter] group (not a direct member of {group})" if filtering else None
+
+
+def _names_group(rule: SyncRule, group: str) -> bool:
+    return any(
+        clause.operator is ScopeOperator.ISNOTMEMBEROF and clause.value.lower() == group.lower()
+        for scope_group in rule.scope
+        for clause in scope_group.clauses
+    )
+
+
 def _out_of_scope(
-    context: EngineContext, cs: CSObject, in_scope: Sequence[str]
+    context: EngineContext, cs: CSObject, in_scope: Sequence[str], member_of: MemberOf
 ) -> list[dict[str, Any]]:
     """Each of the connector's rules for this object type that does not have it in
     scope, with the first failing clause of each of its scope groups."""
-    membership = GroupMembership(context.store)
-    member_of = membership.member_of(cs)
     shown: list[dict[str, Any]] = []
     for rule in context.inbound(cs.connector).rules:
         if rule.source_object_type != cs.object_type or rule.name in in_scope:
@@ -296,18 +322,26 @@ def _out_of_scope(
     return shown
 
 
-def _failed_clauses(rule: SyncRule, cs: CSObject, member_of: MemberOf | None) -> list[str]:
+def _failed_clauses(rule: SyncRule, cs: CSObject, member_of: MemberOf) -> list[str]:
     failed: list[str] = []
     for group in rule.scope:
         clause = next(
             (c for c in group.clauses if not clause_holds(c, cs.attributes, member_of)), None
         )
         if clause is not None:
-            failed.append(_clause_text(clause, cs))
+            failed.append(_clause_text(clause, cs, member_of))
     return failed
 
 
-def _clause_text(clause: ScopeClause, cs: CSObject) -> str:
+_MEMBERSHIP = frozenset({ScopeOperator.ISMEMBEROF, ScopeOperator.ISNOTMEMBEROF})
+
+
+def _clause_text(clause: ScopeClause, cs: CSObject, member_of: MemberOf) -> str:
+    """The clause and what it was evaluated on: the attribute's values, or, for a
+    membership clause, the direct membership in the group (not the attribute)."""
+    if clause.operator in _MEMBERSHIP:
+        member = "is" if member_of(clause.value) else "is not"
+        return f"{clause.operator.value} {clause.value!r} (the object {member} a direct member)"
     values = show_values(cs.attributes.get(clause.attribute, ()))
     has = ", ".join(map(str, values)) if values else "no value"
     return f"{clause.attribute} {clause.operator.value} {clause.value!r} (the object has {has})"

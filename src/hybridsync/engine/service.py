@@ -40,7 +40,7 @@ from hybridsync.engine.report import CycleReport
 from hybridsync.engine.runner import Engine
 from hybridsync.errors import ChangeEventsUnavailable, ConnectorError, HybridsyncError
 
-__all__ = ["ServiceSettings", "ServiceStopped", "SyncService", "has_changes"]
+__all__ = ["ServiceBusy", "ServiceSettings", "ServiceStopped", "SyncService", "has_changes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,10 @@ class _Request:
 
 class ServiceStopped(HybridsyncError):
     """The service stopped (or reloads its configuration) before it did the work asked."""
+
+
+class ServiceBusy(ServiceStopped):
+    """The service runs, but its cycle in progress kept it from the work in time."""
 
 
 @dataclass(slots=True)
@@ -180,7 +184,7 @@ class SyncService:
             with self._requests_lock:
                 if request in self._requests:
                     self._requests.remove(request)
-                    raise ServiceStopped(f"the service was busy for {timeout:g} s; try again")
+                    raise ServiceBusy(f"the service was busy for {timeout:g} s; try again")
             request.done.wait()  # it started meanwhile: its answer comes
         if request.error is not None:
             raise request.error

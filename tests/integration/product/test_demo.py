@@ -133,6 +133,10 @@ def test_the_suggested_commands_work_on_the_demo_folder(tmp_path: Path) -> None:
     config = str(data_dir / "hybridsync.toml")
     assert f"hybridsync plan --config {config}" in output
     assert f"hybridsync preview msullivan@partners.contoso.com --config {config}" in output
+    assert f"hybridsync sync avance@contoso.com --config {config}" in output
+    code, synced = invoke("sync", "avance@contoso.com", "--config", config)
+    assert code == 0, synced
+    assert synced.startswith("sync avance@contoso.com (from ad): ")
     code, output = invoke("plan", "--config", config)
     assert (code, output.split(": ", 1)[1].strip()) == (0, "no changes")
     dn = "CN=Michael Sullivan,OU=Partners,DC=corp,DC=contoso,DC=com"

@@ -136,11 +136,22 @@ def test_something_else_at_the_services_address_is_not_asked(
     thread.start()
     try:
         monkeypatch.setenv("HYBRIDSYNC_SERVE_ADMIN", f"127.0.0.1:{server.server_port}")
+        monkeypatch.setenv("HYBRIDSYNC_CONFIG", str(config))  # no --config: the address is tried
         change_title(config, "Architect")
-        result = CliRunner().invoke(app, ["sync", "ann@contoso.com", "-c", str(config)])
+        result = CliRunner().invoke(app, ["sync", "ann@contoso.com"])
     finally:
         server.shutdown()
         server.server_close()
     assert result.exit_code == exit_codes.SUCCESS, result.output
     assert "jobTitle = Architect" in result.output  # synced in this process
     assert asked == ["/healthz"]  # the key never went there
+
+
+def test_help_lists_the_exit_statuses() -> None:
+    result = CliRunner().invoke(app, ["sync", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    for status in ("0 synced", "1 an export was refused", "2 stopped", "3 bad input",
+                   "4 no object has that key", "5 a server"):  # fmt: skip
+        assert status in text, text
+    assert "Staging still imports the object and updates the metaverse" in text

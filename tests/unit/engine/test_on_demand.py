@@ -6,7 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.unit.engine.test_group_filter import PILOT, ldif_group, user_dn
+from tests.unit.engine.test_group_filter import engine as filtered_engine
 
+from hybridsync.cli.on_demand import print_report
 from hybridsync.engine import Status
 from hybridsync.engine.report import Profile
 from hybridsync.errors import NotFoundError
@@ -173,3 +176,28 @@ def test_a_delete_over_the_threshold_is_refused_unless_allowed(world: Any) -> No
     assert (export["action"], export["outcome"], export["confirmed"]) == ("delete", "ok", True)
     assert "ann@contoso.com" not in world.by_upn(built)
     assert "bob@contoso.com" in world.by_upn(built)
+
+
+def test_the_filter_group_is_reported_by_the_membership_it_evaluated(
+    world: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.set_users(world.user("ann"), world.user("bob"), ldif_group("Pilot", user_dn("ann")))
+    built = filtered_engine(world)
+    assert built.engine.cycle("initial").status == Status.SUCCESS
+
+    outside = built.engine.sync_object("ad", "bob@contoso.com")
+    member = built.engine.sync_object("ad", "ann@contoso.com")
+
+    assert outside["scope"]["in_scope"] is False
+    assert outside["scope"]["filtered"] == (
+        f"filtered out by [filter] group (not a direct member of {PILOT})"
+    )
+    assert outside["export"] == []
+    assert member["scope"]["in_scope"] is True
+    assert "filtered" not in member["scope"]
+    [filter_rule] = member["scope"]["rules_out_of_scope"]
+    assert filter_rule["failed"] == [f"ISNOTMEMBEROF '{PILOT}' (the object is a direct member)"]
+    print_report(outside)
+    assert "2. scope: NOT synced, filtered out by [filter] group (not a direct member of " in (
+        capsys.readouterr().out
+    )

@@ -9,16 +9,14 @@
 | ``GET /api/runs?limit=N`` | yes | the latest runs (``history --json``) |
 | ``GET /api/runs/{id}/errors`` | yes | a run and its object errors |
 | ``POST /api/sync`` | yes | ``{"connector": NAME}``: check it now; 202 |
-| ``POST /api/sync-object`` | yes | ``{"key": KEY, "connector": NAME}``: sync it now; 200 |
+| ``POST /api/sync-object`` | yes | ``{"key": KEY, ...}`` (below): sync it now; 200 |
 
 ``POST /api/sync-object`` syncs one object (``key``: its DN, UPN or anchor; ``connector``
-is optional, the first source by default) and answers the step report of
-``hybridsync sync OBJECT --json``.
-
-``POST /api/sync-object`` answers 404 (``"kind": "not-found"``) for an unknown key or
-connector, 409 (``"in-progress"``) while another process holds the sync lock, 400
-(``"configuration"``) when the connector cannot read one object, and 503
-(``"unreachable"``, ``"not-running"``) when a server or the service is not there.
+is optional, the first source by default; ``allow_deletes``: ``true`` allows, this once, a
+delete over the deletion threshold) and answers the step report of
+``hybridsync sync OBJECT --json``. What stops it is answered as ``{"error", "kind"}`` with
+the HTTP status of ``hybridsync.cli.admin.problems`` (the command's exit status is read
+from the same table).
 
 "token: yes" applies when a token is configured (always off loopback): a request without
 it, or with another, gets 401 and learns nothing else.
@@ -43,15 +41,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hybridsync.cli.admin.metrics import CONTENT_TYPE
+from hybridsync.cli.admin.problems import problem_of
 from hybridsync.cli.admin.state import AdminState, NotRunning, UnknownConnector
-from hybridsync.cli.runlock import SyncInProgress
-from hybridsync.errors import (
-    ConfigError,
-    ConnectorError,
-    HybridsyncError,
-    NotFoundError,
-    UnreachableError,
-)
+from hybridsync.errors import HybridsyncError
 
 __all__ = ["MAX_RUNS", "admin_app"]
 
@@ -188,11 +180,7 @@ def _run_errors(state: AdminState, request: Request, body: Any) -> Response:
 
 
 def _sync(state: AdminState, request: Request, body: bytes) -> Response:
-    try:
-        data = json.loads(body or b"null")
-    except ValueError:
-        data = None
-    connector = data.get("connector") if isinstance(data, dict) else None
+    connector = _json_object(body).get("connector")
     if not isinstance(connector, str) or not connector:
         return JSONResponse({"error": 'the body must be {"connector": "<name>"}'}, 400)
     try:
@@ -208,6 +196,7 @@ MAX_KEY = 1024
 def _sync_object(state: AdminState, request: Request, body: bytes) -> Response:
     data = _json_object(body)
     key, connector = data.get("key"), data.get("connector")
+    allow_deletes = data.get("allow_deletes", False)
     if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY:
         message = (
             f'the body must be {{"key": "<DN, UPN or anchor>"}} (at most {MAX_KEY} characters)'
@@ -215,18 +204,15 @@ def _sync_object(state: AdminState, request: Request, body: bytes) -> Response:
         return _problem("bad-request", message, 400)
     if connector is not None and not isinstance(connector, str):
         return _problem("bad-request", '"connector" must be a connector name', 400)
+    if not isinstance(allow_deletes, bool):
+        return _problem("bad-request", '"allow_deletes" must be true or false', 400)
     try:
-        return JSONResponse(state.sync_object(key, connector))
-    except (NotFoundError, UnknownConnector) as exc:
-        return _problem("not-found", str(exc), 404)
-    except SyncInProgress as exc:
-        return _problem("in-progress", str(exc), 409)
-    except ConfigError as exc:
-        return _problem("configuration", str(exc), 400)
-    except NotRunning as exc:
-        return _problem("not-running", str(exc), 503)
-    except (UnreachableError, ConnectorError) as exc:
-        return _problem("unreachable", str(exc), 503)
+        return JSONResponse(state.sync_object(key, connector, allow_deletes=allow_deletes))
+    except HybridsyncError as exc:
+        problem = problem_of(exc)
+        if problem is None:
+            raise
+        return _problem(problem.kind, str(exc), problem.http_status)
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

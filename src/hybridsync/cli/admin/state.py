@@ -127,16 +127,19 @@ class AdminState:
         _log().info("serve.sync_requested", connector=connector)
         service.wake(connector)
 
-    def sync_object(self, key: str, connector: str | None) -> dict[str, Any]:
+    def sync_object(
+        self, key: str, connector: str | None, *, allow_deletes: bool = False
+    ) -> dict[str, Any]:
         """Sync one object now, inside the service (between cycles, under its lock): the
         step report of ``hybridsync sync OBJECT``.
 
         Raises:
             UnknownConnector: the configuration has no such connector.
             NotRunning: no service runs now, or it stopped before getting to it.
+            ServiceBusy: its cycle in progress kept it from the object in time.
             NotFoundError, ConfigError, UnreachableError...: as the sync raised them.
         """
-        from hybridsync.engine.service import ServiceStopped
+        from hybridsync.engine.service import ServiceBusy, ServiceStopped
 
         with self._lock:
             service, known = self._service, self._connectors
@@ -149,10 +152,14 @@ class AdminState:
 
         def work() -> dict[str, Any]:
             name = connector or engine.context.sources()[0]
-            return engine.sync_object(name, key, on_run=self._run_ended)
+            return engine.sync_object(
+                name, key, allow_deletes=allow_deletes, on_run=self._run_ended
+            )
 
         try:
             result = service.call(work, SYNC_OBJECT_TIMEOUT)
+        except ServiceBusy:
+            raise  # running, but busy: the caller may try again (not "not running")
         except ServiceStopped as exc:
             raise NotRunning(str(exc)) from exc
         assert isinstance(result, dict)

@@ -16,7 +16,7 @@ from hybridsync.connectors.ad.convert import guid_dn, guid_text, plain_dn
 from hybridsync.connectors.ad.reader import Reader
 from hybridsync.connectors.ad.scope import OBJECT_FILTERS
 from hybridsync.core.ports import ImportedObject, ImportKind, OutOfScope
-from hybridsync.errors import NotFoundError
+from hybridsync.errors import AmbiguousKeyError
 
 __all__ = ["read_object"]
 
@@ -59,5 +59,5 @@ def _by_upn(reader: Reader, upn: str) -> RawEntry | None:
     found = reader.conn.search_at_most(reader.scope.domain_dn, filterstr, reader.attributes, 2)
     if len(found) > 1:
         dns = " and ".join(plain_dn(entry[0]) for entry in found)
-        raise NotFoundError(f"the UPN {upn!r} names more than one object ({dns}); use a DN")
+        raise AmbiguousKeyError(f"the UPN {upn!r} names more than one object ({dns}); use a DN")
     return found[0] if found else None
