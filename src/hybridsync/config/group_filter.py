@@ -14,8 +14,8 @@ connector's OU scope) would put every object out of scope: the sync stops instea
 
 from __future__ import annotations
 
-import ldap
-import ldap.dn
+import re
+
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from hybridsync.config.rule_model import FlowModel, RuleModel, ScopeClauseModel, ScopeGroupModel
@@ -49,16 +49,23 @@ class FilterConfig(BaseModel):
         return dn
 
 
+_RDN_SEPARATOR = re.compile(r"(?<!\\),")
+"""A comma not escaped with a backslash ends an RDN (RFC 4514)."""
+_ATTRIBUTE_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)+")
+
+
 def _normal_dn(value: str) -> str | None:
-    """``value`` parsed as a DN (RFC 4514) and written back in one form: spaces after the
-    commas, which AD's tools show and accept, are dropped. ``None``: not a DN."""
-    try:
-        parsed = ldap.dn.str2dn(value.strip())
-    except ldap.DECODING_ERROR:
-        return None
-    if not parsed or any(not kind or not text for rdn in parsed for kind, text, _ in rdn):
-        return None
-    return str(ldap.dn.dn2str(parsed))
+    """``value`` read as a DN (RFC 4514) and written back in one form: spaces around the
+    commas and equals signs, which AD's tools show and accept, are dropped. ``None``: not
+    a DN. Parsed here rather than by python-ldap: a configuration loads without it."""
+    rdns = []
+    for part in _RDN_SEPARATOR.split(value.strip()):
+        kind, equals, text = part.partition("=")
+        kind, text = kind.strip(), text.strip()
+        if not equals or not text or not _ATTRIBUTE_TYPE.fullmatch(kind):
+            return None
+        rdns.append(f"{kind}={text}")
+    return ",".join(rdns)
 
 
 def rule_name(object_type: str) -> str:
