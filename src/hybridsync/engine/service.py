@@ -53,6 +53,9 @@ class ServiceSettings:
     """Between complete delta cycles (every connector imported, the cloud included)."""
     settle_seconds: float = 0.05
     """Quiet time that ends a burst of announcements."""
+    burst_settle_seconds: float = 0.3
+    """Quiet time that ends a burst still announcing when the last cycle ended: a DC under
+    load writes a bulk change with gaps longer than ``settle_seconds``."""
     settle_limit_seconds: float = 1.0
     """The longest a burst is waited out before its cycle starts anyway."""
     reconnect_seconds: float = 5.0
@@ -136,6 +139,8 @@ class SyncService:
         self._wakes = _Wakes()
         self._threads: list[threading.Thread] = []
         self.cycles: list[CycleReport] = []
+        self._cycle_ended = 0.0
+        """When the last cycle ended (``time.monotonic()``)."""
         self._failures = 0
         """Cycles in a row in which a source's run stopped."""
         self._requests: list[_Request] = []
@@ -247,9 +252,14 @@ class SyncService:
     def _settle(self) -> set[str]:
         """The sources woken until announcements pause (or the limit is reached)."""
         settings = self._settings
+        since = self._wakes.since
+        # Announced while the last cycle ran: a burst is going on, and its next changes
+        # may come with gaps longer than a single change's settle time.
+        in_burst = since is not None and since < self._cycle_ended
+        quiet = settings.burst_settle_seconds if in_burst else settings.settle_seconds
         names = self._wakes.take()
         deadline = time.monotonic() + settings.settle_limit_seconds
-        while time.monotonic() < deadline and self._wakes.event.wait(settings.settle_seconds):
+        while time.monotonic() < deadline and self._wakes.event.wait(quiet):
             names |= self._wakes.take()
         return names
 
@@ -266,12 +276,14 @@ class SyncService:
             with self._guard():
                 cycle = self._engine.cycle(kind, only=only)
         except HybridsyncError as exc:
+            self._cycle_ended = time.monotonic()
             # Another process holds the sync lock, or the store failed outside a run:
             # the sources stay to check, and the next wake or complete cycle retries.
             self._log("service.cycle_skipped", level="warning", error=str(exc))
             for name in only or ():
                 self._wakes.names.add(name)
             return
+        self._cycle_ended = time.monotonic()
         self.cycles.append(cycle)
         self._on_cycle(cycle)
         self._retry_stopped(cycle)

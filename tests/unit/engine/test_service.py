@@ -127,6 +127,47 @@ def test_wakes_that_come_together_are_one_cycle(
         assert service.cycles.empty()
 
 
+class RecordedEvent(threading.Event):
+    """An event that records the timeout of every wait on it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timeouts: list[float | None] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.timeouts.append(timeout)
+        return super().wait(timeout)
+
+
+def test_a_burst_still_announcing_after_a_cycle_is_waited_out_longer(world: Any) -> None:
+    # A DC under load writes a bulk change with gaps longer than one change's settle
+    # time: announced while a cycle ran, the next wake waits for the longer quiet.
+    world.set_users(world.user("ann"))
+    built = world.engine()
+    source = built.engine.context.connectors["ad"]
+    during_cycle: list[bool] = []
+    with running(built, burst_settle_seconds=0.25) as service:
+        waits = RecordedEvent()
+        service.service._wakes.event = waits
+        inner = source.delta_import
+
+        def announced_while_importing(watermark: str) -> Any:
+            if not during_cycle:  # the bulk change's next write, as the first one is read
+                during_cycle.append(True)
+                service.service.wake("ad")
+            return inner(watermark)
+
+        source.delta_import = announced_while_importing  # type: ignore[method-assign]
+        world.put(world.user("ann", department="Finance"))
+        service.service.wake("ad")
+        assert service.next_cycle().status == Status.SUCCESS
+        world.put(world.user("ann", department="Legal"))
+        service.next_cycle()
+    settles = [t for t in waits.timeouts if t in (0.01, 0.25)]
+    assert settles[0] == 0.01  # the first change: a single change's settle
+    assert 0.25 in settles  # announced during the cycle: the burst's
+
+
 class Announcing:
     """The LDIF source, plus a feed of announcements the test controls."""
 
