@@ -3,6 +3,7 @@ processes), and the promise that the password is written nowhere."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from collections.abc import Iterator
@@ -106,19 +107,36 @@ def _files_to_search(
     """The cloud's database (and WAL), the agent's state and log, Samba's logs, and every
     temporary file written since the test started."""
     cloud_dir = Path(tenant.server.service.db.url.removeprefix("sqlite:///")).parent
-    roots = [cloud_dir, tmp_path, samba_dc.workdir / "samba.out", Path("/tmp"), Path("/var/tmp")]
-    found: list[Path] = []
-    for root in roots:
-        candidates = [root] if root.is_file() else root.rglob("*")
-        for path in candidates:
-            try:
-                status = path.stat()
-                shared_temp = root in {Path("/tmp"), Path("/var/tmp")}
-                recent = not shared_temp or status.st_mtime >= since
-                if path.is_file() and recent and status.st_size < 64 * 1024 * 1024:
-                    found.append(path)
-            except OSError:
-                continue
+    found = [*_files_under(cloud_dir), *_files_under(tmp_path)]
+    found.append(samba_dc.workdir / "samba.out")
+    for shared_temp in (Path("/tmp"), Path("/var/tmp")):
+        found += [p for p in _files_under(shared_temp) if _modified_since(p, since)]
     assert any(p.name.startswith("cloud.db") for p in found)
     assert any(p.name == "server-0.log" for p in found)  # the agent's output
     return found
+
+
+def _files_under(root: Path) -> list[Path]:
+    """Files under ``root`` below 64 MiB, not descending into checkouts or environments:
+    a shared temporary folder may hold whole clones of a repository (CI's among them),
+    which no process under test writes a temporary file into."""
+    found: list[Path] = []
+    for folder, subfolders, files in os.walk(root):
+        if ".git" in subfolders or "pyvenv.cfg" in files:
+            subfolders.clear()
+            continue
+        for name in files:
+            path = Path(folder, name)
+            try:
+                if path.is_file() and path.stat().st_size < 64 * 1024 * 1024:
+                    found.append(path)
+            except OSError:  # another process's temporary file, removed since
+                continue
+    return found
+
+
+def _modified_since(path: Path, since: float) -> bool:
+    try:
+        return path.stat().st_mtime >= since
+    except OSError:
+        return False
