@@ -413,3 +413,65 @@ def test_an_unknown_id_is_refused_before_anything_for_those_who_may_not_convert(
     member = cloud_user(tenant)
     token = _delegated(tenant, member)
     assert invite(token, tenant, str(uuid.uuid4()), _email()).status_code == 403
+
+
+# -- after redemption: who owns mail and the password hash --------------------------------
+
+WIRE = "v1;PPH1_MD4," + "ab" * 10 + ",1000," + "cd" * 32 + ";"
+
+
+def _upload_hash(tenant: CloudTenant, user_id: str) -> dict[str, Any]:
+    with tenant.client(tenant.app_token(tenant.sync_app)) as http:
+        answer = http.post(
+            "/v1.0/hybridsync/passwordHashes",
+            json={"value": [{"userId": user_id, "passwordHash": WIRE}]},
+        )
+    assert answer.status_code == 200, answer.text
+    item: dict[str, Any] = answer.json()["value"][0]
+    return item
+
+
+def _policy(tenant: CloudTenant, body: dict[str, Any]) -> httpx.Response:
+    with tenant.client(admin(tenant)) as http:
+        return http.patch("/v1.0/policies/signInPolicy", json=body)
+
+
+def test_converted_users_setting_decides_who_owns_mail_and_password_hashes(
+    tenant: CloudTenant, mailbox: Mailbox
+) -> None:
+    email = _email()
+    partner = synced_partner(tenant, email)
+    invitation = invite(admin(tenant), tenant, partner["id"], email).json()
+    assert redeem(tenant, invitation, mailbox).status_code == 303
+    service = tenant.server.service
+    sync = tenant.app_token(tenant.sync_app)
+
+    with tenant.client(admin(tenant)) as http:
+        assert http.get("/v1.0/policies/signInPolicy").json()["convertedUsers"] == "sync"
+    assert _upload_hash(tenant, partner["id"]) == {"userId": partner["id"], "status": 204}
+    assert service.synced_passwords.get(tenant.id, partner["id"]) == WIRE
+
+    assert _policy(tenant, {"convertedUsers": "everyone"}).status_code == 400
+    assert _policy(tenant, {"convertedUsers": "cloud"}).status_code == 204
+    with tenant.client(sync) as http:
+        moved = http.patch(f"/v1.0/users/{partner['id']}", json={"mail": "kim@elsewhere.example"})
+        assert moved.status_code == 400
+        assert moved.json()["error"]["details"][0]["target"] == "mail"
+        # The same mail, and every other attribute, still flow.
+        same = http.patch(
+            f"/v1.0/users/{partner['id']}", json={"mail": email, "displayName": "Kim P."}
+        )
+        assert same.status_code == 204
+    service.synced_passwords.store(tenant.id, partner["id"], "v1;PPH1_MD4,00,1,00;")
+    assert _upload_hash(tenant, partner["id"])["status"] == 204  # acknowledged, dropped
+    assert service.synced_passwords.get(tenant.id, partner["id"]) != WIRE
+    assert read_user(tenant, partner["id"], "displayName")["displayName"] == "Kim P."
+
+    # A synced user who never redeemed is not concerned.
+    other_email = _email()
+    other = synced_partner(tenant, other_email)
+    with tenant.client(sync) as http:
+        answer = http.patch(f"/v1.0/users/{other['id']}", json={"mail": _email()})
+        assert answer.status_code == 204
+    assert _upload_hash(tenant, other["id"])["status"] == 204
+    assert service.synced_passwords.get(tenant.id, other["id"]) == WIRE

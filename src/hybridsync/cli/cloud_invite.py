@@ -80,3 +80,35 @@ def invite_command(
         },
         as_json,
     )
+
+
+@cloud_app.command("converted-users")
+def converted_users_command(
+    owner: Annotated[
+        str | None,
+        typer.Argument(help="sync or cloud: who owns mail and password hashes after redemption."),
+    ] = None,
+    tenant: TenantRef = None,
+    data_dir: DataDir = DEFAULT_DIR,
+    database_url: DatabaseUrl = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show or set who owns the mail and password hash of a synced user who redeemed.
+
+    sync (default): the sync engine keeps writing them. cloud: the directory refuses the
+    engine's changes of mail for such users and drops their password hashes.
+    """
+    from hybridsync.cloud.signin.converted import OWNERS
+    from hybridsync.cloud.signin.service import signin_of
+
+    if owner is not None and owner not in OWNERS:
+        typer.echo(f"OWNER: one of {', '.join(OWNERS)}, not {owner!r}", err=True)
+        raise typer.Exit(exit_codes.CONFIG_ERROR)
+    with _service(data_dir, database_url) as service:
+        tenant_id = tenant_of(service, tenant).id
+        converted = signin_of(service).converted
+        if owner == "cloud":
+            converted.set_owner(tenant_id, "cloud")
+        elif owner == "sync":
+            converted.set_owner(tenant_id, "sync")
+        _print({"tenant": tenant_id, "converted_users": converted.owner(tenant_id)}, as_json)

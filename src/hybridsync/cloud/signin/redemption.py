@@ -21,13 +21,12 @@ from hybridsync.cloud.api.deps import get_service
 from hybridsync.cloud.errors import GraphError, conflict
 from hybridsync.cloud.service import CloudService
 from hybridsync.cloud.signin import csrf, otp_page, page
+from hybridsync.cloud.signin.converted import MAIL_IDENTITY_ISSUER
 from hybridsync.cloud.signin.otp import CODE_LIFETIME, redemption_purpose
 from hybridsync.cloud.signin.service import signin_of
 
 router = APIRouter(tags=["sign-in"])
 log = structlog.get_logger(__name__)
-MAIL_IDENTITY_ISSUER = "mail"
-"""The issuer of the identity an email one-time passcode user signs in with, as in Entra."""
 
 
 def send_code(service: CloudService, to: str, code: str, tenant_name: str) -> None:
