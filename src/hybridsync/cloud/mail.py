@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hybridsync.cloud.errors import CloudError, CloudSetupError
 
@@ -63,6 +63,12 @@ class SmtpSettings(BaseModel):
     password_env: str | None = None
     ca_file: Path | None = None
     timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    @model_validator(mode="after")
+    def _credentials_need_tls(self) -> SmtpSettings:
+        if self.security == "none" and self.username is not None:
+            raise ValueError('a username (credentials) needs security "starttls" or "tls"')
+        return self
 
     def password(self) -> str | None:
         if self.password_file is not None:

@@ -60,9 +60,10 @@ async def answer(
     if form.get("step") == "sendcode":
         code = await run_in_threadpool(otp.issue, tenant.id, user_id, SIGN_IN) if user_id else None
         html = otp_page.render_code(**render, notice=notice)
-        task = (
-            BackgroundTask(_mail_quietly, service, login, code, tenant.display_name)
-            if code
+        address = otp.email_of(tenant.id, user_id) if code and user_id else None
+        task = (  # to the address on record, never to what was typed
+            BackgroundTask(_mail_quietly, service, address, code, tenant.display_name)
+            if code and address
             else None
         )
         return HTMLResponse(html, headers=page.HEADERS, background=task)

@@ -101,7 +101,9 @@ async def redeem_submit(request: Request) -> Response:
     }  # fmt: skip
     if step == "verifycode":
         return await _verify(service, invitation, code, render, key, secure)
-    return await _send(service, invitation, render, key, secure)
+    if step == "sendcode":
+        return await _send(service, invitation, render, key, secure)
+    raise GraphError(400, "Request_BadRequest", "step must be sendcode or verifycode.")
 
 
 async def _send(
