@@ -205,6 +205,22 @@ def test_redemption_by_emailed_code_then_codes_only(tenant: CloudTenant, mailbox
     assert refused.json()["error_codes"] == [50126]  # the same words as a wrong password
 
 
+def test_neither_the_code_nor_the_relay_password_is_logged(
+    tenant: CloudTenant, mailbox: Mailbox, capfd: pytest.CaptureFixture[str]
+) -> None:
+    email = _email()
+    member = cloud_user(tenant, email)
+    invitation = invite(admin(tenant), tenant, member["id"], email).json()
+    assert redeem(tenant, invitation, mailbox).status_code == 303
+    code = mailbox.code_for(email)
+    printed = capfd.readouterr()
+    logs = printed.out + printed.err
+    assert "redemption.completed" in logs  # the log is there, and says what happened
+    assert code not in logs
+    assert mailbox.password_file.read_text("utf-8").strip() not in logs
+    assert invitation["inviteRedeemUrl"].partition("rd=")[2] not in logs
+
+
 def test_the_code_is_bound_to_the_browser_and_dies_after_wrong_tries(
     tenant: CloudTenant, mailbox: Mailbox
 ) -> None:
