@@ -262,6 +262,7 @@ def serve_command(
 # command groups defined here, so they are imported last.
 from hybridsync.cli import (  # noqa: E402, F401
     cloud_groups_claim,
+    cloud_invite,
     cloud_roles,
     cloud_signin,
     cloud_token,

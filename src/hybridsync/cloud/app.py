@@ -36,13 +36,14 @@ from hybridsync.cloud.errors import GraphError, OAuthError
 from hybridsync.cloud.middleware import HttpMiddleware
 from hybridsync.cloud.service import CloudService, CloudSettings
 from hybridsync.cloud.signin import policy_routes as signin_policy
+from hybridsync.cloud.signin import redemption as signin_redemption
 from hybridsync.cloud.signin import routes as signin_routes
 
 _ROUTED = (
     oauth, delta, membership_delta, users, batch, invitations, deleted, groups, membership,
     managers, policy, password_hash_sync, applications, roles,
 )  # fmt: skip
-_SIGN_IN = (signin_routes, signin_policy)
+_SIGN_IN = (signin_routes, signin_policy, signin_redemption)
 ROUTERS = tuple(module.router for module in (*_ROUTED, *_SIGN_IN))
 _STATUS_CODES = {404: "BadRequest", 405: "Request_BadRequest", 415: "UnsupportedMediaType"}
 

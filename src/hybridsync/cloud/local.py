@@ -6,6 +6,7 @@
     <data-dir>/cloud.db        SQLite database (WAL), owner-only (0600) like its -wal/-shm files
     <data-dir>/master.key      encrypts token-signing keys (owner-only permissions)
     <data-dir>/tls/            local CA and server certificate, generated on first serve
+    <data-dir>/smtp.toml       optional: the SMTP relay for email one-time passcodes
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from hybridsync.cloud.errors import CloudSetupError
+from hybridsync.cloud.mail import SMTP_FILE, load_smtp_settings
 from hybridsync.cloud.service import CloudSettings
 from hybridsync.cloud.throttle import RateLimits, ThrottleSettings
 
@@ -55,4 +57,5 @@ def settings_for(
         public_url=public_url,
         rate_limits=rate_limits or RateLimits(),
         throttle=throttle,
+        smtp=load_smtp_settings(data_dir / SMTP_FILE),
     )

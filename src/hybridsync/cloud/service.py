@@ -13,6 +13,7 @@ from hybridsync.cloud.directory import UserDirectory
 from hybridsync.cloud.groups import GroupDirectory
 from hybridsync.cloud.groups_claim import ApplicationClaims
 from hybridsync.cloud.keys import SigningKeys
+from hybridsync.cloud.mail import SmtpSettings
 from hybridsync.cloud.managers import ManagerDirectory
 from hybridsync.cloud.membership import Memberships
 from hybridsync.cloud.password_hash_sync import SyncedPasswords
@@ -33,6 +34,8 @@ class CloudSettings(BaseModel):
         token_lifetime_seconds: access-token lifetime (Entra: about an hour).
         throttle: write quotas answered with 429; ``None`` disables throttling.
         rate_limits: token-endpoint and read rates answered with 429 (on by default).
+        smtp: the relay that carries email one-time passcodes (``None``: no mail is sent,
+            and an invitation to an existing user cannot be redeemed).
     """
 
     database_url: str
@@ -41,6 +44,7 @@ class CloudSettings(BaseModel):
     token_lifetime_seconds: int = Field(default=3599, ge=60, le=86400)
     throttle: ThrottleSettings | None = None
     rate_limits: RateLimits = RateLimits()
+    smtp: SmtpSettings | None = None
 
 
 class CloudService:

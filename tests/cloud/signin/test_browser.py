@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -122,6 +123,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         synced=False, extra={},
     )  # fmt: skip
     service.close()
+    with served_directory(data) as base_url:
+        yield Served(base_url, tls.ca_certificate, tenant.id, client_id, "browser@contoso.com")
+
+
+@contextmanager
+def served_directory(data: Path) -> Iterator[str]:
+    """``hybridsync cloud serve`` on the data directory, until the block ends: its base URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -136,10 +144,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             assert process.poll() is None, "hybridsync cloud serve exited"
             assert time.monotonic() < deadline, "hybridsync cloud serve did not listen"
             time.sleep(0.05)
-        yield Served(
-            f"https://127.0.0.1:{port}", tls.ca_certificate, tenant.id, client_id,
-            "browser@contoso.com",
-        )  # fmt: skip
+        yield f"https://127.0.0.1:{port}"
     finally:
         process.terminate()
         try:

@@ -1,32 +1,31 @@
-"""``/v1.0/invitations`` (B2B): a Guest with an ``#EXT#`` UPN, redeemed through ``/redeem``."""
+"""``/v1.0/invitations`` (B2B): a new Guest with an ``#EXT#`` UPN, or an existing user invited
+by its object id (``invitedUser.id``, with ``resetRedemption`` to invite again); redeemed
+through ``/redeem``."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
-import uuid
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Body, Query
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from hybridsync.cloud import b2b
 from hybridsync.cloud.api.deps import Ctx, get_service
 from hybridsync.cloud.api.wire import GRAPH_ROOT, odata
 from hybridsync.cloud.authz import Action
-from hybridsync.cloud.db import invitations
-from hybridsync.cloud.directory import iso
 from hybridsync.cloud.errors import (
+    ErrorDetail,
     GraphError,
     access_denied,
+    bad_request,
     invalid_value,
     unknown_property,
 )
-from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.properties import check_required, matches_type
 from hybridsync.cloud.service import CloudService
+from hybridsync.cloud.signin import redemption
 
 router = APIRouter(tags=["invitations"])
 _EMAIL = re.compile(
@@ -37,6 +36,8 @@ _FIELDS = {
     "invitedUserType": str, "sendInvitationMessage": bool, "invitedUserMessageInfo": dict,
     "invitedUser": dict, "resetRedemption": bool, "invitedUserSponsors": list,
 }  # fmt: skip
+# What converting an existing user changes, for the sensitive-action rules: its credential.
+_CONVERSION_CHANGES = frozenset({"passwordProfile", "otherMails"})
 
 
 def _check(body: dict[str, Any]) -> None:
@@ -55,101 +56,67 @@ def _check(body: dict[str, Any]) -> None:
         raise invalid_value("invitedUserType", "Invitation")
 
 
+def _existing_user_id(body: dict[str, Any]) -> str | None:
+    invited = body.get("invitedUser")
+    if invited is None:
+        if body.get("resetRedemption"):
+            message = "resetRedemption requires the existing user's id in invitedUser."
+            raise bad_request(message, ErrorDetail("InvalidValue", message, "invitedUser"))
+        return None
+    user_id = invited.get("id")
+    if set(invited) - {"id", "@odata.type"} or not isinstance(user_id, str) or not user_id:
+        raise invalid_value("invitedUser", "Invitation")
+    return user_id
+
+
+def _request_of(body: dict[str, Any]) -> b2b.InvitationRequest:
+    _check(body)
+    return b2b.InvitationRequest(
+        email=str(body["invitedUserEmailAddress"]),
+        redirect_url=str(body["inviteRedirectUrl"]),
+        display_name=body.get("invitedUserDisplayName"),
+        user_type=body.get("invitedUserType"),
+        send_message=bool(body.get("sendInvitationMessage", False)),
+        message_info=body.get("invitedUserMessageInfo"),
+        existing_user_id=_existing_user_id(body),
+        reset_redemption=bool(body.get("resetRedemption", False)),
+    )
+
+
 @router.post("/v1.0/invitations", status_code=201)
 def invite(body: Annotated[dict[str, Any], Body()], ctx: Ctx) -> Response:
-    ctx.authorize_write(Action.USER_INVITE)
+    ctx.authorize(Action.USER_INVITE)
     policy = ctx.policy()
     if policy.get("allowInvitesFrom") == "none":
         raise access_denied()
-    _check(body)
-    user = _invited_user(ctx, body)
-    invitation_id = str(uuid.uuid4())
-    code = secrets.token_urlsafe(24)
-    invitation = {
-        "id": invitation_id,
-        "inviteRedeemUrl": f"{ctx.base_url}/redeem?rd={invitation_id}.{code}",
-        "invitedUserDisplayName": user.get("displayName"),
-        "invitedUserType": user.get("userType"),
-        "invitedUserEmailAddress": body["invitedUserEmailAddress"],
-        "sendInvitationMessage": bool(body.get("sendInvitationMessage", False)),
-        "resetRedemption": bool(body.get("resetRedemption", False)),
-        "inviteRedirectUrl": body["inviteRedirectUrl"],
-        "status": "PendingAcceptance",
-        "invitedUserMessageInfo": body.get("invitedUserMessageInfo")
-        or {"messageLanguage": None, "customizedMessageBody": None, "ccRecipients": []},
-        "invitedUser": {"id": user["id"]},
-    }
-    with ctx.service.db.write() as conn:
-        conn.execute(
-            sa.insert(invitations).values(
-                id=invitation_id,
-                tenant_id=ctx.tenant_id,
-                user_id=user["id"],
-                redeem_code_hash=hashlib.sha256(code.encode()).hexdigest(),
-                data=invitation,
-            )
-        )
+    request = _request_of(body)
+    if request.existing_user_id is None:
+        ctx.authorize_write(Action.USER_INVITE)
+        invitation = b2b.new_guest(ctx.service, ctx.tenant_id, ctx.base_url, request)
+    else:
+        # Inviting an existing user changes how it signs in: a user write on that user,
+        # as sensitive as a password reset (so only roles that manage its roles).
+        target = ctx.target_user(request.existing_user_id, _CONVERSION_CHANGES)
+        ctx.authorize_write(Action.USER_WRITE, target)
+        invitation = b2b.invite_existing(ctx.service, ctx.tenant_id, ctx.base_url, request)
     return odata(
         {"@odata.context": f"{GRAPH_ROOT}/$metadata#invitations/$entity", **invitation}, 201
     )
 
 
-def _invited_user(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
-    pending = {
-        "externalUserState": "PendingAcceptance",
-        "externalUserStateChangeDateTime": iso(utcnow()),
-    }
-    existing_id = (body.get("invitedUser") or {}).get("id")
-    if existing_id:  # converting an internal account to B2B keeps its id, UPN and userType
-        users = ctx.service.users
-        users.update(ctx.tenant_id, str(existing_id), pending, lambda _: None, synced=False)
-        return users.get(ctx.tenant_id, str(existing_id))
-    email = str(body["invitedUserEmailAddress"])
-    tenant = ctx.service.tenancy.tenant(ctx.tenant_id)
-    alias = email.replace("@", "_")
-    upn = f"{alias}#EXT#@{tenant.initial_domain}"
-    fields = {
-        "userPrincipalName": upn,
-        "displayName": body.get("invitedUserDisplayName") or email,
-        "mailNickname": alias.replace("#", "_")[:64],
-        "mail": email,
-        "otherMails": [email],
-        "accountEnabled": True,
-        "userType": body.get("invitedUserType") or "Guest",
-        "identities": [
-            {
-                "signInType": "userPrincipalName",
-                "issuer": tenant.initial_domain,
-                "issuerAssignedId": upn,
-            }
-        ],
-    }
-    return ctx.service.users.create(
-        ctx.tenant_id, fields, synced=False, extra={"creationType": "Invitation", **pending}
-    )
-
-
-@router.get("/redeem", include_in_schema=True, status_code=303)
-def redeem(request: Request, rd: Annotated[str, Query()]) -> Response:
-    """Accept an invitation (stands in for the sign-in and consent pages)."""
+@router.get("/redeem", include_in_schema=True, response_model=None)
+def redeem(request: Request, rd: Annotated[str, Query(max_length=200)]) -> Response:
+    """Accept an invitation: an existing user proves the address with an emailed code; a new
+    guest is accepted at once (this stands in for the external sign-in and consent pages)."""
     service: CloudService = get_service(request)
-    invitation_id, _, code = rd.partition(".")
-    with service.db.write() as conn:
-        row = conn.execute(
-            sa.select(invitations).where(invitations.c.id == invitation_id)
-        ).one_or_none()
-        digest = hashlib.sha256(code.encode()).hexdigest()
-        if row is None or not secrets.compare_digest(digest, row.redeem_code_hash):
-            raise GraphError(
-                404,
-                "Request_ResourceNotFound",
-                "The invitation does not exist or the link is invalid.",
-            )
-        conn.execute(
-            sa.update(invitations)
-            .where(invitations.c.id == invitation_id)
-            .values(data=dict(row.data) | {"status": "Completed"})
+    invitation = b2b.open_invitation(service, rd)
+    if invitation is None:
+        raise GraphError(
+            404,
+            "Request_ResourceNotFound",
+            "The invitation does not exist, was already redeemed, or the link is invalid.",
         )
-    accepted = {"externalUserState": "Accepted", "externalUserStateChangeDateTime": iso(utcnow())}
-    service.users.update(row.tenant_id, row.user_id, accepted, lambda _: None, synced=False)
-    return RedirectResponse(str(row.data["inviteRedirectUrl"]), status_code=303)
+    if invitation.for_existing_user:
+        return redemption.first_page(service, request, invitation, rd)
+    b2b.complete(service, invitation)
+    return RedirectResponse(invitation.redirect_url, status_code=303)

@@ -19,6 +19,7 @@ from hybridsync.cloud.api.wire import odata
 from hybridsync.cloud.authz import may_write_on_premises_properties
 from hybridsync.cloud.errors import GraphError, access_denied
 from hybridsync.cloud.password_hash_sync import parse_wire
+from hybridsync.cloud.signin.service import signin_of
 
 router = APIRouter(prefix="/v1.0/hybridsync", tags=["password hash sync"])
 MAX_ITEMS = 100
@@ -63,7 +64,8 @@ def _store(ctx: Ctx, item: PasswordHashItem) -> dict[str, Any]:
     if not user.get("onPremisesSyncEnabled"):
         message = "Password hashes are stored only for users synced from on-premises."
         return _refused(item, 400, "Request_BadRequest", message)
-    ctx.service.synced_passwords.store(ctx.tenant_id, item.user_id, wire)
+    if signin_of(ctx.service).converted.keeps_synced_hash(ctx.tenant_id, user):
+        ctx.service.synced_passwords.store(ctx.tenant_id, item.user_id, wire)
     return {"userId": item.user_id, "status": 204}
 
 

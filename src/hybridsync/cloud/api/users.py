@@ -42,6 +42,7 @@ from hybridsync.cloud.authz import (
     user_view,
 )
 from hybridsync.cloud.errors import GraphError, bad_request
+from hybridsync.cloud.signin.service import signin_of
 
 router = APIRouter(prefix="/v1.0", tags=["users"])
 
@@ -191,6 +192,10 @@ def update_user(user_ref: str, body: JsonBody, ctx: Ctx) -> Response:
     def check(existing: dict[str, Any]) -> None:
         if not sync_writer:
             rules.check_not_mastered_on_premises(existing, set(body))
+        else:  # after an invitation is redeemed, the cloud may own the user's mail
+            signin_of(ctx.service).converted.refuse_synced_mail_change(
+                ctx.tenant_id, existing, body
+            )
 
     ctx.service.users.update(ctx.tenant_id, user["id"], body, check, synced=sync_writer)
     return no_content()

@@ -50,11 +50,15 @@ _PAGE = (
 <label for="passwd">Password</label>
 <input id="passwd" name="passwd" type="password" autocomplete="current-password" required>
 <button id="signin" type="submit">Sign in</button>
+<button id="emailcode" type="submit" name="step" value="sendcode" formnovalidate>
+Email me a sign-in code</button>
 </form>
 </main></body></html>
 """
 )
 _REJECTED_PAGE = _HEAD + "</main></body></html>\n"
+HEAD = _HEAD
+"""The page's head and title block (``{tenant}``, ``{error}``), for the other sign-in pages."""
 
 
 def error_text(outcome: Outcome) -> str:
@@ -79,7 +83,7 @@ def render(
     )
     return _PAGE.format(
         tenant=escape(tenant_name),
-        error=_error(error),
+        error=error_block(error),
         action=escape(action),
         hidden=hidden,
         login=escape(login),
@@ -88,8 +92,8 @@ def render(
 
 def render_rejected(*, tenant_name: str) -> str:
     """The page for a post without a valid CSRF token (no form: the flow starts again)."""
-    return _REJECTED_PAGE.format(tenant=escape(tenant_name), error=_error(REJECTED))
+    return _REJECTED_PAGE.format(tenant=escape(tenant_name), error=error_block(REJECTED))
 
 
-def _error(text: str) -> str:
+def error_block(text: str) -> str:
     return f'<p class="error" role="alert" id="error">{escape(text)}</p>' if text else ""

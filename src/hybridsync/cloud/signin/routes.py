@@ -18,7 +18,7 @@ from hybridsync.cloud.consent import redirect_allowed
 from hybridsync.cloud.errors import GraphError, OAuthError, unauthenticated
 from hybridsync.cloud.principal import Principal
 from hybridsync.cloud.service import CloudService
-from hybridsync.cloud.signin import csrf, page
+from hybridsync.cloud.signin import csrf, otp_signin, page
 from hybridsync.cloud.signin.agents import Agent
 from hybridsync.cloud.signin.codes import CodeGrant
 from hybridsync.cloud.signin.outcomes import Outcome
@@ -188,6 +188,12 @@ async def authorize_submit(tenant: str, request: Request, service: Service) -> R
         # Checked before the password: a forged post neither signs in nor counts to lockout.
         html = page.render_rejected(tenant_name=found.display_name)
         return HTMLResponse(html, status_code=403, headers=page.HEADERS)
+    if str(form.get("step") or "") in otp_signin.STEPS:
+        texts = {name: str(form.get(name) or "") for name in ("login", "step", "code")}
+        answer = await otp_signin.answer(service, found, params, key, texts, str(request.url.path))
+        return (
+            answer if isinstance(answer, Response) else _signed_in(service, found, params, answer)
+        )
     login, password = str(form.get("login") or ""), str(form.get("passwd") or "")
     verdict = await run_in_threadpool(verify_password, service, found.id, login, password)
     if verdict.outcome is not Outcome.SUCCESS or verdict.user is None:
@@ -197,10 +203,17 @@ async def authorize_submit(tenant: str, request: Request, service: Service) -> R
             login=login, error=page.error_text(verdict.outcome),
         )  # fmt: skip
         return HTMLResponse(html, status_code=200, headers=page.HEADERS)
+    return _signed_in(service, found, params, verdict.user["id"])
+
+
+def _signed_in(
+    service: CloudService, found: Tenant, params: dict[str, str], user_id: str
+) -> Response:
+    """The redirect back to the application, with an authorization code for ``user_id``."""
     code = signin_of(service).codes.issue(
         CodeGrant(
             found.id,
-            verdict.user["id"],
+            user_id,
             params["client_id"],
             params["redirect_uri"],
             tuple(params.get("scope", "openid").split()),

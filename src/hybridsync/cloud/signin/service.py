@@ -7,7 +7,9 @@ import weakref
 from hybridsync.cloud.service import CloudService
 from hybridsync.cloud.signin.agents import AgentRegistry
 from hybridsync.cloud.signin.codes import AuthorizationCodes
+from hybridsync.cloud.signin.converted import ConvertedUsers
 from hybridsync.cloud.signin.lockout import Lockout
+from hybridsync.cloud.signin.otp import OneTimePasscodes
 from hybridsync.cloud.signin.pta import PassThroughQueue
 from hybridsync.cloud.signin.store import SignInStore
 
@@ -19,6 +21,8 @@ class SignIn:
         self.agents = AgentRegistry(self.store, service.settings.master_key)
         self.pta = PassThroughQueue(self.agents)
         self.codes = AuthorizationCodes()
+        self.converted = ConvertedUsers(service.db)
+        self.otp = OneTimePasscodes(service.db, service.settings.master_key.get_secret_value())
 
 
 _instances: weakref.WeakKeyDictionary[CloudService, SignIn] = weakref.WeakKeyDictionary()

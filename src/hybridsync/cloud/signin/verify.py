@@ -3,10 +3,11 @@
 It decides by the user and the tenant: cloud-only users have a cloud password (argon2);
 synced users use the tenant's ``synced_user_authentication`` (``"pta"`` or ``"phs"``, a
 per-user override winning). Without a setting a synced user with a stored hash uses
-``phs`` (as Entra does) and one without uses ``pta``. Lockout and the disabled-account check
-happen here for every method. Every path (no such user, cloud, password hash sync,
-pass-through) does exactly one argon2 verification and answers a wrong password with the
-same words, so neither the answer nor its timing tells which names exist.
+``phs`` (as Entra does) and one without uses ``pta``. A user who redeemed an invitation by
+email signs in with one-time passcodes only: every password is refused for them. Lockout
+and the disabled-account check happen here for every method. Every path (no such user,
+cloud, password hash sync, pass-through) does exactly one argon2 verification and answers
+a wrong password with the same words, so neither the answer nor its timing tells which names exist.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ def _method_and_hash(
     service: CloudService, tenant_id: str, user: dict[str, Any]
 ) -> tuple[str, str | None]:
     """The method, and for ``phs`` the stored hash: read once, and only when it decides."""
+    if signin_of(service).otp.email_of(tenant_id, user["id"]) is not None:
+        return "otp", None
     if not is_synced(user):
         return "cloud", None
     store = signin_of(service).store
@@ -113,6 +116,8 @@ def _check(
         stored = service.users.password_hash(tenant_id, user["id"])
         matched = password_matches(stored or _DECOY_HASH, password) and stored is not None
         return Outcome.SUCCESS if matched else Outcome.INVALID_CREDENTIALS
+    if method == "otp":  # the local password no longer counts, whatever it is
+        return Outcome.INVALID_CREDENTIALS
     if method == "phs":
         if stored_wire is None:
             return Outcome.INVALID_CREDENTIALS
