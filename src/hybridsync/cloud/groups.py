@@ -155,8 +155,7 @@ class GroupDirectory:
             if not _is_member(conn, group_id, member_id):
                 raise not_found(member_id)
             seq = next_seq(conn, tenant_id)
-            self._remove(conn, tenant_id, group_id, member_id, seq)
-            self._stamp(conn, group_id, seq)
+            self._remove(conn, tenant_id, group_id, member_id, seq)  # stamps the group
 
     def _add(
         self, conn: Connection, tenant_id: str, group_id: str, member_ids: list[str], seq: int
@@ -189,11 +188,7 @@ class GroupDirectory:
         self, conn: Connection, tenant_id: str, group_id: str, member_id: str, seq: int
     ) -> None:
         kind = GROUP if _group_exists(conn, tenant_id, member_id) else USER
-        conn.execute(
-            sa.delete(group_members).where(
-                group_members.c.group_id == group_id, group_members.c.member_id == member_id
-            )
-        )
+        conn.execute(_DELETE_MEMBER, {"group": group_id, "member": member_id})
         _log(conn, tenant_id, seq, group_id, member_id, kind, added=False)
         self._stamp(conn, group_id, seq)
 
@@ -253,6 +248,13 @@ _IS_MEMBER = sa.select(group_members.c.member_id).where(
 )
 _INSERT_MEMBER = sa.insert(group_members)
 _INSERT_LOG = sa.insert(membership_log)
+_DELETE_MEMBER = sa.delete(group_members).where(
+    group_members.c.group_id == sa.bindparam("group"),
+    group_members.c.member_id == sa.bindparam("member"),
+)
+_GROUP_IN_TENANT = sa.select(groups.c.id).where(
+    groups.c.tenant_id == sa.bindparam("tenant"), groups.c.id == sa.bindparam("group")
+)
 
 
 def _add_one(conn: Connection, tenant_id: str, group_id: str, member_id: str, seq: int) -> None:
@@ -262,7 +264,7 @@ def _add_one(conn: Connection, tenant_id: str, group_id: str, member_id: str, se
     kind = _kind_of(conn, tenant_id, member_id)
     if kind is None:
         raise not_found(member_id)
-    if conn.execute(_IS_MEMBER, {"group": group_id, "member": member_id}).first() is not None:
+    if _is_member(conn, group_id, member_id):
         raise bad_request(ALREADY_MEMBER, ErrorDetail("ObjectConflict", ALREADY_MEMBER, "members"))
     conn.execute(_INSERT_MEMBER, {"group_id": group_id, "member_id": member_id})
     conn.execute(
@@ -344,15 +346,10 @@ def _log(
     added: bool,
 ) -> None:
     conn.execute(
-        sa.insert(membership_log).values(
-            tenant_id=tenant_id,
-            seq=seq,
-            group_id=group_id,
-            member_id=member_id,
-            member_type=kind,
-            added=added,
-        )
-    )
+        _INSERT_LOG,
+        {"tenant_id": tenant_id, "seq": seq, "group_id": group_id, "member_id": member_id,
+         "member_type": kind, "added": added},
+    )  # fmt: skip
 
 
 def log_removals(conn: Connection, tenant_id: str, member_id: str, seq: int) -> None:
@@ -369,16 +366,9 @@ def log_removals(conn: Connection, tenant_id: str, member_id: str, seq: int) -> 
 
 
 def _is_member(conn: Connection, group_id: str, member_id: str) -> bool:
-    found = conn.execute(
-        sa.select(group_members.c.member_id).where(
-            group_members.c.group_id == group_id, group_members.c.member_id == member_id
-        )
-    ).first()
-    return found is not None
+    return conn.execute(_IS_MEMBER, {"group": group_id, "member": member_id}).first() is not None
 
 
 def _group_exists(conn: Connection, tenant_id: str, group_id: str) -> bool:
-    found = conn.execute(
-        sa.select(groups.c.id).where(groups.c.tenant_id == tenant_id, groups.c.id == group_id)
-    ).first()
+    found = conn.execute(_GROUP_IN_TENANT, {"tenant": tenant_id, "group": group_id}).first()
     return found is not None
