@@ -116,6 +116,13 @@ def test_members_bind_is_all_or_nothing_and_limited_to_20(
     gone = admin.delete(f"/v1.0/groups/{group}/members/{ann}/$ref")
     assert error(gone)[0] == 404
 
+    twice = admin.post(f"/v1.0/groups/{group}/members/$ref", json={"@odata.id": REF.format(bob)})
+    assert error(twice)[:2] == (400, "Request_BadRequest")
+    assert admin.delete(f"/v1.0/users/{ann}").status_code == 204
+    deleted = admin.post(f"/v1.0/groups/{group}/members/$ref", json={"@odata.id": REF.format(ann)})
+    assert error(deleted)[0] == 404  # a deleted user (restorable) is no member to add
+    assert ids(admin.get(f"/v1.0/groups/{group}/members")) == [bob]
+
 
 def test_members_list_pages(tenant: CloudTenant, admin: httpx.Client) -> None:
     people = [new_user(admin, tenant, f"u{n}") for n in range(3)]

@@ -144,6 +144,35 @@ def test_guests_with_member_access_can_enumerate(
         assert len(guest.get("/v1.0/users").json()["value"]) == 3
 
 
+def test_a_tighter_guest_level_applies_to_the_very_next_request(
+    tenant: CloudTenant, admin: httpx.Client, people: dict[str, str]
+) -> None:
+    """The policy is served from memory between requests; a change is never late."""
+    set_guest_level(admin, GUEST_SAME_AS_MEMBER)
+    with tenant.client(tenant.mint_user_token(people["invited"])) as guest:
+        assert guest.get("/v1.0/users").status_code == 200  # the policy is now in memory
+        set_guest_level(admin, GUEST_RESTRICTED)
+        assert guest.get("/v1.0/users").status_code == 403
+        assert guest.get(f"/v1.0/users/{people['member']}").status_code == 403
+        set_guest_level(admin, GUEST_SAME_AS_MEMBER)
+        assert guest.get("/v1.0/users").status_code == 200
+
+
+def test_a_refused_policy_change_leaves_the_policy_as_it_was(
+    tenant: CloudTenant, admin: httpx.Client, people: dict[str, str]
+) -> None:
+    set_guest_level(admin, GUEST_RESTRICTED)
+    refused = admin.patch(
+        "/v1.0/policies/authorizationPolicy",
+        json={"guestUserRoleId": GUEST_SAME_AS_MEMBER, "blockMsolPowerShell": "yes"},
+    )
+    assert refused.status_code == 400
+    with tenant.client(tenant.mint_user_token(people["invited"])) as guest:
+        assert guest.get("/v1.0/users").status_code == 403
+    policy = admin.get("/v1.0/policies/authorizationPolicy").json()
+    assert policy["guestUserRoleId"] == GUEST_RESTRICTED
+
+
 def test_members_read_but_do_not_write_without_scopes(
     tenant: CloudTenant, people: dict[str, str]
 ) -> None:

@@ -240,14 +240,17 @@ def user_row(
     return row
 
 
+# Built once: every write runs them, and building a statement (and its cache key) costs
+# more than SQLite takes to execute it.
+_ADVANCE_SEQ = (
+    sa.update(tenants)
+    .where(tenants.c.id == sa.bindparam("tenant"))
+    .values(change_seq=tenants.c.change_seq + 1)
+)
+_READ_SEQ = sa.select(tenants.c.change_seq).where(tenants.c.id == sa.bindparam("tenant"))
+
+
 def next_seq(conn: Connection, tenant_id: str) -> int:
     """Advance and return the tenant's change sequence (inside the write transaction)."""
-    conn.execute(
-        sa.update(tenants)
-        .where(tenants.c.id == tenant_id)
-        .values(change_seq=tenants.c.change_seq + 1)
-    )
-    seq = conn.execute(
-        sa.select(tenants.c.change_seq).where(tenants.c.id == tenant_id)
-    ).scalar_one()
-    return int(seq)
+    conn.execute(_ADVANCE_SEQ, {"tenant": tenant_id})
+    return int(conn.execute(_READ_SEQ, {"tenant": tenant_id}).scalar_one())

@@ -139,10 +139,12 @@ class GroupDirectory:
     def add_member(
         self, tenant_id: str, group_id: str, member_id: str, *, check: Check = _no_check
     ) -> None:
+        """One member added (``POST .../members/$ref``): the commonest write of a sync,
+        so its statements are built once (see :func:`_add_one`)."""
         with self._db.write() as conn:
             check(self._data(conn, tenant_id, group_id))
             seq = next_seq(conn, tenant_id)
-            self._add(conn, tenant_id, group_id, [member_id], seq)
+            _add_one(conn, tenant_id, group_id, member_id, seq)
             self._stamp(conn, group_id, seq)
 
     def remove_member(
@@ -153,8 +155,7 @@ class GroupDirectory:
             if not _is_member(conn, group_id, member_id):
                 raise not_found(member_id)
             seq = next_seq(conn, tenant_id)
-            self._remove(conn, tenant_id, group_id, member_id, seq)
-            self._stamp(conn, group_id, seq)
+            self._remove(conn, tenant_id, group_id, member_id, seq)  # stamps the group
 
     def _add(
         self, conn: Connection, tenant_id: str, group_id: str, member_ids: list[str], seq: int
@@ -187,17 +188,13 @@ class GroupDirectory:
         self, conn: Connection, tenant_id: str, group_id: str, member_id: str, seq: int
     ) -> None:
         kind = GROUP if _group_exists(conn, tenant_id, member_id) else USER
-        conn.execute(
-            sa.delete(group_members).where(
-                group_members.c.group_id == group_id, group_members.c.member_id == member_id
-            )
-        )
+        conn.execute(_DELETE_MEMBER, {"group": group_id, "member": member_id})
         _log(conn, tenant_id, seq, group_id, member_id, kind, added=False)
         self._stamp(conn, group_id, seq)
 
     @staticmethod
     def _stamp(conn: Connection, group_id: str, seq: int) -> None:
-        conn.execute(sa.update(groups).where(groups.c.id == group_id).values(seq=seq))
+        conn.execute(_STAMP, {"group": group_id, "seq": seq})
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -229,12 +226,61 @@ class GroupDirectory:
         return found
 
     def _data(self, conn: Connection, tenant_id: str, group_id: str) -> dict[str, Any]:
-        data = conn.execute(
-            sa.select(groups.c.data).where(groups.c.tenant_id == tenant_id, groups.c.id == group_id)
-        ).scalar()
+        data = conn.execute(_GROUP_DATA, {"tenant": tenant_id, "group": group_id}).scalar()
         if data is None:
             raise not_found(group_id)
         return dict(data)
+
+
+# The statements of one member addition, built once (building them, with their cache
+# keys, cost more than SQLite took to run them).
+_STAMP = (
+    sa.update(groups).where(groups.c.id == sa.bindparam("group")).values(seq=sa.bindparam("seq"))
+)
+_GROUP_DATA = sa.select(groups.c.data).where(
+    groups.c.tenant_id == sa.bindparam("tenant"), groups.c.id == sa.bindparam("group")
+)
+_LIVE_USER = sa.select(users.c.tenant_id).where(users.c.id == sa.bindparam("id"), USER_IS_LIVE)
+_GROUP_TENANT = sa.select(groups.c.tenant_id).where(groups.c.id == sa.bindparam("id"))
+_IS_MEMBER = sa.select(group_members.c.member_id).where(
+    group_members.c.group_id == sa.bindparam("group"),
+    group_members.c.member_id == sa.bindparam("member"),
+)
+_INSERT_MEMBER = sa.insert(group_members)
+_INSERT_LOG = sa.insert(membership_log)
+_DELETE_MEMBER = sa.delete(group_members).where(
+    group_members.c.group_id == sa.bindparam("group"),
+    group_members.c.member_id == sa.bindparam("member"),
+)
+_GROUP_IN_TENANT = sa.select(groups.c.id).where(
+    groups.c.tenant_id == sa.bindparam("tenant"), groups.c.id == sa.bindparam("group")
+)
+
+
+def _add_one(conn: Connection, tenant_id: str, group_id: str, member_id: str, seq: int) -> None:
+    """:meth:`GroupDirectory._add` for one member, with the same checks and answers."""
+    if member_id == group_id:
+        raise bad_request("A group cannot be a member of itself.")
+    kind = _kind_of(conn, tenant_id, member_id)
+    if kind is None:
+        raise not_found(member_id)
+    if _is_member(conn, group_id, member_id):
+        raise bad_request(ALREADY_MEMBER, ErrorDetail("ObjectConflict", ALREADY_MEMBER, "members"))
+    conn.execute(_INSERT_MEMBER, {"group_id": group_id, "member_id": member_id})
+    conn.execute(
+        _INSERT_LOG,
+        {"tenant_id": tenant_id, "seq": seq, "group_id": group_id, "member_id": member_id,
+         "member_type": kind, "added": True},
+    )  # fmt: skip
+
+
+def _kind_of(conn: Connection, tenant_id: str, object_id: str) -> str | None:
+    """:func:`kinds_of` for one id: ``user``, ``group``, or ``None`` (not in the tenant)."""
+    for query, kind in ((_LIVE_USER, USER), (_GROUP_TENANT, GROUP)):
+        owner = conn.execute(query, {"id": object_id}).scalar()
+        if owner == tenant_id:
+            return kind
+    return None
 
 
 def _stamped(
@@ -300,15 +346,10 @@ def _log(
     added: bool,
 ) -> None:
     conn.execute(
-        sa.insert(membership_log).values(
-            tenant_id=tenant_id,
-            seq=seq,
-            group_id=group_id,
-            member_id=member_id,
-            member_type=kind,
-            added=added,
-        )
-    )
+        _INSERT_LOG,
+        {"tenant_id": tenant_id, "seq": seq, "group_id": group_id, "member_id": member_id,
+         "member_type": kind, "added": added},
+    )  # fmt: skip
 
 
 def log_removals(conn: Connection, tenant_id: str, member_id: str, seq: int) -> None:
@@ -325,16 +366,9 @@ def log_removals(conn: Connection, tenant_id: str, member_id: str, seq: int) -> 
 
 
 def _is_member(conn: Connection, group_id: str, member_id: str) -> bool:
-    found = conn.execute(
-        sa.select(group_members.c.member_id).where(
-            group_members.c.group_id == group_id, group_members.c.member_id == member_id
-        )
-    ).first()
-    return found is not None
+    return conn.execute(_IS_MEMBER, {"group": group_id, "member": member_id}).first() is not None
 
 
 def _group_exists(conn: Connection, tenant_id: str, group_id: str) -> bool:
-    found = conn.execute(
-        sa.select(groups.c.id).where(groups.c.tenant_id == tenant_id, groups.c.id == group_id)
-    ).first()
+    found = conn.execute(_GROUP_IN_TENANT, {"tenant": tenant_id, "group": group_id}).first()
     return found is not None

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import secrets
+import threading
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,6 +26,9 @@ from hybridsync.cloud.passwords import secret_matches as _matches
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 DEFAULT_SYNC_APP_ROLES = ("Directory.ReadWrite.All", "User.Invite.All", SYNC_ROLE)
+POLICY_CACHE_SECONDS = 2.0
+"""How long a tenant's authorization policy is served from memory: every request reads
+it, and a change made through another process on the same database is seen within this."""
 
 
 def default_authorization_policy() -> dict[str, Any]:
@@ -85,6 +91,7 @@ class NewApplication:
 class Tenancy:
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._policies = _PolicyCache()
 
     def create_tenant(self, tenant_domain: str, extra_domains: Sequence[str] = ()) -> Tenant:
         """Create a tenant named after ``tenant_domain`` (``contoso.com`` ⇒ ``contoso``)."""
@@ -203,19 +210,29 @@ class Tenancy:
         return [_application(row) for row in rows]
 
     def authorization_policy(self, tenant_id: str) -> dict[str, Any]:
+        """The tenant's policy (a copy the caller may change), from memory when read
+        less than :data:`POLICY_CACHE_SECONDS` ago and not changed since."""
+        cached = self._policies.get(tenant_id)
+        if cached is not None:
+            return cached
+        generation = self._policies.generation(tenant_id)
         with self._db.read() as conn:
             policy = conn.execute(
                 sa.select(tenants.c.authorization_policy).where(tenants.c.id == tenant_id)
             ).scalar_one()
-        return dict(policy)
+        self._policies.put(tenant_id, dict(policy), generation)
+        return copy.deepcopy(dict(policy))
 
     def set_authorization_policy(self, tenant_id: str, policy: dict[str, Any]) -> None:
-        with self._db.write() as conn:
-            conn.execute(
-                sa.update(tenants)
-                .where(tenants.c.id == tenant_id)
-                .values(authorization_policy=policy)
-            )
+        try:
+            with self._db.write() as conn:
+                conn.execute(
+                    sa.update(tenants)
+                    .where(tenants.c.id == tenant_id)
+                    .values(authorization_policy=policy)
+                )
+        finally:
+            self._policies.forget(tenant_id)
 
     def verified_domains(self, conn: Connection, tenant_id: str) -> set[str]:
         return set(
@@ -258,3 +275,37 @@ def _check_domain(name: str) -> str:
     if not _DOMAIN.match(name):
         raise CloudSetupError(f"invalid domain name {name!r}")
     return name
+
+
+class _PolicyCache:
+    """Authorization policies by tenant, each with the time it was read.
+
+    A change forgets the tenant's entry and bumps its generation: a read that started
+    before the change (and so may hold the old policy) is not stored.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._generations: dict[str, int] = {}
+
+    def get(self, tenant_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            entry = self._entries.get(tenant_id)
+        if entry is None or time.monotonic() - entry[0] > POLICY_CACHE_SECONDS:
+            return None
+        return copy.deepcopy(entry[1])
+
+    def generation(self, tenant_id: str) -> int:
+        with self._lock:
+            return self._generations.get(tenant_id, 0)
+
+    def put(self, tenant_id: str, policy: dict[str, Any], generation: int) -> None:
+        with self._lock:
+            if self._generations.get(tenant_id, 0) == generation:
+                self._entries[tenant_id] = (time.monotonic(), copy.deepcopy(policy))
+
+    def forget(self, tenant_id: str) -> None:
+        with self._lock:
+            self._entries.pop(tenant_id, None)
+            self._generations[tenant_id] = self._generations.get(tenant_id, 0) + 1

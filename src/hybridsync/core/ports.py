@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol, runtime_checkable
 
+from hybridsync.core.convert import value_key
 from hybridsync.core.values import Attributes, Values
 
 
@@ -54,6 +55,42 @@ class ImportedObject:
     attributes: Attributes
     kind: ImportKind = ImportKind.PRESENT
     changed_at: float | None = None
+    value_changes: Mapping[str, ValueChanges] = field(default_factory=dict)
+    """Of an UPDATE: multi-valued attributes given as the values added and removed
+    (Graph's ``members@delta``) rather than whole; applied to the stored values."""
+
+    def updated(self, stored: Mapping[str, Values]) -> dict[str, Values]:
+        """The attributes after this UPDATE: the ``stored`` ones, those this record
+        carries replacing theirs, then :attr:`value_changes` applied. An object the
+        connector space does not hold (``stored`` empty) takes the added values as its
+        values: a group created since the last delta lists all its members as added."""
+        merged = {**stored, **self.attributes}
+        for name, changes in self.value_changes.items():
+            merged[name] = changes.applied_to(merged.get(name, ()))
+        return merged
+
+
+@dataclass(frozen=True, slots=True)
+class ValueChanges:
+    """Values added to and removed from a multi-valued attribute since the last delta.
+
+    Applying them is idempotent (a value is added once, removing an absent one does
+    nothing), so a delta read again after a crash lands on the same values.
+    """
+
+    added: Values = ()
+    removed: Values = ()
+
+    def applied_to(self, values: Values) -> Values:
+        gone = {value_key(value) for value in self.removed}
+        kept = [value for value in values if value_key(value) not in gone]
+        present = {value_key(value) for value in kept}
+        for value in self.added:
+            key = value_key(value)
+            if key not in present:
+                kept.append(value)
+                present.add(key)
+        return tuple(kept)
 
 
 @dataclass(frozen=True, slots=True)

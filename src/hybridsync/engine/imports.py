@@ -330,12 +330,11 @@ def _apply_objects(
                 changes.append((current, None))
                 report.count("deleted")
             continue
-        if imported.kind is ImportKind.UPDATE and current is not None:
-            merged = dict(current.attributes)
-            merged.update({k: v for k, v in imported.attributes.items()})
-            imported = ImportedObject(
-                imported.anchor, imported.dn, imported.object_type or current.object_type, merged
-            )
+        if imported.kind is ImportKind.UPDATE and (current is not None or imported.value_changes):
+            stored = current.attributes if current is not None else {}
+            object_type = imported.object_type or (current.object_type if current else "")
+            merged = imported.updated(stored)
+            imported = ImportedObject(imported.anchor, imported.dn, object_type, merged)
         _merge_into(updated, changes, name, imported, current, report)
     store.put_cs_many(updated)
     _mark_members(context, name, context.membership_groups(name), changes, report)

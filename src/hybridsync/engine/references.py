@@ -47,6 +47,14 @@ class StoreReferences:
                     wanted.setdefault(cs.connector, set()).update(str(v) for v in values)
         for connector, dns in wanted.items():
             self._read_sources(connector, dns)
+        # A reference flows on to a target as the target's id of the object it names:
+        # read those in a few queries too, not one query a member as the flows ask.
+        self.prefetch_targets(
+            mv_id
+            for connector, dns in wanted.items()
+            for dn in dns
+            if (mv_id := self._sources[(connector, dn.lower())]) is not None
+        )
 
     def _read_sources(self, connector: str, dns: Collection[str]) -> None:
         todo = [dn for dn in dns if (connector, dn.lower()) not in self._sources]

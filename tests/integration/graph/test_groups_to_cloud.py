@@ -138,6 +138,15 @@ class Directory:
             path = f"/v1.0/groups/{group_id}/members/{member}/$ref"
             assert http.delete(path).status_code == 204
 
+    def add_member_in_the_cloud(self, group: str, upn: str) -> None:
+        """Drift the other way: a member added in the cloud."""
+        group_id = self.groups()[group]["id"]
+        member = self.get(f"/v1.0/users/{upn}")["id"]
+        reference = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{member}"}
+        with self.tenant.client(self.tenant.app_token(self.tenant.sync_app)) as http:
+            answer = http.post(f"/v1.0/groups/{group_id}/members/$ref", json=reference)
+            assert answer.status_code == 204
+
     def follow(self, link: str) -> Any:
         """A deltaLink of the served directory, followed."""
         parts = urlsplit(link)
@@ -220,6 +229,18 @@ def test_a_group_reaches_the_cloud_with_exactly_its_members_and_follows_them(
     (changed,) = d.follow(since)["value"]
     zoe = d.get(f"/v1.0/users/{d.upn('zoe')}")["id"]
     assert [m["id"] for m in changed["members@delta"]] == [zoe]
+    assert exported(d.cycle("delta")) == {"add": 0, "update": 0, "delete": 0}
+
+    # Drift seen through members@delta alone (the changes, applied to the members the
+    # connector space holds): bob added and zoe removed in the cloud; the delta cycle
+    # takes bob out and puts zoe back, and the next one finds nothing to do.
+    since = d.groups_delta_link()
+    d.add_member_in_the_cloud("Partners - Project X", d.upn("bob"))
+    d.remove_member_in_the_cloud("Partners - Project X", d.upn("zoe"))
+    (drift,) = d.follow(since)["value"]
+    assert sorted("@removed" in m for m in drift["members@delta"]) == [False, True]
+    assert exported(d.cycle("delta")) == {"add": 0, "update": 1, "delete": 0}
+    assert d.members("Partners - Project X") == {d.upn("ann"), d.upn("zoe"), "Partners Inner"}
     assert exported(d.cycle("delta")) == {"add": 0, "update": 0, "delete": 0}
 
     # The nested group is deleted in AD: it leaves the cloud and the group naming it.

@@ -46,6 +46,11 @@ def test_the_groups_benchmark_counts_the_requests_of_both_paths(
     assert measured["initial_ratio"] == pytest.approx(
         measured["initial_wall_s"] / measured["raw_batch_s"], abs=0.01
     )
+    # Each cycle's own duration (the engine's runs, first start to last end) holds its
+    # phases and is within the process's wall time.
+    for cycle in ("initial", "confirm", "delta"):
+        phases = sum(measured[f"{cycle}_phases_s"].values())
+        assert phases - 0.01 <= measured[f"{cycle}_cycle_s"] <= measured[f"{cycle}_wall_s"]
     out = capsys.readouterr().out
     assert '"delta_requests"' in out
     assert "load_average_start" in out

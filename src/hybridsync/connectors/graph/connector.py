@@ -24,9 +24,11 @@ from hybridsync.connectors.graph.exporting import BatchSender, Matcher
 from hybridsync.connectors.graph.importing import (
     Watermark,
     delta_item,
+    group_delta_item,
     imported_group,
     imported_user,
     is_expired_delta,
+    same_group_items_combined,
 )
 from hybridsync.connectors.graph.operations import (
     Operation,
@@ -189,8 +191,9 @@ class GraphConnector:
         the import with one); returns the round's deltaLink.
 
         The first round lists every group with all its members. A later round gives a
-        changed membership as the changes; the group's members are then read whole
-        (``GET /groups/{id}/members``), as the connector space holds the full list.
+        changed membership as the changes (``members@delta``: added, and ``@removed``),
+        which the engine applies to the members the connector space holds: no member
+        list is read.
         """
         first_round = kind is not ImportKind.UPDATE
         # Graph may spread a large group's first-round members over several items of
@@ -202,29 +205,23 @@ class GraphConnector:
             page = self._delta_page(next_url)
             objects = []
             for item in page.get("value", []):
+                if not first_round:
+                    objects.append(group_delta_item(item, self._target))
+                    continue
                 members = None
-                delta = item.get(f"{groups.MEMBERS}@delta")
-                if not first_round and isinstance(delta, list):
-                    members = self._members(str(item["id"]))
-                elif first_round and "@removed" not in item:
+                if "@removed" not in item:
+                    delta = item.get(f"{groups.MEMBERS}@delta")
                     seen = first_members.get(str(item["id"]), ())
                     found = groups.members_of(delta if isinstance(delta, list) else [])
                     members = tuple(dict.fromkeys((*seen, *found)))
                     first_members[str(item["id"])] = members
                 objects.append(imported_group(item, self._target, kind, members))
-            yield ImportPage(objects, None)
+            yield ImportPage(objects if first_round else same_group_items_combined(objects))
             next_url = page.get("@odata.nextLink")
             link = page.get("@odata.deltaLink")
         if not isinstance(link, str):
             raise FatalConnectorError("GET /groups/delta gave no deltaLink")
         return link
-
-    def _members(self, group_id: str) -> tuple[Any, ...]:
-        query = urlencode({"$select": "id", "$top": "999"})
-        entries: list[dict[str, Any]] = []
-        for page in self._client.pages(f"{groups.group_path(group_id)}/members?{query}"):
-            entries.extend(page.get("value", []))
-        return groups.members_of(entries)
 
     def _delta_pages(self, watermark: str) -> Iterator[ImportPage]:
         """Changes since the ``watermark`` (the users' and the groups' deltaLinks):

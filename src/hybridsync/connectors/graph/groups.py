@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from hybridsync.connectors.graph import mapping
-from hybridsync.core.ports import ExportChange
+from hybridsync.core.ports import ExportChange, ValueChanges
 from hybridsync.core.values import Reference, Values
 from hybridsync.errors import ObjectRejectedError
 from hybridsync.json_types import JsonObject
@@ -186,6 +186,32 @@ def members_of(entries: Iterable[Mapping[str, Any]]) -> Values:
         Reference(str(entry["id"]))
         for entry in entries
         if isinstance(entry, Mapping) and "id" in entry and "@removed" not in entry
+    )
+
+
+def member_changes_of(entries: Iterable[Any]) -> ValueChanges:
+    """The member changes of a later round's ``members@delta``: ``{"id": ...}`` added,
+    ``{"id": ..., "@removed": {...}}`` removed; a member named twice counts as its last
+    entry says."""
+    last: dict[str, bool] = {}
+    for entry in entries:
+        if isinstance(entry, Mapping) and "id" in entry:
+            member = str(entry["id"])
+            last.pop(member, None)  # re-inserted: the order is that of the last entries
+            last[member] = "@removed" not in entry
+    return ValueChanges(
+        added=tuple(Reference(member) for member, added in last.items() if added),
+        removed=tuple(Reference(member) for member, added in last.items() if not added),
+    )
+
+
+def combined_member_changes(first: ValueChanges, then: ValueChanges) -> ValueChanges:
+    """Two successive member changes of a group as one (the later entry of a member wins)."""
+    added_later = {str(value) for value in then.added}
+    removed_later = {str(value) for value in then.removed}
+    return ValueChanges(
+        added=(*(v for v in first.added if str(v) not in removed_later), *then.added),
+        removed=(*(v for v in first.removed if str(v) not in added_later), *then.removed),
     )
 
 

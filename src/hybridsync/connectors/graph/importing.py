@@ -71,8 +71,8 @@ def imported_group(
 ) -> ImportedObject:
     """One group of ``/groups/delta``: removed, or its properties and its members, from
     ``members`` when given (read whole), else from a first round's ``members@delta``
-    (then the whole list); a later item without them leaves the members as they were."""
-    if "@removed" in group:
+    (then the whole list); an UPDATE carries no members (see :func:`group_delta_item`)."""
+    if "@removed" in group or kind is ImportKind.DELETE:
         return ImportedObject(
             anchor=str(group["id"]),
             dn=groups.dn_for(group),
@@ -93,6 +93,43 @@ def imported_group(
         attributes=attributes,
         kind=kind,
     )
+
+
+def group_delta_item(group: Mapping[str, Any], target: mapping.Target) -> ImportedObject:
+    """One group of a later ``/groups/delta`` round: removed, or its changed properties
+    and, from ``members@delta``, its member changes (applied by the engine to the
+    members it holds: no member list is read)."""
+    if "@removed" in group:
+        return imported_group(group, target, ImportKind.DELETE, None)
+    found = imported_group(group, target, ImportKind.UPDATE, None)
+    delta = group.get(f"{groups.MEMBERS}@delta")
+    if not isinstance(delta, list):
+        return found
+    return replace(found, value_changes={groups.MEMBERS: groups.member_changes_of(delta)})
+
+
+def same_group_items_combined(objects: list[ImportedObject]) -> list[ImportedObject]:
+    """A round's items with those of one group folded into one, in first-seen order.
+
+    Graph may spread a group's changes over several items of one page; applied one by
+    one, each would be merged with the stored group rather than with the one before.
+    """
+    found: dict[str, ImportedObject] = {}
+    for item in objects:
+        earlier = found.get(item.anchor)
+        found[item.anchor] = item if earlier is None else _then(earlier, item)
+    return list(found.values())
+
+
+def _then(earlier: ImportedObject, later: ImportedObject) -> ImportedObject:
+    if ImportKind.DELETE in (earlier.kind, later.kind):
+        return later
+    changes = dict(earlier.value_changes)
+    for name, then in later.value_changes.items():
+        before = changes.get(name)
+        changes[name] = then if before is None else groups.combined_member_changes(before, then)
+    attributes = {**earlier.attributes, **later.attributes}
+    return replace(later, attributes=attributes, value_changes=changes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,16 @@ from tests.unit.connectors.graph.fake_graph import BASE, FakeGraph
 from tests.unit.connectors.graph.support import config
 
 from hybridsync.connectors.graph.groups import MAX_BIND
-from hybridsync.core.ports import AttributeChange, ExportChange, ExportKind, ExportOutcome
+from hybridsync.connectors.graph.importing import Watermark
+from hybridsync.core.ports import (
+    AttributeChange,
+    ExportChange,
+    ExportKind,
+    ExportOutcome,
+    ImportedObject,
+    ImportKind,
+    ValueChanges,
+)
 from hybridsync.core.values import Reference
 
 GROUP_ID = "0b8f3e1a-0000-4000-8000-000000000001"
@@ -313,3 +322,73 @@ def test_a_connector_for_users_alone_reads_and_declares_no_group(
 def test_a_connector_without_users_is_a_configuration_error() -> None:
     with pytest.raises(ValueError, match='"user" is required'):
         config(object_types=["group"])
+
+
+def _later_round(
+    make_connector: ConnectorFactory, pages: list[list[dict[str, Any]]]
+) -> tuple[list[ImportedObject], list[str]]:
+    """A delta import whose groups' round gives ``pages``: the objects read, and every
+    request other than the users' and the groups' delta rounds."""
+    other: list[str] = []
+    users_link = f"{BASE}/users/delta?$deltatoken=1"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/users/delta"):
+            return httpx.Response(200, json={"value": [], "@odata.deltaLink": users_link})
+        if request.url.path.endswith("/groups/delta"):
+            number = int(request.url.params.get("$skiptoken", "0"))
+            body: dict[str, Any] = {"value": pages[number]}
+            if number + 1 < len(pages):
+                body["@odata.nextLink"] = f"{BASE}/groups/delta?$skiptoken={number + 1}"
+            else:
+                body["@odata.deltaLink"] = f"{BASE}/groups/delta?$deltatoken=9"
+            return httpx.Response(200, json=body)
+        other.append(f"{request.method} {request.url}")
+        return httpx.Response(500)
+
+    watermark = Watermark(users_link, f"{BASE}/groups/delta?$deltatoken=5").text()
+    connector = make_connector(handler)
+    return [o for page in connector.delta_import(watermark) for o in page.objects], other
+
+
+def _member(n: int, *, removed: bool = False) -> dict[str, Any]:
+    entry: dict[str, Any] = {"@odata.type": "#microsoft.graph.user", "id": _id(n)}
+    return entry | ({"@removed": {"reason": "deleted"}} if removed else {})
+
+
+def test_a_later_round_gives_member_changes_and_reads_no_member_list(
+    make_connector: ConnectorFactory,
+) -> None:
+    changed = {"id": GROUP_ID, "members@delta": [_member(1), _member(2, removed=True)]}
+    renamed = {"id": _id(99), "displayName": "Renamed"}
+    objects, other = _later_round(make_connector, [[changed, renamed]])
+    assert other == []  # no GET /groups/{id}/members
+    group, plain = objects
+    assert group.kind is ImportKind.UPDATE
+    assert "members" not in group.attributes
+    assert group.value_changes == {
+        "members": ValueChanges(added=(Reference(_id(1)),), removed=(Reference(_id(2)),))
+    }
+    assert plain.attributes == {"displayName": ("Renamed",)}
+    assert plain.value_changes == {}  # members untouched
+
+
+def test_a_group_spread_over_items_of_a_later_round_is_one_change(
+    make_connector: ConnectorFactory,
+) -> None:
+    """Each item applied alone would be merged with the stored group, not the one before."""
+    first = {"id": GROUP_ID, "members@delta": [_member(1), _member(2, removed=True)]}
+    second = {"id": GROUP_ID, "displayName": "P", "members@delta": [_member(2), _member(3)]}
+    third = {"id": GROUP_ID, "members@delta": [_member(1, removed=True)]}
+    objects, _ = _later_round(make_connector, [[first, second, third]])
+    assert len(objects) == 1
+    assert objects[0].attributes == {"displayName": ("P",)}
+    changes = objects[0].value_changes["members"]
+    assert set(changes.added) == {Reference(_id(2)), Reference(_id(3))}
+    assert set(changes.removed) == {Reference(_id(1))}
+
+
+def test_a_group_removed_in_a_later_round_is_a_delete(make_connector: ConnectorFactory) -> None:
+    gone = {"id": GROUP_ID, "@removed": {"reason": "deleted"}}
+    objects, _ = _later_round(make_connector, [[gone]])
+    assert [(o.anchor, o.kind) for o in objects] == [(GROUP_ID, ImportKind.DELETE)]
