@@ -123,8 +123,12 @@ def serve(
     with reported(Failure(HybridsyncError, "configuration error", exit_codes.CONFIG_ERROR)):
         listen = admin_settings(admin, admin_cert, admin_key, admin_token_file)
         built = build_from_file(path)
+    if built.config.console is not None and built.config.console.enabled:
+        # Exports wait for an operator's approval in the console.
+        settings = replace(settings, export=not built.config.console.exports_wait_for_approval)
     stop = threading.Event()
-    with stopped_by_signals(stop, name="serve"), _admin_server(listen, built) as state:
+    admin_server = _admin_server(listen, built, settings.cycle_seconds)
+    with stopped_by_signals(stop, name="serve"), admin_server as state:
         phs = start_phs_thread(path, stop, observer=None if state is None else state.metrics)
         _log().info(
             "serve.started",
@@ -141,18 +145,21 @@ def serve(
 
 
 @contextmanager
-def _admin_server(listen: AdminSettings | None, built: Built) -> Iterator[AdminState | None]:
+def _admin_server(
+    listen: AdminSettings | None, built: Built, cycle_seconds: float
+) -> Iterator[AdminState | None]:
     """The admin server for the service's lifetime (``None``: ``--admin off``)."""
     if listen is None:
         yield None
         return
     from hybridsync.cli.admin.server import AdminServer
     from hybridsync.cli.admin.state import AdminState
+    from hybridsync.cli.console import console_of
 
     state = AdminState()
     state.attach(None, built)
     try:
-        server = AdminServer(listen, state)
+        server = AdminServer(listen, state, console_of(built.config, state, cycle_seconds))
         server.start()
     except HybridsyncError as exc:
         built.close()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 
 import uvicorn
+from starlette.routing import BaseRoute
 
 from hybridsync.cli.admin.app import LOOPBACK_NAMES, admin_app
 from hybridsync.cli.admin.settings import AdminConfigError, AdminSettings
@@ -21,7 +23,9 @@ _START_SECONDS = 10.0
 class AdminServer:
     """Serves ``state`` at ``settings``' address until :meth:`stop`."""
 
-    def __init__(self, settings: AdminSettings, state: AdminState) -> None:
+    def __init__(
+        self, settings: AdminSettings, state: AdminState, pages: Sequence[BaseRoute] = ()
+    ) -> None:
         try:
             self._sock = listening_socket(settings.host, settings.port)
         except HybridsyncError as exc:
@@ -30,7 +34,7 @@ class AdminServer:
         self.url = settings.with_port(self.port).url
         """With the bound port (``--admin 127.0.0.1:0`` binds a free one)."""
         config = uvicorn.Config(
-            admin_app(state, settings.token, LOOPBACK_NAMES if settings.loopback else None),
+            admin_app(state, settings.token, LOOPBACK_NAMES if settings.loopback else None, pages),
             host=settings.host,
             port=self.port,
             ssl_certfile=None if settings.certificate is None else str(settings.certificate),
