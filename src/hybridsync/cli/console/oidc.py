@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -51,7 +52,11 @@ class OidcClient:
     def __init__(self, config: ConsoleConfig, secret: str | None) -> None:
         self._config = config
         self._secret = secret
-        self._verify: str | bool = str(config.ca_file) if config.ca_file is not None else True
+        self._verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=str(config.ca_file))
+            if config.ca_file is not None
+            else True
+        )
         self._lock = threading.Lock()
         self._discovery: dict[str, Any] | None = None
         self._keys: jwt.PyJWKSet | None = None
