@@ -319,7 +319,9 @@ def test_operator_journey(chromium: Any, stack: Stack, tmp_path: Path) -> None:
         # The partner's lineage: userType = Guest, and the rule that set it.
         page.goto(f"{stack.console}/objects?q=pat{stack.tag}")
         screenshot(page, "objects", tmp_path)
-        page.click(f"#found a:has-text('{pat}') >> nth=0")
+        page.locator("#found tbody tr", has_text=pat).filter(
+            has=page.locator("td:text-is('ad')")
+        ).locator("a").click()
         row = page.locator("#target-cloud tr[data-attribute=userType]")
         assert row.locator("td").nth(0).text_content() == "Guest"
         rule = row.locator("td").nth(1).text_content()

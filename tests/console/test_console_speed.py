@@ -111,8 +111,8 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     )  # fmt: skip
     server.start()
     try:
-        with httpx.Client(base_url=server.url, verify=ssl.create_default_context(cafile=str(tls.ca_certificate)),
-                          cookies={COOKIE: session}) as http:  # fmt: skip
+        trusted = ssl.create_default_context(cafile=str(tls.ca_certificate))
+        with httpx.Client(base_url=server.url, verify=trusted, cookies={COOKIE: session}) as http:
             yield http
     finally:
         server.stop()
@@ -128,6 +128,7 @@ PAGES = {
     "search by displayName": "/console/objects?q=User%20054321",
     "search by DN": "/console/objects?q=CN%3DUser%20077777",
     "search, no match (every row read)": "/console/objects?q=nobody-has-this",
+    "search the metaverse, no match": "/console/objects?q=nobody-has-this&space=metaverse",
     "search, page 100 of a common term": "/console/objects?q=partners&page=100",
 }
 
