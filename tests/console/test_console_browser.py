@@ -329,6 +329,8 @@ def test_operator_journey(chromium: Any, stack: Stack, tmp_path: Path) -> None:
         assert rule != "no rule sets it"
         check_accessibility(page)
         screenshot(page, "object", tmp_path)
+        page.click("#sync-now")  # on demand, through the service: nothing left to send
+        assert page.text_content("#outcome") == "nothing-to-export"
 
         # A change in AD: in the plan with before and after; the operator applies it.
         with cycle_after(stack):
@@ -377,12 +379,14 @@ def test_operator_journey(chromium: Any, stack: Stack, tmp_path: Path) -> None:
             "apply-plan-override-deletion-threshold",
             "apply-plan",
             "apply-plan",
+            "sync-object",
             "apply-plan",
         ]
         who = set(page.locator("#audit tbody tr td:nth-child(2)").all_text_contents())
         assert who == {stack.users["operator"]}
         hashes = page.locator("#audit tbody tr td:nth-child(5)").all_text_contents()
-        assert all(len(value) >= 32 for value in hashes)
+        assert all(len(hashes[n]) >= 32 for n, action in enumerate(actions) if "apply" in action)
+        assert hashes[actions.index("sync-object")] == ""
         check_accessibility(page)
         screenshot(page, "audit", tmp_path)
         for name in ("connectors", "runs", "rules"):

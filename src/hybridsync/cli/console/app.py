@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -98,6 +99,7 @@ def new_console(
         lstrip_blocks=True,
     )
     templates.filters["urlpart"] = lambda value: quote(str(value), safe="")
+    templates.filters["when"] = _when
     return Console(
         config,
         state,
@@ -107,6 +109,22 @@ def new_console(
         cycle_seconds,
         templates,
     )
+
+
+def _when(value: object) -> str:
+    """An ISO timestamp as ``2026-05-04 13:02:11 UTC`` (its fraction and offset left out)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def console_routes(console: Console) -> list[Route]:

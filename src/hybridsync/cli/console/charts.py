@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 __all__ = ["Chart", "daily_charts"]
 
-_WIDTH, _HEIGHT, _PAD = 600, 160, 24
+_WIDTH, _HEIGHT, _PAD = 320, 140, 16
 _CHANGE_COUNTS = ("added", "updated", "deleted")
 """An export run's counts: the objects it changed in its target."""
 
@@ -51,7 +51,7 @@ class Chart:
             f'class="chart"><title>{escape(summary)}</title>'
             f'<line x1="{_PAD}" y1="{_HEIGHT - _PAD}" x2="{_WIDTH - _PAD}" '
             f'y2="{_HEIGHT - _PAD}" class="axis"/>'
-            f'<text x="{_PAD}" y="14" class="label">{_number(top)} {escape(self.unit)}</text>'
+            f'<text x="{_PAD}" y="11" class="label">{_number(top)} {escape(self.unit)}</text>'
             f'<text x="{_PAD}" y="{_HEIGHT - 6}" class="label">{first}</text>'
             f'<text x="{_WIDTH - _PAD}" y="{_HEIGHT - 6}" text-anchor="end" class="label">'
             f"{last}</text>{''.join(bars)}</svg>"
