@@ -171,30 +171,19 @@ exports_wait_for_approval = true
 @contextlib.contextmanager
 def _serving(dc: SambaDC, config: Path, port: int, cert: Path, key: Path) -> Iterator[Service]:
     env = {**os.environ, PASSWORD_ENV: dc.admin_password, "PYTHONUNBUFFERED": "1"}
-    command = [
-        HYBRIDSYNC,
-        "--log-format",
-        "json",
-        "serve",
-        "-c",
-        str(config),
-        "--cycle",
-        "10m",
-        "--poll",
-        "10m",
-        "--admin",
-        f"127.0.0.1:{port}",
-        "--admin-cert",
-        str(cert),
-        "--admin-key",
-        str(key),
-    ]
+    # The console on its own address; the admin API on another (a free port).
+    command = [HYBRIDSYNC, "--log-format", "json", "serve", "-c", str(config),
+               "--cycle", "10m", "--poll", "10m", "--admin", "127.0.0.1:0",
+               "--console", f"127.0.0.1:{port}",
+               "--admin-cert", str(cert), "--admin-key", str(key)]  # fmt: skip
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     running = Service(process)
     try:
         running.events.until("serve.admin_listening", timeout=60)
+        running.admin_url = running.events.seen[-1]["url"]
+        running.events.until("serve.console_listening", timeout=60)
         running.events.until("scheduler.cycle_finished", timeout=120)
         running.events.until("service.listening", timeout=60, connector="ad")
         yield running
@@ -285,7 +274,7 @@ def wake(stack: Stack) -> None:
     """Asks the service to read AD now (the admin API's sync): Samba announces no deletes
     to a change notification search, which sees no deleted objects."""
     answer = httpx.post(
-        stack.console.removesuffix("/console") + "/api/sync",
+        stack.service.admin_url + "/api/sync",
         json={"connector": "ad"},
         verify=stack.tenant.server.ssl_context(),
     )
@@ -467,3 +456,14 @@ def test_the_session_cookie_is_host_only_secure_and_http_only(chromium: Any, sta
         assert session["sameSite"] == "Lax"
         assert session["path"] == "/"
         assert urlsplit(stack.console).hostname == session["domain"]
+
+
+def test_the_console_and_the_admin_api_each_answer_on_their_own_address(stack: Stack) -> None:
+    trusted = stack.tenant.server.ssl_context()
+    admin, console = stack.service.admin_url, stack.console.removesuffix("/console")
+    assert httpx.get(f"{admin}/console/", verify=trusted).status_code == 404
+    assert httpx.get(f"{console}/api/status", verify=trusted).status_code == 404
+    assert httpx.get(f"{admin}/api/status", verify=trusted).status_code == 200
+    signed_out = httpx.get(f"{console}/console/runs", verify=trusted)
+    assert signed_out.status_code == 303
+    assert signed_out.headers["location"] == "/console/sign-in?next=%2Fconsole%2Fruns"

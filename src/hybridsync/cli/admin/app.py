@@ -59,9 +59,11 @@ def admin_app(
     token: str | None,
     hosts: frozenset[str] | None = None,
     pages: Sequence[BaseRoute] = (),
+    api: bool = True,
 ) -> Starlette:
     """``hosts``: the only ``Host`` names answered (``None``: any); ``pages``: the
-    console's routes (they sign their users in themselves: the token does not apply)."""
+    console's routes (they sign their users in themselves: the token does not apply);
+    ``api=False``: the pages alone (the console's own address)."""
     guarded = _Guard(token)
     routes = [
         Route("/healthz", _healthz),
@@ -73,7 +75,7 @@ def admin_app(
         Route("/api/sync", guarded(_handler(state, _sync)), methods=["POST"]),
         Route("/api/sync-object", guarded(_handler(state, _sync_object)), methods=["POST"]),
     ]
-    app = Starlette(routes=[*routes, *pages])
+    app = Starlette(routes=[*(routes if api else []), *pages])
     if hosts is not None:
         app.add_middleware(_OnlyHosts, hosts=hosts)
     return app

@@ -7,6 +7,7 @@ the served cloud directory, tests/console/.)"""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -14,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import ValidationError
 
+from hybridsync.cli.admin.settings import AdminConfigError, console_settings
 from hybridsync.cli.console.app import _local_path
 from hybridsync.cli.console.oidc import Flow, OidcClient, SignInError
 from hybridsync.cli.console.sessions import Sessions, access_level
@@ -168,3 +170,18 @@ def test_a_console_configuration_that_cannot_work_is_refused(
 ) -> None:
     with pytest.raises(ValidationError, match=message):
         _config(**changes)
+
+
+def test_the_console_address_is_the_admin_one_or_its_own(tmp_path: Path) -> None:
+    assert console_settings("admin") is None
+    own = console_settings("127.0.0.1:9443")
+    assert own is not None
+    assert (own.host, own.port, own.tls) == ("127.0.0.1", 9443, False)
+    with pytest.raises(AdminConfigError, match=r"--console 0\.0\.0\.0:9443: an address other"):
+        console_settings("0.0.0.0:9443")
+    with pytest.raises(AdminConfigError, match="--console 'nowhere': not HOST:PORT"):
+        console_settings("nowhere")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    beyond = console_settings("0.0.0.0:9443", cert, key)
+    assert beyond is not None
+    assert beyond.url == "https://0.0.0.0:9443"
