@@ -82,13 +82,13 @@ def _fill(built: Built) -> None:
     now = datetime.now(UTC)
     with store.transaction():
         for n in range(RUNS):
-            started = (now - timedelta(minutes=30 * n)).isoformat()
+            started = (now - timedelta(minutes=30 * (RUNS - 1 - n))).isoformat()
             profile = (Profile.DELTA_IMPORT, Profile.DELTA_SYNC, Profile.EXPORT)[n % 3]
             record = RunRecord(str(uuid.uuid4()), "ad" if n % 3 < 2 else "cloud", profile,
                                Status.SUCCESS, started, started, {"updated": n % 7})  # fmt: skip
             store.start_run(record)
             store.finish_run(record)
-            if n % 10 == 0:
+            if n % 10 == 9:
                 store.record_errors(record.run_id, [ObjectError("ad", f"CN=User {n:06d}", "bad")])
 
 
@@ -129,6 +129,12 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
         built.close()
 
 
+def built_store_run_with_error(client: httpx.Client) -> str:
+    """The newest run (it has an error: every tenth run has one, the newest among them)."""
+    runs = client.get("/console/runs").text
+    return runs.split('href="/console/runs/', 1)[1].split('"', 1)[0]
+
+
 PAGES = {
     "overview": "/console/",
     "runs": "/console/runs",
@@ -160,6 +166,12 @@ def test_pages_over_100000_objects(
     assert "User 054321" in client.get(PAGES["search by displayName"]).text
     assert "Nothing matches." in client.get(PAGES["search, no match (every row read)"]).text
     assert client.get("/console/runs?page=20").text.count("<tr>") == 25 + 1
+    cloud_runs = client.get("/console/runs?connector=cloud").text
+    assert "<td>cloud</td>" in cloud_runs
+    assert "<td>ad</td>" not in cloud_runs
+    with_error = built_store_run_with_error(client)
+    assert "CN=User 001439" in client.get(f"/console/runs/{with_error}?q=user%20001439").text
+    assert "No errors." in client.get(f"/console/runs/{with_error}?q=nothing-like-it").text
     with capsys.disabled():
         print(f"\nconsole pages at {OBJECTS:,} objects (median of {TIMES}):")
         for name, ms in timings.items():
