@@ -93,6 +93,14 @@ AdminTokenFileOption = typer.Option(
     help="File holding the bearer token the API and /metrics require "
     "(or set HYBRIDSYNC_SERVE_ADMIN_TOKEN).",
 )
+ConsoleOption = typer.Option(
+    "admin",
+    "--console",
+    envvar="HYBRIDSYNC_SERVE_CONSOLE",
+    help="Where the web console ([console] in the configuration) is served: 'admin' (the "
+    "admin address, under /console/) or HOST:PORT of its own, over HTTPS with --admin-cert "
+    "and --admin-key (required beyond loopback).",
+)
 
 
 @app.command("serve")
@@ -104,13 +112,14 @@ def serve(
     admin_cert: Path | None = AdminCertOption,
     admin_key: Path | None = AdminKeyOption,
     admin_token_file: Path | None = AdminTokenFileOption,
+    console: str = ConsoleOption,
 ) -> None:
     """Run the sync service: AD changes reach the cloud as they happen, until SIGTERM.
 
     The admin address answers /healthz, /readyz, /metrics and the /api routes
     (see docs/operations.md).
     """
-    from hybridsync.cli.admin.settings import admin_settings
+    from hybridsync.cli.admin.settings import admin_settings, console_settings
     from hybridsync.engine.service import ServiceSettings
 
     try:
@@ -122,9 +131,14 @@ def serve(
     path = config_path(config)
     with reported(Failure(HybridsyncError, "configuration error", exit_codes.CONFIG_ERROR)):
         listen = admin_settings(admin, admin_cert, admin_key, admin_token_file)
+        own_console = console_settings(console, admin_cert, admin_key)
         built = build_from_file(path)
+    if built.config.console is not None and built.config.console.enabled:
+        # Exports wait for an operator's approval in the console.
+        settings = replace(settings, export=not built.config.console.exports_wait_for_approval)
     stop = threading.Event()
-    with stopped_by_signals(stop, name="serve"), _admin_server(listen, built) as state:
+    admin_server = _admin_server(listen, own_console, built, settings.cycle_seconds)
+    with stopped_by_signals(stop, name="serve"), admin_server as state:
         phs = start_phs_thread(path, stop, observer=None if state is None else state.metrics)
         _log().info(
             "serve.started",
@@ -141,29 +155,48 @@ def serve(
 
 
 @contextmanager
-def _admin_server(listen: AdminSettings | None, built: Built) -> Iterator[AdminState | None]:
-    """The admin server for the service's lifetime (``None``: ``--admin off``)."""
+def _admin_server(
+    listen: AdminSettings | None,
+    own_console: AdminSettings | None,
+    built: Built,
+    cycle_seconds: float,
+) -> Iterator[AdminState | None]:
+    """The admin server (and the console's own, with ``--console HOST:PORT``) for the
+    service's lifetime (``None``: ``--admin off``, which turns the console off too)."""
     if listen is None:
         yield None
         return
     from hybridsync.cli.admin.server import AdminServer
     from hybridsync.cli.admin.state import AdminState
+    from hybridsync.cli.console import console_of
 
     state = AdminState()
     state.attach(None, built)
+    servers: list[AdminServer] = []
     try:
-        server = AdminServer(listen, state)
+        pages = console_of(built.config, state, cycle_seconds)
+        server = AdminServer(listen, state, [] if own_console else pages)
         server.start()
+        servers.append(server)
+        if own_console is not None and pages:
+            server = AdminServer(own_console, state, pages, api=False)
+            server.start()
+            servers.append(server)
     except HybridsyncError as exc:
+        for started in servers:
+            started.stop()
         built.close()
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(exit_codes.CONFIG_ERROR) from exc
-    _log().info("serve.admin_listening", url=server.url, tls=listen.tls,
+    _log().info("serve.admin_listening", url=servers[0].url, tls=listen.tls,
                 token_required=listen.token is not None)  # fmt: skip
+    if len(servers) > 1:
+        _log().info("serve.console_listening", url=f"{servers[1].url}/console/")
     try:
         yield state
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
 
 
 def _serve(

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hybridsync.config.console import ConsoleConfig
 from hybridsync.config.group_filter import FilterConfig, group_filter_rules
 from hybridsync.config.password_hash_sync import PasswordHashSyncConfig
 from hybridsync.config.problems import (
@@ -74,6 +75,7 @@ class Config(BaseModel):
     filter: FilterConfig = Field(default_factory=FilterConfig)
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
     password_hash_sync: PasswordHashSyncConfig | None = None
+    console: ConsoleConfig | None = None
     connectors: list[dict[str, Any]] = Field(min_length=1)
     """Validated by wiring against the connector registry (type name -> model)."""
 

@@ -60,6 +60,8 @@ class ServiceSettings:
     """The longest a burst is waited out before its cycle starts anyway."""
     reconnect_seconds: float = 5.0
     """Before a lost notification connection is opened again."""
+    export: bool = True
+    """``False``: cycles import and sync only; exports wait for an applied plan."""
 
 
 @dataclass(slots=True)
@@ -274,7 +276,7 @@ class SyncService:
     def _cycle(self, kind: str, only: Collection[str] | None) -> None:
         try:
             with self._guard():
-                cycle = self._engine.cycle(kind, only=only)
+                cycle = self._engine.cycle(kind, only=only, export=self._settings.export)
         except HybridsyncError as exc:
             self._cycle_ended = time.monotonic()
             # Another process holds the sync lock, or the store failed outside a run:

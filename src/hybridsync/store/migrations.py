@@ -28,10 +28,15 @@ def _password_sync_state(connection: Connection) -> None:
     tables.password_sync_state.create(connection, checkfirst=True)
 
 
+def _audit_log(connection: Connection) -> None:
+    tables.audit_log.create(connection, checkfirst=True)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("0001_initial", _initial),
     ("0002_cs_connector_mv", _unlinked_index),
     ("0003_password_sync_state", _password_sync_state),
+    ("0004_audit_log", _audit_log),
 )
 
 

@@ -122,3 +122,16 @@ password_sync_state = Table(
     Column("state", Text, nullable=False),
 )
 """The PHS runner's state (store/password_hash_sync.py): no secret in it."""
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(400), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("plan_hash", String(100)),
+    Column("outcome", Text, nullable=False),
+)
+"""What console operators did (store/audit.py): who, what, when, and an apply's plan."""

@@ -37,7 +37,8 @@ def test_migrations_are_recorded_and_reopening_applies_nothing(store_target: Sto
     store = store_target.open()
     assert store.dialect.name == store_target.backend
     names = [row.name for row in store.connection.execute(select(tables.schema_migrations))]
-    assert names == ["0001_initial", "0002_cs_connector_mv", "0003_password_sync_state"]
+    assert names == ["0001_initial", "0002_cs_connector_mv", "0003_password_sync_state",
+                     "0004_audit_log"]  # fmt: skip
     store.close()
     again = store_target.open()
     assert [r.name for r in again.connection.execute(select(tables.schema_migrations))] == names

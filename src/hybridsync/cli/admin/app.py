@@ -31,14 +31,14 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from hybridsync.cli.admin.metrics import CONTENT_TYPE
 from hybridsync.cli.admin.problems import problem_of
@@ -55,9 +55,15 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 def admin_app(
-    state: AdminState, token: str | None, hosts: frozenset[str] | None = None
+    state: AdminState,
+    token: str | None,
+    hosts: frozenset[str] | None = None,
+    pages: Sequence[BaseRoute] = (),
+    api: bool = True,
 ) -> Starlette:
-    """``hosts``: the only ``Host`` names answered (``None``: any)."""
+    """``hosts``: the only ``Host`` names answered (``None``: any); ``pages``: the
+    console's routes (they sign their users in themselves: the token does not apply);
+    ``api=False``: the pages alone (the console's own address)."""
     guarded = _Guard(token)
     routes = [
         Route("/healthz", _healthz),
@@ -69,7 +75,7 @@ def admin_app(
         Route("/api/sync", guarded(_handler(state, _sync)), methods=["POST"]),
         Route("/api/sync-object", guarded(_handler(state, _sync_object)), methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=[*(routes if api else []), *pages])
     if hosts is not None:
         app.add_middleware(_OnlyHosts, hosts=hosts)
     return app

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 
 import uvicorn
+from starlette.routing import BaseRoute
 
 from hybridsync.cli.admin.app import LOOPBACK_NAMES, admin_app
 from hybridsync.cli.admin.settings import AdminConfigError, AdminSettings
@@ -21,16 +23,27 @@ _START_SECONDS = 10.0
 class AdminServer:
     """Serves ``state`` at ``settings``' address until :meth:`stop`."""
 
-    def __init__(self, settings: AdminSettings, state: AdminState) -> None:
+    def __init__(
+        self,
+        settings: AdminSettings,
+        state: AdminState,
+        pages: Sequence[BaseRoute] = (),
+        *,
+        api: bool = True,
+    ) -> None:
+        """``api=False``: the console's own address (``pages`` alone)."""
+        self._option = "--admin" if api else "--console"
         try:
             self._sock = listening_socket(settings.host, settings.port)
         except HybridsyncError as exc:
-            raise AdminConfigError(f"--admin: {exc}") from None
+            raise AdminConfigError(f"{self._option}: {exc}") from None
         self.port: int = self._sock.getsockname()[1]
         self.url = settings.with_port(self.port).url
         """With the bound port (``--admin 127.0.0.1:0`` binds a free one)."""
         config = uvicorn.Config(
-            admin_app(state, settings.token, LOOPBACK_NAMES if settings.loopback else None),
+            admin_app(
+                state, settings.token, LOOPBACK_NAMES if settings.loopback else None, pages, api
+            ),
             host=settings.host,
             port=self.port,
             ssl_certfile=None if settings.certificate is None else str(settings.certificate),
@@ -51,7 +64,7 @@ class AdminServer:
         deadline = time.monotonic() + _START_SECONDS
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise AdminConfigError("--admin: the admin server did not start (see the log)")
+                raise AdminConfigError(f"{self._option}: the server did not start (see the log)")
             time.sleep(0.01)
 
     def stop(self) -> None:

@@ -15,7 +15,14 @@ from pathlib import Path
 
 from hybridsync.errors import HybridsyncError
 
-__all__ = ["DEFAULT_ADDRESS", "TOKEN_ENV", "AdminConfigError", "AdminSettings", "admin_settings"]
+__all__ = [
+    "DEFAULT_ADDRESS",
+    "TOKEN_ENV",
+    "AdminConfigError",
+    "AdminSettings",
+    "admin_settings",
+    "console_settings",
+]
 
 DEFAULT_ADDRESS = "127.0.0.1:8765"
 TOKEN_ENV = "HYBRIDSYNC_SERVE_ADMIN_TOKEN"
@@ -85,12 +92,34 @@ def admin_settings(
     return settings
 
 
-def _host_port(address: str) -> tuple[str, int]:
+def console_settings(
+    address: str, certificate: Path | None = None, private_key: Path | None = None
+) -> AdminSettings | None:
+    """The console's own address (``--console``); ``None``: the admin address serves it.
+
+    It serves HTTPS with the admin address's certificate; beyond loopback it must.
+
+    Raises:
+        AdminConfigError: naming the option that is wrong and why.
+    """
+    if address.strip().lower() == "admin":
+        return None
+    host, port = _host_port(address, "--console", "'admin'")
+    settings = AdminSettings(host, port, certificate, private_key)
+    if not _loopback(host) and not settings.tls:
+        raise AdminConfigError(
+            f"--console {address}: an address other than loopback needs TLS "
+            "(--admin-cert and --admin-key)"
+        )
+    return settings
+
+
+def _host_port(address: str, option: str = "--admin", other: str = "'off'") -> tuple[str, int]:
     host, separator, port_text = address.strip().rpartition(":")
     host = host.removeprefix("[").removesuffix("]")
     if not separator or not host or not port_text.isdigit() or int(port_text) > 65535:
         raise AdminConfigError(
-            f"--admin {address!r}: not HOST:PORT (e.g. {DEFAULT_ADDRESS}, [::1]:8765) nor 'off'"
+            f"{option} {address!r}: not HOST:PORT (e.g. {DEFAULT_ADDRESS}, [::1]:8765) nor {other}"
         )
     return host, int(port_text)
 

@@ -7,8 +7,10 @@ new one) and tells the state of every cycle; the HTTP handlers only read from he
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -21,12 +23,14 @@ from hybridsync.errors import HybridsyncError
 
 if TYPE_CHECKING:
     from hybridsync.config import Config
+    from hybridsync.engine import Engine
     from hybridsync.engine.service import SyncService
     from hybridsync.wiring import Built
 
 __all__ = ["AdminState", "NotRunning", "UnknownConnector"]
 
 ALL_RUNS = 1_000_000
+_LATENCIES_KEPT = 100_000
 SYNC_OBJECT_TIMEOUT = 120.0
 """Seconds a sync on demand waits for the cycle in progress to end, and for its own work."""
 
@@ -55,6 +59,10 @@ class AdminState:
         self._connectors: tuple[str, ...] = ()
         self._last_cycle: CycleReport | None = None
         self._last_runs: dict[str, RunReport] = {}
+        self.latencies: deque[tuple[datetime, float]] = deque(maxlen=_LATENCIES_KEPT)
+        """AD-to-cloud seconds of the exported changes since the start, with when."""
+        self.last_cycle_at: datetime | None = None
+        """When the last cycle ended (UTC), for the console's overview."""
         self.metrics = ServiceMetrics(pending=self._pending)
 
     # --- fed by the service --------------------------------------------------------------
@@ -72,6 +80,12 @@ class AdminState:
         with self._lock:
             service = self._service
             self._last_cycle = cycle
+            self.last_cycle_at = datetime.now(UTC)
+            self.latencies.extend(
+                (self.last_cycle_at, seconds)
+                for run in cycle.runs
+                for seconds in run.change_latencies
+            )
             for run in cycle.runs:
                 self._last_runs[run.connector] = run
         woken_at = service.woken_at if service is not None else None
@@ -164,6 +178,41 @@ class AdminState:
             raise NotRunning(str(exc)) from exc
         assert isinstance(result, dict)
         return result
+
+    def in_service(self, work: Callable[[Engine], Any], timeout: float) -> Any:
+        """``work(engine)`` in the service's thread, between cycles (the console's plan,
+        apply and preview: the engine and its store belong to that thread).
+
+        Raises:
+            NotRunning: no service runs now, or it stopped before getting to it.
+            ServiceBusy: its cycle in progress kept it from the work for ``timeout``.
+        """
+        from hybridsync.engine.service import ServiceBusy, ServiceStopped
+
+        with self._lock:
+            service = self._service
+        if service is None:
+            raise NotRunning("the service is reloading its configuration; try again")
+        engine = service.engine
+        try:
+            return service.call(lambda: work(engine), timeout)
+        except ServiceBusy:
+            raise
+        except ServiceStopped as exc:
+            raise NotRunning(str(exc)) from exc
+
+    def config_connectors(self) -> tuple[str, ...]:
+        with self._lock:
+            return self._connectors
+
+    @property
+    def config(self) -> Config:
+        """The running configuration.
+
+        Raises:
+            NotRunning: none is loaded yet.
+        """
+        return self._current_config()
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -64,6 +64,8 @@ def token_response(
             **identity,
             **groups("idToken"),
             "aud": client_id,
+            # As Entra: an application's ID token names the user's directory roles too.
+            "wids": access["wids"],
             **({"nonce": nonce} if nonce else {}),
         }
         answer["id_token"] = _sign(service, base_url, tenant_id, id_claims, lifetime)

@@ -1,0 +1,121 @@
+"""Signed-in sessions and sign-ins in progress, kept in the server's memory.
+
+The browser holds only a random session id in a ``__Host-`` cookie (Secure, HttpOnly,
+SameSite=Lax, Path=/): nothing in it can be read or forged. Each session has its own
+CSRF token, which every state-changing form carries and the server compares in constant
+time. A restart signs everybody out.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+from hybridsync.cli.console.oidc import Flow
+
+__all__ = ["COOKIE", "Session", "Sessions"]
+
+COOKIE = "__Host-hybridsync-console"
+_FLOW_SECONDS = 600.0
+_MAX_FLOWS = 1000
+_MAX_SESSIONS = 10_000
+
+
+class Level:
+    READER = "reader"
+    OPERATOR = "operator"
+
+
+@dataclass
+class Session:
+    user: str
+    """The signed-in user's name for the audit log: UPN, else the subject."""
+    name: str
+    level: str | None
+    """``operator``, ``reader`` or ``None`` (signed in, but no access)."""
+    expires: float
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+
+    @property
+    def operator(self) -> bool:
+        return self.level == Level.OPERATOR
+
+    def csrf_matches(self, given: str) -> bool:
+        return secrets.compare_digest(given.encode(), self.csrf.encode())
+
+
+class Sessions:
+    def __init__(self, lifetime_seconds: float) -> None:
+        self._lifetime = lifetime_seconds
+        self._lock = threading.Lock()
+        self._sessions: dict[str, Session] = {}
+        self._flows: dict[str, Flow] = {}
+
+    def open(self, user: str, name: str, level: str | None) -> str:
+        """A new session's id (the cookie's value)."""
+        session_id = secrets.token_urlsafe(32)
+        with self._lock:
+            self._forget_expired()
+            if len(self._sessions) >= _MAX_SESSIONS:  # the oldest go first
+                oldest = min(self._sessions, key=lambda k: self._sessions[k].expires)
+                del self._sessions[oldest]
+            expires = time.monotonic() + self._lifetime
+            self._sessions[session_id] = Session(user, name, level, expires)
+        return session_id
+
+    def get(self, session_id: str | None) -> Session | None:
+        if not session_id:
+            return None
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None or session.expires < time.monotonic():
+                self._sessions.pop(session_id, None)
+                return None
+            return session
+
+    def close(self, session_id: str | None) -> None:
+        with self._lock:
+            self._sessions.pop(session_id or "", None)
+
+    def begin(self, flow: Flow) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._flows = {k: f for k, f in self._flows.items() if now - f.started < _FLOW_SECONDS}
+            if len(self._flows) >= _MAX_FLOWS:
+                del self._flows[next(iter(self._flows))]
+            self._flows[flow.state] = flow
+
+    def take_flow(self, state: str) -> Flow | None:
+        """The flow of ``state``, once (a replayed redirect finds nothing)."""
+        with self._lock:
+            flow = self._flows.pop(state, None)
+        if flow is None or time.monotonic() - flow.started > _FLOW_SECONDS:
+            return None
+        return flow
+
+    def _forget_expired(self) -> None:
+        now = time.monotonic()
+        self._sessions = {k: s for k, s in self._sessions.items() if s.expires >= now}
+
+
+def access_level(
+    claims: dict[str, object],
+    *,
+    reader_roles: list[str],
+    operator_roles: list[str],
+    reader_groups: list[str],
+    operator_groups: list[str],
+) -> str | None:
+    """``operator``, ``reader`` or ``None``, from the token's ``wids`` and ``groups``."""
+    wids, groups = _strings(claims.get("wids")), _strings(claims.get("groups"))
+    if wids & set(operator_roles) or groups & set(operator_groups):
+        return Level.OPERATOR
+    if wids & set(reader_roles) or groups & set(reader_groups):
+        return Level.READER
+    return None
+
+
+def _strings(value: object) -> set[str]:
+    return {item for item in value if isinstance(item, str)} if isinstance(value, list) else set()
