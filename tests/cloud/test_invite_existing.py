@@ -407,6 +407,10 @@ def test_a_user_administrator_cannot_convert_a_global_administrator(tenant: Clou
     tenant.server.service.role_assignments.assign(tenant.id, boss["id"], GLOBAL_ADMINISTRATOR)
     answer = invite(_delegated(tenant, operator), tenant, boss["id"], email)
     assert answer.status_code == 403
+    # Named by UPN instead of id, the account would escape the role check: not an id.
+    by_name = invite(_delegated(tenant, operator), tenant, boss["userPrincipalName"], email)
+    assert by_name.status_code == 400
+    assert by_name.json()["error"]["details"][0]["target"] == "invitedUser"
     chief = cloud_user(tenant)
     tenant.server.service.role_assignments.assign(tenant.id, chief["id"], GLOBAL_ADMINISTRATOR)
     assert invite(_delegated(tenant, chief), tenant, boss["id"], email).status_code == 201

@@ -5,6 +5,7 @@ through ``/redeem``."""
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
@@ -64,9 +65,17 @@ def _existing_user_id(body: dict[str, Any]) -> str | None:
             raise bad_request(message, ErrorDetail("InvalidValue", message, "invitedUser"))
         return None
     user_id = invited.get("id")
-    if set(invited) - {"id", "@odata.type"} or not isinstance(user_id, str) or not user_id:
+    if set(invited) - {"id", "@odata.type"} or not _is_object_id(user_id):
         raise invalid_value("invitedUser", "Invitation")
-    return user_id
+    return str(user_id).lower()
+
+
+def _is_object_id(value: object) -> bool:
+    """An object id (a GUID), never a UPN: the role checks look the target up by its id."""
+    try:
+        return isinstance(value, str) and str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
 
 
 def _request_of(body: dict[str, Any]) -> b2b.InvitationRequest:
