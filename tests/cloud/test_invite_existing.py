@@ -278,6 +278,19 @@ def test_reset_redemption_invites_again_on_the_same_object(
     assert read_user(tenant, partner["id"], "externalUserState")["externalUserState"] == "Accepted"
 
 
+def test_send_invitation_message_mails_the_link(tenant: CloudTenant, mailbox: Mailbox) -> None:
+    email = _email()
+    partner = synced_partner(tenant, email)
+    info = {"customizedMessageBody": "Welcome to Project X."}
+    answer = invite(admin(tenant), tenant, partner["id"], email,
+                    sendInvitationMessage=True, invitedUserMessageInfo=info)  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    body = mailbox.wait_for(email).get_content()
+    assert answer.json()["inviteRedeemUrl"] in body
+    assert "Welcome to Project X." in body
+    assert redeem(tenant, answer.json(), mailbox).status_code == 303  # the code is mail #2
+
+
 def test_a_newer_invitation_makes_the_older_link_useless(tenant: CloudTenant) -> None:
     email = _email()
     member = cloud_user(tenant, email)
@@ -407,6 +420,10 @@ def test_a_user_administrator_cannot_convert_a_global_administrator(tenant: Clou
     tenant.server.service.role_assignments.assign(tenant.id, boss["id"], GLOBAL_ADMINISTRATOR)
     answer = invite(_delegated(tenant, operator), tenant, boss["id"], email)
     assert answer.status_code == 403
+    # Named by UPN instead of id, the account would escape the role check: not an id.
+    by_name = invite(_delegated(tenant, operator), tenant, boss["userPrincipalName"], email)
+    assert by_name.status_code == 400
+    assert by_name.json()["error"]["details"][0]["target"] == "invitedUser"
     chief = cloud_user(tenant)
     tenant.server.service.role_assignments.assign(tenant.id, chief["id"], GLOBAL_ADMINISTRATOR)
     assert invite(_delegated(tenant, chief), tenant, boss["id"], email).status_code == 201

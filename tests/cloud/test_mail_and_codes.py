@@ -68,7 +68,9 @@ def test_a_missing_password_variable_is_named(monkeypatch: pytest.MonkeyPatch) -
 def test_a_refused_login_says_so_without_the_password(mailbox: Mailbox, tmp_path: Path) -> None:
     wrong = tmp_path / "wrong.secret"
     wrong.write_text("not-the-password", "utf-8")
-    settings = mailbox.smtp_settings().model_copy(update={"password_file": wrong})
+    # (aiosmtpd leaves smtplib's last login attempt unanswered: a short wait bounds it)
+    update = {"password_file": wrong, "timeout_seconds": 1.0}
+    settings = mailbox.smtp_settings().model_copy(update=update)
     with pytest.raises(MailError) as caught:
         send(settings, "someone@fabrikam.example", "subject", "text")
     assert "did not accept" in str(caught.value)

@@ -8,13 +8,13 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
+from click.testing import Result
 from tests.cloud.mailbox import Mailbox
 from tests.cloud.signin.test_browser import (
     Served,
@@ -23,7 +23,9 @@ from tests.cloud.signin.test_browser import (
     served_directory,
 )
 from tests.support.signin import GRAPH_USER_READ
+from typer.testing import CliRunner
 
+from hybridsync.cli import app
 from hybridsync.cloud import CloudService
 from hybridsync.cloud.local import initialize, settings_for
 from hybridsync.cloud.tls import ensure_local_tls
@@ -86,15 +88,13 @@ def _data_dir(served: Served) -> Path:
     return served.ca_path.parent.parent
 
 
-def _invite(
-    served: Served, *more: str, landing: str = "https://myapps.example/"
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["hybridsync", "cloud", "invite", "--user", PARTNER_UPN, "--email", PARTNER_EMAIL,
-         "--data-dir", str(_data_dir(served)), "--public-url", served.base_url,
-         "--redirect-url", landing, "--json", *more],
-        capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
+def _invite(served: Served, *more: str, landing: str = "https://myapps.example/") -> Result:
+    """``hybridsync cloud invite`` on the served directory's data (as its host would run it)."""
+    return CliRunner().invoke(app, [
+        "cloud", "invite", "--user", PARTNER_UPN, "--email", PARTNER_EMAIL,
+        "--data-dir", str(_data_dir(served)), "--public-url", served.base_url,
+        "--redirect-url", landing, "--json", *more,
+    ])  # fmt: skip
 
 
 def _sign_in_page(
@@ -129,7 +129,7 @@ def test_a_synced_partner_redeems_by_email_and_signs_in_with_codes_only(
 
     landing = f"{redirect_uri}welcome"
     invited = _invite(served, landing=landing)
-    assert invited.returncode == 0, invited.stderr
+    assert invited.exit_code == 0, invited.output
     invitation = json.loads(invited.stdout)
     assert invitation["user"] == PARTNER_UPN
     assert invitation["status"] == "PendingAcceptance"
@@ -165,9 +165,9 @@ def test_a_synced_partner_redeems_by_email_and_signs_in_with_codes_only(
 
     # Invited again without --reset-redemption: refused, exit status 3.
     refused_again = _invite(served)
-    assert refused_again.returncode == 3
+    assert refused_again.exit_code == 3
     assert "resetRedemption" in refused_again.stderr
-    assert _invite(served, "--reset-redemption").returncode == 0
+    assert _invite(served, "--reset-redemption").exit_code == 0
 
 
 def test_an_unknown_address_gets_the_same_code_page_and_no_mail(

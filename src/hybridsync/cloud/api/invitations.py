@@ -5,13 +5,15 @@ through ``/redeem``."""
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Body, Query
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from hybridsync.cloud import b2b
+from hybridsync.cloud import b2b, mail
 from hybridsync.cloud.api.deps import Ctx, get_service
 from hybridsync.cloud.api.wire import GRAPH_ROOT, odata
 from hybridsync.cloud.authz import Action
@@ -28,6 +30,7 @@ from hybridsync.cloud.service import CloudService
 from hybridsync.cloud.signin import redemption
 
 router = APIRouter(tags=["invitations"])
+log = structlog.get_logger(__name__)
 _EMAIL = re.compile(
     r"^[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.[A-Za-z]{2,}$"
 )
@@ -64,9 +67,17 @@ def _existing_user_id(body: dict[str, Any]) -> str | None:
             raise bad_request(message, ErrorDetail("InvalidValue", message, "invitedUser"))
         return None
     user_id = invited.get("id")
-    if set(invited) - {"id", "@odata.type"} or not isinstance(user_id, str) or not user_id:
+    if set(invited) - {"id", "@odata.type"} or not _is_object_id(user_id):
         raise invalid_value("invitedUser", "Invitation")
-    return user_id
+    return str(user_id).lower()
+
+
+def _is_object_id(value: object) -> bool:
+    """An object id (a GUID), never a UPN: the role checks look the target up by its id."""
+    try:
+        return isinstance(value, str) and str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
 
 
 def _request_of(body: dict[str, Any]) -> b2b.InvitationRequest:
@@ -99,9 +110,32 @@ def invite(body: Annotated[dict[str, Any], Body()], ctx: Ctx) -> Response:
         target = ctx.target_user(request.existing_user_id, _CONVERSION_CHANGES)
         ctx.authorize_write(Action.USER_WRITE, target)
         invitation = b2b.invite_existing(ctx.service, ctx.tenant_id, ctx.base_url, request)
+    if request.send_message:
+        _send_invitation_message(ctx, invitation)
     return odata(
         {"@odata.context": f"{GRAPH_ROOT}/$metadata#invitations/$entity", **invitation}, 201
     )
+
+
+def _send_invitation_message(ctx: Ctx, invitation: dict[str, Any]) -> None:
+    """Mail the redeem link through the relay (``sendInvitationMessage``); without a relay,
+    or when it fails, the invitation stands and the link is in the answer (logged, not 5xx)."""
+    settings = ctx.service.settings.smtp
+    if settings is None:
+        log.warning("invitation.no_relay", invitation=invitation["id"])
+        return
+    tenant = ctx.service.tenancy.tenant(ctx.tenant_id)
+    info = invitation.get("invitedUserMessageInfo") or {}
+    custom = str(info.get("customizedMessageBody") or "")
+    text = (
+        f"You are invited to {tenant.display_name}.\n\n{custom}\n\n"
+        f"Accept the invitation: {invitation['inviteRedeemUrl']}\n"
+    )
+    try:
+        mail.send(settings, invitation["invitedUserEmailAddress"],
+                  f"You're invited to {tenant.display_name}", text)  # fmt: skip
+    except mail.MailError as exc:
+        log.warning("invitation.mail_failed", invitation=invitation["id"], error=str(exc))
 
 
 @router.get("/redeem", include_in_schema=True, response_model=None)

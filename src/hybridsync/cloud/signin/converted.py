@@ -5,10 +5,11 @@ A tenant setting, ``convertedUsers`` (on ``/v1.0/policies/signInPolicy``, or
 
 - ``sync`` (default): the sync engine keeps writing them, as for any synced user. The user
   signs in with codes sent to the address they redeemed with, whatever ``mail`` becomes.
-- ``cloud``: the directory leaves them to the cloud. A change of ``mail`` sent by the sync
-  engine is refused (400, naming ``mail``: an object error the engine reports, with the
-  rest of the user's updates still arriving in other requests), and uploaded password
-  hashes are acknowledged and dropped (a password no longer signs the user in anyway).
+- ``cloud``: the directory leaves them to the cloud. A request of the sync engine that
+  changes ``mail`` is refused whole (400, naming ``mail``: an object error the engine
+  reports for that user until AD or the setting changes; requests that carry the same
+  ``mail``, or none, go through), and uploaded password hashes are acknowledged and
+  dropped (a password no longer signs the user in anyway).
 
 Everything else (hard match on the anchor, the other attributes, deletion) goes on as before.
 """

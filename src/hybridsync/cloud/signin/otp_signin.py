@@ -31,9 +31,13 @@ log = structlog.get_logger(__name__)
 STEPS = frozenset({"sendcode", "verifycode"})
 
 
-def _mail_quietly(service: CloudService, to: str, code: str, tenant_name: str) -> None:
+def _mail_quietly(service: CloudService, tenant: Tenant, user_id: str, code: str) -> None:
+    # Runs after the answer, so looking the address up costs the page no time either.
+    to = signin_of(service).otp.email_of(tenant.id, user_id)
+    if to is None:
+        return
     try:
-        send_code(service, to, code, tenant_name)
+        send_code(service, to, code, tenant.display_name)
     except mail.MailError as exc:
         log.warning("signin.otp_mail_failed", error=str(exc))
 
@@ -60,10 +64,9 @@ async def answer(
     if form.get("step") == "sendcode":
         code = await run_in_threadpool(otp.issue, tenant.id, user_id, SIGN_IN) if user_id else None
         html = otp_page.render_code(**render, notice=notice)
-        address = otp.email_of(tenant.id, user_id) if code and user_id else None
         task = (  # to the address on record, never to what was typed
-            BackgroundTask(_mail_quietly, service, address, code, tenant.display_name)
-            if code and address
+            BackgroundTask(_mail_quietly, service, tenant, user_id, code)
+            if code and user_id
             else None
         )
         return HTMLResponse(html, headers=page.HEADERS, background=task)
