@@ -55,6 +55,9 @@ class GuestsDeployment:
             f"{graph_connector_toml(server, self.tenant, root)}",
             "utf-8",
         )
+        with self.admin() as http:  # a member: the guests are never all the cloud holds
+            answer = http.post("/v1.0/users", json=self.tenant.user_body("member"))
+            assert answer.status_code == 201, answer.text
 
     def admin(self) -> httpx.Client:
         return self.tenant.client(self.tenant.app_token(self.tenant.admin_app))
