@@ -8,7 +8,6 @@ and delete it; a second cycle changes nothing.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from typing import Any
 import httpx
 import ldap
 import pytest
-from tests.support.cloud_server import CloudServer, CloudTenant, graph_connector_toml, serve_cloud
+from tests.support.cloud_server import CloudServer, graph_connector_toml, serve_cloud
 from tests.support.samba import SambaDC, ad_connector_toml
 
 pytestmark = pytest.mark.samba
@@ -76,8 +75,8 @@ class GuestsDeployment:
 
     def cloud_user(self, user_id: str) -> dict[str, Any]:
         with self.admin() as http:
-            answer = http.get(f"/v1.0/users/{user_id}",
-                              params={"$select": f"id,userPrincipalName,{ON_PREMISES}"})  # fmt: skip
+            select = f"id,userPrincipalName,{ON_PREMISES}"
+            answer = http.get(f"/v1.0/users/{user_id}", params={"$select": select})
         answer.raise_for_status()
         return dict(answer.json())
 
