@@ -17,8 +17,12 @@ from typing import Any
 import httpx
 import ldap
 import pytest
+from structlog.testing import capture_logs
 from tests.support.cloud_server import CloudServer, graph_connector_toml, serve_cloud
 from tests.support.samba import SambaDC, ad_connector_toml
+
+from hybridsync.connectors.ad.export import generated_password
+from hybridsync.wiring import build_from_file
 
 pytestmark = pytest.mark.samba
 PASSWORD_ENV = "HYBRIDSYNC_AD_PASSWORD"
@@ -43,13 +47,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CloudServer]:
 class GuestsDeployment:
     """A cloud tenant, the guests' OU in AD, and the configuration between them."""
 
-    def __init__(self, root: Path, dc: SambaDC, server: CloudServer, ou: str, extra: str = ""):
+    def __init__(
+        self, root: Path, dc: SambaDC, server: CloudServer, ou: str, extra: str = "",
+        guests: str = "",
+    ) -> None:  # fmt: skip
         self.root, self.dc, self.ou = root, dc, ou
         self.tenant = server.new_tenant("contoso.com")
         self.config = root / "hybridsync.toml"
         self.config.write_text(
             f'store = "state.db"\n{extra}\n[builtin_rules]\nsource = "ad"\ntarget = "cloud"\n\n'
-            f'[guests_to_ad]\nou = "{ou}"\n'
+            f'[guests_to_ad]\nou = "{ou}"\n{guests}\n'
             f'{ad_connector_toml(dc, PASSWORD_ENV, [ou])}export_ou = "{ou}"\n'
             f"{graph_connector_toml(server, self.tenant, root)}",
             "utf-8",
@@ -96,13 +103,15 @@ class GuestsDeployment:
             accounts[anchor] = {"dn": dn, **values}
         return accounts
 
-    def run(self, cycle: str = "delta") -> dict[str, Any]:
-        command = [str(Path(sys.executable).parent / "hybridsync"), "run", cycle, "--json"]
+    def run(self, cycle: str = "delta", *options: str, stopped: bool = False) -> dict[str, Any]:
+        """``hybridsync run`` as a process; ``stopped``: a safety check stops it (exit 2)."""
+        command = [str(Path(sys.executable).parent / "hybridsync"), "run", cycle, "--json",
+                   *options]  # fmt: skip
         done = subprocess.run(
             [*command, "-c", str(self.config)],
             capture_output=True, text=True, cwd=self.root, check=False, timeout=300,
         )  # fmt: skip
-        assert done.returncode in (0, 1), done.stdout + done.stderr
+        assert done.returncode in ((2,) if stopped else (0, 1)), done.stdout + done.stderr
         report: dict[str, Any] = json.loads(done.stdout)
         self.log = done.stderr
         return report
@@ -128,8 +137,8 @@ def guests(
 ) -> Any:  # fmt: skip
     monkeypatch.setenv(PASSWORD_ENV, samba_dc.admin_password)
 
-    def make(extra: str = "") -> GuestsDeployment:
-        return GuestsDeployment(tmp_path, samba_dc, server, ou, extra)
+    def make(extra: str = "", options: str = "") -> GuestsDeployment:
+        return GuestsDeployment(tmp_path, samba_dc, server, ou, extra, options)
 
     return make
 
@@ -224,3 +233,82 @@ def test_a_soft_deleted_guest_stays_disabled_through_a_full_import(guests: Any) 
     assert errors(report) == []
     assert exported(report, "ad")["delete"] == 0
     assert int(deployment.shadows()[f"User_{guest}"]["userAccountControl"]) & DISABLED
+
+
+def test_a_duplicate_sam_account_name_made_by_hand_is_an_object_error(
+    guests: Any, samba_dc: SambaDC
+) -> None:
+    deployment: GuestsDeployment = guests()
+    taken = deployment.invite("kim.to@fabrikam.example", "Kim To")
+    fine = deployment.invite("lou.ve@fabrikam.example", "Lou Ve")
+    # Elsewhere in the domain (outside the synced OU): sAMAccountName is unique domain-wide.
+    by_hand = samba_dc.add_user(f"kim.to_fabr-{taken[:8]}", cn=f"Made by hand {taken[:8]}")
+    report = deployment.run("initial")
+    (error,) = errors(report)
+    assert f"Kim To {taken}" in error
+    assert "sAMAccountName" in error
+    assert exported(report, "ad")["add"] == 1  # the run went on
+    assert set(deployment.shadows()) == {f"User_{fine}"}
+    samba_dc.delete(by_hand)
+    report = deployment.run()  # the name free again: the account is created
+    assert errors(report) == []
+    assert set(deployment.shadows()) == {f"User_{taken}", f"User_{fine}"}
+
+
+def test_staging_mode_and_the_deletion_threshold_hold_for_shadow_accounts(
+    guests: Any, tmp_path: Path
+) -> None:
+    deployment: GuestsDeployment = guests("staging_mode = true\n[safety]\ndeletion_threshold = 1")
+    ids = [deployment.invite(f"g{n}@fabrikam.example", f"Guest {n}") for n in range(3)]
+    report = deployment.run("initial")
+    assert [r for r in report["runs"] if r["profile"] == "export"] == []
+    assert deployment.shadows() == {}
+    staged = deployment.config.read_text("utf-8")
+    deployment.config.write_text(staged.replace("staging_mode = true\n", ""), "utf-8")
+    assert exported(deployment.run(), "ad")["add"] == 3  # out of staging: exported
+
+    for guest in ids[:2]:
+        deployment.cloud("DELETE", f"/v1.0/users/{guest}")
+        deployment.cloud("DELETE", f"/v1.0/directory/deletedItems/{guest}")
+    report = deployment.run(stopped=True)
+    statuses = [r["status"] for r in report["runs"] if r["connector"] == "ad"]
+    assert "stopped-deletion-threshold-exceeded" in statuses
+    assert len(deployment.shadows()) == 3  # nothing deleted
+    assert exported(deployment.run("delta", "--allow-deletes"), "ad")["delete"] == 2
+    assert list(deployment.shadows()) == [f"User_{ids[2]}"]
+
+
+def test_the_random_password_is_set_once_and_never_stored_or_logged(
+    guests: Any, samba_dc: SambaDC, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployment: GuestsDeployment = guests(options="smart_card_required = false")
+    deployment.invite("pat.ng@fabrikam.example", "Pat Ng")
+    built = build_from_file(deployment.config)
+    made: list[str] = []
+
+    def recorded() -> str:
+        made.append(generated_password())
+        return made[-1]
+
+    # The connector's own generator, observed: the password exists nowhere else.
+    monkeypatch.setattr(built.connectors["ad"], "_password", recorded)
+    try:
+        with capture_logs() as logs:
+            for cycle in ("initial", "delta", "delta"):
+                report = built.engine.cycle(cycle)
+                assert [e.message for run in report.runs for e in run.errors] == []
+    finally:
+        built.close()
+    (password,) = made  # set once, on the add
+    (shadow,) = deployment.shadows().values()
+    assert not int(shadow["userAccountControl"]) & SMART_CARD
+    connection = ldap.initialize(samba_dc.ldaps_url)
+    connection.set_option(ldap.OPT_X_TLS_CACERTFILE, str(samba_dc.ca_file))
+    connection.set_option(ldap.OPT_X_TLS_NEWCTX, 0)
+    connection.simple_bind_s(shadow["userPrincipalName"].decode(), password)  # it was set
+    connection.unbind_s()
+    for stored in deployment.root.glob("state.db*"):
+        content = stored.read_bytes()
+        for form in (password.encode(), password.encode("utf-16-le")):
+            assert form not in content, stored
+    assert password not in repr(logs)
