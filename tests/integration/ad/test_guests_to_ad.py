@@ -312,3 +312,64 @@ def test_the_random_password_is_set_once_and_never_stored_or_logged(
         for form in (password.encode(), password.encode("utf-16-le")):
             assert form not in content, stored
     assert password not in repr(logs)
+
+
+def test_with_a_scoping_group_only_members_get_an_account_and_leaving_disables_it(
+    guests: Any,
+) -> None:
+    deployment: GuestsDeployment = guests()
+    with deployment.admin() as http:
+        body = {"displayName": "On-premises apps", "mailEnabled": False,
+                "mailNickname": "onpremapps", "securityEnabled": True}  # fmt: skip
+        group = str(http.post("/v1.0/groups", json=body).json()["id"])
+    config = deployment.config.read_text("utf-8")
+    deployment.config.write_text(
+        config.replace("[guests_to_ad]\n", f'[guests_to_ad]\ngroup = "{group}"\n'), "utf-8"
+    )
+    inside = deployment.invite("in.side@fabrikam.example", "In Side")
+    outside = deployment.invite("out.side@fabrikam.example", "Out Side")
+
+    def member(user: str, *, add: bool) -> None:
+        with deployment.admin() as http:
+            if add:
+                ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{user}"}
+                answer = http.post(f"/v1.0/groups/{group}/members/$ref", json=ref)
+            else:
+                answer = http.delete(f"/v1.0/groups/{group}/members/{user}/$ref")
+        assert answer.status_code == 204, answer.text
+
+    member(inside, add=True)
+    assert errors(deployment.run("initial")) == []
+    assert list(deployment.shadows()) == [f"User_{inside}"]
+
+    member(outside, add=True)  # joins: an account, from a delta cycle
+    assert errors(deployment.run()) == []
+    assert set(deployment.shadows()) == {f"User_{inside}", f"User_{outside}"}
+
+    member(inside, add=False)  # leaves: disabled, not deleted
+    report = deployment.run()
+    assert errors(report) == []
+    assert exported(report, "ad")["delete"] == 0
+    shadows = deployment.shadows()
+    assert int(shadows[f"User_{inside}"]["userAccountControl"]) & DISABLED
+    assert not int(shadows[f"User_{outside}"]["userAccountControl"]) & DISABLED
+    assert exported(deployment.run(), "ad") == NOTHING
+
+
+def test_only_the_sync_role_writes_the_on_premises_values_of_a_guest(guests: Any) -> None:
+    deployment: GuestsDeployment = guests()
+    guest = deployment.invite("eve.il@fabrikam.example", "Eve Il")
+    forged = {
+        "onPremisesSamAccountName": "administrator",
+        "onPremisesSecurityIdentifier": "S-1-5-21-1-2-3-500",
+    }
+    with deployment.admin() as http:  # an application without the synchronization role
+        answer = http.patch(f"/v1.0/users/{guest}", json=forged)
+    assert answer.status_code == 400, answer.text
+    assert "onPremisesSamAccountName" in answer.text
+    with deployment.tenant.client(
+        deployment.tenant.mint_user_token(guest, ["User.ReadWrite"])
+    ) as http:
+        answer = http.patch("/v1.0/me", json=forged)  # the guest, on itself
+    assert answer.status_code in (400, 403), answer.text
+    assert deployment.cloud_user(guest)["onPremisesSamAccountName"] is None
