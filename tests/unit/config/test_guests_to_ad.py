@@ -3,6 +3,7 @@ error naming the file, the key and its line."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,14 @@ def test_a_password_flow_to_ad_stays_refused_with_guests_on(tmp_path: Path) -> N
     path.write_text('rules = ["out.toml"]\n' + path.read_text("utf-8"), "utf-8")
     with pytest.raises(ConfigError, match="unicodePwd"):
         load_config(path).rule_set()
+
+
+def test_the_docs_example_loads(tmp_path: Path) -> None:
+    docs = Path(__file__).resolve().parents[3] / "docs" / "ad.md"
+    blocks = re.findall(r"```toml\n(.*?)```", docs.read_text("utf-8"), flags=re.DOTALL)
+    (example,) = [block for block in blocks if "[guests_to_ad]" in block]
+    path = tmp_path / "hybridsync.toml"
+    path.write_text(example, "utf-8")
+    config = load_config(path)
+    names = {rule.name for rule in config.rule_set().rules}
+    assert "Out to AD - Guest Shadow Account" in names
