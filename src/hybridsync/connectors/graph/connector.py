@@ -263,7 +263,7 @@ class GraphConnector:
         if self._guests is not None and members is not None:
             # Who joined or left the scoping group: read before the users' delta, so that
             # the member list the watermark keeps is saved with these changes.
-            changed = self._guests.membership_changes(links.guest_members, members, set())
+            changed = self._guests.membership_changes(links.guest_members, members)
             yield ImportPage(changed, Watermark(links.users, links.groups,
                                                 _sorted(members)).text())  # fmt: skip
         url: str | None = links.users

@@ -91,11 +91,11 @@ class GuestImport:
         return body
 
     def membership_changes(
-        self, before: Iterable[str] | None, now: frozenset[str], skip: set[str]
+        self, before: Iterable[str] | None, now: frozenset[str]
     ) -> list[ImportedObject]:
-        """The users who joined or left the scoping group since ``before``, read again
-        (those of ``skip`` are in the delta already)."""
-        changed = sorted((now ^ frozenset(before or ())) - skip)
+        """The users who joined or left the scoping group since ``before`` (the members
+        the last import saw), with their new mark."""
+        changed = sorted(now ^ frozenset(before or ()))
         if not changed:
             return []
         # Only the mark changes: an update (the DN as the user's own, from its id and
