@@ -192,6 +192,16 @@ def test_an_invited_guest_gets_a_shadow_account_written_back_and_never_synced_up
     assert after == before
     assert list(deployment.shadows()) == [f"User_{guest}"]
 
+    # Disabled in the cloud: disabled in AD (smart card logon still required); enabled again.
+    for enabled in (False, True):
+        with deployment.admin() as http:
+            answer = http.patch(f"/v1.0/users/{guest}", json={"accountEnabled": enabled})
+            assert answer.status_code == 204, answer.text
+        assert errors(deployment.run()) == []
+        control = int(deployment.shadows()[f"User_{guest}"]["userAccountControl"])
+        assert bool(control & DISABLED) is not enabled
+        assert control & SMART_CARD
+
 
 def test_soft_delete_disables_restore_enables_hard_delete_deletes(guests: Any) -> None:
     deployment: GuestsDeployment = guests()
