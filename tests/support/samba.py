@@ -30,6 +30,7 @@ with the sample's groups (not its critical system group, nor its managers).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import re
@@ -240,6 +241,31 @@ class SambaDC(DirectoryEditor):
         self._schema_update_now()
         user_class = f"CN=User,{self.schema_dn}"
         self.admin.modify_s(user_class, [(ldap.MOD_ADD, "mayContain", [b"extensionAttribute1"])])
+        self._schema_update_now()
+        self._add_external_directory_object_id()
+
+    def _add_external_directory_object_id(self) -> None:
+        """``msDS-ExternalDirectoryObjectId`` on ``user``, as the Windows Server 2016 schema
+        defines it (Samba provisions the 2012 R2 schema): the anchor of shadow accounts."""
+        dn = f"CN=ms-DS-External-Directory-Object-Id,{self.schema_dn}"
+        attrs = {
+            "objectClass": [b"top", b"attributeSchema"],
+            "cn": [b"ms-DS-External-Directory-Object-Id"],
+            "attributeID": [b"1.2.840.113556.1.4.2310"],
+            "attributeSyntax": [b"2.5.5.12"],
+            "oMSyntax": [b"64"],
+            "isSingleValued": [b"TRUE"],
+            "rangeUpper": [b"256"],
+            "searchFlags": [b"9"],
+            "lDAPDisplayName": [b"msDS-ExternalDirectoryObjectId"],
+            "schemaIDGUID": [base64.b64decode("kL8pva1m4UCIexDfBwQZpg==")],
+            "isMemberOfPartialAttributeSet": [b"TRUE"],
+        }
+        self.admin.add_s(dn, ldap.modlist.addModlist(attrs))
+        self._schema_update_now()
+        user_class = f"CN=User,{self.schema_dn}"
+        change = [(ldap.MOD_ADD, "mayContain", [b"msDS-ExternalDirectoryObjectId"])]
+        self.admin.modify_s(user_class, change)
         self._schema_update_now()
 
     def _schema_update_now(self) -> None:

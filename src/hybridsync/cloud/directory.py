@@ -94,7 +94,7 @@ class UserDirectory:
             existing = dict(row.data)
             check(existing)
             user = {**existing, **changes}
-            if synced:
+            if synced and rules.marks_synced(existing, changes):
                 user |= {"onPremisesSyncEnabled": True, "onPremisesLastSyncDateTime": iso(utcnow())}
             if "userPrincipalName" in changes:
                 rules.check_upn(user["userPrincipalName"], _verified(conn, tenant_id))

@@ -59,6 +59,22 @@ SYNC_WRITABLE: dict[str, type | tuple[type, ...]] = {
     "onPremisesSecurityIdentifier": str,
     "proxyAddresses": list,
 }
+# What a write-back from on-premises sets on a cloud user (a cloud guest's shadow account
+# in AD, as Cloud Sync writes it): the user stays mastered in the cloud.
+WRITE_BACK = frozenset(
+    {"onPremisesDistinguishedName", "onPremisesDomainName", "onPremisesSamAccountName",
+     "onPremisesUserPrincipalName", "onPremisesSecurityIdentifier"}
+)  # fmt: skip
+
+
+def marks_synced(existing: Mapping[str, Any], changes: Mapping[str, Any]) -> bool:
+    """Whether a synchronization role's write makes the user synced: any write but the
+    write-back of an account's properties onto a user that is not synced already."""
+    if existing.get("onPremisesSyncEnabled") is True:
+        return True
+    return not (changes and set(changes) <= WRITE_BACK)
+
+
 READ_ONLY = frozenset(
     {
         "id", "createdDateTime", "deletedDateTime", "creationType", "externalUserState",

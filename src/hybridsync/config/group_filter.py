@@ -40,7 +40,7 @@ class FilterConfig(BaseModel):
     def _a_dn(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        dn = _normal_dn(value)
+        dn = normal_dn(value)
         if dn is None:
             raise ValueError(
                 f"{value!r} is not a distinguished name; write the group's DN, e.g. "
@@ -54,7 +54,7 @@ _RDN_SEPARATOR = re.compile(r"(?<!\\),")
 _ATTRIBUTE_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)+")
 
 
-def _normal_dn(value: str) -> str | None:
+def normal_dn(value: str) -> str | None:
     """``value`` read as a DN (RFC 4514) and written back in one form: spaces around the
     commas and equals signs, which AD's tools show and accept, are dropped. ``None``: not
     a DN. Parsed here rather than by python-ldap: a configuration loads without it."""

@@ -93,6 +93,9 @@ class RuleModel(BaseModel):
     precedence: int = Field(ge=0)
     disabled: bool = False
     password_sync: bool = False
+    from_targets: bool = False
+    """An inbound join rule (no join clauses) that also reads objects outbound rules
+    provisioned in its connector: they give their metaverse object values, never a link."""
     scope: list[ScopeGroupModel] = Field(default_factory=list)
     join: list[JoinGroupModel] = Field(default_factory=list)
     flow: list[FlowModel] = Field(default_factory=list)

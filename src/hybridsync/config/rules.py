@@ -174,6 +174,7 @@ def build_rule(model: RuleModel, source: RuleSource) -> SyncRule:
         ),
         flows=tuple(_flow(model, flow, source) for flow in model.flow),
         password_sync=model.password_sync,
+        from_targets=model.from_targets,
         origin=source.origin,
     )
 

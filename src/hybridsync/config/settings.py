@@ -11,7 +11,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hybridsync.config.console import ConsoleConfig
-from hybridsync.config.group_filter import FilterConfig, group_filter_rules
+from hybridsync.config.group_filter import FilterConfig, group_filter_rules, normal_dn
+from hybridsync.config.guests_to_ad import GuestsToAdConfig, guests_rule_source
 from hybridsync.config.password_hash_sync import PasswordHashSyncConfig
 from hybridsync.config.problems import (
     ConfigProblem,
@@ -35,6 +36,8 @@ from hybridsync.core.rules import Direction, RuleSet
 from hybridsync.core.storage_limits import reserved_space_name
 from hybridsync.errors import ConfigError
 
+GUEST_ANCHOR = "msDS-ExternalDirectoryObjectId"
+"""The shadow account's anchor attribute (``User_<cloud object id>``), as Cloud Sync."""
 AD_PASSWORD_ATTRIBUTES = frozenset({"unicodepwd", "userpassword", "password"})
 """Attributes no rule may flow to an AD connector (compared lowercased)."""
 
@@ -76,6 +79,7 @@ class Config(BaseModel):
     safety: SafetyConfig = Field(default_factory=SafetyConfig)
     password_hash_sync: PasswordHashSyncConfig | None = None
     console: ConsoleConfig | None = None
+    guests_to_ad: GuestsToAdConfig | None = None
     connectors: list[dict[str, Any]] = Field(min_length=1)
     """Validated by wiring against the connector registry (type name -> model)."""
 
@@ -143,6 +147,9 @@ class Config(BaseModel):
             )
             if self.writes_back_consistency_guid():
                 sources.insert(1, consistency_guid_rule_source(self.builtin_rules.source))
+        if self.guests_to_ad is not None:
+            ad, cloud = self.guest_connectors()
+            sources.insert(0, guests_rule_source(self.guests_to_ad, ad, cloud))
         if self.user_type is not None:
             if self.builtin_rules is None:
                 raise ConfigError(
@@ -175,6 +182,34 @@ class Config(BaseModel):
         if self.filter.group is None:
             return {}
         return {self._filtered_connector(): self.filter.group}
+
+    def guest_connectors(self) -> tuple[str, str]:
+        """``[guests_to_ad]``'s AD and cloud connector names (``[builtin_rules]``'s by
+        default)."""
+        guests = self.guests_to_ad
+        assert guests is not None
+        builtin = self.builtin_rules
+        ad = guests.ad or (builtin.source if builtin else None)
+        cloud = guests.cloud or (builtin.target if builtin else None)
+        if ad is None or cloud is None:
+            raise ConfigError(
+                "[guests_to_ad] needs ad = and cloud = (the connectors' names), or "
+                "[builtin_rules] to name them"
+            )
+        return ad, cloud
+
+    def connector_additions(self, entry: Mapping[str, Any]) -> dict[str, Any]:
+        """What ``[guests_to_ad]`` adds to a connector's entry: the AD connector reads
+        the shadow accounts' anchor; the cloud connector imports cloud guests."""
+        if self.guests_to_ad is None:
+            return {}
+        ad, cloud = self.guest_connectors()
+        if entry.get("name") == ad:
+            listed = list(entry.get("attributes") or [])
+            return {"attributes": [*listed, GUEST_ANCHOR]}
+        if entry.get("name") == cloud:
+            return {"cloud_guests": {"group": self.guests_to_ad.group}}
+        return {}
 
     def writes_back_consistency_guid(self) -> bool:
         """Whether the built-in rules' AD connector has ``write_back_consistency_guid``
@@ -241,9 +276,51 @@ def load_config(path: Path, connector_models: ConnectorModels | None = None) -> 
         problems += problems_of(exc, Config, source=source, data=data, positions=positions)
     if connector_models is not None:
         problems += connector_problems(data, connector_models, source, positions)
+    if config is not None and config.guests_to_ad is not None:
+        problems += guests_problems(config, data, source, positions)
     if problems or config is None:
         raise ConfigProblems(problems)
     return config
+
+
+def guests_problems(
+    config: Config, data: dict[str, Any], source: str, positions: TomlPositions
+) -> list[ConfigProblem]:
+    """``[guests_to_ad]`` against the connectors: an AD connector exporting to an OU that
+    holds the guests' OU, and a Graph connector."""
+    guests = config.guests_to_ad
+    assert guests is not None
+
+    def problem(key: str, message: str) -> ConfigProblem:
+        at = positions.find(("guests_to_ad", key))
+        line, column = at if at is not None else (None, None)
+        return ConfigProblem(source, f"guests_to_ad.{key}", message, line, column)
+
+    try:
+        ad, cloud = config.guest_connectors()
+    except ConfigError as exc:
+        return [problem("ad", exc.message)]
+    entries = {str(e.get("name")): e for e in data.get("connectors", []) if isinstance(e, dict)}
+    found: list[ConfigProblem] = []
+    ad_entry, cloud_entry = entries.get(ad), entries.get(cloud)
+    if ad_entry is None or ad_entry.get("type") != "ad":
+        found.append(problem("ad", f"[guests_to_ad] needs an AD connector named {ad!r}"))
+    elif not _inside(guests.ou, ad_entry.get("export_ou")):
+        found.append(problem("ou", f"ou = {guests.ou!r} must be the AD connector {ad!r}'s "
+                           f"export_ou or inside it (export_ou = "
+                           f"{ad_entry.get('export_ou')!r}): the connector creates "
+                           "accounts there only"))  # fmt: skip
+    if cloud_entry is None or cloud_entry.get("type") != "graph":
+        found.append(problem("cloud", f"[guests_to_ad] needs a Graph connector named {cloud!r}"))
+    return found
+
+
+def _inside(ou: str, export_ou: object) -> bool:
+    if not isinstance(export_ou, str):
+        return False
+    parent = normal_dn(export_ou)
+    return parent is not None and (ou.lower() == parent.lower()
+                                   or ou.lower().endswith("," + parent.lower()))  # fmt: skip
 
 
 def connector_problems(

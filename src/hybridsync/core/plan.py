@@ -47,7 +47,7 @@ from hybridsync.core.outbound import (
 )
 from hybridsync.core.ports import ExportKind
 from hybridsync.core.references import ReferenceView, to_metaverse, to_target
-from hybridsync.core.rules import SyncRule
+from hybridsync.core.rules import LinkType, SyncRule
 from hybridsync.core.scope import MemberOf
 from hybridsync.core.values import Values
 
@@ -242,17 +242,19 @@ def plan_metaverse(
         )
         return MetaversePlan(mv_id, previous, sources, targets, creating, True, None, None, planned)
     compiled = rules.compiled
+    contributing = [(cs, in_scope_of(cs)) for cs in sources]
+    contributing += [(cs, found) for cs in targets if (found := _target_values_rules(cs, compiled))]
     linked_sources = [
         LinkedSource(
             _resolved_source(cs, references, rules.references(cs.connector)),
-            in_scope_of(cs),
+            found,
             rules.multi_valued(cs.connector),
             rules.parameters(cs.connector),
             compiled.inbound(cs.connector),
         )
-        for cs in sources
+        for cs, found in contributing
     ]
-    scoped = tuple((cs, source.rules) for cs, source in zip(sources, linked_sources, strict=True))
+    scoped = tuple(contributing)
     values = metaverse_values(previous, linked_sources, creating=creating)
     if values.errors:
         return MetaversePlan(
@@ -266,6 +268,27 @@ def plan_metaverse(
     return MetaversePlan(
         mv_id, previous, sources, targets, creating, False, values, mv, planned, scoped
     )
+
+
+def _target_values_rules(cs: CSObject, compiled: CompiledRuleSet) -> tuple[SyncRule, ...]:
+    """The inbound rules through which a target object gives its metaverse object values:
+    its connector's ``from_targets`` join rules that have it in scope (the shadow account
+    of a cloud guest gives its DN and SID for the write-back to the cloud). They never
+    link it; its link stays the outbound rules'."""
+    inbound = compiled.inbound(cs.connector)
+    if not reads_targets(inbound):
+        return ()
+    in_scope = inbound.in_scope(cs.object_type, cs.attributes, None)
+    return tuple(rule for rule in in_scope if _reads_targets(rule))
+
+
+def reads_targets(rules: CompiledRules) -> bool:
+    """Whether target objects of the connector give values (``from_targets`` rules)."""
+    return any(_reads_targets(rule) for rule in rules.rules)
+
+
+def _reads_targets(rule: SyncRule) -> bool:
+    return rule.from_targets and rule.link_type is LinkType.JOIN and not rule.joins
 
 
 def _resolved_source(cs: CSObject, references: ReferenceView, names: frozenset[str]) -> CSObject:

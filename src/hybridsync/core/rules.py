@@ -185,6 +185,9 @@ class SyncRule:
     join: tuple[JoinGroup, ...] = ()
     flows: tuple[AttributeFlow, ...] = ()
     password_sync: bool = False
+    from_targets: bool = False
+    """Inbound: also flows values from objects an outbound rule provisioned (their link
+    stays the outbound rule's): a shadow account's DN and SID, written back."""
     origin: str = ""
     """Where the rule was defined (file, or ``builtin``), for messages."""
 

@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from hybridsync.core.confirm import apply_import
 from hybridsync.core.objects import CSObject, ObjectError, PendingImport
+from hybridsync.core.plan import reads_targets
 from hybridsync.core.ports import (
     ImportedObject,
     ImportKind,
@@ -283,11 +284,12 @@ def _apply_staging(
 ) -> None:
     store = context.store
     groups = context.membership_groups(name)
+    reads = reads_targets(context.compiled.inbound(name))
     for chunk in store.staged_with_current(name, context.settings.batch_size):
         updated: list[CSObject] = []
         changes: list[tuple[CSObject | None, CSObject | None]] = []
         for imported, current in chunk:
-            _merge_into(updated, changes, name, imported, current, report)
+            _merge_into(updated, changes, name, imported, current, report, reads)
         store.put_cs_many(updated)
         _mark_members(context, name, groups, changes, report)
     if held is None:
@@ -320,6 +322,7 @@ def _apply_objects(
     updated: list[CSObject] = []
     changes: list[tuple[CSObject | None, CSObject | None]] = []
     known = store.cs_by_anchors(name, [obj.anchor for obj in objects])
+    reads = reads_targets(context.compiled.inbound(name))
     for imported in objects:
         current = known.get(imported.anchor)
         if current is None and imported.kind is not ImportKind.DELETE and imported.dn:
@@ -335,7 +338,7 @@ def _apply_objects(
             object_type = imported.object_type or (current.object_type if current else "")
             merged = imported.updated(stored)
             imported = ImportedObject(imported.anchor, imported.dn, object_type, merged)
-        _merge_into(updated, changes, name, imported, current, report)
+        _merge_into(updated, changes, name, imported, current, report, reads)
     store.put_cs_many(updated)
     _mark_members(context, name, context.membership_groups(name), changes, report)
     _follow_renames(context, name, changes, report)
@@ -366,14 +369,28 @@ def _merge_into(
     imported: ImportedObject,
     current: CSObject | None,
     report: RunReport,
+    reads_targets: bool = False,
 ) -> None:
     """Add the imported record, merged with the stored object, to the batch to write (and
     to the changes group membership looks at); an unchanged object adds nothing."""
     result = _merge(name, imported, current)
+    if result is not None and reads_targets and _first_confirmation(current, result):
+        # The import confirms what an add wrote (no change to sync, as a rule): the
+        # values only the directory gave it (a SID) are new to its metaverse object.
+        result = replace(result, pending_import=PendingImport.UPDATE)
     if result is not None:
         updated.append(result)
         changes.append((current, result))
         report.count("added" if current is None else "updated")
+
+
+def _first_confirmation(current: CSObject | None, result: CSObject) -> bool:
+    return (
+        current is not None
+        and not current.attributes
+        and bool(current.unconfirmed)
+        and result.pending_import is PendingImport.NONE
+    )
 
 
 def _adoptable(cs: CSObject | None) -> CSObject | None:

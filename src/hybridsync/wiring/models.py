@@ -48,6 +48,7 @@ def with_rule_attributes(model: BaseModel, rules: RuleSet) -> BaseModel:
 
 
 def connector_model(config: Config, entry: dict[str, Any], rules: RuleSet) -> BaseModel:
+    entry = {**entry, **config.connector_additions(entry)}
     return with_rule_attributes(with_paths(config, validated(entry)), rules)
 
 
@@ -61,7 +62,7 @@ def attribute_hashes(config: Config) -> dict[str, str]:
     hashes: dict[str, str] = {}
     rules: RuleSet | None = None
     for entry in config.connectors:
-        model = with_paths(config, validated(entry))
+        model = with_paths(config, validated({**entry, **config.connector_additions(entry)}))
         name = str(model.model_dump()["name"])
         if not CONNECTOR_TYPES[str(entry["type"])].lists_attributes:
             hashes[name] = attribute_hash(None)

@@ -38,6 +38,16 @@ GRAPH_PUBLISHED_WRITE_QUOTAS = (
 )
 
 
+class CloudGuests(BaseModel):
+    """Import cloud-created guests for ``[guests_to_ad]`` (set by the configuration's
+    ``[guests_to_ad]`` entry, not written in a connector's own table)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    group: str | None = None
+    """A scoping group's object id: its members are marked ``inGuestScopeGroup``."""
+
+
 class CertificateCredential(BaseModel):
     """A client certificate registered for the application (PEM private key)."""
 
@@ -84,6 +94,7 @@ class GraphConfig(BaseModel):
         min_length=1,
     )
     soft_match_upn: bool = False
+    cloud_guests: CloudGuests | None = None
     match_before_create: bool = Field(
         default=False,
         description="look every new object up by onPremisesImmutableId before creating it; "

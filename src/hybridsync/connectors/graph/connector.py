@@ -21,8 +21,10 @@ from hybridsync.connectors.graph.client import GraphClient, WaitRelay
 from hybridsync.connectors.graph.config import GraphConfig
 from hybridsync.connectors.graph.errors import parse_error
 from hybridsync.connectors.graph.exporting import BatchSender, Matcher
+from hybridsync.connectors.graph.guests import GuestImport
 from hybridsync.connectors.graph.importing import (
     Watermark,
+    deleted_guest,
     delta_item,
     group_delta_item,
     imported_group,
@@ -50,6 +52,11 @@ from hybridsync.core.ports import (
     WaitListener,
 )
 from hybridsync.errors import FatalConnectorError, ObjectRejectedError
+
+
+def _sorted(members: frozenset[str] | None) -> tuple[str, ...] | None:
+    return None if members is None else tuple(sorted(members))
+
 
 PHASES = (ExportKind.DELETE, ExportKind.UPDATE, ExportKind.ADD)
 """Deletes first, then updates, then adds: a UPN freed by a delete or a rename is free
@@ -89,6 +96,13 @@ class GraphConnector:
         self._target = mapping.Target(
             synced_markers=config.target == "hybridsync",
             password_on_create=config.sends_password_on_create,
+            guests=config.cloud_guests is not None,
+        )
+        guests = config.cloud_guests
+        self._guests = (
+            None
+            if guests is None
+            else GuestImport(self._client, self._target, guests.group, config.page_size)
         )
         self._budget = WriteBudget(config.write_quotas, clock=clock, sleep=sleep)
         self._clock = clock
@@ -159,6 +173,7 @@ class GraphConnector:
         groups' is the deltaLink that ends their first round.
         """
         users_link = self._latest_delta_link()
+        members = self._guests.members() if self._guests else None
         query = urlencode(
             {
                 "$select": self._select(),
@@ -168,15 +183,22 @@ class GraphConnector:
         )
         for page in self._client.pages(f"/users?{query}"):
             objects = [
-                imported_user(user, self._target, ImportKind.PRESENT, managers=True)
+                self._scoped(imported_user(user, self._target, ImportKind.PRESENT, managers=True),
+                             members)
                 for user in page.get("value", [])
-            ]
+            ]  # fmt: skip
             yield ImportPage(objects, None)
+        if self._guests is not None:
+            for deleted in self._guests.deleted_pages(members):
+                yield ImportPage(deleted, None)
         groups_link = None
         if self._with_groups:
             start = self._groups_delta_start()
             groups_link = yield from self._group_pages(start, ImportKind.PRESENT)
-        yield ImportPage([], Watermark(users_link, groups_link).text())
+        yield ImportPage([], Watermark(users_link, groups_link, _sorted(members)).text())
+
+    def _scoped(self, found: ImportedObject, members: frozenset[str] | None) -> ImportedObject:
+        return found if self._guests is None else self._guests.scoped(found, members)
 
     @property
     def _with_groups(self) -> bool:
@@ -234,15 +256,22 @@ class GraphConnector:
                     f"connector {self.name}: the delta watermark does not point at "
                     f"{self.config.base_url}; run a full import"
                 )
+        members = self._guests.members() if self._guests else None
+        if self._guests is not None and members is not None:
+            # Who joined or left the scoping group: read before the users' delta, so that
+            # the member list the watermark keeps is saved with these changes.
+            changed = self._guests.membership_changes(links.guest_members, members)
+            yield ImportPage(changed, Watermark(links.users, links.groups,
+                                                _sorted(members)).text())  # fmt: skip
         url: str | None = links.users
         users_link = links.users
         while url is not None:
             page = self._delta_page(url)
             users = self._completed(page.get("value", []))
-            objects = [delta_item(user, self._target) for user in users]
+            objects = [self._scoped(found, members) for found in self._delta_items(users)]
             url = page.get("@odata.nextLink")
             users_link = url or page.get("@odata.deltaLink") or users_link
-            yield ImportPage(objects, Watermark(users_link, links.groups).text())
+            yield ImportPage(objects, Watermark(users_link, links.groups, _sorted(members)).text())
         if not self._with_groups:
             return
         # A watermark from before groups were imported starts their first round.
@@ -251,7 +280,17 @@ class GraphConnector:
         else:
             start, kind = links.groups, ImportKind.UPDATE
         groups_link = yield from self._group_pages(start, kind)
-        yield ImportPage([], Watermark(users_link, groups_link).text())
+        yield ImportPage([], Watermark(users_link, groups_link, _sorted(members)).text())
+
+    def _delta_items(self, users: list[dict[str, Any]]) -> list[ImportedObject]:
+        """The delta's users; a cloud guest soft-deleted is kept, marked deleted."""
+        kept = self._guests.soft_deleted(users) if self._guests is not None else {}
+        return [
+            deleted_guest(kept[str(user["id"])], self._target, ImportKind.REPLACE)
+            if str(user["id"]) in kept
+            else delta_item(user, self._target)
+            for user in users
+        ]
 
     def _completed(self, users: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Delta items with only some properties, read again in full.

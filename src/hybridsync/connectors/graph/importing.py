@@ -14,6 +14,7 @@ from hybridsync.core.values import Values
 from hybridsync.errors import FatalConnectorError
 
 OBJECT_TYPE = "user"
+GUEST_GROUP_MEMBER = "inGuestScopeGroup"
 
 EXPIRED_DELTA_CODES = frozenset(
     {"syncstatenotfound", "resyncrequired", "syncstateinvalid", "badrequest_expiredsynctoken"}
@@ -134,19 +135,24 @@ def _then(earlier: ImportedObject, later: ImportedObject) -> ImportedObject:
 
 @dataclass(frozen=True, slots=True)
 class Watermark:
-    """Where delta imports resume: the users' and the groups' deltaLinks.
+    """Where delta imports resume: the users' and the groups' deltaLinks, and the
+    members of ``[guests_to_ad]``'s scoping group as the last import saw them.
 
-    Written as the users' link alone while there is no groups' link (the form a
-    connector that imported users only wrote), else as JSON.
+    Written as the users' link alone while there is nothing else (the form a connector
+    that imported users only wrote), else as JSON.
     """
 
     users: str | None
     groups: str | None = None
+    guest_members: tuple[str, ...] | None = None
 
     def text(self) -> str:
-        if self.groups is None:
+        if self.groups is None and self.guest_members is None:
             return self.users or ""
-        return json.dumps({"users": self.users, "groups": self.groups})
+        data: dict[str, Any] = {"users": self.users, "groups": self.groups}
+        if self.guest_members is not None:
+            data["guest_members"] = list(self.guest_members)
+        return json.dumps(data)
 
     @classmethod
     def parse(cls, text: str) -> Watermark:
@@ -156,10 +162,36 @@ class Watermark:
             data = json.loads(text)
         except ValueError:
             data = None
-        if not isinstance(data, dict) or not all(
-            isinstance(data.get(key), str) for key in ("users", "groups")
-        ):
+        if not isinstance(data, dict) or not _watermark_shape(data):
             raise FatalConnectorError(
                 "the delta watermark is not one this connector wrote; run a full import"
             )
-        return cls(data["users"], data["groups"])
+        members = data.get("guest_members")
+        return cls(data["users"], data["groups"], None if members is None else tuple(members))
+
+
+def _watermark_shape(data: dict[str, Any]) -> bool:
+    members = data.get("guest_members")
+    if members is not None and not (
+        isinstance(members, list) and all(isinstance(m, str) for m in members)
+    ):
+        return False
+    groups_ok = isinstance(data.get("groups"), str) or (
+        data.get("groups") is None and members is not None
+    )
+    return isinstance(data.get("users"), str) and groups_ok
+
+
+def with_guest_scope(found: ImportedObject, members: frozenset[str]) -> ImportedObject:
+    """A user marked as a member of the scoping group of ``[guests_to_ad]``, or not."""
+    flag: Values = (True,) if found.anchor in members else ()
+    return replace(found, attributes={**found.attributes, GUEST_GROUP_MEMBER: flag})
+
+
+def deleted_guest(
+    user: Mapping[str, Any], target: mapping.Target, kind: ImportKind
+) -> ImportedObject:
+    """A cloud guest in the recycle bin: kept, marked by its ``deletedDateTime``."""
+    found = imported_user(user, target, kind)
+    stamp = user.get(mapping.DELETED) or "deleted"
+    return replace(found, attributes={**found.attributes, mapping.DELETED: (str(stamp),)})

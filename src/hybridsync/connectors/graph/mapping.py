@@ -49,6 +49,12 @@ SYNCED_PROPERTIES = (
     "proxyAddresses",
 )
 SYNC_MARKER = "onPremisesSyncEnabled"
+GUEST_PROPERTIES = ("creationType", SYNC_MARKER)
+"""Read (never written) when cloud guests are imported: who created the user, and
+whether it is synced from on-premises (a cloud guest is not)."""
+DELETED = "deletedDateTime"
+"""Set on a cloud guest read from the recycle bin (soft-deleted, restorable)."""
+OBJECT_ID = "id"
 MULTI_VALUED = frozenset({"proxyAddresses"})
 
 MANAGER = "manager"
@@ -79,6 +85,9 @@ class Target:
 
     synced_markers: bool = False
     password_on_create: bool = True
+    guests: bool = False
+    """Cloud guests are imported too: ``creationType``, the sync marker and ``id`` are
+    read (``[guests_to_ad]``)."""
 
     @property
     def properties(self) -> tuple[str, ...]:
@@ -88,12 +97,19 @@ class Target:
 
     def select(self) -> str:
         """The ``$select`` list for reading users: ``id`` and every managed property."""
-        extra = (SYNC_MARKER,) if self.synced_markers else ()
-        return ",".join(("id", *self.properties, *extra))
+        return ",".join(("id", *self.properties, *self.read_only))
+
+    @property
+    def read_only(self) -> tuple[str, ...]:
+        """Properties read but never written."""
+        if self.guests:
+            return GUEST_PROPERTIES
+        return (SYNC_MARKER,) if self.synced_markers else ()
 
 
 _SYNCED_KEYS = frozenset(name.lower() for name in SYNCED_PROPERTIES)
 _MARKER_KEY = SYNC_MARKER.lower()
+_READ_ONLY_KEYS = frozenset({"creationtype", OBJECT_ID, DELETED.lower()})
 
 
 def _canonical_names(target: Target) -> dict[str, str]:
@@ -109,7 +125,7 @@ def property_name(attribute: str, target: Target) -> str | None:
         ObjectRejectedError: the attribute is not a property this connector manages.
     """
     key = attribute.lower()
-    if key in IGNORED_ATTRIBUTES or key == _MARKER_KEY:
+    if key in IGNORED_ATTRIBUTES or key == _MARKER_KEY or key in _READ_ONLY_KEYS:
         # The marker is the connector's own (set on create); it comes
         # back here only as an unconfirmed value re-sent before an import confirmed it.
         return None
@@ -305,8 +321,10 @@ def attributes_from_user(user: Mapping[str, Any], target: Target) -> dict[str, V
 
     A property present with ``null`` becomes an empty tuple (cleared).
     """
-    names = (*target.properties, SYNC_MARKER) if target.synced_markers else target.properties
-    return present_properties(user, names)
+    attributes = present_properties(user, (*target.properties, *target.read_only))
+    if target.guests:
+        attributes[OBJECT_ID] = (str(user["id"]),)
+    return attributes
 
 
 def present_properties(entity: Mapping[str, Any], names: Iterable[str]) -> dict[str, Values]:
@@ -347,3 +365,12 @@ def manager_from_delta(user: Mapping[str, Any]) -> Values:
 def is_complete(user: Mapping[str, Any], target: Target) -> bool:
     """Whether a delta item carries every selected property (not only the changed ones)."""
     return all(name in user for name in target.properties)
+
+
+def is_cloud_guest(user: Mapping[str, Any]) -> bool:
+    """A guest created in the cloud by invitation, not synced from on-premises."""
+    return (
+        str(user.get("userType") or "").lower() == "guest"
+        and str(user.get("creationType") or "").lower() == "invitation"
+        and user.get(SYNC_MARKER) is not True
+    )
