@@ -205,6 +205,24 @@ class ConsoleData:
             "connected": [dict(item._mapping) for item in connected],
         }
 
+    def connector_state(self, connector: str) -> dict[str, Any]:
+        """A connector's watermark and its last import and export runs."""
+        runs, state = tables.runs, tables.connector_state
+        latest = select(runs).where(runs.c.connector == connector).order_by(runs.c.seq.desc())
+        with self._connection() as connection:
+            watermark = connection.execute(
+                select(state.c.watermark).where(state.c.connector == connector)
+            ).scalar()
+            imported = connection.execute(
+                latest.where(runs.c.profile.like("%import")).limit(1)
+            ).first()
+            exported = connection.execute(latest.where(runs.c.profile == "export").limit(1)).first()
+        return {
+            "watermark": watermark,
+            "last_import": None if imported is None else _run_row(imported),
+            "last_export": None if exported is None else _run_row(exported),
+        }
+
     # --- audit ---------------------------------------------------------------------------
 
     def audit(self, page: int) -> Page:
@@ -302,20 +320,3 @@ def open_reader(config: Config) -> ConsoleData:
     from hybridsync.wiring.build import open_store
 
     return ConsoleData(lambda: open_store(config))
-
-
-def connector_state(data: ConsoleData, connector: str) -> dict[str, Any]:
-    """A connector's watermark and its last import and export runs."""
-    runs, state = tables.runs, tables.connector_state
-    latest = select(runs).where(runs.c.connector == connector).order_by(runs.c.seq.desc())
-    with data._connection() as connection:
-        watermark = connection.execute(
-            select(state.c.watermark).where(state.c.connector == connector)
-        ).scalar()
-        imported = connection.execute(latest.where(runs.c.profile.like("%import")).limit(1)).first()
-        exported = connection.execute(latest.where(runs.c.profile == "export").limit(1)).first()
-    return {
-        "watermark": watermark,
-        "last_import": None if imported is None else _run_row(imported),
-        "last_export": None if exported is None else _run_row(exported),
-    }
