@@ -146,7 +146,7 @@ class ConsoleData:
         in_cs = select(
             cs.c.connector.label("space"), cs.c.cs_id.label("object_id"), cs.c.dn,
             cs.c.anchor, cs.c.object_type, cs.c.attributes,
-        ).where(or_(cs.c.anchor == term, contains(cs.c.dn), contains(cs.c.attributes)))  # fmt: skip
+        ).where(or_(cs.c.anchor == term, *self._cs_matches(term, contains)))  # fmt: skip
         in_mv = select(
             literal(METAVERSE).label("space"), mv.c.mv_id.label("object_id"),
             literal("").label("dn"), null().label("anchor"), mv.c.object_type, mv.c.attributes,
@@ -244,6 +244,14 @@ class ConsoleData:
             )
 
     # --- helpers -------------------------------------------------------------------------
+
+    @staticmethod
+    def _cs_matches(term: str, contains: Callable[[Any], Any]) -> list[Any]:
+        """A term with ``=`` is (part of) a DN: only the DNs are read, not every value."""
+        cs = tables.cs_objects
+        if "=" in term:
+            return [contains(cs.c.dn)]
+        return [contains(cs.c.dn), contains(cs.c.attributes)]
 
     def _contains(self, term: str) -> Callable[[Any], Any]:
         """A condition: the column holds ``term``, in any case, its wildcards literal.
