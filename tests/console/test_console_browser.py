@@ -439,6 +439,12 @@ def test_a_forged_post_without_the_csrf_token_is_refused(chromium: Any, stack: S
             status, text = post_form(page, f"{stack.console}/plan/apply", form)
             assert status == 403
             assert "security token" in text
+        as_json = page.evaluate(
+            """async (url) => (await fetch(url, {method: "POST",
+                headers: {"Content-Type": "application/json"}, body: "{}"})).status""",
+            f"{stack.console}/plan/apply",
+        )
+        assert as_json == 415
         exports = [
             e
             for e in stack.service.events.caught_up()[before:]

@@ -77,7 +77,8 @@ def _fill(built: Built) -> None:
     for start in range(0, OBJECTS, BATCH):
         made = [_user(n) for n in range(start, start + BATCH)]
         with store.transaction():
-            _insert(store, "cs_objects", [tuple(cs_row(cs)[c] for c in columns) for cs, _ in made])
+            rows = [cs_row(cs) for cs, _ in made]
+            _insert(store, "cs_objects", [tuple(row[c] for c in columns) for row in rows])
             _insert(store, "mv_objects", [mv for _, mv in made])
     now = datetime.now(UTC)
     with store.transaction():

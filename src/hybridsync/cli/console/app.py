@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
@@ -211,15 +211,36 @@ async def _guarded(console: Console, request: Request, handler: Page, operator: 
 
 
 async def _refused_post(console: Console, request: Request, session: Session) -> Response | None:
-    """403 unless the form is small, same-origin and carries the session's CSRF token."""
-    if int(request.headers.get("content-length") or 0) > MAX_FORM:
+    """403 unless the form is a small URL-encoded one carrying the session's CSRF token.
+
+    The body is read up to :data:`MAX_FORM` bytes whatever its ``Content-Length`` says (a
+    chunked body has none)."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    if kind != "application/x-www-form-urlencoded":
         return console.render(
-            request, "error.html", session, 413, title="Too large", message="The form is too large."
+            request,
+            "error.html",
+            session,
+            415,
+            title="Not a form",
+            message="Send the page's own form.",
         )
-    form = await request.form()
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM:
+            return console.render(
+                request,
+                "error.html",
+                session,
+                413,
+                title="Too large",
+                message="The form is too large.",
+            )
+    form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
     request.state.form = form
     token = form.get("csrf")
-    if not isinstance(token, str) or not session.csrf_matches(token):
+    if token is None or not session.csrf_matches(token):
         return console.render(
             request,
             "error.html",

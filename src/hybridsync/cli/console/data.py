@@ -146,7 +146,7 @@ class ConsoleData:
         in_cs = select(
             cs.c.connector.label("space"), cs.c.cs_id.label("object_id"), cs.c.dn,
             cs.c.anchor, cs.c.object_type, cs.c.attributes,
-        ).where(or_(cs.c.anchor == term, contains(cs.c.dn), contains(cs.c.attributes)))  # fmt: skip
+        ).where(or_(cs.c.anchor == term, *self._cs_matches(term, contains)))  # fmt: skip
         in_mv = select(
             literal(METAVERSE).label("space"), mv.c.mv_id.label("object_id"),
             literal("").label("dn"), null().label("anchor"), mv.c.object_type, mv.c.attributes,
@@ -205,6 +205,24 @@ class ConsoleData:
             "connected": [dict(item._mapping) for item in connected],
         }
 
+    def connector_state(self, connector: str) -> dict[str, Any]:
+        """A connector's watermark and its last import and export runs."""
+        runs, state = tables.runs, tables.connector_state
+        latest = select(runs).where(runs.c.connector == connector).order_by(runs.c.seq.desc())
+        with self._connection() as connection:
+            watermark = connection.execute(
+                select(state.c.watermark).where(state.c.connector == connector)
+            ).scalar()
+            imported = connection.execute(
+                latest.where(runs.c.profile.like("%import")).limit(1)
+            ).first()
+            exported = connection.execute(latest.where(runs.c.profile == "export").limit(1)).first()
+        return {
+            "watermark": watermark,
+            "last_import": None if imported is None else _run_row(imported),
+            "last_export": None if exported is None else _run_row(exported),
+        }
+
     # --- audit ---------------------------------------------------------------------------
 
     def audit(self, page: int) -> Page:
@@ -226,6 +244,14 @@ class ConsoleData:
             )
 
     # --- helpers -------------------------------------------------------------------------
+
+    @staticmethod
+    def _cs_matches(term: str, contains: Callable[[Any], Any]) -> list[Any]:
+        """A term with ``=`` is (part of) a DN: only the DNs are read, not every value."""
+        cs = tables.cs_objects
+        if "=" in term:
+            return [contains(cs.c.dn)]
+        return [contains(cs.c.dn), contains(cs.c.attributes)]
 
     def _contains(self, term: str) -> Callable[[Any], Any]:
         """A condition: the column holds ``term``, in any case, its wildcards literal.
@@ -302,20 +328,3 @@ def open_reader(config: Config) -> ConsoleData:
     from hybridsync.wiring.build import open_store
 
     return ConsoleData(lambda: open_store(config))
-
-
-def connector_state(data: ConsoleData, connector: str) -> dict[str, Any]:
-    """A connector's watermark and its last import and export runs."""
-    runs, state = tables.runs, tables.connector_state
-    latest = select(runs).where(runs.c.connector == connector).order_by(runs.c.seq.desc())
-    with data._connection() as connection:
-        watermark = connection.execute(
-            select(state.c.watermark).where(state.c.connector == connector)
-        ).scalar()
-        imported = connection.execute(latest.where(runs.c.profile.like("%import")).limit(1)).first()
-        exported = connection.execute(latest.where(runs.c.profile == "export").limit(1)).first()
-    return {
-        "watermark": watermark,
-        "last_import": None if imported is None else _run_row(imported),
-        "last_export": None if exported is None else _run_row(exported),
-    }

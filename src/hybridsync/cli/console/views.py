@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hybridsync.cli.console.charts import daily_charts
-from hybridsync.cli.console.data import METAVERSE, PAGE, connector_state
+from hybridsync.cli.console.data import METAVERSE, PAGE
 from hybridsync.cli.console.sessions import Session
 from hybridsync.cli.values import object_label
+from hybridsync.errors import HybridsyncError
 
 if TYPE_CHECKING:
     from hybridsync.cli.console.app import Console
@@ -68,7 +69,7 @@ async def live(console: Console, request: Request, session: Session) -> Response
 async def connectors(console: Console, request: Request, session: Session) -> Response:
     def read() -> list[dict[str, Any]]:
         rows = console.state.status()["connectors"]
-        return [{**row, **connector_state(console.data, row["connector"])} for row in rows]
+        return [{**row, **console.data.connector_state(row["connector"])} for row in rows]
 
     return console.render(request, "connectors.html", session, rows=await run_in_threadpool(read))
 
@@ -189,7 +190,7 @@ async def sync_now(console: Console, request: Request, session: Session) -> Resp
     try:
         report = await run_in_threadpool(console.state.sync_object, found["dn"], space)
         outcome = str(report.get("outcome") or report.get("status") or "done")
-    except Exception as exc:  # recorded and shown: the operator sees why
+    except HybridsyncError as exc:  # recorded and shown: the operator sees why
         outcome = f"failed: {exc}"
         report = None
     await run_in_threadpool(
