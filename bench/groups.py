@@ -348,6 +348,12 @@ def errors(report: dict[str, Any]) -> list[str]:
     return [f"{e['dn']}: {e['message']}" for r in report["runs"] for e in r.get("errors", [])]
 
 
+def note(step: str, value: object) -> None:
+    """A figure as soon as it is measured, on stderr: a long run that fails late keeps
+    what it measured."""
+    print(f"[{time.strftime('%H:%M:%S')}] {step}: {value}", file=sys.stderr, flush=True)
+
+
 def measure(
     root: Path,
     server: CloudServer,
@@ -360,11 +366,13 @@ def measure(
     before = counter.snapshot()
     raw = raw_batch_seconds(server.new_tenant(), shape)
     raw_writes = graph_writes(before, counter.snapshot())
+    note("raw $batch", f"{raw:.1f} s, {raw_writes}")
     tenant = server.new_tenant("contoso.com")
     config = write_config(root, server, tenant, source)
     before = counter.snapshot()
     initial_wall, initial = hybridsync_run(config, "initial")
     initial_writes = graph_writes(before, counter.snapshot())
+    note("run initial", f"{initial_wall:.1f} s wall, {phases(initial)}, {initial_writes}")
     if errors(initial):
         raise SystemExit(f"initial cycle: {errors(initial)[:5]}")
     # The first delta after an initial cycle imports what that cycle exported (its
@@ -373,6 +381,7 @@ def measure(
     before = counter.snapshot()
     confirm_wall, confirm = hybridsync_run(config, "delta")
     confirm_requests = graph_writes(before, counter.snapshot())["http_requests"]
+    note("confirming delta", f"{confirm_wall:.1f} s wall, {phases(confirm)}")
     change()
     before = counter.snapshot()
     delta_wall, delta = hybridsync_run(config, "delta")
@@ -429,9 +438,18 @@ def run_samba(
         provisioned = time.perf_counter() - started
 
         def change() -> None:
-            for user, left, joined in shape.moves():
-                dc.remove_members(group_dns[left], [dns[user]])
-                dc.add_members(group_dns[joined], [dns[user]])
+            # A connection of its own: the shared one idled through the initial cycle
+            # (a quarter of an hour at 10,000 users), and Samba drops idle connections.
+            import ldap
+
+            conn = dc.connect()
+            try:
+                for user, left, joined in shape.moves():
+                    member = [dns[user].encode()]
+                    conn.modify_s(group_dns[left], [(ldap.MOD_DELETE, "member", member)])
+                    conn.modify_s(group_dns[joined], [(ldap.MOD_ADD, "member", member)])
+            finally:
+                conn.unbind_s()
 
         os.environ[PASSWORD_ENV] = dc.admin_password
         try:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from tests.support.cloud_server import CloudServer, graph_connector_toml, serve_cloud
 
+from hybridsync.cloud.tenancy import DEFAULT_SYNC_APP_ROLES
 from hybridsync.wiring import Built, build_from_file
 
 CONFIG = """
@@ -139,11 +140,13 @@ class Directory:
             assert http.delete(path).status_code == 204
 
     def add_member_in_the_cloud(self, group: str, upn: str) -> None:
-        """Drift the other way: a member added in the cloud."""
+        """Drift the other way: a member added in the cloud, by another application
+        holding the synchronization role (no other may change a synced group)."""
         group_id = self.groups()[group]["id"]
         member = self.get(f"/v1.0/users/{upn}")["id"]
         reference = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{member}"}
-        with self.tenant.client(self.tenant.app_token(self.tenant.sync_app)) as http:
+        other = self.tenant.add_app(DEFAULT_SYNC_APP_ROLES)
+        with self.tenant.client(self.tenant.app_token(other)) as http:
             answer = http.post(f"/v1.0/groups/{group_id}/members/$ref", json=reference)
             assert answer.status_code == 204
 

@@ -7,6 +7,7 @@ whose ``dependsOn`` names a failed item answers 424 without running.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import posixpath
 from typing import Any
@@ -59,14 +60,12 @@ BATCH_SCHEMA: dict[str, Any] = {
 async def batch(request: Request, ctx: Ctx, body: dict[str, Any] = Body(...)) -> Response:  # noqa: B008
     items = _check_batch(body)
     outer = {name: request.headers[name] for name in _FORWARDED if name in request.headers}
-    transport = httpx.ASGITransport(app=request.app)
     statuses: dict[str, int] = {}
     responses = []
-    async with httpx.AsyncClient(transport=transport, base_url=ctx.base_url) as client:
-        for item in items:
-            answer = await _run(client, request, item, outer, statuses)
-            statuses[str(item["id"]).lower()] = answer["status"]
-            responses.append(answer)
+    for item in items:
+        answer = await _run(request, ctx.base_url, item, outer, statuses)
+        statuses[str(item["id"]).lower()] = answer["status"]
+        responses.append(answer)
     return odata({"responses": responses})
 
 
@@ -134,8 +133,8 @@ def _names_batch(url: str) -> bool:
 
 
 async def _run(
-    client: httpx.AsyncClient,
     request: Request,
+    base_url: str,
     item: dict[str, Any],
     outer: dict[str, str],
     statuses: dict[str, int],
@@ -145,9 +144,10 @@ async def _run(
         return _failed_dependency(request, item["id"])
     headers = {**outer, **{str(k): str(v) for k, v in (item.get("headers") or {}).items()}}
     content = json.dumps(item["body"]).encode() if "body" in item else None
-    url = "/v1.0" + item["url"]
+    url = f"{base_url}/v1.0{item['url']}"
     try:
-        answer = await client.request(item["method"].upper(), url, headers=headers, content=content)
+        inner = httpx.Request(item["method"].upper(), url, headers=headers, content=content)
+        answer = await _in_process(request.app, inner)
     except (httpx.HTTPError, httpx.InvalidURL, ValueError, UnicodeError):
         err = bad_request(f"Batch request '{item['id']}' cannot be sent: bad url or headers.")
         request_id, client_request_id = request_ids(request)
@@ -165,6 +165,53 @@ async def _run(
         except ValueError:
             result["body"] = answer.text
     return result
+
+
+async def _in_process(app: Any, request: httpx.Request) -> httpx.Response:
+    """``request`` answered by ``app`` (this application) as an ASGI call, as httpx's
+    ``ASGITransport`` does, without a client around it: a batch of 20 writes spent a
+    third of its time in the client's request machinery (and in httpx looking, on every
+    request, for an async library this server does not use)."""
+    body = request.content
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": request.method,
+        "headers": [(key.lower(), value) for key, value in request.headers.raw],
+        "scheme": request.url.scheme,
+        "path": request.url.path,
+        "raw_path": request.url.raw_path.split(b"?")[0],
+        "query_string": request.url.query,
+        "server": (request.url.host, request.url.port),
+        "client": ("127.0.0.1", 123),
+        "root_path": "",
+    }
+    sent = False
+    complete = asyncio.Event()
+    status = 500
+    headers: list[tuple[bytes, bytes]] = []
+    parts: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:  # a listener for disconnects: the "client" leaves once answered
+            await complete.wait()
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status, headers
+        if message["type"] == "http.response.start":
+            status, headers = message["status"], list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            parts.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                complete.set()
+
+    await app(scope, receive, send)
+    return httpx.Response(status, headers=headers, content=b"".join(parts), request=request)
 
 
 def _failed_dependency(request: Request, item_id: str) -> dict[str, Any]:
