@@ -17,8 +17,9 @@ from tests.cloud.mailbox import Mailbox
 from tests.support.cloud_server import CloudTenant
 
 from hybridsync.cloud.roles import GLOBAL_ADMINISTRATOR, GUEST_INVITER, USER_ADMINISTRATOR
-from hybridsync.cloud.signin.otp import MAX_ATTEMPTS
+from hybridsync.cloud.signin.otp import MAX_ATTEMPTS, SIGN_IN
 from hybridsync.cloud.signin.otp_page import WRONG_CODE
+from hybridsync.cloud.signin.service import signin_of
 
 PASSWORD = "Str0ng!Passw0rd"
 REDIRECT = "https://apps.example/welcome"
@@ -508,3 +509,68 @@ def test_converted_users_setting_decides_who_owns_mail_and_password_hashes(
         assert answer.status_code == 204
     assert _upload_hash(tenant, other["id"])["status"] == 204
     assert service.synced_passwords.get(tenant.id, other["id"]) == WIRE
+
+
+# -- what a redemption, and a reset, take away ------------------------------------------
+
+
+def _refresh(tenant: CloudTenant, client_id: str, token: str) -> httpx.Response:
+    with tenant.client() as http:
+        return http.post(
+            f"/{tenant.id}/oauth2/v2.0/token",
+            data={"grant_type": "refresh_token", "client_id": client_id, "refresh_token": token},
+        )
+
+
+def _refresh_token_by_password(tenant: CloudTenant, client_id: str, upn: str) -> str:
+    with tenant.client() as http:
+        answer = http.post(
+            f"/{tenant.id}/oauth2/v2.0/token",
+            data={"grant_type": "password", "client_id": client_id, "username": upn,
+                  "password": PASSWORD, "scope": "User.Read openid offline_access"},
+        )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    token: str = answer.json()["refresh_token"]
+    return token
+
+
+def test_redemption_revokes_refresh_tokens_obtained_with_the_password(
+    tenant: CloudTenant, mailbox: Mailbox
+) -> None:
+    email = _email()
+    member = cloud_user(tenant, email)
+    client_id = tenant.add_public_client().application.client_id
+    kept = _refresh_token_by_password(tenant, client_id, member["userPrincipalName"])
+    rotated = _refresh(tenant, client_id, kept)
+    assert rotated.status_code == 200, rotated.text  # it works until the redemption
+    stolen = rotated.json()["refresh_token"]
+    invitation = invite(admin(tenant), tenant, member["id"], email).json()
+    assert redeem(tenant, invitation, mailbox).status_code == 303
+
+    refused = _refresh(tenant, client_id, stolen)
+
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_grant"
+
+
+def test_reset_redemption_locks_the_previous_mailbox_out(
+    tenant: CloudTenant, mailbox: Mailbox
+) -> None:
+    email = _email()
+    member = cloud_user(tenant, email)
+    first = invite(admin(tenant), tenant, member["id"], email).json()
+    assert redeem(tenant, first, mailbox).status_code == 303
+    otp = signin_of(tenant.server.service).otp
+    assert otp.user_for_email(tenant.id, email) == member["id"]
+    live = otp.issue(tenant.id, member["id"], SIGN_IN)
+    assert live is not None
+
+    reset = invite(admin(tenant), tenant, member["id"], email, resetRedemption=True)
+
+    assert reset.status_code == 201, reset.text
+    assert otp.user_for_email(tenant.id, email) is None  # "Email me a code" finds nobody
+    assert otp.check(tenant.id, member["id"], SIGN_IN, live) is False  # the live code died
+    identities = read_user(tenant, member["id"], "identities")["identities"]
+    assert all(i.get("issuer") != "mail" for i in identities)
+    assert redeem(tenant, reset.json(), mailbox).status_code == 303
+    assert otp.user_for_email(tenant.id, email) == member["id"]

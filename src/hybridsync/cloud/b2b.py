@@ -25,6 +25,7 @@ from hybridsync.cloud.directory import iso
 from hybridsync.cloud.errors import ErrorDetail, bad_request, conflict
 from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.service import CloudService
+from hybridsync.cloud.signin.converted import MAIL_IDENTITY_ISSUER
 from hybridsync.cloud.signin.service import signin_of
 
 EXISTING_USER = "invitedExistingUser"
@@ -112,10 +113,12 @@ def invite_existing(
     user_id = str(request.existing_user_id)
     user = service.users.get(tenant_id, user_id)
     refuse_existing_user(service, tenant_id, user, request)
-    pending = {
+    pending: dict[str, Any] = {
         "externalUserState": "PendingAcceptance",
         "externalUserStateChangeDateTime": iso(utcnow()),
     }
+    if request.reset_redemption:
+        pending["identities"] = without_mail_identity(user)
     user = service.users.update(
         tenant_id,
         user["id"],
@@ -124,7 +127,21 @@ def invite_existing(
         synced=False,
     )
     supersede_open_invitations(service, tenant_id, user["id"])
+    if request.reset_redemption:
+        forget_redemption(service, tenant_id, user["id"])
     return record(service, tenant_id, base_url, user, request)
+
+
+def without_mail_identity(user: dict[str, Any]) -> list[dict[str, Any]]:
+    return [i for i in user.get("identities") or [] if i.get("issuer") != MAIL_IDENTITY_ISSUER]
+
+
+def forget_redemption(service: CloudService, tenant_id: str, user_id: str) -> None:
+    """The previous redemption no longer signs the user in: no code to the old address, no
+    refresh token, until the new link is redeemed."""
+    signin = signin_of(service)
+    signin.otp.forget_user(tenant_id, user_id)
+    signin.store.revoke_refresh(tenant_id, user_id)
 
 
 def supersede_open_invitations(service: CloudService, tenant_id: str, user_id: str) -> None:

@@ -155,3 +155,17 @@ class OneTimePasscodes:
                 )
             ).scalar()
         return str(found) if found else None
+
+    def forget_user(self, tenant_id: str, user_id: str) -> None:
+        """``user_id`` no longer signs in with codes: its address and live codes are gone."""
+        with self.db.write() as conn:
+            conn.execute(
+                sa.delete(otp_users).where(
+                    otp_users.c.tenant_id == tenant_id, otp_users.c.user_id == user_id
+                )
+            )
+            conn.execute(
+                sa.delete(otp_codes).where(
+                    otp_codes.c.tenant_id == tenant_id, otp_codes.c.user_id == user_id
+                )
+            )
