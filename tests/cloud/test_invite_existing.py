@@ -13,9 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from tests.cloud.mailbox import Mailbox
 from tests.support.cloud_server import CloudTenant
 
+from hybridsync.cloud.db import tenants
 from hybridsync.cloud.roles import GLOBAL_ADMINISTRATOR, GUEST_INVITER, USER_ADMINISTRATOR
 from hybridsync.cloud.signin.otp import MAX_ATTEMPTS, SIGN_IN
 from hybridsync.cloud.signin.otp_page import WRONG_CODE
@@ -574,3 +576,22 @@ def test_reset_redemption_locks_the_previous_mailbox_out(
     assert all(i.get("issuer") != "mail" for i in identities)
     assert redeem(tenant, reset.json(), mailbox).status_code == 303
     assert otp.user_for_email(tenant.id, email) == member["id"]
+
+
+def test_a_line_break_in_the_tenant_name_does_not_break_sending_the_code(
+    tenant: CloudTenant, mailbox: Mailbox
+) -> None:
+    with tenant.server.service.db.write() as conn:
+        conn.execute(
+            sa.update(tenants)
+            .where(tenants.c.id == tenant.id)
+            .values(display_name="Contoso\r\nBcc: victim@evil.example")
+        )
+    email = _email()
+    member = cloud_user(tenant, email)
+    invitation = invite(admin(tenant), tenant, member["id"], email).json()
+    with Redemption(tenant, invitation) as flow:
+        assert flow.open().status_code == 200
+        sent = flow.post("sendcode")
+    assert sent.status_code == 200
+    assert mailbox.wait_for(email)["Subject"] == "Your Contoso Bcc: victim@evil.example code"

@@ -151,3 +151,17 @@ def test_an_address_belongs_to_one_user(codes: OneTimePasscodes) -> None:
     assert codes.register_user(tenant, first, "kim@northwind.example")  # a new address
     assert codes.user_for_email(tenant, "kim@fabrikam.example") is None
     assert codes.email_of(tenant, first) == "kim@northwind.example"
+
+
+def test_line_breaks_in_a_header_value_never_start_another_header(mailbox: Mailbox) -> None:
+    to = "headers@fabrikam.example"
+    send(mailbox.smtp_settings(), to, "Your Contoso\r\nBcc: victim@evil.example code", "text")
+    message = mailbox.wait_for(to)
+    assert message["Subject"] == "Your Contoso Bcc: victim@evil.example code"
+    assert message["Bcc"] is None
+
+
+def test_an_address_the_mail_package_refuses_is_a_mail_error(mailbox: Mailbox) -> None:
+    with pytest.raises(MailError, match="cannot be written"):
+        # An encoded word that decodes to a line break: refused by the email package itself.
+        send(mailbox.smtp_settings(), "=?utf-8?q?a=0Ab?=@fabrikam.example", "subject", "text")

@@ -110,9 +110,12 @@ def _first_problem(exc: Exception) -> str:
 def send(settings: SmtpSettings, to: str, subject: str, text: str) -> None:
     """Hand one plain-text message to the relay; ``MailError`` when it is not accepted."""
     message = EmailMessage()
-    message["From"] = settings.sender
-    message["To"] = to
-    message["Subject"] = subject
+    try:
+        message["From"] = _one_line(settings.sender)
+        message["To"] = _one_line(to)
+        message["Subject"] = _one_line(subject)
+    except ValueError as exc:  # a header the email package cannot write, e.g. a bad address
+        raise MailError(f"the message to {to!r} cannot be written: {exc}") from None
     message.set_content(text)
     try:
         with _connect(settings) as relay:
@@ -127,6 +130,12 @@ def send(settings: SmtpSettings, to: str, subject: str, text: str) -> None:
             f" ({type(exc).__name__})"
         ) from None
     log.info("mail.sent", relay=settings.host, recipient_domain=to.rpartition("@")[2])
+
+
+def _one_line(value: str) -> str:
+    # A line break in a header value (a tenant's display name in the subject, say) would
+    # start another header: the email package refuses it, and it must never get through.
+    return " ".join(value.splitlines())
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
