@@ -46,6 +46,8 @@ def test_the_relay_file_is_read_with_paths_relative_to_it(tmp_path: Path) -> Non
         ('host = "h"\nsender = "a@b.c"\npasword_file = "x"\n', "pasword_file"),
         ("host = \n", "smtp.toml"),
         ('host = "h"\nsender = "a@b.c"\nsecurity = "none"\nusername = "u"\n', "credentials"),
+        ('host = "smtp.contoso.com"\nsender = "a@b.c"\nsecurity = "none"\n', "loopback"),
+        ('host = "10.0.0.1"\nsender = "a@b.c"\nsecurity = "none"\n', "10.0.0.1"),
     ],
 )
 def test_a_bad_relay_file_names_the_file_and_the_setting(
@@ -56,6 +58,40 @@ def test_a_bad_relay_file_names_the_file_and_the_setting(
     with pytest.raises(CloudSetupError, match=message) as caught:
         load_smtp_settings(path)
     assert str(path) in str(caught.value)
+
+
+def test_security_none_is_for_a_loopback_relay(tmp_path: Path) -> None:
+    for host in ("localhost", "127.0.0.1", "::1"):
+        (tmp_path / "smtp.toml").write_text(
+            f'host = "{host}"\nsender = "a@b.c"\nsecurity = "none"\n', "utf-8"
+        )
+        settings = load_smtp_settings(tmp_path / "smtp.toml")
+        assert settings is not None
+        assert settings.security == "none"
+
+
+def test_the_ca_file_is_read_relative_to_the_relay_file(
+    mailbox: Mailbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relay = mailbox.smtp_settings()
+    assert relay.ca_file is not None
+    assert relay.password_file is not None
+    (tmp_path / "relay-ca.pem").write_bytes(relay.ca_file.read_bytes())
+    (tmp_path / "relay.secret").write_bytes(relay.password_file.read_bytes())
+    (tmp_path / "smtp.toml").write_text(
+        f'host = "127.0.0.1"\nport = {relay.port}\nsender = "no-reply@contoso.example"\n'
+        f'username = "{relay.username}"\npassword_file = "relay.secret"\n'
+        'ca_file = "relay-ca.pem"\n',
+        "utf-8",
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the service's working directory is not the data directory
+    settings = load_smtp_settings(tmp_path / "smtp.toml")
+    assert settings is not None
+    assert settings.ca_file == tmp_path / "relay-ca.pem"
+    send(settings, "ca@fabrikam.example", "subject", "text")  # the relay's certificate is trusted
+    assert len(mailbox.sent_to("ca@fabrikam.example")) == 1
 
 
 def test_a_missing_password_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:

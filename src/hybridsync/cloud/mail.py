@@ -5,7 +5,8 @@ serve``::
 
     host = "smtp.contoso.com"
     port = 587
-    security = "starttls"          # "starttls" (default), "tls" (implicit, port 465) or "none"
+    security = "starttls"          # "starttls" (default), "tls" (implicit, port 465),
+                                   # or "none" (a loopback relay only)
     sender = "no-reply@contoso.com"
     username = "relay-user"        # optional: no login without it
     password_file = "smtp.secret"  # or password_env = "HYBRIDSYNC_SMTP_PASSWORD"
@@ -16,6 +17,7 @@ and is never stored in the settings, logged, or shown in an error.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import smtplib
 import ssl
@@ -48,7 +50,8 @@ class SmtpSettings(BaseModel):
         username: log in as this user (with the password below) when set.
         password_file: a file holding the password (relative to the settings file).
         password_env: an environment variable holding the password.
-        ca_file: trust this CA for the relay's certificate instead of the system's.
+        ca_file: trust this CA for the relay's certificate instead of the system's
+            (relative to the settings file).
         timeout_seconds: how long to wait for the relay.
     """
 
@@ -68,6 +71,11 @@ class SmtpSettings(BaseModel):
     def _credentials_need_tls(self) -> SmtpSettings:
         if self.security == "none" and self.username is not None:
             raise ValueError('a username (credentials) needs security "starttls" or "tls"')
+        if self.security == "none" and not _is_loopback(self.host):
+            raise ValueError(
+                f'security "none" sends in the clear: only a loopback relay (localhost,'
+                f" 127.0.0.1, ::1) may use it, not {self.host!r}"
+            )
         return self
 
     def password(self) -> str | None:
@@ -93,10 +101,21 @@ def load_smtp_settings(path: Path) -> SmtpSettings | None:
         settings = SmtpSettings.model_validate(document)
     except (tomllib.TOMLDecodeError, ValidationError) as exc:
         raise CloudSetupError(f"{path}: {_first_problem(exc)}") from exc
-    if settings.password_file is not None and not settings.password_file.is_absolute():
-        relative = path.parent / settings.password_file
-        settings = settings.model_copy(update={"password_file": relative})
-    return settings
+    beside = {
+        name: path.parent / value
+        for name in ("password_file", "ca_file")
+        if (value := getattr(settings, name)) is not None and not value.is_absolute()
+    }
+    return settings.model_copy(update=beside) if beside else settings
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _first_problem(exc: Exception) -> str:
