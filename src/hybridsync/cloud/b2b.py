@@ -13,6 +13,7 @@ The Graph route and ``hybridsync cloud invite`` both come here; the route author
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -22,12 +23,15 @@ import sqlalchemy as sa
 
 from hybridsync.cloud.db import invitations
 from hybridsync.cloud.directory import iso
-from hybridsync.cloud.errors import ErrorDetail, bad_request, conflict
+from hybridsync.cloud.errors import ErrorDetail, bad_request, conflict, invalid_value
 from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.service import CloudService
 from hybridsync.cloud.signin.converted import MAIL_IDENTITY_ISSUER
 from hybridsync.cloud.signin.service import signin_of
 
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.[A-Za-z]{2,}$"
+)
 EXISTING_USER = "invitedExistingUser"
 """Kept with a stored invitation (never answered): it is redeemed with an email code."""
 
@@ -44,6 +48,15 @@ class InvitationRequest:
     message_info: dict[str, Any] | None = None
     existing_user_id: str | None = None
     reset_redemption: bool = False
+
+
+def check_addresses(email: object, redirect_url: str) -> None:
+    """The invited address must be an email address, and the landing page an http(s) URL
+    (never ``javascript:`` or ``data:``): for the Graph route and the CLI alike (400)."""
+    if not isinstance(email, str) or not _EMAIL.match(email):
+        raise invalid_value("invitedUserEmailAddress", "Invitation")
+    if not redirect_url.startswith(("https://", "http://")):
+        raise invalid_value("inviteRedirectUrl", "Invitation")
 
 
 def refuse_existing_user(
