@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from tests.cloud.mailbox import Mailbox
 from tests.support.cloud_server import CloudTenant
+from tests.support.signin import public_client
 
 from hybridsync.cloud.db import tenants
 from hybridsync.cloud.roles import GLOBAL_ADMINISTRATOR, GUEST_INVITER, USER_ADMINISTRATOR
@@ -595,3 +596,46 @@ def test_a_line_break_in_the_tenant_name_does_not_break_sending_the_code(
         sent = flow.post("sendcode")
     assert sent.status_code == 200
     assert mailbox.wait_for(email)["Subject"] == "Your Contoso Bcc: victim@evil.example code"
+
+
+def _code_sign_in_page(tenant: CloudTenant, email: str, mailbox: Mailbox, before: Any) -> Any:
+    """The sign-in page's "Email me a sign-in code", then the code typed back after
+    ``before()`` ran: the answer to the code."""
+    params = {"client_id": public_client(tenant), "redirect_uri": "http://localhost",
+              "scope": "openid"}  # fmt: skip
+    path = f"/{tenant.id}/oauth2/v2.0/authorize"
+    already = len(mailbox.sent_to(email))
+    with tenant.client() as browser:
+        token = _CSRF.search(browser.get(path, params=params).text).group(1)  # type: ignore[union-attr]
+        form = {**params, "csrf_token": token, "login": email}
+        assert browser.post(path, data={**form, "step": "sendcode"}).status_code == 200
+        code = mailbox.code_for(email, already + 1)
+        before()
+        return browser.post(path, data={**form, "step": "verifycode", "code": code})
+
+
+def test_a_deleted_users_address_signs_nobody_in_and_can_be_given_to_another(
+    tenant: CloudTenant, mailbox: Mailbox
+) -> None:
+    email = _email()
+    gone = cloud_user(tenant, email)
+    assert (
+        redeem(tenant, invite(admin(tenant), tenant, gone["id"], email).json(), mailbox).status_code
+        == 303
+    )
+
+    def delete() -> None:
+        with tenant.client(admin(tenant)) as http:
+            assert http.delete(f"/v1.0/users/{gone['id']}").status_code == 204
+
+    answer = _code_sign_in_page(tenant, email, mailbox, delete)
+
+    assert answer.status_code == 200  # the page again, with the words of a wrong code
+    assert WRONG_CODE in html.unescape(answer.text)
+    with tenant.client(admin(tenant)) as http:
+        purged = http.delete(f"/v1.0/directory/deletedItems/{gone['id']}")
+    assert purged.status_code == 204
+    newcomer = cloud_user(tenant, email)
+    again = invite(admin(tenant), tenant, newcomer["id"], email)
+    assert again.status_code == 201, again.text
+    assert redeem(tenant, again.json(), mailbox).status_code == 303
