@@ -18,10 +18,13 @@ from tests.cloud.mailbox import Mailbox
 from tests.support.cloud_server import CloudTenant
 from tests.support.signin import public_client
 
+from hybridsync.cloud import b2b
 from hybridsync.cloud.db import tenants
+from hybridsync.cloud.errors import GraphError
 from hybridsync.cloud.roles import GLOBAL_ADMINISTRATOR, GUEST_INVITER, USER_ADMINISTRATOR
 from hybridsync.cloud.signin.otp import MAX_ATTEMPTS, SIGN_IN
 from hybridsync.cloud.signin.otp_page import WRONG_CODE
+from hybridsync.cloud.signin.redemption import redeem_with_email
 from hybridsync.cloud.signin.service import signin_of
 
 PASSWORD = "Str0ng!Passw0rd"
@@ -639,3 +642,25 @@ def test_a_deleted_users_address_signs_nobody_in_and_can_be_given_to_another(
     again = invite(admin(tenant), tenant, newcomer["id"], email)
     assert again.status_code == 201, again.text
     assert redeem(tenant, again.json(), mailbox).status_code == 303
+
+
+def test_an_invitation_superseded_after_it_was_opened_cannot_be_completed(
+    tenant: CloudTenant,
+) -> None:
+    email = _email()
+    member = cloud_user(tenant, email)
+    older = invite(admin(tenant), tenant, member["id"], email).json()
+    service = tenant.server.service
+    opened = b2b.open_invitation(service, older["inviteRedeemUrl"].partition("rd=")[2])
+    assert opened is not None
+    # Between checking the code and completing, an administrator invites again.
+    assert invite(admin(tenant), tenant, member["id"], email).status_code == 201
+
+    with pytest.raises(GraphError) as refused:
+        redeem_with_email(service, opened)
+
+    assert refused.value.status == 404
+    assert signin_of(service).otp.user_for_email(tenant.id, email) is None
+    state = read_user(tenant, member["id"], "externalUserState")["externalUserState"]
+    assert state == "PendingAcceptance"
+    assert b2b.complete(service, opened) is False  # the guest path decides the same way

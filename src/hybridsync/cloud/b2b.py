@@ -240,14 +240,31 @@ def open_invitation(service: CloudService, rd: str) -> OpenInvitation | None:
     return OpenInvitation(row.id, row.tenant_id, row.user_id, dict(row.data))
 
 
-def complete(service: CloudService, invitation: OpenInvitation) -> None:
-    """Mark the invitation redeemed and the user accepted (the link is used up)."""
+def complete(service: CloudService, invitation: OpenInvitation) -> bool:
+    """Mark the invitation redeemed and the user accepted (the link is used up); False,
+    and nothing changed, when the invitation is no longer pending (see ``claim``)."""
+    if not claim(service, invitation):
+        return False
+    accept(service, invitation)
+    return True
+
+
+def claim(service: CloudService, invitation: OpenInvitation) -> bool:
+    """Use the link up, if it is still pending: False when a concurrent request redeemed it
+    or a newer invitation superseded it since it was opened (one write decides)."""
     with service.db.write() as conn:
-        conn.execute(
+        claimed = conn.execute(
             sa.update(invitations)
-            .where(invitations.c.id == invitation.id)
+            .where(
+                invitations.c.id == invitation.id,
+                invitations.c.data["status"].as_string() == "PendingAcceptance",
+            )
             .values(data=invitation.data | {"status": "Completed"})
         )
+    return claimed.rowcount == 1
+
+
+def accept(service: CloudService, invitation: OpenInvitation) -> None:
     accepted = {"externalUserState": "Accepted", "externalUserStateChangeDateTime": iso(utcnow())}
     service.users.update(
         invitation.tenant_id, invitation.user_id, accepted, lambda _: None, synced=False

@@ -137,13 +137,12 @@ def redeem(request: Request, rd: Annotated[str, Query(max_length=200)]) -> Respo
     guest is accepted at once (this stands in for the external sign-in and consent pages)."""
     service: CloudService = get_service(request)
     invitation = b2b.open_invitation(service, rd)
-    if invitation is None:
+    if invitation is not None and invitation.for_existing_user:
+        return redemption.first_page(service, request, invitation, rd)
+    if invitation is None or not b2b.complete(service, invitation):
         raise GraphError(
             404,
             "Request_ResourceNotFound",
             "The invitation does not exist, was already redeemed, or the link is invalid.",
         )
-    if invitation.for_existing_user:
-        return redemption.first_page(service, request, invitation, rd)
-    b2b.complete(service, invitation)
     return RedirectResponse(invitation.redirect_url, status_code=303)

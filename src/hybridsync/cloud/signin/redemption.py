@@ -161,6 +161,8 @@ def redeem_with_email(service: CloudService, invitation: b2b.OpenInvitation) -> 
     """
     email = invitation.email
     signin = signin_of(service)
+    if not b2b.claim(service, invitation):
+        raise _not_found()
     if not signin.otp.register_user(invitation.tenant_id, invitation.user_id, email):
         raise conflict("invitedUserEmailAddress")
 
@@ -175,5 +177,5 @@ def redeem_with_email(service: CloudService, invitation: b2b.OpenInvitation) -> 
         invitation.tenant_id, invitation.user_id, {"identities": with_mail_identity(user)},
         lambda _: None, synced=False,
     )  # fmt: skip
-    b2b.complete(service, invitation)
+    b2b.accept(service, invitation)
     signin.store.revoke_refresh(invitation.tenant_id, invitation.user_id)
