@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 
 from hybridsync.cli.console.oidc import Flow
 
-__all__ = ["COOKIE", "Session", "Sessions"]
+__all__ = ["COOKIE", "FLOW_COOKIE", "Session", "Sessions"]
 
 COOKIE = "__Host-hybridsync-console"
-_FLOW_SECONDS = 600.0
+FLOW_COOKIE = "__Host-hybridsync-console-flow"
+"""Binds a sign-in in progress to the browser that started it (no login CSRF)."""
+FLOW_SECONDS = 600.0
+_FLOW_SECONDS = FLOW_SECONDS
 _MAX_FLOWS = 1000
 _MAX_SESSIONS = 10_000
 
@@ -53,8 +56,9 @@ class Sessions:
         self._sessions: dict[str, Session] = {}
         self._flows: dict[str, Flow] = {}
 
-    def open(self, user: str, name: str, level: str | None) -> str:
-        """A new session's id (the cookie's value)."""
+    def open(self, user: str, name: str, level: str) -> str:
+        """A new session's id (the cookie's value); only users with access get one, so
+        those without cannot fill the table and push operators out."""
         session_id = secrets.token_urlsafe(32)
         with self._lock:
             self._forget_expired()
@@ -79,19 +83,25 @@ class Sessions:
         with self._lock:
             self._sessions.pop(session_id or "", None)
 
-    def begin(self, flow: Flow) -> None:
+    def begin(self, flow: Flow) -> bool:
+        """Keep ``flow`` until its browser returns; False when too many are in progress (a
+        flood of sign-in requests is refused rather than ending others' sign-ins)."""
         with self._lock:
             now = time.monotonic()
             self._flows = {k: f for k, f in self._flows.items() if now - f.started < _FLOW_SECONDS}
             if len(self._flows) >= _MAX_FLOWS:
-                del self._flows[next(iter(self._flows))]
+                return False
             self._flows[flow.state] = flow
+            return True
 
-    def take_flow(self, state: str) -> Flow | None:
-        """The flow of ``state``, once (a replayed redirect finds nothing)."""
+    def take_flow(self, state: str, browser: str | None) -> Flow | None:
+        """The flow of ``state``, once (a replayed redirect finds nothing), and only in the
+        browser that started it (``browser``: its flow cookie), compared in constant time."""
         with self._lock:
             flow = self._flows.pop(state, None)
         if flow is None or time.monotonic() - flow.started > _FLOW_SECONDS:
+            return None
+        if not browser or not secrets.compare_digest(browser.encode(), flow.browser.encode()):
             return None
         return flow
 

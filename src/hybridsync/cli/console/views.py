@@ -27,7 +27,7 @@ RUN_STATUSES = ("", "success", "completed-with-errors", "stopped")
 
 def _page_number(request: Request) -> int:
     text = request.query_params.get("page", "1")
-    return max(1, min(int(text), 100_000)) if text.isdigit() else 1
+    return max(1, min(int(text), 100_000)) if text.isascii() and text.isdigit() else 1
 
 
 def _form(request: Request, name: str) -> str:

@@ -119,11 +119,11 @@ def test_access_comes_from_roles_or_groups_and_operator_wins() -> None:
 
 def test_a_sign_in_state_is_used_once() -> None:
     sessions = Sessions(60)
-    flow = Flow("state-1", "n", "v", "/console/", time.monotonic())
-    sessions.begin(flow)
-    assert sessions.take_flow("state-1") == flow
-    assert sessions.take_flow("state-1") is None
-    assert sessions.take_flow("made-up") is None
+    flow = Flow("state-1", "n", "v", "/console/", time.monotonic(), "browser-1")
+    assert sessions.begin(flow)
+    assert sessions.take_flow("state-1", "browser-1") == flow
+    assert sessions.take_flow("state-1", "browser-1") is None
+    assert sessions.take_flow("made-up", "browser-1") is None
 
 
 def test_a_session_has_its_own_csrf_token_and_ends() -> None:
@@ -138,7 +138,7 @@ def test_a_session_has_its_own_csrf_token_and_ends() -> None:
     sessions.close(first)
     assert sessions.get(first) is None
     assert sessions.get("guessed") is None
-    assert Sessions(-1).get(Sessions(-1).open("c", "C", None)) is None
+    assert Sessions(-1).get(Sessions(-1).open("c", "C", "reader")) is None
 
 
 @pytest.mark.parametrize(
