@@ -24,6 +24,7 @@ FLOW_SECONDS = 600.0
 _FLOW_SECONDS = FLOW_SECONDS
 _MAX_FLOWS = 1000
 _MAX_SESSIONS = 10_000
+_MAX_DENIED = 1000
 
 
 class Level:
@@ -54,34 +55,40 @@ class Sessions:
         self._lifetime = lifetime_seconds
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
+        self._denied: dict[str, Session] = {}
         self._flows: dict[str, Flow] = {}
 
-    def open(self, user: str, name: str, level: str) -> str:
-        """A new session's id (the cookie's value); only users with access get one, so
-        those without cannot fill the table and push operators out."""
+    def open(self, user: str, name: str, level: str | None) -> str:
+        """A new session's id (the cookie's value).
+
+        Users without access (``level`` None) are kept apart, in a smaller table of their
+        own: however many sign in, they never push a reader's or operator's session out.
+        """
         session_id = secrets.token_urlsafe(32)
         with self._lock:
             self._forget_expired()
-            if len(self._sessions) >= _MAX_SESSIONS:  # the oldest go first
-                oldest = min(self._sessions, key=lambda k: self._sessions[k].expires)
-                del self._sessions[oldest]
+            table, limit = (self._sessions, _MAX_SESSIONS) if level else (self._denied, _MAX_DENIED)
+            if len(table) >= limit:  # the oldest go first
+                del table[min(table, key=lambda k: table[k].expires)]
             expires = time.monotonic() + self._lifetime
-            self._sessions[session_id] = Session(user, name, level, expires)
+            table[session_id] = Session(user, name, level, expires)
         return session_id
 
     def get(self, session_id: str | None) -> Session | None:
         if not session_id:
             return None
         with self._lock:
-            session = self._sessions.get(session_id)
+            session = self._sessions.get(session_id) or self._denied.get(session_id)
             if session is None or session.expires < time.monotonic():
                 self._sessions.pop(session_id, None)
+                self._denied.pop(session_id, None)
                 return None
             return session
 
     def close(self, session_id: str | None) -> None:
         with self._lock:
             self._sessions.pop(session_id or "", None)
+            self._denied.pop(session_id or "", None)
 
     def begin(self, flow: Flow) -> bool:
         """Keep ``flow`` until its browser returns; False when too many are in progress (a
@@ -108,6 +115,7 @@ class Sessions:
     def _forget_expired(self) -> None:
         now = time.monotonic()
         self._sessions = {k: s for k, s in self._sessions.items() if s.expires >= now}
+        self._denied = {k: s for k, s in self._denied.items() if s.expires >= now}
 
 
 def access_level(

@@ -146,15 +146,22 @@ def test_the_providers_error_description_is_not_shown(browser: httpx.Client) -> 
     assert "did not sign you in" in answer.text
 
 
-def test_a_user_without_access_gets_403_and_no_session(
-    console: Console, browser: httpx.Client
+def test_users_without_access_get_403_and_never_push_a_readers_session_out(
+    console: Console, browser: httpx.Client, new_browser: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sessions_before = len(console.sessions._sessions)
-    state = _start(browser)
-    answer = browser.get("/console/signed-in", params={"state": state, "code": "nobody-code"})
-    assert answer.status_code == 403
-    assert COOKIE not in answer.cookies
-    assert len(console.sessions._sessions) == sessions_before
+    monkeypatch.setattr(sessions_module, "_MAX_SESSIONS", len(console.sessions._sessions) + 1)
+    monkeypatch.setattr(sessions_module, "_MAX_DENIED", 2)
+    reader = new_browser()
+    state = _start(reader)
+    assert reader.get(
+        "/console/signed-in", params={"state": state, "code": "reader-code"}
+    ).status_code == 303  # fmt: skip
+    for _ in range(5):  # more users without access than either table holds
+        state = _start(browser)
+        answer = browser.get("/console/signed-in", params={"state": state, "code": "nobody-code"})
+        assert answer.status_code == 303
+        assert browser.get("/console/runs").status_code == 403
+    assert reader.cookies[COOKIE] in console.sessions._sessions  # the reader is still in
 
 
 def test_a_flood_of_sign_ins_is_refused_without_ending_those_in_progress(
