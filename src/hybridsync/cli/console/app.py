@@ -342,7 +342,7 @@ async def _finish_sign_in(console: Console, request: Request) -> Response:
     )
     user = str(claims.get("preferred_username") or claims.get("upn") or claims["sub"])
     name = str(claims.get("name") or user)
-    session_id = console.sessions.open(audit_actor(claims, user), name, level)
+    session_id = console.sessions.open(user, name, level, audit_actor(claims, user))
     answer = RedirectResponse(flow.return_to, 303, headers={"Cache-Control": "no-store"})
     answer.set_cookie(
         COOKIE,

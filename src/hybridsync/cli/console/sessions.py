@@ -41,6 +41,8 @@ class Session:
     """``operator``, ``reader`` or ``None`` (signed in, but no access)."""
     expires: float
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    actor: str = ""
+    """Who the audit log names: the user, with the token's object and tenant ids."""
 
     @property
     def operator(self) -> bool:
@@ -58,7 +60,7 @@ class Sessions:
         self._denied: dict[str, Session] = {}
         self._flows: dict[str, Flow] = {}
 
-    def open(self, user: str, name: str, level: str | None) -> str:
+    def open(self, user: str, name: str, level: str | None, actor: str = "") -> str:
         """A new session's id (the cookie's value).
 
         Users without access (``level`` None) are kept apart, in a smaller table of their
@@ -71,7 +73,7 @@ class Sessions:
             if len(table) >= limit:  # the oldest go first
                 del table[min(table, key=lambda k: table[k].expires)]
             expires = time.monotonic() + self._lifetime
-            table[session_id] = Session(user, name, level, expires)
+            table[session_id] = Session(user, name, level, expires, actor=actor or user)
         return session_id
 
     def get(self, session_id: str | None) -> Session | None:
