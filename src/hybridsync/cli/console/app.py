@@ -273,7 +273,7 @@ async def _sign_in(console: Console, request: Request) -> Response:
         return console.render(
             request, "error.html", None, 503, title="Sign-in unavailable", message=str(exc)
         )
-    if not console.sessions.begin(flow):
+    if not console.sessions.begin(flow, request.client.host if request.client else ""):
         return console.render(
             request, "error.html", None, 503, title="Sign-in unavailable",
             message="Too many sign-ins are in progress; try again in a few minutes.",

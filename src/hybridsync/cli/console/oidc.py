@@ -48,6 +48,8 @@ class Flow:
     started: float
     browser: str = ""
     """The value of the flow cookie set in the browser that started the sign-in."""
+    client: str = ""
+    """The address the sign-in was started from (a cap per address)."""
 
 
 class OidcClient:

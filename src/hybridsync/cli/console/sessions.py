@@ -8,6 +8,7 @@ time. A restart signs everybody out.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import threading
 import time
@@ -23,6 +24,7 @@ FLOW_COOKIE = "__Host-hybridsync-console-flow"
 FLOW_SECONDS = 600.0
 _FLOW_SECONDS = FLOW_SECONDS
 _MAX_FLOWS = 1000
+_MAX_FLOWS_PER_CLIENT = 50
 _MAX_SESSIONS = 10_000
 _MAX_DENIED = 1000
 
@@ -92,15 +94,17 @@ class Sessions:
             self._sessions.pop(session_id or "", None)
             self._denied.pop(session_id or "", None)
 
-    def begin(self, flow: Flow) -> bool:
-        """Keep ``flow`` until its browser returns; False when too many are in progress (a
-        flood of sign-in requests is refused rather than ending others' sign-ins)."""
+    def begin(self, flow: Flow, client: str = "") -> bool:
+        """Keep ``flow`` until its browser returns; False when too many are in progress, in
+        all or from ``client`` (an address): a flood of sign-in requests is refused rather
+        than ending others' sign-ins, and one address cannot take the whole table."""
         with self._lock:
             now = time.monotonic()
             self._flows = {k: f for k, f in self._flows.items() if now - f.started < _FLOW_SECONDS}
-            if len(self._flows) >= _MAX_FLOWS:
+            from_client = sum(1 for f in self._flows.values() if f.client == client)
+            if len(self._flows) >= _MAX_FLOWS or from_client >= _MAX_FLOWS_PER_CLIENT:
                 return False
-            self._flows[flow.state] = flow
+            self._flows[flow.state] = dataclasses.replace(flow, client=client)
             return True
 
     def take_flow(self, state: str, browser: str | None) -> Flow | None:
