@@ -267,3 +267,17 @@ def test_token_with_a_wrong_secret_or_no_server(tmp_path: Path, cloud_server: Cl
     nothing = runner.invoke(app, [*common, "--url", f"https://127.0.0.1:{_free_port()}"])
     assert nothing.exit_code == exit_codes.UNREACHABLE
     assert "cannot connect to https://127.0.0.1:" in nothing.output
+
+
+def test_invite_checks_the_address_and_the_landing_page_as_the_api_does(tmp_path: Path) -> None:
+    init(tmp_path)
+    base = ["cloud", "invite", "--data-dir", str(tmp_path), "--user", "kim@partners.contoso.com"]
+    bad_address = runner.invoke(app, [*base, "--email", "kim@fabrikam.example\r\nBcc: x@y.z"])
+    script = runner.invoke(
+        app, [*base, "--email", "kim@fabrikam.example", "--redirect-url", "javascript:alert(1)"]
+    )
+    # Refused for what was sent (3), before the user is even looked up (4 would be "no user").
+    assert bad_address.exit_code == exit_codes.CONFIG_ERROR, bad_address.output
+    assert "invitedUserEmailAddress" in bad_address.output
+    assert script.exit_code == exit_codes.CONFIG_ERROR, script.output
+    assert "inviteRedirectUrl" in script.output

@@ -13,12 +13,19 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from tests.cloud.mailbox import Mailbox
 from tests.support.cloud_server import CloudTenant
+from tests.support.signin import public_client
 
+from hybridsync.cloud import b2b
+from hybridsync.cloud.db import tenants
+from hybridsync.cloud.errors import GraphError
 from hybridsync.cloud.roles import GLOBAL_ADMINISTRATOR, GUEST_INVITER, USER_ADMINISTRATOR
-from hybridsync.cloud.signin.otp import MAX_ATTEMPTS
+from hybridsync.cloud.signin.otp import MAX_ATTEMPTS, SIGN_IN
 from hybridsync.cloud.signin.otp_page import WRONG_CODE
+from hybridsync.cloud.signin.redemption import redeem_with_email
+from hybridsync.cloud.signin.service import signin_of
 
 PASSWORD = "Str0ng!Passw0rd"
 REDIRECT = "https://apps.example/welcome"
@@ -508,3 +515,152 @@ def test_converted_users_setting_decides_who_owns_mail_and_password_hashes(
         assert answer.status_code == 204
     assert _upload_hash(tenant, other["id"])["status"] == 204
     assert service.synced_passwords.get(tenant.id, other["id"]) == WIRE
+
+
+# -- what a redemption, and a reset, take away ------------------------------------------
+
+
+def _refresh(tenant: CloudTenant, client_id: str, token: str) -> httpx.Response:
+    with tenant.client() as http:
+        return http.post(
+            f"/{tenant.id}/oauth2/v2.0/token",
+            data={"grant_type": "refresh_token", "client_id": client_id, "refresh_token": token},
+        )
+
+
+def _refresh_token_by_password(tenant: CloudTenant, client_id: str, upn: str) -> str:
+    with tenant.client() as http:
+        answer = http.post(
+            f"/{tenant.id}/oauth2/v2.0/token",
+            data={"grant_type": "password", "client_id": client_id, "username": upn,
+                  "password": PASSWORD, "scope": "User.Read openid offline_access"},
+        )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    token: str = answer.json()["refresh_token"]
+    return token
+
+
+def test_redemption_revokes_refresh_tokens_obtained_with_the_password(
+    tenant: CloudTenant, mailbox: Mailbox
+) -> None:
+    email = _email()
+    member = cloud_user(tenant, email)
+    client_id = tenant.add_public_client().application.client_id
+    kept = _refresh_token_by_password(tenant, client_id, member["userPrincipalName"])
+    rotated = _refresh(tenant, client_id, kept)
+    assert rotated.status_code == 200, rotated.text  # it works until the redemption
+    stolen = rotated.json()["refresh_token"]
+    invitation = invite(admin(tenant), tenant, member["id"], email).json()
+    assert redeem(tenant, invitation, mailbox).status_code == 303
+
+    refused = _refresh(tenant, client_id, stolen)
+
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_grant"
+
+
+def test_reset_redemption_locks_the_previous_mailbox_out(
+    tenant: CloudTenant, mailbox: Mailbox
+) -> None:
+    email = _email()
+    member = cloud_user(tenant, email)
+    first = invite(admin(tenant), tenant, member["id"], email).json()
+    assert redeem(tenant, first, mailbox).status_code == 303
+    otp = signin_of(tenant.server.service).otp
+    assert otp.user_for_email(tenant.id, email) == member["id"]
+    live = otp.issue(tenant.id, member["id"], SIGN_IN)
+    assert live is not None
+
+    reset = invite(admin(tenant), tenant, member["id"], email, resetRedemption=True)
+
+    assert reset.status_code == 201, reset.text
+    assert otp.user_for_email(tenant.id, email) is None  # "Email me a code" finds nobody
+    assert otp.check(tenant.id, member["id"], SIGN_IN, live) is False  # the live code died
+    identities = read_user(tenant, member["id"], "identities")["identities"]
+    assert all(i.get("issuer") != "mail" for i in identities)
+    assert redeem(tenant, reset.json(), mailbox).status_code == 303
+    assert otp.user_for_email(tenant.id, email) == member["id"]
+
+
+def test_a_line_break_in_the_tenant_name_does_not_break_sending_the_code(
+    tenant: CloudTenant, mailbox: Mailbox
+) -> None:
+    with tenant.server.service.db.write() as conn:
+        conn.execute(
+            sa.update(tenants)
+            .where(tenants.c.id == tenant.id)
+            .values(display_name="Contoso\r\nBcc: victim@evil.example")
+        )
+    email = _email()
+    member = cloud_user(tenant, email)
+    invitation = invite(admin(tenant), tenant, member["id"], email).json()
+    with Redemption(tenant, invitation) as flow:
+        assert flow.open().status_code == 200
+        sent = flow.post("sendcode")
+    assert sent.status_code == 200
+    assert mailbox.wait_for(email)["Subject"] == "Your Contoso Bcc: victim@evil.example code"
+
+
+def _code_sign_in_page(tenant: CloudTenant, email: str, mailbox: Mailbox, before: Any) -> Any:
+    """The sign-in page's "Email me a sign-in code", then the code typed back after
+    ``before()`` ran: the answer to the code."""
+    params = {"client_id": public_client(tenant), "redirect_uri": "http://localhost",
+              "scope": "openid"}  # fmt: skip
+    path = f"/{tenant.id}/oauth2/v2.0/authorize"
+    already = len(mailbox.sent_to(email))
+    with tenant.client() as browser:
+        token = _CSRF.search(browser.get(path, params=params).text).group(1)  # type: ignore[union-attr]
+        form = {**params, "csrf_token": token, "login": email}
+        assert browser.post(path, data={**form, "step": "sendcode"}).status_code == 200
+        code = mailbox.code_for(email, already + 1)
+        before()
+        return browser.post(path, data={**form, "step": "verifycode", "code": code})
+
+
+def test_a_deleted_users_address_signs_nobody_in_and_can_be_given_to_another(
+    tenant: CloudTenant, mailbox: Mailbox
+) -> None:
+    email = _email()
+    gone = cloud_user(tenant, email)
+    assert (
+        redeem(tenant, invite(admin(tenant), tenant, gone["id"], email).json(), mailbox).status_code
+        == 303
+    )
+
+    def delete() -> None:
+        with tenant.client(admin(tenant)) as http:
+            assert http.delete(f"/v1.0/users/{gone['id']}").status_code == 204
+
+    answer = _code_sign_in_page(tenant, email, mailbox, delete)
+
+    assert answer.status_code == 200  # the page again, with the words of a wrong code
+    assert WRONG_CODE in html.unescape(answer.text)
+    with tenant.client(admin(tenant)) as http:
+        purged = http.delete(f"/v1.0/directory/deletedItems/{gone['id']}")
+    assert purged.status_code == 204
+    newcomer = cloud_user(tenant, email)
+    again = invite(admin(tenant), tenant, newcomer["id"], email)
+    assert again.status_code == 201, again.text
+    assert redeem(tenant, again.json(), mailbox).status_code == 303
+
+
+def test_an_invitation_superseded_after_it_was_opened_cannot_be_completed(
+    tenant: CloudTenant,
+) -> None:
+    email = _email()
+    member = cloud_user(tenant, email)
+    older = invite(admin(tenant), tenant, member["id"], email).json()
+    service = tenant.server.service
+    opened = b2b.open_invitation(service, older["inviteRedeemUrl"].partition("rd=")[2])
+    assert opened is not None
+    # Between checking the code and completing, an administrator invites again.
+    assert invite(admin(tenant), tenant, member["id"], email).status_code == 201
+
+    with pytest.raises(GraphError) as refused:
+        redeem_with_email(service, opened)
+
+    assert refused.value.status == 404
+    assert signin_of(service).otp.user_for_email(tenant.id, email) is None
+    state = read_user(tenant, member["id"], "externalUserState")["externalUserState"]
+    assert state == "PendingAcceptance"
+    assert b2b.complete(service, opened) is False  # the guest path decides the same way

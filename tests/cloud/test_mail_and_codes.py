@@ -46,6 +46,8 @@ def test_the_relay_file_is_read_with_paths_relative_to_it(tmp_path: Path) -> Non
         ('host = "h"\nsender = "a@b.c"\npasword_file = "x"\n', "pasword_file"),
         ("host = \n", "smtp.toml"),
         ('host = "h"\nsender = "a@b.c"\nsecurity = "none"\nusername = "u"\n', "credentials"),
+        ('host = "smtp.contoso.com"\nsender = "a@b.c"\nsecurity = "none"\n', "loopback"),
+        ('host = "10.0.0.1"\nsender = "a@b.c"\nsecurity = "none"\n', "10.0.0.1"),
     ],
 )
 def test_a_bad_relay_file_names_the_file_and_the_setting(
@@ -56,6 +58,40 @@ def test_a_bad_relay_file_names_the_file_and_the_setting(
     with pytest.raises(CloudSetupError, match=message) as caught:
         load_smtp_settings(path)
     assert str(path) in str(caught.value)
+
+
+def test_security_none_is_for_a_loopback_relay(tmp_path: Path) -> None:
+    for host in ("localhost", "127.0.0.1", "::1"):
+        (tmp_path / "smtp.toml").write_text(
+            f'host = "{host}"\nsender = "a@b.c"\nsecurity = "none"\n', "utf-8"
+        )
+        settings = load_smtp_settings(tmp_path / "smtp.toml")
+        assert settings is not None
+        assert settings.security == "none"
+
+
+def test_the_ca_file_is_read_relative_to_the_relay_file(
+    mailbox: Mailbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relay = mailbox.smtp_settings()
+    assert relay.ca_file is not None
+    assert relay.password_file is not None
+    (tmp_path / "relay-ca.pem").write_bytes(relay.ca_file.read_bytes())
+    (tmp_path / "relay.secret").write_bytes(relay.password_file.read_bytes())
+    (tmp_path / "smtp.toml").write_text(
+        f'host = "127.0.0.1"\nport = {relay.port}\nsender = "no-reply@contoso.example"\n'
+        f'username = "{relay.username}"\npassword_file = "relay.secret"\n'
+        'ca_file = "relay-ca.pem"\n',
+        "utf-8",
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the service's working directory is not the data directory
+    settings = load_smtp_settings(tmp_path / "smtp.toml")
+    assert settings is not None
+    assert settings.ca_file == tmp_path / "relay-ca.pem"
+    send(settings, "ca@fabrikam.example", "subject", "text")  # the relay's certificate is trusted
+    assert len(mailbox.sent_to("ca@fabrikam.example")) == 1
 
 
 def test_a_missing_password_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -151,3 +187,17 @@ def test_an_address_belongs_to_one_user(codes: OneTimePasscodes) -> None:
     assert codes.register_user(tenant, first, "kim@northwind.example")  # a new address
     assert codes.user_for_email(tenant, "kim@fabrikam.example") is None
     assert codes.email_of(tenant, first) == "kim@northwind.example"
+
+
+def test_line_breaks_in_a_header_value_never_start_another_header(mailbox: Mailbox) -> None:
+    to = "headers@fabrikam.example"
+    send(mailbox.smtp_settings(), to, "Your Contoso\r\nBcc: victim@evil.example code", "text")
+    message = mailbox.wait_for(to)
+    assert message["Subject"] == "Your Contoso Bcc: victim@evil.example code"
+    assert message["Bcc"] is None
+
+
+def test_an_address_the_mail_package_refuses_is_a_mail_error(mailbox: Mailbox) -> None:
+    with pytest.raises(MailError, match="cannot be written"):
+        # An encoded word that decodes to a line break: refused by the email package itself.
+        send(mailbox.smtp_settings(), "=?utf-8?q?a=0Ab?=@fabrikam.example", "subject", "text")

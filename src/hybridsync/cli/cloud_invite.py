@@ -57,6 +57,7 @@ def invite_command(
         tenant_id = tenant_of(service, tenant).id
         base_url = (public_url or service.settings.public_url or DEFAULT_PUBLIC_URL).rstrip("/")
         try:
+            b2b.check_addresses(email, redirect_url)
             found = service.users.get(tenant_id, user)
             request = b2b.InvitationRequest(
                 email=email, redirect_url=redirect_url, existing_user_id=found["id"],

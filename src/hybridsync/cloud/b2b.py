@@ -13,6 +13,7 @@ The Graph route and ``hybridsync cloud invite`` both come here; the route author
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -22,11 +23,15 @@ import sqlalchemy as sa
 
 from hybridsync.cloud.db import invitations
 from hybridsync.cloud.directory import iso
-from hybridsync.cloud.errors import ErrorDetail, bad_request, conflict
+from hybridsync.cloud.errors import ErrorDetail, bad_request, conflict, invalid_value
 from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.service import CloudService
+from hybridsync.cloud.signin.converted import MAIL_IDENTITY_ISSUER
 from hybridsync.cloud.signin.service import signin_of
 
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.[A-Za-z]{2,}$"
+)
 EXISTING_USER = "invitedExistingUser"
 """Kept with a stored invitation (never answered): it is redeemed with an email code."""
 
@@ -43,6 +48,15 @@ class InvitationRequest:
     message_info: dict[str, Any] | None = None
     existing_user_id: str | None = None
     reset_redemption: bool = False
+
+
+def check_addresses(email: object, redirect_url: str) -> None:
+    """The invited address must be an email address, and the landing page an http(s) URL
+    (never ``javascript:`` or ``data:``): for the Graph route and the CLI alike (400)."""
+    if not isinstance(email, str) or not _EMAIL.match(email):
+        raise invalid_value("invitedUserEmailAddress", "Invitation")
+    if not redirect_url.startswith(("https://", "http://")):
+        raise invalid_value("inviteRedirectUrl", "Invitation")
 
 
 def refuse_existing_user(
@@ -112,10 +126,12 @@ def invite_existing(
     user_id = str(request.existing_user_id)
     user = service.users.get(tenant_id, user_id)
     refuse_existing_user(service, tenant_id, user, request)
-    pending = {
+    pending: dict[str, Any] = {
         "externalUserState": "PendingAcceptance",
         "externalUserStateChangeDateTime": iso(utcnow()),
     }
+    if request.reset_redemption:
+        pending["identities"] = without_mail_identity(user)
     user = service.users.update(
         tenant_id,
         user["id"],
@@ -124,7 +140,21 @@ def invite_existing(
         synced=False,
     )
     supersede_open_invitations(service, tenant_id, user["id"])
+    if request.reset_redemption:
+        forget_redemption(service, tenant_id, user["id"])
     return record(service, tenant_id, base_url, user, request)
+
+
+def without_mail_identity(user: dict[str, Any]) -> list[dict[str, Any]]:
+    return [i for i in user.get("identities") or [] if i.get("issuer") != MAIL_IDENTITY_ISSUER]
+
+
+def forget_redemption(service: CloudService, tenant_id: str, user_id: str) -> None:
+    """The previous redemption no longer signs the user in: no code to the old address, no
+    refresh token, until the new link is redeemed."""
+    signin = signin_of(service)
+    signin.otp.forget_user(tenant_id, user_id)
+    signin.store.revoke_refresh(tenant_id, user_id)
 
 
 def supersede_open_invitations(service: CloudService, tenant_id: str, user_id: str) -> None:
@@ -210,14 +240,31 @@ def open_invitation(service: CloudService, rd: str) -> OpenInvitation | None:
     return OpenInvitation(row.id, row.tenant_id, row.user_id, dict(row.data))
 
 
-def complete(service: CloudService, invitation: OpenInvitation) -> None:
-    """Mark the invitation redeemed and the user accepted (the link is used up)."""
+def complete(service: CloudService, invitation: OpenInvitation) -> bool:
+    """Mark the invitation redeemed and the user accepted (the link is used up); False,
+    and nothing changed, when the invitation is no longer pending (see ``claim``)."""
+    if not claim(service, invitation):
+        return False
+    accept(service, invitation)
+    return True
+
+
+def claim(service: CloudService, invitation: OpenInvitation) -> bool:
+    """Use the link up, if it is still pending: False when a concurrent request redeemed it
+    or a newer invitation superseded it since it was opened (one write decides)."""
     with service.db.write() as conn:
-        conn.execute(
+        claimed = conn.execute(
             sa.update(invitations)
-            .where(invitations.c.id == invitation.id)
+            .where(
+                invitations.c.id == invitation.id,
+                invitations.c.data["status"].as_string() == "PendingAcceptance",
+            )
             .values(data=invitation.data | {"status": "Completed"})
         )
+    return claimed.rowcount == 1
+
+
+def accept(service: CloudService, invitation: OpenInvitation) -> None:
     accepted = {"externalUserState": "Accepted", "externalUserStateChangeDateTime": iso(utcnow())}
     service.users.update(
         invitation.tenant_id, invitation.user_id, accepted, lambda _: None, synced=False

@@ -5,7 +5,8 @@ serve``::
 
     host = "smtp.contoso.com"
     port = 587
-    security = "starttls"          # "starttls" (default), "tls" (implicit, port 465) or "none"
+    security = "starttls"          # "starttls" (default), "tls" (implicit, port 465),
+                                   # or "none" (a loopback relay only)
     sender = "no-reply@contoso.com"
     username = "relay-user"        # optional: no login without it
     password_file = "smtp.secret"  # or password_env = "HYBRIDSYNC_SMTP_PASSWORD"
@@ -16,6 +17,7 @@ and is never stored in the settings, logged, or shown in an error.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import smtplib
 import ssl
@@ -48,7 +50,8 @@ class SmtpSettings(BaseModel):
         username: log in as this user (with the password below) when set.
         password_file: a file holding the password (relative to the settings file).
         password_env: an environment variable holding the password.
-        ca_file: trust this CA for the relay's certificate instead of the system's.
+        ca_file: trust this CA for the relay's certificate instead of the system's
+            (relative to the settings file).
         timeout_seconds: how long to wait for the relay.
     """
 
@@ -68,6 +71,11 @@ class SmtpSettings(BaseModel):
     def _credentials_need_tls(self) -> SmtpSettings:
         if self.security == "none" and self.username is not None:
             raise ValueError('a username (credentials) needs security "starttls" or "tls"')
+        if self.security == "none" and not _is_loopback(self.host):
+            raise ValueError(
+                f'security "none" sends in the clear: only a loopback relay (localhost,'
+                f" 127.0.0.1, ::1) may use it, not {self.host!r}"
+            )
         return self
 
     def password(self) -> str | None:
@@ -93,10 +101,21 @@ def load_smtp_settings(path: Path) -> SmtpSettings | None:
         settings = SmtpSettings.model_validate(document)
     except (tomllib.TOMLDecodeError, ValidationError) as exc:
         raise CloudSetupError(f"{path}: {_first_problem(exc)}") from exc
-    if settings.password_file is not None and not settings.password_file.is_absolute():
-        relative = path.parent / settings.password_file
-        settings = settings.model_copy(update={"password_file": relative})
-    return settings
+    beside = {
+        name: path.parent / value
+        for name in ("password_file", "ca_file")
+        if (value := getattr(settings, name)) is not None and not value.is_absolute()
+    }
+    return settings.model_copy(update=beside) if beside else settings
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _first_problem(exc: Exception) -> str:
@@ -110,9 +129,12 @@ def _first_problem(exc: Exception) -> str:
 def send(settings: SmtpSettings, to: str, subject: str, text: str) -> None:
     """Hand one plain-text message to the relay; ``MailError`` when it is not accepted."""
     message = EmailMessage()
-    message["From"] = settings.sender
-    message["To"] = to
-    message["Subject"] = subject
+    try:
+        message["From"] = _one_line(settings.sender)
+        message["To"] = _one_line(to)
+        message["Subject"] = _one_line(subject)
+    except ValueError as exc:  # a header the email package cannot write, e.g. a bad address
+        raise MailError(f"the message to {to!r} cannot be written: {exc}") from None
     message.set_content(text)
     try:
         with _connect(settings) as relay:
@@ -127,6 +149,12 @@ def send(settings: SmtpSettings, to: str, subject: str, text: str) -> None:
             f" ({type(exc).__name__})"
         ) from None
     log.info("mail.sent", relay=settings.host, recipient_domain=to.rpartition("@")[2])
+
+
+def _one_line(value: str) -> str:
+    # A line break in a header value (a tenant's display name in the subject, say) would
+    # start another header: the email package refuses it, and it must never get through.
+    return " ".join(value.splitlines())
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:

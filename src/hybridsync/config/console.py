@@ -52,6 +52,8 @@ class ConsoleConfig(BaseModel):
                 "name at least one of reader_roles, operator_roles, reader_groups, "
                 "operator_groups: without them nobody may use the console"
             )
+        if not self.issuer.startswith("https://"):
+            raise ValueError(f"issuer {self.issuer!r} must be an https:// URL")
         if not self.redirect_uri.endswith("/console/signed-in"):
             raise ValueError(
                 f"redirect_uri {self.redirect_uri!r} must end with /console/signed-in "

@@ -25,6 +25,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+import structlog
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -36,12 +37,20 @@ from hybridsync.cli.admin.state import AdminState, NotRunning
 from hybridsync.cli.console import views
 from hybridsync.cli.console.data import ConsoleData
 from hybridsync.cli.console.oidc import OidcClient, SignInError
-from hybridsync.cli.console.sessions import COOKIE, Session, Sessions, access_level
+from hybridsync.cli.console.sessions import (
+    COOKIE,
+    FLOW_COOKIE,
+    FLOW_SECONDS,
+    Session,
+    Sessions,
+    access_level,
+)
 from hybridsync.config.console import ConsoleConfig
 from hybridsync.errors import HybridsyncError
 
 __all__ = ["Console", "console_routes"]
 
+log = structlog.get_logger(__name__)
 PREFIX = "/console"
 MAX_FORM = 16 * 1024
 HEADERS = {
@@ -183,7 +192,7 @@ async def _guarded(console: Console, request: Request, handler: Page, operator: 
             f"{PREFIX}/sign-in?next={quote(request.url.path + _query(request), safe='')}",
             status_code=303,
         )
-    if session.level is None:
+    if session.level is None and handler is not _sign_out:  # (signing out is always let through)
         return console.render(request, "forbidden.html", session, 403)
     if request.method == "POST":
         refused = await _refused_post(console, request, session)
@@ -285,13 +294,33 @@ async def _sign_in(console: Console, request: Request) -> Response:
         return console.render(
             request, "error.html", None, 503, title="Sign-in unavailable", message=str(exc)
         )
-    console.sessions.begin(flow)
-    return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
+    if not console.sessions.begin(flow, request.client.host if request.client else ""):
+        return console.render(
+            request, "error.html", None, 503, title="Sign-in unavailable",
+            message="Too many sign-ins are in progress; try again in a few minutes.",
+        )  # fmt: skip
+    answer = RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
+    answer.set_cookie(
+        FLOW_COOKIE, flow.browser, max_age=int(FLOW_SECONDS), path="/", secure=True,
+        httponly=True, samesite="lax",
+    )  # fmt: skip
+    return answer
+
+
+def _without_flow_cookie(answer: Response) -> Response:
+    answer.delete_cookie(FLOW_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+    return answer
 
 
 async def _signed_in(console: Console, request: Request) -> Response:
+    return _without_flow_cookie(await _finish_sign_in(console, request))
+
+
+async def _finish_sign_in(console: Console, request: Request) -> Response:
     params = request.query_params
-    flow = console.sessions.take_flow(params.get("state", ""))
+    # A flow counts only in the browser that started it: an attacker's own state and code,
+    # sent to a victim's browser, would otherwise sign the victim in as the attacker.
+    flow = console.sessions.take_flow(params.get("state", ""), request.cookies.get(FLOW_COOKIE))
     if flow is None:
         return console.render(
             request,
@@ -299,18 +328,23 @@ async def _signed_in(console: Console, request: Request) -> Response:
             None,
             400,
             title="Sign-in expired",
-            message="This sign-in is unknown or was used already.",
+            message="This sign-in is unknown, was used already, or was started in another browser.",
             retry=True,
         )
     if "error" in params or "code" not in params:
-        reason = params.get("error_description") or params.get("error") or "no code"
+        # The query string is anybody's to write: its words are logged, never shown.
+        log.info(
+            "console.sign_in_refused",
+            error=params.get("error", "")[:100],
+            description=params.get("error_description", "")[:300],
+        )
         return console.render(
             request,
             "error.html",
             None,
             401,
             title="Not signed in",
-            message=f"The identity provider said: {reason[:300]}",
+            message="The identity provider did not sign you in.",
             retry=True,
         )
     try:
@@ -328,7 +362,8 @@ async def _signed_in(console: Console, request: Request) -> Response:
         operator_groups=config.operator_groups,
     )
     user = str(claims.get("preferred_username") or claims.get("upn") or claims["sub"])
-    session_id = console.sessions.open(user, str(claims.get("name") or user), level)
+    name = str(claims.get("name") or user)
+    session_id = console.sessions.open(user, name, level, audit_actor(claims, user))
     answer = RedirectResponse(flow.return_to, 303, headers={"Cache-Control": "no-store"})
     answer.set_cookie(
         COOKIE,
@@ -340,6 +375,13 @@ async def _signed_in(console: Console, request: Request) -> Response:
         max_age=int(config.session_minutes * 60),
     )
     return answer
+
+
+def audit_actor(claims: dict[str, Any], user: str) -> str:
+    """Who the audit log names: the UPN, and beside it the object and tenant ids, which
+    (unlike a UPN) are never reused for another person."""
+    ids = [f"{claim}={claims[claim]}" for claim in ("oid", "tid") if claims.get(claim)]
+    return f"{user} ({', '.join(ids)})" if ids else user
 
 
 async def _sign_out(console: Console, request: Request, session: Session) -> Response:

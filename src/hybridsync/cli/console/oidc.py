@@ -46,6 +46,10 @@ class Flow:
     verifier: str
     return_to: str
     started: float
+    browser: str = ""
+    """The value of the flow cookie set in the browser that started the sign-in."""
+    client: str = ""
+    """The address the sign-in was started from (a cap per address)."""
 
 
 class OidcClient:
@@ -70,6 +74,7 @@ class OidcClient:
             verifier=secrets.token_urlsafe(48),
             return_to=return_to,
             started=time.monotonic(),
+            browser=secrets.token_urlsafe(32),
         )
         challenge = base64.urlsafe_b64encode(hashlib.sha256(flow.verifier.encode()).digest())
         query = {
@@ -151,6 +156,7 @@ class OidcClient:
                         f"{url} names the issuer {document.get('issuer')!r}, "
                         f"not the configured {self._config.issuer!r}"
                     )
+                _require_https(url, document)
                 self._discovery = document
             return self._discovery
 
@@ -182,3 +188,12 @@ class OidcClient:
                 return http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
             raise SignInError(f"the identity provider cannot be reached: {exc}") from None
+
+
+def _require_https(url: str, document: dict[str, Any]) -> None:
+    """The endpoints the console trusts (keys, tokens) are reached over HTTPS only: a
+    plain-HTTP one would let the network hand the console keys or tokens of its own."""
+    for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+        value = document.get(name)
+        if not isinstance(value, str) or not value.startswith("https://"):
+            raise SignInError(f"{url}: {name} {value!r} is not an https:// URL")

@@ -28,7 +28,7 @@ RUN_STATUSES = ("", "success", "completed-with-errors", "stopped")
 
 def _page_number(request: Request) -> int:
     text = request.query_params.get("page", "1")
-    return max(1, min(int(text), 100_000)) if text.isdigit() else 1
+    return max(1, min(int(text), 100_000)) if text.isascii() and text.isdigit() else 1
 
 
 def _form(request: Request, name: str) -> str:
@@ -194,7 +194,7 @@ async def sync_now(console: Console, request: Request, session: Session) -> Resp
         outcome = f"failed: {exc}"
         report = None
     await run_in_threadpool(
-        console.data.record, session.user, "sync-object", f"{space}: {found['dn']}", outcome
+        console.data.record, session.actor, "sync-object", f"{space}: {found['dn']}", outcome
     )
     return console.render(
         request, "synced.html", session, obj=found, report=report, outcome=outcome
@@ -237,7 +237,7 @@ async def apply(console: Console, request: Request, session: Session) -> Respons
     outcome = str(cycle.get("status"))
     action = "apply-plan-override-deletion-threshold" if allow_deletes else "apply-plan"
     await run_in_threadpool(
-        console.data.record, session.user, action, f"plan {fingerprint[:12]}", outcome, fingerprint
+        console.data.record, session.actor, action, f"plan {fingerprint[:12]}", outcome, fingerprint
     )
     stopped_at_threshold = any(
         run.get("status") == "stopped-deletion-threshold-exceeded" for run in cycle["runs"]

@@ -4,7 +4,6 @@ through ``/redeem``."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Annotated, Any
 
@@ -31,9 +30,6 @@ from hybridsync.cloud.signin import redemption
 
 router = APIRouter(tags=["invitations"])
 log = structlog.get_logger(__name__)
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.[A-Za-z]{2,}$"
-)
 _FIELDS = {
     "invitedUserEmailAddress": str, "inviteRedirectUrl": str, "invitedUserDisplayName": str,
     "invitedUserType": str, "sendInvitationMessage": bool, "invitedUserMessageInfo": dict,
@@ -51,10 +47,7 @@ def _check(body: dict[str, Any]) -> None:
         if value is not None and not matches_type(value, expected):
             raise invalid_value(name, "Invitation")
     check_required(body, ("invitedUserEmailAddress", "inviteRedirectUrl"))
-    if not _EMAIL.match(body["invitedUserEmailAddress"]):
-        raise invalid_value("invitedUserEmailAddress", "Invitation")
-    if not str(body["inviteRedirectUrl"]).startswith(("https://", "http://")):
-        raise invalid_value("inviteRedirectUrl", "Invitation")
+    b2b.check_addresses(body["invitedUserEmailAddress"], str(body["inviteRedirectUrl"]))
     if body.get("invitedUserType", "Guest") not in ("Guest", "Member"):
         raise invalid_value("invitedUserType", "Invitation")
 
@@ -144,13 +137,12 @@ def redeem(request: Request, rd: Annotated[str, Query(max_length=200)]) -> Respo
     guest is accepted at once (this stands in for the external sign-in and consent pages)."""
     service: CloudService = get_service(request)
     invitation = b2b.open_invitation(service, rd)
-    if invitation is None:
+    if invitation is not None and invitation.for_existing_user:
+        return redemption.first_page(service, request, invitation, rd)
+    if invitation is None or not b2b.complete(service, invitation):
         raise GraphError(
             404,
             "Request_ResourceNotFound",
             "The invitation does not exist, was already redeemed, or the link is invalid.",
         )
-    if invitation.for_existing_user:
-        return redemption.first_page(service, request, invitation, rd)
-    b2b.complete(service, invitation)
     return RedirectResponse(invitation.redirect_url, status_code=303)

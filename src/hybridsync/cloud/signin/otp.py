@@ -15,10 +15,11 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
 import sqlalchemy as sa
 
-from hybridsync.cloud.db import Database
+from hybridsync.cloud.db import Database, users
 from hybridsync.cloud.keys import utcnow
 from hybridsync.cloud.signin.store import aware
 
@@ -54,6 +55,15 @@ otp_users = sa.Table(
 
 def redemption_purpose(invitation_id: str) -> str:
     return f"redeem:{invitation_id}"
+
+
+def _owner_of(tenant_id: str, email: str) -> sa.Select[Any]:
+    """Who signs in with ``email``: a purged (hard-deleted) user's row counts for nobody, so
+    the address can go to another user (the row is replaced when it does)."""
+    purged = sa.exists().where(users.c.id == otp_users.c.user_id, users.c.purged.is_(True))
+    return sa.select(otp_users.c.user_id).where(
+        otp_users.c.tenant_id == tenant_id, otp_users.c.email_key == email.lower(), ~purged
+    )
 
 
 class OneTimePasscodes:
@@ -118,16 +128,14 @@ class OneTimePasscodes:
         False, and nothing changed, when another user already signs in with that address.
         """
         with self.db.write() as conn:
-            owner = conn.execute(
-                sa.select(otp_users.c.user_id).where(
-                    otp_users.c.tenant_id == tenant_id, otp_users.c.email_key == email.lower()
-                )
-            ).scalar()
+            owner = conn.execute(_owner_of(tenant_id, email)).scalar()
             if owner is not None and owner != user_id:
                 return False
             conn.execute(
                 sa.delete(otp_users).where(
-                    otp_users.c.tenant_id == tenant_id, otp_users.c.user_id == user_id
+                    otp_users.c.tenant_id == tenant_id,
+                    # the user's earlier address, and the row of a purged user, if any
+                    sa.or_(otp_users.c.user_id == user_id, otp_users.c.email_key == email.lower()),
                 )
             )
             conn.execute(
@@ -139,12 +147,7 @@ class OneTimePasscodes:
 
     def user_for_email(self, tenant_id: str, email: str) -> str | None:
         with self.db.read() as conn:
-            found = conn.execute(
-                sa.select(otp_users.c.user_id).where(
-                    otp_users.c.tenant_id == tenant_id,
-                    otp_users.c.email_key == email.strip().lower(),
-                )
-            ).scalar()
+            found = conn.execute(_owner_of(tenant_id, email.strip())).scalar()
         return str(found) if found else None
 
     def email_of(self, tenant_id: str, user_id: str) -> str | None:
@@ -155,3 +158,17 @@ class OneTimePasscodes:
                 )
             ).scalar()
         return str(found) if found else None
+
+    def forget_user(self, tenant_id: str, user_id: str) -> None:
+        """``user_id`` no longer signs in with codes: its address and live codes are gone."""
+        with self.db.write() as conn:
+            conn.execute(
+                sa.delete(otp_users).where(
+                    otp_users.c.tenant_id == tenant_id, otp_users.c.user_id == user_id
+                )
+            )
+            conn.execute(
+                sa.delete(otp_codes).where(
+                    otp_codes.c.tenant_id == tenant_id, otp_codes.c.user_id == user_id
+                )
+            )

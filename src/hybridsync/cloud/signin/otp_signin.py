@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 
 from hybridsync.cloud import mail
+from hybridsync.cloud.errors import GraphError
 from hybridsync.cloud.service import CloudService
 from hybridsync.cloud.signin import csrf, otp_page, page
 from hybridsync.cloud.signin.lockout import REQUEST_SOURCE
@@ -92,8 +93,7 @@ def _check(
     outcome = Outcome.INVALID_CREDENTIALS
     try:
         if user_id is not None and signin.otp.check(tenant_id, user_id, SIGN_IN, code[:16]):
-            user = service.users.get(tenant_id, user_id)
-            outcome = Outcome.DISABLED if user.get("accountEnabled") is False else Outcome.SUCCESS
+            outcome = _outcome_for(service, tenant_id, user_id)
     finally:
         signin.lockout.finish(
             attempt,
@@ -102,3 +102,12 @@ def _check(
         )
     log.info("signin.verdict", tenant=tenant_id, user=user_id, method="otp", outcome=str(outcome))
     return outcome
+
+
+def _outcome_for(service: CloudService, tenant_id: str, user_id: str) -> Outcome:
+    """A right code of a user deleted since it was sent is a wrong one (never a 404)."""
+    try:
+        user = service.users.get(tenant_id, user_id)
+    except GraphError:
+        return Outcome.INVALID_CREDENTIALS
+    return Outcome.DISABLED if user.get("accountEnabled") is False else Outcome.SUCCESS

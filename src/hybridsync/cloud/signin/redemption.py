@@ -155,13 +155,19 @@ async def _verify(
 
 
 def redeem_with_email(service: CloudService, invitation: b2b.OpenInvitation) -> None:
-    """The invited address becomes the user's sign-in name; the invitation is used up."""
+    """The invited address becomes the user's sign-in name; the invitation is used up.
+
+    Refresh tokens obtained with the old credential (the password) stop working.
+    """
     email = invitation.email
-    if not signin_of(service).otp.register_user(invitation.tenant_id, invitation.user_id, email):
+    signin = signin_of(service)
+    if not b2b.claim(service, invitation):
+        raise _not_found()
+    if not signin.otp.register_user(invitation.tenant_id, invitation.user_id, email):
         raise conflict("invitedUserEmailAddress")
 
     def with_mail_identity(user: dict[str, Any]) -> list[dict[str, Any]]:
-        kept = [i for i in user.get("identities") or [] if i.get("issuer") != MAIL_IDENTITY_ISSUER]
+        kept = b2b.without_mail_identity(user)
         identity = {"signInType": "emailAddress", "issuer": MAIL_IDENTITY_ISSUER,
                     "issuerAssignedId": email}  # fmt: skip
         return [*kept, identity]
@@ -171,4 +177,5 @@ def redeem_with_email(service: CloudService, invitation: b2b.OpenInvitation) -> 
         invitation.tenant_id, invitation.user_id, {"identities": with_mail_identity(user)},
         lambda _: None, synced=False,
     )  # fmt: skip
-    b2b.complete(service, invitation)
+    b2b.accept(service, invitation)
+    signin.store.revoke_refresh(invitation.tenant_id, invitation.user_id)

@@ -158,6 +158,15 @@ class SignInStore:
             return None
         return RefreshGrant(row.tenant_id, row.user_id, row.client_id, tuple(row.scopes.split()))
 
+    def revoke_refresh(self, tenant_id: str, user_id: str) -> None:
+        """Every refresh token of the user stops working (its credential changed)."""
+        with self.db.write() as conn:
+            conn.execute(
+                sa.delete(refresh_tokens).where(
+                    refresh_tokens.c.tenant_id == tenant_id, refresh_tokens.c.user_id == user_id
+                )
+            )
+
     # -- agents -----------------------------------------------------------------------
 
     def add_agent(

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import ValidationError
 
 from hybridsync.cli.admin.settings import AdminConfigError, console_settings
+from hybridsync.cli.console import sessions as sessions_module
 from hybridsync.cli.console.app import _local_path
 from hybridsync.cli.console.oidc import Flow, OidcClient, SignInError
 from hybridsync.cli.console.sessions import Sessions, access_level
@@ -119,11 +120,21 @@ def test_access_comes_from_roles_or_groups_and_operator_wins() -> None:
 
 def test_a_sign_in_state_is_used_once() -> None:
     sessions = Sessions(60)
-    flow = Flow("state-1", "n", "v", "/console/", time.monotonic())
-    sessions.begin(flow)
-    assert sessions.take_flow("state-1") == flow
-    assert sessions.take_flow("state-1") is None
-    assert sessions.take_flow("made-up") is None
+    flow = Flow("state-1", "n", "v", "/console/", time.monotonic(), "browser-1")
+    assert sessions.begin(flow)
+    assert sessions.take_flow("state-1", "browser-1") == flow
+    assert sessions.take_flow("state-1", "browser-1") is None
+    assert sessions.take_flow("made-up", "browser-1") is None
+
+
+def test_one_address_cannot_take_the_whole_table_of_sign_ins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sessions_module, "_MAX_FLOWS_PER_CLIENT", 2)
+    sessions = Sessions(60)
+    started = [Flow(f"s-{n}", "n", "v", "/console/", time.monotonic(), "b") for n in range(4)]
+    assert [sessions.begin(flow, "198.51.100.7") for flow in started[:3]] == [True, True, False]
+    assert sessions.begin(started[3], "203.0.113.9")  # another address still may
 
 
 def test_a_session_has_its_own_csrf_token_and_ends() -> None:
@@ -138,7 +149,7 @@ def test_a_session_has_its_own_csrf_token_and_ends() -> None:
     sessions.close(first)
     assert sessions.get(first) is None
     assert sessions.get("guessed") is None
-    assert Sessions(-1).get(Sessions(-1).open("c", "C", None)) is None
+    assert Sessions(-1).get(Sessions(-1).open("c", "C", "reader")) is None
 
 
 @pytest.mark.parametrize(
