@@ -34,7 +34,12 @@ SignIn = Callable[[str, str], dict[str, Any]]
 
 
 def _signer(tenant: CloudTenant, source: str = "127.0.0.1") -> Iterator[SignIn]:
-    transport = httpx.HTTPTransport(verify=tenant.server.ssl_context(), local_address=source)
+    # A connection whose TLS handshake fails is opened again (nothing was sent on it yet):
+    # dozens of handshakes at once against the in-process server, on a machine running
+    # another test worker, once ended in an EOF before any request was made.
+    transport = httpx.HTTPTransport(
+        verify=tenant.server.ssl_context(), local_address=source, retries=2
+    )
     client_id = public_client(tenant)
     with httpx.Client(base_url=tenant.server.base_url, transport=transport) as http:
 
