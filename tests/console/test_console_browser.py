@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import os
 import socket
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from tests.conftest import skip_unless_ci
 from tests.support.cloud_server import CloudTenant, graph_connector_toml, serve_cloud
 from tests.support.samba import SambaDC, ad_connector_toml
-from tests.support.serve import PASSWORD_ENV, Service
+from tests.support.serve import PASSWORD_ENV, Service, serving
 
 from hybridsync.cloud.roles import DIRECTORY_READERS, HYBRID_IDENTITY_ADMINISTRATOR
 from hybridsync.cloud.tls import ensure_local_tls
@@ -155,7 +154,10 @@ exports_wait_for_approval = true
             + graph_connector_toml(server, tenant, root),
             encoding="utf-8",
         )
-        with _serving(samba_dc, config, port, tls.certificate, tls.private_key) as service:
+        # The console on its own address; the admin API on another (a free port).
+        options = ["--console", f"127.0.0.1:{port}", "--admin-cert", str(tls.certificate),
+                   "--admin-key", str(tls.private_key)]  # fmt: skip
+        with serving(samba_dc, config, options) as service:
             yield Stack(
                 samba_dc,
                 tenant,
@@ -166,35 +168,6 @@ exports_wait_for_approval = true
                 _spki_pin(tls.certificate.read_bytes()),
                 _sign_in_users(tenant),
             )
-
-
-@contextlib.contextmanager
-def _serving(dc: SambaDC, config: Path, port: int, cert: Path, key: Path) -> Iterator[Service]:
-    env = {**os.environ, PASSWORD_ENV: dc.admin_password, "PYTHONUNBUFFERED": "1"}
-    # The console on its own address; the admin API on another (a free port).
-    command = [HYBRIDSYNC, "--log-format", "json", "serve", "-c", str(config),
-               "--cycle", "10m", "--poll", "10m", "--admin", "127.0.0.1:0",
-               "--console", f"127.0.0.1:{port}",
-               "--admin-cert", str(cert), "--admin-key", str(key)]  # fmt: skip
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    running = Service(process)
-    try:
-        running.events.until("serve.admin_listening", timeout=60)
-        running.admin_url = running.events.seen[-1]["url"]
-        running.events.until("serve.console_listening", timeout=60)
-        running.events.until("scheduler.cycle_finished", timeout=120)
-        running.events.until("service.listening", timeout=60, connector="ad")
-        yield running
-        if process.poll() is None:
-            running.stop()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(60)
-        assert process.stdout is not None
-        process.stdout.close()
 
 
 @pytest.fixture(scope="module")

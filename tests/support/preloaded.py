@@ -26,13 +26,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-__all__ = ["CLI_MAIN", "Finished", "PreloadedPython", "Started"]
+__all__ = ["CLI_MAIN", "Finished", "PreloadedPython", "Started", "run_killed_at"]
 
 CLI_MAIN = "from hybridsync.cli import main; main()"
 """The code ``python -c`` runs for the ``hybridsync`` console script."""
@@ -205,3 +205,19 @@ class PreloadedPython:
         line, _, self._pending = self._pending.partition(b"\n")
         reply: dict[str, Any] = json.loads(line)
         return reply
+
+
+def run_killed_at(
+    processes: PreloadedPython, config: Path, cycle: str, progress: Callable[[], int], wanted: int
+) -> None:
+    """Start ``hybridsync run CYCLE`` and SIGKILL it once ``progress()`` (a count the
+    servers show, not a time, so a loaded machine moves the moment with the run) reaches
+    ``wanted``, or once the run ends if it finishes first (a minute at most)."""
+    process = processes.start(
+        ["-c", "run", cycle, "-c", str(config)], CLI_MAIN, env=os.environ, quiet=True
+    )
+    deadline = time.monotonic() + 60
+    while process.poll() is None and progress() < wanted and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.kill()
+    process.wait(30)

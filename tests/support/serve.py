@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,13 +69,14 @@ def write_config(
 
 
 @contextlib.contextmanager
-def serving(dc: SambaDC, config: Path) -> Iterator[Service]:
-    """``hybridsync serve`` on ``config``, once its first cycle ran and AD is listened to;
-    stopped with SIGTERM at the end (it must exit 0), unless the test stopped it."""
+def serving(dc: SambaDC, config: Path, options: Sequence[str] = ()) -> Iterator[Service]:
+    """``hybridsync serve`` on ``config`` (with ``options`` added), once its first cycle ran
+    and AD is listened to; stopped with SIGTERM at the end (it must exit 0), unless the
+    test stopped it. With ``--console HOST:PORT`` it also waits for the console to listen."""
     env = {**os.environ, PASSWORD_ENV: dc.admin_password, "PYTHONUNBUFFERED": "1"}
     command = [HYBRIDSYNC, "--log-format", "json", "serve",
                "-c", str(config), "--cycle", NEVER, "--poll", NEVER,
-               "--admin", "127.0.0.1:0"]  # fmt: skip
+               "--admin", "127.0.0.1:0", *options]  # fmt: skip
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
@@ -83,6 +84,8 @@ def serving(dc: SambaDC, config: Path) -> Iterator[Service]:
     try:
         running.events.until("serve.admin_listening", timeout=60)
         running.admin_url = running.events.seen[-1]["url"]
+        if "--console" in options:
+            running.events.until("serve.console_listening", timeout=60)
         running.events.until("scheduler.cycle_finished", timeout=120)
         running.events.until("service.listening", timeout=60, connector="ad")
         yield running

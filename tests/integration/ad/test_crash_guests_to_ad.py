@@ -7,9 +7,7 @@ never recorded finds its DN taken and joins the account there.
 
 from __future__ import annotations
 
-import os
 import random
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +16,7 @@ import ldap
 import pytest
 from tests.integration.ad.test_guests_to_ad import PASSWORD_ENV, GuestsDeployment
 from tests.support.cloud_server import serve_cloud
-from tests.support.preloaded import CLI_MAIN, PreloadedPython
+from tests.support.preloaded import PreloadedPython, run_killed_at
 from tests.support.samba import SambaDC
 
 from hybridsync.wiring import build_from_file
@@ -45,16 +43,8 @@ def killed_run(
     """Start a cycle and kill it once the DC holds a random 1-3 more shadow accounts (or
     once it ends, if it finishes first); returns how many it had created."""
     before = progress()
-    wanted = before + rng.randint(1, 3)
     cycle = rng.choice(["initial", "delta"])
-    process = processes.start(
-        ["-c", "run", cycle, "-c", str(config)], CLI_MAIN, env=os.environ, quiet=True
-    )
-    deadline = time.monotonic() + 60
-    while process.poll() is None and progress() < wanted and time.monotonic() < deadline:
-        time.sleep(0.01)
-    process.kill()
-    process.wait(30)
+    run_killed_at(processes, config, cycle, progress, before + rng.randint(1, 3))
     return progress() - before
 
 

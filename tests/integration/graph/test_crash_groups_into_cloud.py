@@ -9,10 +9,8 @@ no member lost or left behind.
 from __future__ import annotations
 
 import base64
-import os
 import random
 import struct
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -22,7 +20,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from tests.support.cloud_server import CloudServer, CloudTenant, graph_connector_toml, serve_cloud
-from tests.support.preloaded import CLI_MAIN, PreloadedPython
+from tests.support.preloaded import PreloadedPython, run_killed_at
 
 from hybridsync.cloud.db import membership_log
 from hybridsync.wiring import build_from_file
@@ -141,15 +139,7 @@ def killed_run(
     """Start a run and kill it once its export has written a random few group writes
     (or at once if it finishes first); returns how many it had written."""
     before = progress()
-    wanted = before + rng.randint(1, 12)  # the moment is a count the cloud shows, not a time
-    process = processes.start(
-        ["-c", "run", cycle, "-c", str(config)], CLI_MAIN, env=os.environ, quiet=True
-    )
-    deadline = time.monotonic() + 60
-    while process.poll() is None and progress() < wanted and time.monotonic() < deadline:
-        time.sleep(0.02)
-    process.kill()
-    process.wait(30)
+    run_killed_at(processes, config, cycle, progress, before + rng.randint(1, 12))
     return progress() - before
 
 

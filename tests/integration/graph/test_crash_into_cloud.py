@@ -7,9 +7,7 @@ remain: no duplicates, none missing, every attribute right.
 from __future__ import annotations
 
 import base64
-import os
 import random
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -18,7 +16,7 @@ from typing import Any
 
 import pytest
 from tests.support.cloud_server import CloudServer, CloudTenant, graph_connector_toml, serve_cloud
-from tests.support.preloaded import CLI_MAIN, PreloadedPython
+from tests.support.preloaded import PreloadedPython, run_killed_at
 
 from hybridsync.wiring import build_from_file
 
@@ -85,15 +83,7 @@ def killed_run(
     """Start a run and kill it once its export has written a random few users (or at
     once if it finishes first); returns the progress seen when it was killed."""
     before = progress()
-    wanted = before + rng.randint(1, 4)  # the moment is a count the cloud shows, not a time
-    process = processes.start(
-        ["-c", "run", cycle, "-c", str(config)], CLI_MAIN, env=os.environ, quiet=True
-    )
-    deadline = time.monotonic() + 60
-    while process.poll() is None and progress() < wanted and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.kill()
-    process.wait(30)
+    run_killed_at(processes, config, cycle, progress, before + rng.randint(1, 4))
     return progress()
 
 
